@@ -1,0 +1,98 @@
+// Complex-event JSON formatting (see complex_event_writer.h).
+#include "adapters/complex_event_writer.h"
+
+#include <cstdio>
+
+#include "common/hash.h"
+#include "common/json_text.h"
+
+namespace strix::adapters {
+
+void AppendIdentity(std::string& out, const Event& e, const std::vector<std::string>& sources) {
+  const Value& id = e.id_field();
+  if (id.is_string()) {
+    out.append(id.text);
+  } else if (!id.missing()) {
+    AppendJsonValue(out, id);
+  } else {
+    out += sources[e.source];
+    out += ':';
+    out += std::to_string(e.line);
+  }
+}
+
+ComplexEventWriter::ComplexEventWriter(const engine::Program& p,
+                                       const std::vector<std::string>& sources, OutputEvents mode,
+                                       Output& out)
+    : p_(p), sources_(sources), mode_(mode), out_(out) {}
+
+void ComplexEventWriter::Emit(const engine::ComplexEvent& ce) {
+  const engine::CompiledRule& rule = p_.rules[ce.rule];
+  Hasher h;
+  h.Add(rule.name);
+  for (const engine::MatchedEvent& m : ce.events) {
+    ident_.clear();
+    AppendIdentity(ident_, *m.event, sources_);
+    h.Add(ident_);
+  }
+  h.Add(static_cast<uint64_t>(ce.time));
+  std::string& o = line_;
+  o.clear();
+  o += "{\"rule\":";
+  AppendJsonString(o, rule.name);
+  o += ",\"time\":\"";
+  AppendRfc3339Ms(o, ce.time);
+  o += "\",\"key\":";
+  if (ce.key.empty()) {
+    o += "null";
+  } else if (ce.key.size() == 1) {
+    AppendJsonValue(o, ce.key[0]);
+  } else {
+    o += '[';
+    for (size_t i = 0; i < ce.key.size(); ++i) {
+      if (i) o += ',';
+      AppendJsonValue(o, ce.key[i]);
+    }
+    o += ']';
+  }
+  char id[24];
+  std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(h.value()));
+  o += ",\"id\":\"";
+  o += id;
+  o += "\",\"fields\":{";
+  for (size_t i = 0; i < ce.fields.size(); ++i) {
+    if (i) o += ',';
+    AppendJsonString(o, rule.emit_names[i]);
+    o += ':';
+    AppendJsonValue(o, ce.fields[i]);
+  }
+  o += '}';
+  if (mode_ != OutputEvents::kNone) {
+    o += ",\"events\":[";
+    for (size_t i = 0; i < ce.events.size(); ++i) {
+      const engine::MatchedEvent& m = ce.events[i];
+      if (i) o += ',';
+      o += "{\"as\":";
+      if (m.alias_term < 0) {
+        o += "null";
+      } else {
+        AppendJsonString(o, rule.aliases[static_cast<size_t>(m.alias_term)]);
+      }
+      if (mode_ == OutputEvents::kIds) {
+        o += ",\"id\":";
+        ident_.clear();
+        AppendIdentity(ident_, *m.event, sources_);
+        AppendJsonString(o, ident_);
+      } else {
+        o += ",\"event\":";
+        o.append(m.event->raw);
+      }
+      o += '}';
+    }
+    o += ']';
+  }
+  o += "}\n";
+  out_.Write(o);
+}
+
+}  // namespace strix::adapters

@@ -1,0 +1,36 @@
+// ComplexEventWriter: formats complex events as JSON Lines (LANGUAGE.md 3.4).
+// Stage: adapters (sinks). Interface: a ComplexEventSink. Deterministic ids: a hash of the
+// rule name and the identities of the matched events, as 16 hex digits.
+// Covered by test/adapters_test.cc and the conformance cases.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "adapters/output.h"
+#include "engine/complex_event.h"
+#include "engine/program.h"
+
+namespace strix::adapters {
+
+enum class OutputEvents { kFull, kIds, kNone };
+
+// The identity of an event (LANGUAGE.md 1): its id field, else SOURCE:LINE.
+void AppendIdentity(std::string& out, const Event& e, const std::vector<std::string>& sources);
+
+class ComplexEventWriter : public engine::ComplexEventSink {
+ public:
+  // alias_names[rule][term] gives the alias of a sequence term.
+  ComplexEventWriter(const engine::Program& p, const std::vector<std::string>& sources,
+                     OutputEvents mode, Output& out);
+  void Emit(const engine::ComplexEvent& ce) override;
+
+ private:
+  const engine::Program& p_;
+  const std::vector<std::string>& sources_;
+  OutputEvents mode_;
+  Output& out_;
+  std::string line_, ident_;
+};
+
+}  // namespace strix::adapters

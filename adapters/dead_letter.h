@@ -1,0 +1,31 @@
+// DeadLetters: where rejected input goes (CLI.md): one JSON object a line with its reason,
+// source, line and input, plus counts per reason for the end-of-run summary.
+// Stage: adapters (sinks). Interface: Reject(), Summary(). Covered by the conformance cases
+// (10, 11, 12) and test/adapters_test.cc.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "adapters/output.h"
+
+namespace strix::adapters {
+
+class DeadLetters {
+ public:
+  // `out` may be null: then only counts are kept.
+  explicit DeadLetters(Output* out) : out_(out) {}
+  void Reject(const char* reason, const std::string& source, uint64_t line, std::string_view input);
+  uint64_t total() const { return total_; }
+  // "3 rejected (bad json: 1, late: 2)" or empty when nothing was rejected.
+  std::string Summary() const;
+
+ private:
+  Output* out_;
+  std::map<std::string, uint64_t> counts_;
+  uint64_t total_ = 0;
+  std::string line_;
+};
+
+}  // namespace strix::adapters

@@ -1,0 +1,145 @@
+// JSON Lines decoding into Events (see event_decoder.h).
+#include "adapters/event_decoder.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "common/time.h"
+
+namespace strix::adapters {
+
+const char* ReasonText(DecodeOutcome o) {
+  switch (o) {
+    case DecodeOutcome::kBadJson: return "bad json";
+    case DecodeOutcome::kNotObject: return "not an object";
+    case DecodeOutcome::kBadTime: return "bad time";
+    default: return "";
+  }
+}
+
+EventDecoder::EventDecoder(const std::vector<FieldSpec>& fields, Clock clock)
+    : num_slots_(fields.size()), clock_(clock) {
+  trie_.emplace_back();
+  for (uint32_t s = 0; s < fields.size(); ++s) {
+    uint32_t node = 0;
+    for (const std::string& seg : fields[s].path) node = Child(node, seg);
+    trie_[node].slots.emplace_back(s, fields[s].transform);
+  }
+}
+
+uint32_t EventDecoder::Child(uint32_t node, const std::string& name) {
+  auto& kids = trie_[node].kids;
+  auto it = std::lower_bound(kids.begin(), kids.end(), name,
+                             [](const auto& a, const std::string& n) { return a.first < n; });
+  if (it != kids.end() && it->first == name) return it->second;
+  uint32_t id = static_cast<uint32_t>(trie_.size());
+  kids.insert(it, {name, id});
+  trie_.emplace_back();
+  return id;
+}
+
+const EventDecoder::Node* EventDecoder::Find(const Node& n, std::string_view name) const {
+  auto it = std::lower_bound(n.kids.begin(), n.kids.end(), name,
+                             [](const auto& a, std::string_view k) { return a.first < k; });
+  if (it == n.kids.end() || it->first != name) return nullptr;
+  return &trie_[it->second];
+}
+
+Value EventDecoder::Convert(simdjson::dom::element el, Transform t) {
+  using simdjson::dom::element_type;
+  switch (el.type()) {
+    case element_type::STRING: {
+      std::string_view s = el.get_string().value_unsafe();
+      if (t == Transform::kNone) return Value::String(s);
+      std::string m(s);
+      for (char& c : m) {
+        if (t == Transform::kLower && c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        if (t == Transform::kUpper && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+      }
+      scratch_.push_back(std::move(m));
+      return Value::String(scratch_.back());
+    }
+    case element_type::INT64:
+      return Value::Number(static_cast<double>(el.get_int64().value_unsafe()));
+    case element_type::UINT64:
+      return Value::Number(static_cast<double>(el.get_uint64().value_unsafe()));
+    case element_type::DOUBLE:
+      return Value::Number(el.get_double().value_unsafe());
+    case element_type::BOOL:
+      return Value::Bool(el.get_bool().value_unsafe());
+    case element_type::NULL_VALUE:
+      return Value::Null();
+    case element_type::ARRAY:
+    case element_type::OBJECT: {
+      if (t != Transform::kNone) return Value();  // lower() of a non-string is missing
+      Value v;
+      v.kind = el.type() == element_type::ARRAY ? ValueKind::kArray : ValueKind::kObject;
+      size_t n = 0;
+      if (v.kind == ValueKind::kArray) {
+        n = el.get_array().value_unsafe().size();
+      } else {
+        n = el.get_object().value_unsafe().size();
+      }
+      v.number = static_cast<double>(n);
+      scratch_.push_back(simdjson::minify(el));
+      v.text = scratch_.back();
+      return v;
+    }
+  }
+  return Value();
+}
+
+void EventDecoder::Walk(simdjson::dom::object obj, const Node& n, Event& out) {
+  for (auto field : obj) {
+    const Node* child = Find(n, field.key);
+    if (!child) continue;
+    for (auto [slot, t] : child->slots) {
+      if (out.slots[slot].missing()) out.slots[slot] = Convert(field.value, t);  // first wins
+    }
+    if (!child->kids.empty() && field.value.type() == simdjson::dom::element_type::OBJECT) {
+      Walk(field.value.get_object().value_unsafe(), *child, out);
+    }
+  }
+}
+
+DecodeOutcome EventDecoder::Decode(std::string_view line, Event& out) {
+  size_t first = line.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return DecodeOutcome::kBlank;
+  size_t last = line.find_last_not_of(" \t\r\n");
+  std::string_view body = line.substr(first, last - first + 1);
+  scratch_.clear();
+  simdjson::dom::element root;
+  // The caller guarantees padding after `line`, and the bytes after `body` are readable.
+  auto err = parser_.parse(body.data(), body.size(), false).get(root);
+  if (err) return DecodeOutcome::kBadJson;
+  if (root.type() != simdjson::dom::element_type::OBJECT) return DecodeOutcome::kNotObject;
+  out.raw = body;
+  out.slots.assign(num_slots_, Value());
+  out.storage.reset();
+  Walk(root.get_object().value_unsafe(), trie_[0], out);
+
+  if (clock_ == Clock::kWall) {
+    out.time = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+  } else {
+    const Value& t = out.slots[kTimeSlot];
+    if (t.missing()) {
+      out.time = last_time_;
+    } else if (t.is_number()) {
+      if (!std::isfinite(t.number) || std::fabs(t.number) > 9.0e15) return DecodeOutcome::kBadTime;
+      out.time = static_cast<TimeMs>(std::floor(t.number));
+    } else if (t.is_string()) {
+      auto parsed = ParseRfc3339(t.text);
+      if (!parsed) return DecodeOutcome::kBadTime;
+      out.time = *parsed;
+    } else {
+      return DecodeOutcome::kBadTime;
+    }
+  }
+  last_time_ = out.time;
+  return DecodeOutcome::kEvent;
+}
+
+}  // namespace strix::adapters

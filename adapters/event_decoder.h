@@ -1,0 +1,51 @@
+// EventDecoder: one JSON Lines line -> Event, with simdjson's DOM parser.
+// Stage: adapters (decode). Interface: Decode(). Fills the event's slots for exactly the
+// fields the program reads, in one walk over the object (a trie of the rules' paths), and
+// derives type, time and identity fields (LANGUAGE.md section 1). Views point into the
+// parser and the decoder's scratch until the next Decode(); Event::Own() copies them.
+// Not thread-safe: one decoder per thread. Covered by test/adapters_test.cc.
+#pragma once
+
+#include <simdjson.h>
+
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/event.h"
+
+namespace strix::adapters {
+
+enum class Clock { kEvent, kWall };
+
+enum class DecodeOutcome { kEvent, kBlank, kBadJson, kNotObject, kBadTime };
+
+const char* ReasonText(DecodeOutcome o);
+
+class EventDecoder {
+ public:
+  EventDecoder(const std::vector<FieldSpec>& fields, Clock clock);
+
+  // `line` must be followed by at least SIMDJSON_PADDING readable bytes.
+  DecodeOutcome Decode(std::string_view line, Event& out);
+
+ private:
+  struct Node {
+    std::vector<std::pair<std::string, uint32_t>> kids;  // sorted by name
+    std::vector<std::pair<uint32_t, Transform>> slots;
+  };
+  uint32_t Child(uint32_t node, const std::string& name);
+  const Node* Find(const Node& n, std::string_view name) const;
+  void Walk(simdjson::dom::object obj, const Node& n, Event& out);
+  Value Convert(simdjson::dom::element el, Transform t);
+
+  std::vector<Node> trie_;
+  size_t num_slots_;
+  Clock clock_;
+  simdjson::dom::parser parser_;
+  std::deque<std::string> scratch_;
+  TimeMs last_time_ = 0;
+};
+
+}  // namespace strix::adapters

@@ -1,0 +1,134 @@
+// LineSource: buffered line reading over file descriptors and zlib (see line_source.h).
+#include "adapters/line_source.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace strix::adapters {
+
+Result<std::unique_ptr<LineSource>> LineSource::Open(const std::string& name, size_t max_line,
+                                                     const std::atomic<bool>* stop) {
+  std::unique_ptr<LineSource> s(new LineSource(max_line));
+  s->stop_ = stop;
+  if (name == "-") {
+    s->fd_ = 0;
+  } else {
+    s->fd_ = ::open(name.c_str(), O_RDONLY);
+    if (s->fd_ < 0) return Status::Error("cannot open input '" + name + "': " + std::strerror(errno));
+    s->own_fd_ = true;
+  }
+  if (name.size() > 3 && name.compare(name.size() - 3, 3, ".gz") == 0) {
+    int fd = ::dup(s->fd_);
+    s->gz_ = gzdopen(fd, "rb");
+    if (!s->gz_) {
+      ::close(fd);
+      return Status::Error("cannot open input '" + name + "' as gzip");
+    }
+  }
+  size_t cap = std::max<size_t>(1 << 20, max_line + 1) * 2 + kPadding;
+  s->buf_.resize(cap);
+  return s;
+}
+
+LineSource::~LineSource() {
+  if (gz_) gzclose(gz_);
+  if (own_fd_ && fd_ >= 0) ::close(fd_);
+}
+
+long LineSource::Read(char* dst, size_t n) {
+  if (gz_) {
+    int r = gzread(gz_, dst, static_cast<unsigned>(std::min<size_t>(n, 1 << 30)));
+    if (r < 0) {
+      int errnum;
+      error_ = gzerror(gz_, &errnum);
+      return -1;
+    }
+    return r;
+  }
+  while (true) {
+    ssize_t r = ::read(fd_, dst, n);
+    if (r < 0 && errno == EINTR) {
+      if (stop_ && stop_->load()) return 0;
+      continue;
+    }
+    if (r < 0) error_ = std::strerror(errno);
+    return r;
+  }
+}
+
+bool LineSource::Fill() {
+  if (eof_) return false;
+  if (begin_ > 0) {  // compact
+    std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
+    scan_ -= begin_;
+    begin_ = 0;
+  }
+  size_t room = buf_.size() - kPadding - end_;
+  long r = Read(buf_.data() + end_, room);
+  if (r <= 0) {
+    eof_ = true;
+    return false;
+  }
+  end_ += static_cast<size_t>(r);
+  return true;
+}
+
+bool LineSource::Next(Line& line) {
+  while (true) {
+    char* base = buf_.data();
+    void* nl = scan_ < end_ ? std::memchr(base + scan_, '\n', end_ - scan_) : nullptr;
+    if (skipping_) {
+      if (nl) {
+        begin_ = scan_ = static_cast<size_t>(static_cast<char*>(nl) - base) + 1;
+        skipping_ = false;
+        continue;
+      }
+      begin_ = scan_ = end_;
+      if (!Fill()) return false;
+      continue;
+    }
+    size_t stop;
+    bool have = false;
+    if (nl) {
+      stop = static_cast<size_t>(static_cast<char*>(nl) - base);
+      have = true;
+    } else {
+      scan_ = end_;
+      if (end_ - begin_ > max_line_) {
+        // Too long: report its head, skip the rest.
+        ++line_no_;
+        line.number = line_no_;
+        line.too_long = true;
+        line.text = std::string_view(base + begin_, max_line_);
+        std::memset(base + end_, 0, kPadding);
+        skipping_ = true;
+        begin_ = scan_ = end_;
+        return true;
+      }
+      if (Fill()) continue;
+      if (end_ == begin_) return false;
+      stop = end_;  // last line without a line break
+      have = true;
+    }
+    if (have) {
+      ++line_no_;
+      size_t len = stop - begin_;
+      line.number = line_no_;
+      line.too_long = len > max_line_;
+      if (line.too_long) len = max_line_;
+      std::string_view t(base + begin_, len);
+      if (!line.too_long && !t.empty() && t.back() == '\r') t.remove_suffix(1);
+      line.text = t;
+      begin_ = scan_ = std::min(stop + 1, end_);
+      if (stop == end_) begin_ = scan_ = end_;
+      std::memset(base + end_, 0, kPadding);  // padding after the data is readable and zeroed
+      return true;
+    }
+  }
+}
+
+}  // namespace strix::adapters

@@ -1,0 +1,61 @@
+// LineSource: reads one input (standard input, a file, a .jsonl.gz file) as lines.
+// Stage: adapters (sources). Interface: Open(), Next(). Lines are views into an internal
+// buffer, valid until the next call, and always followed by at least kPadding readable bytes
+// (simdjson's requirement). A line longer than max_line is reported once as too long (with
+// its first max_line bytes) and the rest of it is skipped, so an endless line never holds
+// more than max_line bytes in memory. Covered by test/adapters_test.cc.
+#pragma once
+
+#include <zlib.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace strix::adapters {
+
+constexpr size_t kPadding = 64;  // >= SIMDJSON_PADDING
+
+struct Line {
+  std::string_view text;  // without the line break (and without a trailing '\r')
+  uint64_t number = 0;    // from 1
+  bool too_long = false;  // text then holds the first max_line bytes
+};
+
+class LineSource {
+ public:
+  // `name` as written on the command line: "-" is standard input; a name ending in ".gz"
+  // is read through zlib.
+  // When `stop` is given and becomes true, a read interrupted by a signal ends the input.
+  static Result<std::unique_ptr<LineSource>> Open(const std::string& name, size_t max_line,
+                                                  const std::atomic<bool>* stop = nullptr);
+  ~LineSource();
+
+  // False at the end of the input (or on a read error, see error()).
+  bool Next(Line& line);
+  const std::string& error() const { return error_; }
+
+ private:
+  LineSource(size_t max_line) : max_line_(max_line) {}
+  long Read(char* dst, size_t n);
+  bool Fill();  // reads more into the buffer; false at end of input
+
+  const std::atomic<bool>* stop_ = nullptr;
+  int fd_ = -1;
+  bool own_fd_ = false;
+  gzFile gz_ = nullptr;
+  size_t max_line_;
+  std::vector<char> buf_;
+  size_t begin_ = 0, end_ = 0, scan_ = 0;
+  bool eof_ = false;
+  bool skipping_ = false;  // inside the unread rest of a too-long line
+  uint64_t line_no_ = 0;
+  std::string error_;
+};
+
+}  // namespace strix::adapters

@@ -1,0 +1,36 @@
+// Output: a buffered destination for JSON Lines (standard output or a file).
+// Stage: adapters (sinks). Interface: Open(), Write(), Flush(). Errors are values; a write
+// error is remembered and reported by Flush(). Covered by test/adapters_test.cc.
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace strix::adapters {
+
+class Output {
+ public:
+  // "-" is standard output (or standard error for "-stderr"); anything else a file, truncated.
+  static Result<std::unique_ptr<Output>> Open(const std::string& dest);
+  ~Output();
+  void Write(std::string_view s) {
+    buf_.append(s);
+    if (buf_.size() >= kFlushAt) Drain();
+  }
+  Status Flush();
+
+ private:
+  static constexpr size_t kFlushAt = 1 << 16;
+  void Drain();
+  FILE* f_ = nullptr;
+  bool own_ = false;
+  bool failed_ = false;
+  std::string name_;
+  std::string buf_;
+};
+
+}  // namespace strix::adapters

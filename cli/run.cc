@@ -1,0 +1,198 @@
+// strix run RULES... [options]: load rules, read events, write complex events (CLI.md).
+// Stage: cli. Wires sources -> decoder -> engine -> writer, dead letters and --stats.
+// SIGINT/SIGTERM stop reading; events already read are finished and outputs flushed, exit 0.
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+
+#include "adapters/complex_event_writer.h"
+#include "adapters/dead_letter.h"
+#include "adapters/event_decoder.h"
+#include "adapters/line_source.h"
+#include "adapters/output.h"
+#include "cli/commands.h"
+#include "common/time.h"
+#include "engine/compile.h"
+#include "engine/engine.h"
+
+namespace strix::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop.store(true); }
+
+struct RunOptions {
+  std::vector<std::string> files;
+  std::vector<std::string> inputs = {"-"};
+  std::string output = "-";
+  std::string dead_letter;
+  std::string type_field = "type", time_field = "ts", id_field = "id";
+  std::string clock = "event";
+  std::string max_delay = "0s";
+  std::string output_events = "full";
+  uint64_t max_partial_matches = 10000;
+  unsigned threads = 0;
+  bool stats = false;
+  uint64_t max_line = 1 << 20;
+};
+
+int Run(const RunOptions& o) {
+  auto delay = ParseDuration(o.max_delay);
+  if (!delay) {
+    std::fprintf(stderr, "strix: --max-delay: not a duration: '%s'\n", o.max_delay.c_str());
+    return 2;
+  }
+  if (o.max_line == 0) {
+    std::fprintf(stderr, "strix: --max-line must be positive\n");
+    return 2;
+  }
+  ql::CheckedRules rules;
+  if (int rc = LoadRuleFiles(o.files, rules)) return rc;
+  if (!rules.ok()) return 1;
+  engine::CompileOptions copts;
+  copts.type_field = engine::SplitPath(o.type_field);
+  copts.time_field = engine::SplitPath(o.time_field);
+  copts.id_field = engine::SplitPath(o.id_field);
+  auto prog = engine::Compile(rules, copts);
+  if (!prog.ok()) {
+    std::fprintf(stderr, "strix: %s\n", prog.message().c_str());
+    return 1;
+  }
+  const engine::Program& program = **prog;
+
+  // Open everything first, so a bad name fails before any output.
+  std::vector<std::unique_ptr<adapters::LineSource>> sources;
+  for (const std::string& in : o.inputs) {
+    auto s = adapters::LineSource::Open(in, o.max_line, &g_stop);
+    if (!s.ok()) {
+      std::fprintf(stderr, "strix: %s\n", s.message().c_str());
+      return 2;
+    }
+    sources.push_back(std::move(*s));
+  }
+  auto out = adapters::Output::Open(o.output);
+  if (!out.ok()) {
+    std::fprintf(stderr, "strix: %s\n", out.message().c_str());
+    return 2;
+  }
+  std::unique_ptr<adapters::Output> dead_out;
+  if (!o.dead_letter.empty()) {
+    auto d = adapters::Output::Open(o.dead_letter);
+    if (!d.ok()) {
+      std::fprintf(stderr, "strix: %s\n", d.message().c_str());
+      return 2;
+    }
+    dead_out = std::move(*d);
+  }
+
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: a blocked read returns and sees the flag
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  adapters::OutputEvents mode = o.output_events == "ids"    ? adapters::OutputEvents::kIds
+                                : o.output_events == "none" ? adapters::OutputEvents::kNone
+                                                            : adapters::OutputEvents::kFull;
+  adapters::ComplexEventWriter writer(program, o.inputs, mode, **out);
+  adapters::DeadLetters dead(dead_out.get());
+  adapters::EventDecoder decoder(program.fields, o.clock == "wall" ? adapters::Clock::kWall
+                                                                   : adapters::Clock::kEvent);
+  engine::Engine eng(program, *delay);
+  auto started = std::chrono::steady_clock::now();
+  uint64_t seq = 0;
+  int status = 0;
+  for (size_t si = 0; si < sources.size() && !g_stop.load(); ++si) {
+    adapters::LineSource& src = *sources[si];
+    adapters::Line line;
+    Event ev;
+    while (!g_stop.load() && src.Next(line)) {
+      if (line.too_long) {
+        dead.Reject("too long", o.inputs[si], line.number, line.text.substr(0, 4096));
+        continue;
+      }
+      adapters::DecodeOutcome r = decoder.Decode(line.text, ev);
+      if (r == adapters::DecodeOutcome::kBlank) continue;
+      if (r != adapters::DecodeOutcome::kEvent) {
+        dead.Reject(adapters::ReasonText(r), o.inputs[si], line.number, line.text);
+        continue;
+      }
+      ev.source = static_cast<uint32_t>(si);
+      ev.line = line.number;
+      ev.seq = seq++;
+      std::string_view raw = ev.raw;
+      if (eng.Push(std::move(ev), writer) == engine::Admit::kLate) {
+        dead.Reject("late", o.inputs[si], line.number, raw);
+      }
+      ev = Event();
+    }
+    if (!src.error().empty()) {
+      std::fprintf(stderr, "strix: error reading '%s': %s\n", o.inputs[si].c_str(),
+                   src.error().c_str());
+      status = 2;
+    }
+  }
+  if (!g_stop.load()) eng.Finish(writer);  // on a signal, pending deadlines do not fire
+  Status fs = (*out)->Flush();
+  if (!fs.ok()) {
+    std::fprintf(stderr, "strix: %s\n", fs.message().c_str());
+    status = 2;
+  }
+  if (dead_out) {
+    Status ds = dead_out->Flush();
+    if (!ds.ok()) std::fprintf(stderr, "strix: %s\n", ds.message().c_str());
+  }
+  std::string summary = dead.Summary();
+  if (!summary.empty() && !dead_out) std::fprintf(stderr, "strix: %s\n", summary.c_str());
+  if (o.stats) {
+    const engine::RunStats& st = eng.stats();
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    uint64_t rejected = dead.total() - st.late;
+    std::fprintf(stderr,
+                 "events in: %llu, matched: %llu, emitted: %llu, late: %llu, rejected: %llu, "
+                 "suppressed: %llu, dropped partial matches: %llu, events/s: %.0f\n",
+                 static_cast<unsigned long long>(st.events_in),
+                 static_cast<unsigned long long>(st.matched),
+                 static_cast<unsigned long long>(st.emitted),
+                 static_cast<unsigned long long>(st.late),
+                 static_cast<unsigned long long>(rejected),
+                 static_cast<unsigned long long>(st.suppressed),
+                 static_cast<unsigned long long>(st.dropped_partial),
+                 secs > 0 ? static_cast<double>(st.events_in + st.late) / secs : 0.0);
+  }
+  return status;
+}
+
+}  // namespace
+
+std::function<int()> RegisterRun(CLI::App& app) {
+  auto* cmd = app.add_subcommand("run", "Match events against rules and write complex events");
+  auto o = std::make_shared<RunOptions>();
+  cmd->add_option("rules", o->files, "Rule files (*.strix)")->required();
+  cmd->add_option("-i,--input", o->inputs, "'-' (standard input), a .jsonl or .jsonl.gz file")
+      ->capture_default_str();
+  cmd->add_option("-o,--output", o->output, "'-' (standard output) or a file")->capture_default_str();
+  cmd->add_option("--dead-letter", o->dead_letter, "Where rejected input goes (JSON Lines)");
+  cmd->add_option("--type-field", o->type_field, "Field holding the event type")->capture_default_str();
+  cmd->add_option("--time-field", o->time_field, "Field holding the event time")->capture_default_str();
+  cmd->add_option("--id-field", o->id_field, "Field holding the event id")->capture_default_str();
+  cmd->add_option("--clock", o->clock, "event or wall")
+      ->check(CLI::IsMember({"event", "wall"}))
+      ->capture_default_str();
+  cmd->add_option("--max-delay", o->max_delay, "Out-of-order tolerance (e.g. 5s)")->capture_default_str();
+  cmd->add_option("--output-events", o->output_events, "full, ids or none")
+      ->check(CLI::IsMember({"full", "ids", "none"}))
+      ->capture_default_str();
+  cmd->add_option("--max-partial-matches", o->max_partial_matches,
+                  "Per rule and partition (sequence rules)")
+      ->capture_default_str();
+  cmd->add_option("--threads", o->threads, "Worker threads (output order does not depend on it)");
+  cmd->add_option("--max-line", o->max_line, "Longest input line in bytes")->capture_default_str();
+  cmd->add_flag("--stats", o->stats, "Print counters to standard error at the end");
+  return [o]() { return Run(*o); };
+}
+
+}  // namespace strix::cli

@@ -1,0 +1,49 @@
+// 64-bit hashing for deterministic complex-event ids and hash tables.
+// Stage: shared. Interface: Hasher (incremental), HashBytes, MixHash.
+// Stable across runs and platforms (no seeds), so ids are reproducible.
+// Covered by test/common_test.cc.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace strix {
+
+// Final avalanche step (the splitmix64 finaliser constants).
+inline uint64_t MixHash(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
+// FNV-1a over bytes, then mixed; good enough for ids and hash tables of short keys.
+inline uint64_t HashBytes(std::string_view s, uint64_t seed = 0xcbf29ce484222325ULL) {
+  uint64_t h = seed;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return MixHash(h);
+}
+
+class Hasher {
+ public:
+  // Adds a length-prefixed string so that ("ab","c") and ("a","bc") differ.
+  Hasher& Add(std::string_view s) {
+    h_ = HashBytes(s, h_ ^ MixHash(s.size() + 0x9e3779b97f4a7c15ULL));
+    return *this;
+  }
+  Hasher& Add(uint64_t v) {
+    h_ = MixHash(h_ ^ (v + 0x9e3779b97f4a7c15ULL + (h_ << 6) + (h_ >> 2)));
+    return *this;
+  }
+  uint64_t value() const { return h_; }
+
+ private:
+  uint64_t h_ = 0x84222325cbf29ce4ULL;
+};
+
+}  // namespace strix

@@ -1,0 +1,27 @@
+// Writing JSON text: escaped strings (invalid UTF-8 becomes U+FFFD), numbers, Values.
+// Stage: shared by output writers (adapters/) and diagnostics. Interface: AppendJsonString,
+// AppendJsonNumber, AppendJsonValue, DecodeUtf8. Covered by test/common_test.cc.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/value.h"
+
+namespace strix {
+
+void AppendJsonString(std::string& out, std::string_view s);
+// Integers print without a fraction ("55000"); others in shortest round-trip form.
+void AppendJsonNumber(std::string& out, double d);
+// Missing prints as null.
+void AppendJsonValue(std::string& out, const Value& v);
+
+// Decodes one UTF-8 code point at s[i], advancing i; returns -1 (and advances by one)
+// for an invalid byte sequence.
+int32_t DecodeUtf8(std::string_view s, size_t& i);
+
+// Number of code points (invalid bytes count one each).
+size_t CountCodePoints(std::string_view s);
+
+}  // namespace strix

@@ -1,0 +1,452 @@
+// The compiler (see compile.h): expressions to CNodes, fields to slots, rules to index entries.
+// Recursion over expressions is bounded by the checker's kMaxExprDepth.
+#include "engine/compile.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+
+#include "common/json_text.h"
+#include "query-lang/dump.h"
+
+namespace strix::engine {
+
+std::vector<std::string> SplitPath(std::string_view dotted) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    size_t dot = dotted.find('.', start);
+    out.emplace_back(dotted.substr(start, dot == std::string_view::npos ? dotted.npos : dot - start));
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return out;
+}
+
+namespace {
+
+using ql::Expr;
+using ql::ExprKind;
+using ql::Op;
+
+class Compiler {
+ public:
+  Compiler(Program& p, const ql::Ast& ast, std::map<std::string, uint32_t>& slot_of)
+      : p_(p), ast_(ast), slot_of_(slot_of) {}
+
+  uint32_t Slot(const FieldSpec& f) {
+    auto it = slot_of_.find(Key(f));
+    if (it != slot_of_.end()) return it->second;
+    uint32_t s = static_cast<uint32_t>(p_.fields.size());
+    p_.fields.push_back(f);
+    slot_of_.emplace(Key(f), s);
+    return s;
+  }
+
+  NodeId Add(CNode n, const std::vector<NodeId>& kids = {}) {
+    n.kid = static_cast<uint32_t>(p_.kids.size());
+    n.nkids = static_cast<uint32_t>(kids.size());
+    p_.kids.insert(p_.kids.end(), kids.begin(), kids.end());
+    p_.nodes.push_back(n);
+    return static_cast<NodeId>(p_.nodes.size() - 1);
+  }
+
+  Value Const(const Expr& e) {
+    switch (e.lit) {
+      case ql::LiteralKind::kNull: return Value::Null();
+      case ql::LiteralKind::kBool: return Value::Bool(e.boolean);
+      case ql::LiteralKind::kNumber: return Value::Number(e.number);
+      case ql::LiteralKind::kString: return Value::String(p_.Keep(e.text));
+    }
+    return Value();
+  }
+
+  NodeId Compile(ql::ExprId id) {
+    const Expr& e = ast_.exprs[id];
+    CNode n;
+    switch (e.kind) {
+      case ExprKind::kLiteral:
+        n.kind = CKind::kConst;
+        n.constant = Const(e);
+        return Add(n);
+      case ExprKind::kPath:
+        n.kind = CKind::kSlot;
+        n.ref = Slot(FieldSpec{e.path, Transform::kNone});
+        return Add(n);
+      case ExprKind::kCall: {
+        const Expr& arg = ast_.exprs[e.kids[0]];
+        if ((e.text == "lower" || e.text == "upper") && arg.kind == ExprKind::kPath) {
+          n.kind = CKind::kSlot;  // served like a field, by the decoder
+          n.ref = Slot(FieldSpec{arg.path, e.text == "lower" ? Transform::kLower : Transform::kUpper});
+          return Add(n);
+        }
+        n.kind = e.text == "lower"   ? CKind::kLower
+                 : e.text == "upper" ? CKind::kUpper
+                 : e.text == "len"   ? CKind::kLen
+                                     : CKind::kAbs;
+        return Add(n, {Compile(e.kids[0])});
+      }
+      case ExprKind::kNeg:
+        n.kind = CKind::kNeg;
+        return Add(n, {Compile(e.kids[0])});
+      case ExprKind::kArith:
+      case ExprKind::kCompare:
+      case ExprKind::kStrTest:
+        n.kind = e.kind == ExprKind::kArith     ? CKind::kArith
+                 : e.kind == ExprKind::kCompare ? CKind::kCompare
+                                                : CKind::kStrTest;
+        n.op = e.op;
+        return Add(n, {Compile(e.kids[0]), Compile(e.kids[1])});
+      case ExprKind::kIn: {
+        n.negated = e.negated;
+        const Expr& rhs = ast_.exprs[e.kids[1]];
+        if (rhs.kind == ExprKind::kRange) {
+          n.kind = CKind::kInRange;
+          n.ref = static_cast<uint32_t>(p_.ranges.size());
+          p_.ranges.push_back(ConstRange{Const(ast_.exprs[rhs.kids[0]]), Const(ast_.exprs[rhs.kids[1]])});
+        } else {
+          n.kind = CKind::kInSet;
+          n.ref = static_cast<uint32_t>(p_.sets.size());
+          ConstSet set;
+          for (ql::ExprId k : rhs.kids) {
+            Value v = Const(ast_.exprs[k]);
+            if (v.is_number()) set.numbers.push_back(v.number);
+            if (v.is_string()) set.strings.push_back(v.text);
+            if (v.kind == ValueKind::kBool) (v.boolean ? set.has_true : set.has_false) = true;
+          }
+          std::sort(set.numbers.begin(), set.numbers.end());
+          set.numbers.erase(std::unique(set.numbers.begin(), set.numbers.end()), set.numbers.end());
+          std::sort(set.strings.begin(), set.strings.end());
+          set.strings.erase(std::unique(set.strings.begin(), set.strings.end()), set.strings.end());
+          p_.sets.push_back(std::move(set));
+        }
+        return Add(n, {Compile(e.kids[0])});
+      }
+      case ExprKind::kMatch: {
+        n.kind = CKind::kMatch;
+        n.negated = e.negated;
+        std::string flags;
+        for (char f : e.flags) {
+          if (flags.find(f) == std::string::npos) flags.push_back(f);
+        }
+        std::string pattern = flags.empty() ? e.text : "(?" + flags + ")" + e.text;
+        RE2::Options opts;
+        opts.set_log_errors(false);
+        n.ref = static_cast<uint32_t>(p_.regexes.size());
+        p_.regexes.push_back(std::make_unique<RE2>(pattern, opts));
+        return Add(n, {Compile(e.kids[0])});
+      }
+      case ExprKind::kExists:
+        n.kind = CKind::kExists;
+        n.ref = Slot(FieldSpec{ast_.exprs[e.kids[0]].path, Transform::kNone});
+        return Add(n);
+      case ExprKind::kNot:
+        n.kind = CKind::kNot;
+        return Add(n, {Compile(e.kids[0])});
+      case ExprKind::kAnd:
+      case ExprKind::kOr: {
+        n.kind = e.kind == ExprKind::kAnd ? CKind::kAnd : CKind::kOr;
+        // Flatten nested nodes of the same kind: (a and b) and c -> and(a, b, c).
+        std::vector<NodeId> kids;
+        std::vector<ql::ExprId> stack(e.kids.rbegin(), e.kids.rend());
+        while (!stack.empty()) {
+          ql::ExprId k = stack.back();
+          stack.pop_back();
+          const Expr& ke = ast_.exprs[k];
+          if (ke.kind == e.kind) {
+            stack.insert(stack.end(), ke.kids.rbegin(), ke.kids.rend());
+          } else {
+            kids.push_back(Compile(k));
+          }
+        }
+        return Add(n, kids);
+      }
+      case ExprKind::kList:
+      case ExprKind::kRange:
+        break;  // only under `in`, handled there
+    }
+    n.kind = CKind::kConst;
+    return Add(n);
+  }
+
+ private:
+  static std::string Key(const FieldSpec& f) {
+    std::string k(1, static_cast<char>('0' + static_cast<int>(f.transform)));
+    for (const std::string& s : f.path) {
+      k += '\0';
+      k += s;
+    }
+    return k;
+  }
+
+  Program& p_;
+  const ql::Ast& ast_;
+  std::map<std::string, uint32_t>& slot_of_;
+};
+
+using index::Atom;
+using index::AtomKind;
+
+int Cost(const std::vector<Atom>& atoms) {
+  int c = 0;
+  for (const Atom& a : atoms) c += a.cost();
+  return c;
+}
+
+// Bounds of `slot OP c`; false when it is not a numeric comparison.
+bool RangeOf(Op op, double c, Atom& a) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  a.kind = AtomKind::kRange;
+  switch (op) {
+    case Op::kLt: a.lo = -kInf, a.hi = c, a.hi_open = true; return true;
+    case Op::kLe: a.lo = -kInf, a.hi = c; return true;
+    case Op::kGt: a.lo = c, a.hi = kInf, a.lo_open = true; return true;
+    case Op::kGe: a.lo = c, a.hi = kInf; return true;
+    default: return false;
+  }
+}
+
+Op Flip(Op op) {
+  switch (op) {
+    case Op::kLt: return Op::kGt;
+    case Op::kLe: return Op::kGe;
+    case Op::kGt: return Op::kLt;
+    case Op::kGe: return Op::kLe;
+    default: return op;
+  }
+}
+
+}  // namespace
+
+std::optional<std::vector<Atom>> AccessPredicates(const Program& p, NodeId id) {
+  const CNode& n = p.nodes[id];
+  auto slot_of = [&](NodeId k) -> std::optional<uint32_t> {
+    const CNode& kn = p.nodes[k];
+    if (kn.kind == CKind::kSlot) return kn.ref;
+    return std::nullopt;
+  };
+  switch (n.kind) {
+    case CKind::kConst:
+      if (n.constant.kind == ValueKind::kBool && !n.constant.boolean) return std::vector<Atom>{};
+      return std::nullopt;
+    case CKind::kCompare: {
+      NodeId l = p.Kid(n, 0), r = p.Kid(n, 1);
+      Op op = n.op;
+      if (!slot_of(l) && slot_of(r)) {
+        std::swap(l, r);
+        op = Flip(op);
+      }
+      auto slot = slot_of(l);
+      const CNode& c = p.nodes[r];
+      if (!slot || c.kind != CKind::kConst) return std::nullopt;
+      Atom a;
+      a.slot = *slot;
+      if (op == Op::kEq) {
+        a.kind = AtomKind::kEq;
+        a.value_kind = c.constant.kind;
+        if (c.constant.kind == ValueKind::kNumber) {
+          a.number = c.constant.number;
+        } else if (c.constant.kind == ValueKind::kString) {
+          a.text = std::string(c.constant.text);
+        } else if (c.constant.kind == ValueKind::kBool) {
+          a.boolean = c.constant.boolean;
+        } else {
+          return std::vector<Atom>{};  // == null never holds
+        }
+        return std::vector<Atom>{a};
+      }
+      if (c.constant.is_number() && RangeOf(op, c.constant.number, a)) return std::vector<Atom>{a};
+      return std::nullopt;
+    }
+    case CKind::kInSet: {
+      auto slot = slot_of(p.Kid(n, 0));
+      if (!slot || n.negated) return std::nullopt;
+      const ConstSet& s = p.sets[n.ref];
+      std::vector<Atom> out;
+      for (double d : s.numbers) {
+        Atom a;
+        a.slot = *slot;
+        a.value_kind = ValueKind::kNumber;
+        a.number = d;
+        out.push_back(a);
+      }
+      for (std::string_view t : s.strings) {
+        Atom a;
+        a.slot = *slot;
+        a.value_kind = ValueKind::kString;
+        a.text = std::string(t);
+        out.push_back(a);
+      }
+      for (bool b : {true, false}) {
+        if (b ? s.has_true : s.has_false) {
+          Atom a;
+          a.slot = *slot;
+          a.value_kind = ValueKind::kBool;
+          a.boolean = b;
+          out.push_back(a);
+        }
+      }
+      return out;
+    }
+    case CKind::kInRange: {
+      auto slot = slot_of(p.Kid(n, 0));
+      const ConstRange& r = p.ranges[n.ref];
+      if (!slot || n.negated || !r.lo.is_number()) return std::nullopt;
+      if (r.lo.number > r.hi.number) return std::vector<Atom>{};
+      Atom a;
+      a.kind = AtomKind::kRange;
+      a.slot = *slot;
+      a.lo = r.lo.number;
+      a.hi = r.hi.number;
+      return std::vector<Atom>{a};
+    }
+    case CKind::kStrTest: {
+      auto slot = slot_of(p.Kid(n, 0));
+      const CNode& c = p.nodes[p.Kid(n, 1)];
+      if (!slot || c.kind != CKind::kConst || !c.constant.is_string()) return std::nullopt;
+      Atom a;
+      a.slot = *slot;
+      a.kind = n.op == Op::kContains     ? AtomKind::kContains
+               : n.op == Op::kStartsWith ? AtomKind::kStartsWith
+                                         : AtomKind::kEndsWith;
+      a.text = std::string(c.constant.text);
+      return std::vector<Atom>{a};
+    }
+    case CKind::kMatch: {
+      auto slot = slot_of(p.Kid(n, 0));
+      if (!slot || n.negated) return std::nullopt;
+      Atom a;
+      a.kind = AtomKind::kRegex;
+      a.slot = *slot;
+      a.text = p.regexes[n.ref]->pattern();
+      return std::vector<Atom>{a};
+    }
+    case CKind::kAnd: {
+      std::optional<std::vector<Atom>> best;
+      for (uint32_t i = 0; i < n.nkids; ++i) {
+        auto k = AccessPredicates(p, p.Kid(n, i));
+        if (k && (!best || Cost(*k) < Cost(*best))) best = std::move(k);
+      }
+      return best;
+    }
+    case CKind::kOr: {
+      std::vector<Atom> all;
+      for (uint32_t i = 0; i < n.nkids; ++i) {
+        auto k = AccessPredicates(p, p.Kid(n, i));
+        if (!k) return std::nullopt;
+        all.insert(all.end(), k->begin(), k->end());
+      }
+      return all;
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+std::string DescribeField(const FieldSpec& f) {
+  std::string path = ql::DumpPath(f.path);
+  if (f.transform == Transform::kLower) return "lower(" + path + ")";
+  if (f.transform == Transform::kUpper) return "upper(" + path + ")";
+  return path;
+}
+
+std::string DescribeAtom(const Program& p, const Atom& a) {
+  std::string field = DescribeField(p.fields[a.slot]);
+  std::string v;
+  switch (a.kind) {
+    case AtomKind::kEq:
+      if (a.value_kind == ValueKind::kNumber) {
+        AppendJsonNumber(v, a.number);
+      } else if (a.value_kind == ValueKind::kBool) {
+        v = a.boolean ? "true" : "false";
+      } else {
+        AppendJsonString(v, a.text);
+      }
+      return "equality   " + field + " == " + v;
+    case AtomKind::kRange: {
+      std::string lo, hi;
+      if (std::isinf(a.lo)) lo = "-inf"; else AppendJsonNumber(lo, a.lo);
+      if (std::isinf(a.hi)) hi = "+inf"; else AppendJsonNumber(hi, a.hi);
+      return "range      " + field + " in " + (a.lo_open ? "(" : "[") + lo + ", " + hi +
+             (a.hi_open ? ")" : "]");
+    }
+    case AtomKind::kRegex:
+      return "regex set  " + field + " =~ /" + a.text + "/";
+    case AtomKind::kContains:
+      AppendJsonString(v, a.text);
+      return "literal    " + field + " contains " + v;
+    case AtomKind::kStartsWith:
+      AppendJsonString(v, a.text);
+      return "literal    " + field + " startswith " + v;
+    case AtomKind::kEndsWith:
+      AppendJsonString(v, a.text);
+      return "literal    " + field + " endswith " + v;
+  }
+  return "?";
+}
+
+Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules, const CompileOptions& opts) {
+  if (!rules.ok()) return Status::Error("the rules have errors");
+  auto prog = std::make_unique<Program>();
+  Program& p = *prog;
+  std::map<std::string, uint32_t> slots;
+  std::string refused;
+  {
+    static const ql::Ast kEmpty;
+    Compiler c(p, kEmpty, slots);
+    c.Slot(FieldSpec{opts.type_field, Transform::kNone});
+    c.Slot(FieldSpec{opts.time_field, Transform::kNone});
+    c.Slot(FieldSpec{opts.id_field, Transform::kNone});
+  }
+  if (p.fields.size() != 3) return Status::Error("--type-field, --time-field and --id-field must differ");
+  index::ConditionIndexBuilder builder;
+  for (size_t i = 0; i < rules.rules.size(); ++i) {
+    const ql::Rule& r = rules.rule(i);
+    const ql::Ast& ast = rules.ast_of(i);
+    Compiler c(p, ast, slots);
+    CompiledRule cr;
+    cr.name = r.name;
+    cr.suppress_ms = r.suppress_ms;
+    if (r.is_sequence) {
+      cr.sequence = true;
+      if (!refused.empty()) refused += ", ";
+      refused += "'" + r.name + "'";
+      p.rules.push_back(std::move(cr));
+      continue;
+    }
+    cr.any_type = r.filter.any;
+    cr.type = r.filter.type;
+    cr.has_keys = r.filter.has_keys;
+    for (const ql::KeyPath& k : r.filter.keys) cr.key_slots.push_back(c.Slot(FieldSpec{k.path}));
+    NodeId where = r.filter.where != ql::kNoExpr ? c.Compile(r.filter.where) : kNoNode;
+    NodeId having = r.having != ql::kNoExpr ? c.Compile(r.having) : kNoNode;
+    if (where != kNoNode && having != kNoNode) {
+      CNode both;
+      both.kind = CKind::kAnd;
+      cr.condition = c.Add(both, {where, having});
+    } else {
+      cr.condition = where != kNoNode ? where : having;
+    }
+    for (const ql::EmitField& f : r.emit) {
+      cr.emit_names.push_back(f.name);
+      cr.emit_values.push_back(c.Compile(f.value));
+    }
+    uint32_t bucket = cr.any_type ? builder.AnyBucket() : builder.Bucket(cr.type);
+    auto atoms = cr.condition == kNoNode ? std::nullopt : AccessPredicates(p, cr.condition);
+    if (!atoms) {
+      builder.AddAlways(bucket, static_cast<index::TermId>(i));
+    } else {
+      for (const index::Atom& a : *atoms) builder.Add(bucket, a, static_cast<index::TermId>(i));
+    }
+    p.rules.push_back(std::move(cr));
+  }
+  if (!refused.empty() && !opts.allow_sequences) {
+    return Status::Error("sequence rules cannot run yet (the sequence runtime is not built): " +
+                         refused);
+  }
+  p.index = std::move(builder).Build(p.rules.size());
+  return prog;
+}
+
+}  // namespace strix::engine

@@ -1,0 +1,41 @@
+// The compiler: checked AST -> Program (compiled conditions, slot table, condition index).
+// Stage: engine/compiler. Interface: Compile(), AccessPredicates(), DescribeAtom().
+// For every rule it chooses the access predicates under which the rule enters the index:
+// a conjunction is anchored on its cheapest indexable part, a disjunction enters once per
+// alternative, and a rule with nothing indexable goes on its type's always-check list.
+// Covered by test/engine_test.cc and test/differential_test.cc.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "engine/program.h"
+#include "query-lang/check.h"
+
+namespace strix::engine {
+
+struct CompileOptions {
+  std::vector<std::string> type_field = {"type"};
+  std::vector<std::string> time_field = {"ts"};
+  std::vector<std::string> id_field = {"id"};
+  bool allow_sequences = false;  // until the sequence runtime exists, `run` refuses them
+};
+
+// Fails (with a message naming the rules) on sequence rules unless allowed.
+Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules, const CompileOptions& opts);
+
+// The atoms through which condition `node` enters the index: nullopt when nothing is
+// indexable (always-check), an empty vector when the condition can never hold.
+std::optional<std::vector<index::Atom>> AccessPredicates(const Program& p, NodeId node);
+
+// "amount in [50000, 60000]" and the like, for explain.
+std::string DescribeAtom(const Program& p, const index::Atom& a);
+std::string DescribeNode(const Program& p, NodeId node);
+std::string DescribeField(const FieldSpec& f);
+
+// Splits "a.b" into path segments (for --type-field and friends).
+std::vector<std::string> SplitPath(std::string_view dotted);
+
+}  // namespace strix::engine

@@ -1,0 +1,61 @@
+// Engine: the public face of matching. Events go in (in arrival order), complex events come
+// out through a sink, in the order LANGUAGE.md 3.4 and section 4 specify.
+// Stage: engine. Interface:
+//
+//   auto prog = strix::engine::Compile(checked_rules, options);   // Result<unique_ptr<Program>>
+//   strix::engine::Engine eng(**prog, /*max_delay_ms=*/0);
+//   for each decoded event e:
+//     if (eng.Push(std::move(e), sink) == Admit::kLate) dead_letter("late");
+//   eng.Finish(sink);                                               // end of input
+//
+// Time: the watermark is the largest event time seen minus max_delay; an event older than it
+// is late and rejected. With a delay, events wait in a reorder buffer and are released in
+// (time, arrival) order once the watermark passes them. Ownership: the engine keeps a
+// reference to the Program, which must outlive it. Not thread-safe.
+// Covered by test/engine_test.cc and the conformance cases.
+#pragma once
+
+#include <limits>
+#include <queue>
+#include <vector>
+
+#include "engine/complex_event.h"
+#include "engine/matcher.h"
+#include "engine/program.h"
+
+namespace strix::engine {
+
+enum class Admit { kAccepted, kLate };
+
+class Engine {
+ public:
+  Engine(const Program& p, int64_t max_delay_ms);
+
+  // `e` may view the caller's buffers: with no delay it is matched before Push returns;
+  // with a delay it is copied (Event::Own) into the reorder buffer.
+  Admit Push(Event&& e, ComplexEventSink& sink);
+  // End of input: releases every held event.
+  void Finish(ComplexEventSink& sink);
+
+  RunStats& stats() { return stats_; }
+  TimeMs watermark() const { return watermark_; }
+
+ private:
+  struct Later {
+    bool operator()(const Event& a, const Event& b) const {
+      return a.time != b.time ? a.time > b.time : a.seq > b.seq;
+    }
+  };
+  void Release(TimeMs upto, ComplexEventSink& sink);
+
+  const Program& p_;
+  int64_t max_delay_;
+  bool seen_any_ = false;
+  TimeMs max_seen_ = 0;
+  TimeMs watermark_ = std::numeric_limits<TimeMs>::min();
+  std::priority_queue<Event, std::vector<Event>, Later> held_;
+  Matcher matcher_;
+  RunStats stats_;
+};
+
+}  // namespace strix::engine

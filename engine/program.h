@@ -1,0 +1,83 @@
+// Program: what the compiler makes of a set of checked rules, immutable and shared.
+// Stage: engine (compile -> Program -> match). Interface: Program, CompiledRule, CNode.
+// Conditions are flat arrays of compiled nodes whose fields are slot numbers; strings live in
+// the program's arena. The condition index maps events to candidate rules.
+// Thread safety: immutable after Compile(); share freely. Covered by test/engine_test.cc.
+#pragma once
+
+#include <re2/re2.h>
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/event.h"
+#include "index/condition_index.h"
+#include "query-lang/ast.h"
+
+namespace strix::engine {
+
+enum class CKind : uint8_t {
+  kConst, kSlot, kLower, kUpper, kLen, kAbs, kNeg, kArith, kCompare, kInSet, kInRange,
+  kStrTest, kMatch, kExists, kNot, kAnd, kOr,
+};
+
+using NodeId = uint32_t;
+constexpr NodeId kNoNode = UINT32_MAX;
+
+struct CNode {
+  CKind kind = CKind::kConst;
+  ql::Op op = ql::Op::kNone;
+  bool negated = false;
+  uint32_t kid = 0, nkids = 0;  // children are Program::kids[kid .. kid + nkids)
+  uint32_t ref = 0;             // slot, regex, set or range index by kind
+  Value constant;
+};
+
+// The constant list of an `in`.
+struct ConstSet {
+  std::vector<double> numbers;            // sorted
+  std::vector<std::string_view> strings;  // sorted
+  bool has_true = false, has_false = false;
+  bool empty() const { return numbers.empty() && strings.empty() && !has_true && !has_false; }
+};
+
+struct ConstRange {
+  Value lo, hi;
+};
+
+struct CompiledRule {
+  std::string name;
+  bool any_type = false;
+  std::string type;
+  std::vector<uint32_t> key_slots;   // `by`; empty without
+  bool has_keys = false;
+  NodeId condition = kNoNode;        // where and having
+  std::vector<std::string> emit_names;
+  std::vector<NodeId> emit_values;
+  std::optional<int64_t> suppress_ms;
+  bool sequence = false;
+  std::vector<std::string> aliases;  // per sequence term; empty string when none
+};
+
+struct Program {
+  std::vector<FieldSpec> fields;     // the slot table; slots 0-2 are type, time, id
+  std::vector<CompiledRule> rules;   // in load order: the output's rule order
+  std::vector<CNode> nodes;
+  std::vector<NodeId> kids;
+  std::vector<std::unique_ptr<RE2>> regexes;
+  std::vector<ConstSet> sets;
+  std::vector<ConstRange> ranges;
+  std::deque<std::string> strings;   // stable storage for constant strings
+  index::ConditionIndex index;
+
+  std::string_view Keep(std::string s) {
+    strings.push_back(std::move(s));
+    return strings.back();
+  }
+  NodeId Kid(const CNode& n, uint32_t i) const { return kids[n.kid + i]; }
+};
+
+}  // namespace strix::engine

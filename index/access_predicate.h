@@ -1,0 +1,45 @@
+// Access predicates: the indexable atoms through which a term enters the condition index.
+// Stage: index (built by engine/compile.cc, stored by condition_index.cc).
+// Interface: Atom. An atom is a necessary test on one field slot; the index only narrows,
+// the residual condition decides. Covered by test/index_test.cc.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/value.h"
+
+namespace strix::index {
+
+using TermId = uint32_t;
+
+enum class AtomKind : uint8_t { kEq, kRange, kRegex, kContains, kStartsWith, kEndsWith };
+
+struct Atom {
+  AtomKind kind = AtomKind::kEq;
+  uint32_t slot = 0;
+  // kEq: a number, a bool, or a string (text holds the bytes).
+  ValueKind value_kind = ValueKind::kString;
+  double number = 0;
+  bool boolean = false;
+  std::string text;  // kEq string, regex pattern (flags folded in), or literal
+  // kRange over numbers.
+  double lo = 0, hi = 0;
+  bool lo_open = false, hi_open = false;
+
+  // Relative cost of probing through this atom; the compiler anchors a conjunction on the
+  // cheapest, most selective choice.
+  int cost() const {
+    switch (kind) {
+      case AtomKind::kEq: return 1;
+      case AtomKind::kStartsWith:
+      case AtomKind::kEndsWith: return 3;
+      case AtomKind::kRange: return 4;
+      case AtomKind::kContains: return 5;
+      case AtomKind::kRegex: return 6;
+    }
+    return 9;
+  }
+};
+
+}  // namespace strix::index

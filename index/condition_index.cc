@@ -1,0 +1,246 @@
+// ConditionIndex build and probe (see condition_index.h).
+#include "index/condition_index.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
+#include "common/hash.h"
+
+namespace strix::index {
+
+ConditionIndexBuilder::ConditionIndexBuilder() { drafts_.emplace_back(); }
+
+uint32_t ConditionIndexBuilder::Bucket(std::string_view type) {
+  auto it = type_ids_.find(std::string(type));
+  if (it != type_ids_.end()) return it->second;
+  uint32_t id = static_cast<uint32_t>(drafts_.size());
+  drafts_.emplace_back();
+  types_.emplace_back(type);
+  type_ids_.emplace(std::string(type), id);
+  return id;
+}
+
+void ConditionIndexBuilder::AddAlways(uint32_t bucket, TermId term) {
+  drafts_[bucket].always.push_back(term);
+}
+
+void ConditionIndexBuilder::Add(uint32_t bucket, const Atom& a, TermId term) {
+  BucketDraft& d = drafts_[bucket];
+  switch (a.kind) {
+    case AtomKind::kEq:
+      eq_.push_back(EqItem{bucket, a.slot, a.value_kind, a.number, a.boolean, a.text, term});
+      break;
+    case AtomKind::kRange:
+      d.ranges[a.slot].push_back(IntervalIndex::Interval{a.lo, a.hi, a.lo_open, a.hi_open, term});
+      break;
+    case AtomKind::kRegex:
+      d.matchers[a.slot].Add(a.text, false, term);
+      break;
+    case AtomKind::kContains:
+      d.matchers[a.slot].Add(RE2::QuoteMeta(a.text), true, term);
+      break;
+    case AtomKind::kStartsWith:
+      d.matchers[a.slot].Add("^" + RE2::QuoteMeta(a.text), true, term);
+      break;
+    case AtomKind::kEndsWith:
+      d.matchers[a.slot].Add(RE2::QuoteMeta(a.text) + "$", true, term);
+      break;
+  }
+}
+
+namespace {
+Value ItemValue(ValueKind kind, double number, bool boolean, std::string_view text) {
+  switch (kind) {
+    case ValueKind::kNumber: return Value::Number(number);
+    case ValueKind::kBool: return Value::Bool(boolean);
+    default: return Value::String(text);
+  }
+}
+}  // namespace
+
+uint64_t ConditionIndex::HashKey(uint32_t bucket, uint32_t slot, const Value& v) {
+  uint64_t h = MixHash((static_cast<uint64_t>(bucket) << 32 | slot) + static_cast<uint64_t>(v.kind));
+  switch (v.kind) {
+    case ValueKind::kNumber: {
+      double d = v.number == 0 ? 0.0 : v.number;  // -0 == 0
+      uint64_t bits;
+      std::memcpy(&bits, &d, sizeof bits);
+      return MixHash(h ^ bits);
+    }
+    case ValueKind::kBool:
+      return MixHash(h ^ (v.boolean ? 2 : 1));
+    default:
+      return HashBytes(v.text, h);
+  }
+}
+
+ConditionIndex ConditionIndexBuilder::Build(size_t num_terms) && {
+  ConditionIndex idx;
+  for (size_t i = 0; i < types_.size(); ++i) {
+    idx.type_names_.push_back(std::make_unique<std::string>(types_[i]));
+    idx.type_ids_.emplace(*idx.type_names_.back(), static_cast<uint32_t>(i + 1));
+  }
+  idx.buckets_.resize(drafts_.size());
+
+  // Equality: group items by key, then place keys in an open-addressing table.
+  std::sort(eq_.begin(), eq_.end(), [](const EqItem& a, const EqItem& b) {
+    return std::tie(a.bucket, a.slot, a.kind, a.number, a.boolean, a.text, a.term) <
+           std::tie(b.bucket, b.slot, b.kind, b.number, b.boolean, b.text, b.term);
+  });
+  size_t keys = 0;
+  for (size_t i = 0; i < eq_.size(); ++i) {
+    if (i == 0 || std::tie(eq_[i].bucket, eq_[i].slot, eq_[i].kind, eq_[i].number,
+                           eq_[i].boolean, eq_[i].text) !=
+                      std::tie(eq_[i - 1].bucket, eq_[i - 1].slot, eq_[i - 1].kind,
+                               eq_[i - 1].number, eq_[i - 1].boolean, eq_[i - 1].text)) {
+      ++keys;
+    }
+  }
+  size_t total_text = 0;
+  for (const EqItem& it : eq_) total_text += it.text.size();
+  idx.strings_.reserve(total_text);
+  size_t cap = 16;
+  while (cap < keys * 2) cap <<= 1;
+  idx.table_.assign(cap, ConditionIndex::EqEntry{});
+  idx.mask_ = cap - 1;
+  idx.postings_.reserve(eq_.size());
+  for (size_t i = 0; i < eq_.size();) {
+    size_t j = i;
+    ConditionIndex::EqEntry e;
+    e.bucket = eq_[i].bucket;
+    e.slot = eq_[i].slot;
+    e.kind = eq_[i].kind;
+    e.number = eq_[i].number;
+    e.boolean = eq_[i].boolean;
+    size_t text_at = idx.strings_.size();
+    idx.strings_.insert(idx.strings_.end(), eq_[i].text.begin(), eq_[i].text.end());
+    e.text = std::string_view(idx.strings_.data() + text_at, eq_[i].text.size());
+    e.post_begin = static_cast<uint32_t>(idx.postings_.size());
+    while (j < eq_.size() && eq_[j].bucket == eq_[i].bucket && eq_[j].slot == eq_[i].slot &&
+           eq_[j].kind == eq_[i].kind && eq_[j].number == eq_[i].number &&
+           eq_[j].boolean == eq_[i].boolean && eq_[j].text == eq_[i].text) {
+      if (idx.postings_.size() == e.post_begin || idx.postings_.back() != eq_[j].term) {
+        idx.postings_.push_back(eq_[j].term);
+      }
+      ++j;
+    }
+    e.post_len = static_cast<uint32_t>(idx.postings_.size()) - e.post_begin;
+    e.hash = ConditionIndex::HashKey(e.bucket, e.slot, ItemValue(e.kind, e.number, e.boolean, e.text));
+    size_t cell = e.hash & idx.mask_;
+    while (idx.table_[cell].bucket != UINT32_MAX) cell = (cell + 1) & idx.mask_;
+    idx.table_[cell] = e;
+    auto& slots = idx.buckets_[e.bucket].eq_slots;
+    if (std::find(slots.begin(), slots.end(), e.slot) == slots.end()) slots.push_back(e.slot);
+    i = j;
+  }
+  eq_.clear();
+  eq_.shrink_to_fit();
+
+  for (size_t b = 0; b < drafts_.size(); ++b) {
+    BucketDraft& d = drafts_[b];
+    ConditionIndex::Bucket& out = idx.buckets_[b];
+    std::sort(d.always.begin(), d.always.end());
+    d.always.erase(std::unique(d.always.begin(), d.always.end()), d.always.end());
+    out.always = std::move(d.always);
+    for (auto& [slot, ivs] : d.ranges) {
+      IntervalIndex ii;
+      ii.Build(std::move(ivs));
+      out.ranges.emplace_back(slot, std::move(ii));
+    }
+    for (auto& [slot, m] : d.matchers) {
+      auto sm = std::make_unique<StringMatcher>(std::move(m));
+      sm->Build();
+      out.matchers.emplace_back(slot, std::move(sm));
+    }
+    std::sort(out.eq_slots.begin(), out.eq_slots.end());
+    std::sort(out.ranges.begin(), out.ranges.end(),
+              [](const auto& x, const auto& y) { return x.first < y.first; });
+    std::sort(out.matchers.begin(), out.matchers.end(),
+              [](const auto& x, const auto& y) { return x.first < y.first; });
+  }
+  (void)num_terms;
+  return idx;
+}
+
+const ConditionIndex::EqEntry* ConditionIndex::FindEq(uint32_t bucket, uint32_t slot,
+                                                      const Value& v) const {
+  uint64_t h = HashKey(bucket, slot, v);
+  for (size_t cell = h & mask_;; cell = (cell + 1) & mask_) {
+    const EqEntry& e = table_[cell];
+    if (e.bucket == UINT32_MAX) return nullptr;
+    if (e.hash == h && e.bucket == bucket && e.slot == slot && e.kind == v.kind) {
+      bool same = v.kind == ValueKind::kNumber ? e.number == v.number
+                  : v.kind == ValueKind::kBool ? e.boolean == v.boolean
+                                               : e.text == v.text;
+      if (same) return &e;
+    }
+  }
+}
+
+void ConditionIndex::ProbeBucket(const Bucket& b, uint32_t id, const std::vector<Value>& slots,
+                                 ProbeScratch& s, std::vector<TermId>& out) const {
+  auto emit = [&](TermId t) {
+    if (s.stamp[t] != s.epoch) {
+      s.stamp[t] = s.epoch;
+      out.push_back(t);
+    }
+  };
+  for (TermId t : b.always) emit(t);
+  for (uint32_t slot : b.eq_slots) {
+    const Value& v = slots[slot];
+    if (v.kind != ValueKind::kNumber && v.kind != ValueKind::kString && v.kind != ValueKind::kBool) {
+      continue;
+    }
+    if (const EqEntry* e = FindEq(id, slot, v)) {
+      for (uint32_t i = 0; i < e->post_len; ++i) emit(postings_[e->post_begin + i]);
+    }
+  }
+  for (const auto& [slot, ii] : b.ranges) {
+    const Value& v = slots[slot];
+    if (v.kind == ValueKind::kNumber) ii.Stab(v.number, emit);
+  }
+  for (const auto& [slot, m] : b.matchers) {
+    const Value& v = slots[slot];
+    if (v.kind == ValueKind::kString) m->Match(v.text, s.matches, emit);
+  }
+}
+
+void ConditionIndex::Probe(const Value& type, const std::vector<Value>& slots,
+                           ProbeScratch& s, std::vector<TermId>& out) const {
+  if (++s.epoch == 0) {  // wrapped: forget every old stamp
+    std::fill(s.stamp.begin(), s.stamp.end(), 0);
+    s.epoch = 1;
+  }
+  ProbeBucket(buckets_[0], 0, slots, s, out);
+  if (type.kind == ValueKind::kString) {
+    auto it = type_ids_.find(type.text);
+    if (it != type_ids_.end()) ProbeBucket(buckets_[it->second], it->second, slots, s, out);
+  }
+}
+
+IndexStats ConditionIndex::stats() const {
+  IndexStats st;
+  st.buckets = buckets_.size();
+  st.postings = postings_.size();
+  for (const EqEntry& e : table_) st.eq_entries += e.bucket != UINT32_MAX;
+  st.memory_bytes = table_.capacity() * sizeof(EqEntry) + postings_.capacity() * 4 +
+                    strings_.capacity();
+  for (const Bucket& b : buckets_) {
+    st.always += b.always.size();
+    st.memory_bytes += b.always.capacity() * 4;
+    for (const auto& [slot, ii] : b.ranges) {
+      st.ranges += ii.size();
+      st.memory_bytes += ii.memory_bytes();
+    }
+    for (const auto& [slot, m] : b.matchers) {
+      st.patterns += m->patterns();
+      st.matcher_shards += m->shards();
+      st.failed_shards += m->failed_shards();
+    }
+  }
+  return st;
+}
+
+}  // namespace strix::index

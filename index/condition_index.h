@@ -1,0 +1,123 @@
+// ConditionIndex: answers "which terms could this event satisfy?" without looking at the
+// others. Stage: index (built by engine/compile.cc, probed by engine/ per event).
+//
+//   ConditionIndexBuilder b;
+//   uint32_t bucket = b.Bucket("tx");            // or b.AnyBucket()
+//   b.Add(bucket, atom, term);                   // one entry per atom; several per term = OR
+//   b.AddAlways(bucket, term);                   // nothing indexable
+//   ConditionIndex idx = std::move(b).Build(num_terms);
+//   ProbeScratch scratch(num_terms);
+//   idx.Probe(event.type(), event.slots, scratch, candidates);   // deduplicated terms
+//
+// Inside a bucket (one per event type, plus one for `any`): an open-addressing hash table for
+// equality and `in`, an IntervalIndex per field for ranges and comparisons, a StringMatcher
+// per field for regexes and literals, and the always-check list. Candidates are a superset:
+// the caller confirms each with the term's residual condition.
+// Thread safety: a built index is immutable; Probe is safe from many threads, each with its
+// own ProbeScratch. Covered by test/index_test.cc and test/differential_test.cc.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/value.h"
+#include "index/access_predicate.h"
+#include "index/interval_index.h"
+#include "index/string_matcher.h"
+
+namespace strix::index {
+
+struct ProbeScratch {
+  explicit ProbeScratch(size_t terms) : stamp(terms, 0) {}
+  std::vector<uint32_t> stamp;
+  uint32_t epoch = 0;
+  std::vector<int> matches;
+};
+
+struct IndexStats {
+  size_t buckets = 0, eq_entries = 0, postings = 0, ranges = 0, patterns = 0, always = 0;
+  size_t matcher_shards = 0, failed_shards = 0;
+  size_t memory_bytes = 0;
+};
+
+class ConditionIndex;
+
+class ConditionIndexBuilder {
+ public:
+  ConditionIndexBuilder();
+  uint32_t AnyBucket() const { return 0; }
+  uint32_t Bucket(std::string_view type);
+  void Add(uint32_t bucket, const Atom& atom, TermId term);
+  void AddAlways(uint32_t bucket, TermId term);
+  ConditionIndex Build(size_t num_terms) &&;
+
+ private:
+  struct EqItem {
+    uint32_t bucket, slot;
+    ValueKind kind;
+    double number;
+    bool boolean;
+    std::string text;
+    TermId term;
+  };
+  struct BucketDraft {
+    std::vector<TermId> always;
+    std::unordered_map<uint32_t, std::vector<IntervalIndex::Interval>> ranges;
+    std::unordered_map<uint32_t, StringMatcher> matchers;
+  };
+  std::vector<std::string> types_;
+  std::unordered_map<std::string, uint32_t> type_ids_;
+  std::vector<BucketDraft> drafts_;
+  std::vector<EqItem> eq_;
+};
+
+class ConditionIndex {
+ public:
+  ConditionIndex() = default;
+  ConditionIndex(ConditionIndex&&) = default;
+  ConditionIndex& operator=(ConditionIndex&&) = default;
+
+  // Appends to `out` every term that may hold for an event of this type and these slot
+  // values, each once.
+  void Probe(const Value& type, const std::vector<Value>& slots, ProbeScratch& scratch,
+             std::vector<TermId>& out) const;
+
+  IndexStats stats() const;
+
+ private:
+  friend class ConditionIndexBuilder;
+
+  struct EqEntry {
+    uint64_t hash = 0;
+    uint32_t bucket = UINT32_MAX;  // UINT32_MAX marks an empty table cell
+    uint32_t slot = 0;
+    ValueKind kind = ValueKind::kMissing;
+    bool boolean = false;
+    double number = 0;
+    std::string_view text;
+    uint32_t post_begin = 0, post_len = 0;
+  };
+  struct Bucket {
+    std::vector<TermId> always;
+    std::vector<uint32_t> eq_slots;
+    std::vector<std::pair<uint32_t, IntervalIndex>> ranges;
+    std::vector<std::pair<uint32_t, std::unique_ptr<StringMatcher>>> matchers;
+  };
+
+  static uint64_t HashKey(uint32_t bucket, uint32_t slot, const Value& v);
+  const EqEntry* FindEq(uint32_t bucket, uint32_t slot, const Value& v) const;
+  void ProbeBucket(const Bucket& b, uint32_t id, const std::vector<Value>& slots,
+                   ProbeScratch& s, std::vector<TermId>& out) const;
+
+  std::unordered_map<std::string_view, uint32_t> type_ids_;
+  std::vector<std::unique_ptr<std::string>> type_names_;
+  std::vector<Bucket> buckets_;
+  std::vector<EqEntry> table_;  // open addressing, power-of-two size
+  uint64_t mask_ = 0;
+  std::vector<TermId> postings_;
+  std::vector<char> strings_;  // bytes of string keys (a vector: its buffer survives moves)
+};
+
+}  // namespace strix::index

@@ -1,0 +1,177 @@
+// The abstract syntax tree of a strix rule file, as the parser builds it.
+// Stage: query-lang (parse -> AST -> check). Interface: File, Rule, Let, Test, Expr, Ast.
+// Expressions live in one arena per file (Ast::exprs) and refer to each other by index,
+// so that a condition with thousands of alternatives is a flat node, not a deep tree.
+// Every node carries the byte offset of its first character for diagnostics.
+// Covered by test/parser_test.cc (through Dump()).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace strix::ql {
+
+using ExprId = uint32_t;
+constexpr ExprId kNoExpr = UINT32_MAX;
+
+enum class ExprKind : uint8_t {
+  kLiteral,   // literal: null, true/false, number, string
+  kPath,      // path: dotted field path (or a let name, or alias.path; the checker decides)
+  kList,      // [a, b, c]
+  kCall,      // name(args) optionally followed by .path (first(f).x)
+  kNeg,       // unary minus
+  kArith,     // + - * /     (op)
+  kCompare,   // == != < <= > >=   (op)
+  kIn,        // kids[0] in kids[1]; negated for `not in`; kids[1] is a list, name or range
+  kRange,     // lo..hi (only as the right side of `in`)
+  kStrTest,   // contains / startswith / endswith (op)
+  kMatch,     // =~ /re/flags; negated for !~  (text = pattern, flags)
+  kExists,    // exists path (kids[0] is the path)
+  kNot,
+  kAnd,
+  kOr,
+};
+
+enum class Op : uint8_t {
+  kNone,
+  kAdd, kSub, kMul, kDiv,
+  kEq, kNe, kLt, kLe, kGt, kGe,
+  kContains, kStartsWith, kEndsWith,
+};
+
+enum class LiteralKind : uint8_t { kNull, kBool, kNumber, kString };
+
+struct Expr {
+  ExprKind kind = ExprKind::kLiteral;
+  Op op = Op::kNone;
+  bool negated = false;            // `not in`, `!~`
+  LiteralKind lit = LiteralKind::kNull;
+  bool boolean = false;
+  double number = 0;
+  uint32_t pos = 0;                // byte offset in the file text
+  std::string text;                // string literal, call name, regex pattern
+  std::string flags;               // regex flags
+  std::vector<std::string> path;   // path segments (also the trailing path of a call)
+  bool head_backticked = false;    // the first path segment was written in backticks
+  std::vector<ExprId> kids;
+  // Set by the checker: for a path or aggregate whose head is a sequence alias, the index of
+  // the term that binds it (the alias segment stays in `path`).
+  int32_t alias_term = -1;
+  // Set by the checker on nodes copied from a `let` in another file: that file's index, so
+  // diagnostics inside an expanded let point at its definition.
+  int32_t origin_file = -1;
+};
+
+struct Quantifier {
+  uint32_t min = 1;
+  std::optional<uint32_t> max = 1;  // nullopt = unbounded
+  bool written = false;             // false when the term had no quantifier
+};
+
+struct KeyPath {
+  std::vector<std::string> path;
+  uint32_t pos = 0;
+};
+
+struct Filter {
+  std::string type;                 // empty for `any`
+  bool any = false;
+  uint32_t type_pos = 0;
+  Quantifier quant;                 // only sequence terms may carry one
+  std::vector<KeyPath> keys;        // `by`
+  bool has_keys = false;
+  ExprId where = kNoExpr;
+  uint32_t pos = 0;
+};
+
+struct Term {
+  bool negated = false;             // `not FILTER`
+  std::string alias;                // empty when none
+  uint32_t alias_pos = 0;
+  Filter filter;
+  uint32_t pos = 0;
+};
+
+enum class Policy : uint8_t { kNext, kStrict, kEvery };
+
+struct Sequence {
+  std::vector<KeyPath> keys;
+  bool has_keys = false;
+  std::optional<int64_t> within_ms;
+  uint32_t within_pos = 0;
+  Policy policy = Policy::kNext;
+  std::vector<Term> terms;
+  std::optional<Filter> until;
+  uint32_t pos = 0;
+};
+
+struct EmitField {
+  std::string name;
+  uint32_t pos = 0;
+  ExprId value = kNoExpr;
+};
+
+struct Rule {
+  std::string name;
+  uint32_t pos = 0;       // position of the name
+  bool is_sequence = false;
+  Filter filter;          // single-event rule
+  Sequence sequence;      // sequence rule
+  ExprId having = kNoExpr;
+  uint32_t having_pos = 0;
+  std::optional<int64_t> suppress_ms;
+  uint32_t suppress_pos = 0;
+  bool has_emit = false;
+  uint32_t emit_pos = 0;
+  std::vector<EmitField> emit;
+  int clause_dupes = 0;   // having/suppress/emit written more than once (reported by the checker)
+  uint32_t dupe_pos = 0;
+};
+
+struct Let {
+  std::string name;
+  uint32_t pos = 0;
+  ExprId value = kNoExpr;
+};
+
+struct ExpectField {
+  std::string name;
+  std::string json;       // the expected value as JSON text
+  uint32_t pos = 0;
+};
+
+struct Expect {
+  enum class Kind : uint8_t { kOne, kCount, kNone } kind = Kind::kOne;
+  uint32_t count = 1;
+  std::string rule;
+  uint32_t pos = 0;
+  std::vector<ExpectField> fields;
+};
+
+struct Test {
+  std::string name;
+  uint32_t pos = 0;
+  std::vector<std::string> given;        // one JSON object per event, as written
+  std::vector<uint32_t> given_pos;
+  std::vector<Expect> expects;
+};
+
+// One parsed file. Items keep their file order within each kind; `order` records the
+// interleaving (kind, index) for the canonical printer.
+struct Ast {
+  std::vector<Expr> exprs;
+  std::vector<Let> lets;
+  std::vector<Rule> rules;
+  std::vector<Test> tests;
+  enum class ItemKind : uint8_t { kLet, kRule, kTest };
+  std::vector<std::pair<ItemKind, uint32_t>> order;
+
+  ExprId Add(Expr e) {
+    exprs.push_back(std::move(e));
+    return static_cast<ExprId>(exprs.size() - 1);
+  }
+};
+
+}  // namespace strix::ql

@@ -1,0 +1,776 @@
+// The checker (see check.h): name resolution, let expansion, alias and type checks,
+// compile errors and warnings. Walks are iterative where input size is unbounded (let
+// expansion, depth measurement); the type check recurses only after the depth is bounded.
+#include "query-lang/check.h"
+
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <optional>
+#include <set>
+#include <tuple>
+#include <unordered_map>
+
+#include "common/time.h"
+#include "query-lang/parse.h"
+
+namespace strix::ql {
+
+std::string CheckedRules::FormatDiagnostics() const {
+  std::string out;
+  for (const Diagnostic& d : diags) out += FormatDiagnostic(d, files);
+  return out;
+}
+
+namespace {
+
+enum class Ty : uint8_t { kCond, kBool, kNum, kStr, kNull, kAny, kList, kRange, kBad };
+
+bool IsCondition(Ty t) { return t == Ty::kCond || t == Ty::kBool || t == Ty::kBad; }
+bool IsValue(Ty t) { return t != Ty::kCond && t != Ty::kList && t != Ty::kRange; }
+
+struct Scope {
+  bool sequence = false;
+  bool permissive = false;     // a let body checked on its own: aliases and aggregates unknown
+  const Sequence* seq = nullptr;
+  int term = -1;               // the term whose condition is checked; -1 elsewhere
+  bool bare_fields = true;     // false in having/emit of a sequence
+  bool aliases = true;         // false in `until`
+};
+
+class Checker {
+ public:
+  explicit Checker(CheckedRules& out) : out_(out) {}
+
+  void Run() {
+    for (uint32_t f = 0; f < out_.files.size(); ++f) {
+      out_.asts.emplace_back();
+      ParseFile(out_.files[f].text, f, out_.asts[f], out_.diags);
+    }
+    CollectNames();
+    ResolveLets();
+    for (uint32_t f = 0; f < out_.asts.size(); ++f) {
+      Ast& ast = out_.asts[f];
+      for (uint32_t r = 0; r < ast.rules.size(); ++r) {
+        CheckRule(f, ast.rules[r]);
+        out_.rules.push_back(RuleRef{f, r});
+      }
+    }
+    Finish();
+  }
+
+ private:
+  struct LetInfo {
+    uint32_t file = 0;
+    uint32_t index = 0;
+    int state = 0;  // 0 new, 1 on the DFS stack, 2 resolved
+    bool bad = false;
+  };
+
+  // ---- diagnostics ----
+
+  void Report(Severity sev, uint32_t file, const Expr* node, uint32_t pos, std::string msg) {
+    if (node && node->origin_file >= 0) file = static_cast<uint32_t>(node->origin_file);
+    out_.diags.push_back(Diagnostic{sev, file, pos, std::move(msg)});
+  }
+  void Error(uint32_t file, uint32_t pos, std::string msg) {
+    Report(Severity::kError, file, nullptr, pos, std::move(msg));
+  }
+  void ErrorAt(ExprId id, std::string msg) {
+    const Expr& e = ast().exprs[id];
+    Report(Severity::kError, file_, &e, e.pos, std::move(msg));
+  }
+  void Warn(uint32_t file, uint32_t pos, std::string msg) {
+    out_.diags.push_back(Diagnostic{Severity::kWarning, file, pos, std::move(msg)});
+  }
+
+  void Finish() {
+    auto key = [](const Diagnostic& d) {
+      return std::make_tuple(d.file, d.offset, static_cast<int>(d.severity), d.message);
+    };
+    std::stable_sort(out_.diags.begin(), out_.diags.end(),
+                     [&](const Diagnostic& a, const Diagnostic& b) {
+                       return std::tie(a.file, a.offset) < std::tie(b.file, b.offset);
+                     });
+    out_.diags.erase(std::unique(out_.diags.begin(), out_.diags.end(),
+                                 [&](const Diagnostic& a, const Diagnostic& b) {
+                                   return key(a) == key(b);
+                                 }),
+                     out_.diags.end());
+    for (const Diagnostic& d : out_.diags) {
+      (d.severity == Severity::kError ? out_.errors : out_.warnings)++;
+    }
+  }
+
+  std::string Where(uint32_t file, uint32_t pos) {
+    LineCol lc = LocateOffset(out_.files[file].text, pos);
+    return out_.files[file].name + ":" + std::to_string(lc.line) + ":" + std::to_string(lc.column);
+  }
+
+  Ast& ast() { return out_.asts[file_]; }
+
+  // ---- names and lets ----
+
+  void CollectNames() {
+    std::unordered_map<std::string, std::pair<uint32_t, uint32_t>> seen;  // name -> file, pos
+    auto define = [&](const std::string& name, uint32_t f, uint32_t pos, const char* what) {
+      auto [it, fresh] = seen.emplace(name, std::make_pair(f, pos));
+      if (!fresh) {
+        Error(f, pos,
+              std::string(what) + " '" + name + "' is already defined at " +
+                  Where(it->second.first, it->second.second));
+      }
+      return fresh;
+    };
+    for (uint32_t f = 0; f < out_.asts.size(); ++f) {
+      Ast& a = out_.asts[f];
+      for (auto [kind, idx] : a.order) {
+        if (kind == Ast::ItemKind::kLet) {
+          if (define(a.lets[idx].name, f, a.lets[idx].pos, "let")) {
+            lets_[a.lets[idx].name] = LetInfo{f, idx};
+          }
+        } else if (kind == Ast::ItemKind::kRule) {
+          define(a.rules[idx].name, f, a.rules[idx].pos, "rule");
+        }
+      }
+    }
+  }
+
+  const LetInfo* FindLet(const Expr& e) const {
+    if (e.kind != ExprKind::kPath || e.path.size() != 1 || e.head_backticked) return nullptr;
+    auto it = lets_.find(e.path[0]);
+    return it == lets_.end() ? nullptr : &it->second;
+  }
+
+  // Names of lets referenced under `root` in file `f`.
+  std::vector<std::string> LetRefs(uint32_t f, ExprId root) {
+    std::vector<std::string> refs;
+    std::vector<ExprId> stack{root};
+    const Ast& a = out_.asts[f];
+    while (!stack.empty()) {
+      ExprId id = stack.back();
+      stack.pop_back();
+      const Expr& e = a.exprs[id];
+      if (FindLet(e)) refs.push_back(e.path[0]);
+      for (ExprId k : e.kids) stack.push_back(k);
+    }
+    return refs;
+  }
+
+  // Depth-first over let dependencies with an explicit stack; expands each let after the
+  // lets it uses, so one level of copying suffices.
+  void ResolveLets() {
+    for (auto& [name, info] : lets_) {
+      if (info.state != 0) continue;
+      struct Frame {
+        std::string name;
+        std::vector<std::string> refs;
+        size_t next = 0;
+      };
+      std::vector<Frame> stack;
+      auto push = [&](const std::string& n) {
+        LetInfo& li = lets_[n];
+        li.state = 1;
+        const Let& let = out_.asts[li.file].lets[li.index];
+        stack.push_back(Frame{n, LetRefs(li.file, let.value)});
+      };
+      push(name);
+      while (!stack.empty()) {
+        Frame& fr = stack.back();
+        if (fr.next < fr.refs.size()) {
+          const std::string dep = fr.refs[fr.next++];
+          LetInfo& di = lets_[dep];
+          if (di.state == 0) {
+            push(dep);
+          } else if (di.state == 1) {
+            std::string cycle = dep;
+            bool on = false;
+            for (const Frame& f : stack) {
+              if (f.name == dep) on = true;
+              if (on && f.name != dep) cycle += " -> " + f.name;
+            }
+            cycle += " -> " + dep;
+            LetInfo& li = lets_[fr.name];
+            Error(li.file, out_.asts[li.file].lets[li.index].pos,
+                  "let '" + fr.name + "' is defined in terms of itself (" + cycle + ")");
+            for (Frame& f : stack) lets_[f.name].bad = true;
+          }
+          continue;
+        }
+        LetInfo& li = lets_[fr.name];
+        li.state = 2;
+        if (!li.bad) {
+          for (const std::string& r : fr.refs) li.bad = li.bad || lets_[r].bad;
+        }
+        if (!li.bad) Expand(li.file, out_.asts[li.file].lets[li.index].value);
+        stack.pop_back();
+      }
+    }
+    // Check each let body on its own (permissive: it may use aliases of the rules it lands in).
+    for (auto& [name, info] : lets_) {
+      if (info.bad) continue;
+      file_ = info.file;
+      Scope s;
+      s.permissive = true;
+      CheckExpr(out_.asts[info.file].lets[info.index].value, s);
+    }
+  }
+
+  // Replaces let names under `root` (in file f) by copies of their (expanded) bodies.
+  void Expand(uint32_t f, ExprId root) {
+    std::vector<ExprId> stack{root};
+    while (!stack.empty()) {
+      ExprId id = stack.back();
+      stack.pop_back();
+      const LetInfo* li = FindLet(out_.asts[f].exprs[id]);
+      if (li) {
+        if (li->bad) {
+          Expr& e = out_.asts[f].exprs[id];
+          e = Expr{ExprKind::kLiteral, Op::kNone, false, LiteralKind::kBool, true, 0, e.pos};
+          continue;
+        }
+        ExprId copy = CopyTree(f, li->file, out_.asts[li->file].lets[li->index].value);
+        out_.asts[f].exprs[id] = out_.asts[f].exprs[copy];
+        continue;  // a let body is already expanded
+      }
+      for (ExprId k : out_.asts[f].exprs[id].kids) stack.push_back(k);
+    }
+  }
+
+  ExprId CopyTree(uint32_t dst_file, uint32_t src_file, ExprId root) {
+    Ast& dst = out_.asts[dst_file];
+    auto clone = [&](ExprId s) {
+      Expr e = out_.asts[src_file].exprs[s];
+      if (src_file != dst_file && e.origin_file < 0) e.origin_file = static_cast<int32_t>(src_file);
+      return dst.Add(std::move(e));
+    };
+    ExprId new_root = clone(root);
+    std::vector<ExprId> stack{new_root};
+    while (!stack.empty()) {
+      ExprId d = stack.back();
+      stack.pop_back();
+      for (size_t k = 0; k < dst.exprs[d].kids.size(); ++k) {
+        ExprId n = clone(dst.exprs[d].kids[k]);
+        dst.exprs[d].kids[k] = n;
+        stack.push_back(n);
+      }
+    }
+    return new_root;
+  }
+
+  // Tree depth, measured without recursion.
+  int Depth(ExprId root) {
+    int max_depth = 0;
+    std::vector<std::pair<ExprId, int>> stack{{root, 1}};
+    while (!stack.empty()) {
+      auto [id, d] = stack.back();
+      stack.pop_back();
+      max_depth = std::max(max_depth, d);
+      if (d > kMaxExprDepth) break;
+      for (ExprId k : ast().exprs[id].kids) stack.push_back({k, d + 1});
+    }
+    return max_depth;
+  }
+
+  // ---- rules ----
+
+  bool CheckCondition(ExprId root, const Scope& s, const char* where) {
+    if (root == kNoExpr) return true;
+    Expand(file_, root);
+    if (Depth(root) > kMaxExprDepth) {
+      ErrorAt(root, "expression nested too deeply (more than " + std::to_string(kMaxExprDepth) +
+                        " levels)");
+      return false;
+    }
+    Ty t = CheckExpr(root, s);
+    if (!IsCondition(t)) {
+      ErrorAt(root, std::string("expected a condition after '") + where + "', found a value");
+      return false;
+    }
+    return true;
+  }
+
+  void CheckFilterKeys(const Filter& f) {
+    for (const KeyPath& k : f.keys) {
+      (void)k;  // key paths are plain field paths; nothing more to check
+    }
+  }
+
+  void CheckRule(uint32_t f, Rule& r) {
+    file_ = f;
+    if (r.clause_dupes > 0) {
+      Error(f, r.dupe_pos, "rule '" + r.name + "' has this clause more than once");
+    }
+    Scope s;
+    if (!r.is_sequence) {
+      if (r.filter.quant.written) {
+        Error(f, r.filter.type_pos, "a quantifier only follows a type in a sequence term");
+      }
+      CheckFilterKeys(r.filter);
+      CheckCondition(r.filter.where, s, "where");
+      CheckCondition(r.having, s, "having");
+      CheckEmit(r, s);
+      WarnNeverFires(r);
+      return;
+    }
+    Sequence& q = r.sequence;
+    s.sequence = true;
+    s.seq = &q;
+    if (q.within_ms && *q.within_ms <= 0) Error(f, q.within_pos, "'within' needs a positive duration");
+    std::unordered_map<std::string, uint32_t> aliases;
+    for (size_t i = 0; i < q.terms.size(); ++i) {
+      Term& t = q.terms[i];
+      const Quantifier& qt = t.filter.quant;
+      if (t.negated) {
+        if (i == 0) Error(f, t.pos, "a sequence cannot start with 'not'");
+        if (qt.written) Error(f, t.filter.type_pos, "'not' takes no quantifier");
+      } else {
+        if (qt.max && *qt.max == 0) {
+          Error(f, t.filter.type_pos, "a quantifier needs a maximum of at least 1");
+        } else if (qt.max && *qt.max < qt.min) {
+          Error(f, t.filter.type_pos, "the quantifier's maximum is below its minimum");
+        }
+        if (i == 0 && qt.min == 0) {
+          Error(f, t.filter.type_pos, "the first term must have a minimum of at least 1");
+        }
+      }
+      if (!t.alias.empty()) {
+        auto [it, fresh] = aliases.emplace(t.alias, t.alias_pos);
+        if (!fresh) Error(f, t.alias_pos, "alias '" + t.alias + "' is already used in this rule");
+      }
+      if (t.filter.has_keys && q.has_keys && t.filter.keys.size() != q.keys.size()) {
+        Error(f, t.filter.keys[0].pos,
+              "this key has " + std::to_string(t.filter.keys.size()) +
+                  " fields but the sequence key has " + std::to_string(q.keys.size()));
+      }
+      Scope ts = s;
+      ts.term = static_cast<int>(i);
+      CheckCondition(t.filter.where, ts, "where");
+    }
+    if (!q.terms.empty()) {
+      const Term& last = q.terms.back();
+      if (last.negated && !q.within_ms) {
+        Error(f, last.pos, "a trailing 'not' needs 'within'");
+      }
+      if (!last.negated && last.filter.quant.written && last.filter.quant.min == 0) {
+        Warn(f, last.filter.type_pos,
+             "a trailing term with minimum 0 never waits for an event; the match completes "
+             "without it");
+      }
+    }
+    if (q.until) {
+      if (q.until->quant.written) Error(f, q.until->type_pos, "'until' takes no quantifier");
+      Scope us = s;
+      us.aliases = false;
+      CheckCondition(q.until->where, us, "where");
+    }
+    if (!q.within_ms && !q.until) {
+      Warn(f, q.pos,
+           "sequence without 'within' or 'until': its partial matches can live for ever");
+    }
+    Scope hs = s;
+    hs.bare_fields = false;
+    CheckCondition(r.having, hs, "having");
+    CheckEmit(r, hs);
+    WarnNeverFires(r);
+  }
+
+  void CheckEmit(Rule& r, const Scope& s) {
+    std::set<std::string> names;
+    for (EmitField& ef : r.emit) {
+      if (!names.insert(ef.name).second) {
+        Error(file_, ef.pos, "emit field '" + ef.name + "' is written twice");
+      }
+      Expand(file_, ef.value);
+      if (Depth(ef.value) > kMaxExprDepth) {
+        ErrorAt(ef.value, "expression nested too deeply");
+        continue;
+      }
+      Ty t = CheckExpr(ef.value, s);
+      if (t == Ty::kList || t == Ty::kRange) ErrorAt(ef.value, "a list cannot be emitted");
+    }
+  }
+
+  // Constant truth of a condition, where it is evident without data.
+  std::optional<bool> ConstTruth(ExprId id) {
+    const Expr& e = ast().exprs[id];
+    switch (e.kind) {
+      case ExprKind::kLiteral:
+        if (e.lit == LiteralKind::kBool) return e.boolean;
+        return std::nullopt;
+      case ExprKind::kNot: {
+        auto v = ConstTruth(e.kids[0]);
+        if (v) return !*v;
+        return std::nullopt;
+      }
+      case ExprKind::kAnd: {
+        bool all = true;
+        for (ExprId k : e.kids) {
+          auto v = ConstTruth(k);
+          if (v && !*v) return false;
+          if (!v) all = false;
+        }
+        if (all) return true;
+        return std::nullopt;
+      }
+      case ExprKind::kOr: {
+        bool all = true;
+        for (ExprId k : e.kids) {
+          auto v = ConstTruth(k);
+          if (v && *v) return true;
+          if (!v) all = false;
+        }
+        if (all) return false;
+        return std::nullopt;
+      }
+      case ExprKind::kIn: {
+        const Expr& rhs = ast().exprs[e.kids[1]];
+        bool empty = false;
+        if (rhs.kind == ExprKind::kList) empty = rhs.kids.empty();
+        if (rhs.kind == ExprKind::kRange) {
+          const Expr& lo = ast().exprs[rhs.kids[0]];
+          const Expr& hi = ast().exprs[rhs.kids[1]];
+          if (lo.lit == LiteralKind::kNumber && hi.lit == LiteralKind::kNumber) {
+            empty = lo.number > hi.number;
+          } else if (lo.lit == LiteralKind::kString && hi.lit == LiteralKind::kString) {
+            empty = lo.text > hi.text;
+          }
+        }
+        if (empty) return e.negated ? std::nullopt : std::optional<bool>(false);
+        return std::nullopt;
+      }
+      default:
+        return std::nullopt;
+    }
+  }
+
+  void WarnNeverFires(const Rule& r) {
+    auto never = [&](ExprId id) {
+      if (id == kNoExpr || Depth(id) > kMaxExprDepth) return false;
+      auto v = ConstTruth(id);
+      return v && !*v;
+    };
+    bool dead = never(r.having);
+    if (!r.is_sequence) {
+      dead = dead || never(r.filter.where);
+    } else {
+      for (const Term& t : r.sequence.terms) {
+        if (!t.negated && t.filter.quant.min > 0 && never(t.filter.where)) dead = true;
+      }
+    }
+    if (dead) Warn(file_, r.pos, "rule '" + r.name + "' can never fire: a condition is always false");
+  }
+
+  // ---- expressions ----
+
+  // Index of the term whose alias is `name`, or -1.
+  int AliasTerm(const Scope& s, const std::string& name) const {
+    if (!s.sequence || !s.seq) return -1;
+    for (size_t i = 0; i < s.seq->terms.size(); ++i) {
+      if (!s.seq->terms[i].negated && s.seq->terms[i].alias == name) return static_cast<int>(i);
+    }
+    return -1;
+  }
+  bool IsListTerm(const Scope& s, int t) const {
+    const Quantifier& q = s.seq->terms[static_cast<size_t>(t)].filter.quant;
+    return q.written && !(q.min == 1 && q.max && *q.max == 1);
+  }
+  std::string ListAliasHint(const std::string& a) const {
+    return "alias '" + a + "' is a list (quantified); use count(" + a + "), sum(" + a +
+           ".x), first(" + a + ").x or last(" + a + ").x";
+  }
+
+  // Checks that the alias term `t` may be used from the current scope.
+  bool AliasVisible(ExprId id, const Scope& s, int t, const std::string& a) {
+    if (!s.aliases) {
+      ErrorAt(id, "'until' cannot refer to alias '" + a + "'");
+      return false;
+    }
+    if (s.term >= 0 && t >= s.term) {
+      ErrorAt(id, "alias '" + a + "' is used before the term that binds it");
+      return false;
+    }
+    return true;
+  }
+
+  Ty CheckPath(ExprId id, const Scope& s) {
+    Expr& e = ast().exprs[id];
+    if (!e.head_backticked || true) {
+      int t = e.head_backticked ? -1 : AliasTerm(s, e.path[0]);
+      if (t >= 0) {
+        std::string a = e.path[0];
+        if (!AliasVisible(id, s, t, a)) return Ty::kBad;
+        if (IsListTerm(s, t)) {
+          ErrorAt(id, ListAliasHint(a));
+          return Ty::kBad;
+        }
+        if (e.path.size() == 1) {
+          ErrorAt(id, "alias '" + a + "' is an event; use one of its fields (" + a + ".x)");
+          return Ty::kBad;
+        }
+        ast().exprs[id].alias_term = t;
+        return Ty::kAny;
+      }
+    }
+    if (s.sequence && !s.bare_fields) {
+      ErrorAt(id, "field '" + e.path[0] +
+                      "' has no event here: in 'having' and 'emit' of a sequence, reach fields "
+                      "through an alias (a.x)");
+      return Ty::kBad;
+    }
+    return Ty::kAny;
+  }
+
+  // The alias argument of an aggregate, first/last or prev: returns its term or -1.
+  int AliasArg(ExprId call, const Scope& s, bool want_field) {
+    Expr& c = ast().exprs[call];
+    if (c.kids.size() != 1) {
+      ErrorAt(call, "'" + c.text + "' takes one argument");
+      return -1;
+    }
+    const Expr& arg = ast().exprs[c.kids[0]];
+    int t = (arg.kind == ExprKind::kPath && !arg.head_backticked) ? AliasTerm(s, arg.path[0]) : -1;
+    if (t < 0) {
+      ErrorAt(c.kids[0], "'" + c.text + "' works over a list alias, as in " + c.text +
+                             (want_field ? "(f.x)" : "(f)"));
+      return -1;
+    }
+    if (want_field != (arg.path.size() > 1)) {
+      ErrorAt(c.kids[0], want_field ? "'" + c.text + "' needs a field of the alias, as in " +
+                                          c.text + "(" + arg.path[0] + ".x)"
+                                    : "'" + c.text + "' takes the alias alone, as in " + c.text +
+                                          "(" + arg.path[0] + ")");
+      return -1;
+    }
+    return t;
+  }
+
+  Ty CheckCall(ExprId id, const Scope& s) {
+    Expr& c = ast().exprs[id];
+    const std::string fn = c.text;
+    static const std::set<std::string> kScalar = {"lower", "upper", "len", "abs"};
+    static const std::set<std::string> kAggregate = {"count", "sum", "avg", "min", "max",
+                                                      "distinct"};
+    if (kScalar.count(fn)) {
+      if (c.kids.size() != 1) {
+        ErrorAt(id, "'" + fn + "' takes one argument");
+        return Ty::kBad;
+      }
+      if (!c.path.empty()) {
+        ErrorAt(id, "the value of '" + fn + "' has no fields");
+        return Ty::kBad;
+      }
+      Ty a = CheckExpr(c.kids[0], s);
+      if (a == Ty::kBad) return Ty::kBad;
+      if (!IsValue(a) && !(fn == "len" && a == Ty::kList)) {
+        ErrorAt(c.kids[0], "'" + fn + "' needs a value");
+        return Ty::kBad;
+      }
+      return (fn == "lower" || fn == "upper") ? Ty::kStr : Ty::kNum;
+    }
+    bool agg = kAggregate.count(fn) > 0;
+    bool firstlast = fn == "first" || fn == "last";
+    bool prev = fn == "prev";
+    if (!agg && !firstlast && !prev) {
+      ErrorAt(id, "unknown function '" + fn + "'");
+      return Ty::kBad;
+    }
+    if (s.permissive) {
+      for (ExprId k : c.kids) (void)k;
+      return Ty::kAny;
+    }
+    if (!s.sequence) {
+      ErrorAt(id, "'" + fn + "' works over a list alias and exists only in sequence rules");
+      return Ty::kBad;
+    }
+    int t = AliasArg(id, s, agg && fn != "count");
+    if (t < 0) return Ty::kBad;
+    const std::string a = ast().exprs[c.kids[0]].path[0];
+    if (prev) {
+      if (s.term < 0 || t != s.term || !IsListTerm(s, t)) {
+        ErrorAt(id, "prev(" + a + ") works only inside the condition of the quantified term '" +
+                        a + "' itself");
+        return Ty::kBad;
+      }
+    } else {
+      if (!AliasVisible(id, s, t, a)) return Ty::kBad;
+      if (!IsListTerm(s, t)) {
+        ErrorAt(id, "'" + fn + "' works over a list alias, and '" + a +
+                        "' binds a single event; use " + a + ".x");
+        return Ty::kBad;
+      }
+    }
+    if ((firstlast || prev) && c.path.empty()) {
+      ErrorAt(id, fn + "(" + a + ") is an event; use one of its fields (" + fn + "(" + a + ").x)");
+      return Ty::kBad;
+    }
+    if (agg && !c.path.empty()) {
+      ErrorAt(id, "the value of '" + fn + "' has no fields");
+      return Ty::kBad;
+    }
+    ast().exprs[id].alias_term = t;
+    ast().exprs[c.kids[0]].alias_term = t;
+    return agg ? Ty::kNum : Ty::kAny;
+  }
+
+  Ty CheckValue(ExprId id, const Scope& s, const char* role) {
+    Ty t = CheckExpr(id, s);
+    if (t == Ty::kBad) return t;
+    if (t == Ty::kCond) {
+      ErrorAt(id, std::string("expected a value ") + role + ", found a condition");
+      return Ty::kBad;
+    }
+    if (t == Ty::kList || t == Ty::kRange) {
+      ErrorAt(id, std::string("expected a value ") + role + ", found a list");
+      return Ty::kBad;
+    }
+    return t;
+  }
+
+  bool IsConstant(const Expr& e) const { return e.kind == ExprKind::kLiteral; }
+
+  Ty CheckExpr(ExprId id, const Scope& s) {
+    Expr& e = ast().exprs[id];
+    switch (e.kind) {
+      case ExprKind::kLiteral:
+        switch (e.lit) {
+          case LiteralKind::kBool: return Ty::kBool;
+          case LiteralKind::kNull: return Ty::kNull;
+          case LiteralKind::kNumber: return Ty::kNum;
+          case LiteralKind::kString: return Ty::kStr;
+        }
+        return Ty::kAny;
+      case ExprKind::kPath:
+        return s.permissive ? Ty::kAny : CheckPath(id, s);
+      case ExprKind::kList: {
+        std::vector<ExprId> kids = e.kids;
+        for (ExprId k : kids) {
+          if (!IsConstant(ast().exprs[k])) {
+            ErrorAt(k, "list elements must be constants (strings, numbers, true, false)");
+            return Ty::kBad;
+          }
+        }
+        return Ty::kList;
+      }
+      case ExprKind::kCall:
+        return CheckCall(id, s);
+      case ExprKind::kNeg: {
+        Ty t = CheckValue(e.kids[0], s, "after '-'");
+        if (t == Ty::kStr || t == Ty::kBool || t == Ty::kNull) {
+          ErrorAt(id, "'-' needs a number");
+          return Ty::kBad;
+        }
+        return t == Ty::kBad ? t : Ty::kNum;
+      }
+      case ExprKind::kArith: {
+        ExprId a = e.kids[0], b = e.kids[1];
+        Ty ta = CheckValue(a, s, "in arithmetic"), tb = CheckValue(b, s, "in arithmetic");
+        if (ta == Ty::kBad || tb == Ty::kBad) return Ty::kBad;
+        for (auto [k, t] : {std::pair{a, ta}, std::pair{b, tb}}) {
+          if (t == Ty::kStr || t == Ty::kBool || t == Ty::kNull) {
+            ErrorAt(k, "arithmetic needs numbers");
+            return Ty::kBad;
+          }
+        }
+        return Ty::kNum;
+      }
+      case ExprKind::kCompare: {
+        ExprId a = e.kids[0], b = e.kids[1];
+        Ty ta = CheckValue(a, s, "to compare"), tb = CheckValue(b, s, "to compare");
+        return (ta == Ty::kBad || tb == Ty::kBad) ? Ty::kBad : Ty::kCond;
+      }
+      case ExprKind::kIn: {
+        ExprId a = e.kids[0], b = e.kids[1];
+        Ty ta = CheckValue(a, s, "before 'in'");
+        const Expr& rhs = ast().exprs[b];
+        if (rhs.kind == ExprKind::kRange) {
+          const Expr& lo = ast().exprs[rhs.kids[0]];
+          const Expr& hi = ast().exprs[rhs.kids[1]];
+          bool nums = lo.kind == ExprKind::kLiteral && hi.kind == ExprKind::kLiteral &&
+                      lo.lit == LiteralKind::kNumber && hi.lit == LiteralKind::kNumber;
+          bool strs = lo.kind == ExprKind::kLiteral && hi.kind == ExprKind::kLiteral &&
+                      lo.lit == LiteralKind::kString && hi.lit == LiteralKind::kString;
+          if (!nums && !strs) {
+            ErrorAt(b, "a range needs two constant numbers (or two strings): lo..hi");
+            return Ty::kBad;
+          }
+          return ta == Ty::kBad ? ta : Ty::kCond;
+        }
+        if (rhs.kind != ExprKind::kList) {
+          ErrorAt(b, "'in' needs a list [a, b], the name of a list, or a range lo..hi");
+          return Ty::kBad;
+        }
+        Ty tb = CheckExpr(b, s);
+        return (ta == Ty::kBad || tb == Ty::kBad) ? Ty::kBad : Ty::kCond;
+      }
+      case ExprKind::kRange:
+        ErrorAt(id, "a range lo..hi can only follow 'in'");
+        return Ty::kBad;
+      case ExprKind::kStrTest: {
+        ExprId a = e.kids[0], b = e.kids[1];
+        Ty ta = CheckValue(a, s, "to test"), tb = CheckValue(b, s, "to test");
+        if (tb == Ty::kNum || tb == Ty::kBool || tb == Ty::kNull) {
+          ErrorAt(b, "string operators need a string");
+          return Ty::kBad;
+        }
+        return (ta == Ty::kBad || tb == Ty::kBad) ? Ty::kBad : Ty::kCond;
+      }
+      case ExprKind::kMatch: {
+        Ty ta = CheckValue(e.kids[0], s, "to match");
+        std::string prefix;
+        for (char f : e.flags) {
+          if (prefix.find(f) == std::string::npos) prefix.push_back(f);
+        }
+        std::string pattern = prefix.empty() ? e.text : "(?" + prefix + ")" + e.text;
+        RE2::Options opts;
+        opts.set_log_errors(false);
+        RE2 re(pattern, opts);
+        if (!re.ok()) {
+          ErrorAt(id, "bad regular expression: " + re.error());
+          return Ty::kBad;
+        }
+        return ta == Ty::kBad ? ta : Ty::kCond;
+      }
+      case ExprKind::kExists: {
+        const Expr& p = ast().exprs[e.kids[0]];
+        if (!s.permissive && s.sequence) {
+          int t = p.head_backticked ? -1 : AliasTerm(s, p.path[0]);
+          if (t >= 0 || !s.bare_fields) return CheckPath(e.kids[0], s) == Ty::kBad ? Ty::kBad : Ty::kCond;
+        }
+        return Ty::kCond;
+      }
+      case ExprKind::kNot:
+      case ExprKind::kAnd:
+      case ExprKind::kOr: {
+        std::vector<ExprId> kids = e.kids;
+        bool bad = false;
+        for (ExprId k : kids) {
+          Ty t = CheckExpr(k, s);
+          if (t == Ty::kBad) {
+            bad = true;
+          } else if (!IsCondition(t)) {
+            ErrorAt(k, "expected a condition, found a value");
+            bad = true;
+          }
+        }
+        return bad ? Ty::kBad : Ty::kCond;
+      }
+    }
+    return Ty::kAny;
+  }
+
+  CheckedRules& out_;
+  std::unordered_map<std::string, LetInfo> lets_;
+  uint32_t file_ = 0;
+};
+
+}  // namespace
+
+CheckedRules LoadRules(std::vector<SourceFile> files) {
+  CheckedRules out;
+  out.files = std::move(files);
+  Checker(out).Run();
+  return out;
+}
+
+}  // namespace strix::ql

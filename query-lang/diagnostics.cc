@@ -1,0 +1,48 @@
+// GCC-style diagnostic formatting (see diagnostics.h).
+#include "query-lang/diagnostics.h"
+
+#include "common/json_text.h"
+
+namespace strix::ql {
+
+LineCol LocateOffset(std::string_view text, uint32_t offset) {
+  LineCol lc;
+  size_t line_start = 0;
+  size_t end = std::min<size_t>(offset, text.size());
+  for (size_t i = 0; i < end; ++i) {
+    if (text[i] == '\n') {
+      ++lc.line;
+      line_start = i + 1;
+    }
+  }
+  lc.column = static_cast<uint32_t>(CountCodePoints(text.substr(line_start, end - line_start))) + 1;
+  return lc;
+}
+
+std::string FormatDiagnostic(const Diagnostic& d, const std::vector<SourceFile>& files) {
+  const SourceFile& f = files.at(d.file);
+  LineCol lc = LocateOffset(f.text, d.offset);
+  std::string out = f.name + ":" + std::to_string(lc.line) + ":" + std::to_string(lc.column) +
+                    ": " + (d.severity == Severity::kError ? "error: " : "warning: ") + d.message +
+                    "\n";
+  size_t start = std::min<size_t>(d.offset, f.text.size());
+  while (start > 0 && f.text[start - 1] != '\n') --start;
+  size_t stop = f.text.find('\n', start);
+  if (stop == std::string::npos) stop = f.text.size();
+  std::string_view line(f.text.data() + start, stop - start);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  out += "  ";
+  out.append(line);
+  out += "\n  ";
+  // Keep tabs so the caret lines up under the source line.
+  size_t col = 1;
+  for (size_t i = 0; i < line.size() && col < lc.column;) {
+    out.push_back(line[i] == '\t' ? '\t' : ' ');
+    DecodeUtf8(line, i);
+    ++col;
+  }
+  out += "^\n";
+  return out;
+}
+
+}  // namespace strix::ql

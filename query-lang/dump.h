@@ -1,0 +1,18 @@
+// Canonical printer of the AST: one line per item, expressions fully parenthesised.
+// Stage: query-lang. Interface: Dump(Ast), DumpExpr(Ast, id). The oracle of the table-driven
+// parser tests (re-parsing a Dump gives the same Dump) and the residual text of `explain`.
+// Covered by test/parser_test.cc.
+#pragma once
+
+#include <string>
+
+#include "query-lang/ast.h"
+
+namespace strix::ql {
+
+std::string Dump(const Ast& ast);
+std::string DumpExpr(const Ast& ast, ExprId id);
+std::string DumpFilter(const Ast& ast, const Filter& f);
+std::string DumpPath(const std::vector<std::string>& path, bool head_backticked = false);
+
+}  // namespace strix::ql

@@ -1,0 +1,77 @@
+// Parser front door: loops over items, turns syntax errors into diagnostics and resumes at
+// the next line that starts an item (see parse.h).
+#include "query-lang/parse.h"
+
+#include <algorithm>
+#include <array>
+
+#include "query-lang/grammar.h"
+
+namespace strix::ql {
+
+bool IsReserved(std::string_view w) {
+  static constexpr std::array<std::string_view, 38> kWords = {
+      "let",      "rule",     "on",       "having", "suppress", "emit",   "test",
+      "given",    "expect",   "none",     "sequence", "by",     "within", "strict",
+      "every",    "until",    "not",      "where",  "and",      "or",     "in",
+      "contains", "startswith", "endswith", "exists", "any",    "all",    "is",
+      "like",     "cidr",     "true",     "false",  "null",     "",       "",
+      "",         "",         ""};
+  if (w.empty()) return false;
+  return std::find(kWords.begin(), kWords.end(), w) != kWords.end();
+}
+
+namespace {
+
+bool StartsItem(std::string_view line) {
+  size_t i = line.find_first_not_of(" \t\r");
+  if (i == std::string_view::npos) return false;
+  for (std::string_view kw : {"rule", "let", "test"}) {
+    if (line.substr(i, kw.size()) == kw) {
+      size_t after = i + kw.size();
+      if (after == line.size() || line[after] == ' ' || line[after] == '\t' ||
+          line[after] == '\r') {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+// Offset of the first line after `from`'s line that starts an item, or text.size().
+size_t NextItemLine(std::string_view text, size_t from) {
+  size_t p = text.find('\n', from);
+  while (p != std::string_view::npos) {
+    size_t start = p + 1;
+    size_t end = text.find('\n', start);
+    std::string_view line =
+        text.substr(start, (end == std::string_view::npos ? text.size() : end) - start);
+    if (StartsItem(line)) return start;
+    p = end;
+  }
+  return text.size();
+}
+
+}  // namespace
+
+bool ParseFile(std::string_view text, uint32_t file, Ast& ast, std::vector<Diagnostic>& diags) {
+  bool ok = true;
+  size_t p = 0;
+  while (p < text.size()) {
+    bool at_end = false;
+    ItemError err;
+    size_t start = p;
+    if (ParseItem(text, p, ast, at_end, err)) {
+      if (at_end) break;
+      continue;
+    }
+    ok = false;
+    diags.push_back(Diagnostic{Severity::kError, file, err.offset, err.message});
+    // Resume at the next item line after the line where this item began.
+    size_t item_start = text.find_first_not_of(" \t\r\n", start);
+    p = NextItemLine(text, item_start == std::string_view::npos ? start : item_start);
+  }
+  return ok;
+}
+
+}  // namespace strix::ql
