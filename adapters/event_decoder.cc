@@ -48,6 +48,7 @@ const EventDecoder::Node* EventDecoder::Find(const Node& n, std::string_view nam
 
 Value EventDecoder::Convert(simdjson::dom::element el, Transform t) {
   using simdjson::dom::element_type;
+  if (t != Transform::kNone && el.type() != element_type::STRING) return Value();  // lower(5)
   switch (el.type()) {
     case element_type::STRING: {
       std::string_view s = el.get_string().value_unsafe();
@@ -72,7 +73,6 @@ Value EventDecoder::Convert(simdjson::dom::element el, Transform t) {
       return Value::Null();
     case element_type::ARRAY:
     case element_type::OBJECT: {
-      if (t != Transform::kNone) return Value();  // lower() of a non-string is missing
       Value v;
       v.kind = el.type() == element_type::ARRAY ? ValueKind::kArray : ValueKind::kObject;
       size_t n = 0;

@@ -368,8 +368,8 @@ std::string DescribeAtom(const Program& p, const Atom& a) {
       std::string lo, hi;
       if (std::isinf(a.lo)) lo = "-inf"; else AppendJsonNumber(lo, a.lo);
       if (std::isinf(a.hi)) hi = "+inf"; else AppendJsonNumber(hi, a.hi);
-      return "range      " + field + " in " + (a.lo_open ? "(" : "[") + lo + ", " + hi +
-             (a.hi_open ? ")" : "]");
+      return "range      " + field + " in " + (a.lo_open || std::isinf(a.lo) ? "(" : "[") + lo +
+             ", " + hi + (a.hi_open || std::isinf(a.hi) ? ")" : "]");
     }
     case AtomKind::kRegex:
       return "regex set  " + field + " =~ /" + a.text + "/";

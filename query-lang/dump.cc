@@ -195,7 +195,7 @@ std::string Dump(const Ast& ast) {
         if (q.policy == Policy::kStrict) o += " strict";
         if (q.policy == Policy::kEvery) o += " every";
         for (const Term& t : q.terms) {
-          o += " | ";
+          o += "  ";
           if (t.negated) o += "not ";
           if (!t.alias.empty()) o += t.alias + ": ";
           o += DumpFilter(ast, t.filter);

@@ -145,6 +145,36 @@ struct get_info<strix::ql::detail::Keyword> {
     return std::string("'") + k.word + "'";
   }
 };
+// Name a failed expectation after what it expected, not after C++ types: an action is
+// named by its subject, a sequence by its first token (the position marker is invisible).
+template <typename Subject, typename Action>
+struct get_info<action<Subject, Action>> {
+  typedef std::string result_type;
+  std::string operator()(action<Subject, Action> const& p) const { return what(p.subject); }
+};
+template <typename Left, typename Right>
+struct get_info<sequence<Left, Right>> {
+  typedef std::string result_type;
+  std::string operator()(sequence<Left, Right> const& p) const {
+    if constexpr (std::is_same_v<Left, strix::ql::detail::PosParser>) {
+      return what(p.right);
+    } else {
+      return what(p.left);
+    }
+  }
+};
+template <typename Subject>
+struct get_info<expect_directive<Subject>> {
+  typedef std::string result_type;
+  std::string operator()(expect_directive<Subject> const& p) const { return what(p.subject); }
+};
+template <typename Left, typename Right>
+struct get_info<alternative<Left, Right>> {
+  typedef std::string result_type;
+  std::string operator()(alternative<Left, Right> const& p) const {
+    return what(p.left) + " or " + what(p.right);
+  }
+};
 template <>
 struct get_info<strix::ql::detail::JsonRawParser> {
   typedef std::string result_type;
@@ -308,7 +338,7 @@ x3::rule<class quant_cls, Quantifier> const quant = "quantifier";
 x3::rule<class filter_cls, Filter> const filter = "event type or 'any'";
 x3::rule<class alias_cls, AliasT> const alias = "alias";
 x3::rule<class term_cls, Term> const term = "sequence term";
-x3::rule<class seq_cls, Sequence> const sequence = "sequence";
+x3::rule<class seq_cls, Sequence> const sequence = "'sequence'";
 x3::rule<class emitf_cls, EmitField> const emit_field = "emit field (name: expression)";
 x3::rule<class rule_cls, Rule> const rule = "rule";
 x3::rule<class let_cls, Let> const let = "let";
@@ -642,6 +672,13 @@ auto const term_def = (pos >> kw("not") > filter)[([](auto& ctx) {
                         _val(ctx).filter = at_c<2>(a);
                       })];
 
+struct PushTerm {
+  template <class Ctx>
+  void operator()(Ctx& ctx) const {
+    _val(ctx).terms.push_back(std::move(_attr(ctx)));
+  }
+};
+
 auto const sequence_def =
     pos[([](auto& ctx) { _val(ctx).pos = _attr(ctx); })] >> kw("sequence") >>
     *((kw("by") > keys[([](auto& ctx) {
@@ -654,7 +691,7 @@ auto const sequence_def =
       })] |
       kw("strict")[([](auto& ctx) { _val(ctx).policy = Policy::kStrict; })] |
       kw("every")[([](auto& ctx) { _val(ctx).policy = Policy::kEvery; })]) >
-    +term[([](auto& ctx) { _val(ctx).terms.push_back(std::move(_attr(ctx))); })] >>
+    term[PushTerm{}] >> *term[PushTerm{}] >>
     -(kw("until") > filter[([](auto& ctx) { _val(ctx).until = _attr(ctx); })]);
 
 auto const field_name_def = name | backticked | string_lit;
@@ -725,6 +762,13 @@ auto const expect_def =
       -expect_fields) |
      (name[([](auto& ctx) { _val(ctx).rule = _attr(ctx); })] >> -expect_fields));
 
+struct PushExpect {
+  template <class Ctx>
+  void operator()(Ctx& ctx) const {
+    _val(ctx).expects.push_back(std::move(_attr(ctx)));
+  }
+};
+
 auto const test_def =
     kw("test") > (pos >> string_lit)[([](auto& ctx) {
       _val(ctx).pos = at_c<0>(_attr(ctx));
@@ -734,7 +778,7 @@ auto const test_def =
       _val(ctx).given_pos.push_back(at_c<0>(_attr(ctx)));
       _val(ctx).given.push_back(at_c<1>(_attr(ctx)));
     })] >
-    +expect[([](auto& ctx) { _val(ctx).expects.push_back(std::move(_attr(ctx))); })];
+    expect[PushExpect{}] >> *expect[PushExpect{}];
 
 auto const item_def = rule[([](auto& ctx) {
                         Ast& a = A(ctx);

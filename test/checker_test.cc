@@ -1,0 +1,140 @@
+// Checker tests: one row per compile error and warning of LANGUAGE.md 3.2 and 6, lets in any
+// order, cycles, several files in one namespace.
+#include <catch2/catch.hpp>
+
+#include "query-lang/check.h"
+#include "query-lang/dump.h"
+
+using namespace strix::ql;
+
+namespace {
+
+CheckedRules Load(const std::string& text) { return LoadRules({{"f.strix", text}}); }
+
+struct Row {
+  const char* rules;
+  const char* message;  // substring of some diagnostic; "" = must load cleanly
+  Severity severity;
+};
+
+const Row kRows[] = {
+    {"rule r on sequence within 1m a: A not B c: C where x > a.y", "", Severity::kError},
+    {"rule r on sequence within 1m a: A c: C where x > b.y", "",
+     Severity::kError},  // b is a field path, not an alias
+    {"rule r on sequence within 1m a: A c: C where x > c.y", "used before the term that binds it",
+     Severity::kError},
+    {"rule r on sequence within 1m c: C where x > a.y a: A", "used before the term that binds it",
+     Severity::kError},
+    {"rule r on sequence within 1m f: F{5,} t: tx where amount > f.amount",
+     "alias 'f' is a list (quantified); use count(f), sum(f.x), first(f).x or last(f).x",
+     Severity::kError},
+    {"rule r on sequence within 1m not A b: B", "cannot start with 'not'", Severity::kError},
+    {"rule r on sequence a: A not B", "trailing 'not' needs 'within'", Severity::kError},
+    {"rule r on sequence within 1m a: A* b: B", "first term must have a minimum of at least 1",
+     Severity::kError},
+    {"rule r on sequence within 1m a: A not B+", "'not' takes no quantifier", Severity::kError},
+    {"rule r on sequence within 1m a: A{3,2}", "maximum is below its minimum", Severity::kError},
+    {"rule r on sequence within 1m a: A b: B where x > prev(a).x", "prev(a) works only inside",
+     Severity::kError},
+    {"rule r on sequence within 1m a: A+ b: B where x > count(a.y)", "takes the alias alone",
+     Severity::kError},
+    {"rule r on sequence within 1m a: A b: B having sum(a.x) > 1", "binds a single event",
+     Severity::kError},
+    {"rule r on sequence within 1m a: A b: B emit { u: user }", "field 'user' has no event here",
+     Severity::kError},
+    {"rule r on sequence within 1m a: A b: B having x > 1", "field 'x' has no event here",
+     Severity::kError},
+    {"rule r on sequence within 1m a: A b: B emit { u: a }", "alias 'a' is an event",
+     Severity::kError},
+    {"rule r on sequence within 1m a: A+ b: B emit { u: first(a) }", "first(a) is an event",
+     Severity::kError},
+    {"rule r on sequence within 1m a: A a: B", "alias 'a' is already used", Severity::kError},
+    {"rule r on sequence by u within 1m a: A b: B by x, y", "sequence key has 1",
+     Severity::kError},
+    {"rule r on sequence within 1m a: A b: B until C where x == a.y", "'until' cannot refer",
+     Severity::kError},
+    {"rule r on sequence within 0s a: A", "positive duration", Severity::kError},
+    {"rule r on tx where count(x) > 1", "only in sequence rules", Severity::kError},
+    {"rule r on tx+", "quantifier only follows a type in a sequence", Severity::kError},
+    {"rule r on tx where foo(x) == 1", "unknown function 'foo'", Severity::kError},
+    {"rule r on tx where lower(a, b) == 1", "takes one argument", Severity::kError},
+    {"rule r on tx where amount", "expected a condition after 'where'", Severity::kError},
+    {"rule r on tx where a == 1 and 5", "expected a condition, found a value", Severity::kError},
+    {"rule r on tx where (a == 1) == true", "expected a value to compare", Severity::kError},
+    {"rule r on tx where a + \"x\" > 1", "arithmetic needs numbers", Severity::kError},
+    {"rule r on tx where a in b", "'in' needs a list", Severity::kError},
+    {"rule r on tx where a in [b, 1]", "list elements must be constants", Severity::kError},
+    {"rule r on tx where a in 1..x", "a range needs two constant", Severity::kError},
+    {"rule r on tx where a contains 5", "string operators need a string", Severity::kError},
+    {"rule r on tx where a =~ /(/", "bad regular expression", Severity::kError},
+    {"rule r on tx emit { a: x, a: y }", "written twice", Severity::kError},
+    {"rule r on tx emit { a: [1] }", "a list cannot be emitted", Severity::kError},
+    {"rule r on tx having a == 1 having b == 2", "more than once", Severity::kError},
+    {"rule r on tx\nrule r on login", "rule 'r' is already defined at f.strix:1:6",
+     Severity::kError},
+    {"let a = b\nlet b = a\nrule r on tx where a", "defined in terms of itself",
+     Severity::kError},
+    {"let a = a == 1\nrule r on tx where a", "defined in terms of itself", Severity::kError},
+    {"rule r on tx where c in xs and big\nlet xs = [\"a\"]\nlet big = amount > lim\nlet lim = 10",
+     "", Severity::kError},
+    {"rule r on tx where false", "can never fire", Severity::kWarning},
+    {"rule r on tx where a in 5..1", "can never fire", Severity::kWarning},
+    {"rule r on tx where a == 1 and (false or b in [])", "can never fire", Severity::kWarning},
+    {"rule r on sequence a: A b: B", "can live for ever", Severity::kWarning},
+    {"rule r on sequence within 1m a: A b: B*", "trailing term with minimum 0",
+     Severity::kWarning},
+};
+
+}  // namespace
+
+TEST_CASE("checker reports each compile error and warning", "[checker]") {
+  for (const Row& row : kRows) {
+    INFO(row.rules);
+    CheckedRules r = Load(row.rules);
+    std::string all = r.FormatDiagnostics();
+    INFO(all);
+    if (std::string(row.message).empty()) {
+      CHECK(r.errors == 0);
+      continue;
+    }
+    bool found = false;
+    for (const Diagnostic& d : r.diags) {
+      if (d.severity == row.severity && d.message.find(row.message) != std::string::npos) {
+        found = true;
+      }
+    }
+    CHECK(found);
+    if (row.severity == Severity::kWarning) CHECK(r.errors == 0);
+  }
+}
+
+TEST_CASE("lets expand in any order and across files", "[checker]") {
+  CheckedRules r = LoadRules({{"a.strix", "rule r on tx where foreign and amount > big"},
+                              {"b.strix", "let foreign = country not in trusted\n"
+                                          "let trusted = [\"US\", \"CA\"]\nlet big = 10000"}});
+  REQUIRE(r.ok());
+  CHECK(DumpExpr(r.ast_of(0), r.rule(0).filter.where) ==
+        "((country not in [\"US\", \"CA\"]) and (amount > 10000))");
+}
+
+TEST_CASE("a name defined in two files is an error; all errors are reported", "[checker]") {
+  CheckedRules r = LoadRules({{"a.strix", "let x = 1\nrule r on tx where y"},
+                              {"b.strix", "let x = 2\nrule s on tx where z"}});
+  CHECK(r.errors == 3);
+  std::string all = r.FormatDiagnostics();
+  CHECK_THAT(all, Catch::Contains("b.strix:1:5: error: let 'x' is already defined at a.strix:1:5"));
+  CHECK_THAT(all, Catch::Contains("a.strix:2:20: error: expected a condition"));
+}
+
+TEST_CASE("a bare name that is a let means the let; backticks mean the field", "[checker]") {
+  CheckedRules r = Load("let big = 5\nrule r on tx where `big` > big");
+  REQUIRE(r.ok());
+  CHECK(DumpExpr(r.ast_of(0), r.rule(0).filter.where) == "(`big` > 5)");
+}
+
+TEST_CASE("errors inside an expanded let point at the let", "[checker]") {
+  CheckedRules r = LoadRules({{"a.strix", "rule r on tx where bad"},
+                              {"b.strix", "let bad = foo(x) == 1"}});
+  CHECK(r.errors == 1);
+  CHECK_THAT(r.FormatDiagnostics(), Catch::Contains("b.strix:1:11: error: unknown function"));
+}

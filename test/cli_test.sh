@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# CLI tests: exit codes, check's summary line, dead letters, gzip input, explain, --help,
+# and `run` over the shipped example. Usage: cli_test.sh STRIX REPO_ROOT
+set -u
+strix=$1
+root=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+expect() {  # name, wanted, got
+  if [ "$2" == "$3" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: want [$2] got [$3]"; fi
+}
+
+printf 'rule r on tx where amount > 5\nrule q on tx where\n' > "$tmp/bad.strix"
+"$strix" check "$tmp/bad.strix" > "$tmp/out" 2> "$tmp/err"; expect "check bad exit" 1 $?
+expect "check summary" "1 rule, 1 error, 0 warnings" "$(cat "$tmp/out")"
+expect "check caret" 1 "$(grep -c 'bad.strix:3:1: error: expected expression, found end of file' "$tmp/err")"
+
+printf 'rule r on tx where amount > 5 emit { a: amount }\nrule w on tx where false\n' > "$tmp/ok.strix"
+"$strix" check "$tmp/ok.strix" > "$tmp/out" 2>/dev/null; expect "check ok exit" 0 $?
+expect "check ok summary" "2 rules, 0 errors, 1 warning" "$(cat "$tmp/out")"
+
+"$strix" run "$tmp/ok.strix" -i /nonexistent.jsonl 2> "$tmp/err"; expect "missing input exit" 2 $?
+expect "missing input named" 1 "$(grep -c '/nonexistent.jsonl' "$tmp/err")"
+"$strix" run "$tmp/missing.strix" < /dev/null 2>/dev/null; expect "missing rules exit" 2 $?
+"$strix" run "$tmp/ok.strix" --bogus < /dev/null 2>/dev/null; expect "bad option exit" 2 $?
+"$strix" run --help > /dev/null; expect "help exit" 0 $?
+"$strix" check --help > /dev/null; expect "check help exit" 0 $?
+"$strix" explain --help > /dev/null; expect "explain help exit" 0 $?
+
+printf '{"type":"tx","amount":9,"id":"e1","ts":0}\nnot json\n{"type":"tx","amount":1,"ts":1}\n{"type":"tx","amount":7,"ts":2}\n' > "$tmp/ev.jsonl"
+"$strix" run "$tmp/ok.strix" -i - --output-events ids --dead-letter "$tmp/dead.jsonl" < "$tmp/ev.jsonl" > "$tmp/out"
+expect "run exit" 0 $?
+expect "run output lines" 2 "$(wc -l < "$tmp/out")"
+expect "run first" '{"rule":"r","time":"1970-01-01T00:00:00.000Z","key":null,"id":' "$(head -1 "$tmp/out" | cut -c1-62)"
+expect "run stdin identity" 1 "$(grep -c '"id":"-:4"' "$tmp/out")"
+expect "dead letter" '{"reason":"bad json","source":"-","line":2,"input":"not json"}' "$(cat "$tmp/dead.jsonl")"
+gzip -c "$tmp/ev.jsonl" > "$tmp/ev.jsonl.gz"
+"$strix" run "$tmp/ok.strix" -i "$tmp/ev.jsonl.gz" > "$tmp/out.gz.txt" 2>/dev/null
+expect "gzip same ids" "$(cut -d, -f4 "$tmp/out" | head -1)" "$(cut -d, -f4 "$tmp/out.gz.txt" | head -1)"
+"$strix" run "$tmp/ok.strix" -i "$tmp/ev.jsonl" > "$tmp/out2" 2>/dev/null
+"$strix" run "$tmp/ok.strix" -i "$tmp/ev.jsonl" > "$tmp/out3" 2>/dev/null
+expect "deterministic ids" "$(md5sum < "$tmp/out2")" "$(md5sum < "$tmp/out3")"
+
+"$strix" explain "$tmp/ok.strix" --rule r > "$tmp/explain"; expect "explain exit" 0 $?
+expect "explain range" 1 "$(grep -c 'range      amount in (5, +inf)' "$tmp/explain")"
+"$strix" explain "$tmp/ok.strix" --format dot | head -1 > "$tmp/dot"
+expect "explain dot" "digraph strix {" "$(cat "$tmp/dot")"
+
+if [ -f "$root/rules/examples/search.strix" ]; then
+  "$strix" run "$root/rules/examples/search.strix" -i "$root/rules/examples/events.jsonl" > "$tmp/ex" 2>/dev/null
+  expect "example exit" 0 $?
+  expect "example output" "$(cat "$root/rules/examples/search.expected.jsonl")" "$(cat "$tmp/ex")"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,70 @@
+// Tests for common/: RFC 3339 times, durations, JSON text output, hashing.
+#include <catch2/catch.hpp>
+
+#include "common/hash.h"
+#include "common/json_text.h"
+#include "common/time.h"
+
+using namespace strix;
+
+TEST_CASE("RFC 3339 times parse with offsets and fractions", "[common]") {
+  CHECK(ParseRfc3339("1970-01-01T00:00:00Z") == 0);
+  CHECK(ParseRfc3339("2026-01-01T00:00:05Z") == 1767225605000);
+  CHECK(ParseRfc3339("2026-01-01T02:00:05.250+02:00") == 1767225605250);
+  CHECK(ParseRfc3339("2026-01-01T00:00:05.250Z") == 1767225605250);
+  CHECK(ParseRfc3339("1969-12-31T23:59:59.999Z") == -1);
+  CHECK(ParseRfc3339("2024-02-29T00:00:00-01:30") == ParseRfc3339("2024-02-29T01:30:00Z"));
+  CHECK_FALSE(ParseRfc3339("yesterday"));
+  CHECK_FALSE(ParseRfc3339("2023-02-29T00:00:00Z"));
+  CHECK_FALSE(ParseRfc3339("2026-01-01T00:00:05"));
+  CHECK_FALSE(ParseRfc3339("2026-01-01T00:00:05Zjunk"));
+  CHECK_FALSE(ParseRfc3339("2026-13-01T00:00:05Z"));
+}
+
+TEST_CASE("times format as UTC with milliseconds and round-trip", "[common]") {
+  CHECK(FormatRfc3339Ms(0) == "1970-01-01T00:00:00.000Z");
+  CHECK(FormatRfc3339Ms(1767225605250) == "2026-01-01T00:00:05.250Z");
+  CHECK(FormatRfc3339Ms(-1) == "1969-12-31T23:59:59.999Z");
+  for (TimeMs t : {0LL, 1LL, 86399999LL, 951782400000LL, 4102444800123LL, -86400001LL}) {
+    CHECK(ParseRfc3339(FormatRfc3339Ms(t)) == t);
+  }
+}
+
+TEST_CASE("durations", "[common]") {
+  CHECK(ParseDuration("250ms") == 250);
+  CHECK(ParseDuration("30s") == 30000);
+  CHECK(ParseDuration("10m") == 600000);
+  CHECK(ParseDuration("2h") == 7200000);
+  CHECK(ParseDuration("1d") == 86400000);
+  CHECK_FALSE(ParseDuration("10"));
+  CHECK_FALSE(ParseDuration("m"));
+  CHECK_FALSE(ParseDuration("5w"));
+  CHECK(FormatDuration(90000) == "90s");
+  CHECK(FormatDuration(7200000) == "2h");
+  CHECK(FormatDuration(1500) == "1500ms");
+}
+
+TEST_CASE("JSON text escapes strings and prints numbers minimally", "[common]") {
+  std::string s;
+  AppendJsonString(s, "a\"b\\c\n\x01");
+  CHECK(s == R"("a\"b\\c\n\u0001")");
+  s.clear();
+  AppendJsonString(s, std::string("ok \xff end"));
+  CHECK(s == R"("ok \ufffd end")");
+  s.clear();
+  AppendJsonString(s, "caf\xc3\xa9");
+  CHECK(s == "\"caf\xc3\xa9\"");
+  s.clear();
+  AppendJsonNumber(s, 55000);
+  CHECK(s == "55000");
+  s.clear();
+  AppendJsonNumber(s, 99.5);
+  CHECK(s == "99.5");
+  CHECK(CountCodePoints("caf\xc3\xa9") == 4);
+}
+
+TEST_CASE("hashes are stable and order-sensitive", "[common]") {
+  CHECK(Hasher().Add("ab").Add("c").value() != Hasher().Add("a").Add("bc").value());
+  CHECK(Hasher().Add("x").value() == Hasher().Add("x").value());
+  CHECK(HashBytes("abc") == HashBytes("abc"));
+}

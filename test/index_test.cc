@@ -1,0 +1,112 @@
+// Condition index tests: each structure against brute force, RE2 sets with 10k patterns,
+// deduplication, type buckets.
+#include <catch2/catch.hpp>
+
+#include <random>
+#include <set>
+
+#include "index/condition_index.h"
+#include "index/interval_index.h"
+#include "index/string_matcher.h"
+
+using namespace strix;
+using namespace strix::index;
+
+TEST_CASE("interval index stabs exactly the intervals that contain the value", "[index]") {
+  std::mt19937 rng(7);
+  std::vector<IntervalIndex::Interval> ivs;
+  for (uint32_t i = 0; i < 3000; ++i) {
+    double lo = rng() % 1000, hi = lo + rng() % 200;
+    ivs.push_back({lo, hi, rng() % 3 == 0, rng() % 3 == 0, i});
+  }
+  ivs.push_back({-1e300, 5, false, true, 9000});
+  ivs.push_back({990, 1e300, true, false, 9001});
+  IntervalIndex idx;
+  idx.Build(ivs);
+  for (double v : {-5.0, 0.0, 5.0, 17.5, 500.0, 990.0, 1000.0, 1199.0, 1500.0}) {
+    std::set<TermId> want, got;
+    for (const auto& x : ivs) {
+      bool lo = x.lo_open ? x.lo < v : x.lo <= v;
+      bool hi = x.hi_open ? v < x.hi : v <= x.hi;
+      if (lo && hi) want.insert(x.term);
+    }
+    idx.Stab(v, [&](TermId t) { got.insert(t); });
+    INFO("v=" << v);
+    CHECK(got == want);
+  }
+}
+
+TEST_CASE("string matcher handles 10k regexes and literals, never losing a match", "[index]") {
+  StringMatcher m;
+  for (uint32_t i = 0; i < 10000; ++i) {
+    m.Add("user" + std::to_string(i) + "x[0-9]+y", false, i);
+  }
+  for (uint32_t i = 0; i < 5000; ++i) {
+    m.Add("^" + RE2::QuoteMeta("/path/" + std::to_string(i) + "/"), true, 20000 + i);
+  }
+  m.Add(RE2::QuoteMeta("a.b"), true, 30000);
+  m.Build();
+  CHECK(m.shards() >= 15);
+  std::vector<int> scratch;
+  auto run = [&](const std::string& s) {
+    std::set<TermId> got;
+    m.Match(s, scratch, [&](TermId t) { got.insert(t); });
+    return got;
+  };
+  CHECK(run("hello user1234x99y").count(1234) == 1);
+  CHECK(run("hello user1234x99y").count(1235) == 0);
+  CHECK(run("/path/42/index").count(20042) == 1);
+  CHECK(run("x/path/42/index").count(20042) == 0);
+  CHECK(run("a.b").count(30000) == 1);
+  CHECK(run("axb").count(30000) == 0);  // literals are quoted, not regexes
+}
+
+TEST_CASE("condition index routes by type, equality, range and string, deduplicated", "[index]") {
+  ConditionIndexBuilder b;
+  uint32_t tx = b.Bucket("tx"), login = b.Bucket("login");
+  Atom eq;
+  eq.kind = AtomKind::kEq;
+  eq.slot = 3;
+  eq.value_kind = ValueKind::kString;
+  eq.text = "FR";
+  b.Add(tx, eq, 0);
+  Atom eqn = eq;
+  eqn.value_kind = ValueKind::kNumber;
+  eqn.number = 5;
+  eqn.text.clear();
+  b.Add(tx, eqn, 1);
+  Atom range;
+  range.kind = AtomKind::kRange;
+  range.slot = 4;
+  range.lo = 10;
+  range.hi = 20;
+  b.Add(tx, range, 2);
+  b.Add(tx, eq, 2);  // rule 2 = range OR eq: must come out once
+  Atom re;
+  re.kind = AtomKind::kRegex;
+  re.slot = 3;
+  re.text = "(?i)^f";
+  b.Add(login, re, 3);
+  b.AddAlways(b.AnyBucket(), 4);
+  b.AddAlways(login, 5);
+  ConditionIndex idx = std::move(b).Build(6);
+  ProbeScratch scratch(6);
+  auto probe = [&](const char* type, Value s3, Value s4) {
+    std::vector<Value> slots(5);
+    slots[0] = Value::String(type);
+    slots[3] = s3;
+    slots[4] = s4;
+    std::vector<TermId> out;
+    idx.Probe(slots[0], slots, scratch, out);
+    return std::multiset<TermId>(out.begin(), out.end());
+  };
+  CHECK(probe("tx", Value::String("FR"), Value::Number(15)) == std::multiset<TermId>{0, 2, 4});
+  CHECK(probe("tx", Value::Number(5), Value::Number(25)) == std::multiset<TermId>{1, 4});
+  CHECK(probe("tx", Value::Number(5.0), Value::String("15")) == std::multiset<TermId>{1, 4});
+  CHECK(probe("login", Value::String("fr"), Value()) == std::multiset<TermId>{3, 4, 5});
+  CHECK(probe("other", Value::String("FR"), Value::Number(15)) == std::multiset<TermId>{4});
+  IndexStats st = idx.stats();
+  CHECK(st.eq_entries == 2);
+  CHECK(st.ranges == 1);
+  CHECK(st.patterns == 1);
+}

@@ -1,0 +1,222 @@
+// Table-driven parser tests: accepted inputs against their canonical Dump(), re-parsed with
+// their whitespace changed (and comments added); rejected inputs against their diagnostics.
+#include <catch2/catch.hpp>
+
+#include "query-lang/dump.h"
+#include "query-lang/parse.h"
+
+using namespace strix::ql;
+
+namespace {
+
+std::string ParseDump(const std::string& text, std::vector<Diagnostic>* diags_out = nullptr) {
+  Ast ast;
+  std::vector<Diagnostic> diags;
+  bool ok = ParseFile(text, 0, ast, diags);
+  if (diags_out) *diags_out = diags;
+  if (!ok) return "ERROR: " + (diags.empty() ? std::string("?") : diags[0].message);
+  return Dump(ast);
+}
+
+// Replaces every run of whitespace outside strings, backticks and regexes with a different
+// mix of spaces, tabs, newlines and comments.
+std::string Respace(const std::string& s, int variant) {
+  static const char* kGaps[] = {"  ", "\n\t", " # note\n ", "\r\n  "};
+  std::string out;
+  char quote = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (quote) {
+      out.push_back(c);
+      if (c == '\\' && quote != '`' && i + 1 < s.size()) {
+        out.push_back(s[++i]);
+      } else if (c == quote) {
+        quote = 0;
+      }
+      continue;
+    }
+    if (c == '#') {  // a comment runs to the end of the line: keep it whole
+      while (i < s.size() && s[i] != '\n') out.push_back(s[i++]);
+      if (i < s.size()) out.push_back('\n');
+      continue;
+    }
+    if (c == '"' || c == '`') quote = c;
+    if (c == '/' && i >= 2 && (s.compare(i - 2, 2, "~ ") == 0 || s.compare(i - 1, 1, "~") == 0)) {
+      quote = '/';
+    }
+    if (c == ' ' || c == '\n') {
+      while (i + 1 < s.size() && (s[i + 1] == ' ' || s[i + 1] == '\n')) ++i;
+      out += kGaps[variant % 4];
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+struct Accept {
+  const char* input;
+  const char* dump;
+};
+
+const Accept kAccept[] = {
+    {"rule r on tx", "rule r on tx\n"},
+    {"rule r on any", "rule r on any\n"},
+    {"rule r on tx where amount > 5", "rule r on tx where (amount > 5)\n"},
+    {"rule r on tx where a == 1 or b == 2 and c == 3",
+     "rule r on tx where ((a == 1) or ((b == 2) and (c == 3)))\n"},
+    {"rule r on tx where not a == 1", "rule r on tx where (not (a == 1))\n"},
+    {"rule r on tx where not not a", "rule r on tx where (not (not a))\n"},
+    {"rule r on tx where a + b * c - -d > 1",
+     "rule r on tx where (((a + (b * c)) - (-d)) > 1)\n"},
+    {"rule r on tx where amount in 50000..60000", "rule r on tx where (amount in 50000..60000)\n"},
+    {"rule r on tx where x in -5..5", "rule r on tx where (x in -5..5)\n"},
+    {"rule r on tx where c not in [\"US\", \"CA\"]",
+     "rule r on tx where (c not in [\"US\", \"CA\"])\n"},
+    {"rule r on tx where m =~ /casino|bet/i", "rule r on tx where (m =~ /casino|bet/i)\n"},
+    {"rule r on tx where m !~ /a\\/b/", "rule r on tx where (m !~ /a\\/b/)\n"},
+    {"rule r on tx where lower(ua) contains \"curl\"",
+     "rule r on tx where (lower(ua) contains \"curl\")\n"},
+    {"rule r on tx where p startswith \"/admin\" or p endswith \".php\"",
+     "rule r on tx where ((p startswith \"/admin\") or (p endswith \".php\"))\n"},
+    {"rule r on tx where exists card.id", "rule r on tx where (exists card.id)\n"},
+    {"rule r on tx where `user-agent` == \"x\" and `where` == 1",
+     "rule r on tx where ((`user-agent` == \"x\") and (`where` == 1))\n"},
+    {"rule r on tx where `a.b` == 1", "rule r on tx where (`a.b` == 1)\n"},
+    {"rule r on tx where s == \"\\u00e9\\ud83d\\ude00\\n\"",
+     "rule r on tx where (s == \"\xc3\xa9\xf0\x9f\x98\x80\\n\")\n"},
+    {"rule r on tx where a == 1.5e3", "rule r on tx where (a == 1500)\n"},
+    {"rule r on tx where (a == 1)", "rule r on tx where (a == 1)\n"},
+    {"rule r on tx where f == true and g != null", "rule r on tx where ((f == true) and (g != null))\n"},
+    {"rule r on tx by card.id where a == 1 emit { card: card.id, n: len(x) }",
+     "rule r on tx by card.id where (a == 1) emit {card: card.id, n: len(x)}\n"},
+    {"rule r on tx by user, device suppress 10m",
+     "rule r on tx by user, device suppress 10m\n"},
+    {"rule r on tx emit { \"odd name\": a, }", "rule r on tx emit {`odd name`: a}\n"},
+    {"let xs = [1, 2, 3]\nlet c = a in xs", "let xs = [1, 2, 3]\nlet c = (a in xs)\n"},
+    {"rule r on sequence by user within 10m l: login where foreign p: password_reset "
+     "t: tx where amount > 1000 and device != l.device emit { user: l.user }",
+     "rule r on sequence by user within 10m  l: login where foreign  p: password_reset  t: tx "
+     "where ((amount > 1000) and (device != l.device)) emit {user: l.user}\n"},
+    {"rule r on sequence by k within 1m strict f: login_failed{3,} s: login_ok",
+     "rule r on sequence by k within 1m strict  f: login_failed{3,}  s: login_ok\n"},
+    {"rule r on sequence every a: A{2,4} b: B? c: C* d: D+ e: E{2}",
+     "rule r on sequence every  a: A{2,4}  b: B{0,1}  c: C{0,}  d: D{1,}  e: E{2}\n"},
+    {"rule r on sequence by o within 1h p: payment not shipment until cancel where x == 1",
+     "rule r on sequence by o within 1h  p: payment  not shipment until cancel where (x == 1)\n"},
+    {"rule r on sequence by s within 1m r: tick{3,} where price > prev(r).price d: tick "
+     "having count(r) > 3 emit { top: max(r.price), f: first(r).x }",
+     "rule r on sequence by s within 1m  r: tick{3,} where (price > prev(r).price)  d: tick "
+     "having (count(r) > 3) emit {top: max(r.price), f: first(r).x}\n"},
+    {"rule r on sequence a: A t: tx by account.owner where x == 1",
+     "rule r on sequence  a: A  t: tx by account.owner where (x == 1)\n"},
+    {"test \"t1\" given\n {\"type\":\"A\",\"s\":\"}{\"}\n {\"type\":\"B\"}\n expect r { user: \"u1\", n: 5 }"
+     " expect 2 q expect none z",
+     "test \"t1\" given 2 events expect r {user: \"u1\", n: 5} expect 2 q expect none z\n"},
+    {"# only a comment\n", ""},
+};
+
+struct Reject {
+  const char* input;
+  const char* message;  // a substring of the first diagnostic
+  uint32_t line, column;
+};
+
+const Reject kReject[] = {
+    {"rule r on", "expected 'sequence' or event type or 'any'", 1, 10},
+    {"rule r tx", "expected 'on'", 1, 8},
+    {"rule on on tx", "expected name", 1, 6},
+    {"rule r on tx where", "expected expression", 1, 19},
+    {"rule r on tx where a ==", "expected expression", 1, 24},
+    {"rule r on tx where (a == 1", "expected ')'", 1, 27},
+    {"rule r on tx where s == \"abc", "expected expression", 1, 25},
+    {"rule r on tx where s == \"a\\qb\"", "valid string escape", 1, 27},
+    {"rule r on tx where s == \"\\ud800\"", "valid string escape", 1, 26},
+    {"rule r on tx where m =~ /abc", "regular expression", 1, 25},
+    {"rule r on sequence within 10x a: A", "duration", 1, 27},
+    {"rule r on tx emit { a: 1", "expected '}'", 1, 25},
+    {"rule r on tx\n  where a == 1 b", "expected 'rule', 'let' or 'test', found 'b'", 2, 16},
+    {"let = 5", "expected name", 1, 5},
+    {"rule r on sequence a: A{2", "expected '}'", 1, 26},
+    {"test \"t\" given {\"a\":1}", "expected expect", 1, 23},
+    {"garbage", "expected 'rule', 'let' or 'test', found 'garbage'", 1, 1},
+};
+
+}  // namespace
+
+TEST_CASE("parser accepts and dumps canonically", "[parser]") {
+  for (const Accept& row : kAccept) {
+    INFO(row.input);
+    std::string dump = ParseDump(row.input);
+    CHECK(dump == row.dump);
+    for (int v = 0; v < 4; ++v) {
+      std::string respaced = Respace(row.input, v);
+      INFO("respaced: " << respaced);
+      CHECK(ParseDump(respaced) == row.dump);
+    }
+    if (dump.rfind("test ", 0) != 0) {
+      CHECK(ParseDump(dump) == dump);  // a Dump parses back to itself
+    }
+  }
+}
+
+TEST_CASE("parser rejects with file positions", "[parser]") {
+  for (const Reject& row : kReject) {
+    INFO(row.input);
+    std::vector<Diagnostic> diags;
+    std::string text = row.input;
+    ParseDump(text, &diags);
+    REQUIRE(!diags.empty());
+    CHECK_THAT(diags[0].message, Catch::Contains(row.message));
+    LineCol lc = LocateOffset(text, diags[0].offset);
+    CHECK(lc.line == row.line);
+    CHECK(lc.column == row.column);
+  }
+}
+
+TEST_CASE("parser reports every broken item and keeps the good ones", "[parser]") {
+  std::string text =
+      "rule a on tx where\n"
+      "rule b on tx where x == 1\n"
+      "let = 3\n"
+      "rule c on login\n"
+      "rule d on\n";
+  Ast ast;
+  std::vector<Diagnostic> diags;
+  CHECK_FALSE(ParseFile(text, 0, ast, diags));
+  CHECK(diags.size() == 3);
+  REQUIRE(ast.rules.size() == 2);
+  CHECK(ast.rules[0].name == "b");
+  CHECK(ast.rules[1].name == "c");
+}
+
+TEST_CASE("diagnostics print GCC style with a caret", "[parser]") {
+  std::vector<SourceFile> files = {{"f.strix", "rule r on tx\n  where amount >\n"}};
+  Ast ast;
+  std::vector<Diagnostic> diags;
+  ParseFile(files[0].text, 0, ast, diags);
+  REQUIRE(diags.size() == 1);
+  CHECK(FormatDiagnostic(diags[0], files) ==
+        "f.strix:3:1: error: expected expression, found end of file\n  \n  ^\n");
+}
+
+TEST_CASE("huge conditions parse without deep recursion", "[parser]") {
+  std::string text = "rule r on tx where a == 0";
+  for (int i = 1; i < 20000; ++i) text += " or a == " + std::to_string(i);
+  text += " and s in [";
+  for (int i = 0; i < 20000; ++i) text += (i ? ",\"" : "\"") + std::to_string(i) + "\"";
+  text += "]";
+  Ast ast;
+  std::vector<Diagnostic> diags;
+  CHECK(ParseFile(text, 0, ast, diags));
+  std::string deep = "rule r on tx where " + std::string(5000, '(') + "a" + std::string(5000, ')');
+  Ast ast2;
+  std::vector<Diagnostic> diags2;
+  CHECK_FALSE(ParseFile(deep, 0, ast2, diags2));
+  REQUIRE(!diags2.empty());
+  CHECK_THAT(diags2[0].message, Catch::Contains("nesting"));
+  std::string minus = "rule r on tx where a == " + std::string(100000, '-') + "1";
+  Ast ast3;
+  std::vector<Diagnostic> diags3;
+  CHECK(ParseFile(minus, 0, ast3, diags3));
+}
