@@ -290,12 +290,6 @@ class Checker {
     return true;
   }
 
-  void CheckFilterKeys(const Filter& f) {
-    for (const KeyPath& k : f.keys) {
-      (void)k;  // key paths are plain field paths; nothing more to check
-    }
-  }
-
   void CheckRule(uint32_t f, Rule& r) {
     file_ = f;
     if (r.clause_dupes > 0) {
@@ -306,7 +300,6 @@ class Checker {
       if (r.filter.quant.written) {
         Error(f, r.filter.type_pos, "a quantifier only follows a type in a sequence term");
       }
-      CheckFilterKeys(r.filter);
       CheckCondition(r.filter.where, s, "where");
       CheckCondition(r.having, s, "having");
       CheckEmit(r, s);
@@ -495,22 +488,20 @@ class Checker {
 
   Ty CheckPath(ExprId id, const Scope& s) {
     Expr& e = ast().exprs[id];
-    if (!e.head_backticked || true) {
-      int t = e.head_backticked ? -1 : AliasTerm(s, e.path[0]);
-      if (t >= 0) {
-        std::string a = e.path[0];
-        if (!AliasVisible(id, s, t, a)) return Ty::kBad;
-        if (IsListTerm(s, t)) {
-          ErrorAt(id, ListAliasHint(a));
-          return Ty::kBad;
-        }
-        if (e.path.size() == 1) {
-          ErrorAt(id, "alias '" + a + "' is an event; use one of its fields (" + a + ".x)");
-          return Ty::kBad;
-        }
-        ast().exprs[id].alias_term = t;
-        return Ty::kAny;
+    int t = e.head_backticked ? -1 : AliasTerm(s, e.path[0]);
+    if (t >= 0) {
+      std::string a = e.path[0];
+      if (!AliasVisible(id, s, t, a)) return Ty::kBad;
+      if (IsListTerm(s, t)) {
+        ErrorAt(id, ListAliasHint(a));
+        return Ty::kBad;
       }
+      if (e.path.size() == 1) {
+        ErrorAt(id, "alias '" + a + "' is an event; use one of its fields (" + a + ".x)");
+        return Ty::kBad;
+      }
+      ast().exprs[id].alias_term = t;
+      return Ty::kAny;
     }
     if (s.sequence && !s.bare_fields) {
       ErrorAt(id, "field '" + e.path[0] +
@@ -575,10 +566,7 @@ class Checker {
       ErrorAt(id, "unknown function '" + fn + "'");
       return Ty::kBad;
     }
-    if (s.permissive) {
-      for (ExprId k : c.kids) (void)k;
-      return Ty::kAny;
-    }
+    if (s.permissive) return Ty::kAny;
     if (!s.sequence) {
       ErrorAt(id, "'" + fn + "' works over a list alias and exists only in sequence rules");
       return Ty::kBad;
