@@ -23,7 +23,6 @@ std::function<int()> RegisterExplain(CLI::App& app) {
     if (int rc = LoadRuleFiles(o->files, rules)) return rc;
     if (!rules.ok()) return 1;
     engine::CompileOptions copts;
-    copts.allow_sequences = true;
     auto prog = engine::Compile(rules, copts);
     if (!prog.ok()) {
       std::fprintf(stderr, "strix: %s\n", prog.message().c_str());

@@ -101,7 +101,7 @@ int Run(const RunOptions& o) {
   adapters::DeadLetters dead(dead_out.get());
   adapters::EventDecoder decoder(program.fields, o.clock == "wall" ? adapters::Clock::kWall
                                                                    : adapters::Clock::kEvent);
-  engine::Engine eng(program, *delay);
+  engine::Engine eng(program, *delay, static_cast<size_t>(o.max_partial_matches));
   auto started = std::chrono::steady_clock::now();
   uint64_t seq = 0;
   int status = 0;
@@ -135,7 +135,7 @@ int Run(const RunOptions& o) {
       status = 2;
     }
   }
-  if (!g_stop.load()) eng.Finish(writer);  // on a signal, pending deadlines do not fire
+  eng.Finish(writer, g_stop.load());  // on a signal, pending deadlines do not fire
   Status fs = (*out)->Flush();
   if (!fs.ok()) {
     std::fprintf(stderr, "strix: %s\n", fs.message().c_str());

@@ -20,4 +20,16 @@ void Event::Own() {
   storage = std::move(fresh);
 }
 
+Event Event::Clone() const {
+  Event c;
+  c.raw = raw;
+  c.time = time;
+  c.source = source;
+  c.line = line;
+  c.seq = seq;
+  c.slots = slots;
+  c.Own();
+  return c;
+}
+
 }  // namespace strix

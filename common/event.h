@@ -45,6 +45,8 @@ struct Event {
   // Copies the raw line and every string the slots view into `storage`, so the event
   // outlives the decoder's buffers (events held by the reorder buffer).
   void Own();
+  // A copy that owns its bytes (the original may keep viewing the decoder's buffers).
+  Event Clone() const;
 };
 
 }  // namespace strix

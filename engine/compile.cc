@@ -71,16 +71,14 @@ class Compiler {
         n.constant = Const(e);
         return Add(n);
       case ExprKind::kPath:
-        n.kind = CKind::kSlot;
-        n.ref = Slot(FieldSpec{e.path, Transform::kNone});
-        return Add(n);
+        return AddField(e, Transform::kNone);
       case ExprKind::kCall: {
         const Expr& arg = ast_.exprs[e.kids[0]];
         if ((e.text == "lower" || e.text == "upper") && arg.kind == ExprKind::kPath) {
-          n.kind = CKind::kSlot;  // served like a field, by the decoder
-          n.ref = Slot(FieldSpec{arg.path, e.text == "lower" ? Transform::kLower : Transform::kUpper});
-          return Add(n);
+          // served like a field, by the decoder
+          return AddField(arg, e.text == "lower" ? Transform::kLower : Transform::kUpper);
         }
+        if (e.alias_term >= 0) return CompileAliasCall(e);
         n.kind = e.text == "lower"   ? CKind::kLower
                  : e.text == "upper" ? CKind::kUpper
                  : e.text == "len"   ? CKind::kLen
@@ -97,7 +95,7 @@ class Compiler {
                  : e.kind == ExprKind::kCompare ? CKind::kCompare
                                                 : CKind::kStrTest;
         n.op = e.op;
-        return Add(n, {Compile(e.kids[0]), Compile(e.kids[1])});
+        return AddTest(n, {Compile(e.kids[0]), Compile(e.kids[1])});
       case ExprKind::kIn: {
         n.negated = e.negated;
         const Expr& rhs = ast_.exprs[e.kids[1]];
@@ -121,7 +119,7 @@ class Compiler {
           set.strings.erase(std::unique(set.strings.begin(), set.strings.end()), set.strings.end());
           p_.sets.push_back(std::move(set));
         }
-        return Add(n, {Compile(e.kids[0])});
+        return AddTest(n, {Compile(e.kids[0])});
       }
       case ExprKind::kMatch: {
         n.kind = CKind::kMatch;
@@ -135,12 +133,15 @@ class Compiler {
         opts.set_log_errors(false);
         n.ref = static_cast<uint32_t>(p_.regexes.size());
         p_.regexes.push_back(std::make_unique<RE2>(pattern, opts));
-        return Add(n, {Compile(e.kids[0])});
+        return AddTest(n, {Compile(e.kids[0])});
       }
-      case ExprKind::kExists:
-        n.kind = CKind::kExists;
-        n.ref = Slot(FieldSpec{ast_.exprs[e.kids[0]].path, Transform::kNone});
+      case ExprKind::kExists: {
+        const Expr& arg = ast_.exprs[e.kids[0]];
+        n.kind = arg.alias_term >= 0 ? CKind::kAliasExists : CKind::kExists;
+        n.ref = Slot(FieldSpec{FieldPath(arg), Transform::kNone});
+        n.aux = arg.alias_term >= 0 ? static_cast<uint32_t>(arg.alias_term) : 0;
         return Add(n);
+      }
       case ExprKind::kNot:
         n.kind = CKind::kNot;
         return Add(n, {Compile(e.kids[0])});
@@ -169,6 +170,77 @@ class Compiler {
     n.kind = CKind::kConst;
     return Add(n);
   }
+
+ private:
+  // The field path an expression reads: an alias path loses its alias segment.
+  static std::vector<std::string> FieldPath(const Expr& e) {
+    if (e.alias_term < 0) return e.path;
+    return std::vector<std::string>(e.path.begin() + 1, e.path.end());
+  }
+
+  NodeId AddField(const Expr& e, Transform t) {
+    CNode n;
+    n.kind = e.alias_term >= 0 ? CKind::kAliasSlot : CKind::kSlot;
+    n.ref = Slot(FieldSpec{FieldPath(e), t});
+    n.aux = e.alias_term >= 0 ? static_cast<uint32_t>(e.alias_term) : 0;
+    return Add(n);
+  }
+
+  bool HasPrev(NodeId id) const {
+    const CNode& n = p_.nodes[id];
+    if (n.kind == CKind::kPrevSlot) return true;
+    for (uint32_t i = 0; i < n.nkids; ++i) {
+      if (HasPrev(p_.Kid(n, i))) return true;
+    }
+    return false;
+  }
+
+  // A test node; marked when an operand reads prev() (true on the first repetition).
+  NodeId AddTest(CNode n, const std::vector<NodeId>& kids) {
+    for (NodeId k : kids) n.uses_prev = n.uses_prev || HasPrev(k);
+    return Add(n, kids);
+  }
+
+  // first(f).x, last(f).x, prev(f).x and the aggregates, over term `alias_term`.
+  NodeId CompileAliasCall(const Expr& e) {
+    const Expr& arg = ast_.exprs[e.kids[0]];
+    CNode n;
+    n.aux = static_cast<uint32_t>(e.alias_term);
+    if (e.text == "first" || e.text == "last" || e.text == "prev") {
+      n.kind = e.text == "first" ? CKind::kFirstSlot
+               : e.text == "last" ? CKind::kLastSlot
+                                  : CKind::kPrevSlot;
+      n.ref = Slot(FieldSpec{e.path, Transform::kNone});
+      return Add(n);
+    }
+    n.kind = CKind::kAggregate;
+    static const std::map<std::string, AggFn> kFns = {
+        {"count", AggFn::kCount}, {"sum", AggFn::kSum}, {"avg", AggFn::kAvg},
+        {"min", AggFn::kMin},     {"max", AggFn::kMax}, {"distinct", AggFn::kDistinct}};
+    n.fn = kFns.at(e.text);
+    AggInput in;
+    in.term = n.aux;
+    in.count_only = n.fn == AggFn::kCount;
+    in.slot = in.count_only ? 0 : Slot(FieldSpec{FieldPath(arg), Transform::kNone});
+    n.ref = AggregateInput(in, n.fn == AggFn::kDistinct);
+    return Add(n);
+  }
+
+  uint32_t AggregateInput(const AggInput& in, bool distinct) {
+    std::vector<AggInput>& all = automaton_->aggregates;
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (all[i].term == in.term && all[i].slot == in.slot && all[i].count_only == in.count_only) {
+        all[i].distinct = all[i].distinct || distinct;
+        return static_cast<uint32_t>(i);
+      }
+    }
+    all.push_back(in);
+    all.back().distinct = distinct;
+    return static_cast<uint32_t>(all.size() - 1);
+  }
+
+ public:
+  Automaton* automaton_ = nullptr;  // the sequence being compiled, for aggregates
 
  private:
   static std::string Key(const FieldSpec& f) {
@@ -223,7 +295,7 @@ std::optional<std::vector<Atom>> AccessPredicates(const Program& p, NodeId id) {
   const CNode& n = p.nodes[id];
   auto slot_of = [&](NodeId k) -> std::optional<uint32_t> {
     const CNode& kn = p.nodes[k];
-    if (kn.kind == CKind::kSlot) return kn.ref;
+    if (kn.kind == CKind::kSlot) return kn.ref;  // fields of the event itself only
     return std::nullopt;
   };
   switch (n.kind) {
@@ -391,7 +463,6 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules, const Co
   auto prog = std::make_unique<Program>();
   Program& p = *prog;
   std::map<std::string, uint32_t> slots;
-  std::string refused;
   {
     static const ql::Ast kEmpty;
     Compiler c(p, kEmpty, slots);
@@ -401,6 +472,14 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules, const Co
   }
   if (p.fields.size() != 3) return Status::Error("--type-field, --time-field and --id-field must differ");
   index::ConditionIndexBuilder builder;
+  auto enter = [&](uint32_t bucket, NodeId cond, size_t rule) {
+    auto atoms = cond == kNoNode ? std::nullopt : AccessPredicates(p, cond);
+    if (!atoms) {
+      builder.AddAlways(bucket, static_cast<index::TermId>(rule));
+    } else {
+      for (const index::Atom& a : *atoms) builder.Add(bucket, a, static_cast<index::TermId>(rule));
+    }
+  };
   for (size_t i = 0; i < rules.rules.size(); ++i) {
     const ql::Rule& r = rules.rule(i);
     const ql::Ast& ast = rules.ast_of(i);
@@ -410,8 +489,64 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules, const Co
     cr.suppress_ms = r.suppress_ms;
     if (r.is_sequence) {
       cr.sequence = true;
-      if (!refused.empty()) refused += ", ";
-      refused += "'" + r.name + "'";
+      cr.automaton = static_cast<int32_t>(p.automata.size());
+      p.automata.emplace_back();
+      Automaton& a = p.automata.back();
+      c.automaton_ = &a;
+      const ql::Sequence& q = r.sequence;
+      a.policy = q.policy == ql::Policy::kStrict  ? SeqPolicy::kStrict
+                 : q.policy == ql::Policy::kEvery ? SeqPolicy::kEvery
+                                                  : SeqPolicy::kNext;
+      a.within_ms = q.within_ms;
+      auto keyset = [&](const std::vector<ql::KeyPath>& keys) {
+        std::vector<uint32_t> slots_of;
+        for (const ql::KeyPath& k : keys) slots_of.push_back(c.Slot(FieldSpec{k.path}));
+        for (size_t k = 0; k < a.keysets.size(); ++k) {
+          if (a.keysets[k] == slots_of) return static_cast<uint32_t>(k);
+        }
+        a.keysets.push_back(std::move(slots_of));
+        return static_cast<uint32_t>(a.keysets.size() - 1);
+      };
+      auto filter = [&](const ql::Filter& f) {
+        SeqFilter sf;
+        sf.any_type = f.any;
+        sf.type = f.type;
+        sf.keyset = keyset(f.has_keys ? f.keys : q.keys);
+        sf.condition = f.where != ql::kNoExpr ? c.Compile(f.where) : kNoNode;
+        if (f.any) a.any_type = true;
+        if (!f.any && std::find(a.types.begin(), a.types.end(), f.type) == a.types.end()) {
+          a.types.push_back(f.type);
+        }
+        return sf;
+      };
+      // Keyset 0 is the partition key: the first term's own `by`, else the header's.
+      if (!q.terms.empty()) keyset(q.terms[0].filter.has_keys ? q.terms[0].filter.keys : q.keys);
+      for (size_t t = 0; t < q.terms.size(); ++t) {
+        const ql::Term& term = q.terms[t];
+        SeqTerm st;
+        st.negated = term.negated;
+        st.alias = term.alias;
+        const ql::Quantifier& qt = term.filter.quant;
+        st.list = qt.written && !(qt.min == 1 && qt.max && *qt.max == 1);
+        st.min = qt.min;
+        st.max = qt.max ? *qt.max : kUnbounded;
+        st.filter = filter(term.filter);
+        if (!term.negated) a.last_positive = static_cast<uint32_t>(t);
+        a.terms.push_back(std::move(st));
+        cr.aliases.push_back(term.alias);
+      }
+      a.trailing_not = !a.terms.empty() && a.terms.back().negated;
+      if (q.until) a.until = filter(*q.until);
+      if (a.policy == SeqPolicy::kStrict) a.any_type = true;  // every event of the key counts
+      a.having = r.having != ql::kNoExpr ? c.Compile(r.having) : kNoNode;
+      cr.has_keys = a.keyed();
+      for (const ql::EmitField& f : r.emit) {
+        cr.emit_names.push_back(f.name);
+        cr.emit_values.push_back(c.Compile(f.value));
+      }
+      // The first term's events reach the rule through the index, like a standing search.
+      const SeqFilter& first = a.terms[0].filter;
+      enter(first.any_type ? builder.AnyBucket() : builder.Bucket(first.type), first.condition, i);
       p.rules.push_back(std::move(cr));
       continue;
     }
@@ -432,18 +567,8 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules, const Co
       cr.emit_names.push_back(f.name);
       cr.emit_values.push_back(c.Compile(f.value));
     }
-    uint32_t bucket = cr.any_type ? builder.AnyBucket() : builder.Bucket(cr.type);
-    auto atoms = cr.condition == kNoNode ? std::nullopt : AccessPredicates(p, cr.condition);
-    if (!atoms) {
-      builder.AddAlways(bucket, static_cast<index::TermId>(i));
-    } else {
-      for (const index::Atom& a : *atoms) builder.Add(bucket, a, static_cast<index::TermId>(i));
-    }
+    enter(cr.any_type ? builder.AnyBucket() : builder.Bucket(cr.type), cr.condition, i);
     p.rules.push_back(std::move(cr));
-  }
-  if (!refused.empty() && !opts.allow_sequences) {
-    return Status::Error("sequence rules cannot run yet (the sequence runtime is not built): " +
-                         refused);
   }
   p.index = std::move(builder).Build(p.rules.size());
   return prog;

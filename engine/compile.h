@@ -20,10 +20,9 @@ struct CompileOptions {
   std::vector<std::string> type_field = {"type"};
   std::vector<std::string> time_field = {"ts"};
   std::vector<std::string> id_field = {"id"};
-  bool allow_sequences = false;  // until the sequence runtime exists, `run` refuses them
 };
 
-// Fails (with a message naming the rules) on sequence rules unless allowed.
+// Fails only when the field options collide (the rules are already checked).
 Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules, const CompileOptions& opts);
 
 // The atoms through which condition `node` enters the index: nullopt when nothing is

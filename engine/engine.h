@@ -3,14 +3,16 @@
 // Stage: engine. Interface:
 //
 //   auto prog = strix::engine::Compile(checked_rules, options);   // Result<unique_ptr<Program>>
-//   strix::engine::Engine eng(**prog, /*max_delay_ms=*/0);
+//   strix::engine::Engine eng(**prog, /*max_delay_ms=*/0, /*max_partial_matches=*/10000);
 //   for each decoded event e:
 //     if (eng.Push(std::move(e), sink) == Admit::kLate) dead_letter("late");
 //   eng.Finish(sink);                                               // end of input
 //
-// Time: the watermark is the largest event time seen minus max_delay; an event older than it
-// is late and rejected. With a delay, events wait in a reorder buffer and are released in
-// (time, arrival) order once the watermark passes them. Ownership: the engine keeps a
+// Time (LANGUAGE.md 4): the watermark is the largest event time seen minus max_delay; an event
+// older than it is late and rejected. With a delay, events wait in a reorder buffer and are
+// released in (time, arrival) order once the watermark passes them. Timers (absence deadlines,
+// window ends) fire once the watermark is past them, after every event of their time and
+// before any later one; at the end of the input the watermark goes to infinity. Ownership: the engine keeps a
 // reference to the Program, which must outlive it. Not thread-safe.
 // Covered by test/engine_test.cc and the conformance cases.
 #pragma once
@@ -29,13 +31,16 @@ enum class Admit { kAccepted, kLate };
 
 class Engine {
  public:
-  Engine(const Program& p, int64_t max_delay_ms);
+  Engine(const Program& p, int64_t max_delay_ms, size_t max_partial_matches = 10000);
 
   // `e` may view the caller's buffers: with no delay it is matched before Push returns;
   // with a delay it is copied (Event::Own) into the reorder buffer.
   Admit Push(Event&& e, ComplexEventSink& sink);
-  // End of input: releases every held event.
-  void Finish(ComplexEventSink& sink);
+  // End of input: releases every held event, then fires every pending timer. With
+  // `interrupted` (SIGINT/SIGTERM) the held events are matched but pending deadlines do not
+  // fire (CLI.md).
+  void Finish(ComplexEventSink& sink, bool interrupted = false);
+  const Matcher& matcher() const { return matcher_; }
 
   RunStats& stats() { return stats_; }
   TimeMs watermark() const { return watermark_; }
@@ -46,7 +51,9 @@ class Engine {
       return a.time != b.time ? a.time > b.time : a.seq > b.seq;
     }
   };
-  void Release(TimeMs upto, ComplexEventSink& sink);
+  // Matches held events up to `upto` and fires timers before `timers_before`, merged in
+  // processing order.
+  void Release(TimeMs upto, TimeMs timers_before, ComplexEventSink& sink);
 
   const Program& p_;
   int64_t max_delay_;

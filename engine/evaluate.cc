@@ -49,6 +49,18 @@ Value Calc(const Program& p, NodeId id, const Event& e, EvalScratch& s) noexcept
       return n.constant;
     case CKind::kSlot:
       return e.slots[n.ref];
+    case CKind::kAliasSlot:
+    case CKind::kFirstSlot:
+    case CKind::kLastSlot:
+    case CKind::kPrevSlot: {
+      if (!s.match) return Value();
+      const Event* b = n.kind == CKind::kPrevSlot   ? s.match->Prev()
+                       : n.kind == CKind::kLastSlot ? s.match->Last(n.aux)
+                                                    : s.match->First(n.aux);
+      return b ? b->slots[n.ref] : Value();
+    }
+    case CKind::kAggregate:
+      return s.match ? s.match->Aggregate(n.ref, n.fn) : Value();
     case CKind::kLower:
     case CKind::kUpper: {
       Value v = Calc(p, p.Kid(n, 0), e, s);
@@ -91,6 +103,8 @@ Value Calc(const Program& p, NodeId id, const Event& e, EvalScratch& s) noexcept
 
 bool Test(const Program& p, NodeId id, const Event& e, EvalScratch& s) noexcept {
   const CNode& n = p.nodes[id];
+  // LANGUAGE.md 3.2: a comparison with prev(f) is true on the term's first repetition.
+  if (n.uses_prev && (!s.match || !s.match->Prev())) return true;
   switch (n.kind) {
     case CKind::kCompare: {
       Value a = Calc(p, p.Kid(n, 0), e, s);
@@ -141,6 +155,10 @@ bool Test(const Program& p, NodeId id, const Event& e, EvalScratch& s) noexcept 
     }
     case CKind::kExists:
       return !e.slots[n.ref].missing();
+    case CKind::kAliasExists: {
+      const Event* b = s.match ? s.match->First(n.aux) : nullptr;
+      return b && !b->slots[n.ref].missing();
+    }
     case CKind::kNot:
       return !Test(p, p.Kid(n, 0), e, s);
     case CKind::kAnd:

@@ -12,9 +12,23 @@
 
 namespace strix::engine {
 
-// Scratch space for strings made while evaluating (lower/upper of a computed value).
+// What the sequence kinds of CNode read: the events bound so far in one partial match and
+// its aggregates. Implemented by the sequence matcher.
+class MatchView {
+ public:
+  virtual ~MatchView() = default;
+  virtual const Event* First(uint32_t term) const = 0;  // also the single event of a term
+  virtual const Event* Last(uint32_t term) const = 0;
+  // The previous event of the term being tested in this match; null on its first repetition.
+  virtual const Event* Prev() const = 0;
+  virtual Value Aggregate(uint32_t input, AggFn fn) const = 0;
+};
+
+// Scratch space for strings made while evaluating (lower/upper of a computed value), and the
+// partial match a sequence condition sees (null for single-event rules).
 struct EvalScratch {
   std::deque<std::string> strings;
+  const MatchView* match = nullptr;
   void Reset() { strings.clear(); }
 };
 

@@ -1,67 +1,81 @@
-// Single-event matching (see matcher.h).
+// Routing and single-event matching (see matcher.h).
 #include "engine/matcher.h"
 
 #include <algorithm>
 
-#include "common/hash.h"
-#include "common/json_text.h"
-
 namespace strix::engine {
 
-uint64_t KeyHash(uint32_t rule, const std::vector<Value>& key) {
-  Hasher h;
-  h.Add(rule);
-  std::string text;
-  for (const Value& v : key) {
-    text.clear();
-    AppendJsonValue(text, v);
-    h.Add(text);
+Matcher::Matcher(const Program& p, size_t max_partial_matches)
+    : p_(p), scratch_(p.rules.size()), starts_(p.rules.size(), 0), seq_(p, max_partial_matches) {
+  for (uint32_t r = 0; r < p.rules.size(); ++r) {
+    const CompiledRule& cr = p.rules[r];
+    if (!cr.sequence) continue;
+    const Automaton& a = p.automata[static_cast<size_t>(cr.automaton)];
+    if (a.any_type) {
+      seq_any_.push_back(r);
+      continue;
+    }
+    for (const std::string& t : a.types) seq_by_type_[t].push_back(r);
   }
-  return h.value();
 }
-
-Matcher::Matcher(const Program& p) : p_(p), scratch_(p.rules.size()) {}
 
 void Matcher::Process(const Event& e, ComplexEventSink& sink, RunStats& stats) {
   candidates_.clear();
   p_.index.Probe(e.type(), e.slots, scratch_, candidates_);
+  for (index::TermId r : candidates_) starts_[r] = 1;
+  // Sequences with live partial matches see the types their later terms name.
+  if (!seq_any_.empty()) {
+    for (uint32_t r : seq_any_) {
+      if (!starts_[r]) candidates_.push_back(r);
+    }
+  }
+  if (!seq_by_type_.empty() && e.type().is_string()) {
+    auto it = seq_by_type_.find(std::string(e.type().text));
+    if (it != seq_by_type_.end()) {
+      for (uint32_t r : it->second) {
+        if (!starts_[r]) candidates_.push_back(r);
+      }
+    }
+  }
   if (candidates_.empty()) return;
   std::sort(candidates_.begin(), candidates_.end());  // output in rule order
+  candidates_.erase(std::unique(candidates_.begin(), candidates_.end()), candidates_.end());
   bool any = false;
   for (index::TermId r : candidates_) {
-    const CompiledRule& rule = p_.rules[r];
-    eval_.Reset();
-    ce_.key.clear();
-    bool keyed = true;
-    for (uint32_t slot : rule.key_slots) {
-      const Value& v = e.slots[slot];
-      if (v.missing() || v.kind == ValueKind::kNull) {
-        keyed = false;
-        break;
-      }
-      ce_.key.push_back(v);
+    bool starts = starts_[r] != 0;
+    starts_[r] = 0;
+    if (p_.rules[r].sequence) {
+      any = seq_.Process(r, e, starts, sink, stats) || any;
+    } else {
+      Single(r, e, sink, stats, any);
     }
-    if (!keyed) continue;
-    if (rule.condition != kNoNode && !Test(p_, rule.condition, e, eval_)) continue;
-    any = true;
-    if (rule.suppress_ms) {
-      uint64_t k = KeyHash(r, ce_.key);
-      auto it = suppressed_until_.find(k);
-      if (it != suppressed_until_.end() && e.time < it->second) {
-        ++stats.suppressed;
-        continue;
-      }
-      suppressed_until_[k] = e.time + *rule.suppress_ms;
-    }
-    ce_.rule = r;
-    ce_.time = e.time;
-    ce_.fields.clear();
-    for (NodeId v : rule.emit_values) ce_.fields.push_back(Calc(p_, v, e, eval_));
-    ce_.events.assign(1, MatchedEvent{-1, &e});
-    ++stats.emitted;
-    sink.Emit(ce_);
   }
   if (any) ++stats.matched;
+}
+
+void Matcher::Single(uint32_t r, const Event& e, ComplexEventSink& sink, RunStats& stats,
+                     bool& any) {
+  const CompiledRule& rule = p_.rules[r];
+  eval_.Reset();
+  ce_.key.clear();
+  for (uint32_t slot : rule.key_slots) {
+    const Value& v = e.slots[slot];
+    if (v.missing() || v.kind == ValueKind::kNull) return;
+    ce_.key.push_back(v);
+  }
+  if (rule.condition != kNoNode && !Test(p_, rule.condition, e, eval_)) return;
+  any = true;
+  if (!suppress_.Admit(r, ce_.key, e.time, rule.suppress_ms)) {
+    ++stats.suppressed;
+    return;
+  }
+  ce_.rule = r;
+  ce_.time = e.time;
+  ce_.fields.clear();
+  for (NodeId v : rule.emit_values) ce_.fields.push_back(Calc(p_, v, e, eval_));
+  ce_.events.assign(1, MatchedEvent{-1, &e});
+  ++stats.emitted;
+  sink.Emit(ce_);
 }
 
 }  // namespace strix::engine

@@ -1,34 +1,48 @@
-// Matcher: single-event rules (standing searches) over one event at a time.
-// Stage: engine (route -> match). Interface: Matcher::Process(). Probes the condition index,
-// confirms each candidate with its residual condition, builds the complex event (key,
-// emit fields), applies `suppress`, and hands complex events to the sink in rule order.
+// Matcher: routes one released event to the rules that could care, in rule order.
+// Stage: engine (route -> match). Interface: Matcher::Process(), Matcher::FireDeadlines().
+// Probes the condition index (single-event rules, and the first terms of sequences), adds the
+// sequence rules whose later terms, absence guards or `until` name the event's type, and
+// visits them in rule order: a single-event rule is confirmed by its residual condition and
+// emitted (key, emit fields, `suppress`); a sequence rule goes to the SequenceMatcher.
 // Not thread-safe: one Matcher per worker. Covered by test/engine_test.cc.
 #pragma once
 
+#include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "engine/complex_event.h"
 #include "engine/evaluate.h"
 #include "engine/program.h"
+#include "engine/sequence_matcher.h"
+#include "engine/suppression.h"
 
 namespace strix::engine {
 
 class Matcher {
  public:
-  explicit Matcher(const Program& p);
+  Matcher(const Program& p, size_t max_partial_matches);
   void Process(const Event& e, ComplexEventSink& sink, RunStats& stats);
+  // Timers (absence deadlines, window ends) before `watermark`, in their order.
+  void FireDeadlines(TimeMs watermark, ComplexEventSink& sink, RunStats& stats) {
+    seq_.FireDeadlines(watermark, sink, stats);
+  }
+  TimeMs NextDeadline() const { return seq_.NextDeadline(); }
+  const SequenceMatcher& sequences() const { return seq_; }
 
  private:
+  void Single(uint32_t rule, const Event& e, ComplexEventSink& sink, RunStats& stats, bool& any);
+
   const Program& p_;
   index::ProbeScratch scratch_;
   std::vector<index::TermId> candidates_;
+  std::vector<uint8_t> starts_;   // per rule: the index offered the event (reset after use)
+  std::unordered_map<std::string, std::vector<uint32_t>> seq_by_type_;
+  std::vector<uint32_t> seq_any_;
   EvalScratch eval_;
   ComplexEvent ce_;
-  std::unordered_map<uint64_t, TimeMs> suppressed_until_;  // (rule, key) -> last emit + D
+  Suppression suppress_;
+  SequenceMatcher seq_;
 };
-
-// Hash of a rule and key, for suppression state.
-uint64_t KeyHash(uint32_t rule, const std::vector<Value>& key);
 
 }  // namespace strix::engine

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/event.h"
+#include "engine/automaton.h"
 #include "index/condition_index.h"
 #include "query-lang/ast.h"
 
@@ -22,17 +23,27 @@ namespace strix::engine {
 enum class CKind : uint8_t {
   kConst, kSlot, kLower, kUpper, kLen, kAbs, kNeg, kArith, kCompare, kInSet, kInRange,
   kStrTest, kMatch, kExists, kNot, kAnd, kOr,
+  // Sequence rules only: fields of bound events and aggregates (aux = term index).
+  kAliasSlot,   // field `ref` of the single event bound to term `aux`
+  kFirstSlot,   // first(aux).field
+  kLastSlot,    // last(aux).field
+  kPrevSlot,    // prev(aux).field: the term's previous event in this match
+  kAliasExists, // exists alias.path
+  kAggregate,   // aggregate number `ref` of the rule (see Automaton::aggregates), fn in `fn`
 };
 
-using NodeId = uint32_t;
-constexpr NodeId kNoNode = UINT32_MAX;
+// Aggregates over a list alias (LANGUAGE.md 3.2).
+enum class AggFn : uint8_t { kCount, kSum, kAvg, kMin, kMax, kDistinct };
 
 struct CNode {
   CKind kind = CKind::kConst;
   ql::Op op = ql::Op::kNone;
   bool negated = false;
+  AggFn fn = AggFn::kCount;     // kAggregate
+  bool uses_prev = false;       // a test over prev(): true on the term's first repetition
   uint32_t kid = 0, nkids = 0;  // children are Program::kids[kid .. kid + nkids)
   uint32_t ref = 0;             // slot, regex, set or range index by kind
+  uint32_t aux = 0;             // term index for the sequence kinds
   Value constant;
 };
 
@@ -59,6 +70,7 @@ struct CompiledRule {
   std::vector<NodeId> emit_values;
   std::optional<int64_t> suppress_ms;
   bool sequence = false;
+  int32_t automaton = -1;            // Program::automata index for sequence rules
   std::vector<std::string> aliases;  // per sequence term; empty string when none
 };
 
@@ -70,6 +82,7 @@ struct Program {
   std::vector<std::unique_ptr<RE2>> regexes;
   std::vector<ConstSet> sets;
   std::vector<ConstRange> ranges;
+  std::vector<Automaton> automata;   // one per sequence rule
   std::deque<std::string> strings;   // stable storage for constant strings
   index::ConditionIndex index;
 

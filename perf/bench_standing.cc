@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
         if (!cr.any_type && !(ev.type().is_string() && ev.type().text == cr.type)) continue;
         if (cr.condition == engine::kNoNode || engine::Test(p, cr.condition, ev, scratch)) want.push_back(r);
       }
-      engine::Matcher m(p);
+      engine::Matcher m(p, 10000);
       Count c;
       c.keep = true;
       engine::RunStats st;

@@ -33,7 +33,6 @@ struct Run : engine::ComplexEventSink {
     rules = ql::LoadRules({{"t.strix", text}});
     REQUIRE(rules.ok());
     engine::CompileOptions o;
-    o.allow_sequences = seq;
     auto p = engine::Compile(rules, o);
     REQUIRE(p.ok());
     prog = std::move(*p);
@@ -129,10 +128,3 @@ rule e on tx where false and x == 1
   CHECK_THAT(dot, Catch::StartsWith("digraph strix {"));
 }
 
-TEST_CASE("sequence rules are refused by run until the sequence runtime exists", "[engine]") {
-  ql::CheckedRules rules = ql::LoadRules({{"t.strix", "rule s on sequence within 1m a: A b: B"}});
-  REQUIRE(rules.ok());
-  auto p = engine::Compile(rules, engine::CompileOptions{});
-  REQUIRE_FALSE(p.ok());
-  CHECK_THAT(p.message(), Catch::Contains("'s'"));
-}

@@ -1,0 +1,417 @@
+// Sequence matching per rule and partition (see sequence_matcher.h).
+// The numbered rules below refer to LANGUAGE.md 3.2 "Matching semantics".
+#include "engine/sequence_matcher.h"
+
+#include <algorithm>
+
+#include "common/json_text.h"
+
+namespace strix::engine {
+namespace {
+
+TimeMs Deadline(TimeMs start, int64_t within) {
+  return start > kEndOfTime - within ? kEndOfTime - 1 : start + within;
+}
+
+// One way a partial match can take an event: feed `term`; `completes` when that finishes
+// the match (the last positive term reaching its minimum with `having` true).
+struct Option {
+  uint32_t term;
+  bool completes;
+};
+
+}  // namespace
+
+SequenceMatcher::SequenceMatcher(const Program& p, size_t max_partial_matches)
+    : p_(p), max_partial_(std::max<size_t>(1, max_partial_matches)), parts_(p.automata.size()) {}
+
+size_t SequenceMatcher::partitions() const {
+  size_t n = 0;
+  for (const PartitionMap& m : parts_) n += m.size();
+  return n;
+}
+
+EventRef SequenceMatcher::Ref(const Event& e) {
+  if (!current_ || current_of_ != &e || current_seq_ != e.seq) {
+    current_ = std::make_shared<const Event>(e.Clone());
+    current_of_ = &e;
+    current_seq_ = e.seq;
+  }
+  return current_;
+}
+
+bool SequenceMatcher::InPartition(const Automaton& a, uint32_t keyset,
+                                  const std::string& key_text) const {
+  if (a.keysets[keyset].empty() || a.keysets[0].empty()) return true;
+  return key_ok_[keyset] && keys_[keyset] == key_text;
+}
+
+bool SequenceMatcher::FilterHolds(const Automaton& a, const SeqFilter& f, const Event& e,
+                                  const std::string& key_text, MatchState* view) {
+  if (!f.any_type && !(e.type().is_string() && e.type().text == f.type)) return false;
+  if (!InPartition(a, f.keyset, key_text)) return false;
+  if (f.condition == kNoNode) return true;
+  eval_.Reset();
+  eval_.match = view;
+  bool ok = Test(p_, f.condition, e, eval_);
+  eval_.match = nullptr;
+  return ok;
+}
+
+bool SequenceMatcher::HavingHolds(const Automaton& a, const PartialMatch& pm, uint32_t term,
+                                  const Event* e) {
+  if (a.having == kNoNode) return true;
+  MatchState view(a, &pm);
+  if (e) view.SetExtra(term, e);
+  eval_.Reset();
+  eval_.match = &view;
+  bool ok = Test(p_, a.having, e ? *e : *pm.events.back().event, eval_);
+  eval_.match = nullptr;
+  return ok;
+}
+
+bool SequenceMatcher::Process(uint32_t rule, const Event& e, bool starts, ComplexEventSink& sink,
+                              RunStats& stats) {
+  const Automaton& a = p_.automata[static_cast<size_t>(p_.rules[rule].automaton)];
+  PartitionMap& map = parts_[static_cast<size_t>(p_.rules[rule].automaton)];
+  if (map.empty() && !starts) return false;
+  // The event's key under each keyset; missing or null key fields: no part in that keyset.
+  keys_.resize(a.keysets.size());
+  key_ok_.assign(a.keysets.size(), true);
+  for (size_t k = 0; k < a.keysets.size(); ++k) {
+    keys_[k].clear();
+    for (uint32_t slot : a.keysets[k]) {
+      const Value& v = e.slots[slot];
+      if (v.missing() || v.kind == ValueKind::kNull) {
+        key_ok_[k] = false;
+        break;
+      }
+      AppendJsonValue(keys_[k], v);
+      keys_[k] += '\n';
+    }
+  }
+  std::vector<Completion> done;
+  // Every partition the event belongs to under some keyset (usually exactly one).
+  for (size_t k = 0; k < a.keysets.size(); ++k) {
+    if (!key_ok_[k]) continue;
+    bool seen = false;
+    for (size_t j = 0; j < k; ++j) seen = seen || (key_ok_[j] && keys_[j] == keys_[k]);
+    if (seen) continue;
+    if (!a.keysets[0].empty() && a.keysets[k].empty()) continue;  // unkeyed terms: see below
+    auto it = map.find(keys_[k]);
+    Partition* part = it == map.end() ? nullptr : &it->second;
+    bool can_start = starts && k == 0;
+    if (!part && !can_start) continue;
+    std::string key_text = keys_[k];
+    Step(rule, map, part, key_text, e, can_start, done, stats);
+  }
+  // Terms without any key (no `by` anywhere on them) apply in every partition of a keyed
+  // rule; such rules are rare, so they visit every partition.
+  bool unkeyed_terms = false;
+  if (!a.keysets[0].empty()) {
+    for (size_t k = 1; k < a.keysets.size(); ++k) unkeyed_terms = unkeyed_terms || a.keysets[k].empty();
+  }
+  if (unkeyed_terms) {
+    std::vector<std::string> visit;
+    for (auto& [kt, part] : map) {
+      bool covered = false;
+      for (size_t k = 0; k < a.keysets.size(); ++k) covered = covered || (key_ok_[k] && keys_[k] == kt);
+      if (!covered) visit.push_back(kt);
+    }
+    for (const std::string& kt : visit) {
+      auto it = map.find(kt);
+      if (it != map.end()) Step(rule, map, &it->second, kt, e, false, done, stats);
+    }
+  }
+  if (done.empty()) return false;
+  Emit(rule, done, sink, stats);
+  return true;
+}
+
+void SequenceMatcher::Step(uint32_t rule, PartitionMap& map, Partition* part,
+                           const std::string& key_text, const Event& e, bool can_start,
+                           std::vector<Completion>& done, RunStats& stats) {
+  const Automaton& a = p_.automata[static_cast<size_t>(p_.rules[rule].automaton)];
+  const bool every = a.policy == SeqPolicy::kEvery;
+  const size_t done_before = done.size();
+  // Rule 6: `until` discards every partial match of the partition first.
+  if (part && a.until && FilterHolds(a, *a.until, e, key_text, nullptr)) {
+    live_ -= part->pms.size();
+    part->pms.clear();
+  }
+  // Rule 9: under `strict`, an event of the partition (by its header key) must be taken.
+  const bool in_header_partition = InPartition(a, 0, key_text);
+  std::vector<Option> options;
+  if (part && !part->pms.empty()) {
+    std::vector<PartialMatch> kept, born;
+    kept.reserve(part->pms.size());
+    for (PartialMatch& pm : part->pms) {
+      // Rule 5: window.
+      if (a.within_ms && e.time > Deadline(pm.start_time(), *a.within_ms)) continue;
+      const SeqTerm& cur = a.terms[pm.pos];
+      const bool has_min = pm.count >= cur.min;
+      // Rule 4: absence. Guards stand in the gap after the current term, and after any
+      // following terms with minimum 0 (the match may pass them).
+      bool absent_violated = false;
+      if (has_min) {
+        for (size_t k = pm.pos + 1; k < a.terms.size() && !absent_violated; ++k) {
+          const SeqTerm& t = a.terms[k];
+          if (t.negated) {
+            MatchState view(a, &pm);
+            absent_violated = FilterHolds(a, t.filter, e, key_text, &view);
+          } else if (t.min > 0) {
+            break;
+          }
+        }
+      }
+      if (absent_violated) continue;
+      options.clear();
+      // Rules 2, 3 and 7: hand-over to a later term (the quantifier is reluctant).
+      if (has_min) {
+        for (size_t k = pm.pos + 1; k <= a.last_positive; ++k) {
+          const SeqTerm& t = a.terms[k];
+          if (t.negated) continue;
+          MatchState view(a, &pm);
+          if (FilterHolds(a, t.filter, e, key_text, &view)) {
+            uint32_t term = static_cast<uint32_t>(k);
+            if (k == a.last_positive && !a.trailing_not && t.min <= 1) {
+              if (HavingHolds(a, pm, term, &e)) {
+                options.push_back({term, true});
+              } else if (t.list) {
+                options.push_back({term, false});  // a quantified last term keeps collecting
+              }
+            } else {
+              options.push_back({term, false});
+            }
+            if (!every && !options.empty()) break;
+          }
+          if (t.min > 0) break;
+        }
+      }
+      // Rule 3: another event for the current term.
+      if ((every || options.empty()) && pm.count < cur.max) {
+        MatchState view(a, &pm);
+        view.SetPrev(pm.events.back().event.get());
+        if (FilterHolds(a, cur.filter, e, key_text, &view)) {
+          bool completes = pm.pos == a.last_positive && !a.trailing_not && pm.count + 1 >= cur.min &&
+                           HavingHolds(a, pm, pm.pos, &e);
+          options.push_back({pm.pos, completes});
+        }
+      }
+      if (every) {
+        // Rule 10: split on each choice; the original passes the event over.
+        for (const Option& o : options) {
+          PartialMatch branch = pm;
+          branch.created = part->next_created++;
+          branch.Take(a, o.term, Ref(e));
+          if (o.completes) {
+            done.push_back(Completion{std::move(branch), e.time, part->key_event});
+          } else {
+            born.push_back(std::move(branch));
+          }
+        }
+        kept.push_back(std::move(pm));
+        continue;
+      }
+      if (options.empty()) {
+        if (a.policy == SeqPolicy::kStrict && in_header_partition) continue;  // rule 9
+        kept.push_back(std::move(pm));                                        // rule 2: pass
+        continue;
+      }
+      pm.Take(a, options[0].term, Ref(e));
+      if (options[0].completes) {
+        done.push_back(Completion{std::move(pm), e.time, part->key_event});
+      } else {
+        kept.push_back(std::move(pm));
+      }
+    }
+    for (PartialMatch& b : born) kept.push_back(std::move(b));
+    live_ -= part->pms.size();
+    live_ += kept.size();
+    part->pms = std::move(kept);
+  }
+  // Rule 8: under the default policy and `strict`, a completion discards the partition's
+  // partial matches, and the completing event starts none.
+  bool completed = done.size() > done_before;
+  if (completed && !every) {
+    live_ -= part->pms.size();
+    part->pms.clear();
+    can_start = false;
+  }
+  // Rule 1: start.
+  if (can_start) {
+    MatchState view(a, nullptr);
+    const SeqTerm& first = a.terms[0];
+    if (FilterHolds(a, first.filter, e, key_text, &view)) {
+      if (!part) {
+        auto [it, fresh] = map.try_emplace(key_text);
+        part = &it->second;
+        part->key_text = it->first;
+        part->key_event = Ref(e);
+      }
+      PartialMatch pm;
+      pm.created = part->next_created++;
+      bool completes = false, keep = true;
+      if (a.last_positive == 0 && !a.trailing_not && first.min <= 1) {
+        completes = HavingHolds(a, pm, 0, &e);
+        keep = completes || first.list;
+      }
+      if (keep) {
+        pm.Take(a, 0, Ref(e));
+        if (completes) {
+          done.push_back(Completion{std::move(pm), e.time, part->key_event});
+          if (!every) {
+            live_ -= part->pms.size();
+            part->pms.clear();
+          }
+        } else {
+          part->pms.push_back(std::move(pm));
+          ++live_;
+        }
+      }
+    }
+  }
+  if (!part) return;
+  // Rule 8: of the matches completing on this event, the earliest first event wins.
+  if (!every && done.size() > done_before + 1) {
+    auto first = std::min_element(done.begin() + static_cast<long>(done_before), done.end(),
+                                  [](const Completion& x, const Completion& y) {
+                                    return std::make_pair(x.pm.start_time(), x.pm.start_seq()) <
+                                           std::make_pair(y.pm.start_time(), y.pm.start_seq());
+                                  });
+    Completion winner = std::move(*first);
+    done.resize(done_before);
+    done.push_back(std::move(winner));
+  }
+  // Rule 11: bounded state; the oldest partial matches go first.
+  if (part->pms.size() > max_partial_) {
+    size_t drop = part->pms.size() - max_partial_;
+    std::vector<size_t> order(part->pms.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::nth_element(order.begin(), order.begin() + static_cast<long>(drop), order.end(),
+                     [&](size_t x, size_t y) { return part->pms[x].created < part->pms[y].created; });
+    std::vector<bool> gone(part->pms.size(), false);
+    for (size_t i = 0; i < drop; ++i) gone[order[i]] = true;
+    std::vector<PartialMatch> kept;
+    kept.reserve(max_partial_);
+    for (size_t i = 0; i < part->pms.size(); ++i) {
+      if (!gone[i]) kept.push_back(std::move(part->pms[i]));
+    }
+    part->pms = std::move(kept);
+    live_ -= drop;
+    stats.dropped_partial += drop;
+  }
+  Rearm(rule, map, part);
+}
+
+void SequenceMatcher::Rearm(uint32_t rule, PartitionMap& map, Partition* part) {
+  const Automaton& a = p_.automata[static_cast<size_t>(p_.rules[rule].automaton)];
+  if (a.within_ms && !part->pms.empty()) {
+    TimeMs best_t = kEndOfTime;
+    uint64_t best_s = 0;
+    for (const PartialMatch& pm : part->pms) {
+      TimeMs d = Deadline(pm.start_time(), *a.within_ms);
+      if (d < best_t || (d == best_t && pm.start_seq() < best_s)) {
+        best_t = d;
+        best_s = pm.start_seq();
+      }
+    }
+    if (!part->armed || part->armed_time != best_t || part->armed_seq != best_s) {
+      part->armed = true;
+      part->armed_time = best_t;
+      part->armed_seq = best_s;
+      ++part->timers;
+      timers_.push(Timer{best_t, rule, best_s, part});
+    }
+  } else {
+    part->armed = false;
+  }
+  Release(map, part);
+}
+
+void SequenceMatcher::Release(PartitionMap& map, Partition* part) {
+  if (part->pms.empty() && part->timers == 0) map.erase(std::string(part->key_text));
+}
+
+TimeMs SequenceMatcher::NextDeadline() const {
+  return timers_.empty() ? kEndOfTime : timers_.top().deadline;
+}
+
+void SequenceMatcher::FireDeadlines(TimeMs watermark, ComplexEventSink& sink, RunStats& stats) {
+  while (!timers_.empty() && timers_.top().deadline < watermark) {
+    Timer t = timers_.top();
+    timers_.pop();
+    Partition* part = t.part;
+    --part->timers;
+    const CompiledRule& cr = p_.rules[t.rule];
+    const Automaton& a = p_.automata[static_cast<size_t>(cr.automaton)];
+    PartitionMap& map = parts_[static_cast<size_t>(cr.automaton)];
+    if (!part->armed || part->armed_time != t.deadline || part->armed_seq != t.seq) {
+      Release(map, part);  // stale: the partition moved on since
+      continue;
+    }
+    part->armed = false;
+    // The partial matches whose window ends here: a trailing absence completes (rule 4),
+    // everything else can no longer complete (rule 5).
+    std::vector<Completion> done;
+    std::vector<PartialMatch> kept;
+    for (PartialMatch& pm : part->pms) {
+      if (Deadline(pm.start_time(), *a.within_ms) != t.deadline || pm.start_seq() != t.seq) {
+        kept.push_back(std::move(pm));
+        continue;
+      }
+      if (a.trailing_not && pm.pos == a.last_positive && pm.count >= a.terms[pm.pos].min &&
+          HavingHolds(a, pm, 0, nullptr)) {
+        done.push_back(Completion{std::move(pm), t.deadline, part->key_event});
+      }
+    }
+    live_ -= part->pms.size();
+    live_ += kept.size();
+    part->pms = std::move(kept);
+    if (!done.empty() && a.policy != SeqPolicy::kEvery) {
+      done.resize(1);  // same first event: the earliest-created run stands for the burst
+      live_ -= part->pms.size();
+      part->pms.clear();
+    }
+    Emit(t.rule, done, sink, stats);
+    Rearm(t.rule, map, part);
+  }
+}
+
+void SequenceMatcher::Emit(uint32_t rule, std::vector<Completion>& done, ComplexEventSink& sink,
+                           RunStats& stats) {
+  const CompiledRule& cr = p_.rules[rule];
+  const Automaton& a = p_.automata[static_cast<size_t>(cr.automaton)];
+  // Section 3.4: then in the input order of the first events.
+  std::stable_sort(done.begin(), done.end(), [](const Completion& x, const Completion& y) {
+    return x.pm.start_seq() < y.pm.start_seq();
+  });
+  for (Completion& c : done) {
+    ce_.rule = rule;
+    ce_.time = c.time;
+    ce_.key.clear();
+    for (uint32_t slot : a.keysets[0]) ce_.key.push_back(c.key_event->slots[slot]);
+    if (!suppress_.Admit(rule, ce_.key, c.time, cr.suppress_ms)) {
+      ++stats.suppressed;
+      continue;
+    }
+    MatchState view(a, &c.pm);
+    ce_.fields.clear();
+    for (NodeId v : cr.emit_values) {
+      eval_.Reset();
+      eval_.match = &view;
+      ce_.fields.push_back(Calc(p_, v, *c.pm.events.back().event, eval_));
+    }
+    eval_.match = nullptr;
+    ce_.events.clear();
+    for (const Binding& b : c.pm.events) {
+      int32_t as = a.terms[b.term].alias.empty() ? -1 : static_cast<int32_t>(b.term);
+      ce_.events.push_back(MatchedEvent{as, b.event.get()});
+    }
+    ++stats.emitted;
+    sink.Emit(ce_);
+  }
+  done.clear();
+}
+
+}  // namespace strix::engine

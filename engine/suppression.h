@@ -1,0 +1,33 @@
+// Suppression: `suppress D` (LANGUAGE.md 3.5) for single-event and sequence rules alike.
+// Stage: engine (match -> sinks). Interface: Suppression::Admit().
+// After a complex event of a rule and key at time t, further ones of that rule and key before
+// t + D are dropped (the caller counts them). Entries whose window has passed are purged as
+// the table grows, so idle keys do not hold memory. Not thread-safe.
+// Covered by test/engine_test.cc and conformance case 09.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "common/time.h"
+#include "common/value.h"
+
+namespace strix::engine {
+
+class Suppression {
+ public:
+  // True when the complex event may go out (and then starts a window when `window_ms` is set).
+  bool Admit(uint32_t rule, const std::vector<Value>& key, TimeMs time,
+             std::optional<int64_t> window_ms);
+
+ private:
+  std::unordered_map<uint64_t, TimeMs> until_;  // hash of (rule, key) -> end of the window
+  size_t purge_at_ = 1024;
+};
+
+// Hash of a rule and key (JSON text of each key value).
+uint64_t KeyHash(uint32_t rule, const std::vector<Value>& key);
+
+}  // namespace strix::engine
