@@ -22,39 +22,138 @@ std::string DotQuote(const std::string& s) {
   return o + "\"";
 }
 
+struct Edge {
+  std::string from, to, label;
+  bool dashed = false;
+};
+
 struct RuleView {
   std::string header;
   std::vector<std::string> entries;
   std::string residual;
   std::vector<std::string> notes;
+  std::vector<std::string> states;  // automaton states (sequences), for dot
+  std::vector<Edge> edges;
 };
+
+void IndexEntries(const Program& p, bool any_type, const std::string& type, NodeId cond,
+                  RuleView& v) {
+  v.entries.push_back(any_type ? "type       any" : "type       " + type);
+  auto atoms = cond == kNoNode ? std::nullopt : AccessPredicates(p, cond);
+  if (!atoms) {
+    v.entries.push_back("always-check list of " + (any_type ? std::string("any") : type));
+  } else if (atoms->empty()) {
+    v.entries.push_back("none: the condition can never hold");
+  } else {
+    for (const index::Atom& a : *atoms) v.entries.push_back(DescribeAtom(p, a));
+  }
+}
+
+std::string Quant(const SeqTerm& t) {
+  if (!t.list) return "";
+  std::string hi = t.max == kUnbounded ? "" : std::to_string(t.max);
+  if (t.min == t.max) return "{" + hi + "}";
+  return "{" + std::to_string(t.min) + "," + hi + "}";
+}
+
+// A sequence's automaton: states are the positive terms; edges are the start, the loops of
+// quantified terms, the hand-overs (past terms with minimum 0), absence guards and completion.
+RuleView SequenceView(const ql::CheckedRules& rules, const Program& p, size_t i) {
+  const ql::Rule& r = rules.rule(i);
+  const ql::Ast& ast = rules.ast_of(i);
+  const CompiledRule& cr = p.rules[i];
+  const Automaton& a = p.automata[static_cast<size_t>(cr.automaton)];
+  const ql::Sequence& q = r.sequence;
+  RuleView v;
+  v.header = "rule " + r.name + " (sequence)";
+  const SeqFilter& first = a.terms[0].filter;
+  IndexEntries(p, first.any_type, first.type, first.condition, v);
+  v.residual = q.terms[0].filter.where != ql::kNoExpr ? ql::DumpExpr(ast, q.terms[0].filter.where)
+                                                      : "true";
+  auto name = [&](size_t t) {
+    return a.terms[t].alias.empty() ? "term" + std::to_string(t + 1) : a.terms[t].alias;
+  };
+  auto filter = [&](size_t t) { return ql::DumpFilter(ast, q.terms[t].filter); };
+  std::string key;
+  for (uint32_t s : a.keysets[0]) key += (key.empty() ? "" : ", ") + DescribeField(p.fields[s]);
+  v.notes.push_back("partition: " + (key.empty() ? std::string("none (the whole stream)") : key));
+  v.notes.push_back(std::string("policy: ") +
+                    (a.policy == SeqPolicy::kStrict  ? "strict (contiguous)"
+                     : a.policy == SeqPolicy::kEvery ? "every (skip-till-any-match: runs split)"
+                                                     : "skip-till-next-match (default)"));
+  if (a.within_ms) {
+    v.notes.push_back("window " + FormatDuration(*a.within_ms) +
+                      ": no event after first time + " + FormatDuration(*a.within_ms) +
+                      "; a timer frees the match when the watermark passes it");
+  }
+  v.notes.push_back("automaton:");
+  v.states.push_back("start");
+  v.notes.push_back("  start --[" + filter(0) + "]--> " + name(0));
+  v.edges.push_back({"start", name(0), filter(0)});
+  for (size_t t = 0; t < a.terms.size(); ++t) {
+    const SeqTerm& st = a.terms[t];
+    if (st.negated) continue;
+    v.states.push_back(name(t));
+    std::string line = "  state " + name(t) + ": " + filter(t);
+    if (st.list) {
+      line += "   min " + std::to_string(st.min) + ", max " +
+              (st.max == kUnbounded ? std::string("unbounded") : std::to_string(st.max));
+    }
+    v.notes.push_back(line);
+    if (st.max > 1) {
+      v.notes.push_back("    loop: another " + st.filter.type + Quant(st) + " event while count < max" +
+                        (st.list ? " (prev(" + name(t) + ") is the last one)" : ""));
+      v.edges.push_back({name(t), name(t), "count < max"});
+    }
+    for (size_t k = t + 1; k < a.terms.size(); ++k) {
+      if (!a.terms[k].negated) break;
+      std::string absent = "not " + filter(k);
+      v.notes.push_back("    absence: " + absent + " discards the match once " + name(t) +
+                        " has " + std::to_string(st.min) + " event(s)");
+      v.edges.push_back({name(t), "discarded", absent, true});
+    }
+    for (size_t k = t + 1; k <= a.last_positive; ++k) {
+      if (a.terms[k].negated) continue;
+      v.notes.push_back("    hand-over: " + filter(k) + " --> " + name(k) + " (when " + name(t) +
+                        " has >= " + std::to_string(st.min) + ")");
+      v.edges.push_back({name(t), name(k), filter(k)});
+      if (a.terms[k].min > 0) break;
+    }
+    if (t == a.last_positive) {
+      std::string how = a.trailing_not
+                            ? "completes at first time + window if no absence event came"
+                            : "completes when it has " + std::to_string(st.min) + " event(s)";
+      if (a.having != kNoNode) how += " and having holds";
+      v.notes.push_back("    " + how);
+      v.edges.push_back({name(t), "complete", a.trailing_not ? "deadline" : "min reached"});
+    }
+  }
+  if (q.until) {
+    v.notes.push_back("until " + ql::DumpFilter(ast, *q.until) +
+                      ": discards the partition's partial matches");
+  }
+  if (r.having != ql::kNoExpr) v.notes.push_back("having: " + ql::DumpExpr(ast, r.having));
+  if (!a.aggregates.empty()) {
+    v.notes.push_back("aggregates kept incrementally per partial match: " +
+                      std::to_string(a.aggregates.size()));
+  }
+  if (cr.suppress_ms) v.notes.push_back("suppress: " + FormatDuration(*cr.suppress_ms));
+  if (!cr.emit_names.empty()) {
+    std::string e;
+    for (const std::string& n : cr.emit_names) e += (e.empty() ? "" : ", ") + n;
+    v.notes.push_back("emit: " + e);
+  }
+  return v;
+}
 
 RuleView View(const ql::CheckedRules& rules, const Program& p, size_t i) {
   const ql::Rule& r = rules.rule(i);
   const ql::Ast& ast = rules.ast_of(i);
   const CompiledRule& cr = p.rules[i];
   RuleView v;
-  if (r.is_sequence) {
-    v.header = "rule " + r.name + " (sequence)";
-    v.notes.push_back("pattern: sequence of " + std::to_string(r.sequence.terms.size()) +
-                      " terms");
-    for (const ql::Term& t : r.sequence.terms) {
-      v.notes.push_back(std::string("  term: ") + (t.negated ? "not " : "") +
-                        (t.alias.empty() ? "" : t.alias + ": ") + ql::DumpFilter(ast, t.filter));
-    }
-    v.notes.push_back("automaton: not compiled yet (sequence runtime is a later issue)");
-    return v;
-  }
+  if (r.is_sequence) return SequenceView(rules, p, i);
   v.header = "rule " + r.name + " (single event)";
-  v.entries.push_back(cr.any_type ? "type       any" : "type       " + cr.type);
-  auto atoms = cr.condition == kNoNode ? std::nullopt : AccessPredicates(p, cr.condition);
-  if (!atoms) {
-    v.entries.push_back("always-check list of " + (cr.any_type ? std::string("any") : cr.type));
-  } else if (atoms->empty()) {
-    v.entries.push_back("none: the condition can never hold");
-  } else {
-    for (const index::Atom& a : *atoms) v.entries.push_back(DescribeAtom(p, a));
-  }
+  IndexEntries(p, cr.any_type, cr.type, cr.condition, v);
   std::string res;
   if (r.filter.where != ql::kNoExpr) res = ql::DumpExpr(ast, r.filter.where);
   if (r.having != ql::kNoExpr) res += (res.empty() ? "" : " and ") + ql::DumpExpr(ast, r.having);
@@ -103,6 +202,22 @@ bool Explain(const ql::CheckedRules& rules, const Program& p, const std::string&
       std::string eid = rid + "_e" + std::to_string(k);
       out += "  " + eid + " [shape=ellipse, label=" + DotQuote(v.entries[k]) + "];\n";
       out += "  " + eid + " -> " + rid + ";\n";
+    }
+    if (!v.states.empty()) {
+      out += "  subgraph cluster_" + rid + " {\n    label=" + DotQuote(v.header) + ";\n";
+      std::vector<std::string> nodes = v.states;
+      nodes.push_back("complete");
+      nodes.push_back("discarded");
+      for (const std::string& n : nodes) {
+        out += "    " + rid + "_" + n + " [shape=" +
+               (n == "complete" ? "doublecircle" : n == "discarded" ? "octagon" : "circle") +
+               ", label=" + DotQuote(n) + "];\n";
+      }
+      out += "  }\n  " + rid + " -> " + rid + "_start;\n";
+      for (const Edge& e : v.edges) {
+        out += "  " + rid + "_" + e.from + " -> " + rid + "_" + e.to + " [label=" +
+               DotQuote(e.label) + (e.dashed ? ", style=dashed" : "") + "];\n";
+      }
     }
   }
   if (format == ExplainFormat::kDot) out += "}\n";

@@ -1,0 +1,246 @@
+// Sequence tests: one or more cases per numbered rule of LANGUAGE.md 3.2 "Matching
+// semantics", the time rules of section 4 (deadlines in watermark order, the end-of-input
+// flush, an interrupted run), per-term keys, state freed by timers, and explain's automaton.
+#include <catch2/catch.hpp>
+#include <simdjson.h>
+
+#include "adapters/event_decoder.h"
+#include "common/json_text.h"
+#include "engine/compile.h"
+#include "engine/engine.h"
+#include "engine/explain.h"
+
+using namespace strix;
+
+namespace {
+
+// Runs rules over events; each complex event becomes "rule@time key [alias=id ...] fields".
+struct Seq : engine::ComplexEventSink {
+  ql::CheckedRules rules;
+  std::unique_ptr<engine::Program> prog;
+  std::vector<std::string> out;
+  engine::RunStats stats;
+  size_t live_after = 0, partitions_after = 0;
+
+  explicit Seq(const std::string& text) {
+    rules = ql::LoadRules({{"t.strix", text}});
+    INFO(rules.FormatDiagnostics());
+    REQUIRE(rules.ok());
+    auto p = engine::Compile(rules, engine::CompileOptions{});
+    REQUIRE(p.ok());
+    prog = std::move(*p);
+  }
+  void Emit(const engine::ComplexEvent& ce) override {
+    const engine::CompiledRule& r = prog->rules[ce.rule];
+    std::string s = r.name + "@" + std::to_string(ce.time);
+    for (const Value& v : ce.key) {
+      s += " ";
+      AppendJsonValue(s, v);
+    }
+    s += " [";
+    for (size_t i = 0; i < ce.events.size(); ++i) {
+      if (i) s += " ";
+      const engine::MatchedEvent& m = ce.events[i];
+      s += (m.alias_term < 0 ? std::string("-") : r.aliases[size_t(m.alias_term)]) + "=" +
+           std::string(m.event->id_field().text);
+    }
+    s += "]";
+    for (size_t i = 0; i < ce.fields.size(); ++i) {
+      s += " " + r.emit_names[i] + ":";
+      AppendJsonValue(s, ce.fields[i]);
+    }
+    out.push_back(s);
+  }
+  std::vector<std::string> Feed(const std::vector<std::string>& lines, int64_t delay = 0,
+                                size_t max_partial = 10000, bool interrupted = false) {
+    out.clear();
+    engine::Engine eng(*prog, delay, max_partial);
+    adapters::EventDecoder dec(prog->fields, adapters::Clock::kEvent);
+    uint64_t seq = 0;
+    for (const std::string& l : lines) {
+      simdjson::padded_string ps(l);
+      Event ev;
+      REQUIRE(dec.Decode(std::string_view(ps.data(), ps.size()), ev) == adapters::DecodeOutcome::kEvent);
+      ev.seq = seq++;
+      eng.Push(std::move(ev), *this);
+    }
+    eng.Finish(*this, interrupted);
+    stats = eng.stats();
+    live_after = eng.matcher().sequences().live_partial_matches();
+    partitions_after = eng.matcher().sequences().partitions();
+    return out;
+  }
+};
+
+// {"id":ID,"type":TYPE,"ts":TS,"k":"k1" EXTRA}
+std::string E(const std::string& id, const std::string& type, int64_t ts, const std::string& extra = "") {
+  return "{\"id\":\"" + id + "\",\"type\":\"" + type + "\",\"ts\":" + std::to_string(ts) +
+         ",\"k\":\"k1\"" + (extra.empty() ? "" : "," + extra) + "}";
+}
+
+using Out = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE("rule 1-2: a start per first-term event; the default policy skips to the next match",
+          "[sequence]") {
+  Seq s("rule ab on sequence by k a: A b: B");
+  CHECK(s.Feed({E("1", "A", 0), E("2", "A", 1), E("3", "C", 2), E("4", "B", 3), E("5", "B", 4)}) ==
+        Out{"ab@3 \"k1\" [a=1 b=4]"});
+}
+
+TEST_CASE("rule 3: quantifiers take up to their maximum and hand over reluctantly", "[sequence]") {
+  Seq s("rule q on sequence by k f: A{1,2} b: B");
+  CHECK(s.Feed({E("1", "A", 0), E("2", "A", 1), E("3", "A", 2), E("4", "B", 3)}) ==
+        Out{"q@3 \"k1\" [f=1 f=2 b=4]"});
+  Seq opt("rule o on sequence by k a: A m: M* b: B");
+  CHECK(opt.Feed({E("1", "A", 0), E("2", "B", 1)}) == Out{"o@1 \"k1\" [a=1 b=2]"});
+  CHECK(opt.Feed({E("1", "A", 0), E("2", "M", 1), E("3", "M", 2), E("4", "B", 3)}) ==
+        Out{"o@3 \"k1\" [a=1 m=2 m=3 b=4]"});
+  Seq last("rule l on sequence by k a: A b: B{2,}");
+  CHECK(last.Feed({E("1", "A", 0), E("2", "B", 1), E("3", "B", 2), E("4", "B", 3)}) ==
+        Out{"l@2 \"k1\" [a=1 b=2 b=3]"});
+  // The reluctant hand-over: an event that fits the next term leaves the quantified term.
+  Seq rel("rule r on sequence by k f: A+ g: A where x > 5");
+  CHECK(rel.Feed({E("1", "A", 0, "\"x\":1"), E("2", "A", 1, "\"x\":2"), E("3", "A", 2, "\"x\":9")}) ==
+        Out{"r@2 \"k1\" [f=1 f=2 g=3]"});
+}
+
+TEST_CASE("rule 3: prev() compares with the term's previous event, true on the first",
+          "[sequence]") {
+  Seq s("rule up on sequence by k r: T{3} where x > prev(r).x emit { top: max(r.x) }");
+  CHECK(s.Feed({E("1", "T", 0, "\"x\":5"), E("2", "T", 1, "\"x\":4"), E("3", "T", 2, "\"x\":6"),
+                E("4", "T", 3, "\"x\":7")}) == Out{"up@3 \"k1\" [r=1 r=3 r=4] top:7"});
+  // 5 -> 4 does not rise: the first match takes 5, passes 4 over (default policy), takes 6 and
+  // 7. Under strict, 4 discards it and the match that 4 started wins.
+  Seq t("rule up on sequence by k strict r: T{3} where x > prev(r).x emit { top: max(r.x) }");
+  CHECK(t.Feed({E("1", "T", 0, "\"x\":5"), E("2", "T", 1, "\"x\":4"), E("3", "T", 2, "\"x\":6"),
+                E("4", "T", 3, "\"x\":7")}) == Out{"up@3 \"k1\" [r=2 r=3 r=4] top:7"});
+}
+
+TEST_CASE("rule 4: absence guards the gap once the term before it has its minimum",
+          "[sequence]") {
+  Seq s("rule g on sequence by k f: A{2,} not X b: B");
+  CHECK(s.Feed({E("1", "A", 0), E("2", "X", 1), E("3", "A", 2), E("4", "B", 3)}) ==
+        Out{"g@3 \"k1\" [f=1 f=3 b=4]"});
+  CHECK(s.Feed({E("1", "A", 0), E("2", "A", 1), E("3", "X", 2), E("4", "B", 3)}) == Out{});
+}
+
+TEST_CASE("rule 4: a trailing not completes at first time + within; an event at the deadline "
+          "is inside",
+          "[sequence]") {
+  Seq s("rule t on sequence by k within 10ms p: P not S");
+  CHECK(s.Feed({E("1", "P", 0), E("2", "S", 10)}) == Out{});
+  CHECK(s.Feed({E("1", "P", 100), E("2", "S", 111)}) == Out{"t@110 \"k1\" [p=1]"});
+  // End of input: pending deadlines fire; an interrupted run does not fire them.
+  CHECK(s.Feed({E("1", "P", 0)}) == Out{"t@10 \"k1\" [p=1]"});
+  CHECK(s.Feed({E("1", "P", 0)}, 0, 10000, /*interrupted=*/true) == Out{});
+}
+
+TEST_CASE("rule 5: the window; expired state is freed by the watermark", "[sequence]") {
+  Seq s("rule w on sequence by k within 10ms a: A b: B");
+  CHECK(s.Feed({E("1", "A", 0), E("2", "B", 11), E("3", "B", 12)}) == Out{});
+  CHECK(s.Feed({E("1", "A", 0), E("2", "B", 10)}) == Out{"w@10 \"k1\" [a=1 b=2]"});
+  // 1000 keys open a match each, then time moves on with another key: state goes away.
+  std::vector<std::string> lines;
+  for (int i = 0; i < 1000; ++i) {
+    lines.push_back("{\"id\":\"" + std::to_string(i) + "\",\"type\":\"A\",\"ts\":" +
+                    std::to_string(i / 100) + ",\"k\":\"u" + std::to_string(i) + "\"}");
+  }
+  lines.push_back(E("x", "C", 1000));
+  s.Feed(lines, 0, 10000, true);
+  CHECK(s.live_after == 0);
+  CHECK(s.partitions_after == 0);
+}
+
+TEST_CASE("rule 6: until discards the partition's matches first, then may start one",
+          "[sequence]") {
+  Seq s("rule u on sequence by k a: A b: B until A where x == 9");
+  CHECK(s.Feed({E("1", "A", 0, "\"x\":1"), E("2", "A", 1, "\"x\":9"), E("3", "B", 2)}) ==
+        Out{"u@2 \"k1\" [a=2 b=3]"});
+}
+
+TEST_CASE("rule 7: having; a failing last term leaves the event to the quantified term",
+          "[sequence]") {
+  Seq s("rule h on sequence by k f: A+ g: A having count(f) >= 3");
+  CHECK(s.Feed({E("1", "A", 0), E("2", "A", 1), E("3", "A", 2), E("4", "A", 3)}) ==
+        Out{"h@3 \"k1\" [f=1 f=2 f=3 g=4]"});
+  Seq q("rule v on sequence by k t: T+ having sum(t.x) > 10 emit { n: count(t), avg: avg(t.x) }");
+  CHECK(q.Feed({E("1", "T", 0, "\"x\":4"), E("2", "T", 1, "\"x\":\"no\""), E("3", "T", 2, "\"x\":8")}) ==
+        Out{"v@2 \"k1\" [t=1 t=2 t=3] n:3 avg:6"});
+}
+
+TEST_CASE("rule 8: one alert per burst; the earliest start wins", "[sequence]") {
+  Seq s("rule b on sequence by k f: F{2,} s: S");
+  CHECK(s.Feed({E("1", "F", 0), E("2", "F", 1), E("3", "F", 2), E("4", "S", 3), E("5", "S", 4)}) ==
+        Out{"b@3 \"k1\" [f=1 f=2 f=3 s=4]"});
+}
+
+TEST_CASE("rule 9: strict discards on any event of the partition it cannot take", "[sequence]") {
+  Seq s("rule st on sequence by k strict a: A b: B");
+  CHECK(s.Feed({E("1", "A", 0), E("2", "C", 1), E("3", "B", 2)}) == Out{});
+  CHECK(s.Feed({E("1", "A", 0), "{\"id\":\"2\",\"type\":\"C\",\"ts\":1,\"k\":\"other\"}",
+                E("3", "B", 2)}) == Out{"st@2 \"k1\" [a=1 b=3]"});
+}
+
+TEST_CASE("rule 10: every emits each distinct match and discards nothing", "[sequence]") {
+  Seq s("rule e on sequence by k every a: A b: B+");
+  CHECK(s.Feed({E("1", "A", 0), E("2", "B", 1), E("3", "B", 2)}) ==
+        Out{"e@1 \"k1\" [a=1 b=2]", "e@2 \"k1\" [a=1 b=3]"});
+}
+
+TEST_CASE("rule 11: the oldest partial matches are dropped beyond the bound, and counted",
+          "[sequence]") {
+  Seq s("rule e on sequence by k every a: A b: B");
+  CHECK(s.Feed({E("1", "A", 0), E("2", "A", 1), E("3", "A", 2), E("4", "B", 3)}, 0, 2) ==
+        Out{"e@3 \"k1\" [a=2 b=4]", "e@3 \"k1\" [a=3 b=4]"});
+  CHECK(s.stats.dropped_partial == 1);
+}
+
+TEST_CASE("section 4: deadlines fire in watermark order, by rule, before later events",
+          "[sequence]") {
+  Seq s(R"(
+rule one on sequence by k within 5ms p: P not S
+rule two on any where x == 1
+rule three on sequence by k within 5ms p: P not S
+)");
+  const std::string k2 = "{\"id\":\"2\",\"type\":\"P\",\"ts\":1,\"k\":\"k2\"}";
+  CHECK(s.Feed({E("1", "P", 0), k2, E("3", "Z", 9, "\"x\":1")}) ==
+        Out{"one@5 \"k1\" [p=1]", "three@5 \"k1\" [p=1]", "one@6 \"k2\" [p=2]",
+            "three@6 \"k2\" [p=2]", "two@9 [-=3]"});
+  // The same under --max-delay: arrival order differs, processing order does not.
+  CHECK(s.Feed({k2, E("1", "P", 0), E("3", "Z", 9, "\"x\":1")}, 3) ==
+        Out{"one@5 \"k1\" [p=1]", "three@5 \"k1\" [p=1]", "one@6 \"k2\" [p=2]",
+            "three@6 \"k2\" [p=2]", "two@9 [-=3]"});
+}
+
+TEST_CASE("per-term keys and composite keys", "[sequence]") {
+  Seq s("rule o on sequence by user within 1m a: Login b: Tx by account.owner emit { u: a.user }");
+  CHECK(s.Feed({"{\"id\":\"1\",\"type\":\"Login\",\"ts\":0,\"user\":\"u1\"}",
+                "{\"id\":\"2\",\"type\":\"Tx\",\"ts\":1,\"user\":\"zz\",\"account\":{\"owner\":\"u2\"}}",
+                "{\"id\":\"3\",\"type\":\"Tx\",\"ts\":2,\"account\":{\"owner\":\"u1\"}}"}) ==
+        Out{"o@2 \"u1\" [a=1 b=3] u:\"u1\""});
+}
+
+TEST_CASE("suppress applies to sequence output; the match still completes", "[sequence]") {
+  Seq s("rule p on sequence by k a: A b: B suppress 10ms");
+  CHECK(s.Feed({E("1", "A", 0), E("2", "B", 1), E("3", "A", 2), E("4", "B", 3), E("5", "A", 20),
+                E("6", "B", 21)}) == Out{"p@1 \"k1\" [a=1 b=2]", "p@21 \"k1\" [a=5 b=6]"});
+  CHECK(s.stats.suppressed == 1);
+}
+
+TEST_CASE("explain shows the automaton of a sequence", "[sequence][explain]") {
+  Seq s("rule bf on sequence by user within 1m f: login_failed{3,} where ip != \"x\" not reset "
+        "s: login_ok until logout having count(f) > 3");
+  std::string text;
+  REQUIRE(engine::Explain(s.rules, *s.prog, "", engine::ExplainFormat::kText, text));
+  CHECK_THAT(text, Catch::Contains("state f"));
+  CHECK_THAT(text, Catch::Contains("login_failed{3,}"));
+  CHECK_THAT(text, Catch::Contains("absence"));
+  CHECK_THAT(text, Catch::Contains("window 1m"));
+  CHECK_THAT(text, Catch::Contains("until logout"));
+  CHECK_THAT(text, Catch::Contains("having"));
+  std::string dot;
+  REQUIRE(engine::Explain(s.rules, *s.prog, "", engine::ExplainFormat::kDot, dot));
+  CHECK_THAT(dot, Catch::Contains("->"));
+}
