@@ -77,6 +77,11 @@ bool LineSource::Fill() {
   return true;
 }
 
+bool LineSource::LineReady() const {
+  if (eof_) return true;
+  return scan_ < end_ && std::memchr(buf_.data() + scan_, '\n', end_ - scan_) != nullptr;
+}
+
 bool LineSource::Next(Line& line) {
   while (true) {
     char* base = buf_.data();

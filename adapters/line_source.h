@@ -38,6 +38,9 @@ class LineSource {
 
   // False at the end of the input (or on a read error, see error()).
   bool Next(Line& line);
+  // True when Next() can return without reading: a whole line is buffered, or the input ended.
+  // A caller that batches work flushes it when this turns false (live input may go idle).
+  bool LineReady() const;
   const std::string& error() const { return error_; }
 
  private:

@@ -6,7 +6,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <thread>
 
+#include "adapters/batch_decoder.h"
 #include "adapters/complex_event_writer.h"
 #include "adapters/dead_letter.h"
 #include "adapters/event_decoder.h"
@@ -99,19 +101,59 @@ int Run(const RunOptions& o) {
                                                             : adapters::OutputEvents::kFull;
   adapters::ComplexEventWriter writer(program, o.inputs, mode, **out);
   adapters::DeadLetters dead(dead_out.get());
-  adapters::EventDecoder decoder(program.fields, o.clock == "wall" ? adapters::Clock::kWall
-                                                                   : adapters::Clock::kEvent);
-  engine::Engine eng(program, *delay, static_cast<size_t>(o.max_partial_matches));
+  adapters::Clock clock = o.clock == "wall" ? adapters::Clock::kWall : adapters::Clock::kEvent;
+  adapters::EventDecoder decoder(program.fields, clock);
+  unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  engine::Engine eng(program, *delay, static_cast<size_t>(o.max_partial_matches), threads);
   auto started = std::chrono::steady_clock::now();
   uint64_t seq = 0;
   int status = 0;
+  auto push = [&](Event&& ev, size_t si, uint64_t number, std::string_view raw) {
+    ev.source = static_cast<uint32_t>(si);
+    ev.line = number;
+    ev.seq = seq++;
+    if (eng.Push(std::move(ev), writer) == engine::Admit::kLate) {
+      dead.Reject("late", o.inputs[si], number, raw);
+    }
+  };
+  // With worker threads, lines are decoded in parallel batches; the rest is in input order.
+  std::unique_ptr<adapters::BatchDecoder> batch;
+  if (threads > 1) batch = std::make_unique<adapters::BatchDecoder>(program.fields, clock, threads);
+  std::vector<uint64_t> numbers;
+  auto drain = [&](size_t si) {
+    if (!batch || batch->size() == 0) return;
+    batch->Decode();
+    for (size_t i = 0; i < batch->size(); ++i) {
+      adapters::DecodeOutcome r = batch->outcome(i);
+      if (r == adapters::DecodeOutcome::kBlank) continue;
+      if (r != adapters::DecodeOutcome::kEvent) {
+        dead.Reject(adapters::ReasonText(r), o.inputs[si], numbers[i], batch->line(i));
+        continue;
+      }
+      Event& ev = batch->event(i);
+      std::string_view raw = ev.raw;
+      push(std::move(ev), si, numbers[i], raw);
+    }
+    batch->Clear();
+    numbers.clear();
+  };
   for (size_t si = 0; si < sources.size() && !g_stop.load(); ++si) {
     adapters::LineSource& src = *sources[si];
     adapters::Line line;
     Event ev;
     while (!g_stop.load() && src.Next(line)) {
       if (line.too_long) {
+        drain(si);  // keeps dead letters in input order
         dead.Reject("too long", o.inputs[si], line.number, line.text.substr(0, 4096));
+        continue;
+      }
+      if (batch) {
+        batch->Add(line.text);
+        numbers.push_back(line.number);
+        if (batch->size() >= 4096 || !src.LineReady()) {
+          drain(si);
+          if (!src.LineReady()) eng.Flush(writer);  // live input may go idle: emit what we have
+        }
         continue;
       }
       adapters::DecodeOutcome r = decoder.Decode(line.text, ev);
@@ -120,15 +162,11 @@ int Run(const RunOptions& o) {
         dead.Reject(adapters::ReasonText(r), o.inputs[si], line.number, line.text);
         continue;
       }
-      ev.source = static_cast<uint32_t>(si);
-      ev.line = line.number;
-      ev.seq = seq++;
       std::string_view raw = ev.raw;
-      if (eng.Push(std::move(ev), writer) == engine::Admit::kLate) {
-        dead.Reject("late", o.inputs[si], line.number, raw);
-      }
+      push(std::move(ev), si, line.number, raw);
       ev = Event();
     }
+    drain(si);
     if (!src.error().empty()) {
       std::fprintf(stderr, "strix: error reading '%s': %s\n", o.inputs[si].c_str(),
                    src.error().c_str());

@@ -8,3 +8,12 @@ find_package(simdjson REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(Threads REQUIRED)
+
+# oneTBB's scalable allocator replaces malloc in the binaries that run events (measured: 1.07x on
+# one thread, and 1.5x on two threads where glibc's arenas contend; perf/results/). Not under
+# the sanitizers, which bring their own allocator.
+function(strix_use_scalable_malloc target)
+  if(NOT STRIX_SANITIZE)
+    target_link_libraries(${target} PRIVATE -Wl,--no-as-needed TBB::tbbmalloc_proxy -Wl,--as-needed)
+  endif()
+endfunction()

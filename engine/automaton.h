@@ -36,11 +36,11 @@ struct SeqTerm {
   SeqFilter filter;
 };
 
-// One incrementally kept aggregate input: events of `term`, values of field `slot`.
+// One incrementally kept aggregate input: values of field `slot` of the events of `term`.
+// (count(f) needs no input: it is read off the bound events.)
 struct AggInput {
   uint32_t term = 0;
   uint32_t slot = 0;
-  bool count_only = false;    // count(f): no field
   bool distinct = false;      // distinct() is used: keep the set of value hashes
 };
 

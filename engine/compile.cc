@@ -218,10 +218,13 @@ class Compiler {
         {"count", AggFn::kCount}, {"sum", AggFn::kSum}, {"avg", AggFn::kAvg},
         {"min", AggFn::kMin},     {"max", AggFn::kMax}, {"distinct", AggFn::kDistinct}};
     n.fn = kFns.at(e.text);
+    if (n.fn == AggFn::kCount) {
+      n.ref = n.aux;  // count() reads the term's bound events
+      return Add(n);
+    }
     AggInput in;
     in.term = n.aux;
-    in.count_only = n.fn == AggFn::kCount;
-    in.slot = in.count_only ? 0 : Slot(FieldSpec{FieldPath(arg), Transform::kNone});
+    in.slot = Slot(FieldSpec{FieldPath(arg), Transform::kNone});
     n.ref = AggregateInput(in, n.fn == AggFn::kDistinct);
     return Add(n);
   }
@@ -229,7 +232,7 @@ class Compiler {
   uint32_t AggregateInput(const AggInput& in, bool distinct) {
     std::vector<AggInput>& all = automaton_->aggregates;
     for (size_t i = 0; i < all.size(); ++i) {
-      if (all[i].term == in.term && all[i].slot == in.slot && all[i].count_only == in.count_only) {
+      if (all[i].term == in.term && all[i].slot == in.slot) {
         all[i].distinct = all[i].distinct || distinct;
         return static_cast<uint32_t>(i);
       }
@@ -471,8 +474,8 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules, const Co
     c.Slot(FieldSpec{opts.id_field, Transform::kNone});
   }
   if (p.fields.size() != 3) return Status::Error("--type-field, --time-field and --id-field must differ");
-  index::ConditionIndexBuilder builder;
-  auto enter = [&](uint32_t bucket, NodeId cond, size_t rule) {
+  index::ConditionIndexBuilder builder, starts;
+  auto enter = [&](index::ConditionIndexBuilder& builder, uint32_t bucket, NodeId cond, size_t rule) {
     auto atoms = cond == kNoNode ? std::nullopt : AccessPredicates(p, cond);
     if (!atoms) {
       builder.AddAlways(bucket, static_cast<index::TermId>(rule));
@@ -546,7 +549,7 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules, const Co
       }
       // The first term's events reach the rule through the index, like a standing search.
       const SeqFilter& first = a.terms[0].filter;
-      enter(first.any_type ? builder.AnyBucket() : builder.Bucket(first.type), first.condition, i);
+      enter(starts, first.any_type ? starts.AnyBucket() : starts.Bucket(first.type), first.condition, i);
       p.rules.push_back(std::move(cr));
       continue;
     }
@@ -567,10 +570,11 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules, const Co
       cr.emit_names.push_back(f.name);
       cr.emit_values.push_back(c.Compile(f.value));
     }
-    enter(cr.any_type ? builder.AnyBucket() : builder.Bucket(cr.type), cr.condition, i);
+    enter(builder, cr.any_type ? builder.AnyBucket() : builder.Bucket(cr.type), cr.condition, i);
     p.rules.push_back(std::move(cr));
   }
   p.index = std::move(builder).Build(p.rules.size());
+  p.start_index = std::move(starts).Build(p.rules.size());
   return prog;
 }
 

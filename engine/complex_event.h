@@ -11,9 +11,22 @@
 
 namespace strix::engine {
 
+struct StoredEvent;
+
 struct MatchedEvent {
   int32_t alias_term = -1;  // -1: the term has no alias
   const Event* event = nullptr;
+  const StoredEvent* stored = nullptr;  // set when `event` is a shared copy (sequences)
+};
+
+// Which part of the work a worker owns: single-event rules of every `count`-th event, and the
+// sequence partitions whose key hashes to `index`.
+struct Shard {
+  uint32_t index = 0, count = 1;
+  uint64_t ordinal = 0;  // the event's position in processing order
+  const StoredEvent* stored = nullptr;  // the event as a shared copy: bound without copying
+  bool OwnsEvent() const { return ordinal % count == index; }
+  bool OwnsKey(uint64_t key_hash) const { return key_hash % count == index; }
 };
 
 struct ComplexEvent {

@@ -4,8 +4,17 @@
 
 namespace strix::engine {
 
-Engine::Engine(const Program& p, int64_t max_delay_ms, size_t max_partial_matches)
-    : p_(p), max_delay_(max_delay_ms), matcher_(p, max_partial_matches) {}
+Engine::Engine(const Program& p, int64_t max_delay_ms, size_t max_partial_matches,
+               unsigned threads, size_t batch)
+    : p_(p), max_delay_(max_delay_ms), matcher_(p, max_partial_matches), batch_(std::max<size_t>(1, batch)) {
+  if (threads > 1) sharded_ = std::make_unique<ShardedMatcher>(p, max_partial_matches, threads);
+}
+
+Engine::~Engine() = default;
+
+size_t Engine::live_partial_matches() const {
+  return sharded_ ? sharded_->live_partial_matches() : matcher_.sequences().live_partial_matches();
+}
 
 Admit Engine::Push(Event&& e, ComplexEventSink& sink) {
   if (seen_any_ && e.time < watermark_) {
@@ -17,42 +26,69 @@ Admit Engine::Push(Event&& e, ComplexEventSink& sink) {
   seen_any_ = true;
   watermark_ = max_seen_ - max_delay_;
   if (max_delay_ == 0) {
-    matcher_.FireDeadlines(watermark_, sink, stats_);
-    matcher_.Process(e, sink, stats_);
+    FireTimers(watermark_, sink);
+    Match(std::move(e), sink);
     return Admit::kAccepted;
   }
-  e.Own();
+  if (!e.storage) e.Own();
   held_.push(std::move(e));
   Release(watermark_, watermark_, sink);
   return Admit::kAccepted;
 }
 
+void Engine::Match(Event&& e, ComplexEventSink& sink) {
+  if (!sharded_) {
+    matcher_.Process(e, sink, stats_);
+    return;
+  }
+  if (!e.storage) e.Own();
+  sharded_->Add(std::move(e));
+  if (sharded_->pending() >= batch_) sharded_->Flush(timers_before_, sink, stats_);
+}
+
+void Engine::FireTimers(TimeMs before, ComplexEventSink& sink) {
+  if (sharded_) {
+    // Workers fire their timers before each event of a batch and before this bound at its end.
+    timers_before_ = std::max(timers_before_, before);
+    return;
+  }
+  matcher_.FireDeadlines(before, sink, stats_);
+}
+
+void Engine::Flush(ComplexEventSink& sink) {
+  if (sharded_) sharded_->Flush(timers_before_, sink, stats_);
+}
+
 void Engine::Release(TimeMs upto, TimeMs timers_before, ComplexEventSink& sink) {
   while (true) {
     bool event_ready = !held_.empty() && held_.top().time <= upto;
-    TimeMs deadline = matcher_.NextDeadline();
-    bool timer_ready = deadline < timers_before && deadline != kEndOfTime;
-    // A deadline d comes after every event of time up to d and before any later one.
-    if (timer_ready && (!event_ready || deadline < held_.top().time)) {
-      matcher_.FireDeadlines(deadline + 1, sink, stats_);
-      continue;
+    if (!sharded_) {
+      TimeMs deadline = matcher_.NextDeadline();
+      bool timer_ready = deadline < timers_before && deadline != kEndOfTime;
+      // A deadline d comes after every event of time up to d and before any later one.
+      if (timer_ready && (!event_ready || deadline < held_.top().time)) {
+        matcher_.FireDeadlines(deadline + 1, sink, stats_);
+        continue;
+      }
     }
     if (!event_ready) break;
     // priority_queue::top is const; move out through a copy of the handle.
     Event e = std::move(const_cast<Event&>(held_.top()));
     held_.pop();
-    matcher_.Process(e, sink, stats_);
+    Match(std::move(e), sink);
   }
+  if (sharded_) FireTimers(timers_before, sink);
 }
 
 void Engine::Finish(ComplexEventSink& sink, bool interrupted) {
   if (interrupted) {
     // Held events are matched in order; timers fire only as far as they would have.
     while (!held_.empty()) Release(held_.top().time, held_.top().time, sink);
-    return;
+  } else {
+    Release(kEndOfTime, kEndOfTime, sink);
+    FireTimers(kEndOfTime, sink);
   }
-  Release(kEndOfTime, kEndOfTime, sink);
-  matcher_.FireDeadlines(kEndOfTime, sink, stats_);
+  Flush(sink);
 }
 
 }  // namespace strix::engine

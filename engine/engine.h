@@ -24,6 +24,7 @@
 #include "engine/complex_event.h"
 #include "engine/matcher.h"
 #include "engine/program.h"
+#include "engine/sharded_matcher.h"
 
 namespace strix::engine {
 
@@ -31,7 +32,11 @@ enum class Admit { kAccepted, kLate };
 
 class Engine {
  public:
-  Engine(const Program& p, int64_t max_delay_ms, size_t max_partial_matches = 10000);
+  // `threads` > 1 matches on that many workers (ShardedMatcher) in batches of events; the
+  // output is the same, emitted batch by batch (at the latest on Flush or Finish).
+  Engine(const Program& p, int64_t max_delay_ms, size_t max_partial_matches = 10000,
+         unsigned threads = 1, size_t batch = 4096);
+  ~Engine();
 
   // `e` may view the caller's buffers: with no delay it is matched before Push returns;
   // with a delay it is copied (Event::Own) into the reorder buffer.
@@ -40,7 +45,10 @@ class Engine {
   // `interrupted` (SIGINT/SIGTERM) the held events are matched but pending deadlines do not
   // fire (CLI.md).
   void Finish(ComplexEventSink& sink, bool interrupted = false);
+  // Emits what the workers hold (threads > 1; a no-op otherwise). For live, idle input.
+  void Flush(ComplexEventSink& sink);
   const Matcher& matcher() const { return matcher_; }
+  size_t live_partial_matches() const;
 
   RunStats& stats() { return stats_; }
   TimeMs watermark() const { return watermark_; }
@@ -61,7 +69,13 @@ class Engine {
   TimeMs max_seen_ = 0;
   TimeMs watermark_ = std::numeric_limits<TimeMs>::min();
   std::priority_queue<Event, std::vector<Event>, Later> held_;
+  void Match(Event&& e, ComplexEventSink& sink);  // one released event, in processing order
+  void FireTimers(TimeMs before, ComplexEventSink& sink);
+
   Matcher matcher_;
+  std::unique_ptr<ShardedMatcher> sharded_;
+  TimeMs timers_before_ = std::numeric_limits<TimeMs>::min();
+  size_t batch_;
   RunStats stats_;
 };
 

@@ -5,8 +5,9 @@
 
 namespace strix::engine {
 
-Matcher::Matcher(const Program& p, size_t max_partial_matches)
-    : p_(p), scratch_(p.rules.size()), starts_(p.rules.size(), 0), seq_(p, max_partial_matches) {
+Matcher::Matcher(const Program& p, size_t max_partial_matches, bool suppress)
+    : p_(p), scratch_(p.rules.size()), starts_(p.rules.size(), 0), suppress_on_(suppress),
+      seq_(p, max_partial_matches, suppress) {
   for (uint32_t r = 0; r < p.rules.size(); ++r) {
     const CompiledRule& cr = p.rules[r];
     if (!cr.sequence) continue;
@@ -19,10 +20,14 @@ Matcher::Matcher(const Program& p, size_t max_partial_matches)
   }
 }
 
-void Matcher::Process(const Event& e, ComplexEventSink& sink, RunStats& stats) {
+void Matcher::Process(const Event& e, ComplexEventSink& sink, RunStats& stats,
+                      const Shard* shard) {
   candidates_.clear();
-  p_.index.Probe(e.type(), e.slots, scratch_, candidates_);
-  for (index::TermId r : candidates_) starts_[r] = 1;
+  if (!seq_by_type_.empty() || !seq_any_.empty()) {
+    p_.start_index.Probe(e.type(), e.slots, scratch_, candidates_);
+    for (index::TermId r : candidates_) starts_[r] = 1;
+  }
+  if (!shard || shard->OwnsEvent()) p_.index.Probe(e.type(), e.slots, scratch_, candidates_);
   // Sequences with live partial matches see the types their later terms name.
   if (!seq_any_.empty()) {
     for (uint32_t r : seq_any_) {
@@ -45,7 +50,7 @@ void Matcher::Process(const Event& e, ComplexEventSink& sink, RunStats& stats) {
     bool starts = starts_[r] != 0;
     starts_[r] = 0;
     if (p_.rules[r].sequence) {
-      any = seq_.Process(r, e, starts, sink, stats) || any;
+      any = seq_.Process(r, e, starts, sink, stats, shard) || any;
     } else {
       Single(r, e, sink, stats, any);
     }
@@ -65,7 +70,7 @@ void Matcher::Single(uint32_t r, const Event& e, ComplexEventSink& sink, RunStat
   }
   if (rule.condition != kNoNode && !Test(p_, rule.condition, e, eval_)) return;
   any = true;
-  if (!suppress_.Admit(r, ce_.key, e.time, rule.suppress_ms)) {
+  if (suppress_on_ && !suppress_.Admit(r, ce_.key, e.time, rule.suppress_ms)) {
     ++stats.suppressed;
     return;
   }

@@ -21,8 +21,12 @@ namespace strix::engine {
 
 class Matcher {
  public:
-  Matcher(const Program& p, size_t max_partial_matches);
-  void Process(const Event& e, ComplexEventSink& sink, RunStats& stats);
+  // `suppress` false leaves `suppress` to the caller (the sharded matcher applies it when it
+  // merges the workers' output).
+  Matcher(const Program& p, size_t max_partial_matches, bool suppress = true);
+  // With a shard, only that shard's part of the work (see Shard).
+  void Process(const Event& e, ComplexEventSink& sink, RunStats& stats,
+               const Shard* shard = nullptr);
   // Timers (absence deadlines, window ends) before `watermark`, in their order.
   void FireDeadlines(TimeMs watermark, ComplexEventSink& sink, RunStats& stats) {
     seq_.FireDeadlines(watermark, sink, stats);
@@ -41,6 +45,7 @@ class Matcher {
   std::vector<uint32_t> seq_any_;
   EvalScratch eval_;
   ComplexEvent ce_;
+  bool suppress_on_;
   Suppression suppress_;
   SequenceMatcher seq_;
 };

@@ -27,62 +27,86 @@ uint64_t DistinctHash(const Value& v) {
   }
 }
 
-void AggState::Add(const AggInput& in, const Event& e) {
-  ++events;
-  if (in.count_only) return;
-  const Value& v = e.slots[in.slot];
-  if (v.is_number()) {
-    ++numbers;
-    sum += v.number;
-    min = std::min(min, v.number);
-    max = std::max(max, v.number);
-  }
-  if (in.distinct && !v.missing()) {
-    uint64_t h = DistinctHash(v);
-    auto it = std::lower_bound(distinct.begin(), distinct.end(), h);
-    if (it == distinct.end() || *it != h) distinct.insert(it, h);
-  }
+void AggState::Add(const Value& v) {
+  if (!v.is_number()) return;
+  ++numbers;
+  sum += v.number;
+  min = std::min(min, v.number);
+  max = std::max(max, v.number);
 }
 
-Value AggState::Get(AggFn fn) const {
+Value AggState::Get(AggFn fn, const std::vector<uint64_t>* distinct) const {
   switch (fn) {
-    case AggFn::kCount: return Value::Number(events);
     case AggFn::kSum: return Value::Number(sum);
     case AggFn::kAvg: return numbers ? Value::Number(sum / numbers) : Value();
     case AggFn::kMin: return numbers ? Value::Number(min) : Value();
     case AggFn::kMax: return numbers ? Value::Number(max) : Value();
-    case AggFn::kDistinct: return Value::Number(static_cast<double>(distinct.size()));
+    case AggFn::kDistinct: return Value::Number(distinct ? double(distinct->size()) : 0.0);
+    case AggFn::kCount: break;  // read off the bindings (MatchState::Aggregate)
   }
   return Value();
 }
 
-void PartialMatch::Take(const Automaton& a, uint32_t term, EventRef e) {
+namespace {
+
+void InsertHash(std::vector<uint64_t>& set, uint64_t h) {
+  auto it = std::lower_bound(set.begin(), set.end(), h);
+  if (it == set.end() || *it != h) set.insert(it, h);
+}
+
+}  // namespace
+
+PartialMatch::PartialMatch(const PartialMatch& o)
+    : pos(o.pos), count(o.count), created(o.created), events(o.events), naggs(o.naggs),
+      has_distinct(o.has_distinct) {
+  if (o.aggs) {
+    aggs = std::make_unique<AggState[]>(naggs);
+    std::copy(o.aggs.get(), o.aggs.get() + naggs, aggs.get());
+  }
+  if (o.distinct) {
+    distinct = std::make_unique<std::vector<uint64_t>[]>(naggs);
+    std::copy(o.distinct.get(), o.distinct.get() + naggs, distinct.get());
+  }
+}
+
+void PartialMatch::Take(const Automaton& a, uint32_t term, const StoredEvent* e) {
   if (events.empty() || term != pos) {
     pos = term;
     count = 0;
   }
   ++count;
-  if (aggs.size() != a.aggregates.size()) aggs.resize(a.aggregates.size());
-  for (size_t i = 0; i < a.aggregates.size(); ++i) {
-    if (a.aggregates[i].term == term) aggs[i].Add(a.aggregates[i], *e);
+  if (!a.aggregates.empty()) {
+    if (!aggs) {
+      naggs = static_cast<uint16_t>(a.aggregates.size());
+      aggs = std::make_unique<AggState[]>(naggs);
+      for (const AggInput& in : a.aggregates) has_distinct = has_distinct || in.distinct;
+      if (has_distinct) distinct = std::make_unique<std::vector<uint64_t>[]>(naggs);
+    }
+    for (size_t i = 0; i < a.aggregates.size(); ++i) {
+      const AggInput& in = a.aggregates[i];
+      if (in.term != term) continue;
+      const Value& v = e->ev.slots[in.slot];
+      aggs[i].Add(v);
+      if (in.distinct && !v.missing()) InsertHash(distinct[i], DistinctHash(v));
+    }
   }
-  events.push_back(Binding{term, std::move(e)});
+  events.Push(term, e);
 }
 
-void MatchState::SetExtra(uint32_t term, const Event* e) {
-  extra_term_ = term;
-  extra_ = e;
-  extra_aggs_.assign(a_.aggregates.size(), AggState());
-  for (size_t i = 0; i < a_.aggregates.size(); ++i) {
-    if (pm_ && i < pm_->aggs.size()) extra_aggs_[i] = pm_->aggs[i];
-    if (a_.aggregates[i].term == term) extra_aggs_[i].Add(a_.aggregates[i], *e);
+size_t PartialMatch::heap_bytes() const {
+  size_t b = events.heap_bytes();
+  if (aggs) b += naggs * sizeof(AggState);
+  if (distinct) {
+    b += naggs * sizeof(std::vector<uint64_t>);
+    for (size_t i = 0; i < naggs; ++i) b += distinct[i].capacity() * sizeof(uint64_t);
   }
+  return b;
 }
 
 const Event* MatchState::First(uint32_t term) const {
   if (pm_) {
-    for (const Binding& b : pm_->events) {
-      if (b.term == term) return b.event.get();
+    for (size_t i = 0; i < pm_->events.size(); ++i) {
+      if (pm_->events.term(i) == term) return pm_->events.event(i);
     }
   }
   return extra_ && extra_term_ == term ? extra_ : nullptr;
@@ -91,17 +115,33 @@ const Event* MatchState::First(uint32_t term) const {
 const Event* MatchState::Last(uint32_t term) const {
   if (extra_ && extra_term_ == term) return extra_;
   if (pm_) {
-    for (auto it = pm_->events.rbegin(); it != pm_->events.rend(); ++it) {
-      if (it->term == term) return it->event.get();
+    for (size_t i = pm_->events.size(); i-- > 0;) {
+      if (pm_->events.term(i) == term) return pm_->events.event(i);
     }
   }
   return nullptr;
 }
 
 Value MatchState::Aggregate(uint32_t input, AggFn fn) const {
-  if (extra_) return extra_aggs_[input].Get(fn);
-  if (pm_ && input < pm_->aggs.size()) return pm_->aggs[input].Get(fn);
-  return AggState().Get(fn);
+  if (fn == AggFn::kCount) {  // `input` is the term
+    size_t n = extra_ && extra_term_ == input ? 1 : 0;
+    if (pm_) {
+      for (size_t i = 0; i < pm_->events.size(); ++i) n += pm_->events.term(i) == input;
+    }
+    return Value::Number(double(n));
+  }
+  const AggInput& in = a_.aggregates[input];
+  AggState st = pm_ && pm_->aggs ? pm_->aggs[input] : AggState();
+  const std::vector<uint64_t>* set = pm_ && pm_->distinct ? &pm_->distinct[input] : nullptr;
+  if (!extra_ || extra_term_ != in.term) return st.Get(fn, set);
+  const Value& v = extra_->slots[in.slot];
+  if (fn == AggFn::kDistinct) {
+    size_t n = set ? set->size() : 0;
+    if (!v.missing() && !(set && std::binary_search(set->begin(), set->end(), DistinctHash(v)))) ++n;
+    return Value::Number(double(n));
+  }
+  st.Add(v);
+  return st.Get(fn, nullptr);
 }
 
 }  // namespace strix::engine

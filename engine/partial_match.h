@@ -1,12 +1,18 @@
 // PartialMatch: the state of one run of a sequence automaton in one partition.
-// Stage: engine (sequence matching). Interface: EventRef, Binding, AggState, PartialMatch,
-// MatchState (the MatchView the evaluator reads while testing a term or `having`).
+// Stage: engine (sequence matching). Interface: StoredEvent, EventRef, BoundEvents, AggState,
+// PartialMatch, MatchState (the MatchView the evaluator reads while testing a term or
+// `having`).
 // A partial match sits on the positive term it last fed (`pos`, with `count` events), holds
-// its events in match order (shared, reference-counted copies of the input events), and keeps
-// the aggregates of its list aliases incrementally, so `having sum(t.x) > 100` costs O(1)
-// per event. Covered by test/sequence_test.cc.
+// its events in match order as tagged pointers to shared, reference-counted copies of the
+// input events (8 bytes each, the first two inline), and keeps the aggregates of its list
+// aliases incrementally (32 bytes per aggregated field; count() is read off the bindings), so
+// `having sum(t.x) > 100` costs O(1) per event and a typical match stays near 100 bytes.
+// Covered by test/sequence_test.cc and test/sequence_differential_test.cc.
 #pragma once
 
+#include <boost/container/small_vector.hpp>
+
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -18,41 +24,120 @@
 
 namespace strix::engine {
 
-using EventRef = std::shared_ptr<const Event>;
-
-struct Binding {
-  uint32_t term = 0;
-  EventRef event;
+// An input event kept alive while partial matches (possibly on several workers) refer to it.
+struct StoredEvent {
+  explicit StoredEvent(Event e) : ev(std::move(e)) {}
+  Event ev;
+  mutable std::atomic<uint32_t> refs{0};
 };
 
-// Running values over one AggInput (see automaton.h).
+inline void Retain(const StoredEvent* e) { e->refs.fetch_add(1, std::memory_order_relaxed); }
+inline void Release(const StoredEvent* e) {
+  if (e->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete e;
+}
+
+// An owning pointer to a StoredEvent.
+class EventRef {
+ public:
+  EventRef() = default;
+  explicit EventRef(const StoredEvent* e) : e_(e) { if (e_) Retain(e_); }
+  EventRef(const EventRef& o) : EventRef(o.e_) {}
+  EventRef(EventRef&& o) noexcept : e_(o.e_) { o.e_ = nullptr; }
+  EventRef& operator=(EventRef o) noexcept {
+    std::swap(e_, o.e_);
+    return *this;
+  }
+  ~EventRef() { if (e_) Release(e_); }
+  const StoredEvent* get() const { return e_; }
+  const Event* event() const { return e_ ? &e_->ev : nullptr; }
+  explicit operator bool() const { return e_ != nullptr; }
+
+ private:
+  const StoredEvent* e_ = nullptr;
+};
+
+// The events of a match in match order, each with its term, as tagged pointers (the term in
+// the top 16 bits of a user-space address).
+class BoundEvents {
+ public:
+  BoundEvents() = default;
+  BoundEvents(const BoundEvents& o) : v_(o.v_) {
+    for (uint64_t x : v_) Retain(Ptr(x));
+  }
+  BoundEvents(BoundEvents&& o) noexcept : v_(std::move(o.v_)) { o.v_.clear(); }
+  BoundEvents& operator=(const BoundEvents& o) {
+    BoundEvents copy(o);
+    return *this = std::move(copy);
+  }
+  BoundEvents& operator=(BoundEvents&& o) noexcept {
+    if (this != &o) {
+      Clear();
+      v_ = std::move(o.v_);
+      o.v_.clear();
+    }
+    return *this;
+  }
+  ~BoundEvents() { Clear(); }
+
+  void Push(uint32_t term, const StoredEvent* e) {
+    Retain(e);
+    v_.push_back((uint64_t(term) << 48) | reinterpret_cast<uint64_t>(e));
+  }
+  size_t size() const { return v_.size(); }
+  bool empty() const { return v_.empty(); }
+  uint32_t term(size_t i) const { return uint32_t(v_[i] >> 48); }
+  const Event* event(size_t i) const { return &Ptr(v_[i])->ev; }
+  const StoredEvent* stored(size_t i) const { return Ptr(v_[i]); }
+  size_t heap_bytes() const { return v_.capacity() > 2 ? v_.capacity() * sizeof(uint64_t) : 0; }
+
+ private:
+  static const StoredEvent* Ptr(uint64_t x) {
+    return reinterpret_cast<const StoredEvent*>(x & ((uint64_t(1) << 48) - 1));
+  }
+  void Clear() {
+    for (uint64_t x : v_) Release(Ptr(x));
+    v_.clear();
+  }
+  boost::container::small_vector<uint64_t, 2> v_;
+};
+
+// Running values over one AggInput (see automaton.h): the values of one field of one term.
 struct AggState {
-  uint32_t events = 0;   // events of the term
-  uint32_t numbers = 0;  // of which the field held a number
+  uint32_t numbers = 0;  // events whose field held a number
   double sum = 0;
   double min = std::numeric_limits<double>::infinity();
   double max = -std::numeric_limits<double>::infinity();
-  std::vector<uint64_t> distinct;  // sorted hashes of the present values (when used)
 
-  void Add(const AggInput& in, const Event& e);
-  Value Get(AggFn fn) const;
+  void Add(const Value& v);
+  Value Get(AggFn fn, const std::vector<uint64_t>* distinct) const;
 };
 
 // Hash of a value for distinct(): numbers by numeric value, strings by bytes, others by kind
-// and JSON text.
+// and JSON text. (64 bits: a collision between two distinct values is not a practical risk.)
 uint64_t DistinctHash(const Value& v);
 
 struct PartialMatch {
+  PartialMatch() = default;
+  PartialMatch(const PartialMatch& o);
+  PartialMatch(PartialMatch&&) noexcept = default;
+  PartialMatch& operator=(PartialMatch&&) noexcept = default;
+
   uint32_t pos = 0;       // the term last fed
   uint32_t count = 0;     // its number of events
   uint64_t created = 0;   // creation order in the partition (the oldest is dropped first)
-  std::vector<Binding> events;
-  std::vector<AggState> aggs;
+  BoundEvents events;
+  // Aggregates, allocated only for automata that have them: AggState per input, then (only
+  // when distinct() is used) a sorted hash set per input.
+  uint16_t naggs = 0;
+  bool has_distinct = false;
+  std::unique_ptr<AggState[]> aggs;
+  std::unique_ptr<std::vector<uint64_t>[]> distinct;
 
-  TimeMs start_time() const { return events.front().event->time; }
-  uint64_t start_seq() const { return events.front().event->seq; }
+  TimeMs start_time() const { return events.event(0)->time; }
+  uint64_t start_seq() const { return events.event(0)->seq; }
   // Binds `e` to `term` and updates the aggregates.
-  void Take(const Automaton& a, uint32_t term, EventRef e);
+  void Take(const Automaton& a, uint32_t term, const StoredEvent* e);
+  size_t heap_bytes() const;
 };
 
 // The evaluator's view of a partial match, optionally with one more event tentatively bound
@@ -62,8 +147,10 @@ class MatchState : public MatchView {
   MatchState(const Automaton& a, const PartialMatch* pm) : a_(a), pm_(pm) {}
   void SetPrev(const Event* prev) { prev_ = prev; }
   // Tentatively binds `e` to `term`: First/Last/Aggregate see it; the partial match does not.
-  void SetExtra(uint32_t term, const Event* e);
-  void ClearExtra() { extra_ = nullptr; }
+  void SetExtra(uint32_t term, const Event* e) {
+    extra_term_ = term;
+    extra_ = e;
+  }
 
   const Event* First(uint32_t term) const override;
   const Event* Last(uint32_t term) const override;
@@ -76,7 +163,6 @@ class MatchState : public MatchView {
   const Event* prev_ = nullptr;
   uint32_t extra_term_ = 0;
   const Event* extra_ = nullptr;
-  std::vector<AggState> extra_aggs_;
 };
 
 }  // namespace strix::engine

@@ -29,7 +29,7 @@ enum class CKind : uint8_t {
   kLastSlot,    // last(aux).field
   kPrevSlot,    // prev(aux).field: the term's previous event in this match
   kAliasExists, // exists alias.path
-  kAggregate,   // aggregate number `ref` of the rule (see Automaton::aggregates), fn in `fn`
+  kAggregate,   // fn `fn` over aggregate input `ref` (Automaton::aggregates); count: ref = term
 };
 
 // Aggregates over a list alias (LANGUAGE.md 3.2).
@@ -84,7 +84,8 @@ struct Program {
   std::vector<ConstRange> ranges;
   std::vector<Automaton> automata;   // one per sequence rule
   std::deque<std::string> strings;   // stable storage for constant strings
-  index::ConditionIndex index;
+  index::ConditionIndex index;        // single-event rules
+  index::ConditionIndex start_index;  // the first terms of sequence rules
 
   std::string_view Keep(std::string s) {
     strings.push_back(std::move(s));

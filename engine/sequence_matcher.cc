@@ -22,22 +22,42 @@ struct Option {
 
 }  // namespace
 
-SequenceMatcher::SequenceMatcher(const Program& p, size_t max_partial_matches)
-    : p_(p), max_partial_(std::max<size_t>(1, max_partial_matches)), parts_(p.automata.size()) {}
+SequenceMatcher::SequenceMatcher(const Program& p, size_t max_partial_matches, bool suppress)
+    : p_(p), max_partial_(std::max<size_t>(1, max_partial_matches)), rules_(p.automata.size()),
+      rule_of_(p.automata.size()), suppress_on_(suppress) {
+  for (uint32_t r = 0; r < p.rules.size(); ++r) {
+    if (p.rules[r].sequence) rule_of_[static_cast<size_t>(p.rules[r].automaton)] = r;
+  }
+}
 
 size_t SequenceMatcher::partitions() const {
   size_t n = 0;
-  for (const PartitionMap& m : parts_) n += m.size();
+  for (const RuleState& rs : rules_) n += rs.parts.size();
   return n;
 }
 
-EventRef SequenceMatcher::Ref(const Event& e) {
+size_t SequenceMatcher::StateBytes() const {
+  size_t b = 0;
+  for (const RuleState& rs : rules_) {
+    b += rs.parts.bytes() + rs.timers.size() * sizeof(Timer);
+    rs.parts.ForEach([&](const Partition& part) {
+      b += sizeof(Partition) + 16;  // 16: allocator overhead
+      if (part.key_text.capacity() > 15) b += part.key_text.capacity();
+      b += part.pms.capacity() * sizeof(PartialMatch);
+      for (const PartialMatch& pm : part.pms) b += pm.heap_bytes();
+    });
+  }
+  return b;
+}
+
+const StoredEvent* SequenceMatcher::Ref(const Event& e) {
+  if (shared_) return shared_;
   if (!current_ || current_of_ != &e || current_seq_ != e.seq) {
-    current_ = std::make_shared<const Event>(e.Clone());
+    current_ = EventRef(new StoredEvent(e.Clone()));
     current_of_ = &e;
     current_seq_ = e.seq;
   }
-  return current_;
+  return current_.get();
 }
 
 bool SequenceMatcher::InPartition(const Automaton& a, uint32_t keyset,
@@ -65,16 +85,17 @@ bool SequenceMatcher::HavingHolds(const Automaton& a, const PartialMatch& pm, ui
   if (e) view.SetExtra(term, e);
   eval_.Reset();
   eval_.match = &view;
-  bool ok = Test(p_, a.having, e ? *e : *pm.events.back().event, eval_);
+  bool ok = Test(p_, a.having, e ? *e : *pm.events.event(pm.events.size() - 1), eval_);
   eval_.match = nullptr;
   return ok;
 }
 
 bool SequenceMatcher::Process(uint32_t rule, const Event& e, bool starts, ComplexEventSink& sink,
-                              RunStats& stats) {
+                              RunStats& stats, const Shard* shard) {
   const Automaton& a = p_.automata[static_cast<size_t>(p_.rules[rule].automaton)];
-  PartitionMap& map = parts_[static_cast<size_t>(p_.rules[rule].automaton)];
-  if (map.empty() && !starts) return false;
+  RuleState& rs = rules_[static_cast<size_t>(p_.rules[rule].automaton)];
+  if (rs.parts.empty() && !starts) return false;
+  shared_ = shard ? shard->stored : nullptr;
   // The event's key under each keyset; missing or null key fields: no part in that keyset.
   keys_.resize(a.keysets.size());
   key_ok_.assign(a.keysets.size(), true);
@@ -90,7 +111,8 @@ bool SequenceMatcher::Process(uint32_t rule, const Event& e, bool starts, Comple
       keys_[k] += '\n';
     }
   }
-  std::vector<Completion> done;
+  std::vector<Completion>& done = done_;
+  done.clear();
   // Every partition the event belongs to under some keyset (usually exactly one).
   for (size_t k = 0; k < a.keysets.size(); ++k) {
     if (!key_ok_[k]) continue;
@@ -98,12 +120,12 @@ bool SequenceMatcher::Process(uint32_t rule, const Event& e, bool starts, Comple
     for (size_t j = 0; j < k; ++j) seen = seen || (key_ok_[j] && keys_[j] == keys_[k]);
     if (seen) continue;
     if (!a.keysets[0].empty() && a.keysets[k].empty()) continue;  // unkeyed terms: see below
-    auto it = map.find(keys_[k]);
-    Partition* part = it == map.end() ? nullptr : &it->second;
+    uint64_t h = HashBytes(keys_[k]);
+    if (shard && !shard->OwnsKey(h)) continue;
+    Partition* part = rs.parts.Find(h, keys_[k]);
     bool can_start = starts && k == 0;
     if (!part && !can_start) continue;
-    std::string key_text = keys_[k];
-    Step(rule, map, part, key_text, e, can_start, done, stats);
+    Step(rule, rs, part, keys_[k], h, e, can_start, done, stats);
   }
   // Terms without any key (no `by` anywhere on them) apply in every partition of a keyed
   // rule; such rules are rare, so they visit every partition.
@@ -113,14 +135,16 @@ bool SequenceMatcher::Process(uint32_t rule, const Event& e, bool starts, Comple
   }
   if (unkeyed_terms) {
     std::vector<std::string> visit;
-    for (auto& [kt, part] : map) {
+    rs.parts.ForEach([&](const Partition& part) {
       bool covered = false;
-      for (size_t k = 0; k < a.keysets.size(); ++k) covered = covered || (key_ok_[k] && keys_[k] == kt);
-      if (!covered) visit.push_back(kt);
-    }
+      for (size_t k = 0; k < a.keysets.size(); ++k) {
+        covered = covered || (key_ok_[k] && keys_[k] == part.key_text);
+      }
+      if (!covered) visit.push_back(part.key_text);
+    });
     for (const std::string& kt : visit) {
-      auto it = map.find(kt);
-      if (it != map.end()) Step(rule, map, &it->second, kt, e, false, done, stats);
+      uint64_t h = HashBytes(kt);
+      if (Partition* part = rs.parts.Find(h, kt)) Step(rule, rs, part, kt, h, e, false, done, stats);
     }
   }
   if (done.empty()) return false;
@@ -128,9 +152,9 @@ bool SequenceMatcher::Process(uint32_t rule, const Event& e, bool starts, Comple
   return true;
 }
 
-void SequenceMatcher::Step(uint32_t rule, PartitionMap& map, Partition* part,
-                           const std::string& key_text, const Event& e, bool can_start,
-                           std::vector<Completion>& done, RunStats& stats) {
+void SequenceMatcher::Step(uint32_t rule, RuleState& rs, Partition* part,
+                           const std::string& key_text, uint64_t hash, const Event& e,
+                           bool can_start, std::vector<Completion>& done, RunStats& stats) {
   const Automaton& a = p_.automata[static_cast<size_t>(p_.rules[rule].automaton)];
   const bool every = a.policy == SeqPolicy::kEvery;
   const size_t done_before = done.size();
@@ -143,9 +167,16 @@ void SequenceMatcher::Step(uint32_t rule, PartitionMap& map, Partition* part,
   const bool in_header_partition = InPartition(a, 0, key_text);
   std::vector<Option> options;
   if (part && !part->pms.empty()) {
-    std::vector<PartialMatch> kept, born;
-    kept.reserve(part->pms.size());
-    for (PartialMatch& pm : part->pms) {
+    // Survivors are compacted in place (w); branches of `every` are appended after them.
+    std::vector<PartialMatch>& born = born_;
+    born.clear();
+    size_t w = 0;
+    auto keep = [&](size_t i) {
+      if (w != i) part->pms[w] = std::move(part->pms[i]);
+      ++w;
+    };
+    for (size_t i = 0; i < part->pms.size(); ++i) {
+      PartialMatch& pm = part->pms[i];
       // Rule 5: window.
       if (a.within_ms && e.time > Deadline(pm.start_time(), *a.within_ms)) continue;
       const SeqTerm& cur = a.terms[pm.pos];
@@ -191,7 +222,7 @@ void SequenceMatcher::Step(uint32_t rule, PartitionMap& map, Partition* part,
       // Rule 3: another event for the current term.
       if ((every || options.empty()) && pm.count < cur.max) {
         MatchState view(a, &pm);
-        view.SetPrev(pm.events.back().event.get());
+        view.SetPrev(pm.events.event(pm.events.size() - 1));
         if (FilterHolds(a, cur.filter, e, key_text, &view)) {
           bool completes = pm.pos == a.last_positive && !a.trailing_not && pm.count + 1 >= cur.min &&
                            HavingHolds(a, pm, pm.pos, &e);
@@ -210,25 +241,26 @@ void SequenceMatcher::Step(uint32_t rule, PartitionMap& map, Partition* part,
             born.push_back(std::move(branch));
           }
         }
-        kept.push_back(std::move(pm));
+        keep(i);
         continue;
       }
       if (options.empty()) {
         if (a.policy == SeqPolicy::kStrict && in_header_partition) continue;  // rule 9
-        kept.push_back(std::move(pm));                                        // rule 2: pass
+        keep(i);                                                              // rule 2: pass
         continue;
       }
       pm.Take(a, options[0].term, Ref(e));
       if (options[0].completes) {
         done.push_back(Completion{std::move(pm), e.time, part->key_event});
       } else {
-        kept.push_back(std::move(pm));
+        keep(i);
       }
     }
-    for (PartialMatch& b : born) kept.push_back(std::move(b));
-    live_ -= part->pms.size();
-    live_ += kept.size();
-    part->pms = std::move(kept);
+    live_ -= part->pms.size() - w;
+    part->pms.resize(w);
+    for (PartialMatch& b : born) part->pms.push_back(std::move(b));
+    live_ += born.size();
+    born.clear();
   }
   // Rule 8: under the default policy and `strict`, a completion discards the partition's
   // partial matches, and the completing event starts none.
@@ -244,10 +276,8 @@ void SequenceMatcher::Step(uint32_t rule, PartitionMap& map, Partition* part,
     const SeqTerm& first = a.terms[0];
     if (FilterHolds(a, first.filter, e, key_text, &view)) {
       if (!part) {
-        auto [it, fresh] = map.try_emplace(key_text);
-        part = &it->second;
-        part->key_text = it->first;
-        part->key_event = Ref(e);
+        part = rs.parts.Insert(hash, key_text);
+        part->key_event = EventRef(Ref(e));
       }
       PartialMatch pm;
       pm.created = part->next_created++;
@@ -267,6 +297,12 @@ void SequenceMatcher::Step(uint32_t rule, PartitionMap& map, Partition* part,
         } else {
           part->pms.push_back(std::move(pm));
           ++live_;
+          if (a.within_ms) {  // the window's timer (rule 5, and rule 4's trailing deadline)
+            const PartialMatch& started = part->pms.back();
+            if (rs.timers.empty()) next_deadline_ = std::min(next_deadline_, Deadline(started.start_time(), *a.within_ms));
+            rs.timers.push_back(Timer{Deadline(started.start_time(), *a.within_ms), started.start_seq(), part});
+            ++part->timers;
+          }
         }
       }
     }
@@ -301,63 +337,54 @@ void SequenceMatcher::Step(uint32_t rule, PartitionMap& map, Partition* part,
     live_ -= drop;
     stats.dropped_partial += drop;
   }
-  Rearm(rule, map, part);
+  DropIfIdle(rs, part);
 }
 
-void SequenceMatcher::Rearm(uint32_t rule, PartitionMap& map, Partition* part) {
-  const Automaton& a = p_.automata[static_cast<size_t>(p_.rules[rule].automaton)];
-  if (a.within_ms && !part->pms.empty()) {
-    TimeMs best_t = kEndOfTime;
-    uint64_t best_s = 0;
-    for (const PartialMatch& pm : part->pms) {
-      TimeMs d = Deadline(pm.start_time(), *a.within_ms);
-      if (d < best_t || (d == best_t && pm.start_seq() < best_s)) {
-        best_t = d;
-        best_s = pm.start_seq();
-      }
-    }
-    if (!part->armed || part->armed_time != best_t || part->armed_seq != best_s) {
-      part->armed = true;
-      part->armed_time = best_t;
-      part->armed_seq = best_s;
-      ++part->timers;
-      timers_.push(Timer{best_t, rule, best_s, part});
-    }
-  } else {
-    part->armed = false;
+void SequenceMatcher::DropIfIdle(RuleState& rs, Partition* part) {
+  if (part->pms.empty() && part->timers == 0) rs.parts.Erase(part);
+}
+
+TimeMs SequenceMatcher::NextDeadline() const { return next_deadline_; }
+
+void SequenceMatcher::UpdateNextDeadline() {
+  next_deadline_ = kEndOfTime;
+  for (const RuleState& rs : rules_) {
+    if (!rs.timers.empty()) next_deadline_ = std::min(next_deadline_, rs.timers.front().deadline);
   }
-  Release(map, part);
-}
-
-void SequenceMatcher::Release(PartitionMap& map, Partition* part) {
-  if (part->pms.empty() && part->timers == 0) map.erase(std::string(part->key_text));
-}
-
-TimeMs SequenceMatcher::NextDeadline() const {
-  return timers_.empty() ? kEndOfTime : timers_.top().deadline;
 }
 
 void SequenceMatcher::FireDeadlines(TimeMs watermark, ComplexEventSink& sink, RunStats& stats) {
-  while (!timers_.empty() && timers_.top().deadline < watermark) {
-    Timer t = timers_.top();
-    timers_.pop();
+  while (next_deadline_ < watermark) {
+    // The earliest timer in (deadline, rule, first event) order: the queue fronts.
+    size_t best = rules_.size();
+    for (size_t r = 0; r < rules_.size(); ++r) {
+      if (rules_[r].timers.empty()) continue;
+      const Timer& t = rules_[r].timers.front();
+      if (best == rules_.size()) {
+        best = r;
+        continue;
+      }
+      const Timer& b = rules_[best].timers.front();
+      if (std::make_tuple(t.deadline, rule_of_[r], t.seq) < std::make_tuple(b.deadline, rule_of_[best], b.seq)) best = r;
+    }
+    RuleState& rs = rules_[best];
+    Timer t = rs.timers.front();
+    rs.timers.pop_front();
+    UpdateNextDeadline();
+    uint32_t rule = rule_of_[best];
+    const Automaton& a = p_.automata[best];
     Partition* part = t.part;
     --part->timers;
-    const CompiledRule& cr = p_.rules[t.rule];
-    const Automaton& a = p_.automata[static_cast<size_t>(cr.automaton)];
-    PartitionMap& map = parts_[static_cast<size_t>(cr.automaton)];
-    if (!part->armed || part->armed_time != t.deadline || part->armed_seq != t.seq) {
-      Release(map, part);  // stale: the partition moved on since
-      continue;
-    }
-    part->armed = false;
-    // The partial matches whose window ends here: a trailing absence completes (rule 4),
-    // everything else can no longer complete (rule 5).
-    std::vector<Completion> done;
-    std::vector<PartialMatch> kept;
-    for (PartialMatch& pm : part->pms) {
-      if (Deadline(pm.start_time(), *a.within_ms) != t.deadline || pm.start_seq() != t.seq) {
-        kept.push_back(std::move(pm));
+    // The partial matches that started with this event: a trailing absence completes
+    // (rule 4), anything else can no longer complete (rule 5). Others keep their place.
+    std::vector<Completion>& done = done_;
+    done.clear();
+    size_t w = 0;
+    for (size_t i = 0; i < part->pms.size(); ++i) {
+      PartialMatch& pm = part->pms[i];
+      if (pm.start_seq() != t.seq || Deadline(pm.start_time(), *a.within_ms) != t.deadline) {
+        if (w != i) part->pms[w] = std::move(pm);
+        ++w;
         continue;
       }
       if (a.trailing_not && pm.pos == a.last_positive && pm.count >= a.terms[pm.pos].min &&
@@ -365,16 +392,15 @@ void SequenceMatcher::FireDeadlines(TimeMs watermark, ComplexEventSink& sink, Ru
         done.push_back(Completion{std::move(pm), t.deadline, part->key_event});
       }
     }
-    live_ -= part->pms.size();
-    live_ += kept.size();
-    part->pms = std::move(kept);
+    live_ -= part->pms.size() - w;
+    part->pms.resize(w);
     if (!done.empty() && a.policy != SeqPolicy::kEvery) {
       done.resize(1);  // same first event: the earliest-created run stands for the burst
       live_ -= part->pms.size();
       part->pms.clear();
     }
-    Emit(t.rule, done, sink, stats);
-    Rearm(t.rule, map, part);
+    if (!done.empty()) Emit(rule, done, sink, stats);
+    DropIfIdle(rs, part);
   }
 }
 
@@ -390,8 +416,8 @@ void SequenceMatcher::Emit(uint32_t rule, std::vector<Completion>& done, Complex
     ce_.rule = rule;
     ce_.time = c.time;
     ce_.key.clear();
-    for (uint32_t slot : a.keysets[0]) ce_.key.push_back(c.key_event->slots[slot]);
-    if (!suppress_.Admit(rule, ce_.key, c.time, cr.suppress_ms)) {
+    for (uint32_t slot : a.keysets[0]) ce_.key.push_back(c.key_event.event()->slots[slot]);
+    if (suppress_on_ && !suppress_.Admit(rule, ce_.key, c.time, cr.suppress_ms)) {
       ++stats.suppressed;
       continue;
     }
@@ -400,13 +426,14 @@ void SequenceMatcher::Emit(uint32_t rule, std::vector<Completion>& done, Complex
     for (NodeId v : cr.emit_values) {
       eval_.Reset();
       eval_.match = &view;
-      ce_.fields.push_back(Calc(p_, v, *c.pm.events.back().event, eval_));
+      ce_.fields.push_back(Calc(p_, v, *c.pm.events.event(c.pm.events.size() - 1), eval_));
     }
     eval_.match = nullptr;
     ce_.events.clear();
-    for (const Binding& b : c.pm.events) {
-      int32_t as = a.terms[b.term].alias.empty() ? -1 : static_cast<int32_t>(b.term);
-      ce_.events.push_back(MatchedEvent{as, b.event.get()});
+    for (size_t i = 0; i < c.pm.events.size(); ++i) {
+      uint32_t term = c.pm.events.term(i);
+      int32_t as = a.terms[term].alias.empty() ? -1 : static_cast<int32_t>(term);
+      ce_.events.push_back(MatchedEvent{as, c.pm.events.event(i), c.pm.events.stored(i)});
     }
     ++stats.emitted;
     sink.Emit(ce_);

@@ -11,20 +11,24 @@
 // hand-over to a later term, another event for the current term, pass (or discard under
 // `strict`); `every` splits on each choice. Completion, `until`, the earliest-start rule and
 // the bound on partial matches follow the spec's numbered rules. Window ends and trailing-
-// absence deadlines are timers in one heap ordered by (deadline, rule, first event), so idle
-// keys free their state when the watermark passes, and deadline output has the spec's order.
+// absence deadlines are timers: one per started match, queued per rule in start order (which
+// is deadline order) and fired in (deadline, rule, first event) order, so idle keys free their
+// state when the watermark passes, and deadline output has the spec's order.
 // Not thread-safe: one per worker. Covered by test/sequence_test.cc, the sequence
 // differential test and conformance cases 02-11, 14, 16.
 #pragma once
 
 #include <limits>
-#include <queue>
+#include <deque>
 #include <string>
 #include <unordered_map>
+
+#include "common/hash.h"
 #include <vector>
 
 #include "engine/complex_event.h"
 #include "engine/partial_match.h"
+#include "engine/partition_table.h"
 #include "engine/program.h"
 #include "engine/suppression.h"
 
@@ -34,12 +38,13 @@ constexpr TimeMs kEndOfTime = std::numeric_limits<TimeMs>::max();
 
 class SequenceMatcher {
  public:
-  SequenceMatcher(const Program& p, size_t max_partial_matches);
+  SequenceMatcher(const Program& p, size_t max_partial_matches, bool suppress = true);
 
   // Offers event `e` to sequence rule `rule`. `starts` is true when the condition index
   // found that `e` may satisfy the rule's first term. True when a match completed.
+  // With a shard, only the partitions whose key the shard owns.
   bool Process(uint32_t rule, const Event& e, bool starts, ComplexEventSink& sink,
-               RunStats& stats);
+               RunStats& stats, const Shard* shard = nullptr);
   // Fires every timer whose deadline is before `watermark` (the watermark is past it).
   void FireDeadlines(TimeMs watermark, ComplexEventSink& sink, RunStats& stats);
   // The earliest pending timer, or kEndOfTime.
@@ -48,61 +53,67 @@ class SequenceMatcher {
   // Live partial matches and partitions, for --stats and the benchmarks.
   size_t live_partial_matches() const { return live_; }
   size_t partitions() const;
+  // Bytes of matching state (partitions, partial matches, bindings, aggregates, timers), not
+  // counting the events they refer to. Walks everything: for benchmarks and --stats.
+  size_t StateBytes() const;
 
   Suppression& suppression() { return suppress_; }
 
  private:
   struct Partition {
-    std::string_view key_text;  // the map's key
+    uint64_t hash = 0;          // of key_text; its place in the table
+    std::string key_text;       // the key fields' JSON text, each followed by a newline
     EventRef key_event;         // the event that opened it: its key fields are the key
-    std::vector<PartialMatch> pms;
+    std::vector<PartialMatch> pms;  // in creation order
     uint64_t next_created = 0;
-    bool armed = false;         // a timer for (armed_time, armed_seq) is in the heap
-    TimeMs armed_time = 0;
-    uint64_t armed_seq = 0;
-    uint32_t timers = 0;        // heap entries pointing here (stale ones included)
+    uint32_t timers = 0;        // queued timers that point here
   };
+  // A window end: the partial matches of `part` that started with event `seq` at
+  // deadline - within. Queued per rule in start order, which is deadline order.
   struct Timer {
     TimeMs deadline;
-    uint32_t rule;
     uint64_t seq;
     Partition* part;
-    bool operator>(const Timer& o) const {
-      if (deadline != o.deadline) return deadline > o.deadline;
-      if (rule != o.rule) return rule > o.rule;
-      return seq > o.seq;
-    }
+  };
+  struct RuleState {
+    PartitionTable<Partition> parts;
+    std::deque<Timer> timers;
   };
   struct Completion {
     PartialMatch pm;
     TimeMs time;
     EventRef key_event;  // its key fields are the partition key
   };
-  using PartitionMap = std::unordered_map<std::string, Partition>;
 
-  void Step(uint32_t rule, PartitionMap& map, Partition* part, const std::string& key_text,
-            const Event& e, bool can_start, std::vector<Completion>& done, RunStats& stats);
+  void Step(uint32_t rule, RuleState& rs, Partition* part, const std::string& key_text,
+            uint64_t hash, const Event& e, bool can_start, std::vector<Completion>& done,
+            RunStats& stats);
   bool FilterHolds(const Automaton& a, const SeqFilter& f, const Event& e,
                    const std::string& key_text, MatchState* view);
   bool InPartition(const Automaton& a, uint32_t keyset, const std::string& key_text) const;
   // Completion check of `pm` (plus `e` bound to `term` when given) against `having`.
   bool HavingHolds(const Automaton& a, const PartialMatch& pm, uint32_t term, const Event* e);
   void Emit(uint32_t rule, std::vector<Completion>& done, ComplexEventSink& sink, RunStats& stats);
-  void Rearm(uint32_t rule, PartitionMap& map, Partition* part);
-  void Release(PartitionMap& map, Partition* part);
-  EventRef Ref(const Event& e);
+  void DropIfIdle(RuleState& rs, Partition* part);  // erases it when nothing refers to it
+  void UpdateNextDeadline();
+  const StoredEvent* Ref(const Event& e);
 
   const Program& p_;
   size_t max_partial_;
-  std::vector<PartitionMap> parts_;   // per automaton
-  std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
+  std::vector<RuleState> rules_;      // per automaton
+  std::vector<uint32_t> rule_of_;     // automaton -> rule index
+  TimeMs next_deadline_ = kEndOfTime; // the earliest queued timer
   std::vector<std::string> keys_;     // per keyset of the rule being processed
   std::vector<bool> key_ok_;
-  EventRef current_;                  // the shared copy of the event being processed
+  std::vector<PartialMatch> born_;  // scratch of Step()
+  std::vector<Completion> done_;
+  const StoredEvent* shared_ = nullptr;  // the caller's shared copy of the event, if any
+  EventRef current_;                  // else our shared copy of the event being processed
   const Event* current_of_ = nullptr;
   uint64_t current_seq_ = 0;
   EvalScratch eval_;
   ComplexEvent ce_;
+  bool suppress_on_;
   Suppression suppress_;
   size_t live_ = 0;
 };

@@ -2,7 +2,8 @@
 // the middle and at the end, `within`, `until`, `having`, aggregates, prev(), all three
 // policies, keys) over random streams (ties, missing and wrongly typed fields, out-of-order
 // input under --max-delay, a small --max-partial-matches) must give the same complex events,
-// in the same order, from the engine and from the literal reference (sequence_reference.h).
+// in the same order, from the engine (1, 2 and 3 worker threads) and from the literal
+// reference (sequence_reference.h).
 #include <catch2/catch.hpp>
 #include <simdjson.h>
 
@@ -222,30 +223,35 @@ TEST_CASE("sequence engine equals the literal reference on random rules and stre
 
     auto prog = engine::Compile(rules, engine::CompileOptions{});
     REQUIRE(prog.ok());
-    engine::Engine eng(**prog, opts.max_delay_ms, opts.max_partial_matches);
-    adapters::EventDecoder dec((*prog)->fields, adapters::Clock::kEvent);
-    Collect sink;
-    sink.p = prog->get();
-    std::vector<size_t> late_got;
-    for (size_t n = 0; n < lines.size(); ++n) {
-      simdjson::padded_string padded(lines[n]);
-      Event ev;
-      REQUIRE(dec.Decode(std::string_view(padded.data(), padded.size()), ev) ==
-              adapters::DecodeOutcome::kEvent);
-      ev.seq = n;
-      ev.line = n + 1;
-      if (eng.Push(std::move(ev), sink) == engine::Admit::kLate) late_got.push_back(n + 1);
-    }
-    eng.Finish(sink);
     std::string events;
     for (const std::string& l : lines) events += l + "\n";
     INFO("max-delay " << opts.max_delay_ms << " max-partial " << opts.max_partial_matches
                       << "\nevents:\n" << events);
-    CHECK(late_got == late_want);
-    REQUIRE(Show(sink.got) == Show(want));
+    // One thread, then 2 and 3 workers in small batches: all must equal the reference.
+    for (unsigned threads : {1u, 2u, 3u}) {
+      INFO("threads " << threads);
+      engine::Engine eng(**prog, opts.max_delay_ms, opts.max_partial_matches, threads,
+                         threads == 1 ? 4096 : 7 + seed % 20);
+      adapters::EventDecoder dec((*prog)->fields, adapters::Clock::kEvent);
+      Collect sink;
+      sink.p = prog->get();
+      std::vector<size_t> late_got;
+      for (size_t n = 0; n < lines.size(); ++n) {
+        simdjson::padded_string padded(lines[n]);
+        Event ev;
+        REQUIRE(dec.Decode(std::string_view(padded.data(), padded.size()), ev) ==
+                adapters::DecodeOutcome::kEvent);
+        ev.seq = n;
+        ev.line = n + 1;
+        if (eng.Push(std::move(ev), sink) == engine::Admit::kLate) late_got.push_back(n + 1);
+      }
+      eng.Finish(sink);
+      CHECK(late_got == late_want);
+      REQUIRE(Show(sink.got) == Show(want));
+      if (threads == 1) dropped += eng.stats().dropped_partial;
+    }
     total += want.size();
     seeds_with_output += want.empty() ? 0 : 1;
-    dropped += eng.stats().dropped_partial;
   }
   // The generator must exercise the engine: most seeds produce complex events.
   INFO("complex events " << total << ", seeds with output " << seeds_with_output << ", dropped "

@@ -1,0 +1,136 @@
+// Parallel matching and the ordered merge (see sharded_matcher.h).
+#include "engine/sharded_matcher.h"
+
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <cstring>
+#include <tuple>
+
+#include "engine/partial_match.h"
+
+namespace strix::engine {
+namespace {
+
+// One complex event kept by a worker until the merge: values point into `text`.
+struct Kept {
+  TimeMs time;
+  uint8_t phase;       // 0: completed by an event; 1: by a deadline
+  uint64_t ordinal;    // the event's processing position (phase 0)
+  uint32_t rule;
+  uint64_t first_seq;  // input order of the first matched event
+  uint64_t local;      // emission order within the worker
+  ComplexEvent ce;
+  std::unique_ptr<char[]> text;
+  std::vector<EventRef> keep;
+
+  auto Key() const { return std::tie(time, phase, ordinal, rule, first_seq, local); }
+};
+
+}  // namespace
+
+struct ShardedMatcher::Worker : ComplexEventSink {
+  Worker(const Program& p, size_t max_partial, uint32_t index, uint32_t count)
+      : matcher(p, max_partial, /*suppress=*/false) {
+    shard.index = index;
+    shard.count = count;
+  }
+
+  void Emit(const ComplexEvent& ce) override {
+    Kept k;
+    k.time = ce.time;
+    k.phase = phase;
+    k.ordinal = phase == 0 ? shard.ordinal : 0;
+    k.rule = ce.rule;
+    k.first_seq = ce.events.empty() ? 0 : ce.events.front().event->seq;
+    k.local = local++;
+    k.ce = ce;
+    size_t bytes = 0;
+    auto measure = [&](const Value& v) { bytes += v.text.size(); };
+    for (const Value& v : ce.key) measure(v);
+    for (const Value& v : ce.fields) measure(v);
+    k.text = std::make_unique<char[]>(bytes + 1);
+    char* at = k.text.get();
+    auto own = [&](Value& v) {
+      if (v.text.empty()) return;
+      std::memcpy(at, v.text.data(), v.text.size());
+      v.text = std::string_view(at, v.text.size());
+      at += v.text.size();
+    };
+    for (Value& v : k.ce.key) own(v);
+    for (Value& v : k.ce.fields) own(v);
+    for (const MatchedEvent& m : ce.events) {
+      if (m.stored) k.keep.emplace_back(m.stored);
+    }
+    out.push_back(std::move(k));
+  }
+
+  void Run(const std::vector<EventRef>& batch, uint64_t first_ordinal, TimeMs timers_before) {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const Event& e = *batch[i].event();
+      phase = 1;
+      matcher.FireDeadlines(e.time, *this, stats);
+      phase = 0;
+      shard.ordinal = first_ordinal + i;
+      shard.stored = batch[i].get();
+      matcher.Process(e, *this, stats, &shard);
+    }
+    phase = 1;
+    matcher.FireDeadlines(timers_before, *this, stats);
+  }
+
+  Matcher matcher;
+  Shard shard;
+  RunStats stats;
+  uint8_t phase = 0;
+  uint64_t local = 0;
+  std::vector<Kept> out;
+};
+
+ShardedMatcher::ShardedMatcher(const Program& p, size_t max_partial_matches, unsigned threads)
+    : p_(p) {
+  uint32_t n = std::max(1u, threads);
+  for (uint32_t w = 0; w < n; ++w) {
+    workers_.push_back(std::make_unique<Worker>(p, max_partial_matches, w, n));
+  }
+}
+
+ShardedMatcher::~ShardedMatcher() = default;
+
+size_t ShardedMatcher::live_partial_matches() const {
+  size_t n = 0;
+  for (const auto& w : workers_) n += w->matcher.sequences().live_partial_matches();
+  return n;
+}
+
+void ShardedMatcher::Flush(TimeMs timers_before, ComplexEventSink& sink, RunStats& stats) {
+  uint64_t first = next_ordinal_;
+  next_ordinal_ += batch_.size();
+  tbb::parallel_for(size_t(0), workers_.size(), [&](size_t w) {
+    workers_[w]->Run(batch_, first, timers_before);
+  });
+  std::vector<Kept*> all;
+  for (auto& w : workers_) {
+    for (Kept& k : w->out) all.push_back(&k);
+    stats.dropped_partial += w->stats.dropped_partial;
+    w->stats.dropped_partial = 0;
+  }
+  std::sort(all.begin(), all.end(), [](const Kept* a, const Kept* b) { return a->Key() < b->Key(); });
+  for (Kept* k : all) {
+    if (k->phase == 0 && k->ordinal != last_matched_) {
+      ++stats.matched;
+      last_matched_ = k->ordinal;
+    }
+    if (!suppress_.Admit(k->rule, k->ce.key, k->time, p_.rules[k->rule].suppress_ms)) {
+      ++stats.suppressed;
+      continue;
+    }
+    ++stats.emitted;
+    sink.Emit(k->ce);
+  }
+  for (auto& w : workers_) w->out.clear();
+  batch_.clear();
+}
+
+}  // namespace strix::engine

@@ -1,0 +1,53 @@
+// ShardedMatcher: the matcher spread over worker threads with oneTBB, with output merged back
+// into the order of LANGUAGE.md 3.4 (identical output for every thread count).
+// Stage: engine (route -> match, parallel). Interface: Add(), Flush().
+//
+//   ShardedMatcher m(program, max_partial_matches, threads);
+//   m.Add(std::move(owned_event));        // released events, in processing order
+//   m.Flush(timers_before, sink, stats);  // match the batch; fire timers before the watermark
+//
+// Each worker sees every event of a batch, in processing order: it matches the single-event
+// rules of every N-th event, and the sequence partitions whose key hashes to it (each
+// partition lives on exactly one worker, with its own timers). Workers keep what they emit
+// (values copied, events kept alive) with a sort key: (time, event before deadline, position
+// in processing order or rule, rule, first event's input order, worker order). The merge sorts
+// by that key, applies `suppress` in the final order and hands complex events to the sink.
+// Not thread-safe itself: one caller. Covered by test/sharded_test.cc and the thread-count
+// comparison in test/cli_test.sh.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "engine/complex_event.h"
+#include "engine/matcher.h"
+#include "engine/partial_match.h"
+#include "engine/program.h"
+#include "engine/suppression.h"
+
+namespace strix::engine {
+
+class ShardedMatcher {
+ public:
+  ShardedMatcher(const Program& p, size_t max_partial_matches, unsigned threads);
+  ~ShardedMatcher();
+
+  // `e` must own its bytes (Event::Own()).
+  void Add(Event&& e) { batch_.emplace_back(new StoredEvent(std::move(e))); }
+  size_t pending() const { return batch_.size(); }
+  // Matches the batch, fires the timers before `timers_before`, emits in order.
+  void Flush(TimeMs timers_before, ComplexEventSink& sink, RunStats& stats);
+
+  size_t live_partial_matches() const;
+
+ private:
+  struct Worker;
+  const Program& p_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<EventRef> batch_;  // shared: sequences bind these without copying
+  uint64_t next_ordinal_ = 0;
+  Suppression suppress_;
+  uint64_t last_matched_ = UINT64_MAX;
+};
+
+}  // namespace strix::engine
