@@ -20,31 +20,32 @@ Matcher::Matcher(const Program& p, size_t max_partial_matches, bool suppress)
   }
 }
 
-void Matcher::Process(const Event& e, ComplexEventSink& sink, RunStats& stats,
-                      const Shard* shard) {
+void Matcher::Candidates(const Event& e, bool singles) {
   candidates_.clear();
   if (!seq_by_type_.empty() || !seq_any_.empty()) {
     p_.start_index.Probe(e.type(), e.slots, scratch_, candidates_);
     for (index::TermId r : candidates_) starts_[r] = 1;
   }
-  if (!shard || shard->OwnsEvent()) p_.index.Probe(e.type(), e.slots, scratch_, candidates_);
+  if (singles) p_.index.Probe(e.type(), e.slots, scratch_, candidates_);
   // Sequences with live partial matches see the types their later terms name.
-  if (!seq_any_.empty()) {
-    for (uint32_t r : seq_any_) {
-      if (!starts_[r]) candidates_.push_back(r);
-    }
+  for (uint32_t r : seq_any_) {
+    if (!starts_[r]) candidates_.push_back(r);
   }
   if (!seq_by_type_.empty() && e.type().is_string()) {
-    auto it = seq_by_type_.find(std::string(e.type().text));
+    auto it = seq_by_type_.find(e.type().text);
     if (it != seq_by_type_.end()) {
       for (uint32_t r : it->second) {
         if (!starts_[r]) candidates_.push_back(r);
       }
     }
   }
-  if (candidates_.empty()) return;
   std::sort(candidates_.begin(), candidates_.end());  // output in rule order
   candidates_.erase(std::unique(candidates_.begin(), candidates_.end()), candidates_.end());
+}
+
+void Matcher::Process(const Event& e, ComplexEventSink& sink, RunStats& stats,
+                      const Shard* shard) {
+  Candidates(e, !shard || shard->OwnsEvent());
   bool any = false;
   for (index::TermId r : candidates_) {
     bool starts = starts_[r] != 0;
@@ -56,6 +57,29 @@ void Matcher::Process(const Event& e, ComplexEventSink& sink, RunStats& stats,
     }
   }
   if (any) ++stats.matched;
+}
+
+void Matcher::Route(const Event& e, uint32_t workers, std::vector<RouteItem>& items,
+                    ComplexEventSink& sink, RunStats& stats) {
+  Candidates(e, true);
+  bool any = false;
+  for (index::TermId r : candidates_) {
+    bool starts = starts_[r] != 0;
+    starts_[r] = 0;
+    if (p_.rules[r].sequence) {
+      uint64_t owners = seq_.Owners(r, e, workers);
+      if (owners) items.push_back(RouteItem{r, starts, owners});
+    } else {
+      Single(r, e, sink, stats, any);
+    }
+  }
+}
+
+void Matcher::ProcessRouted(const Event& e, const RouteItem* begin, const RouteItem* end,
+                            const Shard& shard, ComplexEventSink& sink, RunStats& stats) {
+  for (const RouteItem* it = begin; it != end; ++it) {
+    if (it->owners >> shard.index & 1) seq_.Process(it->rule, e, it->starts, sink, stats, &shard);
+  }
 }
 
 void Matcher::Single(uint32_t r, const Event& e, ComplexEventSink& sink, RunStats& stats,

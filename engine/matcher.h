@@ -32,16 +32,30 @@ class Matcher {
     seq_.FireDeadlines(watermark, sink, stats);
   }
   TimeMs NextDeadline() const { return seq_.NextDeadline(); }
+
+  // Two-phase form for the sharded matcher. Route(): single-event rules matched in full, and
+  // for each sequence rule the event concerns, which of `workers` own its partitions.
+  struct RouteItem {
+    uint32_t rule;
+    bool starts;      // the index offered the event to the first term
+    uint64_t owners;  // bit w: worker w
+  };
+  void Route(const Event& e, uint32_t workers, std::vector<RouteItem>& items,
+             ComplexEventSink& sink, RunStats& stats);
+  // Then, on each worker, in processing order: the sequence rules it owns.
+  void ProcessRouted(const Event& e, const RouteItem* begin, const RouteItem* end,
+                     const Shard& shard, ComplexEventSink& sink, RunStats& stats);
   const SequenceMatcher& sequences() const { return seq_; }
 
  private:
   void Single(uint32_t rule, const Event& e, ComplexEventSink& sink, RunStats& stats, bool& any);
+  void Candidates(const Event& e, bool singles);  // candidates_ in rule order, starts_ set
 
   const Program& p_;
   index::ProbeScratch scratch_;
   std::vector<index::TermId> candidates_;
   std::vector<uint8_t> starts_;   // per rule: the index offered the event (reset after use)
-  std::unordered_map<std::string, std::vector<uint32_t>> seq_by_type_;
+  std::unordered_map<std::string_view, std::vector<uint32_t>> seq_by_type_;  // views: Program
   std::vector<uint32_t> seq_any_;
   EvalScratch eval_;
   ComplexEvent ce_;

@@ -57,7 +57,7 @@ void InsertHash(std::vector<uint64_t>& set, uint64_t h) {
 }  // namespace
 
 PartialMatch::PartialMatch(const PartialMatch& o)
-    : pos(o.pos), count(o.count), created(o.created), events(o.events), naggs(o.naggs),
+    : pos(o.pos), count(o.count), created(o.created), start(o.start), events(o.events), naggs(o.naggs),
       has_distinct(o.has_distinct) {
   if (o.aggs) {
     aggs = std::make_unique<AggState[]>(naggs);
@@ -70,6 +70,7 @@ PartialMatch::PartialMatch(const PartialMatch& o)
 }
 
 void PartialMatch::Take(const Automaton& a, uint32_t term, const StoredEvent* e) {
+  if (events.empty()) start = e->ev.time;
   if (events.empty() || term != pos) {
     pos = term;
     count = 0;

@@ -125,6 +125,7 @@ struct PartialMatch {
   uint32_t pos = 0;       // the term last fed
   uint32_t count = 0;     // its number of events
   uint64_t created = 0;   // creation order in the partition (the oldest is dropped first)
+  TimeMs start = 0;       // the first event's time (kept here: windows are checked often)
   BoundEvents events;
   // Aggregates, allocated only for automata that have them: AggState per input, then (only
   // when distinct() is used) a sorted hash set per input.
@@ -133,7 +134,8 @@ struct PartialMatch {
   std::unique_ptr<AggState[]> aggs;
   std::unique_ptr<std::vector<uint64_t>[]> distinct;
 
-  TimeMs start_time() const { return events.event(0)->time; }
+  TimeMs start_time() const { return start; }
+  const StoredEvent* first() const { return events.stored(0); }
   uint64_t start_seq() const { return events.event(0)->seq; }
   // Binds `e` to `term` and updates the aggregates.
   void Take(const Automaton& a, uint32_t term, const StoredEvent* e);

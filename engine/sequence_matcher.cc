@@ -90,14 +90,10 @@ bool SequenceMatcher::HavingHolds(const Automaton& a, const PartialMatch& pm, ui
   return ok;
 }
 
-bool SequenceMatcher::Process(uint32_t rule, const Event& e, bool starts, ComplexEventSink& sink,
-                              RunStats& stats, const Shard* shard) {
-  const Automaton& a = p_.automata[static_cast<size_t>(p_.rules[rule].automaton)];
-  RuleState& rs = rules_[static_cast<size_t>(p_.rules[rule].automaton)];
-  if (rs.parts.empty() && !starts) return false;
-  shared_ = shard ? shard->stored : nullptr;
+void SequenceMatcher::ComputeKeys(const Automaton& a, const Event& e) {
   // The event's key under each keyset; missing or null key fields: no part in that keyset.
   keys_.resize(a.keysets.size());
+  hashes_.resize(a.keysets.size());
   key_ok_.assign(a.keysets.size(), true);
   for (size_t k = 0; k < a.keysets.size(); ++k) {
     keys_[k].clear();
@@ -110,7 +106,29 @@ bool SequenceMatcher::Process(uint32_t rule, const Event& e, bool starts, Comple
       AppendJsonValue(keys_[k], v);
       keys_[k] += '\n';
     }
+    hashes_[k] = HashBytes(keys_[k]);
   }
+}
+
+uint64_t SequenceMatcher::Owners(uint32_t rule, const Event& e, uint32_t workers) {
+  const Automaton& a = p_.automata[static_cast<size_t>(p_.rules[rule].automaton)];
+  ComputeKeys(a, e);
+  uint64_t all = workers >= 64 ? ~uint64_t(0) : (uint64_t(1) << workers) - 1;
+  uint64_t mask = 0;
+  for (size_t k = 0; k < a.keysets.size(); ++k) {
+    if (!a.keysets[0].empty() && a.keysets[k].empty()) return all;  // visits every partition
+    if (key_ok_[k]) mask |= uint64_t(1) << (hashes_[k] % workers);
+  }
+  return mask;
+}
+
+bool SequenceMatcher::Process(uint32_t rule, const Event& e, bool starts, ComplexEventSink& sink,
+                              RunStats& stats, const Shard* shard) {
+  const Automaton& a = p_.automata[static_cast<size_t>(p_.rules[rule].automaton)];
+  RuleState& rs = rules_[static_cast<size_t>(p_.rules[rule].automaton)];
+  if (rs.parts.empty() && !starts) return false;
+  shared_ = shard ? shard->stored : nullptr;
+  ComputeKeys(a, e);
   std::vector<Completion>& done = done_;
   done.clear();
   // Every partition the event belongs to under some keyset (usually exactly one).
@@ -120,7 +138,7 @@ bool SequenceMatcher::Process(uint32_t rule, const Event& e, bool starts, Comple
     for (size_t j = 0; j < k; ++j) seen = seen || (key_ok_[j] && keys_[j] == keys_[k]);
     if (seen) continue;
     if (!a.keysets[0].empty() && a.keysets[k].empty()) continue;  // unkeyed terms: see below
-    uint64_t h = HashBytes(keys_[k]);
+    uint64_t h = hashes_[k];
     if (shard && !shard->OwnsKey(h)) continue;
     Partition* part = rs.parts.Find(h, keys_[k]);
     bool can_start = starts && k == 0;
@@ -300,7 +318,8 @@ void SequenceMatcher::Step(uint32_t rule, RuleState& rs, Partition* part,
           if (a.within_ms) {  // the window's timer (rule 5, and rule 4's trailing deadline)
             const PartialMatch& started = part->pms.back();
             if (rs.timers.empty()) next_deadline_ = std::min(next_deadline_, Deadline(started.start_time(), *a.within_ms));
-            rs.timers.push_back(Timer{Deadline(started.start_time(), *a.within_ms), started.start_seq(), part});
+            rs.timers.push_back(Timer{Deadline(started.start_time(), *a.within_ms),
+                                      started.start_seq(), started.first(), part});
             ++part->timers;
           }
         }
@@ -382,7 +401,9 @@ void SequenceMatcher::FireDeadlines(TimeMs watermark, ComplexEventSink& sink, Ru
     size_t w = 0;
     for (size_t i = 0; i < part->pms.size(); ++i) {
       PartialMatch& pm = part->pms[i];
-      if (pm.start_seq() != t.seq || Deadline(pm.start_time(), *a.within_ms) != t.deadline) {
+      // The pointer may name a newer event at a reused address: the seq tells them apart.
+      if (pm.first() != t.first || Deadline(pm.start_time(), *a.within_ms) != t.deadline ||
+          pm.start_seq() != t.seq) {
         if (w != i) part->pms[w] = std::move(pm);
         ++w;
         continue;

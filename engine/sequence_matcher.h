@@ -45,6 +45,8 @@ class SequenceMatcher {
   // With a shard, only the partitions whose key the shard owns.
   bool Process(uint32_t rule, const Event& e, bool starts, ComplexEventSink& sink,
                RunStats& stats, const Shard* shard = nullptr);
+  // The workers (bit w of `workers`) whose partitions `e` may touch under `rule`.
+  uint64_t Owners(uint32_t rule, const Event& e, uint32_t workers);
   // Fires every timer whose deadline is before `watermark` (the watermark is past it).
   void FireDeadlines(TimeMs watermark, ComplexEventSink& sink, RunStats& stats);
   // The earliest pending timer, or kEndOfTime.
@@ -73,6 +75,7 @@ class SequenceMatcher {
   struct Timer {
     TimeMs deadline;
     uint64_t seq;
+    const StoredEvent* first;  // identifies the matches (not dereferenced: may be gone)
     Partition* part;
   };
   struct RuleState {
@@ -91,6 +94,7 @@ class SequenceMatcher {
   bool FilterHolds(const Automaton& a, const SeqFilter& f, const Event& e,
                    const std::string& key_text, MatchState* view);
   bool InPartition(const Automaton& a, uint32_t keyset, const std::string& key_text) const;
+  void ComputeKeys(const Automaton& a, const Event& e);  // keys_, hashes_, key_ok_
   // Completion check of `pm` (plus `e` bound to `term` when given) against `having`.
   bool HavingHolds(const Automaton& a, const PartialMatch& pm, uint32_t term, const Event* e);
   void Emit(uint32_t rule, std::vector<Completion>& done, ComplexEventSink& sink, RunStats& stats);
@@ -104,6 +108,7 @@ class SequenceMatcher {
   std::vector<uint32_t> rule_of_;     // automaton -> rule index
   TimeMs next_deadline_ = kEndOfTime; // the earliest queued timer
   std::vector<std::string> keys_;     // per keyset of the rule being processed
+  std::vector<uint64_t> hashes_;
   std::vector<bool> key_ok_;
   std::vector<PartialMatch> born_;  // scratch of Step()
   std::vector<Completion> done_;

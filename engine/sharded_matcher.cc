@@ -66,15 +66,37 @@ struct ShardedMatcher::Worker : ComplexEventSink {
     out.push_back(std::move(k));
   }
 
-  void Run(const std::vector<EventRef>& batch, uint64_t first_ordinal, TimeMs timers_before) {
-    for (size_t i = 0; i < batch.size(); ++i) {
-      const Event& e = *batch[i].event();
-      phase = 1;
-      matcher.FireDeadlines(e.time, *this, stats);
-      phase = 0;
+  // Phase 1, events [begin, end): single-event rules in full, and the route of each event.
+  void Route(const std::vector<EventRef>& batch, size_t begin, size_t end, uint64_t first_ordinal) {
+    items.clear();
+    item_end.clear();
+    phase = 0;
+    for (size_t i = begin; i < end; ++i) {
       shard.ordinal = first_ordinal + i;
-      shard.stored = batch[i].get();
-      matcher.Process(e, *this, stats, &shard);
+      matcher.Route(*batch[i].event(), shard.count, items, *this, stats);
+      item_end.push_back(items.size());
+    }
+  }
+
+  // Phase 2, every event in processing order: this worker's sequence partitions and timers.
+  void Match(const std::vector<EventRef>& batch, const std::vector<std::unique_ptr<Worker>>& all,
+             uint64_t first_ordinal, TimeMs timers_before) {
+    size_t n = batch.size(), chunks = all.size();
+    for (size_t c = 0; c < chunks; ++c) {
+      const Worker& router = *all[c];
+      size_t begin = c * n / chunks;
+      for (size_t i = begin; i < (c + 1) * n / chunks; ++i) {
+        const Event& e = *batch[i].event();
+        phase = 1;
+        matcher.FireDeadlines(e.time, *this, stats);
+        phase = 0;
+        shard.ordinal = first_ordinal + i;
+        shard.stored = batch[i].get();
+        size_t j = i - begin;
+        const Matcher::RouteItem* items_begin = router.items.data() + (j ? router.item_end[j - 1] : 0);
+        const Matcher::RouteItem* items_end = router.items.data() + router.item_end[j];
+        matcher.ProcessRouted(e, items_begin, items_end, shard, *this, stats);
+      }
     }
     phase = 1;
     matcher.FireDeadlines(timers_before, *this, stats);
@@ -86,6 +108,8 @@ struct ShardedMatcher::Worker : ComplexEventSink {
   uint8_t phase = 0;
   uint64_t local = 0;
   std::vector<Kept> out;
+  std::vector<Matcher::RouteItem> items;  // phase 1 output for this worker's chunk
+  std::vector<size_t> item_end;           // per event of the chunk: end of its items
 };
 
 ShardedMatcher::ShardedMatcher(const Program& p, size_t max_partial_matches, unsigned threads)
@@ -107,8 +131,12 @@ size_t ShardedMatcher::live_partial_matches() const {
 void ShardedMatcher::Flush(TimeMs timers_before, ComplexEventSink& sink, RunStats& stats) {
   uint64_t first = next_ordinal_;
   next_ordinal_ += batch_.size();
-  tbb::parallel_for(size_t(0), workers_.size(), [&](size_t w) {
-    workers_[w]->Run(batch_, first, timers_before);
+  size_t n = batch_.size(), chunks = workers_.size();
+  tbb::parallel_for(size_t(0), chunks, [&](size_t w) {
+    workers_[w]->Route(batch_, w * n / chunks, (w + 1) * n / chunks, first);
+  });
+  tbb::parallel_for(size_t(0), chunks, [&](size_t w) {
+    workers_[w]->Match(batch_, workers_, first, timers_before);
   });
   std::vector<Kept*> all;
   for (auto& w : workers_) {

@@ -6,9 +6,11 @@
 //   m.Add(std::move(owned_event));        // released events, in processing order
 //   m.Flush(timers_before, sink, stats);  // match the batch; fire timers before the watermark
 //
-// Each worker sees every event of a batch, in processing order: it matches the single-event
-// rules of every N-th event, and the sequence partitions whose key hashes to it (each
-// partition lives on exactly one worker, with its own timers). Workers keep what they emit
+// A batch runs in two parallel phases. Route: each worker takes a contiguous chunk of events,
+// matches the single-event rules in full and notes, per event, the sequence rules it concerns
+// and which workers own the partitions it touches (key hash modulo the worker count). Match:
+// each worker walks the whole batch in processing order and runs only its own partitions
+// (each partition lives on exactly one worker, with its own timers). Workers keep what they emit
 // (values copied, events kept alive) with a sort key: (time, event before deadline, position
 // in processing order or rule, rule, first event's input order, worker order). The merge sorts
 // by that key, applies `suppress` in the final order and hands complex events to the sink.

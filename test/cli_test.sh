@@ -54,5 +54,29 @@ if [ -f "$root/rules/examples/search.strix" ]; then
   expect "example output" "$(cat "$root/rules/examples/search.expected.jsonl")" "$(cat "$tmp/ex")"
 fi
 
+# Sequences on 1, 2 and 3 worker threads (parallel decode, sharded partitions, merged output)
+# must write the same bytes, with and without a reorder delay.
+cat > "$tmp/seq.strix" <<'RULES'
+rule brute on sequence by user within 2s f: login_failed{3,} s: login_ok emit { n: count(f) }
+rule quiet on sequence by user within 1s p: payment not shipment
+rule spend on sequence by user within 1s t: tx+ having sum(t.amount) > 900 suppress 500ms
+rule pick on tx where amount > 290
+RULES
+awk 'BEGIN { srand(7); split("login_failed login_ok payment shipment tx", ty, " ");
+  for (i = 0; i < 20000; i++) {
+    printf "{\"type\":\"%s\",\"ts\":%d,\"user\":\"u%d\",\"amount\":%d}\n",
+      ty[1 + int(rand() * 5)], int(i / 4) - int(rand() * 30), int(rand() * 300), int(rand() * 300) }
+}' > "$tmp/seq.jsonl"
+for delay in 0s 20ms; do
+  "$strix" run "$tmp/seq.strix" -i "$tmp/seq.jsonl" --max-delay $delay --threads 1 --dead-letter "$tmp/d1" > "$tmp/s1" 2>/dev/null
+  expect "threads 1 delay $delay exit" 0 $?
+  expect "threads 1 delay $delay has output" 1 "$([ "$(wc -l < "$tmp/s1")" -gt 100 ] && echo 1)"
+  for t in 2 3; do
+    "$strix" run "$tmp/seq.strix" -i "$tmp/seq.jsonl" --max-delay $delay --threads $t --dead-letter "$tmp/d$t" > "$tmp/s$t" 2>/dev/null
+    expect "threads $t delay $delay same output" "$(md5sum < "$tmp/s1")" "$(md5sum < "$tmp/s$t")"
+    expect "threads $t delay $delay same dead letters" "$(md5sum < "$tmp/d1")" "$(md5sum < "$tmp/d$t")"
+  done
+done
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
