@@ -23,10 +23,15 @@ void AppendIdentity(std::string& out, const Event& e, const std::vector<std::str
 
 ComplexEventWriter::ComplexEventWriter(const engine::Program& p,
                                        const std::vector<std::string>& sources, OutputEvents mode,
-                                       Output& out)
+                                       Output* out)
     : p_(p), sources_(sources), mode_(mode), out_(out) {}
 
 void ComplexEventWriter::Emit(const engine::ComplexEvent& ce) {
+  const std::string& line = Format(ce);
+  if (out_) out_->Write(line);
+}
+
+const std::string& ComplexEventWriter::Format(const engine::ComplexEvent& ce) {
   const engine::CompiledRule& rule = p_.rules[ce.rule];
   Hasher h;
   h.Add(rule.name);
@@ -92,7 +97,7 @@ void ComplexEventWriter::Emit(const engine::ComplexEvent& ce) {
     o += ']';
   }
   o += "}\n";
-  out_.Write(o);
+  return o;
 }
 
 }  // namespace strix::adapters

@@ -21,15 +21,18 @@ void AppendIdentity(std::string& out, const Event& e, const std::vector<std::str
 class ComplexEventWriter : public engine::ComplexEventSink {
  public:
   // alias_names[rule][term] gives the alias of a sequence term.
+  // `out` may be null: then Emit() only formats (see last()).
   ComplexEventWriter(const engine::Program& p, const std::vector<std::string>& sources,
-                     OutputEvents mode, Output& out);
+                     OutputEvents mode, Output* out);
   void Emit(const engine::ComplexEvent& ce) override;
+  // The JSON line (with its newline) of a complex event.
+  const std::string& Format(const engine::ComplexEvent& ce);
 
  private:
   const engine::Program& p_;
   const std::vector<std::string>& sources_;
   OutputEvents mode_;
-  Output& out_;
+  Output* out_;
   std::string line_, ident_;
 };
 

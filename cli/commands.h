@@ -1,4 +1,4 @@
-// The strix subcommands, one file each (run.cc, check.cc, explain.cc), wired in main.cc.
+// The strix subcommands, one file each (run.cc, check.cc, test.cc, explain.cc), wired in main.cc.
 // Stage: cli. Interface: Register*() adds a subcommand and its options to the CLI11 app;
 // Run*() executes it and returns the exit status of CLI.md (0 ok, 1 check failed,
 // 2 bad usage or an input that could not be opened). No logic a library user needs lives here.
@@ -21,5 +21,6 @@ int LoadRuleFiles(const std::vector<std::string>& paths, ql::CheckedRules& out);
 std::function<int()> RegisterRun(CLI::App& app);
 std::function<int()> RegisterCheck(CLI::App& app);
 std::function<int()> RegisterExplain(CLI::App& app);
+std::function<int()> RegisterTest(CLI::App& app);
 
 }  // namespace strix::cli

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   std::vector<std::pair<std::string, std::function<int()>>> runners = {
       {"run", strix::cli::RegisterRun(app)},
       {"check", strix::cli::RegisterCheck(app)},
+      {"test", strix::cli::RegisterTest(app)},
       {"explain", strix::cli::RegisterExplain(app)},
   };
   try {

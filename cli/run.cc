@@ -99,7 +99,7 @@ int Run(const RunOptions& o) {
   adapters::OutputEvents mode = o.output_events == "ids"    ? adapters::OutputEvents::kIds
                                 : o.output_events == "none" ? adapters::OutputEvents::kNone
                                                             : adapters::OutputEvents::kFull;
-  adapters::ComplexEventWriter writer(program, o.inputs, mode, **out);
+  adapters::ComplexEventWriter writer(program, o.inputs, mode, out->get());
   adapters::DeadLetters dead(dead_out.get());
   adapters::Clock clock = o.clock == "wall" ? adapters::Clock::kWall : adapters::Clock::kEvent;
   adapters::EventDecoder decoder(program.fields, clock);

@@ -38,7 +38,7 @@ rule brute_force
   emit { user: s.user, failures: count(f), ips: distinct(f.ip) }
 
 rule takeover
-  on sequence by user within 10m
+  on sequence by user within 1m
        l: login where country != "US"
        p: password_reset
        t: tx where amount > 1000 and device != l.device
@@ -89,7 +89,7 @@ struct StreamA {
   }
   std::string Next() {
     Session& s = live[size_t(Pick(int(live.size())))];
-    int64_t ts = int64_t(n++ / 20);  // 20 events per millisecond of event time
+    int64_t ts = int64_t(n++ / 10);  // 10 events per millisecond: 1M events span 100 s
     std::string e = "{\"ts\":" + std::to_string(ts) + ",";
     std::string id = std::to_string(s.id);
     switch (s.kind) {
@@ -132,7 +132,7 @@ struct StreamB {
   std::string Next() {
     size_t s = rng() % price.size();
     price[s] += int(rng() % 21) - 10;
-    return "{\"type\":\"tick\",\"ts\":" + std::to_string(n++ / 20) + ",\"sym\":\"S" + std::to_string(s) +
+    return "{\"type\":\"tick\",\"ts\":" + std::to_string(n++ / 10) + ",\"sym\":\"S" + std::to_string(s) +
            "\",\"price\":" + std::to_string(price[s]) + "}";
   }
 };

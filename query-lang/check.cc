@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "common/time.h"
+#include "query-lang/check_tests.h"
 #include "query-lang/parse.h"
 
 namespace strix::ql {
@@ -56,6 +57,7 @@ class Checker {
         out_.rules.push_back(RuleRef{f, r});
       }
     }
+    CheckTests(out_, out_.diags);
     Finish();
   }
 

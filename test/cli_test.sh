@@ -54,6 +54,17 @@ if [ -f "$root/rules/examples/search.strix" ]; then
   expect "example output" "$(cat "$root/rules/examples/search.expected.jsonl")" "$(cat "$tmp/ex")"
 fi
 
+# strix test: exit 0 when every test passes, 1 with the failure shown and the closing line.
+printf 'rule big on tx where amount > 10 emit { a: amount }\ntest "t"\n  given\n    {"type":"tx","amount":11,"ts":0}\n  expect big { a: 11 }\n' > "$tmp/t.strix"
+"$strix" test "$tmp/t.strix" > "$tmp/out"; expect "test pass exit" 0 $?
+expect "test pass line" "1 passed, 0 failed" "$(tail -1 "$tmp/out")"
+sed 's/a: 11 }/a: 12 }/' "$tmp/t.strix" > "$tmp/t2.strix"
+"$strix" test "$tmp/t2.strix" > "$tmp/out"; expect "test fail exit" 1 $?
+expect "test fail line" "0 passed, 1 failed" "$(tail -1 "$tmp/out")"
+expect "test fail shows expected" 1 "$(grep -cx '    expect big { a: 12 }' "$tmp/out")"
+expect "test fail shows actual" 1 "$(grep -c '^    {"rule":"big",.*"fields":{"a":11}' "$tmp/out")"
+"$strix" test --help > /dev/null; expect "test help exit" 0 $?
+
 # Sequences on 1, 2 and 3 worker threads (parallel decode, sharded partitions, merged output)
 # must write the same bytes, with and without a reorder delay.
 cat > "$tmp/seq.strix" <<'RULES'

@@ -1,0 +1,34 @@
+// Rule tests: runs the `test` blocks of loaded rule files (LANGUAGE.md 5) and judges them.
+// Stage: adapters (drives decode -> engine -> sink for `strix test`). Interface: RunRuleTests().
+// Each test gets a fresh engine holding every loaded rule; its `given` events are decoded as
+// input (identity FILE:LINE without an `id`), then the input ends (deadlines fire). Each
+// `expect RULE {fields}` takes one complex event of RULE whose fields include those values
+// (JSON values, numbers compared as numbers), `expect N RULE` N of them, `expect none RULE`
+// none; expectations are matched to complex events as a maximum bipartite matching, so the
+// order of expects does not matter. Complex events left over for a rule that an expect names
+// fail the test. No printing: results are values. Covered by test/rule_tests_test.cc.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/program.h"
+#include "query-lang/check.h"
+
+namespace strix::adapters {
+
+struct RuleTestResult {
+  std::string where;                   // FILE:LINE of the test
+  std::string name;
+  bool passed = false;
+  std::vector<std::string> expected;   // one line per expectation, as written
+  std::vector<std::string> actual;     // the complex events that came out (JSON lines)
+  std::vector<std::string> problems;   // why it failed
+};
+
+std::vector<RuleTestResult> RunRuleTests(const ql::CheckedRules& rules, const engine::Program& p);
+
+// Structural JSON equality with numbers compared numerically (for expectations and goldens).
+bool JsonEqual(std::string_view a, std::string_view b);
+
+}  // namespace strix::adapters
