@@ -2,6 +2,7 @@
 #include "adapters/line_source.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -75,6 +76,17 @@ bool LineSource::Fill() {
   }
   end_ += static_cast<size_t>(r);
   return true;
+}
+
+int64_t LineSource::position() const {
+  off_t at = ::lseek(fd_, 0, SEEK_CUR);
+  return at < 0 ? -1 : static_cast<int64_t>(at);
+}
+
+int64_t LineSource::size() const {
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) return -1;
+  return static_cast<int64_t>(st.st_size);
 }
 
 bool LineSource::LineReady() const {

@@ -41,6 +41,10 @@ class LineSource {
   // True when Next() can return without reading: a whole line is buffered, or the input ended.
   // A caller that batches work flushes it when this turns false (live input may go idle).
   bool LineReady() const;
+  // Bytes of the file read so far (compressed bytes for .gz) and its size; -1 when unknown
+  // (pipes, sockets). For progress reports.
+  int64_t position() const;
+  int64_t size() const;
   const std::string& error() const { return error_; }
 
  private:

@@ -22,5 +22,6 @@ std::function<int()> RegisterRun(CLI::App& app);
 std::function<int()> RegisterCheck(CLI::App& app);
 std::function<int()> RegisterExplain(CLI::App& app);
 std::function<int()> RegisterTest(CLI::App& app);
+std::function<int()> RegisterReplay(CLI::App& app);
 
 }  // namespace strix::cli

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
       {"run", strix::cli::RegisterRun(app)},
       {"check", strix::cli::RegisterCheck(app)},
       {"test", strix::cli::RegisterTest(app)},
+      {"replay", strix::cli::RegisterReplay(app)},
       {"explain", strix::cli::RegisterExplain(app)},
   };
   try {

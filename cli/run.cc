@@ -1,20 +1,26 @@
-// strix run RULES... [options]: load rules, read events, write complex events (CLI.md).
+// strix run RULES... [options]: load rules, read events, write complex events (CLI.md), and
+// strix replay: the same over a recorded file, with pacing (--speed), a golden file
+// (--expect, --update) and a progress bar.
 // Stage: cli. Wires sources -> decoder -> engine -> writer, dead letters and --stats.
 // SIGINT/SIGTERM stop reading; events already read are finished and outputs flushed, exit 0.
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include "adapters/batch_decoder.h"
 #include "adapters/complex_event_writer.h"
 #include "adapters/dead_letter.h"
 #include "adapters/event_decoder.h"
+#include "adapters/golden.h"
 #include "adapters/line_source.h"
 #include "adapters/output.h"
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "common/time.h"
 #include "engine/compile.h"
 #include "engine/engine.h"
@@ -38,6 +44,31 @@ struct RunOptions {
   unsigned threads = 0;
   bool stats = false;
   uint64_t max_line = 1 << 20;
+  // replay
+  bool replay = false;
+  std::string speed = "max";
+  std::string expect;
+  bool update = false;
+  bool progress = false;
+  bool output_given = false;  // -o was written (replay with --expect writes no output otherwise)
+};
+
+// Formats complex events, writes them (when there is an output) and keeps them (golden files).
+class OutputSink : public engine::ComplexEventSink {
+ public:
+  OutputSink(adapters::ComplexEventWriter& w, adapters::Output* out, bool keep)
+      : w_(w), out_(out), keep_(keep) {}
+  void Emit(const engine::ComplexEvent& ce) override {
+    const std::string& line = w_.Format(ce);
+    if (out_) out_->Write(line);
+    if (keep_) kept.push_back(line);
+  }
+  std::vector<std::string> kept;
+
+ private:
+  adapters::ComplexEventWriter& w_;
+  adapters::Output* out_;
+  bool keep_;
 };
 
 int Run(const RunOptions& o) {
@@ -49,6 +80,31 @@ int Run(const RunOptions& o) {
   if (o.max_line == 0) {
     std::fprintf(stderr, "strix: --max-line must be positive\n");
     return 2;
+  }
+  double speed = 0;  // 0: as fast as possible
+  if (o.speed != "max") {
+    char* end = nullptr;
+    speed = std::strtod(o.speed.c_str(), &end);
+    if (end == o.speed.c_str() || *end != '\0' || !(speed > 0)) {
+      std::fprintf(stderr, "strix: --speed: 'max' or a positive number, not '%s'\n", o.speed.c_str());
+      return 2;
+    }
+  }
+  if (o.update && o.expect.empty()) {
+    std::fprintf(stderr, "strix: --update needs --expect GOLDEN\n");
+    return 2;
+  }
+  std::string golden_text;
+  if (!o.expect.empty() && !o.update) {
+    FILE* g = std::fopen(o.expect.c_str(), "rb");
+    if (!g) {
+      std::fprintf(stderr, "strix: cannot open golden file '%s'\n", o.expect.c_str());
+      return 2;
+    }
+    char buf[1 << 16];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, g)) > 0) golden_text.append(buf, n);
+    std::fclose(g);
   }
   ql::CheckedRules rules;
   if (int rc = LoadRuleFiles(o.files, rules)) return rc;
@@ -74,7 +130,8 @@ int Run(const RunOptions& o) {
     }
     sources.push_back(std::move(*s));
   }
-  auto out = adapters::Output::Open(o.output);
+  bool golden = !o.expect.empty();
+  auto out = adapters::Output::Open(golden && !o.output_given ? "/dev/null" : o.output);
   if (!out.ok()) {
     std::fprintf(stderr, "strix: %s\n", out.message().c_str());
     return 2;
@@ -99,7 +156,13 @@ int Run(const RunOptions& o) {
   adapters::OutputEvents mode = o.output_events == "ids"    ? adapters::OutputEvents::kIds
                                 : o.output_events == "none" ? adapters::OutputEvents::kNone
                                                             : adapters::OutputEvents::kFull;
-  adapters::ComplexEventWriter writer(program, o.inputs, mode, out->get());
+  adapters::ComplexEventWriter formatter(program, o.inputs, mode, nullptr);
+  OutputSink writer(formatter, out->get(), golden);
+  Progress progress(o.progress);
+  uint64_t events_read = 0;
+  bool paced = false;
+  TimeMs pace_from = 0;
+  auto pace_start = std::chrono::steady_clock::now();
   adapters::DeadLetters dead(dead_out.get());
   adapters::Clock clock = o.clock == "wall" ? adapters::Clock::kWall : adapters::Clock::kEvent;
   adapters::EventDecoder decoder(program.fields, clock);
@@ -109,6 +172,20 @@ int Run(const RunOptions& o) {
   uint64_t seq = 0;
   int status = 0;
   auto push = [&](Event&& ev, size_t si, uint64_t number, std::string_view raw) {
+    if (speed > 0) {  // replay pacing: event time / speed = wall time since the first event
+      if (!paced) {
+        paced = true;
+        pace_from = ev.time;
+        pace_start = std::chrono::steady_clock::now();
+      }
+      double ms = double(ev.time - pace_from) / speed;
+      auto when = pace_start + std::chrono::microseconds(int64_t(ms * 1000));
+      if (ms > 0 && when > std::chrono::steady_clock::now() && !g_stop.load()) {
+        if (threads > 1) eng.Flush(writer);  // show what is due before waiting
+        std::this_thread::sleep_until(when);
+      }
+    }
+    ++events_read;
     ev.source = static_cast<uint32_t>(si);
     ev.line = number;
     ev.seq = seq++;
@@ -142,6 +219,7 @@ int Run(const RunOptions& o) {
     adapters::Line line;
     Event ev;
     while (!g_stop.load() && src.Next(line)) {
+      progress.Update(events_read, src.position(), src.size());
       if (line.too_long) {
         drain(si);  // keeps dead letters in input order
         dead.Reject("too long", o.inputs[si], line.number, line.text.substr(0, 4096));
@@ -167,6 +245,7 @@ int Run(const RunOptions& o) {
       ev = Event();
     }
     drain(si);
+    if (o.progress) progress.Done(events_read, src.position(), src.size());
     if (!src.error().empty()) {
       std::fprintf(stderr, "strix: error reading '%s': %s\n", o.inputs[si].c_str(),
                    src.error().c_str());
@@ -178,6 +257,34 @@ int Run(const RunOptions& o) {
   if (!fs.ok()) {
     std::fprintf(stderr, "strix: %s\n", fs.message().c_str());
     status = 2;
+  }
+  if (golden && o.update) {
+    auto g = adapters::Output::Open(o.expect);
+    Status gs = g.ok() ? Status::Ok() : g.status();
+    if (g.ok()) {
+      for (const std::string& l : writer.kept) (*g)->Write(l);
+      gs = (*g)->Flush();
+    }
+    if (!gs.ok()) {
+      std::fprintf(stderr, "strix: %s\n", gs.message().c_str());
+      status = 2;
+    } else {
+      std::printf("golden %s: wrote %zu complex events\n", o.expect.c_str(), writer.kept.size());
+    }
+  } else if (golden) {
+    auto diff = adapters::CompareGolden(golden_text, writer.kept, mode == adapters::OutputEvents::kNone);
+    if (!diff.ok()) {
+      std::fprintf(stderr, "strix: %s: %s\n", o.expect.c_str(), diff.message().c_str());
+      status = 2;
+    } else if (diff->equal()) {
+      std::printf("golden %s: %zu complex events, all equal\n", o.expect.c_str(), diff->actual);
+    } else {
+      std::printf("golden %s: %zu difference%s (%zu complex events expected, %zu came out)\n",
+                  o.expect.c_str(), diff->lines.size(), diff->lines.size() == 1 ? "" : "s",
+                  diff->golden, diff->actual);
+      for (const std::string& l : diff->lines) std::printf("  %s\n", l.c_str());
+      if (status == 0) status = 1;
+    }
   }
   if (dead_out) {
     Status ds = dead_out->Flush();
@@ -204,14 +311,8 @@ int Run(const RunOptions& o) {
   return status;
 }
 
-}  // namespace
-
-std::function<int()> RegisterRun(CLI::App& app) {
-  auto* cmd = app.add_subcommand("run", "Match events against rules and write complex events");
-  auto o = std::make_shared<RunOptions>();
+void AddRunOptions(CLI::App* cmd, RunOptions* o) {
   cmd->add_option("rules", o->files, "Rule files (*.strix)")->required();
-  cmd->add_option("-i,--input", o->inputs, "'-' (standard input), a .jsonl or .jsonl.gz file")
-      ->capture_default_str();
   cmd->add_option("-o,--output", o->output, "'-' (standard output) or a file")->capture_default_str();
   cmd->add_option("--dead-letter", o->dead_letter, "Where rejected input goes (JSON Lines)");
   cmd->add_option("--type-field", o->type_field, "Field holding the event type")->capture_default_str();
@@ -227,10 +328,42 @@ std::function<int()> RegisterRun(CLI::App& app) {
   cmd->add_option("--max-partial-matches", o->max_partial_matches,
                   "Per rule and partition (sequence rules)")
       ->capture_default_str();
-  cmd->add_option("--threads", o->threads, "Worker threads (output order does not depend on it)");
+  cmd->add_option("--threads", o->threads,
+                  "Worker threads, default: the number of cores (output order does not depend on it)");
   cmd->add_option("--max-line", o->max_line, "Longest input line in bytes")->capture_default_str();
   cmd->add_flag("--stats", o->stats, "Print counters to standard error at the end");
+}
+
+}  // namespace
+
+std::function<int()> RegisterRun(CLI::App& app) {
+  auto* cmd = app.add_subcommand("run", "Match events against rules and write complex events");
+  auto o = std::make_shared<RunOptions>();
+  AddRunOptions(cmd, o.get());
+  cmd->add_option("-i,--input", o->inputs, "'-' (standard input), a .jsonl or .jsonl.gz file")
+      ->capture_default_str();
   return [o]() { return Run(*o); };
+}
+
+std::function<int()> RegisterReplay(CLI::App& app) {
+  auto* cmd = app.add_subcommand("replay", "Run over a recorded stream, paced, against a golden file");
+  auto o = std::make_shared<RunOptions>();
+  o->replay = true;
+  AddRunOptions(cmd, o.get());
+  auto* input = cmd->add_option("-i,--input", o->inputs, "The recorded stream (.jsonl or .jsonl.gz)")
+                    ->required();
+  input->expected(1);
+  cmd->add_option("--speed", o->speed, "max, or X: paced by event time X times faster than recorded")
+      ->capture_default_str();
+  cmd->add_option("--expect", o->expect, "Golden file to compare the complex events with");
+  cmd->add_flag("--update", o->update, "With --expect: write the golden file instead");
+  auto* progress = cmd->add_flag("--progress", o->progress,
+                                 "Progress bar on standard error (default: when it is a terminal)");
+  return [o, cmd, progress]() {
+    o->output_given = cmd->count("--output") > 0;
+    if (progress->count() == 0) o->progress = isatty(2) != 0;
+    return Run(*o);
+  };
 }
 
 }  // namespace strix::cli

@@ -7,8 +7,10 @@
 #include <cstdio>
 #include <fstream>
 
+#include "adapters/batch_decoder.h"
 #include "adapters/complex_event_writer.h"
 #include "adapters/event_decoder.h"
+#include "adapters/golden.h"
 #include "adapters/line_source.h"
 
 using namespace strix;
@@ -77,4 +79,70 @@ TEST_CASE("decoder outcomes and time rules", "[adapters]") {
   ident.clear();
   AppendIdentity(ident, ev, {"-"});
   CHECK(ident == "-:17");
+}
+
+TEST_CASE("golden comparison pairs complex events by id", "[adapters][golden]") {
+  std::string golden =
+      "{\"rule\":\"a\",\"id\":\"1\",\"fields\":{\"x\":1},\"events\":[1]}\n"
+      "{\"rule\":\"a\",\"id\":\"2\",\"fields\":{\"x\":2},\"events\":[2]}\n";
+  std::vector<std::string> same = {"{\"rule\":\"a\",\"id\":\"1\",\"fields\":{\"x\":1},\"events\":[1]}\n",
+                                   "{\"rule\":\"a\",\"id\":\"2\",\"fields\":{\"x\":2},\"events\":[2]}\n"};
+  auto d = adapters::CompareGolden(golden, same, false);
+  REQUIRE(d.ok());
+  CHECK(d->equal());
+  std::vector<std::string> changed = {"{\"rule\":\"a\",\"id\":\"1\",\"fields\":{\"x\":5},\"events\":[9]}",
+                                      "{\"rule\":\"a\",\"id\":\"3\",\"fields\":{\"x\":3},\"events\":[3]}"};
+  d = adapters::CompareGolden(golden, changed, false);
+  REQUIRE(d.ok());
+  REQUIRE(d->lines.size() == 3);
+  CHECK(d->lines[0] == "- disappeared: {\"rule\":\"a\",\"id\":\"2\",\"fields\":{\"x\":2},\"events\":[2]}");
+  CHECK(d->lines[1] == "~ changed:     id 1; events: [1] -> [9]; fields: {\"x\":1} -> {\"x\":5}");
+  CHECK(d->lines[2] == "+ appeared:    {\"rule\":\"a\",\"id\":\"3\",\"fields\":{\"x\":3},\"events\":[3]}");
+  // --output-events none: `events` is not compared.
+  std::vector<std::string> no_events = {"{\"rule\":\"a\",\"id\":\"1\",\"fields\":{\"x\":1}}",
+                                        "{\"rule\":\"a\",\"id\":\"2\",\"fields\":{\"x\":2}}"};
+  d = adapters::CompareGolden(golden, no_events, true);
+  REQUIRE(d.ok());
+  CHECK(d->equal());
+  std::vector<std::string> swapped = {same[1], same[0]};
+  d = adapters::CompareGolden(golden, swapped, false);
+  REQUIRE(d.ok());
+  REQUIRE(d->lines.size() == 1);
+  CHECK_THAT(d->lines[0], Catch::StartsWith("~ order:"));
+  CHECK_FALSE(adapters::CompareGolden("{\"id\":\"1\"}\n[1,2]\n", same, false).ok());
+  CHECK_THAT(adapters::CompareGolden("{\"id\":1}\n", same, false).message(),
+             Catch::Contains("golden file line 1"));
+}
+
+TEST_CASE("batch decoding in parallel equals sequential decoding", "[adapters]") {
+  std::vector<FieldSpec> fields = {{{"type"}}, {{"ts"}}, {{"id"}}, {{"x"}}};
+  std::vector<std::string> lines;
+  for (int i = 0; i < 500; ++i) {
+    if (i % 7 == 0) {
+      lines.push_back("{\"type\":\"A\",\"x\":" + std::to_string(i) + "}");  // no time
+    } else if (i % 11 == 0) {
+      lines.push_back("not json " + std::to_string(i));
+    } else if (i % 13 == 0) {
+      lines.push_back("{\"type\":\"A\",\"ts\":\"bad\"}");
+    } else {
+      lines.push_back("{\"type\":\"A\",\"ts\":" + std::to_string(i * 10) + ",\"x\":\"v" + std::to_string(i) + "\"}");
+    }
+  }
+  adapters::EventDecoder seq(fields, adapters::Clock::kEvent);
+  adapters::BatchDecoder batch(fields, adapters::Clock::kEvent, 3);
+  for (const std::string& l : lines) batch.Add(l);
+  batch.Decode();
+  REQUIRE(batch.size() == lines.size());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    simdjson::padded_string p(lines[i]);
+    Event ev;
+    adapters::DecodeOutcome o = seq.Decode(std::string_view(p.data(), p.size()), ev);
+    INFO("line " << i << ": " << lines[i]);
+    REQUIRE(batch.outcome(i) == o);
+    if (o != adapters::DecodeOutcome::kEvent) continue;
+    CHECK(batch.event(i).time == ev.time);
+    CHECK(batch.event(i).raw == ev.raw);
+    CHECK(batch.event(i).slots[3].text == ev.slots[3].text);
+    CHECK(batch.event(i).storage != nullptr);  // owns its bytes
+  }
 }

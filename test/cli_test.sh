@@ -65,6 +65,35 @@ expect "test fail shows expected" 1 "$(grep -cx '    expect big { a: 12 }' "$tmp
 expect "test fail shows actual" 1 "$(grep -c '^    {"rule":"big",.*"fields":{"a":11}' "$tmp/out")"
 "$strix" test --help > /dev/null; expect "test help exit" 0 $?
 
+# strix replay over the recorded example stream against its golden file.
+if [ -f "$root/rules/examples/recorded.jsonl" ]; then
+  R="$root/rules/examples/fraud.strix $root/rules/examples/security.strix $root/rules/examples/ops.strix"
+  G="$root/rules/examples/recorded.expected.jsonl"
+  "$strix" replay $R --input "$root/rules/examples/recorded.jsonl" --expect "$G" > "$tmp/out"
+  expect "replay golden exit" 0 $?
+  expect "replay golden equal" 1 "$(grep -c 'all equal' "$tmp/out")"
+  "$strix" replay $R --input "$root/rules/examples/recorded.jsonl" --expect "$G" --threads 2 --speed 100000 > "$tmp/out"
+  expect "replay golden 2 threads paced" 0 $?
+  sed -e '2d' -e 's/"fields":{"card":"cv0","total":[0-9]*/"fields":{"card":"cv0","total":1/' "$G" > "$tmp/g2.jsonl"
+  "$strix" replay $R --input "$root/rules/examples/recorded.jsonl" --expect "$tmp/g2.jsonl" > "$tmp/out"
+  expect "replay mismatch exit" 1 $?
+  expect "replay appeared" 1 "$(grep -c '^  + appeared: ' "$tmp/out")"
+  expect "replay changed" 1 "$(grep -c '^  ~ changed: .*"total":1,.* -> .*"card":"cv0"' "$tmp/out")"
+  "$strix" replay $R --input "$root/rules/examples/recorded.jsonl" --expect "$tmp/g3.jsonl" --update > /dev/null
+  expect "replay update exit" 0 $?
+  expect "replay update wrote" "$(md5sum < "$G")" "$(md5sum < "$tmp/g3.jsonl")"
+  echo 'not json' > "$tmp/g4.jsonl"
+  "$strix" replay $R --input "$root/rules/examples/recorded.jsonl" --expect "$tmp/g4.jsonl" > /dev/null 2> "$tmp/err"
+  expect "replay bad golden exit" 2 $?
+  expect "replay bad golden message" 1 "$(grep -c 'golden file line 1 is not a complex event' "$tmp/err")"
+  "$strix" replay $R --input "$root/rules/examples/recorded.jsonl" --expect "$tmp/missing.jsonl" > /dev/null 2>&1
+  expect "replay missing golden exit" 2 $?
+  "$strix" replay $R > /dev/null 2>&1; expect "replay needs input" 2 $?
+  "$strix" replay $R --input "$root/rules/examples/recorded.jsonl" --speed fast > /dev/null 2>&1
+  expect "replay bad speed" 2 $?
+  "$strix" replay --help > /dev/null; expect "replay help exit" 0 $?
+fi
+
 # Sequences on 1, 2 and 3 worker threads (parallel decode, sharded partitions, merged output)
 # must write the same bytes, with and without a reorder delay.
 cat > "$tmp/seq.strix" <<'RULES'
