@@ -22,12 +22,31 @@ namespace strix::adapters {
 constexpr size_t kPadding = 64;  // >= SIMDJSON_PADDING
 
 struct Line {
-  std::string_view text;  // without the line break (and without a trailing '\r')
-  uint64_t number = 0;    // from 1
-  bool too_long = false;  // text then holds the first max_line bytes
+  std::string_view text;    // without the line break (and without a trailing '\r')
+  uint64_t number = 0;      // from 1 (within the connection, for TCP)
+  bool too_long = false;    // text then holds the first max_line bytes
+  std::string_view origin;  // for identities and dead letters: the TCP peer; empty for files
 };
 
-class LineSource {
+// What `run` reads from: a file or standard input (LineSource), or a TCP listener
+// (TcpSource, tcp_source.h). Lines are valid until the next call of Next().
+class Source {
+ public:
+  virtual ~Source() = default;
+  // False at the end of the input (or on a read error, see error(), or when stopped).
+  virtual bool Next(Line& line) = 0;
+  // True when Next() can return without waiting.
+  virtual bool LineReady() const = 0;
+  virtual int64_t position() const { return -1; }
+  virtual int64_t size() const { return -1; }
+  virtual const std::string& error() const = 0;
+};
+
+// Opens "-", a file, a .gz file, or "tcp://HOST:PORT" (listens).
+Result<std::unique_ptr<Source>> OpenSource(const std::string& name, size_t max_line,
+                                           const std::atomic<bool>* stop);
+
+class LineSource : public Source {
  public:
   // `name` as written on the command line: "-" is standard input; a name ending in ".gz"
   // is read through zlib.
@@ -37,15 +56,15 @@ class LineSource {
   ~LineSource();
 
   // False at the end of the input (or on a read error, see error()).
-  bool Next(Line& line);
+  bool Next(Line& line) override;
   // True when Next() can return without reading: a whole line is buffered, or the input ended.
   // A caller that batches work flushes it when this turns false (live input may go idle).
-  bool LineReady() const;
+  bool LineReady() const override;
   // Bytes of the file read so far (compressed bytes for .gz) and its size; -1 when unknown
   // (pipes, sockets). For progress reports.
-  int64_t position() const;
-  int64_t size() const;
-  const std::string& error() const { return error_; }
+  int64_t position() const override;
+  int64_t size() const override;
+  const std::string& error() const override { return error_; }
 
  private:
   LineSource(size_t max_line) : max_line_(max_line) {}

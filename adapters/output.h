@@ -1,6 +1,7 @@
-// Output: a buffered destination for JSON Lines (standard output or a file).
-// Stage: adapters (sinks). Interface: Open(), Write(), Flush(). Errors are values; a write
-// error is remembered and reported by Flush(). Covered by test/adapters_test.cc.
+// Output: a buffered destination for JSON Lines (standard output, a file, or tcp://HOST:PORT
+// through TcpWriter, which reconnects). Stage: adapters (sinks). Interface: Open(), Write(),
+// Flush(). Errors are values; a write error is remembered and reported by Flush().
+// Covered by test/adapters_test.cc and test/tcp_test.cc.
 #pragma once
 
 #include <cstdio>
@@ -8,13 +9,14 @@
 #include <string>
 #include <string_view>
 
+#include "adapters/tcp_output.h"
 #include "common/status.h"
 
 namespace strix::adapters {
 
 class Output {
  public:
-  // "-" is standard output (or standard error for "-stderr"); anything else a file, truncated.
+  // "-" is standard output; "tcp://HOST:PORT" a TCP peer; anything else a file, truncated.
   static Result<std::unique_ptr<Output>> Open(const std::string& dest);
   ~Output();
   void Write(std::string_view s) {
@@ -27,6 +29,7 @@ class Output {
   static constexpr size_t kFlushAt = 1 << 16;
   void Drain();
   FILE* f_ = nullptr;
+  std::unique_ptr<TcpWriter> tcp_;
   bool own_ = false;
   bool failed_ = false;
   std::string name_;

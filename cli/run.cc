@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
+#include <unordered_map>
 
 #include "adapters/batch_decoder.h"
 #include "adapters/complex_event_writer.h"
@@ -121,9 +122,9 @@ int Run(const RunOptions& o) {
   const engine::Program& program = **prog;
 
   // Open everything first, so a bad name fails before any output.
-  std::vector<std::unique_ptr<adapters::LineSource>> sources;
+  std::vector<std::unique_ptr<adapters::Source>> sources;
   for (const std::string& in : o.inputs) {
-    auto s = adapters::LineSource::Open(in, o.max_line, &g_stop);
+    auto s = adapters::OpenSource(in, o.max_line, &g_stop);
     if (!s.ok()) {
       std::fprintf(stderr, "strix: %s\n", s.message().c_str());
       return 2;
@@ -156,7 +157,16 @@ int Run(const RunOptions& o) {
   adapters::OutputEvents mode = o.output_events == "ids"    ? adapters::OutputEvents::kIds
                                 : o.output_events == "none" ? adapters::OutputEvents::kNone
                                                             : adapters::OutputEvents::kFull;
-  adapters::ComplexEventWriter formatter(program, o.inputs, mode, nullptr);
+  // Source names for identities and dead letters: the inputs as written, then one per TCP peer.
+  std::vector<std::string> names = o.inputs;
+  std::unordered_map<std::string, uint32_t> peer_index;
+  auto origin_of = [&](size_t si, const adapters::Line& line) -> uint32_t {
+    if (line.origin.empty()) return static_cast<uint32_t>(si);
+    auto [it, fresh] = peer_index.try_emplace(std::string(line.origin), static_cast<uint32_t>(names.size()));
+    if (fresh) names.emplace_back(line.origin);
+    return it->second;
+  };
+  adapters::ComplexEventWriter formatter(program, names, mode, nullptr);
   OutputSink writer(formatter, out->get(), golden);
   Progress progress(o.progress);
   uint64_t events_read = 0;
@@ -190,64 +200,67 @@ int Run(const RunOptions& o) {
     ev.line = number;
     ev.seq = seq++;
     if (eng.Push(std::move(ev), writer) == engine::Admit::kLate) {
-      dead.Reject("late", o.inputs[si], number, raw);
+      dead.Reject("late", names[si], number, raw);
     }
   };
   // With worker threads, lines are decoded in parallel batches; the rest is in input order.
   std::unique_ptr<adapters::BatchDecoder> batch;
   if (threads > 1) batch = std::make_unique<adapters::BatchDecoder>(program.fields, clock, threads);
-  std::vector<uint64_t> numbers;
-  auto drain = [&](size_t si) {
+  std::vector<std::pair<uint32_t, uint64_t>> numbers;  // per batched line: source, line number
+  auto drain = [&]() {
     if (!batch || batch->size() == 0) return;
     batch->Decode();
     for (size_t i = 0; i < batch->size(); ++i) {
       adapters::DecodeOutcome r = batch->outcome(i);
       if (r == adapters::DecodeOutcome::kBlank) continue;
       if (r != adapters::DecodeOutcome::kEvent) {
-        dead.Reject(adapters::ReasonText(r), o.inputs[si], numbers[i], batch->line(i));
+        dead.Reject(adapters::ReasonText(r), names[numbers[i].first], numbers[i].second, batch->line(i));
         continue;
       }
       Event& ev = batch->event(i);
       std::string_view raw = ev.raw;
-      push(std::move(ev), si, numbers[i], raw);
+      push(std::move(ev), numbers[i].first, numbers[i].second, raw);
     }
     batch->Clear();
     numbers.clear();
   };
   for (size_t si = 0; si < sources.size() && !g_stop.load(); ++si) {
-    adapters::LineSource& src = *sources[si];
+    adapters::Source& src = *sources[si];
     adapters::Line line;
     Event ev;
     while (!g_stop.load() && src.Next(line)) {
       progress.Update(events_read, src.position(), src.size());
+      uint32_t from = origin_of(si, line);
       if (line.too_long) {
-        drain(si);  // keeps dead letters in input order
-        dead.Reject("too long", o.inputs[si], line.number, line.text.substr(0, 4096));
+        drain();  // keeps dead letters in input order
+        dead.Reject("too long", names[from], line.number, line.text.substr(0, 4096));
         continue;
       }
       if (batch) {
         batch->Add(line.text);
-        numbers.push_back(line.number);
-        if (batch->size() >= 4096 || !src.LineReady()) {
-          drain(si);
-          if (!src.LineReady()) eng.Flush(writer);  // live input may go idle: emit what we have
+        numbers.emplace_back(from, line.number);
+        if (batch->size() >= 4096 || !src.LineReady()) drain();
+      }
+      if (!batch) {
+        adapters::DecodeOutcome r = decoder.Decode(line.text, ev);
+        if (r == adapters::DecodeOutcome::kEvent) {
+          std::string_view raw = ev.raw;
+          push(std::move(ev), from, line.number, raw);
+          ev = Event();
+        } else if (r != adapters::DecodeOutcome::kBlank) {
+          dead.Reject(adapters::ReasonText(r), names[from], line.number, line.text);
         }
-        continue;
       }
-      adapters::DecodeOutcome r = decoder.Decode(line.text, ev);
-      if (r == adapters::DecodeOutcome::kBlank) continue;
-      if (r != adapters::DecodeOutcome::kEvent) {
-        dead.Reject(adapters::ReasonText(r), o.inputs[si], line.number, line.text);
-        continue;
+      if (!src.LineReady()) {  // live input may go idle: emit what we have now
+        eng.Flush(writer);
+        (void)(*out)->Flush();
+        if (dead_out) (void)dead_out->Flush();
       }
-      std::string_view raw = ev.raw;
-      push(std::move(ev), si, line.number, raw);
-      ev = Event();
     }
-    drain(si);
+    drain();
     if (o.progress) progress.Done(events_read, src.position(), src.size());
     if (!src.error().empty()) {
-      std::fprintf(stderr, "strix: error reading '%s': %s\n", o.inputs[si].c_str(),
+      std::fprintf(stderr, "strix: error reading '%s': %s\n", names[si].c_str(),
                    src.error().c_str());
       status = 2;
     }

@@ -94,6 +94,27 @@ if [ -f "$root/rules/examples/recorded.jsonl" ]; then
   "$strix" replay --help > /dev/null; expect "replay help exit" 0 $?
 fi
 
+# TCP: three concurrent clients into `run -i tcp://...`, then SIGTERM: every event matched,
+# exit 0. (Ports are picked at random; a taken port is retried.)
+printf 'rule big on tx where amount > 10 emit { a: amount }\n' > "$tmp/tcp.strix"
+for attempt in 1 2 3 4 5; do
+  port=$((20000 + RANDOM % 20000))
+  "$strix" run "$tmp/tcp.strix" -i "tcp://127.0.0.1:$port" --output-events ids > "$tmp/tcp.out" 2> "$tmp/tcp.err" &
+  pid=$!
+  sleep 0.3
+  kill -0 $pid 2>/dev/null && break
+done
+for c in 1 2 3; do
+  ( for i in $(seq 1 200); do printf '{"type":"tx","amount":%d}\n' $((i % 20)); done > /dev/tcp/127.0.0.1/$port ) &
+done
+wait_clients() { for j in $(jobs -p); do [ "$j" = "$pid" ] || wait "$j"; done; }
+wait_clients
+for i in $(seq 1 50); do [ "$(wc -l < "$tmp/tcp.out")" -ge 270 ] && break; sleep 0.1; done
+kill -TERM $pid; wait $pid; expect "tcp run exit after SIGTERM" 0 $?
+expect "tcp nothing lost" 270 "$(wc -l < "$tmp/tcp.out")"
+expect "tcp identities are peer:line" 270 "$(grep -c '"id":"127.0.0.1:[0-9]*:[0-9]*"' "$tmp/tcp.out")"
+expect "tcp three peers" 3 "$(grep -o '"id":"127.0.0.1:[0-9]*' "$tmp/tcp.out" | sort -u | wc -l)"
+
 # Sequences on 1, 2 and 3 worker threads (parallel decode, sharded partitions, merged output)
 # must write the same bytes, with and without a reorder delay.
 cat > "$tmp/seq.strix" <<'RULES'

@@ -1,0 +1,21 @@
+// OpenSource: files, standard input and TCP listeners behind one interface (line_source.h).
+#include "adapters/line_source.h"
+#include "adapters/tcp_source.h"
+
+namespace strix::adapters {
+
+Result<std::unique_ptr<Source>> OpenSource(const std::string& name, size_t max_line,
+                                           const std::atomic<bool>* stop) {
+  if (IsTcpAddress(name)) {
+    auto at = ParseTcpAddress(name);
+    if (!at) return Status::Error("bad input address '" + name + "' (tcp://HOST:PORT)");
+    auto s = TcpSource::Listen(*at, max_line, stop);
+    if (!s.ok()) return Status::Error("input '" + name + "': " + s.message());
+    return std::unique_ptr<Source>(std::move(*s));
+  }
+  auto s = LineSource::Open(name, max_line, stop);
+  if (!s.ok()) return s.status();
+  return std::unique_ptr<Source>(std::move(*s));
+}
+
+}  // namespace strix::adapters

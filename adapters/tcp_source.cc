@@ -1,0 +1,193 @@
+// TCP listener source (see tcp_source.h).
+#include "adapters/tcp_source.h"
+
+#include <utility>  // before Asio: Boost 1.74 uses std::exchange without it in C++20
+
+#include <boost/asio.hpp>
+
+#include <chrono>
+
+namespace strix::adapters {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+class TcpSource::Impl {
+ public:
+  explicit Impl(TcpSource& owner) : owner_(owner), acceptor_(io_) {}
+
+  class Connection : public std::enable_shared_from_this<Connection> {
+   public:
+    Connection(Impl& impl, tcp::socket socket) : impl_(impl), socket_(std::move(socket)) {
+      boost::system::error_code ec;
+      auto peer = socket_.remote_endpoint(ec);
+      if (!ec) {
+        std::string addr = peer.address().to_string();
+        if (peer.address().is_v6()) addr = "[" + addr + "]";
+        origin_ = addr + ":" + std::to_string(peer.port());
+      } else {
+        origin_ = "tcp";
+      }
+    }
+    void Start() { Read(); }
+
+   private:
+    void Read() {
+      auto self = shared_from_this();
+      socket_.async_read_some(asio::buffer(chunk_, sizeof chunk_),
+                              [this, self](boost::system::error_code ec, size_t n) {
+                                if (n > 0) Take(chunk_, n);
+                                if (ec) {
+                                  Finish();
+                                  return;
+                                }
+                                Read();
+                              });
+    }
+    void Take(const char* data, size_t n) {
+      size_t max_line = impl_.owner_.max_line_;
+      for (size_t i = 0; i < n; ++i) {
+        char c = data[i];
+        if (c == '\n') {
+          if (!skipping_) Emit(false);
+          skipping_ = false;
+          pending_.clear();
+          continue;
+        }
+        if (skipping_) continue;
+        pending_.push_back(c);
+        if (pending_.size() > max_line) {  // an endless line costs at most max_line bytes
+          pending_.resize(max_line);
+          Emit(true);
+          pending_.clear();
+          skipping_ = true;
+        }
+      }
+    }
+    void Emit(bool too_long) {
+      Item item;
+      if (!pending_.empty() && pending_.back() == '\r' && !too_long) pending_.pop_back();
+      item.size = pending_.size();
+      item.text = pending_;
+      item.text.append(kPadding, ' ');
+      item.origin = origin_;
+      item.number = ++lines_;
+      item.too_long = too_long;
+      impl_.owner_.Push(std::move(item));
+    }
+    void Finish() {
+      // A client that disconnects mid-line ends that line.
+      if (!skipping_ && !pending_.empty()) Emit(false);
+      pending_.clear();
+      boost::system::error_code ignored;
+      socket_.close(ignored);
+    }
+
+    Impl& impl_;
+    tcp::socket socket_;
+    char chunk_[1 << 14];
+    std::string pending_;
+    bool skipping_ = false;
+    uint64_t lines_ = 0;
+    std::string origin_;
+  };
+
+  Status Bind(const TcpAddress& at) {
+    boost::system::error_code ec;
+    tcp::resolver resolver(io_);
+    auto results = resolver.resolve(at.host, std::to_string(at.port), ec);
+    if (ec || results.empty()) return Status::Error("cannot resolve '" + at.host + "': " + ec.message());
+    tcp::endpoint ep = results.begin()->endpoint();
+    acceptor_.open(ep.protocol(), ec);
+    if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(ep, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return Status::Error("cannot listen on " + at.host + ":" + std::to_string(at.port) + ": " + ec.message());
+    owner_.port_ = acceptor_.local_endpoint().port();
+    Accept();
+    return Status::Ok();
+  }
+
+  void Accept() {
+    acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+      if (!ec) std::make_shared<Connection>(*this, std::move(socket))->Start();
+      if (acceptor_.is_open()) Accept();
+    });
+  }
+
+  void Run() {
+    auto guard = asio::make_work_guard(io_);
+    io_.run();
+  }
+  void Stop() {
+    asio::post(io_, [this] {
+      boost::system::error_code ignored;
+      acceptor_.close(ignored);
+    });
+    io_.stop();
+  }
+
+ private:
+  TcpSource& owner_;
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+};
+
+Result<std::unique_ptr<TcpSource>> TcpSource::Listen(const TcpAddress& at, size_t max_line,
+                                                     const std::atomic<bool>* stop,
+                                                     size_t max_queued) {
+  std::unique_ptr<TcpSource> s(new TcpSource());
+  s->stop_ = stop;
+  s->max_line_ = max_line;
+  s->max_queued_ = std::max<size_t>(1, max_queued);
+  s->impl_ = std::make_unique<Impl>(*s);
+  Status st = s->impl_->Bind(at);
+  if (!st.ok()) return st;
+  TcpSource* raw = s.get();
+  s->io_thread_ = std::thread([raw] { raw->impl_->Run(); });
+  return s;
+}
+
+TcpSource::~TcpSource() {
+  Stop();
+  if (io_thread_.joinable()) io_thread_.join();
+}
+
+void TcpSource::Stop() {
+  stopped_.store(true);
+  room_.notify_all();
+  ready_.notify_all();
+  if (impl_) impl_->Stop();
+}
+
+void TcpSource::Push(Item item) {
+  std::unique_lock<std::mutex> lock(mu_);
+  // Back-pressure: the I/O thread waits (and stops reading) while the queue is full.
+  room_.wait(lock, [&] { return queue_.size() < max_queued_ || stopped_.load(); });
+  if (stopped_.load()) return;
+  queue_.push_back(std::move(item));
+  ready_.notify_one();
+}
+
+bool TcpSource::Next(Line& line) {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (queue_.empty()) {
+    if (stopped_.load() || (stop_ && stop_->load())) return false;
+    ready_.wait_for(lock, std::chrono::milliseconds(50));
+  }
+  current_ = std::move(queue_.front());
+  queue_.pop_front();
+  room_.notify_one();
+  line.text = std::string_view(current_.text.data(), current_.size);
+  line.number = current_.number;
+  line.too_long = current_.too_long;
+  line.origin = current_.origin;
+  return true;
+}
+
+bool TcpSource::LineReady() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !queue_.empty();
+}
+
+}  // namespace strix::adapters
