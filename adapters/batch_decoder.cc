@@ -41,7 +41,8 @@ void BatchDecoder::Decode() {
   // Missing times take the previous decoded event's time, in input order.
   for (size_t i = 0; i < n; ++i) {
     if (outcomes_[i] != DecodeOutcome::kEvent) continue;
-    if (clock_ == Clock::kEvent && events_[i].slots[kTimeSlot].missing()) events_[i].time = last_time_;
+    if (clock_ == Clock::kEvent && events_[i].slots[kTimeSlot].missing())
+      events_[i].time = last_time_;
     last_time_ = events_[i].time;
   }
 }

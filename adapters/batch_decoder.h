@@ -38,8 +38,8 @@ class BatchDecoder {
   std::vector<std::unique_ptr<EventDecoder>> decoders_;
   Clock clock_;
   TimeMs last_time_ = 0;
-  std::string text_;                               // lines, each followed by padding
-  std::vector<std::pair<size_t, size_t>> offsets_; // (start, length) in text_
+  std::string text_;                                // lines, each followed by padding
+  std::vector<std::pair<size_t, size_t>> offsets_;  // (start, length) in text_
   std::vector<Event> events_;
   std::vector<DecodeOutcome> outcomes_;
 };

@@ -11,10 +11,14 @@ namespace strix::adapters {
 
 const char* ReasonText(DecodeOutcome o) {
   switch (o) {
-    case DecodeOutcome::kBadJson: return "bad json";
-    case DecodeOutcome::kNotObject: return "not an object";
-    case DecodeOutcome::kBadTime: return "bad time";
-    default: return "";
+    case DecodeOutcome::kBadJson:
+      return "bad json";
+    case DecodeOutcome::kNotObject:
+      return "not an object";
+    case DecodeOutcome::kBadTime:
+      return "bad time";
+    default:
+      return "";
   }
 }
 

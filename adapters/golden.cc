@@ -10,8 +10,8 @@ namespace {
 
 struct Entry {
   std::string id;
-  std::string line;                           // as written (without newline)
-  std::map<std::string, std::string> members; // name -> minified JSON
+  std::string line;                            // as written (without newline)
+  std::map<std::string, std::string> members;  // name -> minified JSON
 };
 
 Result<std::vector<Entry>> Parse(const std::vector<std::string>& lines, const char* what) {
@@ -19,7 +19,8 @@ Result<std::vector<Entry>> Parse(const std::vector<std::string>& lines, const ch
   simdjson::dom::parser parser;
   for (size_t i = 0; i < lines.size(); ++i) {
     std::string_view l = lines[i];
-    while (!l.empty() && (l.back() == '\n' || l.back() == '\r' || l.back() == ' ')) l.remove_suffix(1);
+    while (!l.empty() && (l.back() == '\n' || l.back() == '\r' || l.back() == ' '))
+      l.remove_suffix(1);
     if (l.find_first_not_of(" \t") == std::string_view::npos) continue;
     simdjson::dom::element el;
     simdjson::dom::object obj;
@@ -97,8 +98,8 @@ Result<GoldenDiff> CompareGolden(const std::string& golden_text,
     for (size_t i = 0; i < golden->size(); ++i) {
       if ((*golden)[i].id != (*actual)[i].id) {
         d.lines.push_back("~ order:       the same complex events in another order, first at #" +
-                          std::to_string(i + 1) + " (golden id " + (*golden)[i].id + ", output id " +
-                          (*actual)[i].id + ")");
+                          std::to_string(i + 1) + " (golden id " + (*golden)[i].id +
+                          ", output id " + (*actual)[i].id + ")");
         break;
       }
     }

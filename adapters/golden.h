@@ -16,7 +16,7 @@
 namespace strix::adapters {
 
 struct GoldenDiff {
-  size_t golden = 0, actual = 0;  // complex events on each side
+  size_t golden = 0, actual = 0;   // complex events on each side
   std::vector<std::string> lines;  // readable differences; empty when equal
   bool equal() const { return lines.empty(); }
 };

@@ -18,7 +18,8 @@ Result<std::unique_ptr<LineSource>> LineSource::Open(const std::string& name, si
     s->fd_ = 0;
   } else {
     s->fd_ = ::open(name.c_str(), O_RDONLY);
-    if (s->fd_ < 0) return Status::Error("cannot open input '" + name + "': " + std::strerror(errno));
+    if (s->fd_ < 0)
+      return Status::Error("cannot open input '" + name + "': " + std::strerror(errno));
     s->own_fd_ = true;
   }
   if (name.size() > 3 && name.compare(name.size() - 3, 3, ".gz") == 0) {

@@ -20,18 +20,24 @@ bool ElementsEqual(simdjson::dom::element a, simdjson::dom::element b) {
   if (numeric(a.type()) && numeric(b.type())) {
     auto as_double = [](simdjson::dom::element e) {
       switch (e.type()) {
-        case T::INT64: return double(int64_t(e));
-        case T::UINT64: return double(uint64_t(e));
-        default: return double(e);
+        case T::INT64:
+          return double(int64_t(e));
+        case T::UINT64:
+          return double(uint64_t(e));
+        default:
+          return double(e);
       }
     };
     return as_double(a) == as_double(b);
   }
   if (a.type() != b.type()) return false;
   switch (a.type()) {
-    case T::STRING: return std::string_view(a) == std::string_view(b);
-    case T::BOOL: return bool(a) == bool(b);
-    case T::NULL_VALUE: return true;
+    case T::STRING:
+      return std::string_view(a) == std::string_view(b);
+    case T::BOOL:
+      return bool(a) == bool(b);
+    case T::NULL_VALUE:
+      return true;
     case T::ARRAY: {
       simdjson::dom::array x = a, y = b;
       if (x.size() != y.size()) return false;
@@ -50,7 +56,8 @@ bool ElementsEqual(simdjson::dom::element a, simdjson::dom::element b) {
       }
       return true;
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -128,8 +135,8 @@ std::vector<RuleTestResult> RunRuleTests(const ql::CheckedRules& rules, const en
         Event ev;
         DecodeOutcome o = dec.Decode(std::string_view(keep.back().data(), keep.back().size()), ev);
         if (o != DecodeOutcome::kEvent) {
-          r.problems.push_back("the event on line " + std::to_string(line) + " was rejected: " +
-                               ReasonText(o));
+          r.problems.push_back("the event on line " + std::to_string(line) +
+                               " was rejected: " + ReasonText(o));
           continue;
         }
         ev.source = 0;
@@ -154,7 +161,9 @@ std::vector<RuleTestResult> RunRuleTests(const ql::CheckedRules& rules, const en
         auto it = rule_index.find(e.rule);
         if (it == rule_index.end()) continue;  // a compile error already
         named[it->second] = true;
-        uint32_t n = e.kind == ql::Expect::Kind::kNone ? 0 : e.kind == ql::Expect::Kind::kCount ? e.count : 1;
+        uint32_t n = e.kind == ql::Expect::Kind::kNone    ? 0
+                     : e.kind == ql::Expect::Kind::kCount ? e.count
+                                                          : 1;
         for (uint32_t k = 0; k < n; ++k) slots[it->second].push_back(Slot{&e});
       }
       for (const auto& [rule, yes] : named) {
@@ -172,7 +181,8 @@ std::vector<RuleTestResult> RunRuleTests(const ql::CheckedRules& rules, const en
         };
         // Maximum bipartite matching (Kuhn): expectations -> complex events.
         std::vector<int> owner(got.size(), -1);
-        std::function<bool(size_t, std::vector<bool>&)> augment = [&](size_t s, std::vector<bool>& seen) {
+        std::function<bool(size_t, std::vector<bool>&)> augment = [&](size_t s,
+                                                                      std::vector<bool>& seen) {
           for (size_t a = 0; a < got.size(); ++a) {
             if (seen[a] || !fits(want[s], *got[a])) continue;
             seen[a] = true;

@@ -18,12 +18,12 @@
 namespace strix::adapters {
 
 struct RuleTestResult {
-  std::string where;                   // FILE:LINE of the test
+  std::string where;  // FILE:LINE of the test
   std::string name;
   bool passed = false;
-  std::vector<std::string> expected;   // one line per expectation, as written
-  std::vector<std::string> actual;     // the complex events that came out (JSON lines)
-  std::vector<std::string> problems;   // why it failed
+  std::vector<std::string> expected;  // one line per expectation, as written
+  std::vector<std::string> actual;    // the complex events that came out (JSON lines)
+  std::vector<std::string> problems;  // why it failed
 };
 
 std::vector<RuleTestResult> RunRuleTests(const ql::CheckedRules& rules, const engine::Program& p);

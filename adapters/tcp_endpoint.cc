@@ -3,7 +3,9 @@
 
 namespace strix::adapters {
 
-bool IsTcpAddress(const std::string& s) { return s.rfind("tcp://", 0) == 0; }
+bool IsTcpAddress(const std::string& s) {
+  return s.rfind("tcp://", 0) == 0;
+}
 
 std::optional<TcpAddress> ParseTcpAddress(const std::string& s) {
   if (!IsTcpAddress(s)) return std::nullopt;
@@ -17,7 +19,8 @@ std::optional<TcpAddress> ParseTcpAddress(const std::string& s) {
   }
   if (a.host.empty()) a.host = "127.0.0.1";
   std::string port = rest.substr(colon + 1);
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) {
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos) {
     return std::nullopt;
   }
   unsigned long p = std::stoul(port);

@@ -1,12 +1,12 @@
 // TCP sink with reconnection (see tcp_output.h).
 #include "adapters/tcp_output.h"
 
-#include <utility>  // before Asio: Boost 1.74 uses std::exchange without it in C++20
-
-#include <boost/asio.hpp>
-
 #include <poll.h>
 
+// clang-format off
+#include <utility>  // before Asio: Boost 1.74 uses std::exchange without it in C++20
+#include <boost/asio.hpp>
+// clang-format on
 #include <chrono>
 #include <thread>
 

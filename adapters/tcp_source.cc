@@ -1,10 +1,10 @@
 // TCP listener source (see tcp_source.h).
 #include "adapters/tcp_source.h"
 
+// clang-format off
 #include <utility>  // before Asio: Boost 1.74 uses std::exchange without it in C++20
-
 #include <boost/asio.hpp>
-
+// clang-format on
 #include <chrono>
 
 namespace strix::adapters {
@@ -96,13 +96,16 @@ class TcpSource::Impl {
     boost::system::error_code ec;
     tcp::resolver resolver(io_);
     auto results = resolver.resolve(at.host, std::to_string(at.port), ec);
-    if (ec || results.empty()) return Status::Error("cannot resolve '" + at.host + "': " + ec.message());
+    if (ec || results.empty())
+      return Status::Error("cannot resolve '" + at.host + "': " + ec.message());
     tcp::endpoint ep = results.begin()->endpoint();
     acceptor_.open(ep.protocol(), ec);
     if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
     if (!ec) acceptor_.bind(ep, ec);
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return Status::Error("cannot listen on " + at.host + ":" + std::to_string(at.port) + ": " + ec.message());
+    if (ec)
+      return Status::Error("cannot listen on " + at.host + ":" + std::to_string(at.port) + ": " +
+                           ec.message());
     owner_.port_ = acceptor_.local_endpoint().port();
     Accept();
     return Status::Ok();

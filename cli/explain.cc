@@ -1,10 +1,11 @@
 // strix explain RULES... [--rule NAME] [--format text|dot]: what each rule compiled to.
 // Stage: cli.
+#include "engine/explain.h"
+
 #include <cstdio>
 
 #include "cli/commands.h"
 #include "engine/compile.h"
-#include "engine/explain.h"
 
 namespace strix::cli {
 
@@ -29,10 +30,9 @@ std::function<int()> RegisterExplain(CLI::App& app) {
       return 1;
     }
     std::string out;
-    if (!engine::Explain(rules, **prog, o->rule,
-                         o->format == "dot" ? engine::ExplainFormat::kDot
-                                            : engine::ExplainFormat::kText,
-                         out)) {
+    if (!engine::Explain(
+            rules, **prog, o->rule,
+            o->format == "dot" ? engine::ExplainFormat::kDot : engine::ExplainFormat::kText, out)) {
       std::fprintf(stderr, "strix: no rule named '%s'\n", o->rule.c_str());
       return 2;
     }

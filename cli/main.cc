@@ -10,10 +10,8 @@ int main(int argc, char** argv) {
   CLI::App app{"strix: complex-event processing and stream search"};
   app.require_subcommand(1);
   std::vector<std::pair<std::string, std::function<int()>>> runners = {
-      {"run", strix::cli::RegisterRun(app)},
-      {"check", strix::cli::RegisterCheck(app)},
-      {"test", strix::cli::RegisterTest(app)},
-      {"replay", strix::cli::RegisterReplay(app)},
+      {"run", strix::cli::RegisterRun(app)},         {"check", strix::cli::RegisterCheck(app)},
+      {"test", strix::cli::RegisterTest(app)},       {"replay", strix::cli::RegisterReplay(app)},
       {"explain", strix::cli::RegisterExplain(app)},
   };
   try {

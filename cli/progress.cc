@@ -33,7 +33,8 @@ void Progress::Draw(uint64_t events, int64_t position, int64_t size) {
     bar += buf;
     if (frac > 0 && frac < 1) {
       std::snprintf(buf, sizeof buf, " %.0fs left", secs / frac - secs);
-      bar += std::to_string(events) + " events, " + std::to_string(uint64_t(rate)) + " events/s," + buf;
+      bar += std::to_string(events) + " events, " + std::to_string(uint64_t(rate)) + " events/s," +
+             buf;
     } else {
       bar += std::to_string(events) + " events, " + std::to_string(uint64_t(rate)) + " events/s";
     }

@@ -30,7 +30,9 @@ namespace strix::cli {
 namespace {
 
 std::atomic<bool> g_stop{false};
-void OnSignal(int) { g_stop.store(true); }
+void OnSignal(int) {
+  g_stop.store(true);
+}
 
 struct RunOptions {
   std::vector<std::string> files;
@@ -87,7 +89,8 @@ int Run(const RunOptions& o) {
     char* end = nullptr;
     speed = std::strtod(o.speed.c_str(), &end);
     if (end == o.speed.c_str() || *end != '\0' || !(speed > 0)) {
-      std::fprintf(stderr, "strix: --speed: 'max' or a positive number, not '%s'\n", o.speed.c_str());
+      std::fprintf(stderr, "strix: --speed: 'max' or a positive number, not '%s'\n",
+                   o.speed.c_str());
       return 2;
     }
   }
@@ -162,7 +165,8 @@ int Run(const RunOptions& o) {
   std::unordered_map<std::string, uint32_t> peer_index;
   auto origin_of = [&](size_t si, const adapters::Line& line) -> uint32_t {
     if (line.origin.empty()) return static_cast<uint32_t>(si);
-    auto [it, fresh] = peer_index.try_emplace(std::string(line.origin), static_cast<uint32_t>(names.size()));
+    auto [it, fresh] =
+        peer_index.try_emplace(std::string(line.origin), static_cast<uint32_t>(names.size()));
     if (fresh) names.emplace_back(line.origin);
     return it->second;
   };
@@ -214,7 +218,8 @@ int Run(const RunOptions& o) {
       adapters::DecodeOutcome r = batch->outcome(i);
       if (r == adapters::DecodeOutcome::kBlank) continue;
       if (r != adapters::DecodeOutcome::kEvent) {
-        dead.Reject(adapters::ReasonText(r), names[numbers[i].first], numbers[i].second, batch->line(i));
+        dead.Reject(adapters::ReasonText(r), names[numbers[i].first], numbers[i].second,
+                    batch->line(i));
         continue;
       }
       Event& ev = batch->event(i);
@@ -285,7 +290,8 @@ int Run(const RunOptions& o) {
       std::printf("golden %s: wrote %zu complex events\n", o.expect.c_str(), writer.kept.size());
     }
   } else if (golden) {
-    auto diff = adapters::CompareGolden(golden_text, writer.kept, mode == adapters::OutputEvents::kNone);
+    auto diff =
+        adapters::CompareGolden(golden_text, writer.kept, mode == adapters::OutputEvents::kNone);
     if (!diff.ok()) {
       std::fprintf(stderr, "strix: %s: %s\n", o.expect.c_str(), diff.message().c_str());
       status = 2;
@@ -309,40 +315,43 @@ int Run(const RunOptions& o) {
     const engine::RunStats& st = eng.stats();
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     uint64_t rejected = dead.total() - st.late;
-    std::fprintf(stderr,
-                 "events in: %llu, matched: %llu, emitted: %llu, late: %llu, rejected: %llu, "
-                 "suppressed: %llu, dropped partial matches: %llu, events/s: %.0f\n",
-                 static_cast<unsigned long long>(st.events_in),
-                 static_cast<unsigned long long>(st.matched),
-                 static_cast<unsigned long long>(st.emitted),
-                 static_cast<unsigned long long>(st.late),
-                 static_cast<unsigned long long>(rejected),
-                 static_cast<unsigned long long>(st.suppressed),
-                 static_cast<unsigned long long>(st.dropped_partial),
-                 secs > 0 ? static_cast<double>(st.events_in + st.late) / secs : 0.0);
+    std::fprintf(
+        stderr,
+        "events in: %llu, matched: %llu, emitted: %llu, late: %llu, rejected: %llu, "
+        "suppressed: %llu, dropped partial matches: %llu, events/s: %.0f\n",
+        static_cast<unsigned long long>(st.events_in), static_cast<unsigned long long>(st.matched),
+        static_cast<unsigned long long>(st.emitted), static_cast<unsigned long long>(st.late),
+        static_cast<unsigned long long>(rejected), static_cast<unsigned long long>(st.suppressed),
+        static_cast<unsigned long long>(st.dropped_partial),
+        secs > 0 ? static_cast<double>(st.events_in + st.late) / secs : 0.0);
   }
   return status;
 }
 
 void AddRunOptions(CLI::App* cmd, RunOptions* o) {
   cmd->add_option("rules", o->files, "Rule files (*.strix)")->required();
-  cmd->add_option("-o,--output", o->output, "'-' (standard output) or a file")->capture_default_str();
+  cmd->add_option("-o,--output", o->output, "'-' (standard output) or a file")
+      ->capture_default_str();
   cmd->add_option("--dead-letter", o->dead_letter, "Where rejected input goes (JSON Lines)");
-  cmd->add_option("--type-field", o->type_field, "Field holding the event type")->capture_default_str();
-  cmd->add_option("--time-field", o->time_field, "Field holding the event time")->capture_default_str();
+  cmd->add_option("--type-field", o->type_field, "Field holding the event type")
+      ->capture_default_str();
+  cmd->add_option("--time-field", o->time_field, "Field holding the event time")
+      ->capture_default_str();
   cmd->add_option("--id-field", o->id_field, "Field holding the event id")->capture_default_str();
   cmd->add_option("--clock", o->clock, "event or wall")
       ->check(CLI::IsMember({"event", "wall"}))
       ->capture_default_str();
-  cmd->add_option("--max-delay", o->max_delay, "Out-of-order tolerance (e.g. 5s)")->capture_default_str();
+  cmd->add_option("--max-delay", o->max_delay, "Out-of-order tolerance (e.g. 5s)")
+      ->capture_default_str();
   cmd->add_option("--output-events", o->output_events, "full, ids or none")
       ->check(CLI::IsMember({"full", "ids", "none"}))
       ->capture_default_str();
   cmd->add_option("--max-partial-matches", o->max_partial_matches,
                   "Per rule and partition (sequence rules)")
       ->capture_default_str();
-  cmd->add_option("--threads", o->threads,
-                  "Worker threads, default: the number of cores (output order does not depend on it)");
+  cmd->add_option(
+      "--threads", o->threads,
+      "Worker threads, default: the number of cores (output order does not depend on it)");
   cmd->add_option("--max-line", o->max_line, "Longest input line in bytes")->capture_default_str();
   cmd->add_flag("--stats", o->stats, "Print counters to standard error at the end");
 }
@@ -359,14 +368,17 @@ std::function<int()> RegisterRun(CLI::App& app) {
 }
 
 std::function<int()> RegisterReplay(CLI::App& app) {
-  auto* cmd = app.add_subcommand("replay", "Run over a recorded stream, paced, against a golden file");
+  auto* cmd =
+      app.add_subcommand("replay", "Run over a recorded stream, paced, against a golden file");
   auto o = std::make_shared<RunOptions>();
   o->replay = true;
   AddRunOptions(cmd, o.get());
-  auto* input = cmd->add_option("-i,--input", o->inputs, "The recorded stream (.jsonl or .jsonl.gz)")
-                    ->required();
+  auto* input =
+      cmd->add_option("-i,--input", o->inputs, "The recorded stream (.jsonl or .jsonl.gz)")
+          ->required();
   input->expected(1);
-  cmd->add_option("--speed", o->speed, "max, or X: paced by event time X times faster than recorded")
+  cmd->add_option("--speed", o->speed,
+                  "max, or X: paced by event time X times faster than recorded")
       ->capture_default_str();
   cmd->add_option("--expect", o->expect, "Golden file to compare the complex events with");
   cmd->add_flag("--update", o->update, "With --expect: write the golden file instead");

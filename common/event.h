@@ -31,11 +31,11 @@ constexpr uint32_t kTimeSlot = 1;
 constexpr uint32_t kIdSlot = 2;
 
 struct Event {
-  std::string_view raw;    // the line as it came in, without the line break
+  std::string_view raw;  // the line as it came in, without the line break
   TimeMs time = 0;
-  uint32_t source = 0;     // index of the input in the run's source list
-  uint64_t line = 0;       // line number within the source, from 1
-  uint64_t seq = 0;        // arrival order over all sources
+  uint32_t source = 0;  // index of the input in the run's source list
+  uint64_t line = 0;    // line number within the source, from 1
+  uint64_t seq = 0;     // arrival order over all sources
   std::vector<Value> slots;
   std::unique_ptr<char[]> storage;  // owned bytes after Own(); stable when the event moves
 

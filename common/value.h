@@ -18,9 +18,23 @@ struct Value {
   std::string_view text;  // strings (unescaped); JSON text for arrays and objects
 
   static Value Missing() { return Value(); }
-  static Value Null() { Value v; v.kind = ValueKind::kNull; return v; }
-  static Value Bool(bool b) { Value v; v.kind = ValueKind::kBool; v.boolean = b; return v; }
-  static Value Number(double d) { Value v; v.kind = ValueKind::kNumber; v.number = d; return v; }
+  static Value Null() {
+    Value v;
+    v.kind = ValueKind::kNull;
+    return v;
+  }
+  static Value Bool(bool b) {
+    Value v;
+    v.kind = ValueKind::kBool;
+    v.boolean = b;
+    return v;
+  }
+  static Value Number(double d) {
+    Value v;
+    v.kind = ValueKind::kNumber;
+    v.number = d;
+    return v;
+  }
   static Value String(std::string_view s) { return {ValueKind::kString, false, 0, s}; }
 
   bool missing() const { return kind == ValueKind::kMissing; }

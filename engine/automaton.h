@@ -24,8 +24,8 @@ enum class SeqPolicy : uint8_t { kNext, kStrict, kEvery };
 struct SeqFilter {
   bool any_type = false;
   std::string type;
-  uint32_t keyset = 0;        // Automaton::keysets index
-  NodeId condition = kNoNode; // kNoNode: always true
+  uint32_t keyset = 0;         // Automaton::keysets index
+  NodeId condition = kNoNode;  // kNoNode: always true
 };
 
 struct SeqTerm {
@@ -41,7 +41,7 @@ struct SeqTerm {
 struct AggInput {
   uint32_t term = 0;
   uint32_t slot = 0;
-  bool distinct = false;      // distinct() is used: keep the set of value hashes
+  bool distinct = false;  // distinct() is used: keep the set of value hashes
 };
 
 struct Automaton {
@@ -51,11 +51,11 @@ struct Automaton {
   std::vector<SeqTerm> terms;                  // as written, `not` terms included
   std::optional<SeqFilter> until;
   NodeId having = kNoNode;
-  std::vector<AggInput> aggregates;            // CNode kAggregate refers to these
-  uint32_t last_positive = 0;                  // index of the last positive term
-  bool trailing_not = false;                   // the sequence ends with `not` terms
-  std::vector<std::string> types;              // event types any filter or guard names
-  bool any_type = false;                       // some filter or guard takes every type
+  std::vector<AggInput> aggregates;  // CNode kAggregate refers to these
+  uint32_t last_positive = 0;        // index of the last positive term
+  bool trailing_not = false;         // the sequence ends with `not` terms
+  std::vector<std::string> types;    // event types any filter or guard names
+  bool any_type = false;             // some filter or guard takes every type
 
   bool keyed() const { return !keysets[0].empty(); }
 };

@@ -17,7 +17,8 @@ std::vector<std::string> SplitPath(std::string_view dotted) {
   size_t start = 0;
   while (true) {
     size_t dot = dotted.find('.', start);
-    out.emplace_back(dotted.substr(start, dot == std::string_view::npos ? dotted.npos : dot - start));
+    out.emplace_back(
+        dotted.substr(start, dot == std::string_view::npos ? dotted.npos : dot - start));
     if (dot == std::string_view::npos) break;
     start = dot + 1;
   }
@@ -54,10 +55,14 @@ class Compiler {
 
   Value Const(const Expr& e) {
     switch (e.lit) {
-      case ql::LiteralKind::kNull: return Value::Null();
-      case ql::LiteralKind::kBool: return Value::Bool(e.boolean);
-      case ql::LiteralKind::kNumber: return Value::Number(e.number);
-      case ql::LiteralKind::kString: return Value::String(p_.Keep(e.text));
+      case ql::LiteralKind::kNull:
+        return Value::Null();
+      case ql::LiteralKind::kBool:
+        return Value::Bool(e.boolean);
+      case ql::LiteralKind::kNumber:
+        return Value::Number(e.number);
+      case ql::LiteralKind::kString:
+        return Value::String(p_.Keep(e.text));
     }
     return Value();
   }
@@ -102,7 +107,8 @@ class Compiler {
         if (rhs.kind == ExprKind::kRange) {
           n.kind = CKind::kInRange;
           n.ref = static_cast<uint32_t>(p_.ranges.size());
-          p_.ranges.push_back(ConstRange{Const(ast_.exprs[rhs.kids[0]]), Const(ast_.exprs[rhs.kids[1]])});
+          p_.ranges.push_back(
+              ConstRange{Const(ast_.exprs[rhs.kids[0]]), Const(ast_.exprs[rhs.kids[1]])});
         } else {
           n.kind = CKind::kInSet;
           n.ref = static_cast<uint32_t>(p_.sets.size());
@@ -207,7 +213,7 @@ class Compiler {
     CNode n;
     n.aux = static_cast<uint32_t>(e.alias_term);
     if (e.text == "first" || e.text == "last" || e.text == "prev") {
-      n.kind = e.text == "first" ? CKind::kFirstSlot
+      n.kind = e.text == "first"  ? CKind::kFirstSlot
                : e.text == "last" ? CKind::kLastSlot
                                   : CKind::kPrevSlot;
       n.ref = Slot(FieldSpec{e.path, Transform::kNone});
@@ -274,21 +280,35 @@ bool RangeOf(Op op, double c, Atom& a) {
   constexpr double kInf = std::numeric_limits<double>::infinity();
   a.kind = AtomKind::kRange;
   switch (op) {
-    case Op::kLt: a.lo = -kInf, a.hi = c, a.hi_open = true; return true;
-    case Op::kLe: a.lo = -kInf, a.hi = c; return true;
-    case Op::kGt: a.lo = c, a.hi = kInf, a.lo_open = true; return true;
-    case Op::kGe: a.lo = c, a.hi = kInf; return true;
-    default: return false;
+    case Op::kLt:
+      a.lo = -kInf, a.hi = c, a.hi_open = true;
+      return true;
+    case Op::kLe:
+      a.lo = -kInf, a.hi = c;
+      return true;
+    case Op::kGt:
+      a.lo = c, a.hi = kInf, a.lo_open = true;
+      return true;
+    case Op::kGe:
+      a.lo = c, a.hi = kInf;
+      return true;
+    default:
+      return false;
   }
 }
 
 Op Flip(Op op) {
   switch (op) {
-    case Op::kLt: return Op::kGt;
-    case Op::kLe: return Op::kGe;
-    case Op::kGt: return Op::kLt;
-    case Op::kGe: return Op::kLe;
-    default: return op;
+    case Op::kLt:
+      return Op::kGt;
+    case Op::kLe:
+      return Op::kGe;
+    case Op::kGt:
+      return Op::kLt;
+    case Op::kGe:
+      return Op::kLe;
+    default:
+      return op;
   }
 }
 
@@ -441,8 +461,14 @@ std::string DescribeAtom(const Program& p, const Atom& a) {
       return "equality   " + field + " == " + v;
     case AtomKind::kRange: {
       std::string lo, hi;
-      if (std::isinf(a.lo)) lo = "-inf"; else AppendJsonNumber(lo, a.lo);
-      if (std::isinf(a.hi)) hi = "+inf"; else AppendJsonNumber(hi, a.hi);
+      if (std::isinf(a.lo))
+        lo = "-inf";
+      else
+        AppendJsonNumber(lo, a.lo);
+      if (std::isinf(a.hi))
+        hi = "+inf";
+      else
+        AppendJsonNumber(hi, a.hi);
       return "range      " + field + " in " + (a.lo_open || std::isinf(a.lo) ? "(" : "[") + lo +
              ", " + hi + (a.hi_open || std::isinf(a.hi) ? ")" : "]");
     }
@@ -461,7 +487,8 @@ std::string DescribeAtom(const Program& p, const Atom& a) {
   return "?";
 }
 
-Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules, const CompileOptions& opts) {
+Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules,
+                                         const CompileOptions& opts) {
   if (!rules.ok()) return Status::Error("the rules have errors");
   auto prog = std::make_unique<Program>();
   Program& p = *prog;
@@ -473,9 +500,11 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules, const Co
     c.Slot(FieldSpec{opts.time_field, Transform::kNone});
     c.Slot(FieldSpec{opts.id_field, Transform::kNone});
   }
-  if (p.fields.size() != 3) return Status::Error("--type-field, --time-field and --id-field must differ");
+  if (p.fields.size() != 3)
+    return Status::Error("--type-field, --time-field and --id-field must differ");
   index::ConditionIndexBuilder builder, starts;
-  auto enter = [&](index::ConditionIndexBuilder& builder, uint32_t bucket, NodeId cond, size_t rule) {
+  auto enter = [&](index::ConditionIndexBuilder& builder, uint32_t bucket, NodeId cond,
+                   size_t rule) {
     auto atoms = cond == kNoNode ? std::nullopt : AccessPredicates(p, cond);
     if (!atoms) {
       builder.AddAlways(bucket, static_cast<index::TermId>(rule));
@@ -549,7 +578,8 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules, const Co
       }
       // The first term's events reach the rule through the index, like a standing search.
       const SeqFilter& first = a.terms[0].filter;
-      enter(starts, first.any_type ? starts.AnyBucket() : starts.Bucket(first.type), first.condition, i);
+      enter(starts, first.any_type ? starts.AnyBucket() : starts.Bucket(first.type),
+            first.condition, i);
       p.rules.push_back(std::move(cr));
       continue;
     }

@@ -23,7 +23,7 @@ struct MatchedEvent {
 // sequence partitions whose key hashes to `index`.
 struct Shard {
   uint32_t index = 0, count = 1;
-  uint64_t ordinal = 0;  // the event's position in processing order
+  uint64_t ordinal = 0;                 // the event's position in processing order
   const StoredEvent* stored = nullptr;  // the event as a shared copy: bound without copying
   bool OwnsEvent() const { return ordinal % count == index; }
   bool OwnsKey(uint64_t key_hash) const { return key_hash % count == index; }
@@ -32,8 +32,8 @@ struct Shard {
 struct ComplexEvent {
   uint32_t rule = 0;
   TimeMs time = 0;
-  std::vector<Value> key;      // empty without `by`
-  std::vector<Value> fields;   // the emit block, in order
+  std::vector<Value> key;     // empty without `by`
+  std::vector<Value> fields;  // the emit block, in order
   std::vector<MatchedEvent> events;
 };
 
@@ -44,11 +44,11 @@ class ComplexEventSink {
 };
 
 struct RunStats {
-  uint64_t events_in = 0;      // events decoded and admitted
-  uint64_t matched = 0;        // events that completed at least one complex event
+  uint64_t events_in = 0;  // events decoded and admitted
+  uint64_t matched = 0;    // events that completed at least one complex event
   uint64_t emitted = 0;
   uint64_t late = 0;
-  uint64_t rejected = 0;       // dead letters other than late
+  uint64_t rejected = 0;  // dead letters other than late
   uint64_t suppressed = 0;
   uint64_t dropped_partial = 0;
 };

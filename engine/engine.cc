@@ -4,9 +4,12 @@
 
 namespace strix::engine {
 
-Engine::Engine(const Program& p, int64_t max_delay_ms, size_t max_partial_matches,
-               unsigned threads, size_t batch)
-    : p_(p), max_delay_(max_delay_ms), matcher_(p, max_partial_matches), batch_(std::max<size_t>(1, batch)) {
+Engine::Engine(const Program& p, int64_t max_delay_ms, size_t max_partial_matches, unsigned threads,
+               size_t batch)
+    : p_(p),
+      max_delay_(max_delay_ms),
+      matcher_(p, max_partial_matches),
+      batch_(std::max<size_t>(1, batch)) {
   if (threads > 1) sharded_ = std::make_unique<ShardedMatcher>(p, max_partial_matches, threads);
 }
 

@@ -12,9 +12,9 @@
 // older than it is late and rejected. With a delay, events wait in a reorder buffer and are
 // released in (time, arrival) order once the watermark passes them. Timers (absence deadlines,
 // window ends) fire once the watermark is past them, after every event of their time and
-// before any later one; at the end of the input the watermark goes to infinity. Ownership: the engine keeps a
-// reference to the Program, which must outlive it. Not thread-safe.
-// Covered by test/engine_test.cc and the conformance cases.
+// before any later one; at the end of the input the watermark goes to infinity. Ownership: the
+// engine keeps a reference to the Program, which must outlive it. Not thread-safe. Covered by
+// test/engine_test.cc and the conformance cases.
 #pragma once
 
 #include <limits>

@@ -87,9 +87,15 @@ Value Calc(const Program& p, NodeId id, const Event& e, EvalScratch& s) noexcept
       if (!a.is_number() || !b.is_number()) return Value();
       double r;
       switch (n.op) {
-        case ql::Op::kAdd: r = a.number + b.number; break;
-        case ql::Op::kSub: r = a.number - b.number; break;
-        case ql::Op::kMul: r = a.number * b.number; break;
+        case ql::Op::kAdd:
+          r = a.number + b.number;
+          break;
+        case ql::Op::kSub:
+          r = a.number - b.number;
+          break;
+        case ql::Op::kMul:
+          r = a.number * b.number;
+          break;
         default:
           if (b.number == 0) return Value();
           r = a.number / b.number;
@@ -110,19 +116,23 @@ bool Test(const Program& p, NodeId id, const Event& e, EvalScratch& s) noexcept 
       Value a = Calc(p, p.Kid(n, 0), e, s);
       Value b = Calc(p, p.Kid(n, 1), e, s);
       if (n.op == ql::Op::kEq || n.op == ql::Op::kNe) {
-        bool comparable = a.kind == b.kind && (a.kind == ValueKind::kNumber ||
-                                               a.kind == ValueKind::kString ||
-                                               a.kind == ValueKind::kBool);
+        bool comparable =
+            a.kind == b.kind && (a.kind == ValueKind::kNumber || a.kind == ValueKind::kString ||
+                                 a.kind == ValueKind::kBool);
         if (!comparable) return false;
         return ValuesEqual(a, b) == (n.op == ql::Op::kEq);
       }
       int c = CompareValues(a, b);
       if (c == 2) return false;
       switch (n.op) {
-        case ql::Op::kLt: return c < 0;
-        case ql::Op::kLe: return c <= 0;
-        case ql::Op::kGt: return c > 0;
-        default: return c >= 0;
+        case ql::Op::kLt:
+          return c < 0;
+        case ql::Op::kLe:
+          return c <= 0;
+        case ql::Op::kGt:
+          return c > 0;
+        default:
+          return c >= 0;
       }
     }
     case CKind::kInSet:
@@ -140,8 +150,10 @@ bool Test(const Program& p, NodeId id, const Event& e, EvalScratch& s) noexcept 
       Value b = Calc(p, p.Kid(n, 1), e, s);
       if (!a.is_string() || !b.is_string()) return false;
       switch (n.op) {
-        case ql::Op::kContains: return a.text.find(b.text) != std::string_view::npos;
-        case ql::Op::kStartsWith: return a.text.substr(0, b.text.size()) == b.text;
+        case ql::Op::kContains:
+          return a.text.find(b.text) != std::string_view::npos;
+        case ql::Op::kStartsWith:
+          return a.text.substr(0, b.text.size()) == b.text;
         default:
           return a.text.size() >= b.text.size() &&
                  a.text.substr(a.text.size() - b.text.size()) == b.text;

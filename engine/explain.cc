@@ -68,8 +68,8 @@ RuleView SequenceView(const ql::CheckedRules& rules, const Program& p, size_t i)
   v.header = "rule " + r.name + " (sequence)";
   const SeqFilter& first = a.terms[0].filter;
   IndexEntries(p, first.any_type, first.type, first.condition, v);
-  v.residual = q.terms[0].filter.where != ql::kNoExpr ? ql::DumpExpr(ast, q.terms[0].filter.where)
-                                                      : "true";
+  v.residual =
+      q.terms[0].filter.where != ql::kNoExpr ? ql::DumpExpr(ast, q.terms[0].filter.where) : "true";
   auto name = [&](size_t t) {
     return a.terms[t].alias.empty() ? "term" + std::to_string(t + 1) : a.terms[t].alias;
   };
@@ -82,8 +82,8 @@ RuleView SequenceView(const ql::CheckedRules& rules, const Program& p, size_t i)
                      : a.policy == SeqPolicy::kEvery ? "every (skip-till-any-match: runs split)"
                                                      : "skip-till-next-match (default)"));
   if (a.within_ms) {
-    v.notes.push_back("window " + FormatDuration(*a.within_ms) +
-                      ": no event after first time + " + FormatDuration(*a.within_ms) +
+    v.notes.push_back("window " + FormatDuration(*a.within_ms) + ": no event after first time + " +
+                      FormatDuration(*a.within_ms) +
                       "; a timer frees the match when the watermark passes it");
   }
   v.notes.push_back("automaton:");
@@ -101,15 +101,16 @@ RuleView SequenceView(const ql::CheckedRules& rules, const Program& p, size_t i)
     }
     v.notes.push_back(line);
     if (st.max > 1) {
-      v.notes.push_back("    loop: another " + st.filter.type + Quant(st) + " event while count < max" +
+      v.notes.push_back("    loop: another " + st.filter.type + Quant(st) +
+                        " event while count < max" +
                         (st.list ? " (prev(" + name(t) + ") is the last one)" : ""));
       v.edges.push_back({name(t), name(t), "count < max"});
     }
     for (size_t k = t + 1; k < a.terms.size(); ++k) {
       if (!a.terms[k].negated) break;
       std::string absent = "not " + filter(k);
-      v.notes.push_back("    absence: " + absent + " discards the match once " + name(t) +
-                        " has " + std::to_string(st.min) + " event(s)");
+      v.notes.push_back("    absence: " + absent + " discards the match once " + name(t) + " has " +
+                        std::to_string(st.min) + " event(s)");
       v.edges.push_back({name(t), "discarded", absent, true});
     }
     for (size_t k = t + 1; k <= a.last_positive; ++k) {
@@ -210,13 +211,15 @@ bool Explain(const ql::CheckedRules& rules, const Program& p, const std::string&
       nodes.push_back("discarded");
       for (const std::string& n : nodes) {
         out += "    " + rid + "_" + n + " [shape=" +
-               (n == "complete" ? "doublecircle" : n == "discarded" ? "octagon" : "circle") +
+               (n == "complete"    ? "doublecircle"
+                : n == "discarded" ? "octagon"
+                                   : "circle") +
                ", label=" + DotQuote(n) + "];\n";
       }
       out += "  }\n  " + rid + " -> " + rid + "_start;\n";
       for (const Edge& e : v.edges) {
-        out += "  " + rid + "_" + e.from + " -> " + rid + "_" + e.to + " [label=" +
-               DotQuote(e.label) + (e.dashed ? ", style=dashed" : "") + "];\n";
+        out += "  " + rid + "_" + e.from + " -> " + rid + "_" + e.to +
+               " [label=" + DotQuote(e.label) + (e.dashed ? ", style=dashed" : "") + "];\n";
       }
     }
   }

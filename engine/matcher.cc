@@ -6,7 +6,10 @@
 namespace strix::engine {
 
 Matcher::Matcher(const Program& p, size_t max_partial_matches, bool suppress)
-    : p_(p), scratch_(p.rules.size()), starts_(p.rules.size(), 0), suppress_on_(suppress),
+    : p_(p),
+      scratch_(p.rules.size()),
+      starts_(p.rules.size(), 0),
+      suppress_on_(suppress),
       seq_(p, max_partial_matches, suppress) {
   for (uint32_t r = 0; r < p.rules.size(); ++r) {
     const CompiledRule& cr = p.rules[r];
@@ -43,8 +46,7 @@ void Matcher::Candidates(const Event& e, bool singles) {
   candidates_.erase(std::unique(candidates_.begin(), candidates_.end()), candidates_.end());
 }
 
-void Matcher::Process(const Event& e, ComplexEventSink& sink, RunStats& stats,
-                      const Shard* shard) {
+void Matcher::Process(const Event& e, ComplexEventSink& sink, RunStats& stats, const Shard* shard) {
   Candidates(e, !shard || shard->OwnsEvent());
   bool any = false;
   for (index::TermId r : candidates_) {

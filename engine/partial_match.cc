@@ -37,12 +37,18 @@ void AggState::Add(const Value& v) {
 
 Value AggState::Get(AggFn fn, const std::vector<uint64_t>* distinct) const {
   switch (fn) {
-    case AggFn::kSum: return Value::Number(sum);
-    case AggFn::kAvg: return numbers ? Value::Number(sum / numbers) : Value();
-    case AggFn::kMin: return numbers ? Value::Number(min) : Value();
-    case AggFn::kMax: return numbers ? Value::Number(max) : Value();
-    case AggFn::kDistinct: return Value::Number(distinct ? double(distinct->size()) : 0.0);
-    case AggFn::kCount: break;  // read off the bindings (MatchState::Aggregate)
+    case AggFn::kSum:
+      return Value::Number(sum);
+    case AggFn::kAvg:
+      return numbers ? Value::Number(sum / numbers) : Value();
+    case AggFn::kMin:
+      return numbers ? Value::Number(min) : Value();
+    case AggFn::kMax:
+      return numbers ? Value::Number(max) : Value();
+    case AggFn::kDistinct:
+      return Value::Number(distinct ? double(distinct->size()) : 0.0);
+    case AggFn::kCount:
+      break;  // read off the bindings (MatchState::Aggregate)
   }
   return Value();
 }
@@ -57,7 +63,12 @@ void InsertHash(std::vector<uint64_t>& set, uint64_t h) {
 }  // namespace
 
 PartialMatch::PartialMatch(const PartialMatch& o)
-    : pos(o.pos), count(o.count), created(o.created), start(o.start), events(o.events), naggs(o.naggs),
+    : pos(o.pos),
+      count(o.count),
+      created(o.created),
+      start(o.start),
+      events(o.events),
+      naggs(o.naggs),
       has_distinct(o.has_distinct) {
   if (o.aggs) {
     aggs = std::make_unique<AggState[]>(naggs);
@@ -138,7 +149,8 @@ Value MatchState::Aggregate(uint32_t input, AggFn fn) const {
   const Value& v = extra_->slots[in.slot];
   if (fn == AggFn::kDistinct) {
     size_t n = set ? set->size() : 0;
-    if (!v.missing() && !(set && std::binary_search(set->begin(), set->end(), DistinctHash(v)))) ++n;
+    if (!v.missing() && !(set && std::binary_search(set->begin(), set->end(), DistinctHash(v))))
+      ++n;
     return Value::Number(double(n));
   }
   st.Add(v);

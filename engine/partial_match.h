@@ -10,9 +10,8 @@
 // Covered by test/sequence_test.cc and test/sequence_differential_test.cc.
 #pragma once
 
-#include <boost/container/small_vector.hpp>
-
 #include <atomic>
+#include <boost/container/small_vector.hpp>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -31,7 +30,9 @@ struct StoredEvent {
   mutable std::atomic<uint32_t> refs{0};
 };
 
-inline void Retain(const StoredEvent* e) { e->refs.fetch_add(1, std::memory_order_relaxed); }
+inline void Retain(const StoredEvent* e) {
+  e->refs.fetch_add(1, std::memory_order_relaxed);
+}
 inline void Release(const StoredEvent* e) {
   if (e->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete e;
 }
@@ -40,14 +41,18 @@ inline void Release(const StoredEvent* e) {
 class EventRef {
  public:
   EventRef() = default;
-  explicit EventRef(const StoredEvent* e) : e_(e) { if (e_) Retain(e_); }
+  explicit EventRef(const StoredEvent* e) : e_(e) {
+    if (e_) Retain(e_);
+  }
   EventRef(const EventRef& o) : EventRef(o.e_) {}
   EventRef(EventRef&& o) noexcept : e_(o.e_) { o.e_ = nullptr; }
   EventRef& operator=(EventRef o) noexcept {
     std::swap(e_, o.e_);
     return *this;
   }
-  ~EventRef() { if (e_) Release(e_); }
+  ~EventRef() {
+    if (e_) Release(e_);
+  }
   const StoredEvent* get() const { return e_; }
   const Event* event() const { return e_ ? &e_->ev : nullptr; }
   explicit operator bool() const { return e_ != nullptr; }
@@ -122,10 +127,10 @@ struct PartialMatch {
   PartialMatch(PartialMatch&&) noexcept = default;
   PartialMatch& operator=(PartialMatch&&) noexcept = default;
 
-  uint32_t pos = 0;       // the term last fed
-  uint32_t count = 0;     // its number of events
-  uint64_t created = 0;   // creation order in the partition (the oldest is dropped first)
-  TimeMs start = 0;       // the first event's time (kept here: windows are checked often)
+  uint32_t pos = 0;      // the term last fed
+  uint32_t count = 0;    // its number of events
+  uint64_t created = 0;  // creation order in the partition (the oldest is dropped first)
+  TimeMs start = 0;      // the first event's time (kept here: windows are checked often)
   BoundEvents events;
   // Aggregates, allocated only for automata that have them: AggState per input, then (only
   // when distinct() is used) a sorted hash set per input.

@@ -21,15 +21,30 @@
 namespace strix::engine {
 
 enum class CKind : uint8_t {
-  kConst, kSlot, kLower, kUpper, kLen, kAbs, kNeg, kArith, kCompare, kInSet, kInRange,
-  kStrTest, kMatch, kExists, kNot, kAnd, kOr,
+  kConst,
+  kSlot,
+  kLower,
+  kUpper,
+  kLen,
+  kAbs,
+  kNeg,
+  kArith,
+  kCompare,
+  kInSet,
+  kInRange,
+  kStrTest,
+  kMatch,
+  kExists,
+  kNot,
+  kAnd,
+  kOr,
   // Sequence rules only: fields of bound events and aggregates (aux = term index).
-  kAliasSlot,   // field `ref` of the single event bound to term `aux`
-  kFirstSlot,   // first(aux).field
-  kLastSlot,    // last(aux).field
-  kPrevSlot,    // prev(aux).field: the term's previous event in this match
-  kAliasExists, // exists alias.path
-  kAggregate,   // fn `fn` over aggregate input `ref` (Automaton::aggregates); count: ref = term
+  kAliasSlot,    // field `ref` of the single event bound to term `aux`
+  kFirstSlot,    // first(aux).field
+  kLastSlot,     // last(aux).field
+  kPrevSlot,     // prev(aux).field: the term's previous event in this match
+  kAliasExists,  // exists alias.path
+  kAggregate,    // fn `fn` over aggregate input `ref` (Automaton::aggregates); count: ref = term
 };
 
 // Aggregates over a list alias (LANGUAGE.md 3.2).
@@ -63,9 +78,9 @@ struct CompiledRule {
   std::string name;
   bool any_type = false;
   std::string type;
-  std::vector<uint32_t> key_slots;   // `by`; empty without
+  std::vector<uint32_t> key_slots;  // `by`; empty without
   bool has_keys = false;
-  NodeId condition = kNoNode;        // where and having
+  NodeId condition = kNoNode;  // where and having
   std::vector<std::string> emit_names;
   std::vector<NodeId> emit_values;
   std::optional<int64_t> suppress_ms;
@@ -75,15 +90,15 @@ struct CompiledRule {
 };
 
 struct Program {
-  std::vector<FieldSpec> fields;     // the slot table; slots 0-2 are type, time, id
-  std::vector<CompiledRule> rules;   // in load order: the output's rule order
+  std::vector<FieldSpec> fields;    // the slot table; slots 0-2 are type, time, id
+  std::vector<CompiledRule> rules;  // in load order: the output's rule order
   std::vector<CNode> nodes;
   std::vector<NodeId> kids;
   std::vector<std::unique_ptr<RE2>> regexes;
   std::vector<ConstSet> sets;
   std::vector<ConstRange> ranges;
-  std::vector<Automaton> automata;   // one per sequence rule
-  std::deque<std::string> strings;   // stable storage for constant strings
+  std::vector<Automaton> automata;    // one per sequence rule
+  std::deque<std::string> strings;    // stable storage for constant strings
   index::ConditionIndex index;        // single-event rules
   index::ConditionIndex start_index;  // the first terms of sequence rules
 

@@ -23,8 +23,11 @@ struct Option {
 }  // namespace
 
 SequenceMatcher::SequenceMatcher(const Program& p, size_t max_partial_matches, bool suppress)
-    : p_(p), max_partial_(std::max<size_t>(1, max_partial_matches)), rules_(p.automata.size()),
-      rule_of_(p.automata.size()), suppress_on_(suppress) {
+    : p_(p),
+      max_partial_(std::max<size_t>(1, max_partial_matches)),
+      rules_(p.automata.size()),
+      rule_of_(p.automata.size()),
+      suppress_on_(suppress) {
   for (uint32_t r = 0; r < p.rules.size(); ++r) {
     if (p.rules[r].sequence) rule_of_[static_cast<size_t>(p.rules[r].automaton)] = r;
   }
@@ -149,7 +152,8 @@ bool SequenceMatcher::Process(uint32_t rule, const Event& e, bool starts, Comple
   // rule; such rules are rare, so they visit every partition.
   bool unkeyed_terms = false;
   if (!a.keysets[0].empty()) {
-    for (size_t k = 1; k < a.keysets.size(); ++k) unkeyed_terms = unkeyed_terms || a.keysets[k].empty();
+    for (size_t k = 1; k < a.keysets.size(); ++k)
+      unkeyed_terms = unkeyed_terms || a.keysets[k].empty();
   }
   if (unkeyed_terms) {
     std::vector<std::string> visit;
@@ -162,7 +166,8 @@ bool SequenceMatcher::Process(uint32_t rule, const Event& e, bool starts, Comple
     });
     for (const std::string& kt : visit) {
       uint64_t h = HashBytes(kt);
-      if (Partition* part = rs.parts.Find(h, kt)) Step(rule, rs, part, kt, h, e, false, done, stats);
+      if (Partition* part = rs.parts.Find(h, kt))
+        Step(rule, rs, part, kt, h, e, false, done, stats);
     }
   }
   if (done.empty()) return false;
@@ -242,8 +247,8 @@ void SequenceMatcher::Step(uint32_t rule, RuleState& rs, Partition* part,
         MatchState view(a, &pm);
         view.SetPrev(pm.events.event(pm.events.size() - 1));
         if (FilterHolds(a, cur.filter, e, key_text, &view)) {
-          bool completes = pm.pos == a.last_positive && !a.trailing_not && pm.count + 1 >= cur.min &&
-                           HavingHolds(a, pm, pm.pos, &e);
+          bool completes = pm.pos == a.last_positive && !a.trailing_not &&
+                           pm.count + 1 >= cur.min && HavingHolds(a, pm, pm.pos, &e);
           options.push_back({pm.pos, completes});
         }
       }
@@ -317,7 +322,9 @@ void SequenceMatcher::Step(uint32_t rule, RuleState& rs, Partition* part,
           ++live_;
           if (a.within_ms) {  // the window's timer (rule 5, and rule 4's trailing deadline)
             const PartialMatch& started = part->pms.back();
-            if (rs.timers.empty()) next_deadline_ = std::min(next_deadline_, Deadline(started.start_time(), *a.within_ms));
+            if (rs.timers.empty())
+              next_deadline_ =
+                  std::min(next_deadline_, Deadline(started.start_time(), *a.within_ms));
             rs.timers.push_back(Timer{Deadline(started.start_time(), *a.within_ms),
                                       started.start_seq(), started.first(), part});
             ++part->timers;
@@ -343,8 +350,9 @@ void SequenceMatcher::Step(uint32_t rule, RuleState& rs, Partition* part,
     size_t drop = part->pms.size() - max_partial_;
     std::vector<size_t> order(part->pms.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::nth_element(order.begin(), order.begin() + static_cast<long>(drop), order.end(),
-                     [&](size_t x, size_t y) { return part->pms[x].created < part->pms[y].created; });
+    std::nth_element(
+        order.begin(), order.begin() + static_cast<long>(drop), order.end(),
+        [&](size_t x, size_t y) { return part->pms[x].created < part->pms[y].created; });
     std::vector<bool> gone(part->pms.size(), false);
     for (size_t i = 0; i < drop; ++i) gone[order[i]] = true;
     std::vector<PartialMatch> kept;
@@ -363,7 +371,9 @@ void SequenceMatcher::DropIfIdle(RuleState& rs, Partition* part) {
   if (part->pms.empty() && part->timers == 0) rs.parts.Erase(part);
 }
 
-TimeMs SequenceMatcher::NextDeadline() const { return next_deadline_; }
+TimeMs SequenceMatcher::NextDeadline() const {
+  return next_deadline_;
+}
 
 void SequenceMatcher::UpdateNextDeadline() {
   next_deadline_ = kEndOfTime;
@@ -384,7 +394,9 @@ void SequenceMatcher::FireDeadlines(TimeMs watermark, ComplexEventSink& sink, Ru
         continue;
       }
       const Timer& b = rules_[best].timers.front();
-      if (std::make_tuple(t.deadline, rule_of_[r], t.seq) < std::make_tuple(b.deadline, rule_of_[best], b.seq)) best = r;
+      if (std::make_tuple(t.deadline, rule_of_[r], t.seq) <
+          std::make_tuple(b.deadline, rule_of_[best], b.seq))
+        best = r;
     }
     RuleState& rs = rules_[best];
     Timer t = rs.timers.front();

@@ -18,14 +18,13 @@
 // differential test and conformance cases 02-11, 14, 16.
 #pragma once
 
-#include <limits>
 #include <deque>
+#include <limits>
 #include <string>
 #include <unordered_map>
-
-#include "common/hash.h"
 #include <vector>
 
+#include "common/hash.h"
 #include "engine/complex_event.h"
 #include "engine/partial_match.h"
 #include "engine/partition_table.h"
@@ -43,8 +42,8 @@ class SequenceMatcher {
   // Offers event `e` to sequence rule `rule`. `starts` is true when the condition index
   // found that `e` may satisfy the rule's first term. True when a match completed.
   // With a shard, only the partitions whose key the shard owns.
-  bool Process(uint32_t rule, const Event& e, bool starts, ComplexEventSink& sink,
-               RunStats& stats, const Shard* shard = nullptr);
+  bool Process(uint32_t rule, const Event& e, bool starts, ComplexEventSink& sink, RunStats& stats,
+               const Shard* shard = nullptr);
   // The workers (bit w of `workers`) whose partitions `e` may touch under `rule`.
   uint64_t Owners(uint32_t rule, const Event& e, uint32_t workers);
   // Fires every timer whose deadline is before `watermark` (the watermark is past it).
@@ -63,12 +62,12 @@ class SequenceMatcher {
 
  private:
   struct Partition {
-    uint64_t hash = 0;          // of key_text; its place in the table
-    std::string key_text;       // the key fields' JSON text, each followed by a newline
-    EventRef key_event;         // the event that opened it: its key fields are the key
+    uint64_t hash = 0;              // of key_text; its place in the table
+    std::string key_text;           // the key fields' JSON text, each followed by a newline
+    EventRef key_event;             // the event that opened it: its key fields are the key
     std::vector<PartialMatch> pms;  // in creation order
     uint64_t next_created = 0;
-    uint32_t timers = 0;        // queued timers that point here
+    uint32_t timers = 0;  // queued timers that point here
   };
   // A window end: the partial matches of `part` that started with event `seq` at
   // deadline - within. Queued per rule in start order, which is deadline order.
@@ -104,16 +103,16 @@ class SequenceMatcher {
 
   const Program& p_;
   size_t max_partial_;
-  std::vector<RuleState> rules_;      // per automaton
-  std::vector<uint32_t> rule_of_;     // automaton -> rule index
-  TimeMs next_deadline_ = kEndOfTime; // the earliest queued timer
-  std::vector<std::string> keys_;     // per keyset of the rule being processed
+  std::vector<RuleState> rules_;       // per automaton
+  std::vector<uint32_t> rule_of_;      // automaton -> rule index
+  TimeMs next_deadline_ = kEndOfTime;  // the earliest queued timer
+  std::vector<std::string> keys_;      // per keyset of the rule being processed
   std::vector<uint64_t> hashes_;
   std::vector<bool> key_ok_;
   std::vector<PartialMatch> born_;  // scratch of Step()
   std::vector<Completion> done_;
   const StoredEvent* shared_ = nullptr;  // the caller's shared copy of the event, if any
-  EventRef current_;                  // else our shared copy of the event being processed
+  EventRef current_;                     // else our shared copy of the event being processed
   const Event* current_of_ = nullptr;
   uint64_t current_seq_ = 0;
   EvalScratch eval_;

@@ -16,8 +16,8 @@ namespace {
 // One complex event kept by a worker until the merge: values point into `text`.
 struct Kept {
   TimeMs time;
-  uint8_t phase;       // 0: completed by an event; 1: by a deadline
-  uint64_t ordinal;    // the event's processing position (phase 0)
+  uint8_t phase;     // 0: completed by an event; 1: by a deadline
+  uint64_t ordinal;  // the event's processing position (phase 0)
   uint32_t rule;
   uint64_t first_seq;  // input order of the first matched event
   uint64_t local;      // emission order within the worker
@@ -93,7 +93,8 @@ struct ShardedMatcher::Worker : ComplexEventSink {
         shard.ordinal = first_ordinal + i;
         shard.stored = batch[i].get();
         size_t j = i - begin;
-        const Matcher::RouteItem* items_begin = router.items.data() + (j ? router.item_end[j - 1] : 0);
+        const Matcher::RouteItem* items_begin =
+            router.items.data() + (j ? router.item_end[j - 1] : 0);
         const Matcher::RouteItem* items_end = router.items.data() + router.item_end[j];
         matcher.ProcessRouted(e, items_begin, items_end, shard, *this, stats);
       }
@@ -135,16 +136,16 @@ void ShardedMatcher::Flush(TimeMs timers_before, ComplexEventSink& sink, RunStat
   tbb::parallel_for(size_t(0), chunks, [&](size_t w) {
     workers_[w]->Route(batch_, w * n / chunks, (w + 1) * n / chunks, first);
   });
-  tbb::parallel_for(size_t(0), chunks, [&](size_t w) {
-    workers_[w]->Match(batch_, workers_, first, timers_before);
-  });
+  tbb::parallel_for(size_t(0), chunks,
+                    [&](size_t w) { workers_[w]->Match(batch_, workers_, first, timers_before); });
   std::vector<Kept*> all;
   for (auto& w : workers_) {
     for (Kept& k : w->out) all.push_back(&k);
     stats.dropped_partial += w->stats.dropped_partial;
     w->stats.dropped_partial = 0;
   }
-  std::sort(all.begin(), all.end(), [](const Kept* a, const Kept* b) { return a->Key() < b->Key(); });
+  std::sort(all.begin(), all.end(),
+            [](const Kept* a, const Kept* b) { return a->Key() < b->Key(); });
   for (Kept* k : all) {
     if (k->phase == 0 && k->ordinal != last_matched_) {
       ++stats.matched;

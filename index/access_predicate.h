@@ -31,12 +31,17 @@ struct Atom {
   // cheapest, most selective choice.
   int cost() const {
     switch (kind) {
-      case AtomKind::kEq: return 1;
+      case AtomKind::kEq:
+        return 1;
       case AtomKind::kStartsWith:
-      case AtomKind::kEndsWith: return 3;
-      case AtomKind::kRange: return 4;
-      case AtomKind::kContains: return 5;
-      case AtomKind::kRegex: return 6;
+      case AtomKind::kEndsWith:
+        return 3;
+      case AtomKind::kRange:
+        return 4;
+      case AtomKind::kContains:
+        return 5;
+      case AtomKind::kRegex:
+        return 6;
     }
     return 9;
   }

@@ -10,7 +10,9 @@
 
 namespace strix::index {
 
-ConditionIndexBuilder::ConditionIndexBuilder() { drafts_.emplace_back(); }
+ConditionIndexBuilder::ConditionIndexBuilder() {
+  drafts_.emplace_back();
+}
 
 uint32_t ConditionIndexBuilder::Bucket(std::string_view type) {
   auto it = type_ids_.find(std::string(type));
@@ -53,15 +55,19 @@ void ConditionIndexBuilder::Add(uint32_t bucket, const Atom& a, TermId term) {
 namespace {
 Value ItemValue(ValueKind kind, double number, bool boolean, std::string_view text) {
   switch (kind) {
-    case ValueKind::kNumber: return Value::Number(number);
-    case ValueKind::kBool: return Value::Bool(boolean);
-    default: return Value::String(text);
+    case ValueKind::kNumber:
+      return Value::Number(number);
+    case ValueKind::kBool:
+      return Value::Bool(boolean);
+    default:
+      return Value::String(text);
   }
 }
 }  // namespace
 
 uint64_t ConditionIndex::HashKey(uint32_t bucket, uint32_t slot, const Value& v) {
-  uint64_t h = MixHash((static_cast<uint64_t>(bucket) << 32 | slot) + static_cast<uint64_t>(v.kind));
+  uint64_t h =
+      MixHash((static_cast<uint64_t>(bucket) << 32 | slot) + static_cast<uint64_t>(v.kind));
   switch (v.kind) {
     case ValueKind::kNumber: {
       double d = v.number == 0 ? 0.0 : v.number;  // -0 == 0
@@ -91,10 +97,10 @@ ConditionIndex ConditionIndexBuilder::Build(size_t num_terms) && {
   });
   size_t keys = 0;
   for (size_t i = 0; i < eq_.size(); ++i) {
-    if (i == 0 || std::tie(eq_[i].bucket, eq_[i].slot, eq_[i].kind, eq_[i].number,
-                           eq_[i].boolean, eq_[i].text) !=
-                      std::tie(eq_[i - 1].bucket, eq_[i - 1].slot, eq_[i - 1].kind,
-                               eq_[i - 1].number, eq_[i - 1].boolean, eq_[i - 1].text)) {
+    if (i == 0 ||
+        std::tie(eq_[i].bucket, eq_[i].slot, eq_[i].kind, eq_[i].number, eq_[i].boolean,
+                 eq_[i].text) != std::tie(eq_[i - 1].bucket, eq_[i - 1].slot, eq_[i - 1].kind,
+                                          eq_[i - 1].number, eq_[i - 1].boolean, eq_[i - 1].text)) {
       ++keys;
     }
   }
@@ -127,7 +133,8 @@ ConditionIndex ConditionIndexBuilder::Build(size_t num_terms) && {
       ++j;
     }
     e.post_len = static_cast<uint32_t>(idx.postings_.size()) - e.post_begin;
-    e.hash = ConditionIndex::HashKey(e.bucket, e.slot, ItemValue(e.kind, e.number, e.boolean, e.text));
+    e.hash =
+        ConditionIndex::HashKey(e.bucket, e.slot, ItemValue(e.kind, e.number, e.boolean, e.text));
     size_t cell = e.hash & idx.mask_;
     while (idx.table_[cell].bucket != UINT32_MAX) cell = (cell + 1) & idx.mask_;
     idx.table_[cell] = e;
@@ -190,7 +197,8 @@ void ConditionIndex::ProbeBucket(const Bucket& b, uint32_t id, const std::vector
   for (TermId t : b.always) emit(t);
   for (uint32_t slot : b.eq_slots) {
     const Value& v = slots[slot];
-    if (v.kind != ValueKind::kNumber && v.kind != ValueKind::kString && v.kind != ValueKind::kBool) {
+    if (v.kind != ValueKind::kNumber && v.kind != ValueKind::kString &&
+        v.kind != ValueKind::kBool) {
       continue;
     }
     if (const EqEntry* e = FindEq(id, slot, v)) {
@@ -207,8 +215,8 @@ void ConditionIndex::ProbeBucket(const Bucket& b, uint32_t id, const std::vector
   }
 }
 
-void ConditionIndex::Probe(const Value& type, const std::vector<Value>& slots,
-                           ProbeScratch& s, std::vector<TermId>& out) const {
+void ConditionIndex::Probe(const Value& type, const std::vector<Value>& slots, ProbeScratch& s,
+                           std::vector<TermId>& out) const {
   if (++s.epoch == 0) {  // wrapped: forget every old stamp
     std::fill(s.stamp.begin(), s.stamp.end(), 0);
     s.epoch = 1;
@@ -225,8 +233,8 @@ IndexStats ConditionIndex::stats() const {
   st.buckets = buckets_.size();
   st.postings = postings_.size();
   for (const EqEntry& e : table_) st.eq_entries += e.bucket != UINT32_MAX;
-  st.memory_bytes = table_.capacity() * sizeof(EqEntry) + postings_.capacity() * 4 +
-                    strings_.capacity();
+  st.memory_bytes =
+      table_.capacity() * sizeof(EqEntry) + postings_.capacity() * 4 + strings_.capacity();
   for (const Bucket& b : buckets_) {
     st.always += b.always.size();
     st.memory_bytes += b.always.capacity() * 4;

@@ -108,8 +108,8 @@ class ConditionIndex {
 
   static uint64_t HashKey(uint32_t bucket, uint32_t slot, const Value& v);
   const EqEntry* FindEq(uint32_t bucket, uint32_t slot, const Value& v) const;
-  void ProbeBucket(const Bucket& b, uint32_t id, const std::vector<Value>& slots,
-                   ProbeScratch& s, std::vector<TermId>& out) const;
+  void ProbeBucket(const Bucket& b, uint32_t id, const std::vector<Value>& slots, ProbeScratch& s,
+                   std::vector<TermId>& out) const;
 
   std::unordered_map<std::string_view, uint32_t> type_ids_;
   std::vector<std::unique_ptr<std::string>> type_names_;

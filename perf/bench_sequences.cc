@@ -104,18 +104,23 @@ struct StreamA {
       case 1: {  // login, reset, transaction
         static const char* kSteps[] = {"login", "password_reset", "tx"};
         e += "\"type\":\"" + std::string(kSteps[s.step]) + "\",\"user\":\"u" + id + "\"";
-        if (s.step == 0) e += ",\"country\":\"" + std::string(Pick(2) ? "NG" : "US") + "\",\"device\":\"d1\"";
-        if (s.step == 2) e += ",\"amount\":" + std::to_string(Pick(5000)) + ",\"device\":\"d" + std::to_string(1 + Pick(2)) + "\"";
+        if (s.step == 0)
+          e += ",\"country\":\"" + std::string(Pick(2) ? "NG" : "US") + "\",\"device\":\"d1\"";
+        if (s.step == 2)
+          e += ",\"amount\":" + std::to_string(Pick(5000)) + ",\"device\":\"d" +
+               std::to_string(1 + Pick(2)) + "\"";
         break;
       }
       case 2:  // card transactions
-        e += "\"type\":\"tx\",\"card\":\"c" + id + "\",\"amount\":" + std::to_string(100 + Pick(3000));
+        e += "\"type\":\"tx\",\"card\":\"c" + id +
+             "\",\"amount\":" + std::to_string(100 + Pick(3000));
         break;
       default:  // payment, then usually the shipment
         if (s.step == 0) {
           e += "\"type\":\"payment\",\"order\":\"o" + id + "\"";
         } else {
-          e += "\"type\":\"" + std::string(Pick(5) ? "shipment" : "note") + "\",\"order\":\"o" + id + "\"";
+          e += "\"type\":\"" + std::string(Pick(5) ? "shipment" : "note") + "\",\"order\":\"o" +
+               id + "\"";
         }
     }
     if (++s.step >= s.len) Fresh(s);
@@ -132,8 +137,8 @@ struct StreamB {
   std::string Next() {
     size_t s = rng() % price.size();
     price[s] += int(rng() % 21) - 10;
-    return "{\"type\":\"tick\",\"ts\":" + std::to_string(n++ / 10) + ",\"sym\":\"S" + std::to_string(s) +
-           "\",\"price\":" + std::to_string(price[s]) + "}";
+    return "{\"type\":\"tick\",\"ts\":" + std::to_string(n++ / 10) + ",\"sym\":\"S" +
+           std::to_string(s) + "\",\"price\":" + std::to_string(price[s]) + "}";
   }
 };
 
@@ -166,8 +171,9 @@ struct Sink : engine::ComplexEventSink {
     o.fields += "}";
     for (const engine::MatchedEvent& m : ce.events) {
       if (!o.events.empty()) o.events += " ";
-      o.events += (m.alias_term < 0 ? std::string("-") : p->rules[ce.rule].aliases[size_t(m.alias_term)]) +
-                  "@" + std::to_string(m.event->line);
+      o.events +=
+          (m.alias_term < 0 ? std::string("-") : p->rules[ce.rule].aliases[size_t(m.alias_term)]) +
+          "@" + std::to_string(m.event->line);
     }
     got.push_back(std::move(o));
   }
@@ -198,7 +204,8 @@ Result RunEngine(const engine::Program& p, const Lines& lines, Sink& sink, size_
     adapters::BatchDecoder batch(p.fields, adapters::Clock::kEvent, threads);
     for (size_t start = 0; start < lines.size(); start += 4096) {
       size_t end = std::min(lines.size(), start + 4096);
-      for (size_t i = start; i < end; ++i) batch.Add(std::string_view(lines[i].data(), lines[i].size()));
+      for (size_t i = start; i < end; ++i)
+        batch.Add(std::string_view(lines[i].data(), lines[i].size()));
       batch.Decode();
       for (size_t i = start; i < end; ++i) {
         Event& ev = batch.event(i - start);
@@ -211,7 +218,9 @@ Result RunEngine(const engine::Program& p, const Lines& lines, Sink& sink, size_
   }
   for (size_t i = 0; threads == 1 && i < lines.size(); ++i) {
     Event ev;
-    if (dec.Decode(std::string_view(lines[i].data(), lines[i].size()), ev) != adapters::DecodeOutcome::kEvent) continue;
+    if (dec.Decode(std::string_view(lines[i].data(), lines[i].size()), ev) !=
+        adapters::DecodeOutcome::kEvent)
+      continue;
     ev.seq = i;
     ev.line = i + 1;
     eng.Push(std::move(ev), sink);
@@ -265,16 +274,18 @@ bool Workload(const char* name, const char* rules_text, size_t events, size_t ke
     sink.record = true;
     Result e = RunEngine(p, Pad(lines), sink, 0);
     auto t0 = Clock::now();
-    std::vector<test::RefOut> want = test::ReferenceSequences(rules, lines, test::RefOptions{}, nullptr);
+    std::vector<test::RefOut> want =
+        test::ReferenceSequences(rules, lines, test::RefOptions{}, nullptr);
     double ref_s = std::chrono::duration<double>(Clock::now() - t0).count();
     if (!(sink.got == want)) {
       std::fprintf(stderr, "%s: engine output differs from the reference (%zu vs %zu)\n", name,
                    sink.got.size(), want.size());
       return false;
     }
-    std::printf("# %s check: 20000 events, %zu complex events equal to the reference; "
-                "reference %.3f s, engine %.4f s (%.0fx)\n",
-                name, want.size(), ref_s, e.seconds, ref_s / e.seconds);
+    std::printf(
+        "# %s check: 20000 events, %zu complex events equal to the reference; "
+        "reference %.3f s, engine %.4f s (%.0fx)\n",
+        name, want.size(), ref_s, e.seconds, ref_s / e.seconds);
   }
   // 2. The full stream.
   Stream s(keys);
@@ -302,8 +313,8 @@ bool Workload(const char* name, const char* rules_text, size_t events, size_t ke
     std::fprintf(stderr, "%s: 2 threads emitted %zu, 1 thread %zu\n", name, r2.emitted, r.emitted);
     return false;
   }
-  std::printf("%-10s %7u %9zu %9zu %11.0f %9.0f %9s %10s %9s %8s %9s %9zu %6.2f\n", name, 2u, events,
-              keys, events / r2.seconds, 1e9 * r2.seconds / events, "-", "-", "-", "-", "-",
+  std::printf("%-10s %7u %9zu %9zu %11.0f %9.0f %9s %10s %9s %8s %9s %9zu %6.2f\n", name, 2u,
+              events, keys, events / r2.seconds, 1e9 * r2.seconds / events, "-", "-", "-", "-", "-",
               r2.emitted, r.seconds / r2.seconds);
   std::fflush(stdout);
   return true;
@@ -321,10 +332,11 @@ int main(int argc, char** argv) {
   std::vector<size_t> keys;
   for (size_t i = 1; i < args.size(); ++i) keys.push_back(std::stoul(args[i]));
   if (keys.empty()) keys = {100000, 1000000};
-  std::printf("# columns: events/s and ns/ev end to end (decoding included), decode_ns = decoding "
-              "alone; live = partial matches (peak sampled, and at the end); B/pm = state bytes "
-              "per live partial match at the peak sample (events not counted); rss = peak RSS "
-              "growth in MiB\n");
+  std::printf(
+      "# columns: events/s and ns/ev end to end (decoding included), decode_ns = decoding "
+      "alone; live = partial matches (peak sampled, and at the end); B/pm = state bytes "
+      "per live partial match at the peak sample (events not counted); rss = peak RSS "
+      "growth in MiB\n");
   std::printf("%-10s %7s %9s %9s %11s %9s %9s %10s %9s %8s %9s %9s %6s\n", "workload", "threads",
               "events", "keys", "events/s", "ns/ev", "decode_ns", "peak_live", "end_live", "B/pm",
               "rss_MiB", "emitted", "x_1thr");

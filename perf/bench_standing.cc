@@ -45,19 +45,26 @@ std::string Rules(int n, std::mt19937_64& r) {
   for (int i = 0; i < n; ++i) {
     out += "rule r" + std::to_string(i) + " on " + (pick(10) < 7 ? "tx" : "login") + " where ";
     switch (pick(10)) {
-      case 0: case 1: case 2:
-        out += "merchant == \"m" + std::to_string(pick(n)) + "\" and amount > " + std::to_string(pick(5000));
+      case 0:
+      case 1:
+      case 2:
+        out += "merchant == \"m" + std::to_string(pick(n)) + "\" and amount > " +
+               std::to_string(pick(5000));
         break;
       case 3:
-        out += "user in [\"u" + std::to_string(pick(n * 2)) + "\", \"u" + std::to_string(pick(n * 2)) + "\"]";
+        out += "user in [\"u" + std::to_string(pick(n * 2)) + "\", \"u" +
+               std::to_string(pick(n * 2)) + "\"]";
         break;
-      case 4: case 5: {
+      case 4:
+      case 5: {
         int lo = pick(1000000);
-        out += "card == \"c" + std::to_string(pick(n)) + "\" or amount in " + std::to_string(lo) + ".." + std::to_string(lo + pick(50));
+        out += "card == \"c" + std::to_string(pick(n)) + "\" or amount in " + std::to_string(lo) +
+               ".." + std::to_string(lo + pick(50));
         break;
       }
       case 6:
-        out += "ip startswith \"10." + std::to_string(pick(256)) + "." + std::to_string(pick(256)) + ".\"";
+        out += "ip startswith \"10." + std::to_string(pick(256)) + "." + std::to_string(pick(256)) +
+               ".\"";
         break;
       case 7:
         out += "url contains \"/p" + std::to_string(pick(n)) + "/\" and country == \"FR\"";
@@ -66,7 +73,8 @@ std::string Rules(int n, std::mt19937_64& r) {
         out += "ua =~ /bot" + std::to_string(pick(n)) + "[a-z]+/";
         break;
       default:
-        out += "country == \"C" + std::to_string(pick(200)) + "\" and device == \"d" + std::to_string(pick(n)) + "\"";
+        out += "country == \"C" + std::to_string(pick(200)) + "\" and device == \"d" +
+               std::to_string(pick(n)) + "\"";
     }
     out += "\n";
   }
@@ -78,12 +86,13 @@ std::vector<std::string> Events(int n, int rules, std::mt19937_64& r) {
   std::vector<std::string> out;
   for (int i = 0; i < n; ++i) {
     char buf[512];
-    std::snprintf(buf, sizeof buf,
-                  "{\"type\":\"%s\",\"ts\":%d,\"user\":\"u%d\",\"merchant\":\"m%d\",\"amount\":%d,"
-                  "\"card\":\"c%d\",\"ip\":\"10.%d.%d.%d\",\"url\":\"/x/p%d/y\",\"country\":\"C%d\","
-                  "\"device\":\"d%d\",\"ua\":\"Mozilla bot%dxyz\"}",
-                  r() % 10 < 7 ? "tx" : "login", i, z(r), z(r), int(r() % 1000000), z(r),
-                  int(r() % 256), int(r() % 256), int(r() % 256), z(r), int(r() % 200), z(r), z(r) * 7);
+    std::snprintf(
+        buf, sizeof buf,
+        "{\"type\":\"%s\",\"ts\":%d,\"user\":\"u%d\",\"merchant\":\"m%d\",\"amount\":%d,"
+        "\"card\":\"c%d\",\"ip\":\"10.%d.%d.%d\",\"url\":\"/x/p%d/y\",\"country\":\"C%d\","
+        "\"device\":\"d%d\",\"ua\":\"Mozilla bot%dxyz\"}",
+        r() % 10 < 7 ? "tx" : "login", i, z(r), z(r), int(r() % 1000000), z(r), int(r() % 256),
+        int(r() % 256), int(r() % 256), z(r), int(r() % 200), z(r), z(r) * 7);
     out.emplace_back(buf);
   }
   return out;
@@ -144,7 +153,8 @@ int main(int argc, char** argv) {
       for (uint32_t r = 0; r < p.rules.size(); ++r) {
         const auto& cr = p.rules[r];
         if (!cr.any_type && !(ev.type().is_string() && ev.type().text == cr.type)) continue;
-        if (cr.condition == engine::kNoNode || engine::Test(p, cr.condition, ev, scratch)) want.push_back(r);
+        if (cr.condition == engine::kNoNode || engine::Test(p, cr.condition, ev, scratch))
+          want.push_back(r);
       }
       engine::Matcher m(p, 10000);
       Count c;
@@ -167,7 +177,8 @@ int main(int argc, char** argv) {
       for (uint32_t r = 0; r < p.rules.size(); ++r) {
         const auto& cr = p.rules[r];
         if (!cr.any_type && !(ev.type().is_string() && ev.type().text == cr.type)) continue;
-        if (cr.condition == engine::kNoNode || engine::Test(p, cr.condition, ev, scratch)) ++base_hits;
+        if (cr.condition == engine::kNoNode || engine::Test(p, cr.condition, ev, scratch))
+          ++base_hits;
       }
     }
     double base_ns = std::chrono::duration<double, std::nano>(Clock::now() - b0).count() / base_n;

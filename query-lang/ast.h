@@ -17,18 +17,18 @@ using ExprId = uint32_t;
 constexpr ExprId kNoExpr = UINT32_MAX;
 
 enum class ExprKind : uint8_t {
-  kLiteral,   // literal: null, true/false, number, string
-  kPath,      // path: dotted field path (or a let name, or alias.path; the checker decides)
-  kList,      // [a, b, c]
-  kCall,      // name(args) optionally followed by .path (first(f).x)
-  kNeg,       // unary minus
-  kArith,     // + - * /     (op)
-  kCompare,   // == != < <= > >=   (op)
-  kIn,        // kids[0] in kids[1]; negated for `not in`; kids[1] is a list, name or range
-  kRange,     // lo..hi (only as the right side of `in`)
-  kStrTest,   // contains / startswith / endswith (op)
-  kMatch,     // =~ /re/flags; negated for !~  (text = pattern, flags)
-  kExists,    // exists path (kids[0] is the path)
+  kLiteral,  // literal: null, true/false, number, string
+  kPath,     // path: dotted field path (or a let name, or alias.path; the checker decides)
+  kList,     // [a, b, c]
+  kCall,     // name(args) optionally followed by .path (first(f).x)
+  kNeg,      // unary minus
+  kArith,    // + - * /     (op)
+  kCompare,  // == != < <= > >=   (op)
+  kIn,       // kids[0] in kids[1]; negated for `not in`; kids[1] is a list, name or range
+  kRange,    // lo..hi (only as the right side of `in`)
+  kStrTest,  // contains / startswith / endswith (op)
+  kMatch,    // =~ /re/flags; negated for !~  (text = pattern, flags)
+  kExists,   // exists path (kids[0] is the path)
   kNot,
   kAnd,
   kOr,
@@ -36,9 +36,19 @@ enum class ExprKind : uint8_t {
 
 enum class Op : uint8_t {
   kNone,
-  kAdd, kSub, kMul, kDiv,
-  kEq, kNe, kLt, kLe, kGt, kGe,
-  kContains, kStartsWith, kEndsWith,
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,
+  kContains,
+  kStartsWith,
+  kEndsWith,
 };
 
 enum class LiteralKind : uint8_t { kNull, kBool, kNumber, kString };
@@ -46,15 +56,15 @@ enum class LiteralKind : uint8_t { kNull, kBool, kNumber, kString };
 struct Expr {
   ExprKind kind = ExprKind::kLiteral;
   Op op = Op::kNone;
-  bool negated = false;            // `not in`, `!~`
+  bool negated = false;  // `not in`, `!~`
   LiteralKind lit = LiteralKind::kNull;
   bool boolean = false;
   double number = 0;
-  uint32_t pos = 0;                // byte offset in the file text
-  std::string text;                // string literal, call name, regex pattern
-  std::string flags;               // regex flags
-  std::vector<std::string> path;   // path segments (also the trailing path of a call)
-  bool head_backticked = false;    // the first path segment was written in backticks
+  uint32_t pos = 0;               // byte offset in the file text
+  std::string text;               // string literal, call name, regex pattern
+  std::string flags;              // regex flags
+  std::vector<std::string> path;  // path segments (also the trailing path of a call)
+  bool head_backticked = false;   // the first path segment was written in backticks
   std::vector<ExprId> kids;
   // Set by the checker: for a path or aggregate whose head is a sequence alias, the index of
   // the term that binds it (the alias segment stays in `path`).
@@ -76,19 +86,19 @@ struct KeyPath {
 };
 
 struct Filter {
-  std::string type;                 // empty for `any`
+  std::string type;  // empty for `any`
   bool any = false;
   uint32_t type_pos = 0;
-  Quantifier quant;                 // only sequence terms may carry one
-  std::vector<KeyPath> keys;        // `by`
+  Quantifier quant;           // only sequence terms may carry one
+  std::vector<KeyPath> keys;  // `by`
   bool has_keys = false;
   ExprId where = kNoExpr;
   uint32_t pos = 0;
 };
 
 struct Term {
-  bool negated = false;             // `not FILTER`
-  std::string alias;                // empty when none
+  bool negated = false;  // `not FILTER`
+  std::string alias;     // empty when none
   uint32_t alias_pos = 0;
   Filter filter;
   uint32_t pos = 0;
@@ -115,10 +125,10 @@ struct EmitField {
 
 struct Rule {
   std::string name;
-  uint32_t pos = 0;       // position of the name
+  uint32_t pos = 0;  // position of the name
   bool is_sequence = false;
-  Filter filter;          // single-event rule
-  Sequence sequence;      // sequence rule
+  Filter filter;      // single-event rule
+  Sequence sequence;  // sequence rule
   ExprId having = kNoExpr;
   uint32_t having_pos = 0;
   std::optional<int64_t> suppress_ms;
@@ -126,7 +136,7 @@ struct Rule {
   bool has_emit = false;
   uint32_t emit_pos = 0;
   std::vector<EmitField> emit;
-  int clause_dupes = 0;   // having/suppress/emit written more than once (reported by the checker)
+  int clause_dupes = 0;  // having/suppress/emit written more than once (reported by the checker)
   uint32_t dupe_pos = 0;
 };
 
@@ -138,7 +148,7 @@ struct Let {
 
 struct ExpectField {
   std::string name;
-  std::string json;       // the expected value as JSON text
+  std::string json;  // the expected value as JSON text
   uint32_t pos = 0;
 };
 
@@ -153,7 +163,7 @@ struct Expect {
 struct Test {
   std::string name;
   uint32_t pos = 0;
-  std::vector<std::string> given;        // one JSON object per event, as written
+  std::vector<std::string> given;  // one JSON object per event, as written
   std::vector<uint32_t> given_pos;
   std::vector<Expect> expects;
 };

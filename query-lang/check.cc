@@ -27,16 +27,20 @@ namespace {
 
 enum class Ty : uint8_t { kCond, kBool, kNum, kStr, kNull, kAny, kList, kRange, kBad };
 
-bool IsCondition(Ty t) { return t == Ty::kCond || t == Ty::kBool || t == Ty::kBad; }
-bool IsValue(Ty t) { return t != Ty::kCond && t != Ty::kList && t != Ty::kRange; }
+bool IsCondition(Ty t) {
+  return t == Ty::kCond || t == Ty::kBool || t == Ty::kBad;
+}
+bool IsValue(Ty t) {
+  return t != Ty::kCond && t != Ty::kList && t != Ty::kRange;
+}
 
 struct Scope {
   bool sequence = false;
-  bool permissive = false;     // a let body checked on its own: aliases and aggregates unknown
+  bool permissive = false;  // a let body checked on its own: aliases and aggregates unknown
   const Sequence* seq = nullptr;
-  int term = -1;               // the term whose condition is checked; -1 elsewhere
-  bool bare_fields = true;     // false in having/emit of a sequence
-  bool aliases = true;         // false in `until`
+  int term = -1;            // the term whose condition is checked; -1 elsewhere
+  bool bare_fields = true;  // false in having/emit of a sequence
+  bool aliases = true;      // false in `until`
 };
 
 class Checker {
@@ -94,11 +98,10 @@ class Checker {
                      [&](const Diagnostic& a, const Diagnostic& b) {
                        return std::tie(a.file, a.offset) < std::tie(b.file, b.offset);
                      });
-    out_.diags.erase(std::unique(out_.diags.begin(), out_.diags.end(),
-                                 [&](const Diagnostic& a, const Diagnostic& b) {
-                                   return key(a) == key(b);
-                                 }),
-                     out_.diags.end());
+    out_.diags.erase(
+        std::unique(out_.diags.begin(), out_.diags.end(),
+                    [&](const Diagnostic& a, const Diagnostic& b) { return key(a) == key(b); }),
+        out_.diags.end());
     for (const Diagnostic& d : out_.diags) {
       (d.severity == Severity::kError ? out_.errors : out_.warnings)++;
     }
@@ -311,7 +314,8 @@ class Checker {
     Sequence& q = r.sequence;
     s.sequence = true;
     s.seq = &q;
-    if (q.within_ms && *q.within_ms <= 0) Error(f, q.within_pos, "'within' needs a positive duration");
+    if (q.within_ms && *q.within_ms <= 0)
+      Error(f, q.within_pos, "'within' needs a positive duration");
     std::unordered_map<std::string, uint32_t> aliases;
     for (size_t i = 0; i < q.terms.size(); ++i) {
       Term& t = q.terms[i];
@@ -360,8 +364,7 @@ class Checker {
       CheckCondition(q.until->where, us, "where");
     }
     if (!q.within_ms && !q.until) {
-      Warn(f, q.pos,
-           "sequence without 'within' or 'until': its partial matches can live for ever");
+      Warn(f, q.pos, "sequence without 'within' or 'until': its partial matches can live for ever");
     }
     Scope hs = s;
     hs.bare_fields = false;
@@ -453,7 +456,8 @@ class Checker {
         if (!t.negated && t.filter.quant.min > 0 && never(t.filter.where)) dead = true;
       }
     }
-    if (dead) Warn(file_, r.pos, "rule '" + r.name + "' can never fire: a condition is always false");
+    if (dead)
+      Warn(file_, r.pos, "rule '" + r.name + "' can never fire: a condition is always false");
   }
 
   // ---- expressions ----
@@ -542,8 +546,8 @@ class Checker {
     Expr& c = ast().exprs[id];
     const std::string fn = c.text;
     static const std::set<std::string> kScalar = {"lower", "upper", "len", "abs"};
-    static const std::set<std::string> kAggregate = {"count", "sum", "avg", "min", "max",
-                                                      "distinct"};
+    static const std::set<std::string> kAggregate = {"count", "sum", "avg",
+                                                     "min",   "max", "distinct"};
     if (kScalar.count(fn)) {
       if (c.kids.size() != 1) {
         ErrorAt(id, "'" + fn + "' takes one argument");
@@ -578,8 +582,8 @@ class Checker {
     const std::string a = ast().exprs[c.kids[0]].path[0];
     if (prev) {
       if (s.term < 0 || t != s.term || !IsListTerm(s, t)) {
-        ErrorAt(id, "prev(" + a + ") works only inside the condition of the quantified term '" +
-                        a + "' itself");
+        ErrorAt(id, "prev(" + a + ") works only inside the condition of the quantified term '" + a +
+                        "' itself");
         return Ty::kBad;
       }
     } else {
@@ -624,10 +628,14 @@ class Checker {
     switch (e.kind) {
       case ExprKind::kLiteral:
         switch (e.lit) {
-          case LiteralKind::kBool: return Ty::kBool;
-          case LiteralKind::kNull: return Ty::kNull;
-          case LiteralKind::kNumber: return Ty::kNum;
-          case LiteralKind::kString: return Ty::kStr;
+          case LiteralKind::kBool:
+            return Ty::kBool;
+          case LiteralKind::kNull:
+            return Ty::kNull;
+          case LiteralKind::kNumber:
+            return Ty::kNum;
+          case LiteralKind::kString:
+            return Ty::kStr;
         }
         return Ty::kAny;
       case ExprKind::kPath:
@@ -725,7 +733,8 @@ class Checker {
         const Expr& p = ast().exprs[e.kids[0]];
         if (!s.permissive && s.sequence) {
           int t = p.head_backticked ? -1 : AliasTerm(s, p.path[0]);
-          if (t >= 0 || !s.bare_fields) return CheckPath(e.kids[0], s) == Ty::kBad ? Ty::kBad : Ty::kCond;
+          if (t >= 0 || !s.bare_fields)
+            return CheckPath(e.kids[0], s) == Ty::kBad ? Ty::kBad : Ty::kCond;
         }
         return Ty::kCond;
       }

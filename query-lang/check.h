@@ -21,9 +21,9 @@ struct RuleRef {
 
 struct CheckedRules {
   std::vector<SourceFile> files;
-  std::vector<Ast> asts;           // one per file, lets expanded
-  std::vector<RuleRef> rules;      // every rule in load order (rule order of the output)
-  std::vector<Diagnostic> diags;   // errors and warnings, in file order
+  std::vector<Ast> asts;          // one per file, lets expanded
+  std::vector<RuleRef> rules;     // every rule in load order (rule order of the output)
+  std::vector<Diagnostic> diags;  // errors and warnings, in file order
   int errors = 0;
   int warnings = 0;
 

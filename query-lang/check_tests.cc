@@ -21,13 +21,15 @@ void CheckTests(const CheckedRules& rules, std::vector<Diagnostic>& out) {
         out.push_back(Diagnostic{Severity::kError, f, pos, std::move(msg)});
       };
       if (!test_names.insert(t.name).second) {
-        out.push_back(Diagnostic{Severity::kWarning, f, t.pos, "test \"" + t.name + "\" is defined twice"});
+        out.push_back(
+            Diagnostic{Severity::kWarning, f, t.pos, "test \"" + t.name + "\" is defined twice"});
       }
       for (size_t g = 0; g < t.given.size(); ++g) {
         simdjson::dom::element el;
         auto err = parser.parse(t.given[g]).get(el);
         if (err) {
-          error(t.given_pos[g], std::string("this event is not valid JSON: ") + simdjson::error_message(err));
+          error(t.given_pos[g],
+                std::string("this event is not valid JSON: ") + simdjson::error_message(err));
         } else if (el.type() != simdjson::dom::element_type::OBJECT) {
           error(t.given_pos[g], "an event under 'given' must be a JSON object");
         }
@@ -47,7 +49,8 @@ void CheckTests(const CheckedRules& rules, std::vector<Diagnostic>& out) {
           if (!emitted.count(ef.name)) {
             error(ef.pos, "rule '" + e.rule + "' has no emit field '" + ef.name + "'");
           }
-          if (!seen.insert(ef.name).second) error(ef.pos, "field '" + ef.name + "' is written twice");
+          if (!seen.insert(ef.name).second)
+            error(ef.pos, "field '" + ef.name + "' is written twice");
           simdjson::dom::element el;
           if (parser.parse(ef.json).get(el)) error(ef.pos, "the expected value is not valid JSON");
         }

@@ -25,20 +25,34 @@ std::string Name(const std::string& s, bool force_ticks = false) {
 
 const char* OpText(Op op) {
   switch (op) {
-    case Op::kAdd: return "+";
-    case Op::kSub: return "-";
-    case Op::kMul: return "*";
-    case Op::kDiv: return "/";
-    case Op::kEq: return "==";
-    case Op::kNe: return "!=";
-    case Op::kLt: return "<";
-    case Op::kLe: return "<=";
-    case Op::kGt: return ">";
-    case Op::kGe: return ">=";
-    case Op::kContains: return "contains";
-    case Op::kStartsWith: return "startswith";
-    case Op::kEndsWith: return "endswith";
-    case Op::kNone: return "?";
+    case Op::kAdd:
+      return "+";
+    case Op::kSub:
+      return "-";
+    case Op::kMul:
+      return "*";
+    case Op::kDiv:
+      return "/";
+    case Op::kEq:
+      return "==";
+    case Op::kNe:
+      return "!=";
+    case Op::kLt:
+      return "<";
+    case Op::kLe:
+      return "<=";
+    case Op::kGt:
+      return ">";
+    case Op::kGe:
+      return ">=";
+    case Op::kContains:
+      return "contains";
+    case Op::kStartsWith:
+      return "startswith";
+    case Op::kEndsWith:
+      return "endswith";
+    case Op::kNone:
+      return "?";
   }
   return "?";
 }
@@ -54,10 +68,18 @@ void Out(const Ast& a, ExprId id, std::string& o) {
   switch (e.kind) {
     case ExprKind::kLiteral:
       switch (e.lit) {
-        case LiteralKind::kNull: o += "null"; break;
-        case LiteralKind::kBool: o += e.boolean ? "true" : "false"; break;
-        case LiteralKind::kNumber: AppendJsonNumber(o, e.number); break;
-        case LiteralKind::kString: AppendJsonString(o, e.text); break;
+        case LiteralKind::kNull:
+          o += "null";
+          break;
+        case LiteralKind::kBool:
+          o += e.boolean ? "true" : "false";
+          break;
+        case LiteralKind::kNumber:
+          AppendJsonNumber(o, e.number);
+          break;
+        case LiteralKind::kString:
+          AppendJsonString(o, e.text);
+          break;
       }
       break;
     case ExprKind::kPath:

@@ -43,7 +43,9 @@ uint32_t Offset(Ctx const& ctx, It it) {
 
 // ---- lexical pieces ------------------------------------------------------------------
 
-bool IdentChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool IdentChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
 
 // Yields the byte offset of the next token (after skipping whitespace and comments).
 struct PosParser : x3::parser<PosParser> {
@@ -76,7 +78,9 @@ struct Keyword : x3::parser<Keyword> {
     return true;
   }
 };
-inline Keyword kw(const char* w) { return Keyword(w); }
+inline Keyword kw(const char* w) {
+  return Keyword(w);
+}
 
 // A balanced JSON value taken as raw text (test blocks). Iterative, so nesting is not
 // limited by the stack; the JSON itself is validated later by the JSON decoder.
@@ -187,7 +191,9 @@ struct get_info<strix::ql::detail::JsonRawParser> {
 namespace strix::ql {
 namespace detail {
 
-[[noreturn]] void Fail(It where, const char* what) { throw x3::expectation_failure<It>(where, what); }
+[[noreturn]] void Fail(It where, const char* what) {
+  throw x3::expectation_failure<It>(where, what);
+}
 
 // Decodes a JSON string literal (with its quotes) into UTF-8. Returns false on a bad escape.
 bool DecodeJsonString(It b, It e, std::string& out, It& bad) {
@@ -204,14 +210,30 @@ bool DecodeJsonString(It b, It e, std::string& out, It& bad) {
     bad = p;
     ++p;
     switch (*p) {
-      case '"': out.push_back('"'); break;
-      case '\\': out.push_back('\\'); break;
-      case '/': out.push_back('/'); break;
-      case 'b': out.push_back('\b'); break;
-      case 'f': out.push_back('\f'); break;
-      case 'n': out.push_back('\n'); break;
-      case 'r': out.push_back('\r'); break;
-      case 't': out.push_back('\t'); break;
+      case '"':
+        out.push_back('"');
+        break;
+      case '\\':
+        out.push_back('\\');
+        break;
+      case '/':
+        out.push_back('/');
+        break;
+      case 'b':
+        out.push_back('\b');
+        break;
+      case 'f':
+        out.push_back('\f');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 'r':
+        out.push_back('\r');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
       case 'u': {
         auto hex4 = [&](It q, uint32_t& v) {
           if (e - 1 - q < 4) return false;
@@ -354,8 +376,12 @@ auto const name_def = ident[([](auto& ctx) {
   _pass(ctx) = !IsReserved(_attr(ctx));
 })];
 auto const backticked_def = x3::lexeme['`' >> *(x3::char_ - '`' - x3::eol) >> '`'];
-auto const segment_def = backticked[([](auto& ctx) { _val(ctx) = Seg{_attr(ctx), true}; })] |
-                         name[([](auto& ctx) { _val(ctx) = Seg{_attr(ctx), false}; })];
+auto const segment_def = backticked[([](auto& ctx) {
+                           _val(ctx) = Seg{_attr(ctx), true};
+                         })] |
+                         name[([](auto& ctx) {
+                           _val(ctx) = Seg{_attr(ctx), false};
+                         })];
 auto const path_def = (pos >> segment >> *('.' >> segment))[([](auto& ctx) {
   auto& a = _attr(ctx);
   Expr e;
@@ -367,25 +393,28 @@ auto const path_def = (pos >> segment >> *('.' >> segment))[([](auto& ctx) {
   _val(ctx) = A(ctx).Add(std::move(e));
 })];
 
-auto const string_raw_def = x3::raw[x3::lexeme[
-    '"' >> *(('\\' >> (x3::char_ - x3::eol)) | (x3::char_ - '"' - '\\' - x3::eol)) >> '"']];
+auto const string_raw_def = x3::raw[x3::lexeme['"' >> *(('\\' >> (x3::char_ - x3::eol)) |
+                                                        (x3::char_ - '"' - '\\' - x3::eol)) >>
+                                               '"']];
 auto const string_lit_def = string_raw[([](auto& ctx) {
-      auto r = _attr(ctx);
-      It bad = r.begin();
-      if (!DecodeJsonString(r.begin(), r.end(), _val(ctx), bad)) Fail(bad, "valid string escape");
-    })];
+  auto r = _attr(ctx);
+  It bad = r.begin();
+  if (!DecodeJsonString(r.begin(), r.end(), _val(ctx), bad)) Fail(bad, "valid string escape");
+})];
 
 auto const duration_raw_def =
-    x3::raw[x3::lexeme[+x3::digit >> (x3::lit("ms") | 's' | 'm' | 'h' | 'd') >> !(x3::alnum | '_')]];
+    x3::raw[x3::lexeme[+x3::digit >> (x3::lit("ms") | 's' | 'm' | 'h' | 'd') >>
+                       !(x3::alnum | '_')]];
 auto const duration_def = duration_raw[([](auto& ctx) {
-      auto r = _attr(ctx);
-      auto d = ParseDuration(std::string_view(r.begin(), static_cast<size_t>(r.end() - r.begin())));
-      if (!d) Fail(r.begin(), "duration that fits (at most 15 digits)");
-      _val(ctx) = *d;
-    })];
+  auto r = _attr(ctx);
+  auto d = ParseDuration(std::string_view(r.begin(), static_cast<size_t>(r.end() - r.begin())));
+  if (!d) Fail(r.begin(), "duration that fits (at most 15 digits)");
+  _val(ctx) = *d;
+})];
 
 auto const regex_raw_def = x3::raw[x3::lexeme['/' >> *(('\\' >> (x3::char_ - x3::eol)) |
-                                                    (x3::char_ - '/' - '\\' - x3::eol)) >> '/']];
+                                                       (x3::char_ - '/' - '\\' - x3::eol)) >>
+                                              '/']];
 auto const flags_raw_def = x3::raw[x3::lexeme[*x3::char_("ism")]];
 auto const regex_def = x3::lexeme[regex_raw >> flags_raw][([](auto& ctx) {
   auto& a = _attr(ctx);
@@ -494,38 +523,37 @@ auto const cmp_tail_def =
     })] |
     (pos >> match_ops > regex)[([](auto& ctx) {
       auto& a = _attr(ctx);
-      _val(ctx) = Tail{ExprKind::kMatch, Op::kNone, at_c<1>(a), at_c<0>(a), kNoExpr,
-                       at_c<2>(a).first, at_c<2>(a).second};
+      _val(ctx) = Tail{ExprKind::kMatch, Op::kNone,        at_c<1>(a),       at_c<0>(a),
+                       kNoExpr,          at_c<2>(a).first, at_c<2>(a).second};
     })];
 
-auto const cmp_expr_def =
-    (pos >> kw("exists") > path)[([](auto& ctx) {
-      auto& a = _attr(ctx);
-      Expr e;
-      e.kind = ExprKind::kExists;
-      e.pos = at_c<0>(a);
-      e.kids = {at_c<1>(a)};
-      _val(ctx) = A(ctx).Add(std::move(e));
-    })] |
-    (sum >> -cmp_tail)[([](auto& ctx) {
-      auto& a = _attr(ctx);
-      ExprId lhs = at_c<0>(a);
-      if (!at_c<1>(a)) {
-        _val(ctx) = lhs;
-        return;
-      }
-      Tail& t = *at_c<1>(a);
-      Expr e;
-      e.kind = t.kind;
-      e.op = t.op;
-      e.negated = t.negated;
-      e.pos = t.pos;
-      e.kids.push_back(lhs);
-      if (t.rhs != kNoExpr) e.kids.push_back(t.rhs);
-      e.text = std::move(t.pattern);
-      e.flags = std::move(t.flags);
-      _val(ctx) = A(ctx).Add(std::move(e));
-    })];
+auto const cmp_expr_def = (pos >> kw("exists") > path)[([](auto& ctx) {
+                            auto& a = _attr(ctx);
+                            Expr e;
+                            e.kind = ExprKind::kExists;
+                            e.pos = at_c<0>(a);
+                            e.kids = {at_c<1>(a)};
+                            _val(ctx) = A(ctx).Add(std::move(e));
+                          })] |
+                          (sum >> -cmp_tail)[([](auto& ctx) {
+                            auto& a = _attr(ctx);
+                            ExprId lhs = at_c<0>(a);
+                            if (!at_c<1>(a)) {
+                              _val(ctx) = lhs;
+                              return;
+                            }
+                            Tail& t = *at_c<1>(a);
+                            Expr e;
+                            e.kind = t.kind;
+                            e.op = t.op;
+                            e.negated = t.negated;
+                            e.pos = t.pos;
+                            e.kids.push_back(lhs);
+                            if (t.rhs != kNoExpr) e.kids.push_back(t.rhs);
+                            e.text = std::move(t.pattern);
+                            e.flags = std::move(t.flags);
+                            _val(ctx) = A(ctx).Add(std::move(e));
+                          })];
 
 auto const sum_def = (product >> *(pos >> add_ops > product))[MakeArith{}];
 auto const product_def = (unary >> *(pos >> mul_ops > unary))[MakeArith{}];
@@ -551,7 +579,8 @@ auto const unary_def = (*(pos >> '-') >> primary)[([](auto& ctx) {
 })];
 
 auto const enter = x3::eps[([](auto& ctx) {
-  if (++St(ctx).depth > kMaxNesting) Fail(x3::_where(ctx).begin(), "less nesting (at most 200 levels)");
+  if (++St(ctx).depth > kMaxNesting)
+    Fail(x3::_where(ctx).begin(), "less nesting (at most 200 levels)");
 })];
 auto const leave = x3::eps[([](auto& ctx) { --St(ctx).depth; })];
 
@@ -568,20 +597,19 @@ struct MakeLiteral {
   }
 };
 
-auto const number_raw_def = x3::raw[x3::lexeme[+x3::digit >> -('.' >> +x3::digit) >>
-                                               -(x3::char_("eE") >> -x3::char_("+-") >> +x3::digit) >>
-                                               !(x3::alpha | '_')]];
-auto const number_lit =
-    (pos >> number_raw)[([](auto& ctx) {
-      auto& a = _attr(ctx);
-      auto r = at_c<1>(a);
-      Expr e;
-      e.kind = ExprKind::kLiteral;
-      e.lit = LiteralKind::kNumber;
-      e.pos = at_c<0>(a);
-      std::from_chars(r.begin(), r.end(), e.number);
-      _val(ctx) = A(ctx).Add(std::move(e));
-    })];
+auto const number_raw_def =
+    x3::raw[x3::lexeme[+x3::digit >> -('.' >> +x3::digit) >>
+                       -(x3::char_("eE") >> -x3::char_("+-") >> +x3::digit) >> !(x3::alpha | '_')]];
+auto const number_lit = (pos >> number_raw)[([](auto& ctx) {
+  auto& a = _attr(ctx);
+  auto r = at_c<1>(a);
+  Expr e;
+  e.kind = ExprKind::kLiteral;
+  e.lit = LiteralKind::kNumber;
+  e.pos = at_c<0>(a);
+  std::from_chars(r.begin(), r.end(), e.number);
+  _val(ctx) = A(ctx).Add(std::move(e));
+})];
 
 auto const string_expr = (pos >> string_lit)[([](auto& ctx) {
   auto& a = _attr(ctx);
@@ -593,15 +621,14 @@ auto const string_expr = (pos >> string_lit)[([](auto& ctx) {
   _val(ctx) = A(ctx).Add(std::move(e));
 })];
 
-auto const list_expr =
-    (pos >> '[' >> enter >> -(expr % ',') > ']' >> leave)[([](auto& ctx) {
-      auto& a = _attr(ctx);
-      Expr e;
-      e.kind = ExprKind::kList;
-      e.pos = at_c<0>(a);
-      if (at_c<1>(a)) e.kids = *at_c<1>(a);
-      _val(ctx) = A(ctx).Add(std::move(e));
-    })];
+auto const list_expr = (pos >> '[' >> enter >> -(expr % ',') > ']' >> leave)[([](auto& ctx) {
+  auto& a = _attr(ctx);
+  Expr e;
+  e.kind = ExprKind::kList;
+  e.pos = at_c<0>(a);
+  if (at_c<1>(a)) e.kids = *at_c<1>(a);
+  _val(ctx) = A(ctx).Add(std::move(e));
+})];
 
 auto const paren_expr =
     '(' >> enter > expr[([](auto& ctx) { _val(ctx) = _attr(ctx); })] > ')' >> leave;
@@ -627,30 +654,37 @@ auto const primary_def = number_lit | string_expr |
 // ---- rules, sequences, lets, tests ---------------------------------------------------
 
 auto const keys_def = path[([](auto& ctx) {
-  const Expr& p = A(ctx).exprs[_attr(ctx)];
-  _val(ctx).push_back(KeyPath{p.path, p.pos});
-})] % ',';
+                        const Expr& p = A(ctx).exprs[_attr(ctx)];
+                        _val(ctx).push_back(KeyPath{p.path, p.pos});
+                      })] %
+                      ',';
 
-auto const quant_def =
-    x3::lit('+')[([](auto& ctx) { _val(ctx) = Quantifier{1, std::nullopt, true}; })] |
-    x3::lit('*')[([](auto& ctx) { _val(ctx) = Quantifier{0, std::nullopt, true}; })] |
-    x3::lit('?')[([](auto& ctx) { _val(ctx) = Quantifier{0, 1, true}; })] |
-    ('{' >> x3::uint_[([](auto& ctx) { _val(ctx) = Quantifier{_attr(ctx), _attr(ctx), true}; })] >>
-     -(x3::lit(',')[([](auto& ctx) { _val(ctx).max = std::nullopt; })] >>
-       -x3::uint_[([](auto& ctx) { _val(ctx).max = _attr(ctx); })]) > '}');
+auto const quant_def = x3::lit('+')[([](auto& ctx) {
+                         _val(ctx) = Quantifier{1, std::nullopt, true};
+                       })] |
+                       x3::lit('*')[([](auto& ctx) {
+                         _val(ctx) = Quantifier{0, std::nullopt, true};
+                       })] |
+                       x3::lit('?')[([](auto& ctx) {
+                         _val(ctx) = Quantifier{0, 1, true};
+                       })] |
+                       ('{' >> x3::uint_[([](auto& ctx) {
+                          _val(ctx) = Quantifier{_attr(ctx), _attr(ctx), true};
+                        })] >>
+                        -(x3::lit(',')[([](auto& ctx) { _val(ctx).max = std::nullopt; })] >>
+                          -x3::uint_[([](auto& ctx) { _val(ctx).max = _attr(ctx); })]) > '}');
 
 auto const type_name_def = backticked | name;
 
-auto const filter_def =
-    pos[([](auto& ctx) { _val(ctx).pos = _val(ctx).type_pos = _attr(ctx); })] >>
-    (kw("any")[([](auto& ctx) { _val(ctx).any = true; })] |
-     type_name[([](auto& ctx) { _val(ctx).type = _attr(ctx); })]) >>
-    -quant[([](auto& ctx) { _val(ctx).quant = _attr(ctx); })] >>
-    -(kw("by") > keys[([](auto& ctx) {
-        _val(ctx).keys = _attr(ctx);
-        _val(ctx).has_keys = true;
-      })]) >>
-    -(kw("where") > expr[([](auto& ctx) { _val(ctx).where = _attr(ctx); })]);
+auto const filter_def = pos[([](auto& ctx) { _val(ctx).pos = _val(ctx).type_pos = _attr(ctx); })] >>
+                        (kw("any")[([](auto& ctx) { _val(ctx).any = true; })] |
+                         type_name[([](auto& ctx) { _val(ctx).type = _attr(ctx); })]) >>
+                        -quant[([](auto& ctx) { _val(ctx).quant = _attr(ctx); })] >>
+                        -(kw("by") > keys[([](auto& ctx) {
+                            _val(ctx).keys = _attr(ctx);
+                            _val(ctx).has_keys = true;
+                          })]) >>
+                        -(kw("where") > expr[([](auto& ctx) { _val(ctx).where = _attr(ctx); })]);
 
 auto const alias_def = (pos >> name >> ':')[([](auto& ctx) {
   _val(ctx) = AliasT{at_c<0>(_attr(ctx)), at_c<1>(_attr(ctx))};
@@ -690,9 +724,8 @@ auto const sequence_def =
         _val(ctx).within_ms = at_c<1>(_attr(ctx));
       })] |
       kw("strict")[([](auto& ctx) { _val(ctx).policy = Policy::kStrict; })] |
-      kw("every")[([](auto& ctx) { _val(ctx).policy = Policy::kEvery; })]) >
-    term[PushTerm{}] >> *term[PushTerm{}] >>
-    -(kw("until") > filter[([](auto& ctx) { _val(ctx).until = _attr(ctx); })]);
+      kw("every")[([](auto& ctx) { _val(ctx).policy = Policy::kEvery; })]) > term[PushTerm{}] >>
+    *term[PushTerm{}] >> -(kw("until") > filter[([](auto& ctx) { _val(ctx).until = _attr(ctx); })]);
 
 auto const field_name_def = name | backticked | string_lit;
 auto const emit_field_def = (pos >> field_name > ':' > expr)[([](auto& ctx) {
@@ -709,17 +742,16 @@ auto const rule_def =
     kw("rule") > (pos >> name)[([](auto& ctx) {
       _val(ctx).pos = at_c<0>(_attr(ctx));
       _val(ctx).name = at_c<1>(_attr(ctx));
-    })] > kw("on") >
-    (sequence[([](auto& ctx) {
-       _val(ctx).is_sequence = true;
-       _val(ctx).sequence = std::move(_attr(ctx));
-     })] |
-     filter[([](auto& ctx) { _val(ctx).filter = std::move(_attr(ctx)); })]) >>
+    })] > kw("on") > (sequence[([](auto& ctx) {
+                        _val(ctx).is_sequence = true;
+                        _val(ctx).sequence = std::move(_attr(ctx));
+                      })] |
+                      filter[([](auto& ctx) { _val(ctx).filter = std::move(_attr(ctx)); })]) >>
     *((pos >> kw("having") > expr)[([](auto& ctx) {
-       NoteDupe(ctx, _val(ctx).having != kNoExpr, at_c<0>(_attr(ctx)));
-       _val(ctx).having_pos = at_c<0>(_attr(ctx));
-       _val(ctx).having = at_c<1>(_attr(ctx));
-     })] |
+        NoteDupe(ctx, _val(ctx).having != kNoExpr, at_c<0>(_attr(ctx)));
+        _val(ctx).having_pos = at_c<0>(_attr(ctx));
+        _val(ctx).having = at_c<1>(_attr(ctx));
+      })] |
       (pos >> kw("suppress") > duration)[([](auto& ctx) {
         NoteDupe(ctx, _val(ctx).suppress_ms.has_value(), at_c<0>(_attr(ctx)));
         _val(ctx).suppress_pos = at_c<0>(_attr(ctx));
@@ -735,32 +767,33 @@ auto const rule_def =
        -x3::lit(',') > '}'));
 
 auto const let_def = kw("let") > (pos >> name)[([](auto& ctx) {
-  _val(ctx).pos = at_c<0>(_attr(ctx));
-  _val(ctx).name = at_c<1>(_attr(ctx));
-})] > '=' > expr[([](auto& ctx) { _val(ctx).value = _attr(ctx); })];
+                       _val(ctx).pos = at_c<0>(_attr(ctx));
+                       _val(ctx).name = at_c<1>(_attr(ctx));
+                     })] > '=' > expr[([](auto& ctx) { _val(ctx).value = _attr(ctx); })];
 
 JsonRawParser const json_object{true};
 JsonRawParser const json_value{false};
 
 auto const expect_fields =
     '{' > -((pos >> field_name > ':' > json_value)[([](auto& ctx) {
-      auto& a = _attr(ctx);
-      _val(ctx).fields.push_back(ExpectField{at_c<1>(a), at_c<2>(a), at_c<0>(a)});
-    })] % ',') > '}';
+              auto& a = _attr(ctx);
+              _val(ctx).fields.push_back(ExpectField{at_c<1>(a), at_c<2>(a), at_c<0>(a)});
+            })] %
+            ',') > '}';
 
-auto const expect_def =
-    (pos >> kw("expect"))[([](auto& ctx) { _val(ctx).pos = _attr(ctx); })] >
-    ((kw("none") > name[([](auto& ctx) {
-        _val(ctx).kind = Expect::Kind::kNone;
-        _val(ctx).rule = _attr(ctx);
-      })]) |
-     ((x3::uint_ > name)[([](auto& ctx) {
-        _val(ctx).kind = Expect::Kind::kCount;
-        _val(ctx).count = at_c<0>(_attr(ctx));
-        _val(ctx).rule = at_c<1>(_attr(ctx));
-      })] >>
-      -expect_fields) |
-     (name[([](auto& ctx) { _val(ctx).rule = _attr(ctx); })] >> -expect_fields));
+auto const expect_def = (pos >> kw("expect"))[([](auto& ctx) { _val(ctx).pos = _attr(ctx); })] >
+                        ((kw("none") > name[([](auto& ctx) {
+                            _val(ctx).kind = Expect::Kind::kNone;
+                            _val(ctx).rule = _attr(ctx);
+                          })]) |
+                         ((x3::uint_ > name)[([](auto& ctx) {
+                            _val(ctx).kind = Expect::Kind::kCount;
+                            _val(ctx).count = at_c<0>(_attr(ctx));
+                            _val(ctx).rule = at_c<1>(_attr(ctx));
+                          })] >>
+                          -expect_fields) |
+                         (name[([](auto& ctx) { _val(ctx).rule = _attr(ctx); })] >>
+                          -expect_fields));
 
 struct PushExpect {
   template <class Ctx>
@@ -769,16 +802,14 @@ struct PushExpect {
   }
 };
 
-auto const test_def =
-    kw("test") > (pos >> string_lit)[([](auto& ctx) {
-      _val(ctx).pos = at_c<0>(_attr(ctx));
-      _val(ctx).name = at_c<1>(_attr(ctx));
-    })] > kw("given") >
-    *(pos >> json_object)[([](auto& ctx) {
-      _val(ctx).given_pos.push_back(at_c<0>(_attr(ctx)));
-      _val(ctx).given.push_back(at_c<1>(_attr(ctx)));
-    })] >
-    expect[PushExpect{}] >> *expect[PushExpect{}];
+auto const test_def = kw("test") > (pos >> string_lit)[([](auto& ctx) {
+                        _val(ctx).pos = at_c<0>(_attr(ctx));
+                        _val(ctx).name = at_c<1>(_attr(ctx));
+                      })] > kw("given") > *(pos >> json_object)[([](auto& ctx) {
+                        _val(ctx).given_pos.push_back(at_c<0>(_attr(ctx)));
+                        _val(ctx).given.push_back(at_c<1>(_attr(ctx)));
+                      })] > expect[PushExpect{}] >>
+                      *expect[PushExpect{}];
 
 auto const item_def = rule[([](auto& ctx) {
                         Ast& a = A(ctx);
@@ -799,8 +830,8 @@ auto const item_def = rule[([](auto& ctx) {
 BOOST_SPIRIT_DEFINE(ident, name, backticked, segment, path, string_lit, duration, regex, expr,
                     and_expr, not_expr, cmp_expr, cmp_tail, in_rhs, sum, product, unary, primary,
                     strop, keys, quant, filter, alias, term, sequence, emit_field, rule, let,
-                    expect, test, item, string_raw, duration_raw, regex_raw, flags_raw,
-                    number_raw, type_name, field_name)
+                    expect, test, item, string_raw, duration_raw, regex_raw, flags_raw, number_raw,
+                    type_name, field_name)
 
 std::string DescribeToken(std::string_view text, size_t at) {
   if (at >= text.size()) return "end of file";
@@ -831,20 +862,21 @@ bool ParseItem(std::string_view text, size_t& p, Ast& ast, bool& at_end, ItemErr
   }
   It start = first;
   try {
-    bool ok =
-        x3::phrase_parse(first, last, x3::with<detail::state_tag>(&st)[detail::item], detail::skipper);
+    bool ok = x3::phrase_parse(first, last, x3::with<detail::state_tag>(&st)[detail::item],
+                               detail::skipper);
     if (ok) {
       p = static_cast<size_t>(first - text.data());
       return true;
     }
     error.offset = static_cast<uint32_t>(start - text.data());
-    error.message = "expected 'rule', 'let' or 'test', found " +
-                    detail::DescribeToken(text, error.offset);
+    error.message =
+        "expected 'rule', 'let' or 'test', found " + detail::DescribeToken(text, error.offset);
   } catch (const x3::expectation_failure<It>& e) {
     It w = e.where();
     x3::parse(w, last, *detail::skipper);
     error.offset = static_cast<uint32_t>(w - text.data());
-    error.message = "expected " + e.which() + ", found " + detail::DescribeToken(text, error.offset);
+    error.message =
+        "expected " + e.which() + ", found " + detail::DescribeToken(text, error.offset);
   }
   return false;
 }

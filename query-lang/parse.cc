@@ -11,12 +11,11 @@ namespace strix::ql {
 
 bool IsReserved(std::string_view w) {
   static constexpr std::array<std::string_view, 38> kWords = {
-      "let",      "rule",     "on",       "having", "suppress", "emit",   "test",
-      "given",    "expect",   "none",     "sequence", "by",     "within", "strict",
-      "every",    "until",    "not",      "where",  "and",      "or",     "in",
-      "contains", "startswith", "endswith", "exists", "any",    "all",    "is",
-      "like",     "cidr",     "true",     "false",  "null",     "",       "",
-      "",         "",         ""};
+      "let",    "rule",  "on",       "having", "suppress", "emit",     "test",       "given",
+      "expect", "none",  "sequence", "by",     "within",   "strict",   "every",      "until",
+      "not",    "where", "and",      "or",     "in",       "contains", "startswith", "endswith",
+      "exists", "any",   "all",      "is",     "like",     "cidr",     "true",       "false",
+      "null",   "",      "",         "",       "",         ""};
   if (w.empty()) return false;
   return std::find(kWords.begin(), kWords.end(), w) != kWords.end();
 }

@@ -1,9 +1,9 @@
 // Adapter tests: line splitting (blank, CRLF, too long, no final newline, gzip), decoding
 // outcomes and identities.
-#include <catch2/catch.hpp>
 #include <simdjson.h>
 #include <zlib.h>
 
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
 
@@ -85,19 +85,23 @@ TEST_CASE("golden comparison pairs complex events by id", "[adapters][golden]") 
   std::string golden =
       "{\"rule\":\"a\",\"id\":\"1\",\"fields\":{\"x\":1},\"events\":[1]}\n"
       "{\"rule\":\"a\",\"id\":\"2\",\"fields\":{\"x\":2},\"events\":[2]}\n";
-  std::vector<std::string> same = {"{\"rule\":\"a\",\"id\":\"1\",\"fields\":{\"x\":1},\"events\":[1]}\n",
-                                   "{\"rule\":\"a\",\"id\":\"2\",\"fields\":{\"x\":2},\"events\":[2]}\n"};
+  std::vector<std::string> same = {
+      "{\"rule\":\"a\",\"id\":\"1\",\"fields\":{\"x\":1},\"events\":[1]}\n",
+      "{\"rule\":\"a\",\"id\":\"2\",\"fields\":{\"x\":2},\"events\":[2]}\n"};
   auto d = adapters::CompareGolden(golden, same, false);
   REQUIRE(d.ok());
   CHECK(d->equal());
-  std::vector<std::string> changed = {"{\"rule\":\"a\",\"id\":\"1\",\"fields\":{\"x\":5},\"events\":[9]}",
-                                      "{\"rule\":\"a\",\"id\":\"3\",\"fields\":{\"x\":3},\"events\":[3]}"};
+  std::vector<std::string> changed = {
+      "{\"rule\":\"a\",\"id\":\"1\",\"fields\":{\"x\":5},\"events\":[9]}",
+      "{\"rule\":\"a\",\"id\":\"3\",\"fields\":{\"x\":3},\"events\":[3]}"};
   d = adapters::CompareGolden(golden, changed, false);
   REQUIRE(d.ok());
   REQUIRE(d->lines.size() == 3);
-  CHECK(d->lines[0] == "- disappeared: {\"rule\":\"a\",\"id\":\"2\",\"fields\":{\"x\":2},\"events\":[2]}");
+  CHECK(d->lines[0] ==
+        "- disappeared: {\"rule\":\"a\",\"id\":\"2\",\"fields\":{\"x\":2},\"events\":[2]}");
   CHECK(d->lines[1] == "~ changed:     id 1; events: [1] -> [9]; fields: {\"x\":1} -> {\"x\":5}");
-  CHECK(d->lines[2] == "+ appeared:    {\"rule\":\"a\",\"id\":\"3\",\"fields\":{\"x\":3},\"events\":[3]}");
+  CHECK(d->lines[2] ==
+        "+ appeared:    {\"rule\":\"a\",\"id\":\"3\",\"fields\":{\"x\":3},\"events\":[3]}");
   // --output-events none: `events` is not compared.
   std::vector<std::string> no_events = {"{\"rule\":\"a\",\"id\":\"1\",\"fields\":{\"x\":1}}",
                                         "{\"rule\":\"a\",\"id\":\"2\",\"fields\":{\"x\":2}}"};
@@ -125,7 +129,8 @@ TEST_CASE("batch decoding in parallel equals sequential decoding", "[adapters]")
     } else if (i % 13 == 0) {
       lines.push_back("{\"type\":\"A\",\"ts\":\"bad\"}");
     } else {
-      lines.push_back("{\"type\":\"A\",\"ts\":" + std::to_string(i * 10) + ",\"x\":\"v" + std::to_string(i) + "\"}");
+      lines.push_back("{\"type\":\"A\",\"ts\":" + std::to_string(i * 10) + ",\"x\":\"v" +
+                      std::to_string(i) + "\"}");
     }
   }
   adapters::EventDecoder seq(fields, adapters::Clock::kEvent);

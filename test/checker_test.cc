@@ -9,7 +9,9 @@ using namespace strix::ql;
 
 namespace {
 
-CheckedRules Load(const std::string& text) { return LoadRules({{"f.strix", text}}); }
+CheckedRules Load(const std::string& text) {
+  return LoadRules({{"f.strix", text}});
+}
 
 struct Row {
   const char* rules;
@@ -49,8 +51,7 @@ const Row kRows[] = {
     {"rule r on sequence within 1m a: A+ b: B emit { u: first(a) }", "first(a) is an event",
      Severity::kError},
     {"rule r on sequence within 1m a: A a: B", "alias 'a' is already used", Severity::kError},
-    {"rule r on sequence by u within 1m a: A b: B by x, y", "sequence key has 1",
-     Severity::kError},
+    {"rule r on sequence by u within 1m a: A b: B by x, y", "sequence key has 1", Severity::kError},
     {"rule r on sequence within 1m a: A b: B until C where x == a.y", "'until' cannot refer",
      Severity::kError},
     {"rule r on sequence within 0s a: A", "positive duration", Severity::kError},
@@ -72,8 +73,7 @@ const Row kRows[] = {
     {"rule r on tx having a == 1 having b == 2", "more than once", Severity::kError},
     {"rule r on tx\nrule r on login", "rule 'r' is already defined at f.strix:1:6",
      Severity::kError},
-    {"let a = b\nlet b = a\nrule r on tx where a", "defined in terms of itself",
-     Severity::kError},
+    {"let a = b\nlet b = a\nrule r on tx where a", "defined in terms of itself", Severity::kError},
     {"let a = a == 1\nrule r on tx where a", "defined in terms of itself", Severity::kError},
     {"rule r on tx where c in xs and big\nlet xs = [\"a\"]\nlet big = amount > lim\nlet lim = 10",
      "", Severity::kError},
@@ -81,8 +81,7 @@ const Row kRows[] = {
     {"rule r on tx where a in 5..1", "can never fire", Severity::kWarning},
     {"rule r on tx where a == 1 and (false or b in [])", "can never fire", Severity::kWarning},
     {"rule r on sequence a: A b: B", "can live for ever", Severity::kWarning},
-    {"rule r on sequence within 1m a: A b: B*", "trailing term with minimum 0",
-     Severity::kWarning},
+    {"rule r on sequence within 1m a: A b: B*", "trailing term with minimum 0", Severity::kWarning},
 };
 
 }  // namespace
@@ -110,8 +109,9 @@ TEST_CASE("checker reports each compile error and warning", "[checker]") {
 
 TEST_CASE("lets expand in any order and across files", "[checker]") {
   CheckedRules r = LoadRules({{"a.strix", "rule r on tx where foreign and amount > big"},
-                              {"b.strix", "let foreign = country not in trusted\n"
-                                          "let trusted = [\"US\", \"CA\"]\nlet big = 10000"}});
+                              {"b.strix",
+                               "let foreign = country not in trusted\n"
+                               "let trusted = [\"US\", \"CA\"]\nlet big = 10000"}});
   REQUIRE(r.ok());
   CHECK(DumpExpr(r.ast_of(0), r.rule(0).filter.where) ==
         "((country not in [\"US\", \"CA\"]) and (amount > 10000))");
@@ -133,8 +133,8 @@ TEST_CASE("a bare name that is a let means the let; backticks mean the field", "
 }
 
 TEST_CASE("errors inside an expanded let point at the let", "[checker]") {
-  CheckedRules r = LoadRules({{"a.strix", "rule r on tx where bad"},
-                              {"b.strix", "let bad = foo(x) == 1"}});
+  CheckedRules r =
+      LoadRules({{"a.strix", "rule r on tx where bad"}, {"b.strix", "let bad = foo(x) == 1"}});
   CHECK(r.errors == 1);
   CHECK_THAT(r.FormatDiagnostics(), Catch::Contains("b.strix:1:11: error: unknown function"));
 }

@@ -1,9 +1,9 @@
 // Randomized differential tests: random single-event rules from the grammar and random events
 // (missing fields, wrong types, nulls, nested objects) must give identical complex events from
 // the indexed engine and from the slow reference matcher.
-#include <catch2/catch.hpp>
 #include <simdjson.h>
 
+#include <catch2/catch.hpp>
 #include <random>
 
 #include "adapters/event_decoder.h"
@@ -21,7 +21,9 @@ struct Gen {
   explicit Gen(uint64_t seed) : rng(seed) {}
   int Int(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); }
   template <typename T>
-  const T& Pick(const std::vector<T>& v) { return v[static_cast<size_t>(Int(0, int(v.size()) - 1))]; }
+  const T& Pick(const std::vector<T>& v) {
+    return v[static_cast<size_t>(Int(0, int(v.size()) - 1))];
+  }
 
   const std::vector<std::string> num_fields = {"a", "b", "n.x", "`odd-name`"};
   const std::vector<std::string> str_fields = {"s", "t", "n.y"};
@@ -31,24 +33,44 @@ struct Gen {
 
   std::string Atom() {
     switch (Int(0, 17)) {
-      case 0: return Pick(num_fields) + " == " + Num();
-      case 1: return Pick(num_fields) + " != " + Num();
-      case 2: return Pick(num_fields) + " " + Pick<std::string>({"<", "<=", ">", ">="}) + " " + Num();
-      case 3: return Num() + " < " + Pick(num_fields);
-      case 4: return Pick(num_fields) + " in " + Num() + ".." + Num();
-      case 5: return Pick(num_fields) + " not in " + Num() + ".." + Num();
-      case 6: return Pick(str_fields) + " == " + Pick(strs);
-      case 7: return Pick(str_fields) + " in [" + Pick(strs) + ", " + Pick(strs) + "]";
-      case 8: return Pick(str_fields) + " not in [" + Pick(strs) + "]";
-      case 9: return Pick(str_fields) + " " + Pick<std::string>({"contains", "startswith", "endswith"}) + " " + Pick(strs);
-      case 10: return Pick(str_fields) + " =~ /" + Pick<std::string>({"^x", "y$", "x.?y", "[xz]+", "X"}) + "/" + Pick<std::string>({"", "i"});
-      case 11: return Pick(str_fields) + " !~ /x/";
-      case 12: return "exists " + Pick<std::string>({"a", "s", "n.x", "n", "q"});
-      case 13: return "lower(" + Pick(str_fields) + ") == \"xy\"";
-      case 14: return Pick(num_fields) + " + " + Pick(num_fields) + " > " + Num();
-      case 15: return "len(" + Pick(str_fields) + ") >= " + std::to_string(Int(0, 3));
-      case 16: return Pick<std::string>({"true", "false"});
-      default: return Pick(num_fields) + " in [" + Num() + ", " + Num() + ", " + Num() + "]";
+      case 0:
+        return Pick(num_fields) + " == " + Num();
+      case 1:
+        return Pick(num_fields) + " != " + Num();
+      case 2:
+        return Pick(num_fields) + " " + Pick<std::string>({"<", "<=", ">", ">="}) + " " + Num();
+      case 3:
+        return Num() + " < " + Pick(num_fields);
+      case 4:
+        return Pick(num_fields) + " in " + Num() + ".." + Num();
+      case 5:
+        return Pick(num_fields) + " not in " + Num() + ".." + Num();
+      case 6:
+        return Pick(str_fields) + " == " + Pick(strs);
+      case 7:
+        return Pick(str_fields) + " in [" + Pick(strs) + ", " + Pick(strs) + "]";
+      case 8:
+        return Pick(str_fields) + " not in [" + Pick(strs) + "]";
+      case 9:
+        return Pick(str_fields) + " " + Pick<std::string>({"contains", "startswith", "endswith"}) +
+               " " + Pick(strs);
+      case 10:
+        return Pick(str_fields) + " =~ /" + Pick<std::string>({"^x", "y$", "x.?y", "[xz]+", "X"}) +
+               "/" + Pick<std::string>({"", "i"});
+      case 11:
+        return Pick(str_fields) + " !~ /x/";
+      case 12:
+        return "exists " + Pick<std::string>({"a", "s", "n.x", "n", "q"});
+      case 13:
+        return "lower(" + Pick(str_fields) + ") == \"xy\"";
+      case 14:
+        return Pick(num_fields) + " + " + Pick(num_fields) + " > " + Num();
+      case 15:
+        return "len(" + Pick(str_fields) + ") >= " + std::to_string(Int(0, 3));
+      case 16:
+        return Pick<std::string>({"true", "false"});
+      default:
+        return Pick(num_fields) + " in [" + Num() + ", " + Num() + ", " + Num() + "]";
     }
   }
 
@@ -77,17 +99,24 @@ struct Gen {
 
   std::string Value(bool numeric) {
     switch (Int(0, 9)) {
-      case 0: return "null";
-      case 1: return "true";
-      case 2: return "[1,2]";
-      case 3: return "{\"x\":1}";
-      case 4: return numeric ? Pick(strs) : Num();  // wrong type
-      default: return numeric ? (Int(0, 3) ? Num() : Num() + ".5") : Pick(strs);
+      case 0:
+        return "null";
+      case 1:
+        return "true";
+      case 2:
+        return "[1,2]";
+      case 3:
+        return "{\"x\":1}";
+      case 4:
+        return numeric ? Pick(strs) : Num();  // wrong type
+      default:
+        return numeric ? (Int(0, 3) ? Num() : Num() + ".5") : Pick(strs);
     }
   }
 
   std::string Event(int i) {
-    std::string e = "{\"type\":" + Pick<std::string>({"\"A\"", "\"B\"", "\"C\"", "5"}) + ",\"ts\":" + std::to_string(i);
+    std::string e = "{\"type\":" + Pick<std::string>({"\"A\"", "\"B\"", "\"C\"", "5"}) +
+                    ",\"ts\":" + std::to_string(i);
     auto maybe = [&](const char* name, bool numeric) {
       if (Int(0, 4)) e += std::string(",\"") + name + "\":" + Value(numeric);
     };
@@ -99,8 +128,13 @@ struct Gen {
     if (Int(0, 3)) {
       e += ",\"n\":{";
       bool first = true;
-      if (Int(0, 2)) { e += "\"x\":" + Value(true); first = false; }
-      if (Int(0, 2)) { e += std::string(first ? "" : ",") + "\"y\":" + Value(false); }
+      if (Int(0, 2)) {
+        e += "\"x\":" + Value(true);
+        first = false;
+      }
+      if (Int(0, 2)) {
+        e += std::string(first ? "" : ",") + "\"y\":" + Value(false);
+      }
       e += "}";
     }
     return e + "}";
@@ -137,13 +171,15 @@ struct Collect : engine::ComplexEventSink {
 
 std::string Show(const std::vector<test::RefMatch>& ms) {
   std::string s;
-  for (const auto& m : ms) s += "r" + std::to_string(m.rule) + " key=" + m.key + " " + m.fields + "\n";
+  for (const auto& m : ms)
+    s += "r" + std::to_string(m.rule) + " key=" + m.key + " " + m.fields + "\n";
   return s;
 }
 
 }  // namespace
 
-TEST_CASE("indexed engine equals the reference matcher on random rules and events", "[differential]") {
+TEST_CASE("indexed engine equals the reference matcher on random rules and events",
+          "[differential]") {
   for (uint64_t seed = 1; seed <= 40; ++seed) {
     Gen g(seed);
     std::string text = g.Rules(60);

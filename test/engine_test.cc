@@ -1,12 +1,14 @@
 // Engine tests: compile + match of single-event rules end to end (keys, suppression, missing
 // values, lower() served as a field, the reorder buffer), access predicate choice, explain.
-#include <catch2/catch.hpp>
+#include "engine/engine.h"
+
 #include <simdjson.h>
+
+#include <catch2/catch.hpp>
 
 #include "adapters/event_decoder.h"
 #include "common/json_text.h"
 #include "engine/compile.h"
-#include "engine/engine.h"
 #include "engine/explain.h"
 
 using namespace strix;
@@ -46,7 +48,8 @@ struct Run : engine::ComplexEventSink {
     for (const std::string& l : lines) {
       simdjson::padded_string ps(l);
       Event ev;
-      REQUIRE(dec.Decode(std::string_view(ps.data(), ps.size()), ev) == adapters::DecodeOutcome::kEvent);
+      REQUIRE(dec.Decode(std::string_view(ps.data(), ps.size()), ev) ==
+              adapters::DecodeOutcome::kEvent);
       ev.seq = seq++;
       if (eng.Push(std::move(ev), *this) == engine::Admit::kLate && late) ++*late;
     }
@@ -62,21 +65,23 @@ TEST_CASE("single-event rules: keys, emit, rule order", "[engine]") {
 rule a on tx by user where amount > 10 emit { u: user, twice: amount * 2, half: amount / 0 }
 rule b on any where exists user
 )");
-  auto got = r.Feed({R"({"type":"tx","user":"u1","amount":11,"ts":5})",
-                     R"({"type":"tx","amount":50,"ts":6})",
-                     R"({"type":"login","user":null,"ts":7})"});
+  auto got =
+      r.Feed({R"({"type":"tx","user":"u1","amount":11,"ts":5})",
+              R"({"type":"tx","amount":50,"ts":6})", R"({"type":"login","user":null,"ts":7})"});
   CHECK(got == std::vector<std::string>{"a@5 k=\"u1\" \"u1\" 22 null", "b@5", "b@7"});
 }
 
 TEST_CASE("suppress drops repeats per rule and key within the window", "[engine]") {
   Run r("rule s on tx by card suppress 10s");
-  auto got = r.Feed({R"({"type":"tx","card":"c1","ts":0})", R"({"type":"tx","card":"c1","ts":5000})",
-                     R"({"type":"tx","card":"c2","ts":6000})", R"({"type":"tx","card":"c1","ts":10000})",
-                     R"({"type":"tx","card":"c1","ts":12000})"});
+  auto got =
+      r.Feed({R"({"type":"tx","card":"c1","ts":0})", R"({"type":"tx","card":"c1","ts":5000})",
+              R"({"type":"tx","card":"c2","ts":6000})", R"({"type":"tx","card":"c1","ts":10000})",
+              R"({"type":"tx","card":"c1","ts":12000})"});
   CHECK(got == std::vector<std::string>{"s@0 k=\"c1\"", "s@6000 k=\"c2\"", "s@10000 k=\"c1\""});
 }
 
-TEST_CASE("lower() is served like a field; missing values are false, not turns them true", "[engine]") {
+TEST_CASE("lower() is served like a field; missing values are false, not turns them true",
+          "[engine]") {
   Run r(R"(
 rule ua on http where lower(agent) contains "curl"
 rule neq on http where agent != "x"
@@ -89,10 +94,10 @@ rule notx on http where not (agent == "x")
 TEST_CASE("reorder buffer releases in time order and rejects late events", "[engine]") {
   Run r("rule seen on any");
   int late = 0;
-  auto got = r.Feed({R"({"type":"a","ts":10000})", R"({"type":"a","ts":6000})",
-                     R"({"type":"a","ts":20000})", R"({"type":"a","ts":14000})",
-                     R"({"type":"a","ts":15000})"},
-                    5000, &late);
+  auto got = r.Feed(
+      {R"({"type":"a","ts":10000})", R"({"type":"a","ts":6000})", R"({"type":"a","ts":20000})",
+       R"({"type":"a","ts":14000})", R"({"type":"a","ts":15000})"},
+      5000, &late);
   CHECK(late == 1);
   CHECK(got == std::vector<std::string>{"seen@6000", "seen@10000", "seen@15000", "seen@20000"});
 }
@@ -117,7 +122,7 @@ rule e on tx where false and x == 1
   CHECK(kinds(1) == "02");  // equality or regex
   CHECK(kinds(2) == "always");
   CHECK(kinds(3) == "always");
-  CHECK(kinds(4) == "");    // never
+  CHECK(kinds(4) == "");  // never
   std::string text;
   REQUIRE(engine::Explain(r.rules, p, "b", engine::ExplainFormat::kText, text));
   CHECK_THAT(text, Catch::Contains("equality   country == \"FR\""));
@@ -127,4 +132,3 @@ rule e on tx where false and x == 1
   REQUIRE(engine::Explain(r.rules, p, "", engine::ExplainFormat::kDot, dot));
   CHECK_THAT(dot, Catch::StartsWith("digraph strix {"));
 }
-

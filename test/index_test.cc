@@ -1,7 +1,6 @@
 // Condition index tests: each structure against brute force, RE2 sets with 10k patterns,
 // deduplication, type buckets.
 #include <catch2/catch.hpp>
-
 #include <random>
 #include <set>
 

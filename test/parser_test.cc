@@ -67,8 +67,7 @@ const Accept kAccept[] = {
      "rule r on tx where ((a == 1) or ((b == 2) and (c == 3)))\n"},
     {"rule r on tx where not a == 1", "rule r on tx where (not (a == 1))\n"},
     {"rule r on tx where not not a", "rule r on tx where (not (not a))\n"},
-    {"rule r on tx where a + b * c - -d > 1",
-     "rule r on tx where (((a + (b * c)) - (-d)) > 1)\n"},
+    {"rule r on tx where a + b * c - -d > 1", "rule r on tx where (((a + (b * c)) - (-d)) > 1)\n"},
     {"rule r on tx where amount in 50000..60000", "rule r on tx where (amount in 50000..60000)\n"},
     {"rule r on tx where x in -5..5", "rule r on tx where (x in -5..5)\n"},
     {"rule r on tx where c not in [\"US\", \"CA\"]",
@@ -87,11 +86,11 @@ const Accept kAccept[] = {
      "rule r on tx where (s == \"\xc3\xa9\xf0\x9f\x98\x80\\n\")\n"},
     {"rule r on tx where a == 1.5e3", "rule r on tx where (a == 1500)\n"},
     {"rule r on tx where (a == 1)", "rule r on tx where (a == 1)\n"},
-    {"rule r on tx where f == true and g != null", "rule r on tx where ((f == true) and (g != null))\n"},
+    {"rule r on tx where f == true and g != null",
+     "rule r on tx where ((f == true) and (g != null))\n"},
     {"rule r on tx by card.id where a == 1 emit { card: card.id, n: len(x) }",
      "rule r on tx by card.id where (a == 1) emit {card: card.id, n: len(x)}\n"},
-    {"rule r on tx by user, device suppress 10m",
-     "rule r on tx by user, device suppress 10m\n"},
+    {"rule r on tx by user, device suppress 10m", "rule r on tx by user, device suppress 10m\n"},
     {"rule r on tx emit { \"odd name\": a, }", "rule r on tx emit {`odd name`: a}\n"},
     {"let xs = [1, 2, 3]\nlet c = a in xs", "let xs = [1, 2, 3]\nlet c = (a in xs)\n"},
     {"rule r on sequence by user within 10m l: login where foreign p: password_reset "
@@ -110,7 +109,8 @@ const Accept kAccept[] = {
      "having (count(r) > 3) emit {top: max(r.price), f: first(r).x}\n"},
     {"rule r on sequence a: A t: tx by account.owner where x == 1",
      "rule r on sequence  a: A  t: tx by account.owner where (x == 1)\n"},
-    {"test \"t1\" given\n {\"type\":\"A\",\"s\":\"}{\"}\n {\"type\":\"B\"}\n expect r { user: \"u1\", n: 5 }"
+    {"test \"t1\" given\n {\"type\":\"A\",\"s\":\"}{\"}\n {\"type\":\"B\"}\n expect r { user: "
+     "\"u1\", n: 5 }"
      " expect 2 q expect none z",
      "test \"t1\" given 2 events expect r {user: \"u1\", n: 5} expect 2 q expect none z\n"},
     {"# only a comment\n", ""},

@@ -16,16 +16,39 @@ using namespace ql;
 V FromJson(simdjson::dom::element el) {
   V v;
   switch (el.type()) {
-    case simdjson::dom::element_type::STRING: v.k = V::kStr; v.s = std::string(el.get_string().value()); break;
-    case simdjson::dom::element_type::INT64: v.k = V::kNum; v.n = double(el.get_int64().value()); break;
-    case simdjson::dom::element_type::UINT64: v.k = V::kNum; v.n = double(el.get_uint64().value()); break;
-    case simdjson::dom::element_type::DOUBLE: v.k = V::kNum; v.n = el.get_double().value(); break;
-    case simdjson::dom::element_type::BOOL: v.k = V::kBool; v.b = el.get_bool().value(); break;
-    case simdjson::dom::element_type::NULL_VALUE: v.k = V::kNull; break;
+    case simdjson::dom::element_type::STRING:
+      v.k = V::kStr;
+      v.s = std::string(el.get_string().value());
+      break;
+    case simdjson::dom::element_type::INT64:
+      v.k = V::kNum;
+      v.n = double(el.get_int64().value());
+      break;
+    case simdjson::dom::element_type::UINT64:
+      v.k = V::kNum;
+      v.n = double(el.get_uint64().value());
+      break;
+    case simdjson::dom::element_type::DOUBLE:
+      v.k = V::kNum;
+      v.n = el.get_double().value();
+      break;
+    case simdjson::dom::element_type::BOOL:
+      v.k = V::kBool;
+      v.b = el.get_bool().value();
+      break;
+    case simdjson::dom::element_type::NULL_VALUE:
+      v.k = V::kNull;
+      break;
     case simdjson::dom::element_type::ARRAY:
-      v.k = V::kArr; v.n = double(el.get_array().value().size()); v.s = simdjson::minify(el); break;
+      v.k = V::kArr;
+      v.n = double(el.get_array().value().size());
+      v.s = simdjson::minify(el);
+      break;
     case simdjson::dom::element_type::OBJECT:
-      v.k = V::kObj; v.n = double(el.get_object().value().size()); v.s = simdjson::minify(el); break;
+      v.k = V::kObj;
+      v.n = double(el.get_object().value().size());
+      v.s = simdjson::minify(el);
+      break;
   }
   return v;
 }
@@ -53,10 +76,21 @@ namespace {
 
 std::string Lit(const Expr& e, V& v) {
   switch (e.lit) {
-    case LiteralKind::kNull: v.k = V::kNull; break;
-    case LiteralKind::kBool: v.k = V::kBool; v.b = e.boolean; break;
-    case LiteralKind::kNumber: v.k = V::kNum; v.n = e.number; break;
-    case LiteralKind::kString: v.k = V::kStr; v.s = e.text; break;
+    case LiteralKind::kNull:
+      v.k = V::kNull;
+      break;
+    case LiteralKind::kBool:
+      v.k = V::kBool;
+      v.b = e.boolean;
+      break;
+    case LiteralKind::kNumber:
+      v.k = V::kNum;
+      v.n = e.number;
+      break;
+    case LiteralKind::kString:
+      v.k = V::kStr;
+      v.s = e.text;
+      break;
   }
   return "";
 }
@@ -64,163 +98,190 @@ std::string Lit(const Expr& e, V& v) {
 }  // namespace
 
 V Eval::Val(ExprId id) {
-    const Expr& e = a.exprs[id];
-    V v;
-    switch (e.kind) {
-      case ExprKind::kLiteral: Lit(e, v); return v;
-      case ExprKind::kPath:
-        if (e.alias_term >= 0) {
-          const auto& evs = bind->by_term[static_cast<size_t>(e.alias_term)];
-          if (evs.empty()) return V();
-          return Lookup(evs.front(), std::vector<std::string>(e.path.begin() + 1, e.path.end()));
+  const Expr& e = a.exprs[id];
+  V v;
+  switch (e.kind) {
+    case ExprKind::kLiteral:
+      Lit(e, v);
+      return v;
+    case ExprKind::kPath:
+      if (e.alias_term >= 0) {
+        const auto& evs = bind->by_term[static_cast<size_t>(e.alias_term)];
+        if (evs.empty()) return V();
+        return Lookup(evs.front(), std::vector<std::string>(e.path.begin() + 1, e.path.end()));
+      }
+      return Lookup(root, e.path);
+    case ExprKind::kCall: {
+      if (e.alias_term >= 0) return Call(e);
+      V x = Val(e.kids[0]);
+      if (e.text == "lower" || e.text == "upper") {
+        if (x.k != V::kStr) return V();
+        for (char& c : x.s) {
+          if (e.text == "lower" && c >= 'A' && c <= 'Z') c = char(c + 32);
+          if (e.text == "upper" && c >= 'a' && c <= 'z') c = char(c - 32);
         }
-        return Lookup(root, e.path);
-      case ExprKind::kCall: {
-        if (e.alias_term >= 0) return Call(e);
-        V x = Val(e.kids[0]);
-        if (e.text == "lower" || e.text == "upper") {
-          if (x.k != V::kStr) return V();
-          for (char& c : x.s) {
-            if (e.text == "lower" && c >= 'A' && c <= 'Z') c = char(c + 32);
-            if (e.text == "upper" && c >= 'a' && c <= 'z') c = char(c - 32);
-          }
-          return x;
+        return x;
+      }
+      if (e.text == "len") {
+        if (x.k == V::kStr) {
+          v.k = V::kNum;
+          v.n = double(CountCodePoints(x.s));
         }
-        if (e.text == "len") {
-          if (x.k == V::kStr) { v.k = V::kNum; v.n = double(CountCodePoints(x.s)); }
-          if (x.k == V::kArr) { v.k = V::kNum; v.n = x.n; }
-          return v;
+        if (x.k == V::kArr) {
+          v.k = V::kNum;
+          v.n = x.n;
         }
-        if (x.k == V::kNum) { v.k = V::kNum; v.n = std::fabs(x.n); }
         return v;
       }
-      case ExprKind::kNeg: {
-        V x = Val(e.kids[0]);
-        if (x.k == V::kNum) { v.k = V::kNum; v.n = -x.n; }
-        return v;
-      }
-      case ExprKind::kArith: {
-        V x = Val(e.kids[0]), y = Val(e.kids[1]);
-        if (x.k != V::kNum || y.k != V::kNum) return v;
-        double r;
-        switch (e.op) {
-          case Op::kAdd: r = x.n + y.n; break;
-          case Op::kSub: r = x.n - y.n; break;
-          case Op::kMul: r = x.n * y.n; break;
-          default:
-            if (y.n == 0) return v;
-            r = x.n / y.n;
-        }
-        if (!std::isfinite(r)) return v;
+      if (x.k == V::kNum) {
         v.k = V::kNum;
-        v.n = r;
-        return v;
+        v.n = std::fabs(x.n);
       }
-      default:
-        v.k = V::kBool;
-        v.b = Truth(id);
-        return v;
+      return v;
     }
+    case ExprKind::kNeg: {
+      V x = Val(e.kids[0]);
+      if (x.k == V::kNum) {
+        v.k = V::kNum;
+        v.n = -x.n;
+      }
+      return v;
+    }
+    case ExprKind::kArith: {
+      V x = Val(e.kids[0]), y = Val(e.kids[1]);
+      if (x.k != V::kNum || y.k != V::kNum) return v;
+      double r;
+      switch (e.op) {
+        case Op::kAdd:
+          r = x.n + y.n;
+          break;
+        case Op::kSub:
+          r = x.n - y.n;
+          break;
+        case Op::kMul:
+          r = x.n * y.n;
+          break;
+        default:
+          if (y.n == 0) return v;
+          r = x.n / y.n;
+      }
+      if (!std::isfinite(r)) return v;
+      v.k = V::kNum;
+      v.n = r;
+      return v;
+    }
+    default:
+      v.k = V::kBool;
+      v.b = Truth(id);
+      return v;
   }
+}
 
 // -1, 0, 1, or 2 when not comparable.
 int Eval::Cmp(const V& x, const V& y) {
-    if (x.k == V::kNum && y.k == V::kNum) return x.n < y.n ? -1 : x.n > y.n ? 1 : 0;
-    if (x.k == V::kStr && y.k == V::kStr) return x.s < y.s ? -1 : x.s > y.s ? 1 : 0;
-    return 2;
-  }
+  if (x.k == V::kNum && y.k == V::kNum) return x.n < y.n ? -1 : x.n > y.n ? 1 : 0;
+  if (x.k == V::kStr && y.k == V::kStr) return x.s < y.s ? -1 : x.s > y.s ? 1 : 0;
+  return 2;
+}
 
 bool Eval::Truth(ExprId id) {
-    const Expr& e = a.exprs[id];
-    switch (e.kind) {
-      case ExprKind::kCompare: case ExprKind::kIn: case ExprKind::kStrTest: case ExprKind::kMatch:
-        if (NoPrev() && ReadsPrev(id)) return true;  // prev() on the first repetition
-        break;
-      default:
-        break;
+  const Expr& e = a.exprs[id];
+  switch (e.kind) {
+    case ExprKind::kCompare:
+    case ExprKind::kIn:
+    case ExprKind::kStrTest:
+    case ExprKind::kMatch:
+      if (NoPrev() && ReadsPrev(id)) return true;  // prev() on the first repetition
+      break;
+    default:
+      break;
+  }
+  switch (e.kind) {
+    case ExprKind::kAnd:
+      for (ExprId k : e.kids)
+        if (!Truth(k)) return false;
+      return true;
+    case ExprKind::kOr:
+      for (ExprId k : e.kids)
+        if (Truth(k)) return true;
+      return false;
+    case ExprKind::kNot:
+      return !Truth(e.kids[0]);
+    case ExprKind::kExists: {
+      const Expr& p = a.exprs[e.kids[0]];
+      if (p.alias_term >= 0) {
+        const auto& evs = bind->by_term[static_cast<size_t>(p.alias_term)];
+        return !evs.empty() &&
+               Lookup(evs.front(), std::vector<std::string>(p.path.begin() + 1, p.path.end())).k !=
+                   V::kMissing;
+      }
+      return Lookup(root, p.path).k != V::kMissing;
     }
-    switch (e.kind) {
-      case ExprKind::kAnd:
-        for (ExprId k : e.kids) if (!Truth(k)) return false;
-        return true;
-      case ExprKind::kOr:
-        for (ExprId k : e.kids) if (Truth(k)) return true;
-        return false;
-      case ExprKind::kNot: return !Truth(e.kids[0]);
-      case ExprKind::kExists: {
-        const Expr& p = a.exprs[e.kids[0]];
-        if (p.alias_term >= 0) {
-          const auto& evs = bind->by_term[static_cast<size_t>(p.alias_term)];
-          return !evs.empty() &&
-                 Lookup(evs.front(), std::vector<std::string>(p.path.begin() + 1, p.path.end())).k !=
-                     V::kMissing;
+    case ExprKind::kCompare: {
+      V x = Val(e.kids[0]), y = Val(e.kids[1]);
+      if (e.op == Op::kEq || e.op == Op::kNe) {
+        if (x.k != y.k || !Scalar(x)) return false;
+        bool eq = x.k == V::kNum ? x.n == y.n : x.k == V::kStr ? x.s == y.s : x.b == y.b;
+        return e.op == Op::kEq ? eq : !eq;
+      }
+      int c = Cmp(x, y);
+      if (c == 2) return false;
+      return e.op == Op::kLt ? c < 0 : e.op == Op::kLe ? c <= 0 : e.op == Op::kGt ? c > 0 : c >= 0;
+    }
+    case ExprKind::kIn: {
+      V x = Val(e.kids[0]);
+      const Expr& rhs = a.exprs[e.kids[1]];
+      if (rhs.kind == ExprKind::kRange) {
+        V lo, hi;
+        Lit(a.exprs[rhs.kids[0]], lo);
+        Lit(a.exprs[rhs.kids[1]], hi);
+        int c1 = Cmp(lo, x), c2 = Cmp(x, hi);
+        if (c1 == 2 || c2 == 2) return false;
+        bool in = c1 <= 0 && c2 <= 0;
+        return e.negated ? !in : in;
+      }
+      if (!Scalar(x)) return false;
+      bool same_kind = rhs.kids.empty(), member = false;
+      for (ExprId k : rhs.kids) {
+        V y;
+        Lit(a.exprs[k], y);
+        if (y.k != x.k) continue;
+        same_kind = true;
+        if ((x.k == V::kNum && x.n == y.n) || (x.k == V::kStr && x.s == y.s) ||
+            (x.k == V::kBool && x.b == y.b)) {
+          member = true;
         }
-        return Lookup(root, p.path).k != V::kMissing;
       }
-      case ExprKind::kCompare: {
-        V x = Val(e.kids[0]), y = Val(e.kids[1]);
-        if (e.op == Op::kEq || e.op == Op::kNe) {
-          if (x.k != y.k || !Scalar(x)) return false;
-          bool eq = x.k == V::kNum ? x.n == y.n : x.k == V::kStr ? x.s == y.s : x.b == y.b;
-          return e.op == Op::kEq ? eq : !eq;
-        }
-        int c = Cmp(x, y);
-        if (c == 2) return false;
-        return e.op == Op::kLt ? c < 0 : e.op == Op::kLe ? c <= 0 : e.op == Op::kGt ? c > 0 : c >= 0;
-      }
-      case ExprKind::kIn: {
-        V x = Val(e.kids[0]);
-        const Expr& rhs = a.exprs[e.kids[1]];
-        if (rhs.kind == ExprKind::kRange) {
-          V lo, hi;
-          Lit(a.exprs[rhs.kids[0]], lo);
-          Lit(a.exprs[rhs.kids[1]], hi);
-          int c1 = Cmp(lo, x), c2 = Cmp(x, hi);
-          if (c1 == 2 || c2 == 2) return false;
-          bool in = c1 <= 0 && c2 <= 0;
-          return e.negated ? !in : in;
-        }
-        if (!Scalar(x)) return false;
-        bool same_kind = rhs.kids.empty(), member = false;
-        for (ExprId k : rhs.kids) {
-          V y;
-          Lit(a.exprs[k], y);
-          if (y.k != x.k) continue;
-          same_kind = true;
-          if ((x.k == V::kNum && x.n == y.n) || (x.k == V::kStr && x.s == y.s) ||
-              (x.k == V::kBool && x.b == y.b)) {
-            member = true;
-          }
-        }
-        if (!same_kind) return false;
-        return e.negated ? !member : member;
-      }
-      case ExprKind::kStrTest: {
-        V x = Val(e.kids[0]), y = Val(e.kids[1]);
-        if (x.k != V::kStr || y.k != V::kStr) return false;
-        if (e.op == Op::kContains) return x.s.find(y.s) != std::string::npos;
-        if (e.op == Op::kStartsWith) return x.s.compare(0, y.s.size(), y.s) == 0;
-        return x.s.size() >= y.s.size() && x.s.compare(x.s.size() - y.s.size(), y.s.size(), y.s) == 0;
-      }
-      case ExprKind::kMatch: {
-        V x = Val(e.kids[0]);
-        if (x.k != V::kStr) return false;
-        std::string flags;
-        for (char f : e.flags) if (flags.find(f) == std::string::npos) flags += f;
-        RE2 re(flags.empty() ? e.text : "(?" + flags + ")" + e.text);
-        bool m = RE2::PartialMatch(x.s, re);
-        return e.negated ? !m : m;
-      }
-      default: {
-        V v = Val(id);
-        return v.k == V::kBool && v.b;
-      }
+      if (!same_kind) return false;
+      return e.negated ? !member : member;
+    }
+    case ExprKind::kStrTest: {
+      V x = Val(e.kids[0]), y = Val(e.kids[1]);
+      if (x.k != V::kStr || y.k != V::kStr) return false;
+      if (e.op == Op::kContains) return x.s.find(y.s) != std::string::npos;
+      if (e.op == Op::kStartsWith) return x.s.compare(0, y.s.size(), y.s) == 0;
+      return x.s.size() >= y.s.size() && x.s.compare(x.s.size() - y.s.size(), y.s.size(), y.s) == 0;
+    }
+    case ExprKind::kMatch: {
+      V x = Val(e.kids[0]);
+      if (x.k != V::kStr) return false;
+      std::string flags;
+      for (char f : e.flags)
+        if (flags.find(f) == std::string::npos) flags += f;
+      RE2 re(flags.empty() ? e.text : "(?" + flags + ")" + e.text);
+      bool m = RE2::PartialMatch(x.s, re);
+      return e.negated ? !m : m;
+    }
+    default: {
+      V v = Val(id);
+      return v.k == V::kBool && v.b;
     }
   }
-
+}
 
 bool Eval::NoPrev() {
-  return !bind || bind->prev_term < 0 || bind->by_term[static_cast<size_t>(bind->prev_term)].empty();
+  return !bind || bind->prev_term < 0 ||
+         bind->by_term[static_cast<size_t>(bind->prev_term)].empty();
 }
 
 bool Eval::ReadsPrev(ExprId id) {
@@ -287,11 +348,21 @@ V Eval::Call(const Expr& e) {
 
 void AppendV(std::string& o, const V& v) {
   switch (v.k) {
-    case V::kMissing: case V::kNull: o += "null"; break;
-    case V::kBool: o += v.b ? "true" : "false"; break;
-    case V::kNum: AppendJsonNumber(o, v.n); break;
-    case V::kStr: AppendJsonString(o, v.s); break;
-    default: o += v.s;
+    case V::kMissing:
+    case V::kNull:
+      o += "null";
+      break;
+    case V::kBool:
+      o += v.b ? "true" : "false";
+      break;
+    case V::kNum:
+      AppendJsonNumber(o, v.n);
+      break;
+    case V::kStr:
+      AppendJsonString(o, v.s);
+      break;
+    default:
+      o += v.s;
   }
 }
 

@@ -27,12 +27,12 @@ void AppendV(std::string& o, const V& v);
 // The events of a (partial) match, for alias references: per term, its events in order.
 struct RefBindings {
   std::vector<std::vector<simdjson::dom::element>> by_term;
-  int prev_term = -1;                   // the term under test (for prev())
+  int prev_term = -1;  // the term under test (for prev())
 };
 
 struct Eval {
   const ql::Ast& a;
-  simdjson::dom::element root;          // the event under test (unused in having/emit)
+  simdjson::dom::element root;  // the event under test (unused in having/emit)
   const RefBindings* bind = nullptr;
 
   V Val(ql::ExprId id);

@@ -12,7 +12,8 @@ std::vector<RefMatch> ReferenceMatch(const ql::CheckedRules& rules, const std::s
   std::vector<RefMatch> out;
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  if (parser.parse(json).get(root) || root.type() != simdjson::dom::element_type::OBJECT) return out;
+  if (parser.parse(json).get(root) || root.type() != simdjson::dom::element_type::OBJECT)
+    return out;
   V type = Lookup(root, {"type"});
   for (size_t i = 0; i < rules.rules.size(); ++i) {
     const Rule& r = rules.rule(i);

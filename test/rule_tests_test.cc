@@ -1,9 +1,10 @@
 // Tests of `test` blocks: the judge (expect, expect N, expect none, leftovers, matching that
 // does not depend on the order of expects), JSON equality, and malformed test blocks as
 // compile errors with line and column.
+#include "adapters/rule_tests.h"
+
 #include <catch2/catch.hpp>
 
-#include "adapters/rule_tests.h"
 #include "engine/compile.h"
 
 using namespace strix;

@@ -41,7 +41,8 @@ struct Done {
 
 class Ref {
  public:
-  Ref(const CheckedRules& rules, const RefOptions& o) : rules_(rules), o_(o), state_(rules.rules.size()) {}
+  Ref(const CheckedRules& rules, const RefOptions& o)
+      : rules_(rules), o_(o), state_(rules.rules.size()) {}
 
   std::vector<Ev> evs;
   std::vector<RefOut> out;
@@ -68,7 +69,8 @@ class Ref {
   size_t LastPositive(size_t r) const {
     const auto& ts = R(r).sequence.terms;
     size_t lp = 0;
-    for (size_t k = 0; k < ts.size(); ++k) if (!ts[k].negated) lp = k;
+    for (size_t k = 0; k < ts.size(); ++k)
+      if (!ts[k].negated) lp = k;
     return lp;
   }
   bool Trailing(size_t r) const { return R(r).sequence.terms.back().negated; }
@@ -166,8 +168,10 @@ class Ref {
             if (k == lp && !trailing && Min(terms[k]) <= 1) {
               PM t = pm;
               t.b.push_back({k, i});
-              if (Having(r, t)) opts.push_back({k, true});
-              else if (List(terms[k])) opts.push_back({k, false});
+              if (Having(r, t))
+                opts.push_back({k, true});
+              else if (List(terms[k]))
+                opts.push_back({k, false});
             } else {
               opts.push_back({k, false});
             }
@@ -189,8 +193,10 @@ class Ref {
           PM br = pm;
           br.b.push_back({term, i});
           br.created = P.next++;
-          if (completes) done.push_back({br, evs[i].t, *key});
-          else born.push_back(br);
+          if (completes)
+            done.push_back({br, evs[i].t, *key});
+          else
+            born.push_back(br);
         }
         next.push_back(pm);
         continue;
@@ -201,8 +207,10 @@ class Ref {
         continue;
       }
       pm.b.push_back({opts[0].first, i});
-      if (opts[0].second) done.push_back({pm, evs[i].t, *key});
-      else next.push_back(pm);
+      if (opts[0].second)
+        done.push_back({pm, evs[i].t, *key});
+      else
+        next.push_back(pm);
     }
     for (PM& b : born) next.push_back(b);
     P.pms = next;
@@ -240,8 +248,9 @@ class Ref {
     }
     // 11
     while (P.pms.size() > o_.max_partial_matches) {
-      auto oldest = std::min_element(P.pms.begin(), P.pms.end(),
-                                     [](const PM& a, const PM& b) { return a.created < b.created; });
+      auto oldest = std::min_element(P.pms.begin(), P.pms.end(), [](const PM& a, const PM& b) {
+        return a.created < b.created;
+      });
       P.pms.erase(oldest);
     }
     Output(r, done);
@@ -294,8 +303,9 @@ class Ref {
   }
 
   void Output(size_t r, std::vector<Done>& done) {
-    std::stable_sort(done.begin(), done.end(),
-                     [&](const Done& a, const Done& b) { return StartLine(a.pm) < StartLine(b.pm); });
+    std::stable_sort(done.begin(), done.end(), [&](const Done& a, const Done& b) {
+      return StartLine(a.pm) < StartLine(b.pm);
+    });
     for (const Done& d : done) {
       if (R(r).suppress_ms) {
         auto& until = suppress_[{r, d.key}];
@@ -333,7 +343,8 @@ class Ref {
 
 }  // namespace
 
-std::vector<RefOut> ReferenceSequences(const CheckedRules& rules, const std::vector<std::string>& lines,
+std::vector<RefOut> ReferenceSequences(const CheckedRules& rules,
+                                       const std::vector<std::string>& lines,
                                        const RefOptions& opts, std::vector<size_t>* late) {
   std::vector<std::unique_ptr<simdjson::dom::parser>> parsers;
   Ref ref(rules, opts);
@@ -357,7 +368,8 @@ std::vector<RefOut> ReferenceSequences(const CheckedRules& rules, const std::vec
     max_seen = std::max(max_seen, e.t);
     accepted.push_back(e);
   }
-  std::stable_sort(accepted.begin(), accepted.end(), [](const Ev& a, const Ev& b) { return a.t < b.t; });
+  std::stable_sort(accepted.begin(), accepted.end(),
+                   [](const Ev& a, const Ev& b) { return a.t < b.t; });
   ref.evs = accepted;
   for (size_t i = 0; i < ref.evs.size(); ++i) ref.Event(i);
   ref.End();

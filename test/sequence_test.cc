@@ -1,8 +1,9 @@
 // Sequence tests: one or more cases per numbered rule of LANGUAGE.md 3.2 "Matching
 // semantics", the time rules of section 4 (deadlines in watermark order, the end-of-input
 // flush, an interrupted run), per-term keys, state freed by timers, and explain's automaton.
-#include <catch2/catch.hpp>
 #include <simdjson.h>
+
+#include <catch2/catch.hpp>
 
 #include "adapters/event_decoder.h"
 #include "common/json_text.h"
@@ -60,7 +61,8 @@ struct Seq : engine::ComplexEventSink {
     for (const std::string& l : lines) {
       simdjson::padded_string ps(l);
       Event ev;
-      REQUIRE(dec.Decode(std::string_view(ps.data(), ps.size()), ev) == adapters::DecodeOutcome::kEvent);
+      REQUIRE(dec.Decode(std::string_view(ps.data(), ps.size()), ev) ==
+              adapters::DecodeOutcome::kEvent);
       ev.seq = seq++;
       eng.Push(std::move(ev), *this);
     }
@@ -73,7 +75,8 @@ struct Seq : engine::ComplexEventSink {
 };
 
 // {"id":ID,"type":TYPE,"ts":TS,"k":"k1" EXTRA}
-std::string E(const std::string& id, const std::string& type, int64_t ts, const std::string& extra = "") {
+std::string E(const std::string& id, const std::string& type, int64_t ts,
+              const std::string& extra = "") {
   return "{\"id\":\"" + id + "\",\"type\":\"" + type + "\",\"ts\":" + std::to_string(ts) +
          ",\"k\":\"k1\"" + (extra.empty() ? "" : "," + extra) + "}";
 }
@@ -102,8 +105,8 @@ TEST_CASE("rule 3: quantifiers take up to their maximum and hand over reluctantl
         Out{"l@2 \"k1\" [a=1 b=2 b=3]"});
   // The reluctant hand-over: an event that fits the next term leaves the quantified term.
   Seq rel("rule r on sequence by k f: A+ g: A where x > 5");
-  CHECK(rel.Feed({E("1", "A", 0, "\"x\":1"), E("2", "A", 1, "\"x\":2"), E("3", "A", 2, "\"x\":9")}) ==
-        Out{"r@2 \"k1\" [f=1 f=2 g=3]"});
+  CHECK(rel.Feed({E("1", "A", 0, "\"x\":1"), E("2", "A", 1, "\"x\":2"),
+                  E("3", "A", 2, "\"x\":9")}) == Out{"r@2 \"k1\" [f=1 f=2 g=3]"});
 }
 
 TEST_CASE("rule 3: prev() compares with the term's previous event, true on the first",
@@ -118,17 +121,17 @@ TEST_CASE("rule 3: prev() compares with the term's previous event, true on the f
                 E("4", "T", 3, "\"x\":7")}) == Out{"up@3 \"k1\" [r=2 r=3 r=4] top:7"});
 }
 
-TEST_CASE("rule 4: absence guards the gap once the term before it has its minimum",
-          "[sequence]") {
+TEST_CASE("rule 4: absence guards the gap once the term before it has its minimum", "[sequence]") {
   Seq s("rule g on sequence by k f: A{2,} not X b: B");
   CHECK(s.Feed({E("1", "A", 0), E("2", "X", 1), E("3", "A", 2), E("4", "B", 3)}) ==
         Out{"g@3 \"k1\" [f=1 f=3 b=4]"});
   CHECK(s.Feed({E("1", "A", 0), E("2", "A", 1), E("3", "X", 2), E("4", "B", 3)}) == Out{});
 }
 
-TEST_CASE("rule 4: a trailing not completes at first time + within; an event at the deadline "
-          "is inside",
-          "[sequence]") {
+TEST_CASE(
+    "rule 4: a trailing not completes at first time + within; an event at the deadline "
+    "is inside",
+    "[sequence]") {
   Seq s("rule t on sequence by k within 10ms p: P not S");
   CHECK(s.Feed({E("1", "P", 0), E("2", "S", 10)}) == Out{});
   CHECK(s.Feed({E("1", "P", 100), E("2", "S", 111)}) == Out{"t@110 \"k1\" [p=1]"});
@@ -166,8 +169,8 @@ TEST_CASE("rule 7: having; a failing last term leaves the event to the quantifie
   CHECK(s.Feed({E("1", "A", 0), E("2", "A", 1), E("3", "A", 2), E("4", "A", 3)}) ==
         Out{"h@3 \"k1\" [f=1 f=2 f=3 g=4]"});
   Seq q("rule v on sequence by k t: T+ having sum(t.x) > 10 emit { n: count(t), avg: avg(t.x) }");
-  CHECK(q.Feed({E("1", "T", 0, "\"x\":4"), E("2", "T", 1, "\"x\":\"no\""), E("3", "T", 2, "\"x\":8")}) ==
-        Out{"v@2 \"k1\" [t=1 t=2 t=3] n:3 avg:6"});
+  CHECK(q.Feed({E("1", "T", 0, "\"x\":4"), E("2", "T", 1, "\"x\":\"no\""),
+                E("3", "T", 2, "\"x\":8")}) == Out{"v@2 \"k1\" [t=1 t=2 t=3] n:3 avg:6"});
 }
 
 TEST_CASE("rule 8: one alert per burst; the earliest start wins", "[sequence]") {
@@ -216,10 +219,12 @@ rule three on sequence by k within 5ms p: P not S
 
 TEST_CASE("per-term keys and composite keys", "[sequence]") {
   Seq s("rule o on sequence by user within 1m a: Login b: Tx by account.owner emit { u: a.user }");
-  CHECK(s.Feed({"{\"id\":\"1\",\"type\":\"Login\",\"ts\":0,\"user\":\"u1\"}",
-                "{\"id\":\"2\",\"type\":\"Tx\",\"ts\":1,\"user\":\"zz\",\"account\":{\"owner\":\"u2\"}}",
-                "{\"id\":\"3\",\"type\":\"Tx\",\"ts\":2,\"account\":{\"owner\":\"u1\"}}"}) ==
-        Out{"o@2 \"u1\" [a=1 b=3] u:\"u1\""});
+  CHECK(
+      s.Feed(
+          {"{\"id\":\"1\",\"type\":\"Login\",\"ts\":0,\"user\":\"u1\"}",
+           "{\"id\":\"2\",\"type\":\"Tx\",\"ts\":1,\"user\":\"zz\",\"account\":{\"owner\":\"u2\"}}",
+           "{\"id\":\"3\",\"type\":\"Tx\",\"ts\":2,\"account\":{\"owner\":\"u1\"}}"}) ==
+      Out{"o@2 \"u1\" [a=1 b=3] u:\"u1\""});
 }
 
 TEST_CASE("suppress applies to sequence output; the match still completes", "[sequence]") {
@@ -230,8 +235,9 @@ TEST_CASE("suppress applies to sequence output; the match still completes", "[se
 }
 
 TEST_CASE("explain shows the automaton of a sequence", "[sequence][explain]") {
-  Seq s("rule bf on sequence by user within 1m f: login_failed{3,} where ip != \"x\" not reset "
-        "s: login_ok until logout having count(f) > 3");
+  Seq s(
+      "rule bf on sequence by user within 1m f: login_failed{3,} where ip != \"x\" not reset "
+      "s: login_ok until logout having count(f) > 3");
   std::string text;
   REQUIRE(engine::Explain(s.rules, *s.prog, "", engine::ExplainFormat::kText, text));
   CHECK_THAT(text, Catch::Contains("state f"));

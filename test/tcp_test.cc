@@ -1,13 +1,12 @@
 // TCP adapter tests: addresses; the listener with several concurrent clients (nothing lost,
 // per-connection line numbers, a client that disconnects mid-line, an endless line, a slow
 // client that does not hold up the others); the sink reconnecting without losing lines.
-#include <catch2/catch.hpp>
-
-#include <utility>  // before Asio (Boost 1.74 in C++20)
-
-#include <boost/asio.hpp>
-
 #include <atomic>
+// clang-format off
+#include <utility>  // before Asio: Boost 1.74 uses std::exchange without it in C++20
+#include <boost/asio.hpp>
+// clang-format on
+#include <catch2/catch.hpp>
 #include <map>
 #include <set>
 #include <thread>
@@ -62,9 +61,11 @@ TEST_CASE("tcp source: many clients at once, nothing lost", "[tcp]") {
   for (int c = 0; c < kClients; ++c) {
     clients.emplace_back([c, port] {
       std::string data;
-      for (int i = 0; i < kLines; ++i) data += "{\"c\":" + std::to_string(c) + ",\"i\":" + std::to_string(i) + "}\n";
-      if (c == 0) data += std::string(500, 'x') + "\n{\"after\":\"endless\"}\n";  // too long, then fine
-      if (c == 1) data += "{\"cut\":";                                             // ends mid-line
+      for (int i = 0; i < kLines; ++i)
+        data += "{\"c\":" + std::to_string(c) + ",\"i\":" + std::to_string(i) + "}\n";
+      if (c == 0)
+        data += std::string(500, 'x') + "\n{\"after\":\"endless\"}\n";  // too long, then fine
+      if (c == 1) data += "{\"cut\":";                                  // ends mid-line
       Send(port, data, 7 + c * 13, c == 2);
     });
   }
