@@ -91,6 +91,8 @@ if [ -f "$root/rules/examples/recorded.jsonl" ]; then
   "$strix" replay $R > /dev/null 2>&1; expect "replay needs input" 2 $?
   "$strix" replay $R --input "$root/rules/examples/recorded.jsonl" --speed fast > /dev/null 2>&1
   expect "replay bad speed" 2 $?
+  "$strix" replay $R --input "$root/rules/examples/recorded.jsonl" --progress > /dev/null 2> "$tmp/err"
+  expect "replay progress bar" 1 "$(grep -c '\[##############################\] 100% .* events, .* events/s' "$tmp/err")"
   "$strix" replay --help > /dev/null; expect "replay help exit" 0 $?
 fi
 
