@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <set>
 
 #include "common/json_text.h"
 #include "query-lang/dump.h"
@@ -269,9 +270,33 @@ class Compiler {
 using index::Atom;
 using index::AtomKind;
 
-int Cost(const std::vector<Atom>& atoms) {
-  int c = 0;
-  for (const Atom& a : atoms) c += a.cost();
+// The program-wide count of rules whose condition holds this equality (see EqKey).
+std::string EqKey(const Atom& a) {
+  std::string k = std::to_string(a.slot) + ":" + std::to_string(int(a.value_kind)) + ":";
+  if (a.value_kind == ValueKind::kNumber) {
+    AppendJsonNumber(k, a.number);
+  } else if (a.value_kind == ValueKind::kBool) {
+    k += a.boolean ? "t" : "f";
+  } else {
+    k += a.text;
+  }
+  return k;
+}
+
+// Probing cost of an atom: the kind's base cost, and for equalities the number of rules that
+// share the value (an equality that 50 rules hold brings 50 candidates; a unique one, one).
+double AtomCost(const Program& p, const Atom& a) {
+  double c = a.cost();
+  if (a.kind == AtomKind::kEq && !p.eq_frequency.empty()) {
+    auto it = p.eq_frequency.find(EqKey(a));
+    if (it != p.eq_frequency.end() && it->second > 1) c += 0.5 * std::log2(double(it->second));
+  }
+  return c;
+}
+
+double Cost(const Program& p, const std::vector<Atom>& atoms) {
+  double c = 0;
+  for (const Atom& a : atoms) c += AtomCost(p, a);
   return c;
 }
 
@@ -421,7 +446,7 @@ std::optional<std::vector<Atom>> AccessPredicates(const Program& p, NodeId id) {
       std::optional<std::vector<Atom>> best;
       for (uint32_t i = 0; i < n.nkids; ++i) {
         auto k = AccessPredicates(p, p.Kid(n, i));
-        if (k && (!best || Cost(*k) < Cost(*best))) best = std::move(k);
+        if (k && (!best || Cost(p, *k) < Cost(p, *best))) best = std::move(k);
       }
       return best;
     }
@@ -503,14 +528,17 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules,
   if (p.fields.size() != 3)
     return Status::Error("--type-field, --time-field and --id-field must differ");
   index::ConditionIndexBuilder builder, starts;
-  auto enter = [&](index::ConditionIndexBuilder& builder, uint32_t bucket, NodeId cond,
-                   size_t rule) {
-    auto atoms = cond == kNoNode ? std::nullopt : AccessPredicates(p, cond);
-    if (!atoms) {
-      builder.AddAlways(bucket, static_cast<index::TermId>(rule));
-    } else {
-      for (const index::Atom& a : *atoms) builder.Add(bucket, a, static_cast<index::TermId>(rule));
-    }
+  // Index entries are chosen after every rule is compiled, so that equalities can be weighed
+  // by how many rules share their value (see AtomCost).
+  struct Entry {
+    index::ConditionIndexBuilder* builder;
+    uint32_t bucket;
+    NodeId cond;
+    size_t rule;
+  };
+  std::vector<Entry> entries;
+  auto enter = [&](index::ConditionIndexBuilder& b, uint32_t bucket, NodeId cond, size_t rule) {
+    entries.push_back(Entry{&b, bucket, cond, rule});
   };
   for (size_t i = 0; i < rules.rules.size(); ++i) {
     const ql::Rule& r = rules.rule(i);
@@ -602,6 +630,38 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules,
     }
     enter(builder, cr.any_type ? builder.AnyBucket() : builder.Bucket(cr.type), cr.condition, i);
     p.rules.push_back(std::move(cr));
+  }
+  // Pass 1: how many rules hold each equality (as a conjunct at any depth).
+  for (const Entry& e : entries) {
+    if (e.cond == kNoNode) continue;
+    std::set<std::string> seen;
+    std::vector<NodeId> stack = {e.cond};
+    while (!stack.empty()) {
+      NodeId id = stack.back();
+      stack.pop_back();
+      const CNode& n = p.nodes[id];
+      if (n.kind == CKind::kAnd || n.kind == CKind::kOr) {
+        for (uint32_t i = 0; i < n.nkids; ++i) stack.push_back(p.Kid(n, i));
+      } else if (n.kind == CKind::kCompare || n.kind == CKind::kInSet) {
+        auto atoms = AccessPredicates(p, id);
+        if (atoms) {
+          for (const Atom& a : *atoms) {
+            if (a.kind == AtomKind::kEq) seen.insert(EqKey(a));
+          }
+        }
+      }
+    }
+    for (const std::string& k : seen) ++p.eq_frequency[k];
+  }
+  // Pass 2: the entries.
+  for (const Entry& e : entries) {
+    auto atoms = e.cond == kNoNode ? std::nullopt : AccessPredicates(p, e.cond);
+    if (!atoms) {
+      e.builder->AddAlways(e.bucket, static_cast<index::TermId>(e.rule));
+    } else {
+      for (const index::Atom& a : *atoms)
+        e.builder->Add(e.bucket, a, static_cast<index::TermId>(e.rule));
+    }
   }
   p.index = std::move(builder).Build(p.rules.size());
   p.start_index = std::move(starts).Build(p.rules.size());

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/event.h"
@@ -97,8 +98,10 @@ struct Program {
   std::vector<std::unique_ptr<RE2>> regexes;
   std::vector<ConstSet> sets;
   std::vector<ConstRange> ranges;
-  std::vector<Automaton> automata;    // one per sequence rule
-  std::deque<std::string> strings;    // stable storage for constant strings
+  std::vector<Automaton> automata;  // one per sequence rule
+  std::deque<std::string> strings;  // stable storage for constant strings
+  // Rules per equality value (slot, kind, value), for choosing index entries (compile.cc).
+  std::unordered_map<std::string, uint32_t> eq_frequency;
   index::ConditionIndex index;        // single-event rules
   index::ConditionIndex start_index;  // the first terms of sequence rules
 

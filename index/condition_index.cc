@@ -41,13 +41,9 @@ void ConditionIndexBuilder::Add(uint32_t bucket, const Atom& a, TermId term) {
       d.matchers[a.slot].Add(a.text, false, term);
       break;
     case AtomKind::kContains:
-      d.matchers[a.slot].Add(RE2::QuoteMeta(a.text), true, term);
-      break;
     case AtomKind::kStartsWith:
-      d.matchers[a.slot].Add("^" + RE2::QuoteMeta(a.text), true, term);
-      break;
     case AtomKind::kEndsWith:
-      d.matchers[a.slot].Add(RE2::QuoteMeta(a.text) + "$", true, term);
+      d.matchers[a.slot].AddLiteral(a.kind, a.text, term);
       break;
   }
 }

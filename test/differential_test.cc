@@ -4,6 +4,8 @@
 #include <simdjson.h>
 
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
 #include <random>
 
 #include "adapters/event_decoder.h"
@@ -183,6 +185,9 @@ TEST_CASE("indexed engine equals the reference matcher on random rules and event
   for (uint64_t seed = 1; seed <= 40; ++seed) {
     Gen g(seed);
     std::string text = g.Rules(60);
+    if (const char* dir = std::getenv("STRIX_DUMP_DIR")) {  // for debugging a failing seed
+      std::ofstream(std::string(dir) + "/seed" + std::to_string(seed) + ".strix") << text;
+    }
     ql::CheckedRules rules = ql::LoadRules({{"random.strix", text}});
     INFO("seed " << seed << "\n" << rules.FormatDiagnostics());
     REQUIRE(rules.ok());
