@@ -24,6 +24,7 @@ std::function<int()> RegisterExplain(CLI::App& app) {
     if (int rc = LoadRuleFiles(o->files, rules)) return rc;
     if (!rules.ok()) return 1;
     engine::CompileOptions copts;
+    copts.keep_index_choices = true;  // explain shows the entries Compile chose
     auto prog = engine::Compile(rules, copts);
     if (!prog.ok()) {
       std::fprintf(stderr, "strix: %s\n", prog.message().c_str());

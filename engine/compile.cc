@@ -74,7 +74,8 @@ class Compiler {
     switch (e.kind) {
       case ExprKind::kLiteral:
         n.kind = CKind::kConst;
-        n.constant = Const(e);
+        n.ref = static_cast<uint32_t>(p_.constants.size());
+        p_.constants.push_back(Const(e));
         return Add(n);
       case ExprKind::kPath:
         return AddField(e, Transform::kNone);
@@ -348,7 +349,9 @@ std::optional<std::vector<Atom>> AccessPredicates(const Program& p, NodeId id) {
   };
   switch (n.kind) {
     case CKind::kConst:
-      if (n.constant.kind == ValueKind::kBool && !n.constant.boolean) return std::vector<Atom>{};
+      if (p.Constant(n).kind == ValueKind::kBool && !p.Constant(n).boolean) {
+        return std::vector<Atom>{};
+      }
       return std::nullopt;
     case CKind::kCompare: {
       NodeId l = p.Kid(n, 0), r = p.Kid(n, 1);
@@ -364,19 +367,20 @@ std::optional<std::vector<Atom>> AccessPredicates(const Program& p, NodeId id) {
       a.slot = *slot;
       if (op == Op::kEq) {
         a.kind = AtomKind::kEq;
-        a.value_kind = c.constant.kind;
-        if (c.constant.kind == ValueKind::kNumber) {
-          a.number = c.constant.number;
-        } else if (c.constant.kind == ValueKind::kString) {
-          a.text = std::string(c.constant.text);
-        } else if (c.constant.kind == ValueKind::kBool) {
-          a.boolean = c.constant.boolean;
+        a.value_kind = p.Constant(c).kind;
+        if (p.Constant(c).kind == ValueKind::kNumber) {
+          a.number = p.Constant(c).number;
+        } else if (p.Constant(c).kind == ValueKind::kString) {
+          a.text = std::string(p.Constant(c).text);
+        } else if (p.Constant(c).kind == ValueKind::kBool) {
+          a.boolean = p.Constant(c).boolean;
         } else {
           return std::vector<Atom>{};  // == null never holds
         }
         return std::vector<Atom>{a};
       }
-      if (c.constant.is_number() && RangeOf(op, c.constant.number, a)) return std::vector<Atom>{a};
+      if (p.Constant(c).is_number() && RangeOf(op, p.Constant(c).number, a))
+        return std::vector<Atom>{a};
       return std::nullopt;
     }
     case CKind::kInSet: {
@@ -424,13 +428,13 @@ std::optional<std::vector<Atom>> AccessPredicates(const Program& p, NodeId id) {
     case CKind::kStrTest: {
       auto slot = slot_of(p.Kid(n, 0));
       const CNode& c = p.nodes[p.Kid(n, 1)];
-      if (!slot || c.kind != CKind::kConst || !c.constant.is_string()) return std::nullopt;
+      if (!slot || c.kind != CKind::kConst || !p.Constant(c).is_string()) return std::nullopt;
       Atom a;
       a.slot = *slot;
       a.kind = n.op == Op::kContains     ? AtomKind::kContains
                : n.op == Op::kStartsWith ? AtomKind::kStartsWith
                                          : AtomKind::kEndsWith;
-      a.text = std::string(c.constant.text);
+      a.text = std::string(p.Constant(c).text);
       return std::vector<Atom>{a};
     }
     case CKind::kMatch: {
@@ -665,6 +669,7 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules,
   }
   p.index = std::move(builder).Build(p.rules.size());
   p.start_index = std::move(starts).Build(p.rules.size());
+  if (!opts.keep_index_choices) std::unordered_map<std::string, uint32_t>().swap(p.eq_frequency);
   return prog;
 }
 

@@ -20,6 +20,9 @@ struct CompileOptions {
   std::vector<std::string> type_field = {"type"};
   std::vector<std::string> time_field = {"ts"};
   std::vector<std::string> id_field = {"id"};
+  // Keep what chose the index entries (Program::eq_frequency) so that AccessPredicates()
+  // reproduces them later (explain); otherwise it is freed after the index is built.
+  bool keep_index_choices = false;
 };
 
 // Fails only when the field options collide (the rules are already checked).

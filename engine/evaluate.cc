@@ -46,7 +46,7 @@ Value Calc(const Program& p, NodeId id, const Event& e, EvalScratch& s) noexcept
   const CNode& n = p.nodes[id];
   switch (n.kind) {
     case CKind::kConst:
-      return n.constant;
+      return p.Constant(n);
     case CKind::kSlot:
       return e.slots[n.ref];
     case CKind::kAliasSlot:

@@ -7,6 +7,7 @@
 
 #include <re2/re2.h>
 
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -58,9 +59,8 @@ struct CNode {
   AggFn fn = AggFn::kCount;     // kAggregate
   bool uses_prev = false;       // a test over prev(): true on the term's first repetition
   uint32_t kid = 0, nkids = 0;  // children are Program::kids[kid .. kid + nkids)
-  uint32_t ref = 0;             // slot, regex, set or range index by kind
+  uint32_t ref = 0;             // slot, regex, set, range or constant index by kind
   uint32_t aux = 0;             // term index for the sequence kinds
-  Value constant;
 };
 
 // The constant list of an `in`.
@@ -98,18 +98,39 @@ struct Program {
   std::vector<std::unique_ptr<RE2>> regexes;
   std::vector<ConstSet> sets;
   std::vector<ConstRange> ranges;
-  std::vector<Automaton> automata;  // one per sequence rule
-  std::deque<std::string> strings;  // stable storage for constant strings
-  // Rules per equality value (slot, kind, value), for choosing index entries (compile.cc).
+  std::vector<Value> constants = {Value()};  // kConst nodes (constant 0: missing)
+  std::vector<Automaton> automata;           // one per sequence rule
+  // Rules per equality value (slot, kind, value), for choosing index entries (compile.cc);
+  // kept after compiling only for explain (CompileOptions::keep_index_choices).
   std::unordered_map<std::string, uint32_t> eq_frequency;
   index::ConditionIndex index;        // single-event rules
   index::ConditionIndex start_index;  // the first terms of sequence rules
 
-  std::string_view Keep(std::string s) {
-    strings.push_back(std::move(s));
-    return strings.back();
+  // Stable storage for constant strings: 64 KiB blocks (longer strings get their own).
+  std::string_view Keep(std::string_view s) {
+    if (s.size() > kBlock / 4) {
+      blocks_.push_back(std::make_unique<char[]>(s.size()));
+      std::memcpy(blocks_.back().get(), s.data(), s.size());
+      return std::string_view(blocks_.back().get(), s.size());
+    }
+    if (!last_ || used_ + s.size() > kBlock) {
+      blocks_.push_back(std::make_unique<char[]>(kBlock));
+      last_ = blocks_.back().get();
+      used_ = 0;
+    }
+    char* at = last_ + used_;
+    if (!s.empty()) std::memcpy(at, s.data(), s.size());
+    used_ += s.size();
+    return std::string_view(at, s.size());
   }
   NodeId Kid(const CNode& n, uint32_t i) const { return kids[n.kid + i]; }
+  const Value& Constant(const CNode& n) const { return constants[n.ref]; }
+
+ private:
+  static constexpr size_t kBlock = 64 << 10;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  char* last_ = nullptr;  // the block strings are appended to
+  size_t used_ = 0;
 };
 
 }  // namespace strix::engine

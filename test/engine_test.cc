@@ -132,3 +132,20 @@ rule e on tx where false and x == 1
   REQUIRE(engine::Explain(r.rules, p, "", engine::ExplainFormat::kDot, dot));
   CHECK_THAT(dot, Catch::StartsWith("digraph strix {"));
 }
+
+TEST_CASE("a conjunction is anchored on the equality fewer rules share", "[engine]") {
+  ql::CheckedRules rules = ql::LoadRules({{"t.strix", R"(
+rule a on tx where country == "FR" and device == "d1"
+rule b on tx where country == "FR" and device == "d2"
+rule c on tx where country == "FR" and device == "d3"
+)"}});
+  REQUIRE(rules.ok());
+  engine::CompileOptions o;
+  o.keep_index_choices = true;
+  auto p = engine::Compile(rules, o);
+  REQUIRE(p.ok());
+  std::string text;
+  REQUIRE(engine::Explain(rules, **p, "a", engine::ExplainFormat::kText, text));
+  CHECK_THAT(text, Catch::Contains("equality   device == \"d1\""));
+  CHECK_THAT(text, !Catch::Contains("equality   country"));
+}
