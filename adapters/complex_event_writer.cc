@@ -8,6 +8,35 @@
 
 namespace strix::adapters {
 
+void AppendKeyJson(std::string& out, const std::vector<Value>& key) {
+  if (key.empty()) {
+    out += "null";
+    return;
+  }
+  if (key.size() == 1) {
+    AppendJsonValue(out, key[0]);
+    return;
+  }
+  out += '[';
+  for (size_t i = 0; i < key.size(); ++i) {
+    if (i) out += ',';
+    AppendJsonValue(out, key[i]);
+  }
+  out += ']';
+}
+
+void AppendFieldsJson(std::string& out, const engine::CompiledRule& rule,
+                      const std::vector<Value>& fields) {
+  out += '{';
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i) out += ',';
+    AppendJsonString(out, rule.emit_names[i]);
+    out += ':';
+    AppendJsonValue(out, fields[i]);
+  }
+  out += '}';
+}
+
 void AppendIdentity(std::string& out, const Event& e, const std::vector<std::string>& sources) {
   const Value& id = e.id_field();
   if (id.is_string()) {
@@ -48,30 +77,13 @@ const std::string& ComplexEventWriter::Format(const engine::ComplexEvent& ce) {
   o += ",\"time\":\"";
   AppendRfc3339Ms(o, ce.time);
   o += "\",\"key\":";
-  if (ce.key.empty()) {
-    o += "null";
-  } else if (ce.key.size() == 1) {
-    AppendJsonValue(o, ce.key[0]);
-  } else {
-    o += '[';
-    for (size_t i = 0; i < ce.key.size(); ++i) {
-      if (i) o += ',';
-      AppendJsonValue(o, ce.key[i]);
-    }
-    o += ']';
-  }
+  AppendKeyJson(o, ce.key);
   char id[24];
   std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(h.value()));
   o += ",\"id\":\"";
   o += id;
-  o += "\",\"fields\":{";
-  for (size_t i = 0; i < ce.fields.size(); ++i) {
-    if (i) o += ',';
-    AppendJsonString(o, rule.emit_names[i]);
-    o += ':';
-    AppendJsonValue(o, ce.fields[i]);
-  }
-  o += '}';
+  o += "\",\"fields\":";
+  AppendFieldsJson(o, rule, ce.fields);
   if (mode_ != OutputEvents::kNone) {
     o += ",\"events\":[";
     for (size_t i = 0; i < ce.events.size(); ++i) {

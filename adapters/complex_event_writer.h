@@ -15,6 +15,13 @@ namespace strix::adapters {
 
 enum class OutputEvents { kFull, kIds, kNone };
 
+// The `key` member of a complex event (LANGUAGE.md 3.4): null without `by`, the value, or an
+// array for a composite key.
+void AppendKeyJson(std::string& out, const std::vector<Value>& key);
+// The `fields` member: the emit block as a JSON object, in its order.
+void AppendFieldsJson(std::string& out, const engine::CompiledRule& rule,
+                      const std::vector<Value>& fields);
+
 // The identity of an event (LANGUAGE.md 1): its id field, else SOURCE:LINE.
 void AppendIdentity(std::string& out, const Event& e, const std::vector<std::string>& sources);
 

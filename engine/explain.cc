@@ -49,6 +49,16 @@ void IndexEntries(const Program& p, bool any_type, const std::string& type, Node
   }
 }
 
+// What a rule's complex events carry: suppression and the emit fields.
+void OutputNotes(const CompiledRule& cr, RuleView& v) {
+  if (cr.suppress_ms) v.notes.push_back("suppress: " + FormatDuration(*cr.suppress_ms));
+  if (!cr.emit_names.empty()) {
+    std::string e;
+    for (const std::string& n : cr.emit_names) e += (e.empty() ? "" : ", ") + n;
+    v.notes.push_back("emit: " + e);
+  }
+}
+
 std::string Quant(const SeqTerm& t) {
   if (!t.list) return "";
   std::string hi = t.max == kUnbounded ? "" : std::to_string(t.max);
@@ -138,21 +148,16 @@ RuleView SequenceView(const ql::CheckedRules& rules, const Program& p, size_t i)
     v.notes.push_back("aggregates kept incrementally per partial match: " +
                       std::to_string(a.aggregates.size()));
   }
-  if (cr.suppress_ms) v.notes.push_back("suppress: " + FormatDuration(*cr.suppress_ms));
-  if (!cr.emit_names.empty()) {
-    std::string e;
-    for (const std::string& n : cr.emit_names) e += (e.empty() ? "" : ", ") + n;
-    v.notes.push_back("emit: " + e);
-  }
+  OutputNotes(cr, v);
   return v;
 }
 
 RuleView View(const ql::CheckedRules& rules, const Program& p, size_t i) {
   const ql::Rule& r = rules.rule(i);
+  if (r.is_sequence) return SequenceView(rules, p, i);
   const ql::Ast& ast = rules.ast_of(i);
   const CompiledRule& cr = p.rules[i];
   RuleView v;
-  if (r.is_sequence) return SequenceView(rules, p, i);
   v.header = "rule " + r.name + " (single event)";
   IndexEntries(p, cr.any_type, cr.type, cr.condition, v);
   std::string res;
@@ -164,12 +169,7 @@ RuleView View(const ql::CheckedRules& rules, const Program& p, size_t i) {
     for (uint32_t s : cr.key_slots) k += (k.empty() ? "" : ", ") + DescribeField(p.fields[s]);
     v.notes.push_back("key: " + k + " (an event without it does not match)");
   }
-  if (cr.suppress_ms) v.notes.push_back("suppress: " + FormatDuration(*cr.suppress_ms));
-  if (!cr.emit_names.empty()) {
-    std::string e;
-    for (const std::string& n : cr.emit_names) e += (e.empty() ? "" : ", ") + n;
-    v.notes.push_back("emit: " + e);
-  }
+  OutputNotes(cr, v);
   return v;
 }
 

@@ -20,7 +20,6 @@
 
 #include "adapters/batch_decoder.h"
 #include "adapters/event_decoder.h"
-#include "common/json_text.h"
 #include "engine/compile.h"
 #include "engine/engine.h"
 #include "test/sequence_reference.h"
@@ -155,27 +154,7 @@ struct Sink : engine::ComplexEventSink {
   std::vector<test::RefOut> got;
   void Emit(const engine::ComplexEvent& ce) override {
     ++count;
-    if (!record) return;
-    test::RefOut o;
-    o.rule = ce.rule;
-    o.time = ce.time;
-    o.key = ce.key.empty() ? "null" : "";
-    for (const Value& v : ce.key) AppendJsonValue(o.key, v);
-    o.fields = "{";
-    for (size_t f = 0; f < ce.fields.size(); ++f) {
-      if (f) o.fields += ",";
-      AppendJsonString(o.fields, p->rules[ce.rule].emit_names[f]);
-      o.fields += ":";
-      AppendJsonValue(o.fields, ce.fields[f]);
-    }
-    o.fields += "}";
-    for (const engine::MatchedEvent& m : ce.events) {
-      if (!o.events.empty()) o.events += " ";
-      o.events +=
-          (m.alias_term < 0 ? std::string("-") : p->rules[ce.rule].aliases[size_t(m.alias_term)]) +
-          "@" + std::to_string(m.event->line);
-    }
-    got.push_back(std::move(o));
+    if (record) got.push_back(test::FromComplexEvent(*p, ce));
   }
 };
 

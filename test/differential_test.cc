@@ -8,8 +8,8 @@
 #include <fstream>
 #include <random>
 
+#include "adapters/complex_event_writer.h"
 #include "adapters/event_decoder.h"
-#include "common/json_text.h"
 #include "engine/compile.h"
 #include "engine/engine.h"
 #include "test/reference_matcher.h"
@@ -147,26 +147,9 @@ struct Collect : engine::ComplexEventSink {
   std::vector<test::RefMatch> got;
   const engine::Program* p = nullptr;
   void Emit(const engine::ComplexEvent& ce) override {
-    test::RefMatch m{ce.rule, "", "{"};
-    if (ce.key.empty()) {
-      m.key = "null";
-    } else if (ce.key.size() == 1) {
-      AppendJsonValue(m.key, ce.key[0]);
-    } else {
-      m.key = "[";
-      for (size_t k = 0; k < ce.key.size(); ++k) {
-        if (k) m.key += ",";
-        AppendJsonValue(m.key, ce.key[k]);
-      }
-      m.key += "]";
-    }
-    for (size_t f = 0; f < ce.fields.size(); ++f) {
-      if (f) m.fields += ",";
-      AppendJsonString(m.fields, p->rules[ce.rule].emit_names[f]);
-      m.fields += ":";
-      AppendJsonValue(m.fields, ce.fields[f]);
-    }
-    m.fields += "}";
+    test::RefMatch m{ce.rule, "", ""};
+    adapters::AppendKeyJson(m.key, ce.key);
+    adapters::AppendFieldsJson(m.fields, p->rules[ce.rule], ce.fields);
     got.push_back(std::move(m));
   }
 };

@@ -10,6 +10,7 @@
 #include "common/json_text.h"
 #include "engine/compile.h"
 #include "engine/explain.h"
+#include "test/feed.h"
 
 using namespace strix;
 
@@ -43,16 +44,8 @@ struct Run : engine::ComplexEventSink {
                                 int* late = nullptr) {
     out.clear();
     engine::Engine eng(*prog, delay);
-    adapters::EventDecoder dec(prog->fields, adapters::Clock::kEvent);
-    uint64_t seq = 0;
-    for (const std::string& l : lines) {
-      simdjson::padded_string ps(l);
-      Event ev;
-      REQUIRE(dec.Decode(std::string_view(ps.data(), ps.size()), ev) ==
-              adapters::DecodeOutcome::kEvent);
-      ev.seq = seq++;
-      if (eng.Push(std::move(ev), *this) == engine::Admit::kLate && late) ++*late;
-    }
+    size_t n_late = test::FeedLines(eng, *prog, lines, *this).size();
+    if (late) *late += static_cast<int>(n_late);
     eng.Finish(*this);
     return out;
   }

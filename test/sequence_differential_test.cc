@@ -10,9 +10,9 @@
 #include <random>
 
 #include "adapters/event_decoder.h"
-#include "common/json_text.h"
 #include "engine/compile.h"
 #include "engine/engine.h"
+#include "test/feed.h"
 #include "test/sequence_reference.h"
 
 using namespace strix;
@@ -173,36 +173,7 @@ struct Collect : engine::ComplexEventSink {
   const engine::Program* p = nullptr;
   std::vector<test::RefOut> got;
   void Emit(const engine::ComplexEvent& ce) override {
-    test::RefOut o;
-    o.rule = ce.rule;
-    o.time = ce.time;
-    if (ce.key.empty()) {
-      o.key = "null";
-    } else if (ce.key.size() == 1) {
-      AppendJsonValue(o.key, ce.key[0]);
-    } else {
-      o.key = "[";
-      for (size_t k = 0; k < ce.key.size(); ++k) {
-        if (k) o.key += ",";
-        AppendJsonValue(o.key, ce.key[k]);
-      }
-      o.key += "]";
-    }
-    o.fields = "{";
-    for (size_t f = 0; f < ce.fields.size(); ++f) {
-      if (f) o.fields += ",";
-      AppendJsonString(o.fields, p->rules[ce.rule].emit_names[f]);
-      o.fields += ":";
-      AppendJsonValue(o.fields, ce.fields[f]);
-    }
-    o.fields += "}";
-    for (const engine::MatchedEvent& m : ce.events) {
-      if (!o.events.empty()) o.events += " ";
-      o.events +=
-          (m.alias_term < 0 ? std::string("-") : p->rules[ce.rule].aliases[size_t(m.alias_term)]) +
-          "@" + std::to_string(m.event->line);
-    }
-    got.push_back(std::move(o));
+    got.push_back(test::FromComplexEvent(*p, ce));
   }
 };
 
@@ -260,19 +231,9 @@ TEST_CASE("sequence engine equals the literal reference on random rules and stre
       INFO("threads " << threads);
       engine::Engine eng(**prog, opts.max_delay_ms, opts.max_partial_matches, threads,
                          threads == 1 ? 4096 : 7 + seed % 20);
-      adapters::EventDecoder dec((*prog)->fields, adapters::Clock::kEvent);
       Collect sink;
       sink.p = prog->get();
-      std::vector<size_t> late_got;
-      for (size_t n = 0; n < lines.size(); ++n) {
-        simdjson::padded_string padded(lines[n]);
-        Event ev;
-        REQUIRE(dec.Decode(std::string_view(padded.data(), padded.size()), ev) ==
-                adapters::DecodeOutcome::kEvent);
-        ev.seq = n;
-        ev.line = n + 1;
-        if (eng.Push(std::move(ev), sink) == engine::Admit::kLate) late_got.push_back(n + 1);
-      }
+      std::vector<size_t> late_got = test::FeedLines(eng, **prog, lines, sink);
       eng.Finish(sink);
       CHECK(late_got == late_want);
       REQUIRE(Show(sink.got) == Show(want));

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 
+#include "adapters/complex_event_writer.h"
 #include "common/json_text.h"
 #include "test/reference_eval.h"
 
@@ -342,6 +343,21 @@ class Ref {
 };
 
 }  // namespace
+
+RefOut FromComplexEvent(const engine::Program& p, const engine::ComplexEvent& ce) {
+  const engine::CompiledRule& rule = p.rules[ce.rule];
+  RefOut o;
+  o.rule = ce.rule;
+  o.time = ce.time;
+  adapters::AppendKeyJson(o.key, ce.key);
+  adapters::AppendFieldsJson(o.fields, rule, ce.fields);
+  for (const engine::MatchedEvent& m : ce.events) {
+    if (!o.events.empty()) o.events += " ";
+    o.events += (m.alias_term < 0 ? std::string("-") : rule.aliases[size_t(m.alias_term)]) + "@" +
+                std::to_string(m.event->line);
+  }
+  return o;
+}
 
 std::vector<RefOut> ReferenceSequences(const CheckedRules& rules,
                                        const std::vector<std::string>& lines,

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/complex_event.h"
+#include "engine/program.h"
 #include "query-lang/check.h"
 
 namespace strix::test {
@@ -25,6 +27,9 @@ struct RefOut {
            events == o.events;
   }
 };
+
+// The engine's complex event in the reference's form (events as "alias@line").
+RefOut FromComplexEvent(const engine::Program& p, const engine::ComplexEvent& ce);
 
 struct RefOptions {
   int64_t max_delay_ms = 0;

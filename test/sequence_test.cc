@@ -10,6 +10,7 @@
 #include "engine/compile.h"
 #include "engine/engine.h"
 #include "engine/explain.h"
+#include "test/feed.h"
 
 using namespace strix;
 
@@ -56,16 +57,7 @@ struct Seq : engine::ComplexEventSink {
                                 size_t max_partial = 10000, bool interrupted = false) {
     out.clear();
     engine::Engine eng(*prog, delay, max_partial);
-    adapters::EventDecoder dec(prog->fields, adapters::Clock::kEvent);
-    uint64_t seq = 0;
-    for (const std::string& l : lines) {
-      simdjson::padded_string ps(l);
-      Event ev;
-      REQUIRE(dec.Decode(std::string_view(ps.data(), ps.size()), ev) ==
-              adapters::DecodeOutcome::kEvent);
-      ev.seq = seq++;
-      eng.Push(std::move(ev), *this);
-    }
+    test::FeedLines(eng, *prog, lines, *this);
     eng.Finish(*this, interrupted);
     stats = eng.stats();
     live_after = eng.matcher().sequences().live_partial_matches();
