@@ -30,8 +30,7 @@ struct SeqFilter {
 
 struct SeqTerm {
   bool negated = false;
-  bool list = false;          // quantified: its alias is a list
-  std::string alias;          // empty when none
+  bool list = false;          // quantified: its alias is a list (the alias: CompiledRule::aliases)
   uint32_t min = 1, max = 1;  // max == kUnbounded for {n,}
   SeqFilter filter;
 };
@@ -58,6 +57,9 @@ struct Automaton {
   bool any_type = false;             // some filter or guard takes every type
 
   bool keyed() const { return !keysets[0].empty(); }
+  // A keyed sequence with a term that has no key at all: that term takes events of every
+  // partition, so such events visit every partition (and every worker).
+  bool unkeyed_terms = false;
 };
 
 }  // namespace strix::engine

@@ -589,7 +589,6 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules,
         const ql::Term& term = q.terms[t];
         SeqTerm st;
         st.negated = term.negated;
-        st.alias = term.alias;
         const ql::Quantifier& qt = term.filter.quant;
         st.list = qt.written && !(qt.min == 1 && qt.max && *qt.max == 1);
         st.min = qt.min;
@@ -600,6 +599,9 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules,
         cr.aliases.push_back(term.alias);
       }
       a.trailing_not = !a.terms.empty() && a.terms.back().negated;
+      for (size_t k = 1; k < a.keysets.size(); ++k) {
+        a.unkeyed_terms = a.unkeyed_terms || (a.keyed() && a.keysets[k].empty());
+      }
       if (q.until) a.until = filter(*q.until);
       if (a.policy == SeqPolicy::kStrict) a.any_type = true;  // every event of the key counts
       a.having = r.having != ql::kNoExpr ? c.Compile(r.having) : kNoNode;

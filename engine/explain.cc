@@ -81,7 +81,7 @@ RuleView SequenceView(const ql::CheckedRules& rules, const Program& p, size_t i)
   v.residual =
       q.terms[0].filter.where != ql::kNoExpr ? ql::DumpExpr(ast, q.terms[0].filter.where) : "true";
   auto name = [&](size_t t) {
-    return a.terms[t].alias.empty() ? "term" + std::to_string(t + 1) : a.terms[t].alias;
+    return cr.aliases[t].empty() ? "term" + std::to_string(t + 1) : cr.aliases[t];
   };
   auto filter = [&](size_t t) { return ql::DumpFilter(ast, q.terms[t].filter); };
   std::string key;

@@ -65,7 +65,6 @@ void InsertHash(std::vector<uint64_t>& set, uint64_t h) {
 PartialMatch::PartialMatch(const PartialMatch& o)
     : pos(o.pos),
       count(o.count),
-      created(o.created),
       start(o.start),
       events(o.events),
       naggs(o.naggs),

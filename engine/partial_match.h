@@ -127,10 +127,9 @@ struct PartialMatch {
   PartialMatch(PartialMatch&&) noexcept = default;
   PartialMatch& operator=(PartialMatch&&) noexcept = default;
 
-  uint32_t pos = 0;      // the term last fed
-  uint32_t count = 0;    // its number of events
-  uint64_t created = 0;  // creation order in the partition (the oldest is dropped first)
-  TimeMs start = 0;      // the first event's time (kept here: windows are checked often)
+  uint32_t pos = 0;    // the term last fed
+  uint32_t count = 0;  // its number of events
+  TimeMs start = 0;    // the first event's time (kept here: windows are checked often)
   BoundEvents events;
   // Aggregates, allocated only for automata that have them: AggState per input, then (only
   // when distinct() is used) a sorted hash set per input.

@@ -13,13 +13,6 @@ TimeMs Deadline(TimeMs start, int64_t within) {
   return start > kEndOfTime - within ? kEndOfTime - 1 : start + within;
 }
 
-// One way a partial match can take an event: feed `term`; `completes` when that finishes
-// the match (the last positive term reaching its minimum with `having` true).
-struct Option {
-  uint32_t term;
-  bool completes;
-};
-
 }  // namespace
 
 SequenceMatcher::SequenceMatcher(const Program& p, size_t max_partial_matches, bool suppress)
@@ -116,10 +109,9 @@ void SequenceMatcher::ComputeKeys(const Automaton& a, const Event& e) {
 uint64_t SequenceMatcher::Owners(uint32_t rule, const Event& e, uint32_t workers) {
   const Automaton& a = p_.automata[static_cast<size_t>(p_.rules[rule].automaton)];
   ComputeKeys(a, e);
-  uint64_t all = workers >= 64 ? ~uint64_t(0) : (uint64_t(1) << workers) - 1;
+  if (a.unkeyed_terms) return workers >= 64 ? ~uint64_t(0) : (uint64_t(1) << workers) - 1;
   uint64_t mask = 0;
   for (size_t k = 0; k < a.keysets.size(); ++k) {
-    if (!a.keysets[0].empty() && a.keysets[k].empty()) return all;  // visits every partition
     if (key_ok_[k]) mask |= uint64_t(1) << (hashes_[k] % workers);
   }
   return mask;
@@ -150,12 +142,7 @@ bool SequenceMatcher::Process(uint32_t rule, const Event& e, bool starts, Comple
   }
   // Terms without any key (no `by` anywhere on them) apply in every partition of a keyed
   // rule; such rules are rare, so they visit every partition.
-  bool unkeyed_terms = false;
-  if (!a.keysets[0].empty()) {
-    for (size_t k = 1; k < a.keysets.size(); ++k)
-      unkeyed_terms = unkeyed_terms || a.keysets[k].empty();
-  }
-  if (unkeyed_terms) {
+  if (a.unkeyed_terms) {
     std::vector<std::string> visit;
     rs.parts.ForEach([&](const Partition& part) {
       bool covered = false;
@@ -188,7 +175,7 @@ void SequenceMatcher::Step(uint32_t rule, RuleState& rs, Partition* part,
   }
   // Rule 9: under `strict`, an event of the partition (by its header key) must be taken.
   const bool in_header_partition = InPartition(a, 0, key_text);
-  std::vector<Option> options;
+  std::vector<Option>& options = options_;
   if (part && !part->pms.empty()) {
     // Survivors are compacted in place (w); branches of `every` are appended after them.
     std::vector<PartialMatch>& born = born_;
@@ -256,7 +243,6 @@ void SequenceMatcher::Step(uint32_t rule, RuleState& rs, Partition* part,
         // Rule 10: split on each choice; the original passes the event over.
         for (const Option& o : options) {
           PartialMatch branch = pm;
-          branch.created = part->next_created++;
           branch.Take(a, o.term, Ref(e));
           if (o.completes) {
             done.push_back(Completion{std::move(branch), e.time, part->key_event});
@@ -303,7 +289,6 @@ void SequenceMatcher::Step(uint32_t rule, RuleState& rs, Partition* part,
         part->key_event = EventRef(Ref(e));
       }
       PartialMatch pm;
-      pm.created = part->next_created++;
       bool completes = false, keep = true;
       if (a.last_positive == 0 && !a.trailing_not && first.min <= 1) {
         completes = HavingHolds(a, pm, 0, &e);
@@ -347,20 +332,10 @@ void SequenceMatcher::Step(uint32_t rule, RuleState& rs, Partition* part,
   }
   // Rule 11: bounded state; the oldest partial matches go first.
   if (part->pms.size() > max_partial_) {
+    // The vector is in creation order (survivors keep their places, branches and starts are
+    // appended), so the oldest are in front.
     size_t drop = part->pms.size() - max_partial_;
-    std::vector<size_t> order(part->pms.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::nth_element(
-        order.begin(), order.begin() + static_cast<long>(drop), order.end(),
-        [&](size_t x, size_t y) { return part->pms[x].created < part->pms[y].created; });
-    std::vector<bool> gone(part->pms.size(), false);
-    for (size_t i = 0; i < drop; ++i) gone[order[i]] = true;
-    std::vector<PartialMatch> kept;
-    kept.reserve(max_partial_);
-    for (size_t i = 0; i < part->pms.size(); ++i) {
-      if (!gone[i]) kept.push_back(std::move(part->pms[i]));
-    }
-    part->pms = std::move(kept);
+    part->pms.erase(part->pms.begin(), part->pms.begin() + static_cast<long>(drop));
     live_ -= drop;
     stats.dropped_partial += drop;
   }
@@ -465,7 +440,7 @@ void SequenceMatcher::Emit(uint32_t rule, std::vector<Completion>& done, Complex
     ce_.events.clear();
     for (size_t i = 0; i < c.pm.events.size(); ++i) {
       uint32_t term = c.pm.events.term(i);
-      int32_t as = a.terms[term].alias.empty() ? -1 : static_cast<int32_t>(term);
+      int32_t as = cr.aliases[term].empty() ? -1 : static_cast<int32_t>(term);
       ce_.events.push_back(MatchedEvent{as, c.pm.events.event(i), c.pm.events.stored(i)});
     }
     ++stats.emitted;

@@ -65,9 +65,8 @@ class SequenceMatcher {
     uint64_t hash = 0;              // of key_text; its place in the table
     std::string key_text;           // the key fields' JSON text, each followed by a newline
     EventRef key_event;             // the event that opened it: its key fields are the key
-    std::vector<PartialMatch> pms;  // in creation order
-    uint64_t next_created = 0;
-    uint32_t timers = 0;  // queued timers that point here
+    std::vector<PartialMatch> pms;  // in creation order (the oldest first)
+    uint32_t timers = 0;            // queued timers that point here
   };
   // A window end: the partial matches of `part` that started with event `seq` at
   // deadline - within. Queued per rule in start order, which is deadline order.
@@ -80,6 +79,12 @@ class SequenceMatcher {
   struct RuleState {
     PartitionTable<Partition> parts;
     std::deque<Timer> timers;
+  };
+  // One way a partial match can take an event: feed `term`; `completes` when that finishes
+  // the match (the last positive term reaching its minimum with `having` true).
+  struct Option {
+    uint32_t term;
+    bool completes;
   };
   struct Completion {
     PartialMatch pm;
@@ -110,6 +115,7 @@ class SequenceMatcher {
   std::vector<uint64_t> hashes_;
   std::vector<bool> key_ok_;
   std::vector<PartialMatch> born_;  // scratch of Step()
+  std::vector<Option> options_;     // scratch of Step()
   std::vector<Completion> done_;
   const StoredEvent* shared_ = nullptr;  // the caller's shared copy of the event, if any
   EventRef current_;                     // else our shared copy of the event being processed
