@@ -115,7 +115,8 @@ struct ShardedMatcher::Worker : ComplexEventSink {
 
 ShardedMatcher::ShardedMatcher(const Program& p, size_t max_partial_matches, unsigned threads)
     : p_(p) {
-  uint32_t n = std::max(1u, threads);
+  // Routes name their owners in a 64-bit mask (Matcher::RouteItem): at most 64 workers.
+  uint32_t n = std::clamp(threads, 1u, 64u);
   for (uint32_t w = 0; w < n; ++w) {
     workers_.push_back(std::make_unique<Worker>(p, max_partial_matches, w, n));
   }

@@ -31,6 +31,7 @@ namespace strix::engine {
 
 class ShardedMatcher {
  public:
+  // `threads` is clamped to 1..64.
   ShardedMatcher(const Program& p, size_t max_partial_matches, unsigned threads);
   ~ShardedMatcher();
 

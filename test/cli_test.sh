@@ -134,7 +134,7 @@ for delay in 0s 20ms; do
   "$strix" run "$tmp/seq.strix" -i "$tmp/seq.jsonl" --max-delay $delay --threads 1 --dead-letter "$tmp/d1" > "$tmp/s1" 2>/dev/null
   expect "threads 1 delay $delay exit" 0 $?
   expect "threads 1 delay $delay has output" 1 "$([ "$(wc -l < "$tmp/s1")" -gt 100 ] && echo 1)"
-  for t in 2 3; do
+  for t in 2 3 100; do
     "$strix" run "$tmp/seq.strix" -i "$tmp/seq.jsonl" --max-delay $delay --threads $t --dead-letter "$tmp/d$t" > "$tmp/s$t" 2>/dev/null
     expect "threads $t delay $delay same output" "$(md5sum < "$tmp/s1")" "$(md5sum < "$tmp/s$t")"
     expect "threads $t delay $delay same dead letters" "$(md5sum < "$tmp/d1")" "$(md5sum < "$tmp/d$t")"
