@@ -47,34 +47,19 @@ void Matcher::Candidates(const Event& e, bool singles) {
 }
 
 void Matcher::Process(const Event& e, ComplexEventSink& sink, RunStats& stats, const Shard* shard) {
-  Candidates(e, !shard || shard->OwnsEvent());
-  bool any = false;
-  for (index::TermId r : candidates_) {
-    bool starts = starts_[r] != 0;
-    starts_[r] = 0;
-    if (p_.rules[r].sequence) {
-      any = seq_.Process(r, e, starts, sink, stats, shard) || any;
-    } else {
-      Single(r, e, sink, stats, any);
-    }
-  }
+  bool any = Visit(e, !shard || shard->OwnsEvent(), sink, stats, [&](uint32_t r, bool starts) {
+    return seq_.Process(r, e, starts, sink, stats, shard);
+  });
   if (any) ++stats.matched;
 }
 
 void Matcher::Route(const Event& e, uint32_t workers, std::vector<RouteItem>& items,
                     ComplexEventSink& sink, RunStats& stats) {
-  Candidates(e, true);
-  bool any = false;
-  for (index::TermId r : candidates_) {
-    bool starts = starts_[r] != 0;
-    starts_[r] = 0;
-    if (p_.rules[r].sequence) {
-      uint64_t owners = seq_.Owners(r, e, workers);
-      if (owners) items.push_back(RouteItem{r, starts, owners});
-    } else {
-      Single(r, e, sink, stats, any);
-    }
-  }
+  Visit(e, true, sink, stats, [&](uint32_t r, bool starts) {
+    uint64_t owners = seq_.Owners(r, e, workers);
+    if (owners) items.push_back(RouteItem{r, starts, owners});
+    return false;
+  });
 }
 
 void Matcher::ProcessRouted(const Event& e, const RouteItem* begin, const RouteItem* end,

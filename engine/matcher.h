@@ -50,6 +50,23 @@ class Matcher {
  private:
   void Single(uint32_t rule, const Event& e, ComplexEventSink& sink, RunStats& stats, bool& any);
   void Candidates(const Event& e, bool singles);  // candidates_ in rule order, starts_ set
+  // The candidates in rule order: single-event rules are matched here, a sequence rule goes to
+  // `sequence(rule, starts)`. True when a complex event came out.
+  template <typename F>
+  bool Visit(const Event& e, bool singles, ComplexEventSink& sink, RunStats& stats, F&& sequence) {
+    Candidates(e, singles);
+    bool any = false;
+    for (index::TermId r : candidates_) {
+      bool starts = starts_[r] != 0;
+      starts_[r] = 0;
+      if (p_.rules[r].sequence) {
+        any = sequence(r, starts) || any;
+      } else {
+        Single(r, e, sink, stats, any);
+      }
+    }
+    return any;
+  }
 
   const Program& p_;
   index::ProbeScratch scratch_;

@@ -2,7 +2,6 @@
 #include "engine/sharded_matcher.h"
 
 #include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <cstring>
@@ -15,17 +14,15 @@ namespace {
 
 // One complex event kept by a worker until the merge: values point into `text`.
 struct Kept {
-  TimeMs time;
-  uint8_t phase;     // 0: completed by an event; 1: by a deadline
-  uint64_t ordinal;  // the event's processing position (phase 0)
-  uint32_t rule;
+  uint8_t phase;       // 0: completed by an event; 1: by a deadline
+  uint64_t ordinal;    // the event's processing position (phase 0)
   uint64_t first_seq;  // input order of the first matched event
   uint64_t local;      // emission order within the worker
   ComplexEvent ce;
   std::unique_ptr<char[]> text;
   std::vector<EventRef> keep;
 
-  auto Key() const { return std::tie(time, phase, ordinal, rule, first_seq, local); }
+  auto Key() const { return std::tie(ce.time, phase, ordinal, ce.rule, first_seq, local); }
 };
 
 }  // namespace
@@ -39,10 +36,8 @@ struct ShardedMatcher::Worker : ComplexEventSink {
 
   void Emit(const ComplexEvent& ce) override {
     Kept k;
-    k.time = ce.time;
     k.phase = phase;
     k.ordinal = phase == 0 ? shard.ordinal : 0;
-    k.rule = ce.rule;
     k.first_seq = ce.events.empty() ? 0 : ce.events.front().event->seq;
     k.local = local++;
     k.ce = ce;
@@ -152,7 +147,7 @@ void ShardedMatcher::Flush(TimeMs timers_before, ComplexEventSink& sink, RunStat
       ++stats.matched;
       last_matched_ = k->ordinal;
     }
-    if (!suppress_.Admit(k->rule, k->ce.key, k->time, p_.rules[k->rule].suppress_ms)) {
+    if (!suppress_.Admit(k->ce.rule, k->ce.key, k->ce.time, p_.rules[k->ce.rule].suppress_ms)) {
       ++stats.suppressed;
       continue;
     }
