@@ -6,12 +6,16 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "query-lang/check.h"
 
 namespace strix::cli {
+
+// The bytes of a file; nullopt when it cannot be opened.
+std::optional<std::string> ReadWholeFile(const std::string& path);
 
 // Reads the rule files and checks them; prints diagnostics to standard error.
 // Returns 2 (with a message) when a file cannot be read, else 0 and fills `out`.

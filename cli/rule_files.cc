@@ -1,24 +1,29 @@
 // Loading rule files for every subcommand (see commands.h).
 #include <cstdio>
 #include <fstream>
-#include <iostream>
 #include <sstream>
 
 #include "cli/commands.h"
 
 namespace strix::cli {
 
+std::optional<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 int LoadRuleFiles(const std::vector<std::string>& paths, ql::CheckedRules& out) {
   std::vector<ql::SourceFile> files;
   for (const std::string& p : paths) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) {
+    auto text = ReadWholeFile(p);
+    if (!text) {
       std::fprintf(stderr, "strix: cannot open rule file '%s'\n", p.c_str());
       return 2;
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    files.push_back(ql::SourceFile{p, ss.str()});
+    files.push_back(ql::SourceFile{p, std::move(*text)});
   }
   out = ql::LoadRules(std::move(files));
   std::string diags = out.FormatDiagnostics();

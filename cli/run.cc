@@ -100,15 +100,12 @@ int Run(const RunOptions& o) {
   }
   std::string golden_text;
   if (!o.expect.empty() && !o.update) {
-    FILE* g = std::fopen(o.expect.c_str(), "rb");
-    if (!g) {
+    auto text = ReadWholeFile(o.expect);
+    if (!text) {
       std::fprintf(stderr, "strix: cannot open golden file '%s'\n", o.expect.c_str());
       return 2;
     }
-    char buf[1 << 16];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, g)) > 0) golden_text.append(buf, n);
-    std::fclose(g);
+    golden_text = std::move(*text);
   }
   ql::CheckedRules rules;
   if (int rc = LoadRuleFiles(o.files, rules)) return rc;
@@ -173,7 +170,6 @@ int Run(const RunOptions& o) {
   adapters::ComplexEventWriter formatter(program, names, mode, nullptr);
   OutputSink writer(formatter, out->get(), golden);
   Progress progress(o.progress);
-  uint64_t events_read = 0;
   bool paced = false;
   TimeMs pace_from = 0;
   auto pace_start = std::chrono::steady_clock::now();
@@ -199,7 +195,6 @@ int Run(const RunOptions& o) {
         std::this_thread::sleep_until(when);
       }
     }
-    ++events_read;
     ev.source = static_cast<uint32_t>(si);
     ev.line = number;
     ev.seq = seq++;
@@ -234,7 +229,7 @@ int Run(const RunOptions& o) {
     adapters::Line line;
     Event ev;
     while (!g_stop.load() && src.Next(line)) {
-      progress.Update(events_read, src.position(), src.size());
+      progress.Update(seq, src.position(), src.size());
       uint32_t from = origin_of(si, line);
       if (line.too_long) {
         drain();  // keeps dead letters in input order
@@ -263,7 +258,7 @@ int Run(const RunOptions& o) {
       }
     }
     drain();
-    if (o.progress) progress.Done(events_read, src.position(), src.size());
+    if (o.progress) progress.Done(seq, src.position(), src.size());
     if (!src.error().empty()) {
       std::fprintf(stderr, "strix: error reading '%s': %s\n", names[si].c_str(),
                    src.error().c_str());
