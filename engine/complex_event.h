@@ -26,7 +26,10 @@ struct Shard {
   uint64_t ordinal = 0;                 // the event's position in processing order
   const StoredEvent* stored = nullptr;  // the event as a shared copy: bound without copying
   bool OwnsEvent() const { return ordinal % count == index; }
-  bool OwnsKey(uint64_t key_hash) const { return key_hash % count == index; }
+  static uint32_t OwnerOf(uint64_t key_hash, uint32_t count) {
+    return static_cast<uint32_t>(key_hash % count);
+  }
+  bool OwnsKey(uint64_t key_hash) const { return OwnerOf(key_hash, count) == index; }
 };
 
 struct ComplexEvent {

@@ -112,7 +112,7 @@ uint64_t SequenceMatcher::Owners(uint32_t rule, const Event& e, uint32_t workers
   if (a.unkeyed_terms) return workers >= 64 ? ~uint64_t(0) : (uint64_t(1) << workers) - 1;
   uint64_t mask = 0;
   for (size_t k = 0; k < a.keysets.size(); ++k) {
-    if (key_ok_[k]) mask |= uint64_t(1) << (hashes_[k] % workers);
+    if (key_ok_[k]) mask |= uint64_t(1) << Shard::OwnerOf(hashes_[k], workers);
   }
   return mask;
 }
