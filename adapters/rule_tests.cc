@@ -150,30 +150,26 @@ std::vector<RuleTestResult> RunRuleTests(const ql::CheckedRules& rules, const en
       eng.Finish(sink);
       for (const Actual& a : sink.got) r.actual.push_back(a.line);
 
-      // Slots to fill, per rule named by an expect.
-      struct Slot {
-        const ql::Expect* expect;
-      };
-      std::map<uint32_t, std::vector<Slot>> slots;
-      std::map<uint32_t, bool> named;
+      // Per rule named by an expect, the expectations to fill (one per complex event wanted;
+      // `expect none` names the rule with none).
+      std::map<uint32_t, std::vector<const ql::Expect*>> slots;
       for (const ql::Expect& e : t.expects) {
         r.expected.push_back(Describe(e));
         auto it = rule_index.find(e.rule);
         if (it == rule_index.end()) continue;  // a compile error already
-        named[it->second] = true;
         uint32_t n = e.kind == ql::Expect::Kind::kNone    ? 0
                      : e.kind == ql::Expect::Kind::kCount ? e.count
                                                           : 1;
-        for (uint32_t k = 0; k < n; ++k) slots[it->second].push_back(Slot{&e});
+        std::vector<const ql::Expect*>& want = slots[it->second];
+        want.insert(want.end(), n, &e);
       }
-      for (const auto& [rule, yes] : named) {
+      for (const auto& [rule, want] : slots) {
         std::vector<const Actual*> got;
         for (const Actual& a : sink.got) {
           if (a.rule == rule) got.push_back(&a);
         }
-        std::vector<Slot>& want = slots[rule];
-        auto fits = [&](const Slot& s, const Actual& a) {
-          for (const ql::ExpectField& f : s.expect->fields) {
+        auto fits = [&](const ql::Expect* e, const Actual& a) {
+          for (const ql::ExpectField& f : e->fields) {
             auto v = a.fields.find(f.name);
             if (v == a.fields.end() || !JsonEqual(v->second, f.json)) return false;
           }
@@ -203,7 +199,7 @@ std::vector<RuleTestResult> RunRuleTests(const ql::CheckedRules& rules, const en
         }
         std::map<const ql::Expect*, uint32_t> missing;
         for (size_t s = 0; s < want.size(); ++s) {
-          if (!filled[s]) ++missing[want[s].expect];
+          if (!filled[s]) ++missing[want[s]];
         }
         for (const auto& [e, n] : missing) {
           r.problems.push_back(Describe(*e) + ": " +
