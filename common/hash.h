@@ -1,10 +1,11 @@
 // 64-bit hashing for deterministic complex-event ids and hash tables.
-// Stage: shared. Interface: Hasher (incremental), HashBytes, MixHash.
+// Stage: shared. Interface: Hasher (incremental), HashBytes, MixHash, HashKeyBytes.
 // Stable across runs and platforms (no seeds), so ids are reproducible.
 // Covered by test/common_test.cc.
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace strix {
@@ -25,6 +26,26 @@ inline uint64_t HashBytes(std::string_view s, uint64_t seed = 0xcbf29ce484222325
   for (unsigned char c : s) {
     h ^= c;
     h *= 0x100000001b3ULL;
+  }
+  return MixHash(h);
+}
+
+// Word-at-a-time hash for in-process hash tables (not for ids: it reads machine words, so
+// its values depend on the byte order).
+inline uint64_t HashKeyBytes(std::string_view s, uint64_t seed = 0) {
+  uint64_t h = seed ^ (s.size() * 0x9e3779b97f4a7c15ULL);
+  const char* p = s.data();
+  size_t n = s.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 29;
+  }
+  if (n > 0) {
+    uint64_t w = 0;
+    std::memcpy(&w, p, n);
+    h = (h ^ w) * 0x94d049bb133111ebULL;
   }
   return MixHash(h);
 }

@@ -68,7 +68,16 @@ class Compiler {
     return Value();
   }
 
+  // Compiles an expression; remembers which expression each node came from (explain).
   NodeId Compile(ql::ExprId id) {
+    NodeId n = CompileExpr(id);
+    if (p_.node_expr.size() <= n) p_.node_expr.resize(n + 1, ql::kNoExpr);
+    p_.node_expr[n] = id;
+    return n;
+  }
+
+ private:
+  NodeId CompileExpr(ql::ExprId id) {
     const Expr& e = ast_.exprs[id];
     CNode n;
     switch (e.kind) {
@@ -340,7 +349,7 @@ Op Flip(Op op) {
 
 }  // namespace
 
-std::optional<std::vector<Atom>> AccessPredicates(const Program& p, NodeId id) {
+std::optional<AccessPlan> PlanAccess(const Program& p, NodeId id) {
   const CNode& n = p.nodes[id];
   auto slot_of = [&](NodeId k) -> std::optional<uint32_t> {
     const CNode& kn = p.nodes[k];
@@ -350,7 +359,7 @@ std::optional<std::vector<Atom>> AccessPredicates(const Program& p, NodeId id) {
   switch (n.kind) {
     case CKind::kConst:
       if (p.Constant(n).kind == ValueKind::kBool && !p.Constant(n).boolean) {
-        return std::vector<Atom>{};
+        return AccessPlan{};  // never holds: no entry at all
       }
       return std::nullopt;
     case CKind::kCompare: {
@@ -375,19 +384,20 @@ std::optional<std::vector<Atom>> AccessPredicates(const Program& p, NodeId id) {
         } else if (p.Constant(c).kind == ValueKind::kBool) {
           a.boolean = p.Constant(c).boolean;
         } else {
-          return std::vector<Atom>{};  // == null never holds
+          return AccessPlan{};  // == null never holds
         }
-        return std::vector<Atom>{a};
+        return AccessPlan{{a}, {}};
       }
       if (p.Constant(c).is_number() && RangeOf(op, p.Constant(c).number, a))
-        return std::vector<Atom>{a};
+        return AccessPlan{{a}, {}};
       return std::nullopt;
     }
     case CKind::kInSet: {
       auto slot = slot_of(p.Kid(n, 0));
       if (!slot || n.negated) return std::nullopt;
       const ConstSet& s = p.sets[n.ref];
-      std::vector<Atom> out;
+      AccessPlan plan;
+      std::vector<Atom>& out = plan.atoms;
       for (double d : s.numbers) {
         Atom a;
         a.slot = *slot;
@@ -411,19 +421,21 @@ std::optional<std::vector<Atom>> AccessPredicates(const Program& p, NodeId id) {
           out.push_back(a);
         }
       }
-      return out;
+      return plan;
     }
     case CKind::kInRange: {
       auto slot = slot_of(p.Kid(n, 0));
       const ConstRange& r = p.ranges[n.ref];
       if (!slot || n.negated || !r.lo.is_number()) return std::nullopt;
-      if (r.lo.number > r.hi.number) return std::vector<Atom>{};
+      if (r.lo.number > r.hi.number) return AccessPlan{};
       Atom a;
       a.kind = AtomKind::kRange;
       a.slot = *slot;
       a.lo = r.lo.number;
       a.hi = r.hi.number;
-      return std::vector<Atom>{a};
+      // Exact when both bounds are numbers (the stab tests both).
+      if (!r.hi.is_number()) return AccessPlan{{a}, {id}};
+      return AccessPlan{{a}, {}};
     }
     case CKind::kStrTest: {
       auto slot = slot_of(p.Kid(n, 0));
@@ -435,7 +447,7 @@ std::optional<std::vector<Atom>> AccessPredicates(const Program& p, NodeId id) {
                : n.op == Op::kStartsWith ? AtomKind::kStartsWith
                                          : AtomKind::kEndsWith;
       a.text = std::string(p.Constant(c).text);
-      return std::vector<Atom>{a};
+      return AccessPlan{{a}, {}};
     }
     case CKind::kMatch: {
       auto slot = slot_of(p.Kid(n, 0));
@@ -444,28 +456,46 @@ std::optional<std::vector<Atom>> AccessPredicates(const Program& p, NodeId id) {
       a.kind = AtomKind::kRegex;
       a.slot = *slot;
       a.text = p.regexes[n.ref]->pattern();
-      return std::vector<Atom>{a};
+      return AccessPlan{{a}, {id}};  // the prefilter over-approximates: the regex runs
     }
     case CKind::kAnd: {
-      std::optional<std::vector<Atom>> best;
+      std::optional<AccessPlan> best;
+      uint32_t chosen = 0;
       for (uint32_t i = 0; i < n.nkids; ++i) {
-        auto k = AccessPredicates(p, p.Kid(n, i));
-        if (k && (!best || Cost(p, *k) < Cost(p, *best))) best = std::move(k);
+        auto k = PlanAccess(p, p.Kid(n, i));
+        if (k && (!best || Cost(p, k->atoms) < Cost(p, best->atoms))) {
+          best = std::move(k);
+          chosen = i;
+        }
+      }
+      if (!best) return std::nullopt;
+      for (uint32_t i = 0; i < n.nkids; ++i) {
+        if (i != chosen) best->residual.push_back(p.Kid(n, i));
       }
       return best;
     }
     case CKind::kOr: {
-      std::vector<Atom> all;
+      AccessPlan all;
+      bool exact = true;
       for (uint32_t i = 0; i < n.nkids; ++i) {
-        auto k = AccessPredicates(p, p.Kid(n, i));
+        auto k = PlanAccess(p, p.Kid(n, i));
         if (!k) return std::nullopt;
-        all.insert(all.end(), k->begin(), k->end());
+        all.atoms.insert(all.atoms.end(), k->atoms.begin(), k->atoms.end());
+        exact = exact && k->residual.empty();
       }
+      // The union of exact entries is the disjunction itself; otherwise it all runs again.
+      if (!exact) all.residual.push_back(id);
       return all;
     }
     default:
       return std::nullopt;
   }
+}
+
+std::optional<std::vector<Atom>> AccessPredicates(const Program& p, NodeId id) {
+  auto plan = PlanAccess(p, id);
+  if (!plan) return std::nullopt;
+  return std::move(plan->atoms);
 }
 
 std::string DescribeField(const FieldSpec& f) {
@@ -659,19 +689,36 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules,
     }
     for (const std::string& k : seen) ++p.eq_frequency[k];
   }
-  // Pass 2: the entries.
+  // Pass 2: the entries, and what a single-event rule still tests once offered.
   for (const Entry& e : entries) {
-    auto atoms = e.cond == kNoNode ? std::nullopt : AccessPredicates(p, e.cond);
-    if (!atoms) {
+    auto plan = e.cond == kNoNode ? std::nullopt : PlanAccess(p, e.cond);
+    CompiledRule& cr = p.rules[e.rule];
+    if (!plan) {
       e.builder->AddAlways(e.bucket, static_cast<index::TermId>(e.rule));
-    } else {
-      for (const index::Atom& a : *atoms)
-        e.builder->Add(e.bucket, a, static_cast<index::TermId>(e.rule));
+      cr.residual = cr.condition;
+      continue;
+    }
+    for (const index::Atom& a : plan->atoms)
+      e.builder->Add(e.bucket, a, static_cast<index::TermId>(e.rule));
+    if (cr.sequence) continue;  // the first term's filter runs whole in the automaton
+    if (plan->residual.size() == 1) {
+      cr.residual = plan->residual[0];
+    } else if (plan->residual.size() > 1) {
+      CNode both;
+      both.kind = CKind::kAnd;
+      both.kid = static_cast<uint32_t>(p.kids.size());
+      both.nkids = static_cast<uint32_t>(plan->residual.size());
+      p.kids.insert(p.kids.end(), plan->residual.begin(), plan->residual.end());
+      p.nodes.push_back(both);
+      cr.residual = static_cast<NodeId>(p.nodes.size() - 1);
     }
   }
   p.index = std::move(builder).Build(p.rules.size());
   p.start_index = std::move(starts).Build(p.rules.size());
-  if (!opts.keep_index_choices) std::unordered_map<std::string, uint32_t>().swap(p.eq_frequency);
+  if (!opts.keep_index_choices) {
+    std::unordered_map<std::string, uint32_t>().swap(p.eq_frequency);
+    std::vector<ql::ExprId>().swap(p.node_expr);
+  }
   return prog;
 }
 

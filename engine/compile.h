@@ -1,5 +1,5 @@
 // The compiler: checked AST -> Program (compiled conditions, slot table, condition index).
-// Stage: engine/compiler. Interface: Compile(), AccessPredicates(), DescribeAtom().
+// Stage: engine/compiler. Interface: Compile(), PlanAccess(), AccessPredicates(), DescribeAtom().
 // For every rule it chooses the access predicates under which the rule enters the index:
 // a conjunction is anchored on its cheapest indexable part, a disjunction enters once per
 // alternative, and a rule with nothing indexable goes on its type's always-check list.
@@ -20,7 +20,7 @@ struct CompileOptions {
   std::vector<std::string> type_field = {"type"};
   std::vector<std::string> time_field = {"ts"};
   std::vector<std::string> id_field = {"id"};
-  // Keep what chose the index entries (Program::eq_frequency) so that AccessPredicates()
+  // Keep what chose the index entries (Program::eq_frequency, node_expr) so that PlanAccess()
   // reproduces them later (explain); otherwise it is freed after the index is built.
   bool keep_index_choices = false;
 };
@@ -28,13 +28,20 @@ struct CompileOptions {
 // Fails only when the field options collide (the rules are already checked).
 Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules, const CompileOptions& opts);
 
-// The atoms through which condition `node` enters the index: nullopt when nothing is
-// indexable (always-check), an empty vector when the condition can never hold.
+// How condition `node` enters the index: its atoms (several = any of them), and the
+// conjuncts the atoms do not decide exactly (a regex prefilter, a conjunct beside the chosen
+// one). Equality, `in`, ranges with numeric bounds and contains/startswith/endswith are
+// exact: once the index offers the rule through them, they are not tested again.
+struct AccessPlan {
+  std::vector<index::Atom> atoms;
+  std::vector<NodeId> residual;  // empty: the atoms decide the whole condition
+};
+// nullopt when nothing is indexable (always-check); no atoms when the condition never holds.
+std::optional<AccessPlan> PlanAccess(const Program& p, NodeId node);
 std::optional<std::vector<index::Atom>> AccessPredicates(const Program& p, NodeId node);
 
 // "amount in [50000, 60000]" and the like, for explain.
 std::string DescribeAtom(const Program& p, const index::Atom& a);
-std::string DescribeNode(const Program& p, NodeId node);
 std::string DescribeField(const FieldSpec& f);
 
 // Splits "a.b" into path segments (for --type-field and friends).

@@ -49,6 +49,21 @@ void IndexEntries(const Program& p, bool any_type, const std::string& type, Node
   }
 }
 
+// A compiled condition as the rule wrote it (Program::node_expr, kept for explain); the
+// conjunctions the compiler made (residual conjuncts, where and having) are joined here.
+std::string NodeText(const ql::Ast& ast, const Program& p, NodeId id) {
+  if (id == kNoNode) return "true";
+  if (id < p.node_expr.size() && p.node_expr[id] != ql::kNoExpr) {
+    return ql::DumpExpr(ast, p.node_expr[id]);
+  }
+  const CNode& n = p.nodes[id];
+  std::string o = "(";
+  for (uint32_t i = 0; i < n.nkids; ++i) {
+    o += (i ? " and " : "") + NodeText(ast, p, p.Kid(n, i));
+  }
+  return o + ")";
+}
+
 // What a rule's complex events carry: suppression and the emit fields.
 void OutputNotes(const CompiledRule& cr, RuleView& v) {
   if (cr.suppress_ms) v.notes.push_back("suppress: " + FormatDuration(*cr.suppress_ms));
@@ -160,10 +175,14 @@ RuleView View(const ql::CheckedRules& rules, const Program& p, size_t i) {
   RuleView v;
   v.header = "rule " + r.name + " (single event)";
   IndexEntries(p, cr.any_type, cr.type, cr.condition, v);
-  std::string res;
-  if (r.filter.where != ql::kNoExpr) res = ql::DumpExpr(ast, r.filter.where);
-  if (r.having != ql::kNoExpr) res += (res.empty() ? "" : " and ") + ql::DumpExpr(ast, r.having);
-  v.residual = res.empty() ? "true" : res;
+  if (!p.node_expr.empty()) {
+    v.residual = NodeText(ast, p, cr.residual);
+  } else {  // compiled without keep_index_choices: the whole condition
+    std::string res;
+    if (r.filter.where != ql::kNoExpr) res = ql::DumpExpr(ast, r.filter.where);
+    if (r.having != ql::kNoExpr) res += (res.empty() ? "" : " and ") + ql::DumpExpr(ast, r.having);
+    v.residual = res.empty() ? "true" : res;
+  }
   if (cr.has_keys) {
     std::string k;
     for (uint32_t s : cr.key_slots) k += (k.empty() ? "" : ", ") + DescribeField(p.fields[s]);

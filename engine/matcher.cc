@@ -79,7 +79,7 @@ void Matcher::Single(uint32_t r, const Event& e, ComplexEventSink& sink, RunStat
     if (v.missing() || v.kind == ValueKind::kNull) return;
     ce_.key.push_back(v);
   }
-  if (rule.condition != kNoNode && !Test(p_, rule.condition, e, eval_)) return;
+  if (rule.residual != kNoNode && !Test(p_, rule.residual, e, eval_)) return;
   any = true;
   if (suppress_on_ && !suppress_.Admit(r, ce_.key, e.time, rule.suppress_ms)) {
     ++stats.suppressed;

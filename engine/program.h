@@ -82,6 +82,9 @@ struct CompiledRule {
   std::vector<uint32_t> key_slots;  // `by`; empty without
   bool has_keys = false;
   NodeId condition = kNoNode;  // where and having
+  // What is left to test once the index offered the rule: the condition without the conjunct
+  // its index entries decide exactly (single-event rules; kNoNode: nothing left).
+  NodeId residual = kNoNode;
   std::vector<std::string> emit_names;
   std::vector<NodeId> emit_values;
   std::optional<int64_t> suppress_ms;
@@ -103,6 +106,8 @@ struct Program {
   // Rules per equality value (slot, kind, value), for choosing index entries (compile.cc);
   // kept after compiling only for explain (CompileOptions::keep_index_choices).
   std::unordered_map<std::string, uint32_t> eq_frequency;
+  // The expression (of its rule's AST) each node was compiled from; kept like eq_frequency.
+  std::vector<ql::ExprId> node_expr;
   index::ConditionIndex index;        // single-event rules
   index::ConditionIndex start_index;  // the first terms of sequence rules
 

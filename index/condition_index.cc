@@ -38,7 +38,7 @@ void ConditionIndexBuilder::Add(uint32_t bucket, const Atom& a, TermId term) {
       d.ranges[a.slot].push_back(IntervalIndex::Interval{a.lo, a.hi, a.lo_open, a.hi_open, term});
       break;
     case AtomKind::kRegex:
-      d.matchers[a.slot].Add(a.text, false, term);
+      d.matchers[a.slot].AddRegex(a.text, term);
       break;
     case AtomKind::kContains:
     case AtomKind::kStartsWith:
@@ -74,7 +74,7 @@ uint64_t ConditionIndex::HashKey(uint32_t bucket, uint32_t slot, const Value& v)
     case ValueKind::kBool:
       return MixHash(h ^ (v.boolean ? 2 : 1));
     default:
-      return HashBytes(v.text, h);
+      return HashKeyBytes(v.text, h);
   }
 }
 
@@ -107,6 +107,7 @@ ConditionIndex ConditionIndexBuilder::Build(size_t num_terms) && {
   while (cap < keys * 2) cap <<= 1;
   idx.table_.assign(cap, ConditionIndex::EqEntry{});
   idx.mask_ = cap - 1;
+  idx.eq_bloom_.Reset(keys);
   idx.postings_.reserve(eq_.size());
   for (size_t i = 0; i < eq_.size();) {
     size_t j = i;
@@ -134,6 +135,7 @@ ConditionIndex ConditionIndexBuilder::Build(size_t num_terms) && {
     size_t cell = e.hash & idx.mask_;
     while (idx.table_[cell].bucket != UINT32_MAX) cell = (cell + 1) & idx.mask_;
     idx.table_[cell] = e;
+    idx.eq_bloom_.Add(e.hash);
     auto& slots = idx.buckets_[e.bucket].eq_slots;
     if (std::find(slots.begin(), slots.end(), e.slot) == slots.end()) slots.push_back(e.slot);
     i = j;
@@ -170,6 +172,7 @@ ConditionIndex ConditionIndexBuilder::Build(size_t num_terms) && {
 const ConditionIndex::EqEntry* ConditionIndex::FindEq(uint32_t bucket, uint32_t slot,
                                                       const Value& v) const {
   uint64_t h = HashKey(bucket, slot, v);
+  if (!eq_bloom_.MayContain(h)) return nullptr;
   for (size_t cell = h & mask_;; cell = (cell + 1) & mask_) {
     const EqEntry& e = table_[cell];
     if (e.bucket == UINT32_MAX) return nullptr;
@@ -207,7 +210,7 @@ void ConditionIndex::ProbeBucket(const Bucket& b, uint32_t id, const std::vector
   }
   for (const auto& [slot, m] : b.matchers) {
     const Value& v = slots[slot];
-    if (v.kind == ValueKind::kString) m->Match(v.text, s.matches, emit);
+    if (v.kind == ValueKind::kString) m->Match(v.text, s.strings, emit);
   }
 }
 
@@ -229,8 +232,8 @@ IndexStats ConditionIndex::stats() const {
   st.buckets = buckets_.size();
   st.postings = postings_.size();
   for (const EqEntry& e : table_) st.eq_entries += e.bucket != UINT32_MAX;
-  st.memory_bytes =
-      table_.capacity() * sizeof(EqEntry) + postings_.capacity() * 4 + strings_.capacity();
+  st.memory_bytes = table_.capacity() * sizeof(EqEntry) + postings_.capacity() * 4 +
+                    strings_.capacity() + eq_bloom_.memory_bytes();
   for (const Bucket& b : buckets_) {
     st.always += b.always.size();
     st.memory_bytes += b.always.capacity() * 4;

@@ -10,11 +10,11 @@
 //   idx.Probe(event.type(), event.slots, scratch, candidates);   // deduplicated terms
 //
 // Inside a bucket (one per event type, plus one for `any`): an open-addressing hash table for
-// equality and `in`, an IntervalIndex per field for ranges and comparisons, a StringMatcher
-// per field for regexes and literals, and the always-check list. Candidates are a superset:
-// the caller confirms each with the term's residual condition.
-// Thread safety: a built index is immutable; Probe is safe from many threads, each with its
-// own ProbeScratch. Covered by test/index_test.cc and test/differential_test.cc.
+// equality and `in` (behind a Bloom filter), an IntervalIndex per field for ranges and comparisons,
+// a StringMatcher per field for regexes and literals, and the always-check list. Candidates are a
+// superset: the caller confirms each with the term's residual condition. Thread safety: a built
+// index is immutable; Probe is safe from many threads, each with its own ProbeScratch. Covered by
+// test/index_test.cc and test/differential_test.cc.
 #pragma once
 
 #include <memory>
@@ -24,6 +24,7 @@
 
 #include "common/value.h"
 #include "index/access_predicate.h"
+#include "index/bloom_filter.h"
 #include "index/interval_index.h"
 #include "index/string_matcher.h"
 
@@ -33,7 +34,7 @@ struct ProbeScratch {
   explicit ProbeScratch(size_t terms) : stamp(terms, 0) {}
   std::vector<uint32_t> stamp;
   uint32_t epoch = 0;
-  std::vector<int> matches;
+  StringMatcher::Scratch strings;
 };
 
 struct IndexStats {
@@ -115,6 +116,7 @@ class ConditionIndex {
   std::vector<std::unique_ptr<std::string>> type_names_;
   std::vector<Bucket> buckets_;
   std::vector<EqEntry> table_;  // open addressing, power-of-two size
+  BloomFilter eq_bloom_;        // the hashes in table_
   uint64_t mask_ = 0;
   std::vector<TermId> postings_;
   std::vector<char> strings_;  // bytes of string keys (a vector: its buffer survives moves)

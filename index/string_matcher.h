@@ -1,24 +1,31 @@
 // StringMatcher: many regular expressions and literals (contains / startswith / endswith)
-// on one field. Stage: index. Interface: Add(), AddLiteral(), Build(), Match().
-// Literals go to hash tables bucketed by length: a value of n bytes is looked up once per
-// distinct prefix/suffix length, and once per position for each distinct `contains` length,
-// so thousands of literals cost a few dozen hash probes per value, whatever their number
-// (byte-wise, as the language compares strings). When `contains` literals come in more than
-// kMaxInfixLengths distinct lengths, the rest go to RE2 like regexes. Regexes are matched
-// with RE2::Set: it has a DFA memory budget and fails with thousands of patterns, so
-// patterns are sharded; a shard whose set cannot be built or runs out of memory while
-// matching yields all of its terms as candidates (the residual condition then decides),
-// never a silent "no match". Covered by test/index_test.cc (10k patterns).
+// on one field. Stage: index. Interface: AddRegex(), AddLiteral(), Build(), Match().
+//
+// Literals go to three LiteralMatchers (anywhere, at the start, at the end): the cost per
+// value does not grow with the number of literals.
+// Regexes are prefiltered with RE2's FilteredRE2 (LIBRARY-NOTES): it reduces each regex to
+// the literal "atoms" a match must contain; the atoms are found with a LiteralMatcher over a
+// lower-cased copy of the value, and only the regexes whose atoms are there become
+// candidates (the residual condition runs the regex). Regexes without atoms (`^[0-9]+$`) go
+// to RE2::Set shards: a set has a DFA memory budget and fails with thousands of patterns, so
+// patterns are sharded, and a shard whose set cannot be built or runs out of memory while
+// matching yields all of its terms as candidates, never a silent "no match".
+// Atoms are lower-cased (UTF-8): the value is lower-cased byte-wise for ASCII, KELVIN SIGN and
+// LATIN SMALL LETTER LONG S become `k` and `s` (RE2 folds them with those letters under
+// `i`), and atoms with other non-ASCII bytes count as always present, so the prefilter can
+// only over-approximate. Covered by test/index_test.cc (10k patterns, case folding).
 #pragma once
 
+#include <re2/filtered_re2.h>
 #include <re2/set.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "index/access_predicate.h"
+#include "index/literal_matcher.h"
 
 namespace strix::index {
 
@@ -26,87 +33,93 @@ class StringMatcher {
  public:
   static constexpr size_t kShardSize = 1024;
   static constexpr int64_t kShardMemory = 64 << 20;
-  static constexpr size_t kMaxInfixLengths = 24;
+  static constexpr int kMinAtomLength = 3;
 
-  // `pattern` is RE2 syntax; `literal` means it came from a quoted literal (Latin-1 set).
-  void Add(std::string pattern, bool literal, TermId term);
+  // Per-thread work space for Match().
+  struct Scratch {
+    std::string lowered;
+    std::vector<int> atoms, regexes;
+  };
+
+  StringMatcher();
+  StringMatcher(StringMatcher&&) noexcept;
+  StringMatcher& operator=(StringMatcher&&) noexcept;
+  ~StringMatcher();
+
+  // `pattern` is RE2 syntax with the flags folded in, as the residual condition runs it.
+  void AddRegex(std::string pattern, TermId term);
   // `kind` is kContains, kStartsWith or kEndsWith.
-  void AddLiteral(AtomKind kind, std::string literal, TermId term);
+  void AddLiteral(AtomKind kind, std::string_view literal, TermId term);
   void Build();
 
   template <typename F>
-  void Match(std::string_view text, std::vector<int>& scratch, F&& f) const {
-    for (const Literals& l : literals_) {
-      if (l.table.empty()) continue;
-      for (size_t len : l.lengths) {
-        if (len > text.size()) break;
-        if (l.kind == AtomKind::kContains) {
-          for (size_t at = 0; at + len <= text.size(); ++at) l.Find(text.substr(at, len), f);
-        } else {
-          l.Find(l.kind == AtomKind::kStartsWith ? text.substr(0, len)
-                                                 : text.substr(text.size() - len),
-                 f);
+  void Match(std::string_view text, Scratch& s, F&& f) const {
+    contains_.Match(text, f);
+    starts_.Match(text, f);
+    ends_.Match(text, f);
+    if (filtered_) {
+      s.atoms.assign(always_atoms_.begin(), always_atoms_.end());
+      if (atoms_.size() > 0) {
+        LowerForAtoms(text, s.lowered);
+        atoms_.Match(s.lowered, [&](uint32_t a) { s.atoms.push_back(static_cast<int>(a)); });
+      }
+      if (!s.atoms.empty()) {
+        std::sort(s.atoms.begin(), s.atoms.end());
+        s.atoms.erase(std::unique(s.atoms.begin(), s.atoms.end()), s.atoms.end());
+        filtered_->AllPotentials(s.atoms, &s.regexes);
+        for (int r : s.regexes) {
+          TermId t = filtered_terms_[static_cast<size_t>(r)];
+          if (t != kUnfiltered) f(t);  // regexes without atoms are matched by the sets
         }
       }
     }
-    for (const Shard& s : shards_) {
-      if (!s.set) {
-        for (TermId t : s.terms) f(t);
+    for (const Shard& sh : shards_) {
+      if (!sh.set) {
+        for (TermId t : sh.terms) f(t);
         continue;
       }
-      scratch.clear();
+      s.regexes.clear();
       RE2::Set::ErrorInfo info;
-      if (!s.set->Match(text, &scratch, &info)) {
+      if (!sh.set->Match(text, &s.regexes, &info)) {
         if (info.kind != RE2::Set::kNoError) {
-          for (TermId t : s.terms) f(t);
+          for (TermId t : sh.terms) f(t);
         }
         continue;
       }
-      for (int i : scratch) f(s.terms[static_cast<size_t>(i)]);
+      for (int i : s.regexes) f(sh.terms[static_cast<size_t>(i)]);
     }
   }
 
-  size_t patterns() const { return pending_.size() + built_patterns_ + literal_count_; }
+  size_t patterns() const { return contains_.size() + starts_.size() + ends_.size() + regexes_; }
   size_t shards() const { return shards_.size(); }
   size_t failed_shards() const { return failed_; }
+  size_t prefiltered_regexes() const { return prefiltered_; }
+
+  // The value as the atoms see it (exposed for tests).
+  static void LowerForAtoms(std::string_view text, std::string& out);
 
  private:
-  struct Pending {
-    std::string pattern;
-    bool literal;
-    TermId term;
-  };
+  static constexpr TermId kUnfiltered = UINT32_MAX;
   struct Shard {
     std::unique_ptr<RE2::Set> set;  // null when it could not be built
     std::vector<TermId> terms;
   };
-  // Literals of one kind: text -> terms, and the distinct lengths (ascending).
-  struct Literals {
-    AtomKind kind = AtomKind::kContains;
-    std::vector<size_t> lengths;
-    // Keys view the heap strings of `text`, which stay put when a Literals moves (a deque
-    // would not: std::vector copies elements whose move may throw).
-    std::unordered_map<std::string_view, std::vector<TermId>> table;
-    std::vector<std::unique_ptr<std::string>> text;
-    template <typename F>
-    void Find(std::string_view key, F& f) const {
-      auto it = table.find(key);
-      if (it == table.end()) return;
-      for (TermId t : it->second) f(t);
-    }
-  };
-  struct PendingLiteral {
-    AtomKind kind;
-    std::string text;
+  struct PendingRegex {
+    std::string pattern;
     TermId term;
   };
-  std::vector<PendingLiteral> pending_literals_;
-  std::vector<Literals> literals_;  // contains, startswith, endswith
-  size_t literal_count_ = 0;
-  std::vector<Pending> pending_;
+  void BuildShards(const std::vector<const PendingRegex*>& regexes);
+
+  LiteralMatcher contains_{LiteralMatcher::Anchor::kAnywhere};
+  LiteralMatcher starts_{LiteralMatcher::Anchor::kStart};
+  LiteralMatcher ends_{LiteralMatcher::Anchor::kEnd};
+  std::vector<PendingRegex> pending_;
+  std::unique_ptr<re2::FilteredRE2> filtered_;
+  std::vector<TermId> filtered_terms_;  // FilteredRE2 id -> term; kUnfiltered: in the sets
+  LiteralMatcher atoms_{LiteralMatcher::Anchor::kAnywhere};
+  std::vector<int> always_atoms_;  // atoms with non-ASCII bytes
   std::vector<Shard> shards_;
-  size_t built_patterns_ = 0;
-  size_t failed_ = 0;
+  size_t regexes_ = 0, prefiltered_ = 0, failed_ = 0;
 };
 
 }  // namespace strix::index

@@ -121,6 +121,28 @@ rule e on tx where false and x == 1
   CHECK_THAT(text, Catch::Contains("equality   country == \"FR\""));
   CHECK_THAT(text, Catch::Contains("regex set  merchant =~ /bet/"));
   CHECK_THAT(text, Catch::Contains("residual: ((country == \"FR\") or (merchant =~ /bet/))"));
+  // The conjunct an exact entry decides is not tested again; a regex runs after its prefilter.
+  engine::CompileOptions keep;
+  keep.keep_index_choices = true;
+  auto kept = engine::Compile(r.rules, keep);
+  REQUIRE(kept.ok());
+  REQUIRE(engine::Explain(r.rules, **kept, "a", engine::ExplainFormat::kText, text));
+  CHECK_THAT(text, Catch::Contains("equality   country == \"FR\""));
+  CHECK_THAT(text, Catch::Contains("residual: (amount > 5)\n"));
+  CHECK((*kept)->rules[0].residual != engine::kNoNode);
+  REQUIRE(engine::Explain(r.rules, **kept, "b", engine::ExplainFormat::kText, text));
+  CHECK_THAT(text, Catch::Contains("residual: ((country == \"FR\") or (merchant =~ /bet/))"));
+  Run exact(R"(
+rule f on tx where user in ["u1", "u2"] or amount in 1..5
+rule g on tx where url contains "/p1/" and (country == "FR" and amount > 10)
+)");
+  auto kept2 = engine::Compile(exact.rules, keep);
+  REQUIRE(kept2.ok());
+  CHECK((*kept2)->rules[0].residual == engine::kNoNode);  // the entries decide it all
+  REQUIRE(engine::Explain(exact.rules, **kept2, "f", engine::ExplainFormat::kText, text));
+  CHECK_THAT(text, Catch::Contains("residual: true"));
+  REQUIRE(engine::Explain(exact.rules, **kept2, "g", engine::ExplainFormat::kText, text));
+  CHECK_THAT(text, Catch::Contains("residual: ((url contains \"/p1/\") and (amount > 10))"));
   std::string dot;
   REQUIRE(engine::Explain(r.rules, p, "", engine::ExplainFormat::kDot, dot));
   CHECK_THAT(dot, Catch::StartsWith("digraph strix {"));

@@ -6,6 +6,7 @@
 
 #include "index/condition_index.h"
 #include "index/interval_index.h"
+#include "index/literal_matcher.h"
 #include "index/string_matcher.h"
 
 using namespace strix;
@@ -38,15 +39,24 @@ TEST_CASE("interval index stabs exactly the intervals that contain the value", "
 TEST_CASE("string matcher handles 10k regexes and literals, never losing a match", "[index]") {
   StringMatcher m;
   for (uint32_t i = 0; i < 10000; ++i) {
-    m.Add("user" + std::to_string(i) + "x[0-9]+y", false, i);
+    m.AddRegex("user" + std::to_string(i) + "x[0-9]+y", i);  // atom "user<i>x"
+  }
+  for (uint32_t i = 0; i < 1500; ++i) {  // no atoms: RE2::Set shards
+    m.AddRegex(
+        "^[0-9]{" + std::to_string(i % 40 + 1) + "}$|^[a-c]{" + std::to_string(i / 40) + "}-$",
+        10000 + i);
   }
   for (uint32_t i = 0; i < 5000; ++i) {
-    m.Add("^" + RE2::QuoteMeta("/path/" + std::to_string(i) + "/"), true, 20000 + i);
+    m.AddLiteral(AtomKind::kStartsWith, "/path/" + std::to_string(i) + "/", 20000 + i);
   }
-  m.Add(RE2::QuoteMeta("a.b"), true, 30000);
+  m.AddLiteral(AtomKind::kContains, "a.b", 30000);
+  m.AddRegex("(?i)kelvin", 30001);
+  m.AddRegex("(?i)caf\\x{e9}", 30002);  // atom with a non-ASCII byte: always present
   m.Build();
-  CHECK(m.shards() >= 15);
-  std::vector<int> scratch;
+  CHECK(m.shards() == 2);
+  CHECK(m.failed_shards() == 0);
+  CHECK(m.prefiltered_regexes() == 10002);
+  StringMatcher::Scratch scratch;
   auto run = [&](const std::string& s) {
     std::set<TermId> got;
     m.Match(s, scratch, [&](TermId t) { got.insert(t); });
@@ -54,10 +64,63 @@ TEST_CASE("string matcher handles 10k regexes and literals, never losing a match
   };
   CHECK(run("hello user1234x99y").count(1234) == 1);
   CHECK(run("hello user1234x99y").count(1235) == 0);
+  CHECK(run("hello user1234x99y").size() < 10);  // the prefilter, not every regex
+  CHECK(run("HELLO USER77X1Y").count(77) == 1);  // atoms are matched case-blind
+  CHECK(run("12345").count(10004) == 1);
+  CHECK(run("12345").count(10005) == 0);
   CHECK(run("/path/42/index").count(20042) == 1);
   CHECK(run("x/path/42/index").count(20042) == 0);
   CHECK(run("a.b").count(30000) == 1);
-  CHECK(run("axb").count(30000) == 0);  // literals are quoted, not regexes
+  CHECK(run("axb").count(30000) == 0);  // literals are literal, not regexes
+  CHECK(run("the \xE2\x84\xAA"
+            "elvin scale")
+            .count(30001) == 1);  // KELVIN SIGN folds to k
+  CHECK(run("CAF\xC3\x89").count(30002) == 1);
+}
+
+TEST_CASE("atoms see the value lower-cased the way RE2 folds ASCII letters", "[index]") {
+  std::string out;
+  StringMatcher::LowerForAtoms("AbC \xE2\x84\xAA \xC5\xBF \xC3\x89", out);
+  CHECK(out == "abc k s \xC3\x89");
+}
+
+TEST_CASE("literal matcher equals a brute-force scan for every anchor", "[index]") {
+  std::mt19937 rng(11);
+  const char alphabet[] = "ab/.xyZ";
+  auto word = [&](size_t max) {
+    std::string w;
+    size_t n = rng() % (max + 1);
+    for (size_t i = 0; i < n; ++i) w.push_back(alphabet[rng() % 7]);
+    return w;
+  };
+  using Anchor = LiteralMatcher::Anchor;
+  for (Anchor anchor : {Anchor::kAnywhere, Anchor::kStart, Anchor::kEnd}) {
+    LiteralMatcher m(anchor);
+    std::vector<std::string> lits;
+    for (uint32_t i = 0; i < 3000; ++i) {
+      // Lengths 0..50: short literals, the 4-byte grams and the long-length list.
+      lits.push_back(i % 50 == 0 ? word(50) : word(8));
+      m.Add(lits.back(), i);
+    }
+    m.Add(lits[5], 5);  // the same literal and id twice: found once per position
+    m.Build();
+    for (int k = 0; k < 400; ++k) {
+      std::string text = word(k % 10 == 0 ? 80 : 12);
+      std::set<uint32_t> want, got;
+      for (uint32_t i = 0; i < lits.size(); ++i) {
+        const std::string& l = lits[i];
+        bool hit =
+            anchor == Anchor::kAnywhere ? text.find(l) != std::string::npos
+            : anchor == Anchor::kStart
+                ? text.compare(0, l.size(), l) == 0
+                : text.size() >= l.size() && text.compare(text.size() - l.size(), l.size(), l) == 0;
+        if (hit) want.insert(i);
+      }
+      m.Match(text, [&](uint32_t id) { got.insert(id); });
+      INFO("anchor " << int(anchor) << " text '" << text << "'");
+      CHECK(got == want);
+    }
+  }
 }
 
 TEST_CASE("condition index routes by type, equality, range and string, deduplicated", "[index]") {

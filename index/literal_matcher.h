@@ -1,0 +1,155 @@
+// LiteralMatcher: which of many literals occur in a text — anywhere (contains), at its start
+// (startswith) or at its end (endswith). Stage: index (the literal prefilter of StringMatcher).
+// Interface: Add(), Build(), Match().
+//
+// Every literal sits in one exact hash table (bytes -> ids). In front of it, a filter keyed
+// by the literal's anchor bytes: for literals of 4 bytes or more, its first 4 bytes (last 4
+// for endswith) hash into a table of 32-bit masks, one bit per literal length (bit 31: 35
+// bytes or more); shorter literals use a 256-entry mask table keyed by one byte. A text
+// position costs one 4-byte load, one multiply and one small-table read, and reaches the
+// exact table (behind a Bloom filter) only for the lengths whose bit is set, so the cost per value
+// does not grow with the number of literals. Byte-wise, as the language compares strings. Not
+// thread-safe to build; a built matcher is immutable. Covered by test/index_test.cc.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "index/bloom_filter.h"
+
+namespace strix::index {
+
+class LiteralMatcher {
+ public:
+  enum class Anchor : uint8_t { kAnywhere, kStart, kEnd };
+
+  explicit LiteralMatcher(Anchor anchor = Anchor::kAnywhere) : anchor_(anchor) {}
+
+  void Add(std::string_view literal, uint32_t id);
+  void Build();
+
+  // Calls f(id) for every literal found; an id may come more than once (a literal that
+  // occurs at several positions).
+  template <typename F>
+  void Match(std::string_view text, F&& f) const {
+    for (uint32_t id : empty_) f(id);
+    if (table_.empty() || text.empty()) return;
+    const size_t n = text.size();
+    if (anchor_ == Anchor::kEnd) {
+      ProbeEnd(text, f);
+      return;
+    }
+    const size_t last = anchor_ == Anchor::kStart ? 0 : n - 1;
+    for (size_t at = 0; at <= last; ++at) ProbeAt(text, at, f);
+  }
+
+  size_t size() const { return literals_; }
+  size_t memory_bytes() const {
+    return table_.capacity() * sizeof(Entry) + bytes_.capacity() + ids_.capacity() * 4 +
+           grams_.capacity() * 4 + sizeof(short_) + bloom_.memory_bytes();
+  }
+
+ private:
+  static constexpr uint32_t kLongBit = 31;  // literals of kMinGram + 31 bytes or more
+  static constexpr size_t kMinGram = 4;
+
+  struct Entry {
+    uint64_t hash = 0;
+    uint32_t at = 0, len = 0;          // bytes_[at, at + len)
+    uint32_t ids_at = 0, ids_len = 0;  // ids_[ids_at, ids_at + ids_len); 0 = empty cell
+  };
+
+  static uint32_t Load4(const char* p) {
+    uint32_t g;
+    std::memcpy(&g, p, 4);
+    return g;
+  }
+  size_t GramCell(uint32_t gram) const { return (gram * 0x9E3779B1u) >> gram_shift_; }
+  static uint64_t Hash(std::string_view s);
+
+  template <typename F>
+  void Lookup(std::string_view key, F& f) const {
+    uint64_t h = Hash(key);
+    if (!bloom_.MayContain(h)) return;
+    for (size_t cell = h & mask_;; cell = (cell + 1) & mask_) {
+      const Entry& e = table_[cell];
+      if (e.ids_len == 0) return;
+      if (e.hash == h && e.len == key.size() &&
+          std::memcmp(bytes_.data() + e.at, key.data(), key.size()) == 0) {
+        for (uint32_t i = 0; i < e.ids_len; ++i) f(ids_[e.ids_at + i]);
+        return;
+      }
+    }
+  }
+
+  // Literals that start at `at` (kAnywhere, kStart).
+  template <typename F>
+  void ProbeAt(std::string_view text, size_t at, F& f) const {
+    const size_t rest = text.size() - at;
+    if (uint8_t m = short_[static_cast<unsigned char>(text[at])]) {
+      for (; m; m &= static_cast<uint8_t>(m - 1)) {
+        size_t len = static_cast<size_t>(__builtin_ctz(m)) + 1;
+        if (len <= rest) Lookup(text.substr(at, len), f);
+      }
+    }
+    if (rest < kMinGram || grams_.empty()) return;
+    uint32_t m = grams_[GramCell(Load4(text.data() + at))];
+    for (; m; m &= m - 1) {
+      uint32_t bit = static_cast<uint32_t>(__builtin_ctz(m));
+      if (bit == kLongBit) {
+        for (size_t len : long_lengths_) {
+          if (len > rest) break;
+          Lookup(text.substr(at, len), f);
+        }
+        continue;
+      }
+      size_t len = bit + kMinGram;
+      if (len <= rest) Lookup(text.substr(at, len), f);
+    }
+  }
+
+  // Literals that end where the text ends (kEnd).
+  template <typename F>
+  void ProbeEnd(std::string_view text, F& f) const {
+    const size_t n = text.size();
+    if (uint8_t m = short_[static_cast<unsigned char>(text[n - 1])]) {
+      for (; m; m &= static_cast<uint8_t>(m - 1)) {
+        size_t len = static_cast<size_t>(__builtin_ctz(m)) + 1;
+        if (len <= n) Lookup(text.substr(n - len), f);
+      }
+    }
+    if (n < kMinGram || grams_.empty()) return;
+    uint32_t m = grams_[GramCell(Load4(text.data() + n - kMinGram))];
+    for (; m; m &= m - 1) {
+      uint32_t bit = static_cast<uint32_t>(__builtin_ctz(m));
+      if (bit == kLongBit) {
+        for (size_t len : long_lengths_) {
+          if (len > n) break;
+          Lookup(text.substr(n - len), f);
+        }
+        continue;
+      }
+      size_t len = bit + kMinGram;
+      if (len <= n) Lookup(text.substr(n - len), f);
+    }
+  }
+
+  Anchor anchor_;
+  std::vector<std::pair<std::string, uint32_t>> pending_;
+  std::vector<uint32_t> empty_;  // ids of "" (found in every string)
+  std::vector<Entry> table_;     // open addressing, power-of-two size
+  BloomFilter bloom_;            // the hashes in table_
+  size_t mask_ = 0;
+  std::vector<char> bytes_;
+  std::vector<uint32_t> ids_;
+  std::vector<uint32_t> grams_;  // anchor gram cell -> length bits
+  unsigned gram_shift_ = 32;
+  uint8_t short_[256] = {};           // anchor byte -> bits of lengths 1..3
+  std::vector<size_t> long_lengths_;  // distinct lengths behind kLongBit, ascending
+  size_t literals_ = 0;
+};
+
+}  // namespace strix::index
