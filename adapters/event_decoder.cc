@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "common/hash.h"
 #include "common/time.h"
 
 namespace strix::adapters {
@@ -25,29 +26,41 @@ const char* ReasonText(DecodeOutcome o) {
 EventDecoder::EventDecoder(const std::vector<FieldSpec>& fields, Clock clock)
     : num_slots_(fields.size()), clock_(clock) {
   trie_.emplace_back();
+  std::map<std::pair<uint32_t, std::string>, uint32_t> kids;
   for (uint32_t s = 0; s < fields.size(); ++s) {
     uint32_t node = 0;
-    for (const std::string& seg : fields[s].path) node = Child(node, seg);
+    for (const std::string& seg : fields[s].path) {
+      auto [it, added] =
+          kids.emplace(std::make_pair(node, seg), static_cast<uint32_t>(trie_.size()));
+      if (added) trie_.emplace_back();
+      trie_[node].has_kids = true;
+      node = it->second;
+    }
     trie_[node].slots.emplace_back(s, fields[s].transform);
+  }
+  size_t cap = 16;
+  while (cap < kids.size() * 4) cap <<= 1;
+  edges_.resize(cap);
+  edge_mask_ = cap - 1;
+  for (const auto& [key, child] : kids) {
+    uint64_t h = EdgeHash(key.first, key.second);
+    size_t cell = h & edge_mask_;
+    while (edges_[cell].parent != UINT32_MAX) cell = (cell + 1) & edge_mask_;
+    edges_[cell] = Edge{h, key.first, child, key.second};
   }
 }
 
-uint32_t EventDecoder::Child(uint32_t node, const std::string& name) {
-  auto& kids = trie_[node].kids;
-  auto it = std::lower_bound(kids.begin(), kids.end(), name,
-                             [](const auto& a, const std::string& n) { return a.first < n; });
-  if (it != kids.end() && it->first == name) return it->second;
-  uint32_t id = static_cast<uint32_t>(trie_.size());
-  kids.insert(it, {name, id});
-  trie_.emplace_back();
-  return id;
+uint64_t EventDecoder::EdgeHash(uint32_t parent, std::string_view name) {
+  return HashKeyBytes(name, (uint64_t{parent} + 1) * 0x9e3779b97f4a7c15ULL);
 }
 
-const EventDecoder::Node* EventDecoder::Find(const Node& n, std::string_view name) const {
-  auto it = std::lower_bound(n.kids.begin(), n.kids.end(), name,
-                             [](const auto& a, std::string_view k) { return a.first < k; });
-  if (it == n.kids.end() || it->first != name) return nullptr;
-  return &trie_[it->second];
+uint32_t EventDecoder::Find(uint32_t parent, std::string_view name) const {
+  uint64_t h = EdgeHash(parent, name);
+  for (size_t cell = h & edge_mask_;; cell = (cell + 1) & edge_mask_) {
+    const Edge& e = edges_[cell];
+    if (e.parent == UINT32_MAX) return UINT32_MAX;
+    if (e.hash == h && e.parent == parent && e.name == name) return e.child;
+  }
 }
 
 Value EventDecoder::Convert(simdjson::dom::element el, Transform t) {
@@ -94,15 +107,16 @@ Value EventDecoder::Convert(simdjson::dom::element el, Transform t) {
   return Value();
 }
 
-void EventDecoder::Walk(simdjson::dom::object obj, const Node& n, Event& out) {
+void EventDecoder::Walk(simdjson::dom::object obj, uint32_t node, Event& out) {
   for (auto field : obj) {
-    const Node* child = Find(n, field.key);
-    if (!child) continue;
-    for (auto [slot, t] : child->slots) {
+    uint32_t id = Find(node, field.key);
+    if (id == UINT32_MAX) continue;
+    const Node& child = trie_[id];
+    for (auto [slot, t] : child.slots) {
       if (out.slots[slot].missing()) out.slots[slot] = Convert(field.value, t);  // first wins
     }
-    if (!child->kids.empty() && field.value.type() == simdjson::dom::element_type::OBJECT) {
-      Walk(field.value.get_object().value_unsafe(), *child, out);
+    if (child.has_kids && field.value.type() == simdjson::dom::element_type::OBJECT) {
+      Walk(field.value.get_object().value_unsafe(), id, out);
     }
   }
 }
@@ -121,7 +135,7 @@ DecodeOutcome EventDecoder::Decode(std::string_view line, Event& out) {
   out.raw = body;
   out.slots.assign(num_slots_, Value());
   out.storage.reset();
-  Walk(root.get_object().value_unsafe(), trie_[0], out);
+  Walk(root.get_object().value_unsafe(), 0, out);
 
   if (clock_ == Clock::kWall) {
     out.time = std::chrono::duration_cast<std::chrono::milliseconds>(

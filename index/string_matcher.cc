@@ -2,12 +2,9 @@
 // for regexes without atoms (see string_matcher.h).
 #include "index/string_matcher.h"
 
-namespace strix::index {
+#include <re2/filtered_re2.h>
 
-StringMatcher::StringMatcher() = default;
-StringMatcher::StringMatcher(StringMatcher&&) noexcept = default;
-StringMatcher& StringMatcher::operator=(StringMatcher&&) noexcept = default;
-StringMatcher::~StringMatcher() = default;
+namespace strix::index {
 
 void StringMatcher::AddRegex(std::string pattern, TermId term) {
   pending_.push_back(PendingRegex{std::move(pattern), term});
@@ -59,48 +56,59 @@ void StringMatcher::BuildShards(const std::vector<const PendingRegex*>& regexes)
   }
 }
 
+std::vector<std::string> StringMatcher::EntryAtoms(const std::string& pattern) {
+  re2::FilteredRE2 f(kMinAtomLength);
+  RE2::Options opts;
+  opts.set_log_errors(false);
+  int id = -1;
+  if (f.Add(pattern, opts, &id) != RE2::NoError) return {};
+  std::vector<std::string> atoms;
+  f.Compile(&atoms);
+  std::vector<int> given, passed;
+  f.AllPotentials(given, &passed);
+  if (!passed.empty()) return {};  // passes with no atom at all
+  auto ascii = [](const std::string& a) {
+    return std::all_of(a.begin(), a.end(),
+                       [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  };
+  // A required atom: the filter fails with every atom but this one.
+  std::string best;
+  for (size_t a = 0; a < atoms.size(); ++a) {
+    if (!ascii(atoms[a]) || atoms[a].size() <= best.size()) continue;
+    given.clear();
+    for (size_t b = 0; b < atoms.size(); ++b) {
+      if (b != a) given.push_back(static_cast<int>(b));
+    }
+    f.AllPotentials(given, &passed);
+    if (passed.empty()) best = atoms[a];
+  }
+  if (!best.empty()) return {best};
+  // Otherwise every atom alone must pass (a disjunction of literals).
+  for (size_t a = 0; a < atoms.size(); ++a) {
+    if (!ascii(atoms[a])) return {};
+    given.assign(1, static_cast<int>(a));
+    f.AllPotentials(given, &passed);
+    if (passed.empty()) return {};
+  }
+  return atoms;
+}
+
 void StringMatcher::Build() {
   contains_.Build();
   starts_.Build();
   ends_.Build();
   regexes_ = pending_.size();
   std::vector<const PendingRegex*> unfiltered;
-  if (!pending_.empty()) {
-    filtered_ = std::make_unique<re2::FilteredRE2>(kMinAtomLength);
-    RE2::Options opts;
-    opts.set_log_errors(false);
-    std::vector<int> ids;  // per pending regex: its FilteredRE2 id, -1 if RE2 refused it
-    for (const PendingRegex& r : pending_) {
-      int id = -1;
-      if (filtered_->Add(r.pattern, opts, &id) != RE2::NoError) id = -1;
-      ids.push_back(id);
-      if (id >= 0) filtered_terms_.push_back(r.term);
+  for (const PendingRegex& r : pending_) {
+    std::vector<std::string> atoms = EntryAtoms(r.pattern);
+    if (atoms.empty()) {
+      unfiltered.push_back(&r);  // RE2 refusing it makes its shard fail: a candidate always
+      continue;
     }
-    std::vector<std::string> atoms;
-    filtered_->Compile(&atoms);
-    // With no atoms found, exactly the regexes without atoms pass the filter.
-    std::vector<int> none, open;
-    filtered_->AllPotentials(none, &open);
-    for (int r : open) filtered_terms_[static_cast<size_t>(r)] = kUnfiltered;
-    for (size_t i = 0; i < pending_.size(); ++i) {
-      // A refused regex goes to a shard, which then fails: its terms become candidates.
-      if (ids[i] < 0 || filtered_terms_[static_cast<size_t>(ids[i])] == kUnfiltered) {
-        unfiltered.push_back(&pending_[i]);
-      }
-    }
-    prefiltered_ = filtered_terms_.size() - open.size();
-    for (size_t a = 0; a < atoms.size(); ++a) {
-      bool ascii = std::all_of(atoms[a].begin(), atoms[a].end(),
-                               [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-      if (ascii) {
-        atoms_.Add(atoms[a], static_cast<uint32_t>(a));
-      } else {
-        always_atoms_.push_back(static_cast<int>(a));
-      }
-    }
-    atoms_.Build();
-    if (prefiltered_ == 0) filtered_.reset();
+    for (const std::string& a : atoms) atoms_.Add(a, r.term);
+    ++prefiltered_;
   }
+  atoms_.Build();
   BuildShards(unfiltered);
   pending_.clear();
   pending_.shrink_to_fit();

@@ -3,20 +3,22 @@
 //
 // Literals go to three LiteralMatchers (anywhere, at the start, at the end): the cost per
 // value does not grow with the number of literals.
-// Regexes are prefiltered with RE2's FilteredRE2 (LIBRARY-NOTES): it reduces each regex to
-// the literal "atoms" a match must contain; the atoms are found with a LiteralMatcher over a
-// lower-cased copy of the value, and only the regexes whose atoms are there become
-// candidates (the residual condition runs the regex). Regexes without atoms (`^[0-9]+$`) go
-// to RE2::Set shards: a set has a DFA memory budget and fails with thousands of patterns, so
+// Regexes are prefiltered with the atoms of RE2's FilteredRE2 (LIBRARY-NOTES): the literal
+// strings a match must contain. At build time each regex gets its own FilteredRE2, asked
+// which atoms are required (the filter fails without them): a regex enters through its
+// longest required atom, or through each of its atoms when any one of them passes the filter
+// (`abc|defg`). The atoms are found with a LiteralMatcher over a lower-cased copy of the
+// value; the residual condition runs the regex itself. No FilteredRE2 is kept, so a regex is
+// compiled once at run time (by the program). Other regexes (`^[0-9]+$`, no atoms) go to
+// RE2::Set shards: a set has a DFA memory budget and fails with thousands of patterns, so
 // patterns are sharded, and a shard whose set cannot be built or runs out of memory while
 // matching yields all of its terms as candidates, never a silent "no match".
 // Atoms are lower-cased (UTF-8): the value is lower-cased byte-wise for ASCII, KELVIN SIGN and
 // LATIN SMALL LETTER LONG S become `k` and `s` (RE2 folds them with those letters under
-// `i`), and atoms with other non-ASCII bytes count as always present, so the prefilter can
-// only over-approximate. Covered by test/index_test.cc (10k patterns, case folding).
+// `i`), and atoms with non-ASCII bytes are never used, so the prefilter can only
+// over-approximate. Covered by test/index_test.cc (10k patterns, case folding).
 #pragma once
 
-#include <re2/filtered_re2.h>
 #include <re2/set.h>
 
 #include <algorithm>
@@ -38,13 +40,8 @@ class StringMatcher {
   // Per-thread work space for Match().
   struct Scratch {
     std::string lowered;
-    std::vector<int> atoms, regexes;
+    std::vector<int> regexes;
   };
-
-  StringMatcher();
-  StringMatcher(StringMatcher&&) noexcept;
-  StringMatcher& operator=(StringMatcher&&) noexcept;
-  ~StringMatcher();
 
   // `pattern` is RE2 syntax with the flags folded in, as the residual condition runs it.
   void AddRegex(std::string pattern, TermId term);
@@ -57,21 +54,9 @@ class StringMatcher {
     contains_.Match(text, f);
     starts_.Match(text, f);
     ends_.Match(text, f);
-    if (filtered_) {
-      s.atoms.assign(always_atoms_.begin(), always_atoms_.end());
-      if (atoms_.size() > 0) {
-        LowerForAtoms(text, s.lowered);
-        atoms_.Match(s.lowered, [&](uint32_t a) { s.atoms.push_back(static_cast<int>(a)); });
-      }
-      if (!s.atoms.empty()) {
-        std::sort(s.atoms.begin(), s.atoms.end());
-        s.atoms.erase(std::unique(s.atoms.begin(), s.atoms.end()), s.atoms.end());
-        filtered_->AllPotentials(s.atoms, &s.regexes);
-        for (int r : s.regexes) {
-          TermId t = filtered_terms_[static_cast<size_t>(r)];
-          if (t != kUnfiltered) f(t);  // regexes without atoms are matched by the sets
-        }
-      }
+    if (atoms_.size() > 0) {
+      LowerForAtoms(text, s.lowered);
+      atoms_.Match(s.lowered, f);
     }
     for (const Shard& sh : shards_) {
       if (!sh.set) {
@@ -99,7 +84,6 @@ class StringMatcher {
   static void LowerForAtoms(std::string_view text, std::string& out);
 
  private:
-  static constexpr TermId kUnfiltered = UINT32_MAX;
   struct Shard {
     std::unique_ptr<RE2::Set> set;  // null when it could not be built
     std::vector<TermId> terms;
@@ -113,11 +97,11 @@ class StringMatcher {
   LiteralMatcher contains_{LiteralMatcher::Anchor::kAnywhere};
   LiteralMatcher starts_{LiteralMatcher::Anchor::kStart};
   LiteralMatcher ends_{LiteralMatcher::Anchor::kEnd};
+  // The atoms through which a regex enters (lower-cased, ASCII); empty: it goes to a set.
+  static std::vector<std::string> EntryAtoms(const std::string& pattern);
+
   std::vector<PendingRegex> pending_;
-  std::unique_ptr<re2::FilteredRE2> filtered_;
-  std::vector<TermId> filtered_terms_;  // FilteredRE2 id -> term; kUnfiltered: in the sets
-  LiteralMatcher atoms_{LiteralMatcher::Anchor::kAnywhere};
-  std::vector<int> always_atoms_;  // atoms with non-ASCII bytes
+  LiteralMatcher atoms_{LiteralMatcher::Anchor::kAnywhere};  // atom -> regex terms
   std::vector<Shard> shards_;
   size_t regexes_ = 0, prefiltered_ = 0, failed_ = 0;
 };

@@ -51,11 +51,13 @@ TEST_CASE("string matcher handles 10k regexes and literals, never losing a match
   }
   m.AddLiteral(AtomKind::kContains, "a.b", 30000);
   m.AddRegex("(?i)kelvin", 30001);
-  m.AddRegex("(?i)caf\\x{e9}", 30002);  // atom with a non-ASCII byte: always present
+  m.AddRegex("(?i)caf\\x{e9}", 30002);  // its only atom is not ASCII: a set runs it
+  m.AddRegex("abc.*defgh", 30003);      // both atoms required: enters through the longest
+  m.AddRegex("x(abc|de)yz", 30004);     // either atom: enters through both
   m.Build();
   CHECK(m.shards() == 2);
   CHECK(m.failed_shards() == 0);
-  CHECK(m.prefiltered_regexes() == 10002);
+  CHECK(m.prefiltered_regexes() == 10003);
   StringMatcher::Scratch scratch;
   auto run = [&](const std::string& s) {
     std::set<TermId> got;
@@ -76,6 +78,11 @@ TEST_CASE("string matcher handles 10k regexes and literals, never losing a match
             "elvin scale")
             .count(30001) == 1);  // KELVIN SIGN folds to k
   CHECK(run("CAF\xC3\x89").count(30002) == 1);
+  CHECK(run("abc then DEFGH").count(30003) == 1);
+  CHECK(run("abc then defg").count(30003) == 0);
+  CHECK(run("xdeyz").count(30004) == 1);
+  CHECK(run("XABCYZ").count(30004) == 1);
+  CHECK(run("xdyz abc").count(30004) == 0);
 }
 
 TEST_CASE("atoms see the value lower-cased the way RE2 folds ASCII letters", "[index]") {
