@@ -105,7 +105,8 @@ ConditionIndex ConditionIndexBuilder::Build(size_t num_terms) && {
   idx.strings_.reserve(total_text);
   size_t cap = 16;
   while (cap < keys * 2) cap <<= 1;
-  idx.table_.assign(cap, ConditionIndex::EqEntry{});
+  idx.cells_.assign(cap, 0);
+  idx.keys_.reserve(keys);
   idx.mask_ = cap - 1;
   idx.eq_bloom_.Reset(keys);
   idx.postings_.reserve(eq_.size());
@@ -133,8 +134,9 @@ ConditionIndex ConditionIndexBuilder::Build(size_t num_terms) && {
     e.hash =
         ConditionIndex::HashKey(e.bucket, e.slot, ItemValue(e.kind, e.number, e.boolean, e.text));
     size_t cell = e.hash & idx.mask_;
-    while (idx.table_[cell].bucket != UINT32_MAX) cell = (cell + 1) & idx.mask_;
-    idx.table_[cell] = e;
+    while (idx.cells_[cell] != 0) cell = (cell + 1) & idx.mask_;
+    idx.keys_.push_back(e);
+    idx.cells_[cell] = (e.hash >> 32) << 32 | idx.keys_.size();
     idx.eq_bloom_.Add(e.hash);
     auto& slots = idx.buckets_[e.bucket].eq_slots;
     if (std::find(slots.begin(), slots.end(), e.slot) == slots.end()) slots.push_back(e.slot);
@@ -174,8 +176,10 @@ const ConditionIndex::EqEntry* ConditionIndex::FindEq(uint32_t bucket, uint32_t 
   uint64_t h = HashKey(bucket, slot, v);
   if (!eq_bloom_.MayContain(h)) return nullptr;
   for (size_t cell = h & mask_;; cell = (cell + 1) & mask_) {
-    const EqEntry& e = table_[cell];
-    if (e.bucket == UINT32_MAX) return nullptr;
+    uint64_t c = cells_[cell];
+    if (c == 0) return nullptr;
+    if (c >> 32 != h >> 32) continue;
+    const EqEntry& e = keys_[(c & 0xffffffffu) - 1];
     if (e.hash == h && e.bucket == bucket && e.slot == slot && e.kind == v.kind) {
       bool same = v.kind == ValueKind::kNumber ? e.number == v.number
                   : v.kind == ValueKind::kBool ? e.boolean == v.boolean
@@ -231,9 +235,9 @@ IndexStats ConditionIndex::stats() const {
   IndexStats st;
   st.buckets = buckets_.size();
   st.postings = postings_.size();
-  for (const EqEntry& e : table_) st.eq_entries += e.bucket != UINT32_MAX;
-  st.memory_bytes = table_.capacity() * sizeof(EqEntry) + postings_.capacity() * 4 +
-                    strings_.capacity() + eq_bloom_.memory_bytes();
+  st.eq_entries = keys_.size();
+  st.memory_bytes = cells_.capacity() * 8 + keys_.capacity() * sizeof(EqEntry) +
+                    postings_.capacity() * 4 + strings_.capacity() + eq_bloom_.memory_bytes();
   for (const Bucket& b : buckets_) {
     st.always += b.always.size();
     st.memory_bytes += b.always.capacity() * 4;

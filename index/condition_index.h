@@ -90,9 +90,10 @@ class ConditionIndex {
  private:
   friend class ConditionIndexBuilder;
 
+  // One key of the equality table: (bucket, slot, value) and its postings.
   struct EqEntry {
     uint64_t hash = 0;
-    uint32_t bucket = UINT32_MAX;  // UINT32_MAX marks an empty table cell
+    uint32_t bucket = 0;
     uint32_t slot = 0;
     ValueKind kind = ValueKind::kMissing;
     bool boolean = false;
@@ -115,8 +116,11 @@ class ConditionIndex {
   std::unordered_map<std::string_view, uint32_t> type_ids_;
   std::vector<std::unique_ptr<std::string>> type_names_;
   std::vector<Bucket> buckets_;
-  std::vector<EqEntry> table_;  // open addressing, power-of-two size
-  BloomFilter eq_bloom_;        // the hashes in table_
+  // Open addressing over dense keys: a cell is (upper 32 bits of the hash, key index + 1),
+  // 0 when empty, so the sparse part costs 8 bytes a cell instead of a whole key.
+  std::vector<uint64_t> cells_;
+  std::vector<EqEntry> keys_;
+  BloomFilter eq_bloom_;  // the hashes of keys_
   uint64_t mask_ = 0;
   std::vector<TermId> postings_;
   std::vector<char> strings_;  // bytes of string keys (a vector: its buffer survives moves)

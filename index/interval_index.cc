@@ -7,11 +7,13 @@
 namespace strix::index {
 
 void IntervalIndex::Build(std::vector<Interval> intervals) {
-  iv_ = std::move(intervals);
-  std::sort(iv_.begin(), iv_.end(), [](const Interval& a, const Interval& b) {
+  std::sort(intervals.begin(), intervals.end(), [](const Interval& a, const Interval& b) {
     return a.lo < b.lo || (a.lo == b.lo && a.term < b.term);
   });
-  max_hi_.assign(iv_.size(), -std::numeric_limits<double>::infinity());
+  iv_.clear();
+  iv_.reserve(intervals.size());
+  for (const Interval& x : intervals)
+    iv_.push_back(Node{x, -std::numeric_limits<double>::infinity()});
   Fill(0, static_cast<uint32_t>(iv_.size()));
 }
 
@@ -20,7 +22,7 @@ double IntervalIndex::Fill(uint32_t l, uint32_t r) {
   if (l >= r) return -std::numeric_limits<double>::infinity();
   uint32_t mid = l + (r - l) / 2;
   double m = std::max({iv_[mid].hi, Fill(l, mid), Fill(mid + 1, r)});
-  max_hi_[mid] = m;
+  iv_[mid].max_hi = m;
   return m;
 }
 

@@ -35,8 +35,8 @@ class IntervalIndex {
       Span s = stack[--top];
       if (s.l >= s.r) continue;
       uint32_t mid = s.l + (s.r - s.l) / 2;
-      if (max_hi_[mid] < v) continue;  // nothing here reaches v
-      const Interval& x = iv_[mid];
+      const Node& x = iv_[mid];
+      if (x.max_hi < v) continue;  // nothing here reaches v
       bool lo_ok = x.lo_open ? x.lo < v : x.lo <= v;
       if (lo_ok && (x.hi_open ? v < x.hi : v <= x.hi)) f(x.term);
       stack[top++] = {s.l, mid};
@@ -45,12 +45,15 @@ class IntervalIndex {
   }
 
   size_t size() const { return iv_.size(); }
-  size_t memory_bytes() const { return iv_.capacity() * sizeof(Interval) + max_hi_.capacity() * 8; }
+  size_t memory_bytes() const { return iv_.capacity() * sizeof(Node); }
 
  private:
+  // An interval with the largest upper bound of its subtree, on the same cache line.
+  struct Node : Interval {
+    double max_hi;
+  };
   double Fill(uint32_t l, uint32_t r);
-  std::vector<Interval> iv_;
-  std::vector<double> max_hi_;
+  std::vector<Node> iv_;
 };
 
 }  // namespace strix::index
