@@ -30,6 +30,22 @@ struct Gen {
   const std::vector<std::string> num_fields = {"a", "b", "n.x", "`odd-name`"};
   const std::vector<std::string> str_fields = {"s", "t", "n.y"};
   const std::vector<std::string> strs = {"\"x\"", "\"y\"", "\"xy\"", "\"Xy\"", "\"\"", "\"zz\""};
+  // Longer literals and fragments of event strings, so that the literal filters (4-byte
+  // grams, literals of 35 bytes and more) and the regex atoms are exercised.
+  const std::vector<std::string> frags = {
+      "ab",    "cd", "abcd",
+      "x",     "y",  "/p1/",
+      "XYZZY", "Ab", "abcdabcdabcdabcdabcdabcdabcdabcdabcdabcd"};
+  const std::vector<std::string> lits = {
+      "\"abcd\"", "\"bcda\"", "\"abcdab\"", "\"/p1/\"",
+      "\"dab\"",  "\"cdx\"",  "\"xyzzy\"",  "\"abcdabcdabcdabcdabcdabcdabcdabcdabcdabcd\""};
+
+  std::string Str() {
+    if (Int(0, 2)) return Pick(strs);
+    std::string v = "\"";
+    for (int i = Int(1, 5); i > 0; --i) v += Pick(frags);
+    return v + "\"";
+  }
 
   std::string Num() { return std::to_string(Int(-3, 12)); }
 
@@ -55,9 +71,11 @@ struct Gen {
         return Pick(str_fields) + " not in [" + Pick(strs) + "]";
       case 9:
         return Pick(str_fields) + " " + Pick<std::string>({"contains", "startswith", "endswith"}) +
-               " " + Pick(strs);
+               " " + (Int(0, 1) ? Pick(strs) : Pick(lits));
       case 10:
-        return Pick(str_fields) + " =~ /" + Pick<std::string>({"^x", "y$", "x.?y", "[xz]+", "X"}) +
+        return Pick(str_fields) + " =~ /" +
+               Pick<std::string>({"^x", "y$", "x.?y", "[xz]+", "X", "abcd.*ab", "(abcd|xyzzy)",
+                                  "Abcd", "d(ab|bc)d", "^\\/p1\\/[a-z]"}) +
                "/" + Pick<std::string>({"", "i"});
       case 11:
         return Pick(str_fields) + " !~ /x/";
@@ -112,7 +130,7 @@ struct Gen {
       case 4:
         return numeric ? Pick(strs) : Num();  // wrong type
       default:
-        return numeric ? (Int(0, 3) ? Num() : Num() + ".5") : Pick(strs);
+        return numeric ? (Int(0, 3) ? Num() : Num() + ".5") : Str();
     }
   }
 

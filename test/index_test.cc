@@ -1,9 +1,11 @@
-// Condition index tests: each structure against brute force, RE2 sets with 10k patterns,
-// deduplication, type buckets.
+// Condition index tests: each structure against brute force (intervals, literal matchers for
+// every anchor), regex prefilter and RE2 sets with 10k patterns, Bloom filter, type buckets.
 #include <catch2/catch.hpp>
 #include <random>
 #include <set>
 
+#include "common/hash.h"
+#include "index/bloom_filter.h"
 #include "index/condition_index.h"
 #include "index/interval_index.h"
 #include "index/literal_matcher.h"
@@ -178,4 +180,18 @@ TEST_CASE("condition index routes by type, equality, range and string, deduplica
   CHECK(st.eq_entries == 2);
   CHECK(st.ranges == 1);
   CHECK(st.patterns == 1);
+}
+
+TEST_CASE("bloom filter never forgets a key and rarely admits others", "[index]") {
+  BloomFilter f;
+  f.Reset(10000);
+  std::mt19937_64 rng(5);
+  std::vector<uint64_t> keys;
+  for (int i = 0; i < 10000; ++i) keys.push_back(MixHash(rng()));
+  for (uint64_t k : keys) f.Add(k);
+  for (uint64_t k : keys) REQUIRE(f.MayContain(k));
+  int admitted = 0;
+  for (int i = 0; i < 100000; ++i) admitted += f.MayContain(MixHash(rng()));
+  CHECK(admitted < 5000);  // about 2% expected
+  CHECK(admitted > 0);     // a filter, not a set
 }
