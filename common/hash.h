@@ -42,12 +42,21 @@ inline uint64_t HashKeyBytes(std::string_view s, uint64_t seed = 0) {
     h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
     h ^= h >> 29;
   }
-  if (n > 0) {
-    uint64_t w = 0;
-    std::memcpy(&w, p, n);
-    h = (h ^ w) * 0x94d049bb133111ebULL;
+  // The last 1-7 bytes without a byte loop: two overlapping 4-byte loads, or the first,
+  // middle and last byte (together they cover every byte; the length is in the seed).
+  uint64_t w;
+  if (n >= 4) {
+    uint32_t a, b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    w = uint64_t{a} << 32 | b;
+  } else if (n > 0) {
+    w = uint64_t{static_cast<unsigned char>(p[0])} << 16 |
+        uint64_t{static_cast<unsigned char>(p[n / 2])} << 8 | static_cast<unsigned char>(p[n - 1]);
+  } else {
+    return MixHash(h);
   }
-  return MixHash(h);
+  return MixHash((h ^ w) * 0x94d049bb133111ebULL);
 }
 
 class Hasher {

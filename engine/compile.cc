@@ -713,6 +713,9 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules,
       cr.residual = static_cast<NodeId>(p.nodes.size() - 1);
     }
   }
+  for (const CompiledRule& cr : p.rules) {
+    p.checks.push_back(RuleCheck{cr.residual, cr.sequence, !cr.key_slots.empty()});
+  }
   p.index = std::move(builder).Build(p.rules.size());
   p.start_index = std::move(starts).Build(p.rules.size());
   if (!opts.keep_index_choices) {

@@ -71,15 +71,18 @@ void Matcher::ProcessRouted(const Event& e, const RouteItem* begin, const RouteI
 
 void Matcher::Single(uint32_t r, const Event& e, ComplexEventSink& sink, RunStats& stats,
                      bool& any) {
-  const CompiledRule& rule = p_.rules[r];
+  const RuleCheck& check = p_.checks[r];
   eval_.Reset();
   ce_.key.clear();
-  for (uint32_t slot : rule.key_slots) {
-    const Value& v = e.slots[slot];
-    if (v.missing() || v.kind == ValueKind::kNull) return;
-    ce_.key.push_back(v);
+  if (check.keyed) {
+    for (uint32_t slot : p_.rules[r].key_slots) {
+      const Value& v = e.slots[slot];
+      if (v.missing() || v.kind == ValueKind::kNull) return;
+      ce_.key.push_back(v);
+    }
   }
-  if (rule.residual != kNoNode && !Test(p_, rule.residual, e, eval_)) return;
+  if (check.residual != kNoNode && !Test(p_, check.residual, e, eval_)) return;
+  const CompiledRule& rule = p_.rules[r];
   any = true;
   if (suppress_on_ && !suppress_.Admit(r, ce_.key, e.time, rule.suppress_ms)) {
     ++stats.suppressed;

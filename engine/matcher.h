@@ -59,7 +59,7 @@ class Matcher {
     for (index::TermId r : candidates_) {
       bool starts = starts_[r] != 0;
       starts_[r] = 0;
-      if (p_.rules[r].sequence) {
+      if (p_.checks[r].sequence) {
         any = sequence(r, starts) || any;
       } else {
         Single(r, e, sink, stats, any);

@@ -93,9 +93,18 @@ struct CompiledRule {
   std::vector<std::string> aliases;  // per sequence term; empty string when none
 };
 
+// What the matcher reads for every candidate, 8 bytes a rule (CompiledRule is ~200 bytes and
+// cold: read only for keyed rules and for rules that fire).
+struct RuleCheck {
+  NodeId residual = kNoNode;  // CompiledRule::residual
+  bool sequence = false;
+  bool keyed = false;  // single-event rule with `by`
+};
+
 struct Program {
   std::vector<FieldSpec> fields;    // the slot table; slots 0-2 are type, time, id
   std::vector<CompiledRule> rules;  // in load order: the output's rule order
+  std::vector<RuleCheck> checks;    // per rule, filled at the end of Compile
   std::vector<CNode> nodes;
   std::vector<NodeId> kids;
   std::vector<std::unique_ptr<RE2>> regexes;
