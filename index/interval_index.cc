@@ -1,28 +1,132 @@
-// IntervalIndex construction (see interval_index.h).
+// IntervalIndex construction: rays, elementary segments and the fallback tree (see
+// interval_index.h).
 #include "index/interval_index.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 namespace strix::index {
 
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// Segment of `v` among `points` (v must be one of them): 2 * its index.
+size_t PointSegment(const std::vector<double>& points, double v) {
+  return 2 *
+         static_cast<size_t>(std::lower_bound(points.begin(), points.end(), v) - points.begin());
+}
+
+}  // namespace
+
 void IntervalIndex::Build(std::vector<Interval> intervals) {
+  size_ = intervals.size();
+  std::vector<Interval> finite;
+  for (const Interval& x : intervals) {
+    if (x.lo > x.hi || (x.lo == x.hi && (x.lo_open || x.hi_open))) continue;  // holds nowhere
+    bool from_minus_inf = x.lo == -kInf, to_inf = x.hi == kInf;
+    if (from_minus_inf && to_inf) {
+      everywhere_.push_back(x.term);
+    } else if (to_inf) {
+      up_.push_back(Ray{x.lo, x.lo_open, x.term});
+    } else if (from_minus_inf) {
+      down_.push_back(Ray{x.hi, x.hi_open, x.term});
+    } else {
+      finite.push_back(x);
+    }
+  }
+  std::sort(up_.begin(), up_.end(), [](const Ray& a, const Ray& b) {
+    return a.bound != b.bound ? a.bound < b.bound : (a.open != b.open ? !a.open : a.term < b.term);
+  });
+  std::sort(down_.begin(), down_.end(), [](const Ray& a, const Ray& b) {
+    return a.bound != b.bound ? a.bound > b.bound : (a.open != b.open ? !a.open : a.term < b.term);
+  });
+  BuildSegments(finite);
+}
+
+void IntervalIndex::BuildSegments(const std::vector<Interval>& finite) {
+  auto endpoints = [](const std::vector<Interval>& xs) {
+    std::vector<double> p;
+    p.reserve(xs.size() * 2);
+    for (const Interval& x : xs) {
+      p.push_back(x.lo);
+      p.push_back(x.hi);
+    }
+    std::sort(p.begin(), p.end());
+    p.erase(std::unique(p.begin(), p.end()), p.end());
+    return p;
+  };
+  // Segments [first, last] an interval is listed in.
+  auto span = [](const std::vector<double>& p, const Interval& x) {
+    size_t first = PointSegment(p, x.lo) + (x.lo_open ? 1 : 0);
+    size_t last = PointSegment(p, x.hi) - (x.hi_open ? 1 : 0);
+    return std::make_pair(first, last);
+  };
+  std::vector<Interval> kept = finite;
+  std::vector<double> points = endpoints(kept);
+  size_t total = 0;
+  for (const Interval& x : kept) {
+    auto [first, last] = span(points, x);
+    total += last - first + 1;
+  }
+  // Long intervals would be listed in many segments: past the budget, the longest go to
+  // the tree.
+  const size_t budget = 8 * kept.size() + 4096;
+  if (total > budget) {
+    std::vector<std::pair<size_t, size_t>> by_span;  // (span, index)
+    for (size_t i = 0; i < kept.size(); ++i) {
+      auto [first, last] = span(points, kept[i]);
+      by_span.emplace_back(last - first + 1, i);
+    }
+    std::sort(by_span.begin(), by_span.end(), std::greater<>());
+    std::vector<bool> to_tree(kept.size(), false);
+    for (size_t k = 0; k < by_span.size() && total > budget; ++k) {
+      to_tree[by_span[k].second] = true;
+      total -= by_span[k].first;
+    }
+    std::vector<Interval> tree, rest;
+    for (size_t i = 0; i < kept.size(); ++i) (to_tree[i] ? tree : rest).push_back(kept[i]);
+    kept = std::move(rest);
+    points = endpoints(kept);
+    BuildTree(std::move(tree));
+  }
+  if (kept.empty()) return;
+  points_ = std::move(points);
+  for (size_t i = 0; i < points_.size(); i += kBlock) summary_.push_back(points_[i]);
+  // Counting sort of (segment, term) pairs: coverage per segment, then the lists.
+  const size_t segments = 2 * points_.size();
+  std::vector<uint32_t> count(segments + 1, 0);
+  for (const Interval& x : kept) {
+    auto [first, last] = span(points_, x);
+    for (size_t s = first; s <= last; ++s) ++count[s];
+  }
+  seg_begin_.assign(segments + 1, 0);
+  for (size_t s = 0; s < segments; ++s) seg_begin_[s + 1] = seg_begin_[s] + count[s];
+  seg_terms_.resize(seg_begin_[segments]);
+  std::vector<uint32_t> at(seg_begin_.begin(), seg_begin_.end() - 1);
+  for (const Interval& x : kept) {
+    auto [first, last] = span(points_, x);
+    for (size_t s = first; s <= last; ++s) seg_terms_[at[s]++] = x.term;
+  }
+}
+
+void IntervalIndex::BuildTree(std::vector<Interval> intervals) {
   std::sort(intervals.begin(), intervals.end(), [](const Interval& a, const Interval& b) {
     return a.lo < b.lo || (a.lo == b.lo && a.term < b.term);
   });
-  iv_.clear();
-  iv_.reserve(intervals.size());
-  for (const Interval& x : intervals)
-    iv_.push_back(Node{x, -std::numeric_limits<double>::infinity()});
-  Fill(0, static_cast<uint32_t>(iv_.size()));
+  tree_.clear();
+  tree_.reserve(intervals.size());
+  for (const Interval& x : intervals) tree_.push_back(Node{x, -kInf});
+  Fill(0, static_cast<uint32_t>(tree_.size()));
 }
 
 // Depth is log2(n) < 64, so recursion is safe here.
 double IntervalIndex::Fill(uint32_t l, uint32_t r) {
-  if (l >= r) return -std::numeric_limits<double>::infinity();
+  if (l >= r) return -kInf;
   uint32_t mid = l + (r - l) / 2;
-  double m = std::max({iv_[mid].hi, Fill(l, mid), Fill(mid + 1, r)});
-  iv_[mid].max_hi = m;
+  double m = std::max({tree_[mid].hi, Fill(l, mid), Fill(mid + 1, r)});
+  tree_[mid].max_hi = m;
   return m;
 }
 

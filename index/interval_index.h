@@ -1,10 +1,21 @@
 // IntervalIndex: a static stabbing index over numeric intervals (ranges and comparisons).
-// Stage: index. Interface: Build(), Stab(). Intervals sorted by lower bound form an implicit
-// balanced tree, each node holding the largest upper bound below it: built in one sort,
-// queried in O(log n + hits) with no pointers. (LIBRARY-NOTES: Boost.ICL's interval_map is
-// superlinear to build at this size.) Covered by test/index_test.cc.
+// Stage: index. Interface: Build(), Stab().
+//
+// Three shapes, each answered without testing intervals that miss:
+//  * finite intervals: their endpoints cut the line into elementary segments (each endpoint
+//    a segment of its own, then the open gap up to the next); each segment lists the
+//    intervals that contain it, open and closed ends respected. A stab is one branch-free
+//    binary search over the endpoints and a read of one list: every term in it is a hit.
+//  * rays (`x > 5`, `x <= 3`): sorted by their bound, so the hits are a prefix;
+//  * intervals that would make the segment lists too long (a long interval is listed in
+//    every segment it spans; the lists are capped at about 8 entries per interval) go to an
+//    implicit balanced tree sorted by lower bound, each node holding the largest upper bound
+//    below it, queried in O(log n + hits).
+// (LIBRARY-NOTES: Boost.ICL's interval_map is superlinear to build at this size.)
+// Covered by test/index_test.cc against a brute-force scan.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -22,20 +33,71 @@ class IntervalIndex {
 
   void Build(std::vector<Interval> intervals);
 
-  // Calls f(term) for every interval that contains v.
+  // Calls f(term) for every interval that contains v (NaN is in none).
   template <typename F>
   void Stab(double v, F&& f) const {
+    if (v != v) return;
+    if (!points_.empty() && points_[0] <= v) {
+      // The last endpoint <= v: a branch-free binary search over every kBlock-th endpoint
+      // (a small array that stays in cache), then a count within one block.
+      const double* base = summary_.data();
+      size_t n = summary_.size();
+      while (n > 1) {
+        size_t half = n / 2;
+        base = base[half] <= v ? base + half : base;
+        n -= half;
+      }
+      size_t from = static_cast<size_t>(base - summary_.data()) * kBlock;
+      size_t to = std::min(from + kBlock, points_.size());
+      size_t i = from;
+      for (size_t k = from + 1; k < to; ++k) i += points_[k] <= v;
+      size_t seg = 2 * i + (points_[i] == v ? 0 : 1);
+      for (uint32_t k = seg_begin_[seg]; k < seg_begin_[seg + 1]; ++k) f(seg_terms_[k]);
+    }
+    for (const Ray& r : up_) {  // [bound, inf) and (bound, inf), closed first at equal bounds
+      if (r.bound > v || (r.bound == v && r.open)) break;
+      f(r.term);
+    }
+    for (const Ray& r : down_) {  // (-inf, bound], descending
+      if (r.bound < v || (r.bound == v && r.open)) break;
+      f(r.term);
+    }
+    for (TermId t : everywhere_) f(t);
+    if (!tree_.empty()) StabTree(v, f);
+  }
+
+  size_t size() const { return size_; }
+  size_t tree_intervals() const { return tree_.size(); }  // past the segment budget
+  size_t memory_bytes() const {
+    return (points_.capacity() + summary_.capacity()) * 8 + seg_begin_.capacity() * 4 +
+           seg_terms_.capacity() * 4 + (up_.capacity() + down_.capacity()) * sizeof(Ray) +
+           everywhere_.capacity() * 4 + tree_.capacity() * sizeof(Node);
+  }
+
+ private:
+  struct Ray {
+    double bound;
+    bool open;
+    TermId term;
+  };
+  // A tree interval with the largest upper bound of its subtree, on the same cache line.
+  struct Node : Interval {
+    double max_hi;
+  };
+
+  template <typename F>
+  void StabTree(double v, F& f) const {
     struct Span {
       uint32_t l, r;
     };
     Span stack[64];
     int top = 0;
-    stack[top++] = {0, static_cast<uint32_t>(iv_.size())};
+    stack[top++] = {0, static_cast<uint32_t>(tree_.size())};
     while (top > 0) {
       Span s = stack[--top];
       if (s.l >= s.r) continue;
       uint32_t mid = s.l + (s.r - s.l) / 2;
-      const Node& x = iv_[mid];
+      const Node& x = tree_[mid];
       if (x.max_hi < v) continue;  // nothing here reaches v
       bool lo_ok = x.lo_open ? x.lo < v : x.lo <= v;
       if (lo_ok && (x.hi_open ? v < x.hi : v <= x.hi)) f(x.term);
@@ -43,17 +105,19 @@ class IntervalIndex {
       if (x.lo <= v) stack[top++] = {mid + 1, s.r};  // right side starts at or after x.lo
     }
   }
-
-  size_t size() const { return iv_.size(); }
-  size_t memory_bytes() const { return iv_.capacity() * sizeof(Node); }
-
- private:
-  // An interval with the largest upper bound of its subtree, on the same cache line.
-  struct Node : Interval {
-    double max_hi;
-  };
+  void BuildSegments(const std::vector<Interval>& finite);
+  void BuildTree(std::vector<Interval> intervals);
   double Fill(uint32_t l, uint32_t r);
-  std::vector<Node> iv_;
+
+  static constexpr size_t kBlock = 16;
+  std::vector<double> points_;       // distinct endpoints of the segment intervals, ascending
+  std::vector<double> summary_;      // points_[0], points_[kBlock], ...
+  std::vector<uint32_t> seg_begin_;  // segment s lists seg_terms_[seg_begin_[s], [s + 1])
+  std::vector<TermId> seg_terms_;
+  std::vector<Ray> up_, down_;
+  std::vector<TermId> everywhere_;  // (-inf, inf)
+  std::vector<Node> tree_;
+  size_t size_ = 0;
 };
 
 }  // namespace strix::index

@@ -1,6 +1,7 @@
 // Condition index tests: each structure against brute force (intervals, literal matchers for
 // every anchor), regex prefilter and RE2 sets with 10k patterns, Bloom filter, type buckets.
 #include <catch2/catch.hpp>
+#include <limits>
 #include <random>
 #include <set>
 
@@ -15,26 +16,37 @@ using namespace strix;
 using namespace strix::index;
 
 TEST_CASE("interval index stabs exactly the intervals that contain the value", "[index]") {
-  std::mt19937 rng(7);
-  std::vector<IntervalIndex::Interval> ivs;
-  for (uint32_t i = 0; i < 3000; ++i) {
-    double lo = rng() % 1000, hi = lo + rng() % 200;
-    ivs.push_back({lo, hi, rng() % 3 == 0, rng() % 3 == 0, i});
-  }
-  ivs.push_back({-1e300, 5, false, true, 9000});
-  ivs.push_back({990, 1e300, true, false, 9001});
-  IntervalIndex idx;
-  idx.Build(ivs);
-  for (double v : {-5.0, 0.0, 5.0, 17.5, 500.0, 990.0, 1000.0, 1199.0, 1500.0}) {
-    std::set<TermId> want, got;
-    for (const auto& x : ivs) {
-      bool lo = x.lo_open ? x.lo < v : x.lo <= v;
-      bool hi = x.hi_open ? v < x.hi : v <= x.hi;
-      if (lo && hi) want.insert(x.term);
+  // Short and long intervals (segments, and the tree past the segment budget), points,
+  // empty intervals, shared open/closed endpoints, rays both ways and the whole line.
+  for (int long_ones : {0, 1}) {
+    std::mt19937 rng(7 + long_ones);
+    std::vector<IntervalIndex::Interval> ivs;
+    for (uint32_t i = 0; i < 3000; ++i) {
+      double lo = rng() % 1000, hi = lo + (long_ones ? rng() % 400 : rng() % 6);
+      if (i % 17 == 0) hi = lo;      // a point, or empty when an end is open
+      if (i % 23 == 0) hi = lo - 1;  // empty
+      ivs.push_back({lo, hi, rng() % 3 == 0, rng() % 3 == 0, i});
     }
-    idx.Stab(v, [&](TermId t) { got.insert(t); });
-    INFO("v=" << v);
-    CHECK(got == want);
+    const double inf = std::numeric_limits<double>::infinity();
+    ivs.push_back({-inf, 5, false, true, 9000});
+    ivs.push_back({-inf, 5, false, false, 9004});
+    ivs.push_back({990, inf, true, false, 9001});
+    ivs.push_back({990, inf, false, false, 9002});
+    ivs.push_back({-inf, inf, false, false, 9003});
+    IntervalIndex idx;
+    idx.Build(ivs);
+    CHECK((idx.tree_intervals() > 0) == (long_ones == 1));
+    for (double v = -3; v <= 1450; v += 0.5) {
+      std::multiset<TermId> want, got;
+      for (const auto& x : ivs) {
+        bool lo = x.lo_open ? x.lo < v : x.lo <= v;
+        bool hi = x.hi_open ? v < x.hi : v <= x.hi;
+        if (lo && hi) want.insert(x.term);
+      }
+      idx.Stab(v, [&](TermId t) { got.insert(t); });
+      INFO("v=" << v << " long=" << long_ones);
+      REQUIRE(got == want);  // each hit exactly once
+    }
   }
 }
 
