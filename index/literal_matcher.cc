@@ -62,6 +62,7 @@ void LiteralMatcher::Build() {
     const char* anchor = anchor_ == Anchor::kEnd ? text.data() + text.size() - 1 : text.data();
     if (text.size() < kMinGram) {
       short_[static_cast<unsigned char>(*anchor)] |= static_cast<uint8_t>(1u << (text.size() - 1));
+      has_short_ = true;
     } else {
       const char* g = anchor_ == Anchor::kEnd ? text.data() + text.size() - kMinGram : text.data();
       uint32_t bit = static_cast<uint32_t>(std::min<size_t>(text.size() - kMinGram, kLongBit));

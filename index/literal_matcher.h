@@ -12,6 +12,7 @@
 // thread-safe to build; a built matcher is immutable. Covered by test/index_test.cc.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -43,7 +44,15 @@ class LiteralMatcher {
       return;
     }
     const size_t last = anchor_ == Anchor::kStart ? 0 : n - 1;
-    for (size_t at = 0; at <= last; ++at) ProbeAt(text, at, f);
+    if (has_short_) {
+      for (size_t at = 0; at <= last; ++at) ProbeShort(text, at, f);
+    }
+    if (grams_.empty() || n < kMinGram) return;
+    // The hot loop: one load, multiply and table read per position.
+    const size_t last_gram = std::min(last, n - kMinGram);
+    for (size_t at = 0; at <= last_gram; ++at) {
+      if (uint32_t m = grams_[GramCell(Load4(text.data() + at))]) ProbeGram(text, at, m, f);
+    }
   }
 
   size_t size() const { return literals_; }
@@ -85,18 +94,21 @@ class LiteralMatcher {
     }
   }
 
-  // Literals that start at `at` (kAnywhere, kStart).
+  // Literals of 1-3 bytes that start at `at` (kAnywhere, kStart).
   template <typename F>
-  void ProbeAt(std::string_view text, size_t at, F& f) const {
+  void ProbeShort(std::string_view text, size_t at, F& f) const {
     const size_t rest = text.size() - at;
-    if (uint8_t m = short_[static_cast<unsigned char>(text[at])]) {
-      for (; m; m &= static_cast<uint8_t>(m - 1)) {
-        size_t len = static_cast<size_t>(__builtin_ctz(m)) + 1;
-        if (len <= rest) Lookup(text.substr(at, len), f);
-      }
+    for (uint8_t m = short_[static_cast<unsigned char>(text[at])]; m;
+         m &= static_cast<uint8_t>(m - 1)) {
+      size_t len = static_cast<size_t>(__builtin_ctz(m)) + 1;
+      if (len <= rest) Lookup(text.substr(at, len), f);
     }
-    if (rest < kMinGram || grams_.empty()) return;
-    uint32_t m = grams_[GramCell(Load4(text.data() + at))];
+  }
+
+  // Literals of kMinGram bytes or more that start at `at`, given the gram cell's length bits.
+  template <typename F>
+  void ProbeGram(std::string_view text, size_t at, uint32_t m, F& f) const {
+    const size_t rest = text.size() - at;
     for (; m; m &= m - 1) {
       uint32_t bit = static_cast<uint32_t>(__builtin_ctz(m));
       if (bit == kLongBit) {
@@ -147,7 +159,8 @@ class LiteralMatcher {
   std::vector<uint32_t> ids_;
   std::vector<uint32_t> grams_;  // anchor gram cell -> length bits
   unsigned gram_shift_ = 32;
-  uint8_t short_[256] = {};           // anchor byte -> bits of lengths 1..3
+  uint8_t short_[256] = {};  // anchor byte -> bits of lengths 1..3
+  bool has_short_ = false;
   std::vector<size_t> long_lengths_;  // distinct lengths behind kLongBit, ascending
   size_t literals_ = 0;
 };

@@ -18,7 +18,8 @@ void StringMatcher::AddLiteral(AtomKind kind, std::string_view literal, TermId t
 }
 
 void StringMatcher::LowerForAtoms(std::string_view text, std::string& out) {
-  out.clear();
+  out.resize(text.size());
+  char* o = out.data();
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (c >= 'A' && c <= 'Z') {
@@ -30,8 +31,9 @@ void StringMatcher::LowerForAtoms(std::string_view text, std::string& out) {
       c = 's';
       i += 1;
     }
-    out.push_back(c);
+    *o++ = c;
   }
+  out.resize(static_cast<size_t>(o - out.data()));
 }
 
 void StringMatcher::BuildShards(const std::vector<const PendingRegex*>& regexes) {
