@@ -1,5 +1,5 @@
 // BloomFilter: a blocked Bloom filter over 64-bit hashes, in front of the index's hash tables.
-// Stage: index. Interface: Reset(keys), Add(hash), MayContain(hash).
+// Stage: index. Interface: Reset(keys), Add(hash), MayContain(hash), Prefetch(hash).
 // Most probes of the equality and literal tables look for values no rule names; the filter
 // answers those from one 64-bit word (about 12 bits per key, small enough to stay in cache)
 // instead of a cache miss in the table. Three bits per key, all in the word the low bits of
@@ -25,6 +25,7 @@ class BloomFilter {
     uint64_t b = Bits(h);
     return (words_[h & mask_] & b) == b;
   }
+  void Prefetch(uint64_t h) const { __builtin_prefetch(&words_[h & mask_]); }
   size_t memory_bytes() const { return words_.capacity() * 8; }
 
  private:

@@ -172,9 +172,7 @@ ConditionIndex ConditionIndexBuilder::Build(size_t num_terms) && {
 }
 
 const ConditionIndex::EqEntry* ConditionIndex::FindEq(uint32_t bucket, uint32_t slot,
-                                                      const Value& v) const {
-  uint64_t h = HashKey(bucket, slot, v);
-  if (!eq_bloom_.MayContain(h)) return nullptr;
+                                                      const Value& v, uint64_t h) const {
   for (size_t cell = h & mask_;; cell = (cell + 1) & mask_) {
     uint64_t c = cells_[cell];
     if (c == 0) return nullptr;
@@ -198,14 +196,35 @@ void ConditionIndex::ProbeBucket(const Bucket& b, uint32_t id, const std::vector
     }
   };
   for (TermId t : b.always) emit(t);
-  for (uint32_t slot : b.eq_slots) {
-    const Value& v = slots[slot];
-    if (v.kind != ValueKind::kNumber && v.kind != ValueKind::kString &&
-        v.kind != ValueKind::kBool) {
-      continue;
+  // Equality, a few fields at a time: hashes first with their Bloom words prefetched, then
+  // the table cells of the survivors, so that the cache misses of the fields overlap.
+  constexpr size_t kBatch = 16;
+  uint64_t hashes[kBatch];
+  uint32_t fields[kBatch];
+  for (size_t at = 0; at < b.eq_slots.size(); at += kBatch) {
+    size_t n = 0;
+    for (size_t k = at; k < std::min(at + kBatch, b.eq_slots.size()); ++k) {
+      uint32_t slot = b.eq_slots[k];
+      const Value& v = slots[slot];
+      if (v.kind != ValueKind::kNumber && v.kind != ValueKind::kString &&
+          v.kind != ValueKind::kBool) {
+        continue;
+      }
+      hashes[n] = HashKey(id, slot, v);
+      eq_bloom_.Prefetch(hashes[n]);
+      fields[n++] = slot;
     }
-    if (const EqEntry* e = FindEq(id, slot, v)) {
-      for (uint32_t i = 0; i < e->post_len; ++i) emit(postings_[e->post_begin + i]);
+    size_t m = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (!eq_bloom_.MayContain(hashes[i])) continue;
+      __builtin_prefetch(&cells_[hashes[i] & mask_]);
+      hashes[m] = hashes[i];
+      fields[m++] = fields[i];
+    }
+    for (size_t i = 0; i < m; ++i) {
+      if (const EqEntry* e = FindEq(id, fields[i], slots[fields[i]], hashes[i])) {
+        for (uint32_t p = 0; p < e->post_len; ++p) emit(postings_[e->post_begin + p]);
+      }
     }
   }
   for (const auto& [slot, ii] : b.ranges) {

@@ -109,7 +109,8 @@ class ConditionIndex {
   };
 
   static uint64_t HashKey(uint32_t bucket, uint32_t slot, const Value& v);
-  const EqEntry* FindEq(uint32_t bucket, uint32_t slot, const Value& v) const;
+  // `h` = HashKey(bucket, slot, v), already past the Bloom filter.
+  const EqEntry* FindEq(uint32_t bucket, uint32_t slot, const Value& v, uint64_t h) const;
   void ProbeBucket(const Bucket& b, uint32_t id, const std::vector<Value>& slots, ProbeScratch& s,
                    std::vector<TermId>& out) const;
 

@@ -92,23 +92,26 @@ void IntervalIndex::BuildSegments(const std::vector<Interval>& finite) {
     BuildTree(std::move(tree));
   }
   if (kept.empty()) return;
-  points_ = std::move(points);
-  for (size_t i = 0; i < points_.size(); i += kBlock) summary_.push_back(points_[i]);
   // Counting sort of (segment, term) pairs: coverage per segment, then the lists.
-  const size_t segments = 2 * points_.size();
-  std::vector<uint32_t> count(segments + 1, 0);
+  const size_t segments = 2 * points.size();
+  std::vector<uint32_t> begin(segments + 1, 0);
   for (const Interval& x : kept) {
-    auto [first, last] = span(points_, x);
-    for (size_t s = first; s <= last; ++s) ++count[s];
+    auto [first, last] = span(points, x);
+    for (size_t s = first; s <= last; ++s) ++begin[s + 1];
   }
-  seg_begin_.assign(segments + 1, 0);
-  for (size_t s = 0; s < segments; ++s) seg_begin_[s + 1] = seg_begin_[s] + count[s];
-  seg_terms_.resize(seg_begin_[segments]);
-  std::vector<uint32_t> at(seg_begin_.begin(), seg_begin_.end() - 1);
+  for (size_t s = 0; s < segments; ++s) begin[s + 1] += begin[s];
+  seg_terms_.resize(begin[segments]);
+  std::vector<uint32_t> at(begin.begin(), begin.end() - 1);
   for (const Interval& x : kept) {
-    auto [first, last] = span(points_, x);
+    auto [first, last] = span(points, x);
     for (size_t s = first; s <= last; ++s) seg_terms_[at[s]++] = x.term;
   }
+  for (size_t i = 0; i < points.size(); ++i) {
+    points_.push_back(Point{points[i], begin[2 * i], begin[2 * i + 1]});
+  }
+  // Past the last endpoint nothing finite holds; the sentinel closes the last gap's list.
+  points_.push_back(Point{kInf, begin[segments], begin[segments]});
+  for (size_t i = 0; i < points_.size(); i += kBlock) summary_.push_back(points_[i].at);
 }
 
 void IntervalIndex::BuildTree(std::vector<Interval> intervals) {

@@ -37,7 +37,7 @@ class IntervalIndex {
   template <typename F>
   void Stab(double v, F&& f) const {
     if (v != v) return;
-    if (!points_.empty() && points_[0] <= v) {
+    if (!points_.empty() && points_[0].at <= v) {
       // The last endpoint <= v: a branch-free binary search over every kBlock-th endpoint
       // (a small array that stays in cache), then a count within one block.
       const double* base = summary_.data();
@@ -48,11 +48,14 @@ class IntervalIndex {
         n -= half;
       }
       size_t from = static_cast<size_t>(base - summary_.data()) * kBlock;
-      size_t to = std::min(from + kBlock, points_.size());
+      size_t to = std::min(from + kBlock, points_.size() - 1);
       size_t i = from;
-      for (size_t k = from + 1; k < to; ++k) i += points_[k] <= v;
-      size_t seg = 2 * i + (points_[i] == v ? 0 : 1);
-      for (uint32_t k = seg_begin_[seg]; k < seg_begin_[seg + 1]; ++k) f(seg_terms_[k]);
+      for (size_t k = from + 1; k < to; ++k) i += points_[k].at <= v;
+      const Point& p = points_[i];
+      // The point's own list ends where its gap's begins; the gap's where the next point's does.
+      uint32_t begin = p.at == v ? p.point_list : p.gap_list;
+      uint32_t end = p.at == v ? p.gap_list : points_[i + 1].point_list;
+      for (uint32_t k = begin; k < end; ++k) f(seg_terms_[k]);
     }
     for (const Ray& r : up_) {  // [bound, inf) and (bound, inf), closed first at equal bounds
       if (r.bound > v || (r.bound == v && r.open)) break;
@@ -69,7 +72,7 @@ class IntervalIndex {
   size_t size() const { return size_; }
   size_t tree_intervals() const { return tree_.size(); }  // past the segment budget
   size_t memory_bytes() const {
-    return (points_.capacity() + summary_.capacity()) * 8 + seg_begin_.capacity() * 4 +
+    return points_.capacity() * sizeof(Point) + summary_.capacity() * 8 +
            seg_terms_.capacity() * 4 + (up_.capacity() + down_.capacity()) * sizeof(Ray) +
            everywhere_.capacity() * 4 + tree_.capacity() * sizeof(Node);
   }
@@ -109,10 +112,15 @@ class IntervalIndex {
   void BuildTree(std::vector<Interval> intervals);
   double Fill(uint32_t l, uint32_t r);
 
+  // An endpoint and where the lists of its two segments start in seg_terms_ (the point
+  // itself, then the open gap up to the next endpoint), read from the same cache line.
+  struct Point {
+    double at;
+    uint32_t point_list, gap_list;
+  };
   static constexpr size_t kBlock = 16;
-  std::vector<double> points_;       // distinct endpoints of the segment intervals, ascending
-  std::vector<double> summary_;      // points_[0], points_[kBlock], ...
-  std::vector<uint32_t> seg_begin_;  // segment s lists seg_terms_[seg_begin_[s], [s + 1])
+  std::vector<Point> points_;    // ascending; the last one is a sentinel at +inf
+  std::vector<double> summary_;  // points_[0].at, points_[kBlock].at, ...
   std::vector<TermId> seg_terms_;
   std::vector<Ray> up_, down_;
   std::vector<TermId> everywhere_;  // (-inf, inf)
