@@ -108,8 +108,21 @@ Value EventDecoder::Convert(simdjson::dom::element el, Transform t) {
 }
 
 void EventDecoder::Walk(simdjson::dom::object obj, uint32_t node, Event& out) {
+  size_t k = 0;
   for (auto field : obj) {
-    uint32_t id = Find(node, field.key);
+    // Events of a stream tend to list their members in the same order: the top level's k-th
+    // member is first compared with the last event's k-th one, and hashed only if it differs.
+    uint32_t id;
+    if (node == 0 && k < order_.size() && order_[k].second == field.key) {
+      id = order_[k].first;
+    } else {
+      id = Find(node, field.key);
+      if (node == 0 && id != UINT32_MAX) {
+        if (order_.size() <= k) order_.resize(k + 1, {UINT32_MAX, std::string()});
+        order_[k] = {id, std::string(field.key)};
+      }
+    }
+    ++k;
     if (id == UINT32_MAX) continue;
     const Node& child = trie_[id];
     for (auto [slot, t] : child.slots) {

@@ -51,6 +51,7 @@ class EventDecoder {
 
   std::vector<Node> trie_;
   std::vector<Edge> edges_;
+  std::vector<std::pair<uint32_t, std::string>> order_;  // top-level member k last time
   size_t edge_mask_ = 0;
   size_t num_slots_;
   Clock clock_;
