@@ -81,6 +81,36 @@ TEST_CASE("decoder outcomes and time rules", "[adapters]") {
   CHECK(ident == "-:17");
 }
 
+TEST_CASE("decoder finds members whatever their order, first occurrence wins", "[adapters]") {
+  std::vector<FieldSpec> fields = {{{"type"}}, {{"ts"}}, {{"id"}}, {{"a"}}, {{"b"}}, {{"n", "x"}}};
+  EventDecoder dec(fields, Clock::kEvent);
+  auto decode = [&](const std::string& line, Event& ev) {
+    simdjson::padded_string ps(line);
+    REQUIRE(dec.Decode(std::string_view(ps.data(), ps.size()), ev) == DecodeOutcome::kEvent);
+  };
+  // The same members in another order, an unread member in between, a repeated member.
+  const char* lines[] = {R"({"type":"t","a":1,"b":"x","n":{"x":5}})",
+                         R"({"b":"y","junk":0,"a":2,"type":"u","n":{"x":6}})",
+                         R"({"a":3,"a":4,"type":"v"})",
+                         R"({"type":"t","a":1,"b":"x","n":{"x":5}})"};
+  double want_a[] = {1, 2, 3, 1};
+  const char* want_b[] = {"x", "y", nullptr, "x"};
+  const char* want_type[] = {"t", "u", "v", "t"};
+  for (int i = 0; i < 4; ++i) {
+    Event ev;
+    decode(lines[i], ev);
+    INFO(lines[i]);
+    CHECK(ev.slots[0].text == want_type[i]);
+    CHECK(ev.slots[3].number == want_a[i]);
+    if (want_b[i]) {
+      CHECK(ev.slots[4].text == want_b[i]);
+    } else {
+      CHECK(ev.slots[4].missing());
+    }
+    CHECK(ev.slots[5].missing() == (i == 2));
+  }
+}
+
 TEST_CASE("golden comparison pairs complex events by id", "[adapters][golden]") {
   std::string golden =
       "{\"rule\":\"a\",\"id\":\"1\",\"fields\":{\"x\":1},\"events\":[1]}\n"
