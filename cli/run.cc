@@ -245,8 +245,8 @@ int Run(const RunOptions& o) {
         adapters::DecodeOutcome r = decoder.Decode(line.text, ev);
         if (r == adapters::DecodeOutcome::kEvent) {
           std::string_view raw = ev.raw;
-          push(std::move(ev), from, line.number, raw);
-          ev = Event();
+          push(std::move(ev), from, line.number, raw);  // ev is decoded into again (its slots
+                                                        // vector is reused when not kept)
         } else if (r != adapters::DecodeOutcome::kBlank) {
           dead.Reject(adapters::ReasonText(r), names[from], line.number, line.text);
         }
