@@ -4,8 +4,9 @@
 // Three shapes, each answered without testing intervals that miss:
 //  * finite intervals: their endpoints cut the line into elementary segments (each endpoint
 //    a segment of its own, then the open gap up to the next); each segment lists the
-//    intervals that contain it, open and closed ends respected. A stab is one branch-free
-//    binary search over the endpoints and a read of one list: every term in it is a hit.
+//    intervals that contain it, open and closed ends respected. A stab finds its endpoint
+//    through a radix table on the value (about 4 endpoints a bucket when they are spread)
+//    and reads one list: every term in it is a hit.
 //  * rays (`x > 5`, `x <= 3`): sorted by their bound, so the hits are a prefix;
 //  * intervals that would make the segment lists too long (a long interval is listed in
 //    every segment it spans; the lists are capped at about 8 entries per interval) go to an
@@ -38,19 +39,23 @@ class IntervalIndex {
   void Stab(double v, F&& f) const {
     if (v != v) return;
     if (!points_.empty() && points_[0].at <= v) {
-      // The last endpoint <= v: a branch-free binary search over every kBlock-th endpoint
-      // (a small array that stays in cache), then a count within one block.
-      const double* base = summary_.data();
-      size_t n = summary_.size();
-      while (n > 1) {
-        size_t half = n / 2;
-        base = base[half] <= v ? base + half : base;
-        n -= half;
+      // The last endpoint <= v: a radix table on the value narrows it to a few endpoints
+      // (the ones in v's bucket), counted or binary-searched without branches.
+      size_t b = Bucket(v);
+      size_t i = std::max<uint32_t>(radix_[b], 1) - 1;  // an endpoint <= v
+      size_t stop = radix_[b + 1];
+      if (stop - i <= 16) {
+        for (size_t k = i + 1; k < stop; ++k) i += points_[k].at <= v;
+      } else {
+        const Point* base = points_.data() + i;
+        size_t n = stop - i;
+        while (n > 1) {
+          size_t half = n / 2;
+          base = base[half].at <= v ? base + half : base;
+          n -= half;
+        }
+        i = static_cast<size_t>(base - points_.data());
       }
-      size_t from = static_cast<size_t>(base - summary_.data()) * kBlock;
-      size_t to = std::min(from + kBlock, points_.size() - 1);
-      size_t i = from;
-      for (size_t k = from + 1; k < to; ++k) i += points_[k].at <= v;
       const Point& p = points_[i];
       // The point's own list ends where its gap's begins; the gap's where the next point's does.
       uint32_t begin = p.at == v ? p.point_list : p.gap_list;
@@ -72,9 +77,9 @@ class IntervalIndex {
   size_t size() const { return size_; }
   size_t tree_intervals() const { return tree_.size(); }  // past the segment budget
   size_t memory_bytes() const {
-    return points_.capacity() * sizeof(Point) + summary_.capacity() * 8 +
-           seg_terms_.capacity() * 4 + (up_.capacity() + down_.capacity()) * sizeof(Ray) +
-           everywhere_.capacity() * 4 + tree_.capacity() * sizeof(Node);
+    return points_.capacity() * sizeof(Point) + radix_.capacity() * 4 + seg_terms_.capacity() * 4 +
+           (up_.capacity() + down_.capacity()) * sizeof(Ray) + everywhere_.capacity() * 4 +
+           tree_.capacity() * sizeof(Node);
   }
 
  private:
@@ -118,9 +123,15 @@ class IntervalIndex {
     double at;
     uint32_t point_list, gap_list;
   };
-  static constexpr size_t kBlock = 16;
-  std::vector<Point> points_;    // ascending; the last one is a sentinel at +inf
-  std::vector<double> summary_;  // points_[0].at, points_[kBlock].at, ...
+  // Radix bucket of a value >= the first endpoint: monotone in the value, so the endpoints
+  // of bucket b are points_[radix_[b], radix_[b + 1]).
+  size_t Bucket(double v) const {
+    double x = (v - radix_lo_) * radix_scale_;
+    return x < static_cast<double>(radix_.size() - 2) ? static_cast<size_t>(x) : radix_.size() - 2;
+  }
+  std::vector<Point> points_;  // ascending; the last one is a sentinel at +inf
+  std::vector<uint32_t> radix_;
+  double radix_lo_ = 0, radix_scale_ = 0;
   std::vector<TermId> seg_terms_;
   std::vector<Ray> up_, down_;
   std::vector<TermId> everywhere_;  // (-inf, inf)
