@@ -63,7 +63,10 @@ uint32_t EventDecoder::Find(uint32_t parent, std::string_view name) const {
   }
 }
 
-Value EventDecoder::Convert(simdjson::dom::element el, Transform t) {
+// Inlined into Walk: a returned Value read back from memory after a call stalls on
+// store-to-load forwarding, once per member.
+__attribute__((always_inline)) inline Value EventDecoder::Convert(simdjson::dom::element el,
+                                                                  Transform t) {
   using simdjson::dom::element_type;
   if (t != Transform::kNone && el.type() != element_type::STRING) return Value();  // lower(5)
   switch (el.type()) {
