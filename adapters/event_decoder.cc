@@ -59,7 +59,7 @@ uint32_t EventDecoder::Find(uint32_t parent, std::string_view name) const {
   for (size_t cell = h & edge_mask_;; cell = (cell + 1) & edge_mask_) {
     const Edge& e = edges_[cell];
     if (e.parent == UINT32_MAX) return UINT32_MAX;
-    if (e.hash == h && e.parent == parent && e.name == name) return e.child;
+    if (e.hash == h && e.parent == parent && KeyEqual(e.name, name)) return e.child;
   }
 }
 
@@ -116,7 +116,7 @@ void EventDecoder::Walk(simdjson::dom::object obj, uint32_t node, Event& out) {
     // Events of a stream tend to list their members in the same order: the top level's k-th
     // member is first compared with the last event's k-th one, and hashed only if it differs.
     uint32_t id;
-    if (node == 0 && k < order_.size() && order_[k].second == field.key) {
+    if (node == 0 && k < order_.size() && KeyEqual(order_[k].second, field.key)) {
       id = order_[k].first;
     } else {
       id = Find(node, field.key);

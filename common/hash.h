@@ -1,5 +1,5 @@
 // 64-bit hashing for deterministic complex-event ids and hash tables.
-// Stage: shared. Interface: Hasher (incremental), HashBytes, MixHash, HashKeyBytes.
+// Stage: shared. Interface: Hasher (incremental), HashBytes, MixHash, HashKeyBytes, KeyEqual.
 // Stable across runs and platforms (no seeds), so ids are reproducible.
 // Covered by test/common_test.cc.
 #pragma once
@@ -57,6 +57,34 @@ inline uint64_t HashKeyBytes(std::string_view s, uint64_t seed = 0) {
     return MixHash(h);
   }
   return MixHash((h ^ w) * 0x94d049bb133111ebULL);
+}
+
+// Byte equality of two keys of `n` bytes, without a call for the short ones (hash tables
+// compare keys of a few bytes on every hit).
+inline bool KeyBytesEqual(const char* a, const char* b, size_t n) {
+  auto load8 = [](const char* p) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+  };
+  auto load4 = [](const char* p) {
+    uint32_t w;
+    std::memcpy(&w, p, 4);
+    return w;
+  };
+  if (n >= 8) {
+    if (n > 16) return std::memcmp(a, b, n) == 0;
+    return load8(a) == load8(b) && load8(a + n - 8) == load8(b + n - 8);
+  }
+  if (n >= 4) return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+inline bool KeyEqual(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && KeyBytesEqual(a.data(), b.data(), a.size());
 }
 
 class Hasher {

@@ -181,7 +181,7 @@ const ConditionIndex::EqEntry* ConditionIndex::FindEq(uint32_t bucket, uint32_t 
     if (e.hash == h && e.bucket == bucket && e.slot == slot && e.kind == v.kind) {
       bool same = v.kind == ValueKind::kNumber ? e.number == v.number
                   : v.kind == ValueKind::kBool ? e.boolean == v.boolean
-                                               : e.text == v.text;
+                                               : KeyEqual(e.text, v.text);
       if (same) return &e;
     }
   }

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/hash.h"
 #include "index/bloom_filter.h"
 
 namespace strix::index {
@@ -87,7 +88,7 @@ class LiteralMatcher {
       const Entry& e = table_[cell];
       if (e.ids_len == 0) return;
       if (e.hash == h && e.len == key.size() &&
-          std::memcmp(bytes_.data() + e.at, key.data(), key.size()) == 0) {
+          KeyBytesEqual(bytes_.data() + e.at, key.data(), key.size())) {
         for (uint32_t i = 0; i < e.ids_len; ++i) f(ids_[e.ids_at + i]);
         return;
       }

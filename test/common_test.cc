@@ -68,3 +68,19 @@ TEST_CASE("hashes are stable and order-sensitive", "[common]") {
   CHECK(Hasher().Add("x").value() == Hasher().Add("x").value());
   CHECK(HashBytes("abc") == HashBytes("abc"));
 }
+
+TEST_CASE("key equality and key hashes see every byte of every length", "[common]") {
+  for (size_t n = 0; n <= 40; ++n) {
+    std::string a(n, 'a');
+    for (size_t i = 0; i < n; ++i) a[i] = static_cast<char>('a' + i % 26);
+    CHECK(KeyEqual(a, std::string(a)));
+    CHECK_FALSE(KeyEqual(a, a + "x"));
+    for (size_t i = 0; i < n; ++i) {
+      std::string b = a;
+      b[i] = static_cast<char>(b[i] ^ 0x40);
+      INFO("length " << n << " byte " << i);
+      CHECK_FALSE(KeyEqual(a, b));
+      CHECK(HashKeyBytes(a) != HashKeyBytes(b));
+    }
+  }
+}
