@@ -40,6 +40,16 @@ std::string_view CaseMap(const Value& v, bool lower, EvalScratch& s) {
   return s.strings.back();
 }
 
+// The operand of a test, read in place when it is a field or a constant (the usual case),
+// computed into `tmp` otherwise: no 32-byte Value returned through memory per operand.
+const Value& Operand(const Program& p, NodeId id, const Event& e, EvalScratch& s, Value& tmp) {
+  const CNode& n = p.nodes[id];
+  if (n.kind == CKind::kSlot) return e.slots[n.ref];
+  if (n.kind == CKind::kConst) return p.Constant(n);
+  tmp = Calc(p, id, e, s);
+  return tmp;
+}
+
 }  // namespace
 
 Value Calc(const Program& p, NodeId id, const Event& e, EvalScratch& s) noexcept {
@@ -113,8 +123,9 @@ bool Test(const Program& p, NodeId id, const Event& e, EvalScratch& s) noexcept 
   if (n.uses_prev && (!s.match || !s.match->Prev())) return true;
   switch (n.kind) {
     case CKind::kCompare: {
-      Value a = Calc(p, p.Kid(n, 0), e, s);
-      Value b = Calc(p, p.Kid(n, 1), e, s);
+      Value ta, tb;
+      const Value& a = Operand(p, p.Kid(n, 0), e, s, ta);
+      const Value& b = Operand(p, p.Kid(n, 1), e, s, tb);
       if (n.op == ql::Op::kEq || n.op == ql::Op::kNe) {
         bool comparable =
             a.kind == b.kind && (a.kind == ValueKind::kNumber || a.kind == ValueKind::kString ||
@@ -135,10 +146,13 @@ bool Test(const Program& p, NodeId id, const Event& e, EvalScratch& s) noexcept 
           return c >= 0;
       }
     }
-    case CKind::kInSet:
-      return InSet(p.sets[n.ref], Calc(p, p.Kid(n, 0), e, s), n.negated);
+    case CKind::kInSet: {
+      Value tmp;
+      return InSet(p.sets[n.ref], Operand(p, p.Kid(n, 0), e, s, tmp), n.negated);
+    }
     case CKind::kInRange: {
-      Value v = Calc(p, p.Kid(n, 0), e, s);
+      Value tmp;
+      const Value& v = Operand(p, p.Kid(n, 0), e, s, tmp);
       const ConstRange& r = p.ranges[n.ref];
       int lo = CompareValues(r.lo, v), hi = CompareValues(v, r.hi);
       if (lo == 2 || hi == 2) return false;
@@ -146,8 +160,9 @@ bool Test(const Program& p, NodeId id, const Event& e, EvalScratch& s) noexcept 
       return n.negated ? !inside : inside;
     }
     case CKind::kStrTest: {
-      Value a = Calc(p, p.Kid(n, 0), e, s);
-      Value b = Calc(p, p.Kid(n, 1), e, s);
+      Value ta, tb;
+      const Value& a = Operand(p, p.Kid(n, 0), e, s, ta);
+      const Value& b = Operand(p, p.Kid(n, 1), e, s, tb);
       if (!a.is_string() || !b.is_string()) return false;
       switch (n.op) {
         case ql::Op::kContains:
@@ -160,7 +175,8 @@ bool Test(const Program& p, NodeId id, const Event& e, EvalScratch& s) noexcept 
       }
     }
     case CKind::kMatch: {
-      Value v = Calc(p, p.Kid(n, 0), e, s);
+      Value tmp;
+      const Value& v = Operand(p, p.Kid(n, 0), e, s, tmp);
       if (!v.is_string()) return false;
       bool m = RE2::PartialMatch(v.text, *p.regexes[n.ref]);
       return n.negated ? !m : m;
