@@ -6,17 +6,17 @@
 // Regexes are prefiltered with the atoms of RE2's FilteredRE2 (LIBRARY-NOTES): the literal
 // strings a match must contain. At build time each regex gets its own FilteredRE2, asked
 // which atoms are required (the filter fails without them): a regex enters through its
-// longest required atom, or through each of its atoms when any one of them passes the filter
-// (`abc|defg`). The atoms are found with a LiteralMatcher over a lower-cased copy of the
-// value; the residual condition runs the regex itself. No FilteredRE2 is kept, so a regex is
-// compiled once at run time (by the program). Other regexes (`^[0-9]+$`, no atoms) go to
-// RE2::Set shards: a set has a DFA memory budget and fails with thousands of patterns, so
-// patterns are sharded, and a shard whose set cannot be built or runs out of memory while
-// matching yields all of its terms as candidates, never a silent "no match".
-// Atoms are lower-cased (UTF-8): the value is lower-cased byte-wise for ASCII, KELVIN SIGN and
-// LATIN SMALL LETTER LONG S become `k` and `s` (RE2 folds them with those letters under
-// `i`), and atoms with non-ASCII bytes are never used, so the prefilter can only
-// over-approximate. Covered by test/index_test.cc (10k patterns, case folding).
+// longest required atom, else through all of its atoms (`abc|defg`, `(ab.*cd)|efg`: the
+// filter fails with none of them, so a match holds at least one). The atoms are found with a
+// LiteralMatcher over a lower-cased copy of the value; the residual condition runs the regex
+// itself. No FilteredRE2 is kept, so a regex is compiled once at run time (by the program). Other
+// regexes (`^[0-9]+$`, no atoms) go to RE2::Set shards: a set has a DFA memory budget and fails
+// with thousands of patterns, so patterns are sharded, and a shard whose set cannot be built or
+// runs out of memory while matching yields all of its terms as candidates, never a silent "no
+// match". Atoms are lower-cased (UTF-8): the value is lower-cased byte-wise for ASCII, KELVIN SIGN
+// and LATIN SMALL LETTER LONG S become `k` and `s` (RE2 folds them with those letters under `i`),
+// and atoms with non-ASCII bytes are never used, so the prefilter can only over-approximate.
+// Covered by test/index_test.cc (10k patterns, case folding).
 #pragma once
 
 #include <re2/set.h>

@@ -69,13 +69,14 @@ TEST_CASE("string matcher handles 10k regexes and literals, never losing a match
   }
   m.AddLiteral(AtomKind::kContains, "a.b", 30000);
   m.AddRegex("(?i)kelvin", 30001);
-  m.AddRegex("(?i)caf\\x{e9}", 30002);  // its only atom is not ASCII: a set runs it
-  m.AddRegex("abc.*defgh", 30003);      // both atoms required: enters through the longest
-  m.AddRegex("x(abc|de)yz", 30004);     // either atom: enters through both
+  m.AddRegex("(?i)caf\\x{e9}", 30002);     // its only atom is not ASCII: a set runs it
+  m.AddRegex("abc.*defgh", 30003);         // both atoms required: enters through the longest
+  m.AddRegex("x(abc|de)yz", 30004);        // either atom: enters through both
+  m.AddRegex("(abcd.*efgh)|ijkl", 30005);  // no atom required: enters through all three
   m.Build();
   CHECK(m.shards() == 2);
   CHECK(m.failed_shards() == 0);
-  CHECK(m.prefiltered_regexes() == 10003);
+  CHECK(m.prefiltered_regexes() == 10004);
   StringMatcher::Scratch scratch;
   auto run = [&](const std::string& s) {
     std::set<TermId> got;
@@ -101,6 +102,9 @@ TEST_CASE("string matcher handles 10k regexes and literals, never losing a match
   CHECK(run("xdeyz").count(30004) == 1);
   CHECK(run("XABCYZ").count(30004) == 1);
   CHECK(run("xdyz abc").count(30004) == 0);
+  CHECK(run("xx ijkl").count(30005) == 1);
+  CHECK(run("abcd, efgh").count(30005) == 1);
+  CHECK(run("abc efg ijk").count(30005) == 0);
 }
 
 TEST_CASE("atoms see the value lower-cased the way RE2 folds ASCII letters", "[index]") {
