@@ -80,9 +80,15 @@ uint64_t ConditionIndex::HashKey(uint32_t bucket, uint32_t slot, const Value& v)
 
 ConditionIndex ConditionIndexBuilder::Build(size_t num_terms) && {
   ConditionIndex idx;
+  idx.type_names_ = types_;
+  size_t type_cap = 8;
+  while (type_cap < types_.size() * 2) type_cap <<= 1;
+  idx.type_cells_.assign(type_cap, {0, 0});
   for (size_t i = 0; i < types_.size(); ++i) {
-    idx.type_names_.push_back(std::make_unique<std::string>(types_[i]));
-    idx.type_ids_.emplace(*idx.type_names_.back(), static_cast<uint32_t>(i + 1));
+    uint64_t h = HashKeyBytes(types_[i]);
+    size_t cell = h & (type_cap - 1);
+    while (idx.type_cells_[cell].second != 0) cell = (cell + 1) & (type_cap - 1);
+    idx.type_cells_[cell] = {h, static_cast<uint32_t>(i + 1)};
   }
   idx.buckets_.resize(drafts_.size());
 
@@ -237,6 +243,17 @@ void ConditionIndex::ProbeBucket(const Bucket& b, uint32_t id, const std::vector
   }
 }
 
+uint32_t ConditionIndex::TypeBucket(std::string_view type) const {
+  if (type_cells_.empty()) return 0;
+  uint64_t h = HashKeyBytes(type);
+  size_t mask = type_cells_.size() - 1;
+  for (size_t cell = h & mask;; cell = (cell + 1) & mask) {
+    const auto& [hash, bucket] = type_cells_[cell];
+    if (bucket == 0) return 0;
+    if (hash == h && KeyEqual(type_names_[bucket - 1], type)) return bucket;
+  }
+}
+
 void ConditionIndex::Probe(const Value& type, const std::vector<Value>& slots, ProbeScratch& s,
                            std::vector<TermId>& out) const {
   if (++s.epoch == 0) {  // wrapped: forget every old stamp
@@ -245,8 +262,7 @@ void ConditionIndex::Probe(const Value& type, const std::vector<Value>& slots, P
   }
   ProbeBucket(buckets_[0], 0, slots, s, out);
   if (type.kind == ValueKind::kString) {
-    auto it = type_ids_.find(type.text);
-    if (it != type_ids_.end()) ProbeBucket(buckets_[it->second], it->second, slots, s, out);
+    if (uint32_t b = TypeBucket(type.text)) ProbeBucket(buckets_[b], b, slots, s, out);
   }
 }
 

@@ -114,8 +114,11 @@ class ConditionIndex {
   void ProbeBucket(const Bucket& b, uint32_t id, const std::vector<Value>& slots, ProbeScratch& s,
                    std::vector<TermId>& out) const;
 
-  std::unordered_map<std::string_view, uint32_t> type_ids_;
-  std::vector<std::unique_ptr<std::string>> type_names_;
+  uint32_t TypeBucket(std::string_view type) const;  // 0: no bucket of its own
+
+  // Event type -> bucket, open addressing: (hash, bucket), bucket 0 = empty cell.
+  std::vector<std::pair<uint64_t, uint32_t>> type_cells_;
+  std::vector<std::string> type_names_;  // bucket b's type is type_names_[b - 1]
   std::vector<Bucket> buckets_;
   // Open addressing over dense keys: a cell is (upper 32 bits of the hash, key index + 1),
   // 0 when empty, so the sparse part costs 8 bytes a cell instead of a whole key.
