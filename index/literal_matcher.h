@@ -7,9 +7,10 @@
 // for endswith) hash into a table of 32-bit masks, one bit per literal length (bit 31: 35
 // bytes or more); shorter literals use a 256-entry mask table keyed by one byte. A text
 // position costs one 4-byte load, one multiply and one small-table read, and reaches the
-// exact table (behind a Bloom filter) only for the lengths whose bit is set, so the cost per value
-// does not grow with the number of literals. Byte-wise, as the language compares strings. Not
-// thread-safe to build; a built matcher is immutable. Covered by test/index_test.cc.
+// exact table (behind a Bloom filter) only for the lengths whose bit is set, so the cost per
+// value does not grow with the number of literals. Byte-wise, as the language compares
+// strings. Not thread-safe to build; a built matcher is immutable. Covered by
+// test/index_test.cc.
 #pragma once
 
 #include <algorithm>
