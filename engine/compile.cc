@@ -9,6 +9,7 @@
 #include <set>
 
 #include "common/json_text.h"
+#include "index/literal_matcher.h"
 #include "query-lang/dump.h"
 
 namespace strix::engine {
@@ -447,6 +448,8 @@ std::optional<AccessPlan> PlanAccess(const Program& p, NodeId id) {
                : n.op == Op::kStartsWith ? AtomKind::kStartsWith
                                          : AtomKind::kEndsWith;
       a.text = std::string(p.Constant(c).text);
+      // The literal filters are exact up to kMaxLiteral bytes; a longer literal is tested again.
+      if (a.text.size() > index::LiteralMatcher::kMaxLiteral) return AccessPlan{{a}, {id}};
       return AccessPlan{{a}, {}};
     }
     case CKind::kMatch: {

@@ -30,8 +30,9 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules, const Co
 
 // How condition `node` enters the index: its atoms (several = any of them), and the
 // conjuncts the atoms do not decide exactly (a regex prefilter, a conjunct beside the chosen
-// one). Equality, `in`, ranges with numeric bounds and contains/startswith/endswith are
-// exact: once the index offers the rule through them, they are not tested again.
+// one). Equality, `in`, ranges with numeric bounds and contains/startswith/endswith (up to
+// LiteralMatcher::kMaxLiteral bytes) are exact: once the index offers the rule through them,
+// they are not tested again.
 struct AccessPlan {
   std::vector<index::Atom> atoms;
   std::vector<NodeId> residual;  // empty: the atoms decide the whole condition

@@ -12,6 +12,10 @@ uint64_t LiteralMatcher::Hash(std::string_view s) {
 }
 
 void LiteralMatcher::Add(std::string_view literal, uint32_t id) {
+  if (literal.size() > kMaxLiteral) {  // its anchored part stands for it
+    literal = anchor_ == Anchor::kEnd ? literal.substr(literal.size() - kMaxLiteral)
+                                      : literal.substr(0, kMaxLiteral);
+  }
   pending_.emplace_back(std::string(literal), id);
 }
 
@@ -65,14 +69,10 @@ void LiteralMatcher::Build() {
       has_short_ = true;
     } else {
       const char* g = anchor_ == Anchor::kEnd ? text.data() + text.size() - kMinGram : text.data();
-      uint32_t bit = static_cast<uint32_t>(std::min<size_t>(text.size() - kMinGram, kLongBit));
-      grams.emplace_back(Load4(g), bit);
-      if (bit == kLongBit) long_lengths_.push_back(text.size());
+      grams.emplace_back(Load4(g), static_cast<uint32_t>(text.size() - kMinGram));
     }
     i = j;
   }
-  std::sort(long_lengths_.begin(), long_lengths_.end());
-  long_lengths_.erase(std::unique(long_lengths_.begin(), long_lengths_.end()), long_lengths_.end());
   if (!grams.empty()) {
     std::sort(grams.begin(), grams.end());
     size_t distinct_grams = 0;

@@ -4,12 +4,16 @@
 //
 // Every literal sits in one exact hash table (bytes -> ids). In front of it, a filter keyed
 // by the literal's anchor bytes: for literals of 4 bytes or more, its first 4 bytes (last 4
-// for endswith) hash into a table of 32-bit masks, one bit per literal length (bit 31: 35
-// bytes or more); shorter literals use a 256-entry mask table keyed by one byte. A text
+// for endswith) hash into a table of 32-bit masks, one bit per literal length up to
+// kMaxLiteral; shorter literals use a 256-entry mask table keyed by one byte. A text
 // position costs one 4-byte load, one multiply and one small-table read, and reaches the
 // exact table (behind a Bloom filter) only for the lengths whose bit is set, so the cost per
-// value does not grow with the number of literals. Byte-wise, as the language compares
-// strings. Not thread-safe to build; a built matcher is immutable. Covered by
+// value does not grow with the number of literals.
+// A literal longer than kMaxLiteral is stored as its first kMaxLiteral bytes (last, for
+// endswith) and reported when those occur: exact up to kMaxLiteral bytes, a superset beyond
+// (the caller tests it again). So a position never costs more than 34 lookups of at most 34
+// bytes, whatever the literals: matching is linear in the value. Byte-wise, as the language
+// compares strings. Not thread-safe to build; a built matcher is immutable. Covered by
 // test/index_test.cc.
 #pragma once
 
@@ -28,6 +32,9 @@ namespace strix::index {
 class LiteralMatcher {
  public:
   enum class Anchor : uint8_t { kAnywhere, kStart, kEnd };
+
+  // Literals up to this length are matched exactly; longer ones by their anchored part.
+  static constexpr size_t kMaxLiteral = 34;
 
   explicit LiteralMatcher(Anchor anchor = Anchor::kAnywhere) : anchor_(anchor) {}
 
@@ -64,7 +71,6 @@ class LiteralMatcher {
   }
 
  private:
-  static constexpr uint32_t kLongBit = 31;  // literals of kMinGram + 31 bytes or more
   static constexpr size_t kMinGram = 4;
 
   struct Entry {
@@ -112,15 +118,7 @@ class LiteralMatcher {
   void ProbeGram(std::string_view text, size_t at, uint32_t m, F& f) const {
     const size_t rest = text.size() - at;
     for (; m; m &= m - 1) {
-      uint32_t bit = static_cast<uint32_t>(__builtin_ctz(m));
-      if (bit == kLongBit) {
-        for (size_t len : long_lengths_) {
-          if (len > rest) break;
-          Lookup(text.substr(at, len), f);
-        }
-        continue;
-      }
-      size_t len = bit + kMinGram;
+      size_t len = static_cast<size_t>(__builtin_ctz(m)) + kMinGram;
       if (len <= rest) Lookup(text.substr(at, len), f);
     }
   }
@@ -138,15 +136,7 @@ class LiteralMatcher {
     if (n < kMinGram || grams_.empty()) return;
     uint32_t m = grams_[GramCell(Load4(text.data() + n - kMinGram))];
     for (; m; m &= m - 1) {
-      uint32_t bit = static_cast<uint32_t>(__builtin_ctz(m));
-      if (bit == kLongBit) {
-        for (size_t len : long_lengths_) {
-          if (len > n) break;
-          Lookup(text.substr(n - len), f);
-        }
-        continue;
-      }
-      size_t len = bit + kMinGram;
+      size_t len = static_cast<size_t>(__builtin_ctz(m)) + kMinGram;
       if (len <= n) Lookup(text.substr(n - len), f);
     }
   }
@@ -163,7 +153,6 @@ class LiteralMatcher {
   unsigned gram_shift_ = 32;
   uint8_t short_[256] = {};  // anchor byte -> bits of lengths 1..3
   bool has_short_ = false;
-  std::vector<size_t> long_lengths_;  // distinct lengths behind kLongBit, ascending
   size_t literals_ = 0;
 };
 
