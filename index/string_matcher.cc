@@ -82,9 +82,10 @@ std::vector<std::string> StringMatcher::EntryAtoms(const std::string& pattern) {
     return std::all_of(a.begin(), a.end(),
                        [](char c) { return static_cast<unsigned char>(c) < 0x80; });
   };
-  // A required atom: the filter fails with every atom but this one.
+  // A required atom: the filter fails with every atom but this one. (Each test walks the
+  // regex's filter, so a regex with very many atoms skips the search.)
   std::string best;
-  for (size_t a = 0; a < atoms.size(); ++a) {
+  for (size_t a = 0; a < atoms.size() && atoms.size() <= 64; ++a) {
     if (!ascii(atoms[a]) || atoms[a].size() <= best.size()) continue;
     given.clear();
     for (size_t b = 0; b < atoms.size(); ++b) {
