@@ -693,19 +693,23 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules,
     for (const std::string& k : seen) ++p.eq_frequency[k];
   }
   // Pass 2: the entries, and what a single-event rule still tests once offered.
+  for (const CompiledRule& cr : p.rules) {
+    p.checks.push_back(RuleCheck{kNoNode, cr.sequence, !cr.key_slots.empty()});
+  }
   for (const Entry& e : entries) {
     auto plan = e.cond == kNoNode ? std::nullopt : PlanAccess(p, e.cond);
-    CompiledRule& cr = p.rules[e.rule];
+    const CompiledRule& cr = p.rules[e.rule];
+    NodeId& residual = p.checks[e.rule].residual;
     if (!plan) {
       e.builder->AddAlways(e.bucket, static_cast<index::TermId>(e.rule));
-      cr.residual = cr.condition;
+      residual = cr.condition;
       continue;
     }
     for (const index::Atom& a : plan->atoms)
       e.builder->Add(e.bucket, a, static_cast<index::TermId>(e.rule));
     if (cr.sequence) continue;  // the first term's filter runs whole in the automaton
     if (plan->residual.size() == 1) {
-      cr.residual = plan->residual[0];
+      residual = plan->residual[0];
     } else if (plan->residual.size() > 1) {
       CNode both;
       both.kind = CKind::kAnd;
@@ -713,11 +717,8 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules,
       both.nkids = static_cast<uint32_t>(plan->residual.size());
       p.kids.insert(p.kids.end(), plan->residual.begin(), plan->residual.end());
       p.nodes.push_back(both);
-      cr.residual = static_cast<NodeId>(p.nodes.size() - 1);
+      residual = static_cast<NodeId>(p.nodes.size() - 1);
     }
-  }
-  for (const CompiledRule& cr : p.rules) {
-    p.checks.push_back(RuleCheck{cr.residual, cr.sequence, !cr.key_slots.empty()});
   }
   p.index = std::move(builder).Build(p.rules.size());
   p.start_index = std::move(starts).Build(p.rules.size());

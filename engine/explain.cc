@@ -176,7 +176,7 @@ RuleView View(const ql::CheckedRules& rules, const Program& p, size_t i) {
   v.header = "rule " + r.name + " (single event)";
   IndexEntries(p, cr.any_type, cr.type, cr.condition, v);
   if (!p.node_expr.empty()) {
-    v.residual = NodeText(ast, p, cr.residual);
+    v.residual = NodeText(ast, p, p.checks[i].residual);
   } else {  // compiled without keep_index_choices: the whole condition
     std::string res;
     if (r.filter.where != ql::kNoExpr) res = ql::DumpExpr(ast, r.filter.where);

@@ -82,9 +82,6 @@ struct CompiledRule {
   std::vector<uint32_t> key_slots;  // `by`; empty without
   bool has_keys = false;
   NodeId condition = kNoNode;  // where and having
-  // What is left to test once the index offered the rule: the condition without the conjunct
-  // its index entries decide exactly (single-event rules; kNoNode: nothing left).
-  NodeId residual = kNoNode;
   std::vector<std::string> emit_names;
   std::vector<NodeId> emit_values;
   std::optional<int64_t> suppress_ms;
@@ -96,7 +93,9 @@ struct CompiledRule {
 // What the matcher reads for every candidate, 8 bytes a rule (CompiledRule is ~200 bytes and
 // cold: read only for keyed rules and for rules that fire).
 struct RuleCheck {
-  NodeId residual = kNoNode;  // CompiledRule::residual
+  // What is left to test once the index offered a single-event rule: its condition without
+  // the conjunct its index entries decide exactly (kNoNode: nothing left).
+  NodeId residual = kNoNode;
   bool sequence = false;
   bool keyed = false;  // single-event rule with `by`
 };
@@ -104,7 +103,7 @@ struct RuleCheck {
 struct Program {
   std::vector<FieldSpec> fields;    // the slot table; slots 0-2 are type, time, id
   std::vector<CompiledRule> rules;  // in load order: the output's rule order
-  std::vector<RuleCheck> checks;    // per rule, filled at the end of Compile
+  std::vector<RuleCheck> checks;    // per rule
   std::vector<CNode> nodes;
   std::vector<NodeId> kids;
   std::vector<std::unique_ptr<RE2>> regexes;

@@ -129,7 +129,7 @@ rule e on tx where false and x == 1
   REQUIRE(engine::Explain(r.rules, **kept, "a", engine::ExplainFormat::kText, text));
   CHECK_THAT(text, Catch::Contains("equality   country == \"FR\""));
   CHECK_THAT(text, Catch::Contains("residual: (amount > 5)\n"));
-  CHECK((*kept)->rules[0].residual != engine::kNoNode);
+  CHECK((*kept)->checks[0].residual != engine::kNoNode);
   REQUIRE(engine::Explain(r.rules, **kept, "b", engine::ExplainFormat::kText, text));
   CHECK_THAT(text, Catch::Contains("residual: ((country == \"FR\") or (merchant =~ /bet/))"));
   Run exact(R"(
@@ -138,7 +138,7 @@ rule g on tx where url contains "/p1/" and (country == "FR" and amount > 10)
 )");
   auto kept2 = engine::Compile(exact.rules, keep);
   REQUIRE(kept2.ok());
-  CHECK((*kept2)->rules[0].residual == engine::kNoNode);  // the entries decide it all
+  CHECK((*kept2)->checks[0].residual == engine::kNoNode);  // the entries decide it all
   REQUIRE(engine::Explain(exact.rules, **kept2, "f", engine::ExplainFormat::kText, text));
   CHECK_THAT(text, Catch::Contains("residual: true"));
   REQUIRE(engine::Explain(exact.rules, **kept2, "g", engine::ExplainFormat::kText, text));
