@@ -693,6 +693,7 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules,
     for (const std::string& k : seen) ++p.eq_frequency[k];
   }
   // Pass 2: the entries, and what a single-event rule still tests once offered.
+  p.checks.reserve(p.rules.size());
   for (const CompiledRule& cr : p.rules) {
     p.checks.push_back(RuleCheck{kNoNode, cr.sequence, !cr.key_slots.empty()});
   }
