@@ -38,15 +38,10 @@ EventDecoder::EventDecoder(const std::vector<FieldSpec>& fields, Clock clock)
     }
     trie_[node].slots.emplace_back(s, fields[s].transform);
   }
-  size_t cap = 16;
-  while (cap < kids.size() * 4) cap <<= 1;
-  edges_.resize(cap);
-  edge_mask_ = cap - 1;
+  edge_table_.Reset(kids.size());
   for (const auto& [key, child] : kids) {
-    uint64_t h = EdgeHash(key.first, key.second);
-    size_t cell = h & edge_mask_;
-    while (edges_[cell].parent != UINT32_MAX) cell = (cell + 1) & edge_mask_;
-    edges_[cell] = Edge{h, key.first, child, key.second};
+    edge_table_.Add(EdgeHash(key.first, key.second), static_cast<uint32_t>(edges_.size()));
+    edges_.push_back(Edge{key.first, child, key.second});
   }
 }
 
@@ -55,12 +50,10 @@ uint64_t EventDecoder::EdgeHash(uint32_t parent, std::string_view name) {
 }
 
 uint32_t EventDecoder::Find(uint32_t parent, std::string_view name) const {
-  uint64_t h = EdgeHash(parent, name);
-  for (size_t cell = h & edge_mask_;; cell = (cell + 1) & edge_mask_) {
-    const Edge& e = edges_[cell];
-    if (e.parent == UINT32_MAX) return UINT32_MAX;
-    if (e.hash == h && e.parent == parent && KeyEqual(e.name, name)) return e.child;
-  }
+  uint32_t id = edge_table_.Find(EdgeHash(parent, name), [&](uint32_t i) {
+    return edges_[i].parent == parent && KeyEqual(edges_[i].name, name);
+  });
+  return id == KeyTable::kNone ? UINT32_MAX : edges_[id].child;
 }
 
 // Inlined into Walk: a returned Value read back from memory after a call stalls on

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/event.h"
+#include "common/key_table.h"
 
 namespace strix::adapters {
 
@@ -36,12 +37,10 @@ class EventDecoder {
     bool has_kids = false;
     std::vector<std::pair<uint32_t, Transform>> slots;
   };
-  // Trie edges in one open-addressing table keyed by (parent node, member name): a member
+  // Trie edges, found through one hash table keyed by (parent node, member name): a member
   // the rules do not read costs one hash and one probe.
   struct Edge {
-    uint64_t hash = 0;
-    uint32_t parent = UINT32_MAX;  // UINT32_MAX: empty cell
-    uint32_t child = 0;
+    uint32_t parent, child;
     std::string name;
   };
   static uint64_t EdgeHash(uint32_t parent, std::string_view name);
@@ -51,8 +50,8 @@ class EventDecoder {
 
   std::vector<Node> trie_;
   std::vector<Edge> edges_;
+  KeyTable edge_table_;                                  // EdgeHash -> index in edges_
   std::vector<std::pair<uint32_t, std::string>> order_;  // top-level member k last time
-  size_t edge_mask_ = 0;
   size_t num_slots_;
   Clock clock_;
   simdjson::dom::parser parser_;

@@ -81,14 +81,9 @@ uint64_t ConditionIndex::HashKey(uint32_t bucket, uint32_t slot, const Value& v)
 ConditionIndex ConditionIndexBuilder::Build(size_t num_terms) && {
   ConditionIndex idx;
   idx.type_names_ = types_;
-  size_t type_cap = 8;
-  while (type_cap < types_.size() * 2) type_cap <<= 1;
-  idx.type_cells_.assign(type_cap, {0, 0});
+  idx.type_table_.Reset(types_.size());
   for (size_t i = 0; i < types_.size(); ++i) {
-    uint64_t h = HashKeyBytes(types_[i]);
-    size_t cell = h & (type_cap - 1);
-    while (idx.type_cells_[cell].second != 0) cell = (cell + 1) & (type_cap - 1);
-    idx.type_cells_[cell] = {h, static_cast<uint32_t>(i + 1)};
+    idx.type_table_.Add(HashKeyBytes(types_[i]), static_cast<uint32_t>(i));
   }
   idx.buckets_.resize(drafts_.size());
 
@@ -109,11 +104,8 @@ ConditionIndex ConditionIndexBuilder::Build(size_t num_terms) && {
   size_t total_text = 0;
   for (const EqItem& it : eq_) total_text += it.text.size();
   idx.strings_.reserve(total_text);
-  size_t cap = 16;
-  while (cap < keys * 2) cap <<= 1;
-  idx.cells_.assign(cap, 0);
+  idx.eq_table_.Reset(keys);
   idx.keys_.reserve(keys);
-  idx.mask_ = cap - 1;
   idx.eq_bloom_.Reset(keys);
   idx.postings_.reserve(eq_.size());
   for (size_t i = 0; i < eq_.size();) {
@@ -139,10 +131,8 @@ ConditionIndex ConditionIndexBuilder::Build(size_t num_terms) && {
     e.post_len = static_cast<uint32_t>(idx.postings_.size()) - e.post_begin;
     e.hash =
         ConditionIndex::HashKey(e.bucket, e.slot, ItemValue(e.kind, e.number, e.boolean, e.text));
-    size_t cell = e.hash & idx.mask_;
-    while (idx.cells_[cell] != 0) cell = (cell + 1) & idx.mask_;
+    idx.eq_table_.Add(e.hash, static_cast<uint32_t>(idx.keys_.size()));
     idx.keys_.push_back(e);
-    idx.cells_[cell] = (e.hash >> 32) << 32 | idx.keys_.size();
     idx.eq_bloom_.Add(e.hash);
     auto& slots = idx.buckets_[e.bucket].eq_slots;
     if (std::find(slots.begin(), slots.end(), e.slot) == slots.end()) slots.push_back(e.slot);
@@ -179,18 +169,14 @@ ConditionIndex ConditionIndexBuilder::Build(size_t num_terms) && {
 
 const ConditionIndex::EqEntry* ConditionIndex::FindEq(uint32_t bucket, uint32_t slot,
                                                       const Value& v, uint64_t h) const {
-  for (size_t cell = h & mask_;; cell = (cell + 1) & mask_) {
-    uint64_t c = cells_[cell];
-    if (c == 0) return nullptr;
-    if (c >> 32 != h >> 32) continue;
-    const EqEntry& e = keys_[(c & 0xffffffffu) - 1];
-    if (e.hash == h && e.bucket == bucket && e.slot == slot && e.kind == v.kind) {
-      bool same = v.kind == ValueKind::kNumber ? e.number == v.number
-                  : v.kind == ValueKind::kBool ? e.boolean == v.boolean
-                                               : KeyEqual(e.text, v.text);
-      if (same) return &e;
-    }
-  }
+  uint32_t id = eq_table_.Find(h, [&](uint32_t i) {
+    const EqEntry& e = keys_[i];
+    if (e.hash != h || e.bucket != bucket || e.slot != slot || e.kind != v.kind) return false;
+    return v.kind == ValueKind::kNumber ? e.number == v.number
+           : v.kind == ValueKind::kBool ? e.boolean == v.boolean
+                                        : KeyEqual(e.text, v.text);
+  });
+  return id == KeyTable::kNone ? nullptr : &keys_[id];
 }
 
 void ConditionIndex::ProbeBucket(const Bucket& b, uint32_t id, const std::vector<Value>& slots,
@@ -223,7 +209,7 @@ void ConditionIndex::ProbeBucket(const Bucket& b, uint32_t id, const std::vector
     size_t m = 0;
     for (size_t i = 0; i < n; ++i) {
       if (!eq_bloom_.MayContain(hashes[i])) continue;
-      __builtin_prefetch(&cells_[hashes[i] & mask_]);
+      eq_table_.Prefetch(hashes[i]);
       hashes[m] = hashes[i];
       fields[m++] = fields[i];
     }
@@ -244,14 +230,9 @@ void ConditionIndex::ProbeBucket(const Bucket& b, uint32_t id, const std::vector
 }
 
 uint32_t ConditionIndex::TypeBucket(std::string_view type) const {
-  if (type_cells_.empty()) return 0;
-  uint64_t h = HashKeyBytes(type);
-  size_t mask = type_cells_.size() - 1;
-  for (size_t cell = h & mask;; cell = (cell + 1) & mask) {
-    const auto& [hash, bucket] = type_cells_[cell];
-    if (bucket == 0) return 0;
-    if (hash == h && KeyEqual(type_names_[bucket - 1], type)) return bucket;
-  }
+  uint32_t id = type_table_.Find(HashKeyBytes(type),
+                                 [&](uint32_t i) { return KeyEqual(type_names_[i], type); });
+  return id == KeyTable::kNone ? 0 : id + 1;
 }
 
 void ConditionIndex::Probe(const Value& type, const std::vector<Value>& slots, ProbeScratch& s,
@@ -271,7 +252,7 @@ IndexStats ConditionIndex::stats() const {
   st.buckets = buckets_.size();
   st.postings = postings_.size();
   st.eq_entries = keys_.size();
-  st.memory_bytes = cells_.capacity() * 8 + keys_.capacity() * sizeof(EqEntry) +
+  st.memory_bytes = eq_table_.memory_bytes() + keys_.capacity() * sizeof(EqEntry) +
                     postings_.capacity() * 4 + strings_.capacity() + eq_bloom_.memory_bytes();
   for (const Bucket& b : buckets_) {
     st.always += b.always.size();

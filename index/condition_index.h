@@ -22,6 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/key_table.h"
 #include "common/value.h"
 #include "index/access_predicate.h"
 #include "index/bloom_filter.h"
@@ -116,16 +117,12 @@ class ConditionIndex {
 
   uint32_t TypeBucket(std::string_view type) const;  // 0: no bucket of its own
 
-  // Event type -> bucket, open addressing: (hash, bucket), bucket 0 = empty cell.
-  std::vector<std::pair<uint64_t, uint32_t>> type_cells_;
+  KeyTable type_table_;                  // event type -> index in type_names_
   std::vector<std::string> type_names_;  // bucket b's type is type_names_[b - 1]
   std::vector<Bucket> buckets_;
-  // Open addressing over dense keys: a cell is (upper 32 bits of the hash, key index + 1),
-  // 0 when empty, so the sparse part costs 8 bytes a cell instead of a whole key.
-  std::vector<uint64_t> cells_;
-  std::vector<EqEntry> keys_;
-  BloomFilter eq_bloom_;  // the hashes of keys_
-  uint64_t mask_ = 0;
+  KeyTable eq_table_;          // HashKey -> index in keys_
+  std::vector<EqEntry> keys_;  // the equality keys, dense
+  BloomFilter eq_bloom_;       // the hashes of keys_
   std::vector<TermId> postings_;
   std::vector<char> strings_;  // bytes of string keys (a vector: its buffer survives moves)
 };

@@ -3,6 +3,7 @@
 
 #include "common/hash.h"
 #include "common/json_text.h"
+#include "common/key_table.h"
 #include "common/time.h"
 
 using namespace strix;
@@ -83,4 +84,21 @@ TEST_CASE("key equality and key hashes see every byte of every length", "[common
       CHECK(HashKeyBytes(a) != HashKeyBytes(b));
     }
   }
+}
+
+TEST_CASE("key table finds every id under its hash, the caller deciding between equal hashes",
+          "[common]") {
+  KeyTable empty;
+  CHECK(empty.Find(42, [](uint32_t) { return true; }) == KeyTable::kNone);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 1000; ++i) keys.push_back("key" + std::to_string(i));
+  keys.push_back("twin");  // stored under the same hash as key7
+  KeyTable t;
+  t.Reset(keys.size());
+  auto hash = [&](const std::string& k) { return HashKeyBytes(k == "twin" ? "key7" : k); };
+  for (uint32_t i = 0; i < keys.size(); ++i) t.Add(hash(keys[i]), i);
+  for (uint32_t i = 0; i < keys.size(); ++i) {
+    CHECK(t.Find(hash(keys[i]), [&](uint32_t id) { return keys[id] == keys[i]; }) == i);
+  }
+  CHECK(t.Find(HashKeyBytes("absent"), [](uint32_t) { return true; }) == KeyTable::kNone);
 }
