@@ -57,27 +57,28 @@ void IntervalIndex::BuildSegments(const std::vector<Interval>& finite) {
     p.erase(std::unique(p.begin(), p.end()), p.end());
     return p;
   };
-  // Segments [first, last] an interval is listed in.
-  auto span = [](const std::vector<double>& p, const Interval& x) {
-    size_t first = PointSegment(p, x.lo) + (x.lo_open ? 1 : 0);
-    size_t last = PointSegment(p, x.hi) - (x.hi_open ? 1 : 0);
-    return std::make_pair(first, last);
+  // Per interval, the segments [first, last] it is listed in.
+  auto spans_of = [](const std::vector<double>& p, const std::vector<Interval>& xs) {
+    std::vector<std::pair<size_t, size_t>> out;
+    out.reserve(xs.size());
+    for (const Interval& x : xs) {
+      out.emplace_back(PointSegment(p, x.lo) + (x.lo_open ? 1 : 0),
+                       PointSegment(p, x.hi) - (x.hi_open ? 1 : 0));
+    }
+    return out;
   };
   std::vector<Interval> kept = finite;
   std::vector<double> points = endpoints(kept);
+  auto spans = spans_of(points, kept);
   size_t total = 0;
-  for (const Interval& x : kept) {
-    auto [first, last] = span(points, x);
-    total += last - first + 1;
-  }
+  for (const auto& [first, last] : spans) total += last - first + 1;
   // Long intervals would be listed in many segments: past the budget, the longest go to
   // the tree.
   const size_t budget = 8 * kept.size() + 4096;
   if (total > budget) {
     std::vector<std::pair<size_t, size_t>> by_span;  // (span, index)
     for (size_t i = 0; i < kept.size(); ++i) {
-      auto [first, last] = span(points, kept[i]);
-      by_span.emplace_back(last - first + 1, i);
+      by_span.emplace_back(spans[i].second - spans[i].first + 1, i);
     }
     std::sort(by_span.begin(), by_span.end(), std::greater<>());
     std::vector<bool> to_tree(kept.size(), false);
@@ -89,22 +90,21 @@ void IntervalIndex::BuildSegments(const std::vector<Interval>& finite) {
     for (size_t i = 0; i < kept.size(); ++i) (to_tree[i] ? tree : rest).push_back(kept[i]);
     kept = std::move(rest);
     points = endpoints(kept);
+    spans = spans_of(points, kept);
     BuildTree(std::move(tree));
   }
   if (kept.empty()) return;
   // Counting sort of (segment, term) pairs: coverage per segment, then the lists.
   const size_t segments = 2 * points.size();
   std::vector<uint32_t> begin(segments + 1, 0);
-  for (const Interval& x : kept) {
-    auto [first, last] = span(points, x);
+  for (const auto& [first, last] : spans) {
     for (size_t s = first; s <= last; ++s) ++begin[s + 1];
   }
   for (size_t s = 0; s < segments; ++s) begin[s + 1] += begin[s];
   seg_terms_.resize(begin[segments]);
   std::vector<uint32_t> at(begin.begin(), begin.end() - 1);
-  for (const Interval& x : kept) {
-    auto [first, last] = span(points, x);
-    for (size_t s = first; s <= last; ++s) seg_terms_[at[s]++] = x.term;
+  for (size_t i = 0; i < kept.size(); ++i) {
+    for (size_t s = spans[i].first; s <= spans[i].second; ++s) seg_terms_[at[s]++] = kept[i].term;
   }
   for (size_t i = 0; i < points.size(); ++i) {
     points_.push_back(Point{points[i], begin[2 * i], begin[2 * i + 1]});
