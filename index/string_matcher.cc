@@ -20,15 +20,6 @@ void StringMatcher::AddLiteral(AtomKind kind, std::string_view literal, TermId t
 void StringMatcher::LowerForAtoms(std::string_view text, std::string& out) {
   out.resize(text.size());
   char* o = out.data();
-  bool ascii = true;
-  for (char c : text) ascii &= static_cast<unsigned char>(c) < 0x80;
-  if (ascii) {  // the common case, without branches
-    for (size_t i = 0; i < text.size(); ++i) {
-      unsigned char c = static_cast<unsigned char>(text[i]);
-      o[i] = static_cast<char>(c | (static_cast<unsigned char>(c - 'A') < 26 ? 0x20 : 0));
-    }
-    return;
-  }
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (c >= 'A' && c <= 'Z') {
