@@ -49,18 +49,25 @@ class LiteralMatcher {
     if (table_.empty() || text.empty()) return;
     const size_t n = text.size();
     if (anchor_ == Anchor::kEnd) {
-      ProbeEnd(text, f);
+      ProbeLengths(text, n, short_[static_cast<unsigned char>(text[n - 1])], 1, f);
+      if (n >= kMinGram && !grams_.empty()) {
+        ProbeLengths(text, n, grams_[GramCell(Load4(text.data() + n - kMinGram))], kMinGram, f);
+      }
       return;
     }
     const size_t last = anchor_ == Anchor::kStart ? 0 : n - 1;
     if (has_short_) {
-      for (size_t at = 0; at <= last; ++at) ProbeShort(text, at, f);
+      for (size_t at = 0; at <= last; ++at) {
+        ProbeLengths(text, at, short_[static_cast<unsigned char>(text[at])], 1, f);
+      }
     }
     if (grams_.empty() || n < kMinGram) return;
     // The hot loop: one load, multiply and table read per position.
     const size_t last_gram = std::min(last, n - kMinGram);
     for (size_t at = 0; at <= last_gram; ++at) {
-      if (uint32_t m = grams_[GramCell(Load4(text.data() + at))]) ProbeGram(text, at, m, f);
+      if (uint32_t m = grams_[GramCell(Load4(text.data() + at))]) {
+        ProbeLengths(text, at, m, kMinGram, f);
+      }
     }
   }
 
@@ -102,42 +109,15 @@ class LiteralMatcher {
     }
   }
 
-  // Literals of 1-3 bytes that start at `at` (kAnywhere, kStart).
+  // The literals whose length bits are set in `m` (bit b: length b + base) that start at
+  // `at` — or, for kEnd, that end at `at` (the text's end).
   template <typename F>
-  void ProbeShort(std::string_view text, size_t at, F& f) const {
-    const size_t rest = text.size() - at;
-    for (uint8_t m = short_[static_cast<unsigned char>(text[at])]; m;
-         m &= static_cast<uint8_t>(m - 1)) {
-      size_t len = static_cast<size_t>(__builtin_ctz(m)) + 1;
-      if (len <= rest) Lookup(text.substr(at, len), f);
-    }
-  }
-
-  // Literals of kMinGram bytes or more that start at `at`, given the gram cell's length bits.
-  template <typename F>
-  void ProbeGram(std::string_view text, size_t at, uint32_t m, F& f) const {
-    const size_t rest = text.size() - at;
+  void ProbeLengths(std::string_view text, size_t at, uint32_t m, size_t base, F& f) const {
+    const bool ends = anchor_ == Anchor::kEnd;
+    const size_t room = ends ? at : text.size() - at;
     for (; m; m &= m - 1) {
-      size_t len = static_cast<size_t>(__builtin_ctz(m)) + kMinGram;
-      if (len <= rest) Lookup(text.substr(at, len), f);
-    }
-  }
-
-  // Literals that end where the text ends (kEnd).
-  template <typename F>
-  void ProbeEnd(std::string_view text, F& f) const {
-    const size_t n = text.size();
-    if (uint8_t m = short_[static_cast<unsigned char>(text[n - 1])]) {
-      for (; m; m &= static_cast<uint8_t>(m - 1)) {
-        size_t len = static_cast<size_t>(__builtin_ctz(m)) + 1;
-        if (len <= n) Lookup(text.substr(n - len), f);
-      }
-    }
-    if (n < kMinGram || grams_.empty()) return;
-    uint32_t m = grams_[GramCell(Load4(text.data() + n - kMinGram))];
-    for (; m; m &= m - 1) {
-      size_t len = static_cast<size_t>(__builtin_ctz(m)) + kMinGram;
-      if (len <= n) Lookup(text.substr(n - len), f);
+      size_t len = static_cast<size_t>(__builtin_ctz(m)) + base;
+      if (len <= room) Lookup(ends ? text.substr(at - len, len) : text.substr(at, len), f);
     }
   }
 
