@@ -535,7 +535,7 @@ std::string DescribeAtom(const Program& p, const Atom& a) {
              ", " + hi + (a.hi_open || std::isinf(a.hi) ? ")" : "]");
     }
     case AtomKind::kRegex:
-      return "regex set  " + field + " =~ /" + a.text + "/";
+      return "regex set  " + field + " =~ " + ql::DumpRegex(a.text, "");
     case AtomKind::kContains:
       AppendJsonString(v, a.text);
       return "literal    " + field + " contains " + v;

@@ -125,12 +125,8 @@ void Out(const Ast& a, ExprId id, std::string& o) {
     case ExprKind::kMatch: {
       o += "(";
       Out(a, e.kids[0], o);
-      o += e.negated ? " !~ /" : " =~ /";
-      for (char c : e.text) {
-        if (c == '/') o += "\\";
-        o.push_back(c);
-      }
-      o += "/" + e.flags + ")";
+      o += e.negated ? " !~ " : " =~ ";
+      o += DumpRegex(e.text, e.flags) + ")";
       break;
     }
     case ExprKind::kExists:
@@ -174,6 +170,17 @@ std::string Quant(const Quantifier& q) {
 }
 
 }  // namespace
+
+std::string DumpRegex(const std::string& pattern, const std::string& flags) {
+  // The parser keeps every escape but `\/` as written, so a slash in the pattern always follows
+  // an even run of backslashes and escaping it reads back the same pattern.
+  std::string o = "/";
+  for (char c : pattern) {
+    if (c == '/') o += "\\";
+    o.push_back(c);
+  }
+  return o + "/" + flags;
+}
 
 std::string DumpPath(const std::vector<std::string>& path, bool head_backticked) {
   std::string o;

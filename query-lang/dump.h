@@ -13,6 +13,8 @@ namespace strix::ql {
 std::string Dump(const Ast& ast);
 std::string DumpExpr(const Ast& ast, ExprId id);
 std::string DumpFilter(const Ast& ast, const Filter& f);
+// A regex as written in a rule: /pattern/flags, slashes escaped, reading back the same.
+std::string DumpRegex(const std::string& pattern, const std::string& flags);
 std::string DumpPath(const std::vector<std::string>& path, bool head_backticked = false);
 
 }  // namespace strix::ql

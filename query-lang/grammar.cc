@@ -420,10 +420,12 @@ auto const regex_def = x3::lexeme[regex_raw >> flags_raw][([](auto& ctx) {
   auto& a = _attr(ctx);
   auto r = at_c<0>(a);
   std::string pattern;
+  // Inside /.../ a backslash escapes the next character: `\/` is a slash (RE2 needs no escape
+  // for it), anything else stays escaped for RE2 (`\\` a backslash, `\d` a digit, ...).
   for (It p = r.begin() + 1; p < r.end() - 1; ++p) {
-    if (*p == '\\' && p[1] == '/') {
-      pattern.push_back('/');
-      ++p;
+    if (*p == '\\' && p + 1 < r.end() - 1) {
+      if (p[1] != '/') pattern.push_back('\\');
+      pattern.push_back(*++p);
     } else {
       pattern.push_back(*p);
     }

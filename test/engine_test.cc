@@ -164,3 +164,14 @@ rule c on tx where country == "FR" and device == "d3"
   CHECK_THAT(text, Catch::Contains("equality   device == \"d1\""));
   CHECK_THAT(text, !Catch::Contains("equality   country"));
 }
+
+TEST_CASE("a regex ending in an escaped backslash matches a backslash", "[engine][regex]") {
+  Run r(R"(
+rule temp on proc where path =~ /\\temp\\/i
+rule slash on proc where path =~ /a\/b/
+)");
+  auto got = r.Feed({R"({"type":"proc","path":"C:\\Temp\\x.exe","ts":1})",
+                     R"({"type":"proc","path":"/tmp/temp/x","ts":2})",
+                     R"({"type":"proc","path":"x/a/b","ts":3})"});
+  CHECK(got == std::vector<std::string>{"temp@1", "slash@3"});
+}

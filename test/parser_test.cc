@@ -74,6 +74,9 @@ const Accept kAccept[] = {
      "rule r on tx where (c not in [\"US\", \"CA\"])\n"},
     {"rule r on tx where m =~ /casino|bet/i", "rule r on tx where (m =~ /casino|bet/i)\n"},
     {"rule r on tx where m !~ /a\\/b/", "rule r on tx where (m !~ /a\\/b/)\n"},
+    // `\\` is an escaped backslash wherever it stands, also right before the closing slash.
+    {"rule r on tx where p =~ /temp\\\\/i", "rule r on tx where (p =~ /temp\\\\/i)\n"},
+    {"rule r on tx where p =~ /a\\\\\\/b\\d/", "rule r on tx where (p =~ /a\\\\\\/b\\d/)\n"},
     {"rule r on tx where lower(ua) contains \"curl\"",
      "rule r on tx where (lower(ua) contains \"curl\")\n"},
     {"rule r on tx where p startswith \"/admin\" or p endswith \".php\"",
