@@ -623,7 +623,7 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules,
         SeqTerm st;
         st.negated = term.negated;
         const ql::Quantifier& qt = term.filter.quant;
-        st.list = qt.written && !(qt.min == 1 && qt.max && *qt.max == 1);
+        st.list = qt.written;  // {1} and {1,1} too: LANGUAGE.md 3.2
         st.min = qt.min;
         st.max = qt.max ? *qt.max : kUnbounded;
         st.filter = filter(term.filter);

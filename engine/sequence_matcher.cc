@@ -416,9 +416,13 @@ void SequenceMatcher::Emit(uint32_t rule, std::vector<Completion>& done, Complex
                            RunStats& stats) {
   const CompiledRule& cr = p_.rules[rule];
   const Automaton& a = p_.automata[static_cast<size_t>(cr.automaton)];
-  // Section 3.4: then in the input order of the first events.
+  // Section 3.4: then in the input order of the first events, then of the second, and so on.
   std::stable_sort(done.begin(), done.end(), [](const Completion& x, const Completion& y) {
-    return x.pm.start_seq() < y.pm.start_seq();
+    const BoundEvents &a = x.pm.events, &b = y.pm.events;
+    for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+      if (a.event(i)->seq != b.event(i)->seq) return a.event(i)->seq < b.event(i)->seq;
+    }
+    return a.size() < b.size();
   });
   for (Completion& c : done) {
     ce_.rule = rule;

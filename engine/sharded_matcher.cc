@@ -16,13 +16,13 @@ namespace {
 struct Kept {
   uint8_t phase;       // 0: completed by an event; 1: by a deadline
   uint64_t ordinal;    // the event's processing position (phase 0)
-  uint64_t first_seq;  // input order of the first matched event
-  uint64_t local;      // emission order within the worker
+  std::vector<uint64_t> seqs;  // input order of the matched events (section 3.4's tie order)
+  uint64_t local;              // emission order within the worker
   ComplexEvent ce;
   std::unique_ptr<char[]> text;
   std::vector<EventRef> keep;
 
-  auto Key() const { return std::tie(ce.time, phase, ordinal, ce.rule, first_seq, local); }
+  auto Key() const { return std::tie(ce.time, phase, ordinal, ce.rule, seqs, local); }
 };
 
 }  // namespace
@@ -38,7 +38,7 @@ struct ShardedMatcher::Worker : ComplexEventSink {
     Kept k;
     k.phase = phase;
     k.ordinal = phase == 0 ? shard.ordinal : 0;
-    k.first_seq = ce.events.empty() ? 0 : ce.events.front().event->seq;
+    for (const MatchedEvent& m : ce.events) k.seqs.push_back(m.event->seq);
     k.local = local++;
     k.ce = ce;
     size_t bytes = 0;

@@ -472,7 +472,7 @@ class Checker {
   }
   bool IsListTerm(const Scope& s, int t) const {
     const Quantifier& q = s.seq->terms[static_cast<size_t>(t)].filter.quant;
-    return q.written && !(q.min == 1 && q.max && *q.max == 1);
+    return q.written;  // any written quantifier, {1} and {1,1} included (LANGUAGE.md 3.2)
   }
   std::string ListAliasHint(const std::string& a) const {
     return "alias '" + a + "' is a list (quantified); use count(" + a + "), sum(" + a +

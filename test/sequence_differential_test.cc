@@ -129,6 +129,9 @@ struct SeqGen {
         case 5:
           quant = i > 0 && i < positives - 1 ? "?" : "{1,2}";
           break;
+        case 6:
+          quant = Chance(50) ? "{1}" : "{1,1}";  // still a list alias (LANGUAGE.md 3.2)
+          break;
         default:
           break;
       }

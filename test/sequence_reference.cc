@@ -64,8 +64,7 @@ class Ref {
     return t.filter.quant.max ? *t.filter.quant.max : std::numeric_limits<uint64_t>::max();
   }
   static bool List(const Term& t) {
-    const Quantifier& q = t.filter.quant;
-    return q.written && !(q.min == 1 && q.max && *q.max == 1);
+    return t.filter.quant.written;  // any quantifier, {1} included
   }
   size_t LastPositive(size_t r) const {
     const auto& ts = R(r).sequence.terms;
@@ -304,9 +303,14 @@ class Ref {
   }
 
   void Output(size_t r, std::vector<Done>& done) {
-    std::stable_sort(done.begin(), done.end(), [&](const Done& a, const Done& b) {
-      return StartLine(a.pm) < StartLine(b.pm);
-    });
+    // Section 3.4: ties in input order of the first events, then the second, and so on.
+    auto lines = [&](const PM& pm) {
+      std::vector<size_t> l;
+      for (auto [t, i] : pm.b) l.push_back(evs[i].line);
+      return l;
+    };
+    std::stable_sort(done.begin(), done.end(),
+                     [&](const Done& a, const Done& b) { return lines(a.pm) < lines(b.pm); });
     for (const Done& d : done) {
       if (R(r).suppress_ms) {
         auto& until = suppress_[{r, d.key}];
