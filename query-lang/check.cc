@@ -337,11 +337,7 @@ class Checker {
         auto [it, fresh] = aliases.emplace(t.alias, t.alias_pos);
         if (!fresh) Error(f, t.alias_pos, "alias '" + t.alias + "' is already used in this rule");
       }
-      if (t.filter.has_keys && q.has_keys && t.filter.keys.size() != q.keys.size()) {
-        Error(f, t.filter.keys[0].pos,
-              "this key has " + std::to_string(t.filter.keys.size()) +
-                  " fields but the sequence key has " + std::to_string(q.keys.size()));
-      }
+      CheckTermKey(f, q, t.filter);
       Scope ts = s;
       ts.term = static_cast<int>(i);
       CheckCondition(t.filter.where, ts, "where");
@@ -359,6 +355,7 @@ class Checker {
     }
     if (q.until) {
       if (q.until->quant.written) Error(f, q.until->type_pos, "'until' takes no quantifier");
+      CheckTermKey(f, q, *q.until);
       Scope us = s;
       us.aliases = false;
       CheckCondition(q.until->where, us, "where");
@@ -461,6 +458,26 @@ class Checker {
   }
 
   // ---- expressions ----
+
+  // A term's (or until's) own key is compared with the partition's: the header `by`, else the
+  // first term's. Keys of other sizes never equal it, so the term could never take an event.
+  void CheckTermKey(uint32_t f, const Sequence& q, const Filter& tf) {
+    if (!tf.has_keys || tf.keys.empty()) return;
+    const Filter& first = q.terms[0].filter;
+    if (&tf == &first && !q.has_keys) return;  // the first term's key is the partition key
+    const auto& part = q.has_keys ? q.keys : first.keys;
+    if (!q.has_keys && !first.has_keys) {
+      Error(f, tf.keys[0].pos,
+            "this term has a key but the sequence has none (put 'by' on the sequence or its "
+            "first term)");
+    } else if (tf.keys.size() != part.size()) {
+      Error(f, tf.keys[0].pos,
+            "this key has " + std::to_string(tf.keys.size()) + " field" +
+                (tf.keys.size() == 1 ? "" : "s") + " but the sequence key (" +
+                (q.has_keys ? "the header 'by'" : "the first term's 'by'") + ") has " +
+                std::to_string(part.size()) + "; a key of another size never matches");
+    }
+  }
 
   // Index of the term whose alias is `name`, or -1.
   int AliasTerm(const Scope& s, const std::string& name) const {
