@@ -72,6 +72,10 @@ struct Expr {
   // Set by the checker on nodes copied from a `let` in another file: that file's index, so
   // diagnostics inside an expanded let point at its definition.
   int32_t origin_file = -1;
+  // Set by the checker on the root of an expanded `let`: where the let's name stood (in the
+  // rule's file) and which let it was, so a let of the wrong kind is reported at its use.
+  int32_t let_use = -1;
+  int32_t let_file = -1, let_index = -1;
 };
 
 struct Quantifier {

@@ -84,6 +84,15 @@ class Checker {
   }
   void ErrorAt(ExprId id, std::string msg) {
     const Expr& e = ast().exprs[id];
+    if (e.let_use >= 0) {  // the let as a whole is wrong here: the mistake is at the use
+      const Let& let = out_.asts[size_t(e.let_file)].lets[size_t(e.let_index)];
+      Diagnostic d{Severity::kError, file_, uint32_t(e.let_use), std::move(msg)};
+      d.note = "'" + let.name + "' is defined here";
+      d.note_file = uint32_t(e.let_file);
+      d.note_offset = let.pos;
+      out_.diags.push_back(std::move(d));
+      return;
+    }
     Report(Severity::kError, file_, &e, e.pos, std::move(msg));
   }
   void Warn(uint32_t file, uint32_t pos, std::string msg) {
@@ -235,7 +244,12 @@ class Checker {
           continue;
         }
         ExprId copy = CopyTree(f, li->file, out_.asts[li->file].lets[li->index].value);
+        uint32_t use = out_.asts[f].exprs[id].pos;
         out_.asts[f].exprs[id] = out_.asts[f].exprs[copy];
+        Expr& root = out_.asts[f].exprs[id];
+        root.let_use = int32_t(use);  // a let of a let: the outermost use counts
+        root.let_file = int32_t(li->file);
+        root.let_index = int32_t(li->index);
         continue;  // a let body is already expanded
       }
       for (ExprId k : out_.asts[f].exprs[id].kids) stack.push_back(k);

@@ -19,13 +19,15 @@ LineCol LocateOffset(std::string_view text, uint32_t offset) {
   return lc;
 }
 
-std::string FormatDiagnostic(const Diagnostic& d, const std::vector<SourceFile>& files) {
-  const SourceFile& f = files.at(d.file);
-  LineCol lc = LocateOffset(f.text, d.offset);
+namespace {
+
+// "file:line:col: KIND: message", the source line and a caret under the column.
+std::string FormatAt(const SourceFile& f, uint32_t offset, const char* kind,
+                     const std::string& message) {
+  LineCol lc = LocateOffset(f.text, offset);
   std::string out = f.name + ":" + std::to_string(lc.line) + ":" + std::to_string(lc.column) +
-                    ": " + (d.severity == Severity::kError ? "error: " : "warning: ") + d.message +
-                    "\n";
-  size_t start = std::min<size_t>(d.offset, f.text.size());
+                    ": " + kind + message + "\n";
+  size_t start = std::min<size_t>(offset, f.text.size());
   while (start > 0 && f.text[start - 1] != '\n') --start;
   size_t stop = f.text.find('\n', start);
   if (stop == std::string::npos) stop = f.text.size();
@@ -42,6 +44,15 @@ std::string FormatDiagnostic(const Diagnostic& d, const std::vector<SourceFile>&
     ++col;
   }
   out += "^\n";
+  return out;
+}
+
+}  // namespace
+
+std::string FormatDiagnostic(const Diagnostic& d, const std::vector<SourceFile>& files) {
+  std::string out = FormatAt(files.at(d.file), d.offset,
+                             d.severity == Severity::kError ? "error: " : "warning: ", d.message);
+  if (!d.note.empty()) out += FormatAt(files.at(d.note_file), d.note_offset, "note: ", d.note);
   return out;
 }
 

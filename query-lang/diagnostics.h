@@ -18,6 +18,10 @@ struct Diagnostic {
   uint32_t file = 0;    // index into the loaded files
   uint32_t offset = 0;  // byte offset in that file
   std::string message;
+  // An optional note at another place (for example where a `let` used wrongly is defined),
+  // printed after the diagnostic as "file:line:col: note: ...".
+  std::string note;
+  uint32_t note_file = 0, note_offset = 0;
 };
 
 struct SourceFile {

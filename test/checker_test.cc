@@ -153,3 +153,16 @@ TEST_CASE("errors inside an expanded let point at the let", "[checker]") {
   CHECK(r.errors == 1);
   CHECK_THAT(r.FormatDiagnostics(), Catch::Contains("b.strix:1:11: error: unknown function"));
 }
+
+TEST_CASE("a let of the wrong kind is reported at its use, with a note at the let",
+          "[checker]") {
+  CheckedRules r = LoadRules({{"a.strix", "let xs = [\"a\", \"b\"]\nlet ys = xs\n"},
+                              {"b.strix", "rule r on tx\n  where v > ys\n"}});
+  CHECK(r.errors == 1);
+  std::string all = r.FormatDiagnostics();
+  CHECK_THAT(all, Catch::Contains("b.strix:2:13: error: expected a value to compare, found a list"));
+  CHECK_THAT(all, Catch::Contains("a.strix:2:5: note: 'ys' is defined here"));
+  // An error inside the let's body still points into the body.
+  CheckedRules q = LoadRules({{"a.strix", "let bad = len(x, y) > 1\nrule r on tx where bad\n"}});
+  CHECK_THAT(q.FormatDiagnostics(), Catch::Contains("a.strix:1:11: error: 'len' takes one"));
+}
