@@ -71,6 +71,7 @@ class Checker {
     uint32_t index = 0;
     int state = 0;  // 0 new, 1 on the DFS stack, 2 resolved
     bool bad = false;
+    size_t size = 0;  // expression nodes of the expanded body
   };
 
   // ---- diagnostics ----
@@ -216,7 +217,11 @@ class Checker {
         if (!li.bad) {
           for (const std::string& r : fr.refs) li.bad = li.bad || lets_[r].bad;
         }
-        if (!li.bad) Expand(li.file, out_.asts[li.file].lets[li.index].value);
+        if (!li.bad) {
+          ExprId body = out_.asts[li.file].lets[li.index].value;
+          li.bad = !Expand(li.file, body);
+          li.size = li.bad ? 0 : Size(li.file, body);
+        }
         stack.pop_back();
       }
     }
@@ -230,19 +235,45 @@ class Checker {
     }
   }
 
-  // Replaces let names under `root` (in file f) by copies of their (expanded) bodies.
-  void Expand(uint32_t f, ExprId root) {
+  // Nodes of the tree under `root`, counted without recursion.
+  size_t Size(uint32_t f, ExprId root) const {
+    size_t n = 0;
+    std::vector<ExprId> stack{root};
+    while (!stack.empty()) {
+      ExprId id = stack.back();
+      stack.pop_back();
+      ++n;
+      for (ExprId k : out_.asts[f].exprs[id].kids) stack.push_back(k);
+    }
+    return n;
+  }
+
+  // Replaces let names under `root` (in file f) by copies of their (expanded) bodies. False
+  // (with an error at the use) when the copies would pass kMaxExpandedNodes: lets that use
+  // lets can grow exponentially (`let c2 = c1 or c1`), and every copy costs memory.
+  bool Expand(uint32_t f, ExprId root) {
+    bool ok = true;
     std::vector<ExprId> stack{root};
     while (!stack.empty()) {
       ExprId id = stack.back();
       stack.pop_back();
       const LetInfo* li = FindLet(out_.asts[f].exprs[id]);
+      if (li && !li->bad && expanded_nodes_ + li->size > kMaxExpandedNodes) {
+        const Expr& e = out_.asts[f].exprs[id];
+        Report(Severity::kError, f, &e, e.pos,
+               "'" + e.path[0] + "' expands to " + std::to_string(li->size) +
+                   " expression nodes, past the limit of " + std::to_string(kMaxExpandedNodes) +
+                   " for all expanded lets together (lets nested or reused too much)");
+        ok = false;
+        for (auto& [name, info] : lets_) info.bad = true;  // report the limit once
+      }
       if (li) {
         if (li->bad) {
           Expr& e = out_.asts[f].exprs[id];
           e = Expr{ExprKind::kLiteral, Op::kNone, false, LiteralKind::kBool, true, 0, e.pos};
           continue;
         }
+        expanded_nodes_ += li->size;
         ExprId copy = CopyTree(f, li->file, out_.asts[li->file].lets[li->index].value);
         uint32_t use = out_.asts[f].exprs[id].pos;
         out_.asts[f].exprs[id] = out_.asts[f].exprs[copy];
@@ -254,6 +285,7 @@ class Checker {
       }
       for (ExprId k : out_.asts[f].exprs[id].kids) stack.push_back(k);
     }
+    return ok;
   }
 
   ExprId CopyTree(uint32_t dst_file, uint32_t src_file, ExprId root) {
@@ -791,6 +823,7 @@ class Checker {
 
   CheckedRules& out_;
   std::unordered_map<std::string, LetInfo> lets_;
+  size_t expanded_nodes_ = 0;  // nodes copied by let expansion so far
   uint32_t file_ = 0;
 };
 

@@ -41,4 +41,9 @@ CheckedRules LoadRules(std::vector<SourceFile> files);
 // that every later pass may recurse safely.
 constexpr int kMaxExprDepth = 1000;
 
+// Expression nodes that expanding `let`s may copy, over all files and rules together (each use
+// of a let copies its expanded body); past it the use is a compile error. Bounds memory and
+// time against lets that double at each level (`let c2 = c1 or c1`) or long chains of lets.
+constexpr size_t kMaxExpandedNodes = 2'000'000;
+
 }  // namespace strix::ql

@@ -166,3 +166,15 @@ TEST_CASE("a let of the wrong kind is reported at its use, with a note at the le
   CheckedRules q = LoadRules({{"a.strix", "let bad = len(x, y) > 1\nrule r on tx where bad\n"}});
   CHECK_THAT(q.FormatDiagnostics(), Catch::Contains("a.strix:1:11: error: 'len' takes one"));
 }
+
+TEST_CASE("let expansion stops at a size limit with an error instead of exhausting memory",
+          "[checker]") {
+  std::string text = "let c0 = x == 1\n";
+  for (int i = 1; i <= 24; ++i)  // each level doubles: 2^25 nodes if expanded
+    text += "let c" + std::to_string(i) + " = c" + std::to_string(i - 1) + " or c" +
+            std::to_string(i - 1) + "\n";
+  text += "rule r on tx where c24\n";
+  CheckedRules r = Load(text);
+  CHECK(r.errors == 1);
+  CHECK_THAT(r.FormatDiagnostics(), Catch::Contains("past the limit of 2000000"));
+}
