@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "adapters/json_repair.h"
 #include "common/hash.h"
 #include "common/time.h"
 
@@ -131,6 +132,8 @@ void EventDecoder::Walk(simdjson::dom::object obj, uint32_t node, Event& out) {
 }
 
 DecodeOutcome EventDecoder::Decode(std::string_view line, Event& out) {
+  // A UTF-8 byte-order mark (from Windows tools, usually on a file's first line) is skipped.
+  if (line.size() >= 3 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.remove_prefix(3);
   size_t first = line.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) return DecodeOutcome::kBlank;
   size_t last = line.find_last_not_of(" \t\r\n");
@@ -138,7 +141,23 @@ DecodeOutcome EventDecoder::Decode(std::string_view line, Event& out) {
   scratch_.clear();
   simdjson::dom::element root;
   // The caller guarantees padding after `line`, and the bytes after `body` are readable.
+  if (body.size() / 2 + 2 > parser_.max_depth()) {
+    // Valid JSON may nest as deep as it likes: a line of n bytes nests at most n/2 deep (a few
+    // bytes of parser state per level; grown geometrically, never shrunk).
+    size_t depth = std::max(body.size() / 2 + 2, parser_.max_depth() * 2);
+    if (parser_.allocate(std::max(body.size(), parser_.capacity()), depth))
+      return DecodeOutcome::kBadJson;
+  }
   auto err = parser_.parse(body.data(), body.size(), false).get(root);
+  if (err == simdjson::NUMBER_ERROR || err == simdjson::NUMBER_OUT_OF_RANGE ||
+      err == simdjson::STRING_ERROR) {
+    // Valid JSON that simdjson refuses (huge numbers, lone surrogates): the slow path.
+    if (RepairJson(body, repaired_)) {
+      repaired_.append(simdjson::SIMDJSON_PADDING, '\0');
+      err = parser_.parse(repaired_.data(), repaired_.size() - simdjson::SIMDJSON_PADDING, false)
+                .get(root);
+    }
+  }
   if (err) return DecodeOutcome::kBadJson;
   if (root.type() != simdjson::dom::element_type::OBJECT) return DecodeOutcome::kNotObject;
   out.raw = body;

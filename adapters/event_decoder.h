@@ -56,6 +56,7 @@ class EventDecoder {
   Clock clock_;
   simdjson::dom::parser parser_;
   std::deque<std::string> scratch_;
+  std::string repaired_;  // the line rewritten by RepairJson, when it needed that
   TimeMs last_time_ = 0;
 };
 

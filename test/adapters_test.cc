@@ -81,6 +81,41 @@ TEST_CASE("decoder outcomes and time rules", "[adapters]") {
   CHECK(ident == "-:17");
 }
 
+TEST_CASE("valid JSON that simdjson refuses is decoded, not dead-lettered", "[adapters][json]") {
+  std::vector<FieldSpec> fields = {{{"type"}}, {{"ts"}}, {{"id"}}, {{"v"}}};
+  EventDecoder dec(fields, Clock::kEvent);
+  struct Got {
+    ValueKind kind;
+    double number;
+    std::string text;
+  };
+  auto decode = [&](const std::string& line) {
+    simdjson::padded_string ps(line);
+    Event ev;
+    INFO(line.substr(0, 80));
+    REQUIRE(dec.Decode(std::string_view(ps.data(), ps.size()), ev) == DecodeOutcome::kEvent);
+    const Value& v = ev.slots[3];
+    return Got{v.kind, v.number, std::string(v.text)};
+  };
+  CHECK(decode(R"({"v":18446744073709551616})").number == 18446744073709551616.0);
+  CHECK(decode(R"({"v":-9223372036854775809})").number == -9223372036854775808.0);
+  CHECK(decode(R"({"v":123456789012345678901234567890})").number == 1.2345678901234568e29);
+  CHECK(decode(R"({"v":1e400})").number == std::numeric_limits<double>::max());
+  CHECK(decode(R"({"v":-1E+400})").number == -std::numeric_limits<double>::max());
+  CHECK(decode(R"({"v":1e-400})").number == 0);
+  CHECK(decode(R"({"v":"a\ud800b"})").text == "a\xEF\xBF\xBD" "b");
+  CHECK(decode(R"({"v":"\udc00\ud83d\ude00\\ud800"})").text == "\xEF\xBF\xBD\xF0\x9F\x98\x80\\ud800");
+  CHECK(decode("\xEF\xBB\xBF{\"v\":\"bom\"}").text == "bom");
+  std::string deep = "{\"v\":" + std::string(5000, '[') + std::string(5000, ']') + "}";
+  CHECK(decode(deep).kind == ValueKind::kArray);
+  // Still bad: a syntax error next to a huge number, a BOM in the middle.
+  Event ev;
+  simdjson::padded_string bad1(std::string(R"({"v":1e400 x})"));
+  CHECK(dec.Decode(std::string_view(bad1.data(), bad1.size()), ev) == DecodeOutcome::kBadJson);
+  simdjson::padded_string bad2(std::string("{\"v\":1}\xEF\xBB\xBF"));
+  CHECK(dec.Decode(std::string_view(bad2.data(), bad2.size()), ev) == DecodeOutcome::kBadJson);
+}
+
 TEST_CASE("decoder finds members whatever their order, first occurrence wins", "[adapters]") {
   std::vector<FieldSpec> fields = {{{"type"}}, {{"ts"}}, {{"id"}}, {{"a"}}, {{"b"}}, {{"n", "x"}}};
   EventDecoder dec(fields, Clock::kEvent);
