@@ -8,7 +8,10 @@
 
 namespace strix::engine {
 
+bool g_distinct_hash_collides_for_testing = false;
+
 uint64_t DistinctHash(const Value& v) {
+  if (g_distinct_hash_collides_for_testing) return 0;
   switch (v.kind) {
     case ValueKind::kNumber: {
       double d = v.number == 0 ? 0.0 : v.number;  // -0 == 0
@@ -27,6 +30,20 @@ uint64_t DistinctHash(const Value& v) {
   }
 }
 
+bool DistinctEqual(const Value& a, const Value& b) {
+  if (a.kind != b.kind) return false;
+  switch (a.kind) {
+    case ValueKind::kNumber:
+      return a.number == b.number;  // -0 == 0
+    case ValueKind::kBool:
+      return a.boolean == b.boolean;
+    case ValueKind::kNull:
+      return true;
+    default:
+      return a.text == b.text;
+  }
+}
+
 void AggState::Add(const Value& v) {
   if (!v.is_number()) return;
   ++numbers;
@@ -35,7 +52,7 @@ void AggState::Add(const Value& v) {
   max = std::max(max, v.number);
 }
 
-Value AggState::Get(AggFn fn, const std::vector<uint64_t>* distinct) const {
+Value AggState::Get(AggFn fn) const {
   switch (fn) {
     case AggFn::kSum:
       return Value::Number(sum);
@@ -45,19 +62,24 @@ Value AggState::Get(AggFn fn, const std::vector<uint64_t>* distinct) const {
       return numbers ? Value::Number(min) : Value();
     case AggFn::kMax:
       return numbers ? Value::Number(max) : Value();
-    case AggFn::kDistinct:
-      return Value::Number(distinct ? double(distinct->size()) : 0.0);
     case AggFn::kCount:
-      break;  // read off the bindings (MatchState::Aggregate)
+    case AggFn::kDistinct:
+      break;  // read off the bindings and the distinct set (MatchState::Aggregate)
   }
   return Value();
 }
 
 namespace {
 
-void InsertHash(std::vector<uint64_t>& set, uint64_t h) {
-  auto it = std::lower_bound(set.begin(), set.end(), h);
-  if (it == set.end() || *it != h) set.insert(it, h);
+// Whether `v` is in the set; `at` is where an entry of its hash would be inserted.
+bool Contains(const DistinctSet& set, const BoundEvents& events, uint32_t slot, const Value& v,
+              uint64_t h, DistinctSet::const_iterator* at = nullptr) {
+  auto it = std::lower_bound(set.begin(), set.end(), std::make_pair(h, uint32_t{0}));
+  if (at) *at = it;
+  for (; it != set.end() && it->first == h; ++it) {
+    if (DistinctEqual(events.event(it->second)->slots[slot], v)) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -74,7 +96,7 @@ PartialMatch::PartialMatch(const PartialMatch& o)
     std::copy(o.aggs.get(), o.aggs.get() + naggs, aggs.get());
   }
   if (o.distinct) {
-    distinct = std::make_unique<std::vector<uint64_t>[]>(naggs);
+    distinct = std::make_unique<DistinctSet[]>(naggs);
     std::copy(o.distinct.get(), o.distinct.get() + naggs, distinct.get());
   }
 }
@@ -91,14 +113,19 @@ void PartialMatch::Take(const Automaton& a, uint32_t term, const StoredEvent* e)
       naggs = static_cast<uint16_t>(a.aggregates.size());
       aggs = std::make_unique<AggState[]>(naggs);
       for (const AggInput& in : a.aggregates) has_distinct = has_distinct || in.distinct;
-      if (has_distinct) distinct = std::make_unique<std::vector<uint64_t>[]>(naggs);
+      if (has_distinct) distinct = std::make_unique<DistinctSet[]>(naggs);
     }
     for (size_t i = 0; i < a.aggregates.size(); ++i) {
       const AggInput& in = a.aggregates[i];
       if (in.term != term) continue;
       const Value& v = e->ev.slots[in.slot];
       aggs[i].Add(v);
-      if (in.distinct && !v.missing()) InsertHash(distinct[i], DistinctHash(v));
+      if (in.distinct && !v.missing()) {
+        uint64_t h = DistinctHash(v);
+        DistinctSet::const_iterator at;
+        if (!Contains(distinct[i], events, in.slot, v, h, &at))
+          distinct[i].insert(at, {h, static_cast<uint32_t>(events.size())});  // e's position
+      }
     }
   }
   events.Push(term, e);
@@ -108,8 +135,9 @@ size_t PartialMatch::heap_bytes() const {
   size_t b = events.heap_bytes();
   if (aggs) b += naggs * sizeof(AggState);
   if (distinct) {
-    b += naggs * sizeof(std::vector<uint64_t>);
-    for (size_t i = 0; i < naggs; ++i) b += distinct[i].capacity() * sizeof(uint64_t);
+    b += naggs * sizeof(DistinctSet);
+    for (size_t i = 0; i < naggs; ++i)
+      b += distinct[i].capacity() * sizeof(DistinctSet::value_type);
   }
   return b;
 }
@@ -142,18 +170,19 @@ Value MatchState::Aggregate(uint32_t input, AggFn fn) const {
     return Value::Number(double(n));
   }
   const AggInput& in = a_.aggregates[input];
-  AggState st = pm_ && pm_->aggs ? pm_->aggs[input] : AggState();
-  const std::vector<uint64_t>* set = pm_ && pm_->distinct ? &pm_->distinct[input] : nullptr;
-  if (!extra_ || extra_term_ != in.term) return st.Get(fn, set);
-  const Value& v = extra_->slots[in.slot];
+  const bool extra = extra_ && extra_term_ == in.term;
   if (fn == AggFn::kDistinct) {
+    const DistinctSet* set = pm_ && pm_->distinct ? &pm_->distinct[input] : nullptr;
     size_t n = set ? set->size() : 0;
-    if (!v.missing() && !(set && std::binary_search(set->begin(), set->end(), DistinctHash(v))))
-      ++n;
+    if (extra) {
+      const Value& v = extra_->slots[in.slot];
+      if (!v.missing() && !(set && Contains(*set, pm_->events, in.slot, v, DistinctHash(v)))) ++n;
+    }
     return Value::Number(double(n));
   }
-  st.Add(v);
-  return st.Get(fn, nullptr);
+  AggState st = pm_ && pm_->aggs ? pm_->aggs[input] : AggState();
+  if (extra) st.Add(extra_->slots[in.slot]);
+  return st.Get(fn);
 }
 
 }  // namespace strix::engine

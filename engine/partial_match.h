@@ -114,12 +114,23 @@ struct AggState {
   double max = -std::numeric_limits<double>::infinity();
 
   void Add(const Value& v);
-  Value Get(AggFn fn, const std::vector<uint64_t>* distinct) const;
+  Value Get(AggFn fn) const;
 };
 
 // Hash of a value for distinct(): numbers by numeric value, strings by bytes, others by kind
-// and JSON text. (64 bits: a collision between two distinct values is not a practical risk.)
+// and JSON text.
 uint64_t DistinctHash(const Value& v);
+// Tests set this to make every DistinctHash equal, so that results must come from comparing the
+// values themselves (test/sequence_differential_test.cc). Never set outside tests.
+extern bool g_distinct_hash_collides_for_testing;
+// Equality for distinct(): the same classes as DistinctHash.
+bool DistinctEqual(const Value& a, const Value& b);
+
+// The distinct values of one aggregate input: (hash, position of the bound event holding the
+// value), sorted by hash. Values whose hashes collide are told apart by comparing the values
+// themselves (read from the bound events), so chosen field values cannot make two distinct
+// values count as one.
+using DistinctSet = std::vector<std::pair<uint64_t, uint32_t>>;
 
 struct PartialMatch {
   PartialMatch() = default;
@@ -136,7 +147,7 @@ struct PartialMatch {
   uint16_t naggs = 0;
   bool has_distinct = false;
   std::unique_ptr<AggState[]> aggs;
-  std::unique_ptr<std::vector<uint64_t>[]> distinct;
+  std::unique_ptr<DistinctSet[]> distinct;
 
   TimeMs start_time() const { return start; }
   const StoredEvent* first() const { return events.stored(0); }

@@ -3,30 +3,29 @@
 
 #include <string>
 
-#include "common/hash.h"
 #include "common/json_text.h"
 
 namespace strix::engine {
 
-uint64_t KeyHash(uint32_t rule, const std::vector<Value>& key) {
-  Hasher h;
-  h.Add(rule);
-  std::string text;
+void SuppressionKey(uint32_t rule, const std::vector<Value>& key, std::string& out) {
+  out.assign(reinterpret_cast<const char*>(&rule), sizeof rule);
   for (const Value& v : key) {
-    text.clear();
-    AppendJsonValue(text, v);
-    h.Add(text);
+    AppendJsonValue(out, v);
+    out.push_back('\n');
   }
-  return h.value();
 }
 
 bool Suppression::Admit(uint32_t rule, const std::vector<Value>& key, TimeMs time,
                         std::optional<int64_t> window_ms) {
   if (!window_ms) return true;
-  uint64_t k = KeyHash(rule, key);
-  auto it = until_.find(k);
+  SuppressionKey(rule, key, scratch_);
+  auto it = until_.find(scratch_);
   if (it != until_.end() && time < it->second) return false;
-  until_[k] = time + *window_ms;
+  if (it != until_.end()) {
+    it->second = time + *window_ms;
+  } else {
+    until_.emplace(scratch_, time + *window_ms);
+  }
   if (until_.size() >= purge_at_) {
     // Complex events come out in non-decreasing time, so windows ending by now are over.
     for (auto i = until_.begin(); i != until_.end();) {

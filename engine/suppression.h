@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -23,11 +24,15 @@ class Suppression {
              std::optional<int64_t> window_ms);
 
  private:
-  std::unordered_map<uint64_t, TimeMs> until_;  // hash of (rule, key) -> end of the window
+  // (rule, key) -> end of the window. The map key is the rule number and the key values'
+  // JSON texts, each followed by a line break (which JSON text never holds): the whole key is
+  // compared, so no two keys can share a window (a 64-bit hash alone could be made to collide).
+  std::unordered_map<std::string, TimeMs> until_;
+  std::string scratch_;
   size_t purge_at_ = 1024;
 };
 
-// Hash of a rule and key (JSON text of each key value).
-uint64_t KeyHash(uint32_t rule, const std::vector<Value>& key);
+// The map key of a rule and key (see Suppression::until_), written into `out`.
+void SuppressionKey(uint32_t rule, const std::vector<Value>& key, std::string& out);
 
 }  // namespace strix::engine

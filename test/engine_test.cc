@@ -10,6 +10,7 @@
 #include "common/json_text.h"
 #include "engine/compile.h"
 #include "engine/explain.h"
+#include "engine/suppression.h"
 #include "test/feed.h"
 
 using namespace strix;
@@ -174,4 +175,19 @@ rule slash on proc where path =~ /a\/b/
                      R"({"type":"proc","path":"/tmp/temp/x","ts":2})",
                      R"({"type":"proc","path":"x/a/b","ts":3})"});
   CHECK(got == std::vector<std::string>{"temp@1", "slash@3"});
+}
+
+TEST_CASE("suppression compares whole keys: no two keys share a window", "[engine]") {
+  // Composite keys whose texts concatenate alike, and keys that differ only in a line break.
+  Run r("rule s on tx by a, b suppress 10s");
+  auto got = r.Feed({R"({"type":"tx","a":1,"b":23,"ts":0})", R"({"type":"tx","a":12,"b":3,"ts":1})",
+                     R"({"type":"tx","a":"x\n","b":"y","ts":2})",
+                     R"({"type":"tx","a":"x","b":"\ny","ts":3})",
+                     R"({"type":"tx","a":1.0,"b":23,"ts":4})"});
+  CHECK(got == std::vector<std::string>{"s@0 k=1 k=23", "s@1 k=12 k=3", "s@2 k=\"x\\n\" k=\"y\"",
+                                        "s@3 k=\"x\" k=\"\\ny\""});
+  std::string k1, k2;
+  engine::SuppressionKey(0, {Value::String("a"), Value::String("bc")}, k1);
+  engine::SuppressionKey(0, {Value::String("ab"), Value::String("c")}, k2);
+  CHECK(k1 != k2);
 }
