@@ -12,6 +12,9 @@ namespace strix::adapters {
 
 Result<std::unique_ptr<LineSource>> LineSource::Open(const std::string& name, size_t max_line,
                                                      const std::atomic<bool>* stop) {
+  if (max_line == 0 || max_line > kMaxLineLimit)
+    return Status::Error("the longest line must be 1 to " + std::to_string(kMaxLineLimit) +
+                         " bytes, not " + std::to_string(max_line));
   std::unique_ptr<LineSource> s(new LineSource(max_line));
   s->stop_ = stop;
   if (name == "-") {
@@ -30,8 +33,10 @@ Result<std::unique_ptr<LineSource>> LineSource::Open(const std::string& name, si
       return Status::Error("cannot open input '" + name + "' as gzip");
     }
   }
-  size_t cap = std::max<size_t>(1 << 20, max_line + 1) * 2 + kPadding;
-  s->buf_.resize(cap);
+  // The buffer starts small and grows (doubling) while a line needs it, up to twice the
+  // longest line: --max-line 1G costs nothing until such a line comes.
+  s->max_cap_ = (max_line + 1) * 2 + kPadding;
+  s->buf_.resize(std::min<size_t>(s->max_cap_, (size_t{1} << 20) * 2 + kPadding));
   return s;
 }
 
@@ -43,9 +48,16 @@ LineSource::~LineSource() {
 long LineSource::Read(char* dst, size_t n) {
   if (gz_) {
     int r = gzread(gz_, dst, static_cast<unsigned>(std::min<size_t>(n, 1 << 30)));
-    if (r < 0) {
-      int errnum;
-      error_ = gzerror(gz_, &errnum);
+    int errnum = Z_OK;
+    const char* msg = gzerror(gz_, &errnum);
+    if (r < 0 || (r == 0 && errnum != Z_OK)) {
+      // A truncated or corrupt file: zlib ends with Z_BUF_ERROR or Z_DATA_ERROR. Say where.
+      std::string_view what(msg);  // "<fd:N>: unexpected end of file": the file is named anyway
+      if (what.rfind("<fd:", 0) == 0 && what.find(": ") != what.npos)
+        what.remove_prefix(what.find(": ") + 2);
+      error_ = std::string(what) + " (gzip data ends or breaks after " +
+               std::to_string(gzoffset(gz_)) + " compressed bytes, " +
+               std::to_string(line_no_) + " whole lines read)";
       return -1;
     }
     return r;
@@ -69,6 +81,8 @@ bool LineSource::Fill() {
     scan_ -= begin_;
     begin_ = 0;
   }
+  if (buf_.size() - kPadding - end_ < buf_.size() / 4 && buf_.size() < max_cap_)
+    buf_.resize(std::min(max_cap_, buf_.size() * 2));  // a long line: grow
   size_t room = buf_.size() - kPadding - end_;
   long r = Read(buf_.data() + end_, room);
   if (r <= 0) {

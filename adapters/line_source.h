@@ -20,6 +20,8 @@
 namespace strix::adapters {
 
 constexpr size_t kPadding = 64;  // >= SIMDJSON_PADDING
+// The largest --max-line: 1 GiB (a line is held whole in memory, twice while the buffer moves).
+constexpr size_t kMaxLineLimit = size_t{1} << 30;
 
 struct Line {
   std::string_view text;    // without the line break (and without a trailing '\r')
@@ -76,6 +78,7 @@ class LineSource : public Source {
   bool own_fd_ = false;
   gzFile gz_ = nullptr;
   size_t max_line_;
+  size_t max_cap_ = 0;  // the buffer's largest size: twice the longest line, and padding
   std::vector<char> buf_;
   size_t begin_ = 0, end_ = 0, scan_ = 0;
   bool eof_ = false;

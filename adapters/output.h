@@ -24,6 +24,8 @@ class Output {
     if (buf_.size() >= kFlushAt) Drain();
   }
   Status Flush();
+  // True once a write failed (the run stops reading: nothing more can be delivered).
+  bool failed() const { return failed_; }
 
  private:
   static constexpr size_t kFlushAt = 1 << 16;

@@ -6,6 +6,9 @@ namespace strix::adapters {
 
 Result<std::unique_ptr<Source>> OpenSource(const std::string& name, size_t max_line,
                                            const std::atomic<bool>* stop) {
+  if (max_line == 0 || max_line > kMaxLineLimit)
+    return Status::Error("--max-line must be 1 to " + std::to_string(kMaxLineLimit) +
+                         " bytes, not " + std::to_string(max_line));
   if (IsTcpAddress(name)) {
     auto at = ParseTcpAddress(name);
     if (!at) return Status::Error("bad input address '" + name + "' (tcp://HOST:PORT)");

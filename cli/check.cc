@@ -9,7 +9,7 @@ namespace strix::cli {
 std::function<int()> RegisterCheck(CLI::App& app) {
   auto* cmd = app.add_subcommand("check", "Compile rule files and report errors and warnings");
   auto files = std::make_shared<std::vector<std::string>>();
-  cmd->add_option("rules", *files, "Rule files (*.strix)")->required();
+  cmd->add_option("rules", *files, "Rule files (*.strix) or folders of them")->required();
   return [files]() {
     ql::CheckedRules rules;
     if (int rc = LoadRuleFiles(*files, rules)) return rc;
@@ -19,6 +19,7 @@ std::function<int()> RegisterCheck(CLI::App& app) {
     std::printf("%s, %s, %s\n", plural(rules.rules.size(), "rule").c_str(),
                 plural(static_cast<size_t>(rules.errors), "error").c_str(),
                 plural(static_cast<size_t>(rules.warnings), "warning").c_str());
+    if (rules.rules.empty()) std::fprintf(stderr, "strix: warning: no rules in the given files\n");
     return rules.ok() ? 0 : 1;
   };
 }

@@ -17,8 +17,9 @@ namespace strix::cli {
 // The bytes of a file; nullopt when it cannot be opened.
 std::optional<std::string> ReadWholeFile(const std::string& path);
 
-// Reads the rule files and checks them; prints diagnostics to standard error.
-// Returns 2 (with a message) when a file cannot be read, else 0 and fills `out`.
+// Reads the rule files (a folder: its *.strix files in name order) and checks them; prints
+// diagnostics to standard error. Returns 2 (with a message) when a file cannot be read or a
+// folder holds no rule files, else 0 and fills `out`.
 int LoadRuleFiles(const std::vector<std::string>& paths, ql::CheckedRules& out);
 
 // Each returns the function that runs the subcommand after parsing.

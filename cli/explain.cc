@@ -16,7 +16,7 @@ std::function<int()> RegisterExplain(CLI::App& app) {
     std::string rule, format = "text";
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("rules", o->files, "Rule files (*.strix)")->required();
+  cmd->add_option("rules", o->files, "Rule files (*.strix) or folders of them")->required();
   cmd->add_option("--rule", o->rule, "Only this rule");
   cmd->add_option("--format", o->format, "text or dot")->check(CLI::IsMember({"text", "dot"}));
   return [o]() {

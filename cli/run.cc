@@ -74,16 +74,42 @@ class OutputSink : public engine::ComplexEventSink {
   bool keep_;
 };
 
+// The field options name three different non-empty paths without empty segments.
+bool FieldOptionsOk(const RunOptions& o) {
+  const std::pair<const char*, const std::string*> fields[] = {
+      {"--type-field", &o.type_field}, {"--time-field", &o.time_field}, {"--id-field", &o.id_field}};
+  for (auto [name, value] : fields) {
+    for (const std::string& seg : engine::SplitPath(*value)) {
+      if (seg.empty()) {
+        std::fprintf(stderr, "strix: %s: not a field path: '%s'\n", name, value->c_str());
+        return false;
+      }
+    }
+  }
+  for (size_t i = 0; i < 3; ++i) {
+    for (size_t j = i + 1; j < 3; ++j) {
+      if (*fields[i].second == *fields[j].second) {
+        std::fprintf(stderr, "strix: %s and %s name the same field '%s'\n", fields[i].first,
+                     fields[j].first, fields[i].second->c_str());
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 int Run(const RunOptions& o) {
   auto delay = ParseDuration(o.max_delay);
   if (!delay) {
-    std::fprintf(stderr, "strix: --max-delay: not a duration: '%s'\n", o.max_delay.c_str());
+    std::fprintf(stderr, "strix: --max-delay: not a duration of at most %lld ms: '%s'\n",
+                 static_cast<long long>(kMaxDurationMs), o.max_delay.c_str());
     return 2;
   }
-  if (o.max_line == 0) {
-    std::fprintf(stderr, "strix: --max-line must be positive\n");
+  if (o.max_line == 0 || o.max_line > adapters::kMaxLineLimit) {
+    std::fprintf(stderr, "strix: --max-line must be 1 to %zu bytes\n", adapters::kMaxLineLimit);
     return 2;
   }
+  if (!FieldOptionsOk(o)) return 2;
   double speed = 0;  // 0: as fast as possible
   if (o.speed != "max") {
     char* end = nullptr;
@@ -224,11 +250,13 @@ int Run(const RunOptions& o) {
     batch->Clear();
     numbers.clear();
   };
-  for (size_t si = 0; si < sources.size() && !g_stop.load(); ++si) {
+  // A failed output (disk full, ...) stops the run: reading on would lose what it cannot write.
+  auto outputs_failed = [&]() { return (*out)->failed() || (dead_out && dead_out->failed()); };
+  for (size_t si = 0; si < sources.size() && !g_stop.load() && !outputs_failed(); ++si) {
     adapters::Source& src = *sources[si];
     adapters::Line line;
     Event ev;
-    while (!g_stop.load() && src.Next(line)) {
+    while (!g_stop.load() && !outputs_failed() && src.Next(line)) {
       progress.Update(seq, src.position(), src.size());
       uint32_t from = origin_of(si, line);
       if (line.too_long) {
@@ -271,12 +299,23 @@ int Run(const RunOptions& o) {
     std::fprintf(stderr, "strix: %s\n", fs.message().c_str());
     status = 2;
   }
-  if (golden && o.update) {
-    auto g = adapters::Output::Open(o.expect);
+  if (golden && o.update && (g_stop.load() || status != 0)) {
+    // An interrupted or failed run leaves the golden file as it was.
+    std::fprintf(stderr, "strix: run %s; golden file '%s' not updated\n",
+                 g_stop.load() ? "interrupted" : "failed", o.expect.c_str());
+    if (status == 0) status = 1;
+  } else if (golden && o.update) {
+    // Written to a temporary file beside it and renamed over it: never half a golden file.
+    std::string tmp = o.expect + ".tmp";
+    auto g = adapters::Output::Open(tmp);
     Status gs = g.ok() ? Status::Ok() : g.status();
     if (g.ok()) {
       for (const std::string& l : writer.kept) (*g)->Write(l);
       gs = (*g)->Flush();
+      g->reset();
+      if (gs.ok() && std::rename(tmp.c_str(), o.expect.c_str()) != 0)
+        gs = Status::Error("cannot rename '" + tmp + "' to '" + o.expect + "'");
+      if (!gs.ok()) std::remove(tmp.c_str());
     }
     if (!gs.ok()) {
       std::fprintf(stderr, "strix: %s\n", gs.message().c_str());
@@ -302,14 +341,17 @@ int Run(const RunOptions& o) {
   }
   if (dead_out) {
     Status ds = dead_out->Flush();
-    if (!ds.ok()) std::fprintf(stderr, "strix: %s\n", ds.message().c_str());
+    if (!ds.ok()) {
+      std::fprintf(stderr, "strix: dead letters lost: %s\n", ds.message().c_str());
+      status = 2;
+    }
   }
   std::string summary = dead.Summary();
   if (!summary.empty() && !dead_out) std::fprintf(stderr, "strix: %s\n", summary.c_str());
   if (o.stats) {
     const engine::RunStats& st = eng.stats();
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    uint64_t rejected = dead.total() - st.late;
+    uint64_t rejected = dead.total();  // every dead letter, late ones included (as the summary)
     std::fprintf(
         stderr,
         "events in: %llu, matched: %llu, emitted: %llu, late: %llu, rejected: %llu, "
@@ -324,7 +366,7 @@ int Run(const RunOptions& o) {
 }
 
 void AddRunOptions(CLI::App* cmd, RunOptions* o) {
-  cmd->add_option("rules", o->files, "Rule files (*.strix)")->required();
+  cmd->add_option("rules", o->files, "Rule files (*.strix) or folders of them")->required();
   cmd->add_option("-o,--output", o->output, "'-' (standard output) or a file")
       ->capture_default_str();
   cmd->add_option("--dead-letter", o->dead_letter, "Where rejected input goes (JSON Lines)");
@@ -357,7 +399,11 @@ std::function<int()> RegisterRun(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Match events against rules and write complex events");
   auto o = std::make_shared<RunOptions>();
   AddRunOptions(cmd, o.get());
-  cmd->add_option("-i,--input", o->inputs, "'-' (standard input), a .jsonl or .jsonl.gz file")
+  // One value per occurrence: `-i events.jsonl rules.strix` leaves the rules positional.
+  cmd->add_option("-i,--input", o->inputs,
+                  "'-' (standard input), a .jsonl or .jsonl.gz file, or tcp://HOST:PORT to listen "
+                  "(repeat -i for several inputs)")
+      ->allow_extra_args(false)
       ->capture_default_str();
   return [o]() { return Run(*o); };
 }

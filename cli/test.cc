@@ -13,7 +13,7 @@ namespace strix::cli {
 std::function<int()> RegisterTest(CLI::App& app) {
   auto* cmd = app.add_subcommand("test", "Run the test blocks of rule files");
   auto files = std::make_shared<std::vector<std::string>>();
-  cmd->add_option("rules", *files, "Rule files (*.strix)")->required();
+  cmd->add_option("rules", *files, "Rule files (*.strix) or folders of them")->required();
   return [files]() {
     ql::CheckedRules rules;
     if (int rc = LoadRuleFiles(*files, rules)) return rc;
@@ -42,6 +42,10 @@ std::function<int()> RegisterTest(CLI::App& app) {
       for (const std::string& p : r.problems) std::printf("    %s\n", p.c_str());
     }
     std::printf("%zu passed, %zu failed\n", passed, failed);
+    if (results.empty()) {  // a test run that ran nothing must not look like a pass
+      std::fprintf(stderr, "strix: no test blocks in the given files\n");
+      return 1;
+    }
     return failed ? 1 : 0;
   };
 }

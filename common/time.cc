@@ -122,12 +122,14 @@ std::optional<int64_t> ParseDuration(std::string_view s) {
   int64_t n = 0;
   std::from_chars(s.data(), s.data() + i, n);
   std::string_view unit = s.substr(i);
-  if (unit == "ms") return n;
-  if (unit == "s") return n * 1000;
-  if (unit == "m") return n * 60000;
-  if (unit == "h") return n * 3600000;
-  if (unit == "d") return n * 86400000;
-  return std::nullopt;
+  int64_t scale = unit == "ms" ? 1
+                  : unit == "s" ? 1000
+                  : unit == "m" ? 60000
+                  : unit == "h" ? 3600000
+                  : unit == "d" ? 86400000
+                                : 0;
+  if (scale == 0 || n > kMaxDurationMs / scale) return std::nullopt;  // does not fit
+  return n * scale;
 }
 
 std::string FormatDuration(int64_t ms) {

@@ -21,7 +21,12 @@ std::optional<TimeMs> ParseRfc3339(std::string_view text);
 std::string FormatRfc3339Ms(TimeMs t);
 void AppendRfc3339Ms(std::string& out, TimeMs t);
 
-// "250ms", "30s", "10m", "2h", "1d". Returns nullopt on anything else.
+// The longest duration: 9e15 ms (about 285,000 years), the same bound as event times, so a
+// time plus a duration always fits in 64 bits.
+constexpr int64_t kMaxDurationMs = 9'000'000'000'000'000;
+
+// "250ms", "30s", "10m", "2h", "1d". Returns nullopt on anything else, and on a duration past
+// kMaxDurationMs.
 std::optional<int64_t> ParseDuration(std::string_view text);
 
 // The inverse of ParseDuration with the largest unit that divides exactly ("90s", "2h").

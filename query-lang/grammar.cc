@@ -408,7 +408,7 @@ auto const duration_raw_def =
 auto const duration_def = duration_raw[([](auto& ctx) {
   auto r = _attr(ctx);
   auto d = ParseDuration(std::string_view(r.begin(), static_cast<size_t>(r.end() - r.begin())));
-  if (!d) Fail(r.begin(), "duration that fits (at most 15 digits)");
+  if (!d) Fail(r.begin(), "duration of at most 9e15 ms (about 285,000 years)");
   _val(ctx) = *d;
 })];
 

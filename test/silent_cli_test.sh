@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# CLI regression tests for "nothing silent": every bad option, bad input file, failed output
+# and interrupted run gives a clear answer and the documented exit status; nothing is dropped
+# quietly. Usage: silent_cli_test.sh STRIX
+set -u
+strix=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+expect() {  # name, wanted, got
+  if [ "$2" == "$3" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: want [$2] got [$3]"; fi
+}
+
+printf 'rule r on e emit { v: v }\n' > "$tmp/r.strix"
+printf '{"type":"e","v":1,"ts":0}\n{"type":"e","v":2,"ts":1}\n' > "$tmp/e.jsonl"
+
+# Options that do not fit or contradict each other: exit 2, naming the option.
+"$strix" run "$tmp/r.strix" -i "$tmp/e.jsonl" --type-field ts --time-field ts > /dev/null 2> "$tmp/err"
+expect "same field twice exit" 2 $?
+expect "same field twice named" 1 "$(grep -c -- '--type-field and --time-field' "$tmp/err")"
+"$strix" run "$tmp/r.strix" -i "$tmp/e.jsonl" --time-field "" > /dev/null 2>&1; expect "empty time field exit" 2 $?
+"$strix" run "$tmp/r.strix" -i "$tmp/e.jsonl" --id-field "a..b" > /dev/null 2>&1; expect "empty segment exit" 2 $?
+"$strix" run "$tmp/r.strix" -i "$tmp/e.jsonl" --max-line 18446744073709551615 > /dev/null 2>&1; expect "huge max-line exit" 2 $?
+"$strix" run "$tmp/r.strix" -i "$tmp/e.jsonl" --max-delay 110000000000d > /dev/null 2>&1; expect "huge max-delay exit" 2 $?
+printf 'rule s on e by v suppress 110000000000d\n' > "$tmp/sup.strix"
+"$strix" check "$tmp/sup.strix" > /dev/null 2> "$tmp/err"; expect "huge suppress is an error" 1 $?
+expect "huge suppress message" 1 "$(grep -c 'duration of at most 9e15 ms' "$tmp/err")"
+
+# One value per -i: the rules after it stay the rules.
+"$strix" run -i "$tmp/e.jsonl" "$tmp/r.strix" > "$tmp/out" 2>&1; expect "-i before rules exit" 0 $?
+expect "-i before rules output" 2 "$(wc -l < "$tmp/out")"
+"$strix" --version > "$tmp/out"; expect "version exit" 0 $?
+expect "version text" 1 "$(grep -c '^strix [0-9]' "$tmp/out")"
+"$strix" rnu "$tmp/r.strix" 2> "$tmp/err"; expect "unknown command exit" 2 $?
+expect "did you mean run" 1 "$(grep -c "did you mean 'run'" "$tmp/err")"
+
+# A folder of rules means its *.strix files; a folder without any, and a test run with no test
+# blocks, say so.
+mkdir -p "$tmp/rules" "$tmp/empty"
+cp "$tmp/r.strix" "$tmp/rules/a.strix"
+printf 'rule q on e\ntest "q fires"\n  given\n    {"type":"e"}\n  expect q\n' > "$tmp/rules/b.strix"
+"$strix" check "$tmp/rules" > "$tmp/out" 2>&1; expect "folder check exit" 0 $?
+expect "folder check summary" "2 rules, 0 errors, 0 warnings" "$(cat "$tmp/out")"
+"$strix" test "$tmp/rules" > "$tmp/out" 2>&1; expect "folder test exit" 0 $?
+expect "folder test line" "1 passed, 0 failed" "$(tail -1 "$tmp/out")"
+"$strix" check "$tmp/empty" > /dev/null 2> "$tmp/err"; expect "empty folder exit" 2 $?
+expect "empty folder message" 1 "$(grep -c 'holds no \*.strix files' "$tmp/err")"
+"$strix" test "$tmp/r.strix" > /dev/null 2> "$tmp/err"; expect "no tests exit" 1 $?
+expect "no tests message" 1 "$(grep -c 'no test blocks' "$tmp/err")"
+: > "$tmp/blank.strix"
+"$strix" check "$tmp/blank.strix" > /dev/null 2> "$tmp/err"
+expect "no rules warning" 1 "$(grep -c 'no rules' "$tmp/err")"
+
+# A truncated .gz is an error naming the file, not a quiet end of input.
+awk 'BEGIN { for (i = 0; i < 50000; i++) printf "{\"type\":\"e\",\"v\":%d,\"ts\":%d}\n", i, i }' > "$tmp/many.jsonl"
+gzip -c "$tmp/many.jsonl" > "$tmp/many.jsonl.gz"
+head -c 30000 "$tmp/many.jsonl.gz" > "$tmp/trunc.jsonl.gz"
+"$strix" run "$tmp/r.strix" -i "$tmp/trunc.jsonl.gz" > /dev/null 2> "$tmp/err"; expect "truncated gz exit" 2 $?
+expect "truncated gz named" 1 "$(grep -c "error reading '$tmp/trunc.jsonl.gz': unexpected end of file" "$tmp/err")"
+"$strix" run "$tmp/r.strix" -i "$tmp/many.jsonl.gz" > "$tmp/out" 2>&1; expect "whole gz exit" 0 $?
+expect "whole gz lines" 50000 "$(wc -l < "$tmp/out")"
+
+# A failed output is exit 2, the dead letters included.
+printf 'not json\n' > "$tmp/bad.jsonl"
+"$strix" run "$tmp/r.strix" -i "$tmp/bad.jsonl" --dead-letter /dev/full > /dev/null 2> "$tmp/err"
+expect "dead letters to a full disk exit" 2 $?
+expect "dead letters lost said" 1 "$(grep -c 'dead letters lost' "$tmp/err")"
+"$strix" run "$tmp/r.strix" -i "$tmp/many.jsonl" -o /dev/full 2> /dev/null; expect "output to a full disk exit" 2 $?
+
+# replay --update writes the golden file only after a complete, successful run.
+printf 'old golden\n' > "$tmp/golden.jsonl"
+"$strix" replay "$tmp/r.strix" -i "$tmp/many.jsonl" --expect "$tmp/golden.jsonl" --update -o /dev/full > /dev/null 2>&1
+expect "failed replay keeps golden" "old golden" "$(cat "$tmp/golden.jsonl")"
+expect "no temp file left" 0 "$(ls "$tmp" | grep -c 'golden.jsonl.tmp')"
+"$strix" replay "$tmp/r.strix" -i "$tmp/e.jsonl" --expect "$tmp/golden.jsonl" --update > /dev/null 2>&1
+expect "replay update exit" 0 $?
+expect "replay update wrote" 2 "$(wc -l < "$tmp/golden.jsonl")"
+
+# --stats and the dead-letter summary count rejected lines alike (late ones included).
+printf '{"type":"e","ts":10}\n{"type":"e","ts":5}\nbad\n' > "$tmp/late.jsonl"
+"$strix" run "$tmp/r.strix" -i "$tmp/late.jsonl" --stats > /dev/null 2> "$tmp/err"
+expect "stats rejected includes late" 1 "$(grep -c 'late: 1, rejected: 2' "$tmp/err")"
+expect "summary rejected" 1 "$(grep -c '2 input lines rejected (bad json: 1, late: 1)' "$tmp/err")"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
