@@ -4,6 +4,8 @@
 #include <simdjson.h>
 #include <tbb/parallel_for.h>
 
+#include <algorithm>
+
 namespace strix::adapters {
 
 BatchDecoder::BatchDecoder(const std::vector<FieldSpec>& fields, Clock clock, unsigned threads)
@@ -38,11 +40,14 @@ void BatchDecoder::Decode() {
       if (outcomes_[i] == DecodeOutcome::kEvent) events_[i].Own();
     }
   });
-  // Missing times take the previous decoded event's time, in input order.
+  // Missing times take the previous decoded event's time, in input order. Under --clock wall
+  // the chunks were stamped by different threads: times are made non-decreasing in input
+  // order (arrival in processing order), so nothing is late.
   for (size_t i = 0; i < n; ++i) {
     if (outcomes_[i] != DecodeOutcome::kEvent) continue;
     if (clock_ == Clock::kEvent && events_[i].slots[kTimeSlot].missing())
       events_[i].time = last_time_;
+    if (clock_ == Clock::kWall) events_[i].time = std::max(events_[i].time, last_time_);
     last_time_ = events_[i].time;
   }
 }

@@ -166,9 +166,11 @@ DecodeOutcome EventDecoder::Decode(std::string_view line, Event& out) {
   Walk(root.get_object().value_unsafe(), 0, out);
 
   if (clock_ == Clock::kWall) {
-    out.time = std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count();
+    // Arrival time in processing order: never earlier than the event before (the system clock
+    // may step back), so nothing can be late under --clock wall.
+    out.time = std::max<TimeMs>(last_time_, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                std::chrono::system_clock::now().time_since_epoch())
+                                                .count());
   } else {
     const Value& t = out.slots[kTimeSlot];
     if (t.missing()) {

@@ -2,6 +2,7 @@
 #include "adapters/line_source.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +26,8 @@ Result<std::unique_ptr<LineSource>> LineSource::Open(const std::string& name, si
       return Status::Error("cannot open input '" + name + "': " + std::strerror(errno));
     s->own_fd_ = true;
   }
+  struct stat st {};
+  if (::fstat(s->fd_, &st) == 0 && S_ISREG(st.st_mode)) s->size_ = static_cast<int64_t>(st.st_size);
   if (name.size() > 3 && name.compare(name.size() - 3, 3, ".gz") == 0) {
     int fd = ::dup(s->fd_);
     s->gz_ = gzdopen(fd, "rb");
@@ -63,6 +66,14 @@ long LineSource::Read(char* dst, size_t n) {
     return r;
   }
   while (true) {
+    if (stop_ && size_ < 0) {
+      // A pipe or terminal may block for ever: wait in short steps so that the stop flag is
+      // seen even when the signal went to another thread (MergedSource reads in threads).
+      pollfd p{fd_, POLLIN, 0};
+      int ready = ::poll(&p, 1, 100);
+      if (stop_->load()) return 0;
+      if (ready == 0 || (ready < 0 && errno == EINTR)) continue;
+    }
     ssize_t r = ::read(fd_, dst, n);
     if (r < 0 && errno == EINTR) {
       if (stop_ && stop_->load()) return 0;
@@ -84,24 +95,21 @@ bool LineSource::Fill() {
   if (buf_.size() - kPadding - end_ < buf_.size() / 4 && buf_.size() < max_cap_)
     buf_.resize(std::min(max_cap_, buf_.size() * 2));  // a long line: grow
   size_t room = buf_.size() - kPadding - end_;
-  long r = Read(buf_.data() + end_, room);
+  // Once stopped (SIGINT/SIGTERM), what was read is handed out and nothing more is read.
+  long r = stop_ && stop_->load() ? 0 : Read(buf_.data() + end_, room);
   if (r <= 0) {
     eof_ = true;
     return false;
   }
   end_ += static_cast<size_t>(r);
+  read_ = gz_ ? static_cast<int64_t>(gzoffset(gz_)) : read_ + r;
   return true;
 }
 
 int64_t LineSource::position() const {
-  off_t at = ::lseek(fd_, 0, SEEK_CUR);
-  return at < 0 ? -1 : static_cast<int64_t>(at);
-}
-
-int64_t LineSource::size() const {
-  struct stat st {};
-  if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) return -1;
-  return static_cast<int64_t>(st.st_size);
+  if (size_ < 0) return -1;
+  if (gz_) return read_;
+  return read_ - static_cast<int64_t>(end_ - begin_);  // not yet handed out
 }
 
 bool LineSource::LineReady() const {

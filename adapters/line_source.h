@@ -28,6 +28,7 @@ struct Line {
   uint64_t number = 0;      // from 1 (within the connection, for TCP)
   bool too_long = false;    // text then holds the first max_line bytes
   std::string_view origin;  // for identities and dead letters: the TCP peer; empty for files
+  uint32_t input = 0;       // which input (MergedSource); 0 for a single source
 };
 
 // What `run` reads from: a file or standard input (LineSource), or a TCP listener
@@ -62,10 +63,10 @@ class LineSource : public Source {
   // True when Next() can return without reading: a whole line is buffered, or the input ended.
   // A caller that batches work flushes it when this turns false (live input may go idle).
   bool LineReady() const override;
-  // Bytes of the file read so far (compressed bytes for .gz) and its size; -1 when unknown
-  // (pipes, sockets). For progress reports.
+  // Bytes of the file handed out as lines so far (for .gz: compressed bytes read) and its
+  // size; -1 when unknown (pipes, sockets). For progress reports; no system call.
   int64_t position() const override;
-  int64_t size() const override;
+  int64_t size() const override { return size_; }
   const std::string& error() const override { return error_; }
 
  private:
@@ -82,6 +83,8 @@ class LineSource : public Source {
   std::vector<char> buf_;
   size_t begin_ = 0, end_ = 0, scan_ = 0;
   bool eof_ = false;
+  int64_t size_ = -1;      // of a regular file
+  int64_t read_ = 0;       // bytes read from the file (or zlib's compressed offset)
   bool skipping_ = false;  // inside the unread rest of a too-long line
   uint64_t line_no_ = 0;
   std::string error_;

@@ -175,7 +175,18 @@ void TcpSource::Push(Item item) {
 bool TcpSource::Next(Line& line) {
   std::unique_lock<std::mutex> lock(mu_);
   while (queue_.empty()) {
-    if (stopped_.load() || (stop_ && stop_->load())) return false;
+    if (stopped_.load()) return false;
+    if (stop_ && stop_->load()) {
+      // SIGINT/SIGTERM: stop reading from the clients, hand out every line already read (also
+      // one the I/O thread is pushing right now: it is joined first), then end.
+      if (draining_) return false;
+      draining_ = true;
+      lock.unlock();
+      impl_->Stop();
+      if (io_thread_.joinable()) io_thread_.join();
+      lock.lock();
+      continue;
+    }
     ready_.wait_for(lock, std::chrono::milliseconds(50));
   }
   current_ = std::move(queue_.front());

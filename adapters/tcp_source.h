@@ -7,7 +7,8 @@
 // client that disconnects mid-line ends that line. Each line's origin is the peer address
 // ("127.0.0.1:50412") and its number counts lines within that connection. The hand-over queue
 // is bounded: when the matcher falls behind, reading pauses (TCP back-pressure) instead of
-// buffering without limit. The source ends when `stop` becomes true (SIGINT/SIGTERM).
+// buffering without limit. When `stop` becomes true (SIGINT/SIGTERM) it stops reading and
+// ends once the lines already read are handed out.
 // Thread safety: Next()/LineReady() from one consumer thread. Covered by test/tcp_test.cc.
 #pragma once
 
@@ -56,6 +57,7 @@ class TcpSource : public Source {
   std::thread io_thread_;
   const std::atomic<bool>* stop_ = nullptr;
   std::atomic<bool> stopped_{false};
+  bool draining_ = false;  // stop_ was seen: the I/O thread is stopped, the queue drains
   size_t max_line_ = 0, max_queued_ = 0;
   uint16_t port_ = 0;
   mutable std::mutex mu_;

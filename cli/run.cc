@@ -19,6 +19,7 @@
 #include "adapters/event_decoder.h"
 #include "adapters/golden.h"
 #include "adapters/line_source.h"
+#include "adapters/merged_source.h"
 #include "adapters/output.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
@@ -147,7 +148,8 @@ int Run(const RunOptions& o) {
   }
   const engine::Program& program = **prog;
 
-  // Open everything first, so a bad name fails before any output.
+  // Open everything first, so a bad name fails before any output. Several inputs are read at
+  // once (a listener first must not starve the files after it): lines in arrival order.
   std::vector<std::unique_ptr<adapters::Source>> sources;
   for (const std::string& in : o.inputs) {
     auto s = adapters::OpenSource(in, o.max_line, &g_stop);
@@ -156,6 +158,15 @@ int Run(const RunOptions& o) {
       return 2;
     }
     sources.push_back(std::move(*s));
+  }
+  std::unique_ptr<adapters::Source> src;
+  adapters::MergedSource* merged = nullptr;
+  if (sources.size() == 1) {
+    src = std::move(sources[0]);
+  } else {
+    auto m = std::make_unique<adapters::MergedSource>(std::move(sources));
+    merged = m.get();
+    src = std::move(m);
   }
   bool golden = !o.expect.empty();
   auto out = adapters::Output::Open(golden && !o.output_given ? "/dev/null" : o.output);
@@ -215,10 +226,16 @@ int Run(const RunOptions& o) {
         pace_start = std::chrono::steady_clock::now();
       }
       double ms = double(ev.time - pace_from) / speed;
-      auto when = pace_start + std::chrono::microseconds(int64_t(ms * 1000));
+      auto when = pace_start + std::chrono::microseconds(int64_t(std::min(ms * 1000, 9e15)));
       if (ms > 0 && when > std::chrono::steady_clock::now() && !g_stop.load()) {
-        if (threads > 1) eng.Flush(writer);  // show what is due before waiting
-        std::this_thread::sleep_until(when);
+        // Everything due is shown before waiting, and the wait ends at once on a signal.
+        eng.Flush(writer);
+        (void)(*out)->Flush();
+        while (!g_stop.load() && std::chrono::steady_clock::now() < when) {
+          progress.Update(seq, src->position(), src->size());
+          std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+              when - std::chrono::steady_clock::now(), std::chrono::milliseconds(50)));
+        }
       }
     }
     ev.source = static_cast<uint32_t>(si);
@@ -252,46 +269,50 @@ int Run(const RunOptions& o) {
   };
   // A failed output (disk full, ...) stops the run: reading on would lose what it cannot write.
   auto outputs_failed = [&]() { return (*out)->failed() || (dead_out && dead_out->failed()); };
-  for (size_t si = 0; si < sources.size() && !g_stop.load() && !outputs_failed(); ++si) {
-    adapters::Source& src = *sources[si];
-    adapters::Line line;
-    Event ev;
-    while (!g_stop.load() && !outputs_failed() && src.Next(line)) {
-      progress.Update(seq, src.position(), src.size());
-      uint32_t from = origin_of(si, line);
-      if (line.too_long) {
-        drain();  // keeps dead letters in input order
-        dead.Reject("too long", names[from], line.number, line.text.substr(0, 4096));
-        continue;
-      }
-      if (batch) {
-        batch->Add(line.text);
-        numbers.emplace_back(from, line.number);
-        if (batch->size() >= 4096 || !src.LineReady()) drain();
-      }
-      if (!batch) {
-        adapters::DecodeOutcome r = decoder.Decode(line.text, ev);
-        if (r == adapters::DecodeOutcome::kEvent) {
-          std::string_view raw = ev.raw;
-          push(std::move(ev), from, line.number, raw);  // ev is decoded into again (its slots
-                                                        // vector is reused when not kept)
-        } else if (r != adapters::DecodeOutcome::kBlank) {
-          dead.Reject(adapters::ReasonText(r), names[from], line.number, line.text);
-        }
-      }
-      if (!src.LineReady()) {  // live input may go idle: emit what we have now
-        eng.Flush(writer);
-        (void)(*out)->Flush();
-        if (dead_out) (void)dead_out->Flush();
+  adapters::Line line;
+  Event ev;
+  // The sources end by themselves at the end of the input, and on SIGINT/SIGTERM once they
+  // have handed out what they had read (which is then processed).
+  while (src->Next(line)) {
+    if (outputs_failed()) {
+      g_stop.store(true);  // stops the readers too
+      break;
+    }
+    progress.Update(seq, src->position(), src->size());
+    uint32_t from = origin_of(line.input, line);
+    if (line.too_long) {
+      drain();  // keeps dead letters in input order
+      dead.Reject("too long", names[from], line.number, line.text.substr(0, 4096));
+      continue;
+    }
+    if (batch) {
+      batch->Add(line.text);
+      numbers.emplace_back(from, line.number);
+      if (batch->size() >= 4096 || !src->LineReady()) drain();
+    } else {
+      adapters::DecodeOutcome r = decoder.Decode(line.text, ev);
+      if (r == adapters::DecodeOutcome::kEvent) {
+        std::string_view raw = ev.raw;
+        push(std::move(ev), from, line.number, raw);  // ev is decoded into again (its slots
+                                                      // vector is reused when not kept)
+      } else if (r != adapters::DecodeOutcome::kBlank) {
+        dead.Reject(adapters::ReasonText(r), names[from], line.number, line.text);
       }
     }
-    drain();
-    if (o.progress) progress.Done(seq, src.position(), src.size());
-    if (!src.error().empty()) {
-      std::fprintf(stderr, "strix: error reading '%s': %s\n", names[si].c_str(),
-                   src.error().c_str());
-      status = 2;
+    if (!src->LineReady()) {  // live input may go idle: emit what we have now
+      drain();
+      eng.Flush(writer);
+      (void)(*out)->Flush();
+      if (dead_out) (void)dead_out->Flush();
     }
+  }
+  drain();
+  if (o.progress) progress.Done(seq, src->position(), src->size());
+  for (size_t i = 0; i < o.inputs.size(); ++i) {
+    const std::string& err = merged ? merged->input_error(i) : src->error();
+    if (err.empty()) continue;
+    std::fprintf(stderr, "strix: error reading '%s': %s\n", o.inputs[i].c_str(), err.c_str());
+    status = 2;
   }
   eng.Finish(writer, g_stop.load());  // on a signal, pending deadlines do not fire
   Status fs = (*out)->Flush();

@@ -83,5 +83,21 @@ printf '{"type":"e","ts":10}\n{"type":"e","ts":5}\nbad\n' > "$tmp/late.jsonl"
 expect "stats rejected includes late" 1 "$(grep -c 'late: 1, rejected: 2' "$tmp/err")"
 expect "summary rejected" 1 "$(grep -c '2 input lines rejected (bad json: 1, late: 1)' "$tmp/err")"
 
+# Several inputs are read at once: a TCP listener first does not keep the file after it from
+# being read, and the listener's lines count too. SIGTERM processes what was read, exit 0.
+for attempt in 1 2 3 4 5; do
+  port=$((20000 + RANDOM % 20000))
+  "$strix" run "$tmp/r.strix" -i "tcp://127.0.0.1:$port" -i "$tmp/many.jsonl" --output-events none > "$tmp/mixed.out" 2> "$tmp/mixed.err" &
+  pid=$!
+  sleep 0.3
+  kill -0 $pid 2>/dev/null && break
+done
+for i in $(seq 1 100); do [ "$(wc -l < "$tmp/mixed.out")" -ge 50000 ] && break; sleep 0.1; done
+expect "file after a listener is read" 50000 "$(wc -l < "$tmp/mixed.out")"
+( for i in $(seq 1 10); do printf '{"type":"e","v":"tcp%d","ts":60000}\n' $i; done > /dev/tcp/127.0.0.1/$port )
+for i in $(seq 1 50); do [ "$(wc -l < "$tmp/mixed.out")" -ge 50010 ] && break; sleep 0.1; done
+kill -TERM $pid; wait $pid; expect "mixed inputs exit after SIGTERM" 0 $?
+expect "listener lines after the file" 10 "$(grep -c '"v":"tcp' "$tmp/mixed.out")"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
