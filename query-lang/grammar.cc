@@ -5,10 +5,13 @@
 // Covered by test/parser_test.cc.
 #include "query-lang/grammar.h"
 
+#include <cstdio>
+
 #include <boost/fusion/include/at_c.hpp>
 #include <boost/spirit/home/x3.hpp>
 #include <cctype>
 #include <charconv>
+#include <cstdio>
 
 #include "common/json_text.h"
 #include "common/time.h"
@@ -321,7 +324,15 @@ struct MatchOps : x3::symbols<bool> {
   MatchOps() { add("=~", false)("!~", true); }
 } const match_ops;
 
-auto const skipper = x3::space | ('#' >> *(x3::char_ - x3::eol));
+// ASCII character classes as byte sets: x3::space, alpha, alnum and digit call the C library
+// classifiers with plain chars, undefined for bytes >= 0x80 (and an assertion in Debug), and
+// rule files are UTF-8. Every non-ASCII byte is outside these classes.
+auto const ascii_space = x3::char_(" \t\n\r\f\v");
+auto const ascii_alpha = x3::char_("a-zA-Z");
+auto const ascii_alnum = x3::char_("a-zA-Z0-9");
+auto const ascii_digit = x3::char_("0-9");
+
+auto const skipper = ascii_space | ('#' >> *(x3::char_ - x3::eol));
 
 // ---- rule declarations ---------------------------------------------------------------
 
@@ -370,7 +381,7 @@ x3::rule<class item_cls> const item = "'rule', 'let' or 'test'";
 
 // ---- lexical rules -------------------------------------------------------------------
 
-auto const ident_def = x3::lexeme[(x3::alpha | x3::char_('_')) >> *(x3::alnum | x3::char_('_'))];
+auto const ident_def = x3::lexeme[(ascii_alpha | x3::char_('_')) >> *(ascii_alnum | x3::char_('_'))];
 auto const name_def = ident[([](auto& ctx) {
   _val(ctx) = _attr(ctx);
   _pass(ctx) = !IsReserved(_attr(ctx));
@@ -403,8 +414,8 @@ auto const string_lit_def = string_raw[([](auto& ctx) {
 })];
 
 auto const duration_raw_def =
-    x3::raw[x3::lexeme[+x3::digit >> (x3::lit("ms") | 's' | 'm' | 'h' | 'd') >>
-                       !(x3::alnum | '_')]];
+    x3::raw[x3::lexeme[+ascii_digit >> (x3::lit("ms") | 's' | 'm' | 'h' | 'd') >>
+                       !(ascii_alnum | '_')]];
 auto const duration_def = duration_raw[([](auto& ctx) {
   auto r = _attr(ctx);
   auto d = ParseDuration(std::string_view(r.begin(), static_cast<size_t>(r.end() - r.begin())));
@@ -600,8 +611,8 @@ struct MakeLiteral {
 };
 
 auto const number_raw_def =
-    x3::raw[x3::lexeme[+x3::digit >> -('.' >> +x3::digit) >>
-                       -(x3::char_("eE") >> -x3::char_("+-") >> +x3::digit) >> !(x3::alpha | '_')]];
+    x3::raw[x3::lexeme[+ascii_digit >> -('.' >> +ascii_digit) >>
+                       -(x3::char_("eE") >> -x3::char_("+-") >> +ascii_digit) >> !(ascii_alpha | '_')]];
 auto const number_lit = (pos >> number_raw)[([](auto& ctx) {
   auto& a = _attr(ctx);
   auto r = at_c<1>(a);
@@ -842,7 +853,15 @@ std::string DescribeToken(std::string_view text, size_t at) {
   if (end == at) {
     if (text[at] == '\n' || text[at] == '\r') return "end of line";
     size_t i = at;
-    DecodeUtf8(text, i);
+    int32_t cp = DecodeUtf8(text, i);
+    if (cp >= 0x80 || cp < 0) {  // a no-break space looks like a space: name it
+      char code[16];
+      std::snprintf(code, sizeof code, cp < 0 ? "byte 0x%02X" : "U+%04X",
+                    cp < 0 ? unsigned(static_cast<unsigned char>(text[at])) : unsigned(cp));
+      return "'" + std::string(text.substr(at, i - at)) + "' (" + code +
+             ", not ASCII: names are ASCII letters, digits and '_', and only ASCII blanks "
+             "separate words)";
+    }
     end = i;
   }
   return "'" + std::string(text.substr(at, std::min<size_t>(end - at, 40))) + "'";

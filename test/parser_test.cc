@@ -143,6 +143,12 @@ const Reject kReject[] = {
     {"rule r on sequence a: A{2", "expected '}'", 1, 26},
     {"test \"t\" given {\"a\":1}", "expected expect", 1, 23},
     {"garbage", "expected 'rule', 'let' or 'test', found 'garbage'", 1, 1},
+    // Non-ASCII bytes between tokens are named, never classified by the C library (undefined
+    // behaviour for bytes >= 0x80, an assertion in Debug builds).
+    {"rule caf\xc3\xa9 on tx", "found '\xc3\xa9' (U+00E9, not ASCII", 1, 9},
+    {"rule r\xc2\xa0on tx", "found '\xc2\xa0' (U+00A0, not ASCII", 1, 7},
+    {"rule r on tx where a ==\xe2\x80\x83" "1", "(U+2003, not ASCII", 1, 24},
+    {"rule r on tx where a == 1\xff", "(byte 0xFF, not ASCII", 1, 26},
 };
 
 }  // namespace
