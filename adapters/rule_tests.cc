@@ -3,8 +3,9 @@
 
 #include <simdjson.h>
 
-#include <functional>
+#include <algorithm>
 #include <map>
+#include <unordered_map>
 
 #include "adapters/complex_event_writer.h"
 #include "adapters/event_decoder.h"
@@ -101,6 +102,210 @@ std::string Describe(const ql::Expect& e) {
   return s;
 }
 
+// The canonical text of a JSON value: numbers as doubles, object members sorted by key. Two
+// values are equal under JsonEqual exactly when their canonical texts are.
+void Canonical(simdjson::dom::element e, std::string& out) {
+  using T = simdjson::dom::element_type;
+  switch (e.type()) {
+    case T::INT64:
+      AppendJsonNumber(out, double(int64_t(e)));
+      return;
+    case T::UINT64:
+      AppendJsonNumber(out, double(uint64_t(e)));
+      return;
+    case T::DOUBLE:
+      AppendJsonNumber(out, double(e));
+      return;
+    case T::STRING:
+      AppendJsonString(out, std::string_view(e));
+      return;
+    case T::BOOL:
+      out += bool(e) ? "true" : "false";
+      return;
+    case T::NULL_VALUE:
+      out += "null";
+      return;
+    case T::ARRAY: {
+      out += '[';
+      bool first = true;
+      for (simdjson::dom::element k : simdjson::dom::array(e)) {
+        if (!first) out += ',';
+        first = false;
+        Canonical(k, out);
+      }
+      out += ']';
+      return;
+    }
+    case T::OBJECT: {
+      std::map<std::string_view, simdjson::dom::element> sorted;
+      for (auto field : simdjson::dom::object(e)) sorted.emplace(field.key, field.value);
+      out += '{';
+      bool first = true;
+      for (const auto& [k, v] : sorted) {
+        if (!first) out += ',';
+        first = false;
+        AppendJsonString(out, k);
+        out += ':';
+        Canonical(v, out);
+      }
+      out += '}';
+      return;
+    }
+  }
+}
+
+std::string CanonicalText(simdjson::dom::parser& parser, std::string_view json) {
+  simdjson::padded_string padded(json);
+  simdjson::dom::element e;
+  if (parser.parse(padded).get(e)) return "\x01" + std::string(json);  // equals nothing valid
+  std::string out;
+  Canonical(e, out);
+  return out;
+}
+
+// Matches the expectations of one rule with its complex events: each `expect RULE {..}` takes
+// one complex event whose fields include its values, `expect N` N of them, as a maximum
+// bipartite matching (expectations with capacities -> events), so the order of expects does
+// not matter. Iterative augmenting paths over adjacency lists: no recursion, no expansion of
+// counts, and candidates found through an index on each expectation's first field.
+void Judge(const std::vector<const ql::Expect*>& expects, const std::vector<const Actual*>& got,
+           std::vector<std::string>& problems) {
+  simdjson::dom::parser parser;
+  size_t ne = expects.size(), na = got.size();
+  // Canonical texts of the expected and actual field values.
+  std::vector<std::vector<std::pair<std::string, std::string>>> want(ne);
+  for (size_t e = 0; e < ne; ++e) {
+    for (const ql::ExpectField& f : expects[e]->fields)
+      want[e].emplace_back(f.name, CanonicalText(parser, f.json));
+  }
+  std::vector<std::map<std::string, std::string>> have(na);
+  for (size_t a = 0; a < na; ++a) {
+    for (const auto& [name, json] : got[a]->fields) have[a][name] = CanonicalText(parser, json);
+  }
+  auto fits = [&](size_t e, size_t a) {
+    for (const auto& [name, value] : want[e]) {
+      auto v = have[a].find(name);
+      if (v == have[a].end() || v->second != value) return false;
+    }
+    return true;
+  };
+  // Index: first field name -> its canonical value -> expectations; and those without fields.
+  std::map<std::string, std::unordered_map<std::string, std::vector<uint32_t>>> index;
+  std::vector<uint32_t> any;
+  std::vector<uint64_t> room(ne);
+  for (size_t e = 0; e < ne; ++e) {
+    const ql::Expect& x = *expects[e];
+    room[e] = x.kind == ql::Expect::Kind::kNone ? 0 : x.kind == ql::Expect::Kind::kCount ? x.count : 1;
+    if (room[e] == 0) continue;
+    if (want[e].empty()) {
+      any.push_back(uint32_t(e));
+    } else {
+      index[want[e][0].first][want[e][0].second].push_back(uint32_t(e));
+    }
+  }
+  std::vector<std::vector<uint32_t>> fitting(na);  // actual -> expectations it fits
+  for (size_t a = 0; a < na; ++a) {
+    fitting[a] = any;
+    for (const auto& [name, values] : index) {
+      auto v = have[a].find(name);
+      if (v == have[a].end()) continue;
+      auto hit = values.find(v->second);
+      if (hit == values.end()) continue;
+      for (uint32_t e : hit->second) {
+        if (fits(e, a)) fitting[a].push_back(e);
+      }
+    }
+  }
+  const uint32_t kFree = UINT32_MAX;
+  std::vector<uint32_t> owner(na, kFree);           // actual -> expectation
+  std::vector<std::vector<uint32_t>> holders(ne);   // expectation -> actuals it holds
+  // Augmenting path from each unassigned actual: actual -> expectation with room, or through an
+  // expectation that is full, to one of its actuals that can move on (BFS over expectations).
+  std::vector<uint32_t> from_actual(ne), seen(ne, kFree);
+  std::vector<uint32_t> queue;
+  for (uint32_t a = 0; a < na; ++a) {
+    queue.clear();
+    uint32_t found = kFree;
+    for (uint32_t e : fitting[a]) {
+      if (seen[e] == a) continue;
+      seen[e] = a;
+      from_actual[e] = a;
+      queue.push_back(e);
+    }
+    for (size_t q = 0; q < queue.size() && found == kFree; ++q) {
+      uint32_t e = queue[q];
+      if (holders[e].size() < room[e]) {
+        found = e;
+        break;
+      }
+      for (uint32_t b : holders[e]) {
+        for (uint32_t e2 : fitting[b]) {
+          if (seen[e2] == a) continue;
+          seen[e2] = a;
+          from_actual[e2] = b;
+          queue.push_back(e2);
+        }
+      }
+    }
+    // Walk back: each actual on the path moves to the expectation after it.
+    for (uint32_t e = found; e != kFree;) {
+      uint32_t b = from_actual[e];
+      uint32_t prev = owner[b];
+      if (prev != kFree) {
+        auto& h = holders[prev];
+        h.erase(std::find(h.begin(), h.end(), b));
+      }
+      owner[b] = e;
+      holders[e].push_back(b);
+      e = prev;
+    }
+  }
+  for (size_t e = 0; e < ne; ++e) {
+    uint64_t need = room[e], have_n = holders[e].size();
+    if (have_n >= need) continue;
+    const ql::Expect& x = *expects[e];
+    std::string msg = Describe(x) + ": ";
+    if (x.kind == ql::Expect::Kind::kCount) {
+      msg += "expected " + std::to_string(need) + " matching complex events, got " +
+             std::to_string(have_n);
+    } else {
+      msg += "no matching complex event";
+    }
+    // The closest complex event not taken: the one that agrees on most fields, and how it differs.
+    size_t best = na, best_score = 0;
+    for (size_t a = 0; a < na; ++a) {
+      if (owner[a] != kFree) continue;
+      size_t score = 1;
+      for (const auto& [name, value] : want[e]) {
+        auto v = have[a].find(name);
+        score += v != have[a].end() && v->second == value;
+      }
+      if (score > best_score) {
+        best = a;
+        best_score = score;
+      }
+    }
+    // (When some were found, only a complex event that agrees on a field is worth showing.)
+    if (best < na && !want[e].empty() && (have_n == 0 || best_score > 1)) {
+      std::string diff;
+      for (size_t f = 0; f < want[e].size(); ++f) {
+        const std::string& name = want[e][f].first;
+        auto v = got[best]->fields.find(name);
+        auto c = have[best].find(name);
+        if (c != have[best].end() && c->second == want[e][f].second) continue;
+        diff += (diff.empty() ? "" : ", ") + name + ": " +
+                (v == got[best]->fields.end() ? std::string("missing") : v->second) +
+                ", not " + x.fields[f].json;
+      }
+      msg += " (the closest one has " + diff + ")";
+    }
+    problems.push_back(msg);
+  }
+  for (size_t a = 0; a < na; ++a) {
+    if (owner[a] == kFree) problems.push_back("unexpected: " + got[a]->line);
+  }
+}
+
 }  // namespace
 
 bool JsonEqual(std::string_view a, std::string_view b) {
@@ -150,65 +355,19 @@ std::vector<RuleTestResult> RunRuleTests(const ql::CheckedRules& rules, const en
       eng.Finish(sink);
       for (const Actual& a : sink.got) r.actual.push_back(a.line);
 
-      // Per rule named by an expect, the expectations to fill (one per complex event wanted;
-      // `expect none` names the rule with none).
-      std::map<uint32_t, std::vector<const ql::Expect*>> slots;
+      for (const ql::Expect& e : t.expects) r.expected.push_back(Describe(e));
+      // Per rule named by an expect, its expectations (`expect none` names the rule with none).
+      std::map<uint32_t, std::vector<const ql::Expect*>> by_rule;
       for (const ql::Expect& e : t.expects) {
-        r.expected.push_back(Describe(e));
         auto it = rule_index.find(e.rule);
-        if (it == rule_index.end()) continue;  // a compile error already
-        uint32_t n = e.kind == ql::Expect::Kind::kNone    ? 0
-                     : e.kind == ql::Expect::Kind::kCount ? e.count
-                                                          : 1;
-        std::vector<const ql::Expect*>& want = slots[it->second];
-        want.insert(want.end(), n, &e);
+        if (it != rule_index.end()) by_rule[it->second].push_back(&e);  // else a compile error
       }
-      for (const auto& [rule, want] : slots) {
+      for (const auto& [rule, expects] : by_rule) {
         std::vector<const Actual*> got;
         for (const Actual& a : sink.got) {
           if (a.rule == rule) got.push_back(&a);
         }
-        auto fits = [&](const ql::Expect* e, const Actual& a) {
-          for (const ql::ExpectField& f : e->fields) {
-            auto v = a.fields.find(f.name);
-            if (v == a.fields.end() || !JsonEqual(v->second, f.json)) return false;
-          }
-          return true;
-        };
-        // Maximum bipartite matching (Kuhn): expectations -> complex events.
-        std::vector<int> owner(got.size(), -1);
-        std::function<bool(size_t, std::vector<bool>&)> augment = [&](size_t s,
-                                                                      std::vector<bool>& seen) {
-          for (size_t a = 0; a < got.size(); ++a) {
-            if (seen[a] || !fits(want[s], *got[a])) continue;
-            seen[a] = true;
-            if (owner[a] < 0 || augment(size_t(owner[a]), seen)) {
-              owner[a] = int(s);
-              return true;
-            }
-          }
-          return false;
-        };
-        std::vector<bool> filled(want.size(), false);
-        for (size_t s = 0; s < want.size(); ++s) {
-          std::vector<bool> seen(got.size(), false);
-          augment(s, seen);
-        }
-        for (size_t a = 0; a < got.size(); ++a) {
-          if (owner[a] >= 0) filled[size_t(owner[a])] = true;
-        }
-        std::map<const ql::Expect*, uint32_t> missing;
-        for (size_t s = 0; s < want.size(); ++s) {
-          if (!filled[s]) ++missing[want[s]];
-        }
-        for (const auto& [e, n] : missing) {
-          r.problems.push_back(Describe(*e) + ": " +
-                               (n == 1 ? "no matching complex event"
-                                       : std::to_string(n) + " matching complex events missing"));
-        }
-        for (size_t a = 0; a < got.size(); ++a) {
-          if (owner[a] < 0) r.problems.push_back("unexpected: " + got[a]->line);
-        }
+        Judge(expects, got, r.problems);
       }
       r.passed = r.problems.empty();
       results.push_back(std::move(r));

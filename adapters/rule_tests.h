@@ -4,9 +4,12 @@
 // input (identity FILE:LINE without an `id`), then the input ends (deadlines fire). Each
 // `expect RULE {fields}` takes one complex event of RULE whose fields include those values
 // (JSON values, numbers compared as numbers), `expect N RULE` N of them, `expect none RULE`
-// none; expectations are matched to complex events as a maximum bipartite matching, so the
-// order of expects does not matter. Complex events left over for a rule that an expect names
-// fail the test. No printing: results are values. Covered by test/rule_tests_test.cc.
+// none; expectations are matched to complex events as a maximum bipartite matching (counts are
+// capacities; iterative augmenting paths; candidates through an index on the first field), so
+// the order of expects does not matter. Complex events left over for a rule that an expect
+// names fail the test. A failure says "expected N, got M" for counts and, for an expectation
+// left without a complex event, how the closest one differs field by field. No printing:
+// results are values. Covered by test/rule_tests_test.cc.
 #pragma once
 
 #include <string>

@@ -72,7 +72,9 @@ test "rules no expect names are not checked"
   CHECK(r[0].where == "t.strix:6");
   CHECK_FALSE(r[1].passed);
   REQUIRE(r[1].problems.size() == 3);
-  CHECK(r[1].problems[0] == "expect big { user: \"u9\" }: no matching complex event");
+  CHECK(r[1].problems[0] ==
+        "expect big { user: \"u9\" }: no matching complex event (the closest one has user: "
+        "\"u1\", not \"u9\")");
   CHECK_THAT(r[1].problems[1], Catch::StartsWith("unexpected: {\"rule\":\"big\""));
   CHECK(r[1].actual.size() == 2);
   CHECK(r[2].passed);
@@ -137,4 +139,45 @@ TEST_CASE("malformed test blocks are compile errors with line and column", "[rul
   CHECK_THAT(errors("test \"x\"\n  given\n    {\"type\":\"tx\"}\n  expect big\n"
                     "test \"x\"\n  given\n    {\"type\":\"tx\"}\n  expect big\n"),
              Catch::Contains("warning: test \"x\" is defined twice"));
+}
+
+TEST_CASE("test blocks: counts are compared, and a near miss shows which fields differ",
+          "[rule-tests]") {
+  auto r = RunTests(std::string(kRules) + R"(
+test "counts"
+  given
+    {"type":"tx","user":"u1","amount":11,"ts":0}
+    {"type":"tx","user":"fr","amount":5000,"ts":1}
+  expect 2 big { user: "u1" }
+  expect big { user: "FR", amount: "5000" }
+)");
+  REQUIRE(r.size() == 1);
+  CHECK_FALSE(r[0].passed);
+  REQUIRE(r[0].problems.size() == 3);
+  CHECK(r[0].problems[0] ==
+        "expect 2 big { user: \"u1\" }: expected 2 matching complex events, got 1");
+  CHECK(r[0].problems[1] ==
+        "expect big { user: \"FR\", amount: \"5000\" }: no matching complex event (the closest "
+        "one has user: \"fr\", not \"FR\", amount: 5000, not \"5000\")");
+  CHECK_THAT(r[0].problems[2], Catch::StartsWith("unexpected: "));
+}
+
+TEST_CASE("test blocks: huge counts and many expectations stay cheap", "[rule-tests]") {
+  // A count is a capacity, not that many copies (4e9 used to exhaust memory); 5,000 distinct
+  // expectations over 5,000 events are matched without recursion or a quadratic scan.
+  std::string text = std::string(kRules) + "test \"many\"\n  given\n";
+  for (int i = 0; i < 5000; ++i)
+    text += "    {\"type\":\"tx\",\"user\":\"u" + std::to_string(i) + "\",\"amount\":" +
+            std::to_string(100 + i) + ",\"ts\":" + std::to_string(i) + "}\n";
+  for (int i = 4999; i >= 0; --i)
+    text += "  expect big { user: \"u" + std::to_string(i) + "\", amount: " +
+            std::to_string(100 + i) + " }\n";
+  text += "test \"huge\"\n  given\n    {\"type\":\"tx\",\"user\":\"u\",\"amount\":11,\"ts\":0}\n"
+          "  expect 4000000000 big\n";
+  auto r = RunTests(text);
+  REQUIRE(r.size() == 2);
+  CHECK(r[0].passed);
+  CHECK_FALSE(r[1].passed);
+  REQUIRE(r[1].problems.size() == 1);
+  CHECK(r[1].problems[0] == "expect 4000000000 big: expected 4000000000 matching complex events, got 1");
 }
