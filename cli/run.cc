@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -43,6 +44,7 @@ struct RunOptions {
   std::string type_field = "type", time_field = "ts", id_field = "id";
   std::string clock = "event";
   std::string max_delay = "0s";
+  std::string max_future;  // empty: no bound
   std::string output_events = "full";
   uint64_t max_partial_matches = 10000;
   unsigned threads = 0;
@@ -111,6 +113,15 @@ int Run(const RunOptions& o) {
     return 2;
   }
   if (!FieldOptionsOk(o)) return 2;
+  std::optional<int64_t> max_future;
+  if (!o.max_future.empty()) {
+    max_future = ParseDuration(o.max_future);
+    if (!max_future) {
+      std::fprintf(stderr, "strix: --max-future: not a duration of at most %lld ms: '%s'\n",
+                   static_cast<long long>(kMaxDurationMs), o.max_future.c_str());
+      return 2;
+    }
+  }
   double speed = 0;  // 0: as fast as possible
   if (o.speed != "max") {
     char* end = nullptr;
@@ -215,6 +226,7 @@ int Run(const RunOptions& o) {
   adapters::EventDecoder decoder(program.fields, clock);
   unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   engine::Engine eng(program, *delay, static_cast<size_t>(o.max_partial_matches), threads);
+  if (max_future) eng.set_max_future(*max_future);
   auto started = std::chrono::steady_clock::now();
   uint64_t seq = 0;
   int status = 0;
@@ -241,9 +253,9 @@ int Run(const RunOptions& o) {
     ev.source = static_cast<uint32_t>(si);
     ev.line = number;
     ev.seq = seq++;
-    if (eng.Push(std::move(ev), writer) == engine::Admit::kLate) {
-      dead.Reject("late", names[si], number, raw);
-    }
+    engine::Admit admit = eng.Push(std::move(ev), writer);
+    if (admit == engine::Admit::kLate) dead.Reject("late", names[si], number, raw);
+    if (admit == engine::Admit::kFuture) dead.Reject("future", names[si], number, raw);
   };
   // With worker threads, lines are decoded in parallel batches; the rest is in input order.
   std::unique_ptr<adapters::BatchDecoder> batch;
@@ -401,6 +413,9 @@ void AddRunOptions(CLI::App* cmd, RunOptions* o) {
       ->capture_default_str();
   cmd->add_option("--max-delay", o->max_delay, "Out-of-order tolerance (e.g. 5s)")
       ->capture_default_str();
+  cmd->add_option("--max-future", o->max_future,
+                  "Dead-letter events (reason 'future') further than this ahead of both the "
+                  "newest event time and the wall clock (default: no bound)");
   cmd->add_option("--output-events", o->output_events, "full, ids or none")
       ->check(CLI::IsMember({"full", "ids", "none"}))
       ->capture_default_str();

@@ -2,6 +2,9 @@
 // (see engine.h).
 #include "engine/engine.h"
 
+#include <algorithm>
+#include <chrono>
+
 namespace strix::engine {
 
 Engine::Engine(const Program& p, int64_t max_delay_ms, size_t max_partial_matches, unsigned threads,
@@ -23,6 +26,16 @@ Admit Engine::Push(Event&& e, ComplexEventSink& sink) {
   if (seen_any_ && e.time < watermark_) {
     ++stats_.late;
     return Admit::kLate;
+  }
+  if (max_future_ >= 0 && (!seen_any_ || e.time > max_seen_)) {
+    TimeMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+    TimeMs ahead_of = seen_any_ ? std::max(max_seen_, now) : now;
+    if (e.time > ahead_of && e.time - ahead_of > max_future_) {
+      ++stats_.future;
+      return Admit::kFuture;
+    }
   }
   ++stats_.events_in;
   if (!seen_any_ || e.time > max_seen_) max_seen_ = e.time;

@@ -28,7 +28,8 @@
 
 namespace strix::engine {
 
-enum class Admit { kAccepted, kLate };
+// kFuture: further ahead than set_max_future() allows (see there); not matched either.
+enum class Admit { kAccepted, kLate, kFuture };
 
 class Engine {
  public:
@@ -50,6 +51,11 @@ class Engine {
   const Matcher& matcher() const { return matcher_; }
   size_t live_partial_matches() const;
 
+  // --max-future: an event more than `ms` ahead of both the largest event time seen and the
+  // wall clock is not admitted (Admit::kFuture): one event stamped years ahead would otherwise
+  // carry the watermark there and make every later event late. Off (negative) by default.
+  void set_max_future(int64_t ms) { max_future_ = ms; }
+
   RunStats& stats() { return stats_; }
   TimeMs watermark() const { return watermark_; }
 
@@ -65,6 +71,7 @@ class Engine {
 
   const Program& p_;
   int64_t max_delay_;
+  int64_t max_future_ = -1;
   bool seen_any_ = false;
   TimeMs max_seen_ = 0;
   TimeMs watermark_ = std::numeric_limits<TimeMs>::min();

@@ -191,3 +191,26 @@ TEST_CASE("suppression compares whole keys: no two keys share a window", "[engin
   engine::SuppressionKey(0, {Value::String("ab"), Value::String("c")}, k2);
   CHECK(k1 != k2);
 }
+
+TEST_CASE("--max-future keeps one far-future event from making every later event late",
+          "[engine]") {
+  Run r("rule seen on any");
+  engine::Engine eng(*r.prog, 0);
+  eng.set_max_future(86400000);
+  adapters::EventDecoder dec(r.prog->fields, adapters::Clock::kEvent);
+  auto push = [&](const std::string& line) {
+    simdjson::padded_string ps(line);
+    Event ev;
+    REQUIRE(dec.Decode(std::string_view(ps.data(), ps.size()), ev) ==
+            adapters::DecodeOutcome::kEvent);
+    return eng.Push(std::move(ev), r);
+  };
+  CHECK(push(R"({"type":"a","ts":1000})") == engine::Admit::kAccepted);
+  CHECK(push(R"({"type":"a","ts":"9999-12-31T00:00:00Z"})") == engine::Admit::kFuture);
+  CHECK(push(R"({"type":"a","ts":2000})") == engine::Admit::kAccepted);
+  // Ahead of the newest event but not of the wall clock: a replay of an old stream is fine.
+  CHECK(push(R"({"type":"a","ts":"2020-01-01T00:00:00Z"})") == engine::Admit::kAccepted);
+  eng.Finish(r);
+  CHECK(r.out.size() == 3);
+  CHECK(eng.stats().future == 1);
+}

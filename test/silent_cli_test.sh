@@ -83,6 +83,14 @@ printf '{"type":"e","ts":10}\n{"type":"e","ts":5}\nbad\n' > "$tmp/late.jsonl"
 expect "stats rejected includes late" 1 "$(grep -c 'late: 1, rejected: 2' "$tmp/err")"
 expect "summary rejected" 1 "$(grep -c '2 input lines rejected (bad json: 1, late: 1)' "$tmp/err")"
 
+# --max-future: a far-future event is dead-lettered as `future`, the events after it are not late.
+printf '{"type":"e","ts":1000}\n{"type":"e","ts":"9999-12-31T00:00:00Z"}\n{"type":"e","ts":2000}\n' > "$tmp/fut.jsonl"
+"$strix" run "$tmp/r.strix" -i "$tmp/fut.jsonl" --max-future 1d --dead-letter "$tmp/fut.dead" > "$tmp/out" 2>&1
+expect "max-future exit" 0 $?
+expect "max-future output" 2 "$(wc -l < "$tmp/out")"
+expect "max-future dead letter" 1 "$(grep -c '"reason":"future","source":".*","line":2' "$tmp/fut.dead")"
+"$strix" run "$tmp/r.strix" -i "$tmp/fut.jsonl" --max-future soon > /dev/null 2>&1; expect "bad max-future exit" 2 $?
+
 # Several inputs are read at once: a TCP listener first does not keep the file after it from
 # being read, and the listener's lines count too. SIGTERM processes what was read, exit 0.
 for attempt in 1 2 3 4 5; do
