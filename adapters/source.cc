@@ -4,15 +4,16 @@
 
 namespace strix::adapters {
 
-Result<std::unique_ptr<Source>> OpenSource(const std::string& name, size_t max_line,
+Result<std::unique_ptr<Source>> OpenSource(const std::string& name, const SourceLimits& limits,
                                            const std::atomic<bool>* stop) {
+  size_t max_line = limits.max_line;
   if (max_line == 0 || max_line > kMaxLineLimit)
     return Status::Error("--max-line must be 1 to " + std::to_string(kMaxLineLimit) +
                          " bytes, not " + std::to_string(max_line));
   if (IsTcpAddress(name)) {
     auto at = ParseTcpAddress(name);
     if (!at) return Status::Error("bad input address '" + name + "' (tcp://HOST:PORT)");
-    auto s = TcpSource::Listen(*at, max_line, stop);
+    auto s = TcpSource::Listen(*at, max_line, stop, limits.max_queued, limits.max_connections);
     if (!s.ok()) return Status::Error("input '" + name + "': " + s.message());
     return std::unique_ptr<Source>(std::move(*s));
   }

@@ -79,8 +79,10 @@ class TcpSource::Impl {
       // A client that disconnects mid-line ends that line.
       if (!skipping_ && !pending_.empty()) Emit(false);
       pending_.clear();
+      pending_.shrink_to_fit();
       boost::system::error_code ignored;
       socket_.close(ignored);
+      impl_.Closed();
     }
 
     Impl& impl_;
@@ -111,11 +113,22 @@ class TcpSource::Impl {
     return Status::Ok();
   }
 
+  // Accepts while fewer than max_connections clients are connected; past that, new clients
+  // wait in the kernel's accept queue until one leaves.
   void Accept() {
+    accepting_ = true;
     acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
-      if (!ec) std::make_shared<Connection>(*this, std::move(socket))->Start();
-      if (acceptor_.is_open()) Accept();
+      accepting_ = false;
+      if (!ec) {
+        ++connections_;
+        std::make_shared<Connection>(*this, std::move(socket))->Start();
+      }
+      if (acceptor_.is_open() && connections_ < owner_.max_connections_) Accept();
     });
+  }
+  void Closed() {
+    --connections_;
+    if (!accepting_ && acceptor_.is_open() && connections_ < owner_.max_connections_) Accept();
   }
 
   void Run() {
@@ -134,15 +147,19 @@ class TcpSource::Impl {
   TcpSource& owner_;
   asio::io_context io_;
   tcp::acceptor acceptor_;
+  size_t connections_ = 0;  // I/O thread only
+  bool accepting_ = false;
 };
 
 Result<std::unique_ptr<TcpSource>> TcpSource::Listen(const TcpAddress& at, size_t max_line,
                                                      const std::atomic<bool>* stop,
-                                                     size_t max_queued) {
+                                                     size_t max_queued_bytes,
+                                                     size_t max_connections) {
   std::unique_ptr<TcpSource> s(new TcpSource());
   s->stop_ = stop;
   s->max_line_ = max_line;
-  s->max_queued_ = std::max<size_t>(1, max_queued);
+  s->max_queued_bytes_ = std::max<size_t>(1, max_queued_bytes);
+  s->max_connections_ = std::max<size_t>(1, max_connections);
   s->impl_ = std::make_unique<Impl>(*s);
   Status st = s->impl_->Bind(at);
   if (!st.ok()) return st;
@@ -165,9 +182,13 @@ void TcpSource::Stop() {
 
 void TcpSource::Push(Item item) {
   std::unique_lock<std::mutex> lock(mu_);
-  // Back-pressure: the I/O thread waits (and stops reading) while the queue is full.
-  room_.wait(lock, [&] { return queue_.size() < max_queued_ || stopped_.load(); });
+  // Back-pressure: the I/O thread waits (and stops reading) while the queue is full (one line
+  // always fits).
+  room_.wait(lock, [&] {
+    return queued_bytes_ == 0 || queued_bytes_ + item.size <= max_queued_bytes_ || stopped_.load();
+  });
   if (stopped_.load()) return;
+  queued_bytes_ += item.size;
   queue_.push_back(std::move(item));
   ready_.notify_one();
 }
@@ -191,6 +212,7 @@ bool TcpSource::Next(Line& line) {
   }
   current_ = std::move(queue_.front());
   queue_.pop_front();
+  queued_bytes_ -= current_.size;
   room_.notify_one();
   line.text = std::string_view(current_.text.data(), current_.size);
   line.number = current_.number;

@@ -50,6 +50,8 @@ struct RunOptions {
   unsigned threads = 0;
   bool stats = false;
   uint64_t max_line = 1 << 20;
+  uint64_t max_queued = uint64_t{64} << 20;
+  uint64_t max_connections = 256;
   // replay
   bool replay = false;
   std::string speed = "max";
@@ -163,7 +165,11 @@ int Run(const RunOptions& o) {
   // once (a listener first must not starve the files after it): lines in arrival order.
   std::vector<std::unique_ptr<adapters::Source>> sources;
   for (const std::string& in : o.inputs) {
-    auto s = adapters::OpenSource(in, o.max_line, &g_stop);
+    adapters::SourceLimits limits;
+    limits.max_line = o.max_line;
+    limits.max_queued = o.max_queued;
+    limits.max_connections = o.max_connections;
+    auto s = adapters::OpenSource(in, limits, &g_stop);
     if (!s.ok()) {
       std::fprintf(stderr, "strix: %s\n", s.message().c_str());
       return 2;
@@ -175,7 +181,7 @@ int Run(const RunOptions& o) {
   if (sources.size() == 1) {
     src = std::move(sources[0]);
   } else {
-    auto m = std::make_unique<adapters::MergedSource>(std::move(sources));
+    auto m = std::make_unique<adapters::MergedSource>(std::move(sources), o.max_queued);
     merged = m.get();
     src = std::move(m);
   }
@@ -426,6 +432,15 @@ void AddRunOptions(CLI::App* cmd, RunOptions* o) {
       "--threads", o->threads,
       "Worker threads, default: the number of cores (output order does not depend on it)");
   cmd->add_option("--max-line", o->max_line, "Longest input line in bytes")->capture_default_str();
+  cmd->add_option("--max-queued", o->max_queued,
+                  "Bytes of read lines waiting to be matched (TCP clients, several inputs); "
+                  "reading pauses beyond it")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))
+      ->capture_default_str();
+  cmd->add_option("--max-connections", o->max_connections,
+                  "TCP clients connected at once per listener; more wait to be accepted")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20))
+      ->capture_default_str();
   cmd->add_flag("--stats", o->stats, "Print counters to standard error at the end");
 }
 
