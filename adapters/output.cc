@@ -6,7 +6,7 @@
 
 namespace strix::adapters {
 
-Result<std::unique_ptr<Output>> Output::Open(const std::string& dest) {
+Result<std::unique_ptr<Output>> Output::Open(const std::string& dest, TcpWriterOptions tcp) {
   std::unique_ptr<Output> o(new Output());
   o->name_ = dest;
   if (dest == "-") {
@@ -14,7 +14,7 @@ Result<std::unique_ptr<Output>> Output::Open(const std::string& dest) {
   } else if (IsTcpAddress(dest)) {
     auto at = ParseTcpAddress(dest);
     if (!at) return Status::Error("bad output address '" + dest + "' (tcp://HOST:PORT)");
-    o->tcp_ = std::make_unique<TcpWriter>(*at);
+    o->tcp_ = std::make_unique<TcpWriter>(*at, std::move(tcp));
   } else {
     o->f_ = std::fopen(dest.c_str(), "wb");
     if (!o->f_) return Status::Error("cannot open output '" + dest + "': " + std::strerror(errno));

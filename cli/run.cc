@@ -45,6 +45,7 @@ struct RunOptions {
   std::string clock = "event";
   std::string max_delay = "0s";
   std::string max_future;  // empty: no bound
+  std::string write_timeout = "30s";
   std::string output_events = "full";
   uint64_t max_partial_matches = 10000;
   unsigned threads = 0;
@@ -115,6 +116,12 @@ int Run(const RunOptions& o) {
     return 2;
   }
   if (!FieldOptionsOk(o)) return 2;
+  auto write_timeout = ParseDuration(o.write_timeout);
+  if (!write_timeout || *write_timeout == 0) {
+    std::fprintf(stderr, "strix: --write-timeout: not a positive duration: '%s'\n",
+                 o.write_timeout.c_str());
+    return 2;
+  }
   std::optional<int64_t> max_future;
   if (!o.max_future.empty()) {
     max_future = ParseDuration(o.max_future);
@@ -186,14 +193,25 @@ int Run(const RunOptions& o) {
     src = std::move(m);
   }
   bool golden = !o.expect.empty();
-  auto out = adapters::Output::Open(golden && !o.output_given ? "/dev/null" : o.output);
+  // A TCP peer that goes down holds the run (back-pressure) until it is back; both are said.
+  auto tcp_options = [&](const std::string& name) {
+    adapters::TcpWriterOptions t;
+    t.stop = &g_stop;
+    t.write_timeout_ms = *write_timeout;
+    t.on_status = [name](const std::string& what) {
+      std::fprintf(stderr, "strix: output '%s': %s\n", name.c_str(), what.c_str());
+    };
+    return t;
+  };
+  auto out = adapters::Output::Open(golden && !o.output_given ? "/dev/null" : o.output,
+                                    tcp_options(o.output));
   if (!out.ok()) {
     std::fprintf(stderr, "strix: %s\n", out.message().c_str());
     return 2;
   }
   std::unique_ptr<adapters::Output> dead_out;
   if (!o.dead_letter.empty()) {
-    auto d = adapters::Output::Open(o.dead_letter);
+    auto d = adapters::Output::Open(o.dead_letter, tcp_options(o.dead_letter));
     if (!d.ok()) {
       std::fprintf(stderr, "strix: %s\n", d.message().c_str());
       return 2;
@@ -418,6 +436,9 @@ void AddRunOptions(CLI::App* cmd, RunOptions* o) {
       ->check(CLI::IsMember({"event", "wall"}))
       ->capture_default_str();
   cmd->add_option("--max-delay", o->max_delay, "Out-of-order tolerance (e.g. 5s)")
+      ->capture_default_str();
+  cmd->add_option("--write-timeout", o->write_timeout,
+                  "A TCP output peer that reads nothing for this long is reconnected")
       ->capture_default_str();
   cmd->add_option("--max-future", o->max_future,
                   "Dead-letter events (reason 'future') further than this ahead of both the "

@@ -107,5 +107,38 @@ for i in $(seq 1 50); do [ "$(wc -l < "$tmp/mixed.out")" -ge 50010 ] && break; s
 kill -TERM $pid; wait $pid; expect "mixed inputs exit after SIGTERM" 0 $?
 expect "listener lines after the file" 10 "$(grep -c '"v":"tcp' "$tmp/mixed.out")"
 
+# TCP output at least once: while the collector is down strix holds the input (and says so),
+# when it comes up every complex event arrives; SIGTERM while it is down exits 2 at once,
+# saying what was not delivered.
+port=$((20000 + RANDOM % 20000))
+"$strix" run "$tmp/r.strix" -i "$tmp/many.jsonl" --output-events none -o "tcp://127.0.0.1:$port" 2> "$tmp/tcpout.err" &
+pid=$!
+sleep 1
+expect "collector down said" 1 "$(grep -c "output 'tcp://127.0.0.1:$port': down" "$tmp/tcpout.err")"
+python3 - "$port" "$tmp/collected" <<'PY' &
+import socket, sys
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", int(sys.argv[1]))); srv.listen(1); srv.settimeout(30)
+conn, _ = srv.accept(); conn.settimeout(30)
+with open(sys.argv[2], "wb") as out:
+    while True:
+        b = conn.recv(65536)
+        if not b: break
+        out.write(b)
+PY
+collector=$!
+wait $pid; expect "collector back: exit" 0 $?
+wait $collector
+expect "collector back: all delivered" 50000 "$(sort -u "$tmp/collected" | grep -c '"rule":"r"')"
+expect "collector back said" 1 "$(grep -c 'back up after' "$tmp/tcpout.err")"
+"$strix" run "$tmp/r.strix" -i "$tmp/many.jsonl" -o "tcp://127.0.0.1:$port" 2> "$tmp/tcpout.err" &
+pid=$!
+sleep 0.5
+kill -TERM $pid
+t0=$(date +%s)
+wait $pid; expect "SIGTERM while the collector is down: exit" 2 $?
+expect "SIGTERM acts at once" 1 "$([ $(( $(date +%s) - t0 )) -le 2 ] && echo 1)"
+expect "undelivered output said" 1 "$(grep -c 'not delivered' "$tmp/tcpout.err")"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
