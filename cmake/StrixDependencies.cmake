@@ -13,7 +13,7 @@ find_package(Threads REQUIRED)
 # one thread, and 1.5x on two threads where glibc's arenas contend; perf/results/). Not under
 # the sanitizers, which bring their own allocator.
 function(strix_use_scalable_malloc target)
-  if(NOT STRIX_SANITIZE)
+  if(NOT STRIX_SANITIZE AND NOT STRIX_FUZZ AND NOT STRIX_TSAN)
     target_link_libraries(${target} PRIVATE -Wl,--no-as-needed TBB::tbbmalloc_proxy -Wl,--as-needed)
   endif()
 endfunction()

@@ -1,0 +1,159 @@
+// The differential cases of random_rules.h: engine against the slow references.
+#include "test/random_rules.h"
+
+#include <simdjson.h>
+
+#include "adapters/complex_event_writer.h"
+#include "adapters/event_decoder.h"
+#include "engine/compile.h"
+#include "engine/engine.h"
+#include "engine/partial_match.h"
+#include "test/reference_matcher.h"
+#include "test/sequence_reference.h"
+
+namespace strix::test {
+namespace {
+
+struct CollectMatches : engine::ComplexEventSink {
+  std::vector<RefMatch> got;
+  const engine::Program* p = nullptr;
+  void Emit(const engine::ComplexEvent& ce) override {
+    RefMatch m{ce.rule, "", ""};
+    adapters::AppendKeyJson(m.key, ce.key);
+    adapters::AppendFieldsJson(m.fields, p->rules[ce.rule], ce.fields);
+    got.push_back(std::move(m));
+  }
+};
+
+std::string Show(const std::vector<RefMatch>& ms) {
+  std::string s;
+  for (const auto& m : ms)
+    s += "r" + std::to_string(m.rule) + " key=" + m.key + " " + m.fields + "\n";
+  return s;
+}
+
+struct CollectOuts : engine::ComplexEventSink {
+  const engine::Program* p = nullptr;
+  std::vector<RefOut> got;
+  void Emit(const engine::ComplexEvent& ce) override { got.push_back(FromComplexEvent(*p, ce)); }
+};
+
+std::string Show(const std::vector<RefOut>& v) {
+  std::string s;
+  for (const auto& o : v) {
+    s += "s" + std::to_string(o.rule) + " t=" + std::to_string(o.time) + " key=" + o.key + " " +
+         o.fields + " [" + o.events + "]\n";
+  }
+  return s;
+}
+
+// Decodes `line` into `ev`; false when it is not an event.
+bool Decode(adapters::EventDecoder& dec, const std::string& line, Event& ev) {
+  simdjson::padded_string padded(line);
+  bool ok = dec.Decode(std::string_view(padded.data(), padded.size()), ev) ==
+            adapters::DecodeOutcome::kEvent;
+  if (ok) ev.Own();
+  return ok;
+}
+
+}  // namespace
+
+std::string SingleEventCase(uint64_t seed, int nrules, int nevents) {
+  Gen g(seed);
+  std::string text = g.Rules(nrules);
+  ql::CheckedRules rules = ql::LoadRules({{"random.strix", text}});
+  if (!rules.ok()) return "rules do not load:\n" + text + rules.FormatDiagnostics();
+  auto prog = engine::Compile(rules, engine::CompileOptions{});
+  if (!prog.ok()) return "rules do not compile: " + prog.message() + "\n" + text;
+  const engine::Program& p = **prog;
+  engine::Engine eng(p, 0);
+  adapters::EventDecoder dec(p.fields, adapters::Clock::kEvent);
+  CollectMatches sink;
+  sink.p = &p;
+  for (int i = 0; i < nevents; ++i) {
+    std::string line = g.Event(i);
+    std::vector<RefMatch> want = ReferenceMatch(rules, line);
+    Event ev;
+    if (!Decode(dec, line, ev)) return "event does not decode: " + line;
+    ev.seq = static_cast<uint64_t>(i);
+    sink.got.clear();
+    eng.Push(std::move(ev), sink);
+    if (Show(sink.got) != Show(want)) {
+      return "seed " + std::to_string(seed) + "\nevent " + line + "\nrules:\n" + text +
+             "\nreference:\n" + Show(want) + "engine:\n" + Show(sink.got);
+    }
+  }
+  return "";
+}
+
+SequenceCaseResult SequenceCase(uint64_t seed, bool collide_distinct, int nevents) {
+  SequenceCaseResult out;
+  SeqGen g(seed * 7919);
+  std::string text;
+  int nrules = g.Int(1, 4);
+  for (int i = 0; i < nrules; ++i) text += g.Rule(i);
+  ql::CheckedRules rules = ql::LoadRules({{"random.strix", text}});
+  if (!rules.ok()) {
+    out.mismatch = "rules do not load:\n" + text + rules.FormatDiagnostics();
+    return out;
+  }
+  RefOptions opts;
+  opts.max_delay_ms = seed % 3 == 0 ? g.Int(1, 6) : 0;
+  opts.max_partial_matches = seed % 4 == 0 ? static_cast<size_t>(g.Int(1, 4)) : 10000;
+  std::vector<std::string> lines;
+  int64_t ts = 0;
+  for (int i = 0; i < nevents; ++i) {
+    ts += g.Int(0, 3);
+    int64_t t = ts;
+    if (opts.max_delay_ms > 0) t = std::max<int64_t>(0, ts - g.Int(0, 8));  // out of order
+    lines.push_back(g.Event(t));
+  }
+  std::vector<size_t> late_want;
+  std::vector<RefOut> want = ReferenceSequences(rules, lines, opts, &late_want);
+  auto prog = engine::Compile(rules, engine::CompileOptions{});
+  if (!prog.ok()) {
+    out.mismatch = "rules do not compile: " + prog.message() + "\n" + text;
+    return out;
+  }
+  std::string context = "seed " + std::to_string(seed) + "\nrules:\n" + text + "max-delay " +
+                        std::to_string(opts.max_delay_ms) + " max-partial " +
+                        std::to_string(opts.max_partial_matches) + "\nevents:\n";
+  for (const std::string& l : lines) context += l + "\n";
+  engine::g_distinct_hash_collides_for_testing = collide_distinct;
+  // One thread, then 2 and 3 workers in small batches: all must equal the reference.
+  for (unsigned threads : {1u, 2u, 3u}) {
+    engine::Engine eng(**prog, opts.max_delay_ms, opts.max_partial_matches, threads,
+                       threads == 1 ? 4096 : 7 + seed % 20);
+    CollectOuts sink;
+    sink.p = prog->get();
+    adapters::EventDecoder dec(prog->get()->fields, adapters::Clock::kEvent);
+    std::vector<size_t> late_got;
+    for (size_t n = 0; n < lines.size(); ++n) {
+      Event ev;
+      if (!Decode(dec, lines[n], ev)) {
+        out.mismatch = "event does not decode: " + lines[n];
+        break;
+      }
+      ev.seq = n;
+      ev.line = n + 1;
+      if (eng.Push(std::move(ev), sink) == engine::Admit::kLate) late_got.push_back(n + 1);
+    }
+    if (!out.mismatch.empty()) break;
+    eng.Finish(sink);
+    if (late_got != late_want) {
+      out.mismatch = context + "threads " + std::to_string(threads) + ": late events differ";
+      break;
+    }
+    if (Show(sink.got) != Show(want)) {
+      out.mismatch = context + "threads " + std::to_string(threads) + "\nreference:\n" +
+                     Show(want) + "engine:\n" + Show(sink.got);
+      break;
+    }
+    if (threads == 1) out.dropped = eng.stats().dropped_partial;
+  }
+  engine::g_distinct_hash_collides_for_testing = false;
+  out.complex_events = want.size();
+  return out;
+}
+
+}  // namespace strix::test

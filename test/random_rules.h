@@ -1,0 +1,327 @@
+// Random rules and events for the differential tests and the engine fuzzer (test-only):
+// Gen draws single-event rules from the grammar and events with missing fields, wrong types,
+// nulls and nested objects; SeqGen draws sequence rules (quantifiers, `not` in the middle and at
+// the end, `within`, `until`, `having`, aggregates, prev(), the three policies, keys) and
+// streams (ties, out of order). SingleEventCase and SequenceCase run one seed through the
+// engine and through the slow reference (reference_matcher.h, sequence_reference.h) and
+// describe the first difference; test/differential_test.cc, sequence_differential_test.cc and
+// test/fuzz/fuzz_engine.cc drive them.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace strix::test {
+
+struct Gen {
+  std::mt19937_64 rng;
+  explicit Gen(uint64_t seed) : rng(seed) {}
+  int Int(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); }
+  template <typename T>
+  const T& Pick(const std::vector<T>& v) {
+    return v[static_cast<size_t>(Int(0, int(v.size()) - 1))];
+  }
+
+  const std::vector<std::string> num_fields = {"a", "b", "n.x", "`odd-name`"};
+  const std::vector<std::string> str_fields = {"s", "t", "n.y"};
+  const std::vector<std::string> strs = {"\"x\"", "\"y\"", "\"xy\"", "\"Xy\"", "\"\"", "\"zz\""};
+  // Longer literals and fragments of event strings, so that the literal filters (4-byte
+  // grams, literals of 35 bytes and more) and the regex atoms are exercised.
+  const std::vector<std::string> frags = {
+      "ab",    "cd", "abcd",
+      "x",     "y",  "/p1/",
+      "XYZZY", "Ab", "abcdabcdabcdabcdabcdabcdabcdabcdabcdabcd"};
+  const std::vector<std::string> lits = {
+      "\"abcd\"", "\"bcda\"", "\"abcdab\"", "\"/p1/\"",
+      "\"dab\"",  "\"cdx\"",  "\"xyzzy\"",  "\"abcdabcdabcdabcdabcdabcdabcdabcdabcdabcd\""};
+
+  std::string Str() {
+    if (Int(0, 2)) return Pick(strs);
+    std::string v = "\"";
+    for (int i = Int(1, 5); i > 0; --i) v += Pick(frags);
+    return v + "\"";
+  }
+
+  std::string Num() { return std::to_string(Int(-3, 12)); }
+
+  std::string Atom() {
+    switch (Int(0, 17)) {
+      case 0:
+        return Pick(num_fields) + " == " + Num();
+      case 1:
+        return Pick(num_fields) + " != " + Num();
+      case 2:
+        return Pick(num_fields) + " " + Pick<std::string>({"<", "<=", ">", ">="}) + " " + Num();
+      case 3:
+        return Num() + " < " + Pick(num_fields);
+      case 4:
+        return Pick(num_fields) + " in " + Num() + ".." + Num();
+      case 5:
+        return Pick(num_fields) + " not in " + Num() + ".." + Num();
+      case 6:
+        return Pick(str_fields) + " == " + Pick(strs);
+      case 7:
+        return Pick(str_fields) + " in [" + Pick(strs) + ", " + Pick(strs) + "]";
+      case 8:
+        return Pick(str_fields) + " not in [" + Pick(strs) + "]";
+      case 9:
+        return Pick(str_fields) + " " + Pick<std::string>({"contains", "startswith", "endswith"}) +
+               " " + (Int(0, 1) ? Pick(strs) : Pick(lits));
+      case 10:
+        return Pick(str_fields) + " =~ /" +
+               Pick<std::string>({"^x", "y$", "x.?y", "[xz]+", "X", "abcd.*ab", "(abcd|xyzzy)",
+                                  "Abcd", "d(ab|bc)d", "^\\/p1\\/[a-z]"}) +
+               "/" + Pick<std::string>({"", "i"});
+      case 11:
+        return Pick(str_fields) + " !~ /x/";
+      case 12:
+        return "exists " + Pick<std::string>({"a", "s", "n.x", "n", "q"});
+      case 13:
+        return "lower(" + Pick(str_fields) + ") == \"xy\"";
+      case 14:
+        return Pick(num_fields) + " + " + Pick(num_fields) + " > " + Num();
+      case 15:
+        return "len(" + Pick(str_fields) + ") >= " + std::to_string(Int(0, 3));
+      case 16:
+        return Pick<std::string>({"true", "false"});
+      default:
+        return Pick(num_fields) + " in [" + Num() + ", " + Num() + ", " + Num() + "]";
+    }
+  }
+
+  std::string Cond(int depth) {
+    int k = depth <= 0 ? 0 : Int(0, 4);
+    if (k <= 1) return Atom();
+    if (k == 2) return "not (" + Cond(depth - 1) + ")";
+    std::string op = k == 3 ? " and " : " or ";
+    std::string c = "(" + Cond(depth - 1);
+    int n = Int(1, 3);
+    for (int i = 0; i < n; ++i) c += op + Cond(depth - 1);
+    return c + ")";
+  }
+
+  std::string Rules(int count) {
+    std::string out;
+    for (int i = 0; i < count; ++i) {
+      out += "rule r" + std::to_string(i) + " on " + Pick<std::string>({"A", "B", "any"});
+      if (Int(0, 4) == 0) out += " by " + Pick<std::string>({"s", "a", "s, a"});
+      if (Int(0, 5) > 0) out += " where " + Cond(3);
+      if (Int(0, 1)) out += " emit { v: a, w: lower(s), z: a * 2 - b }";
+      out += "\n";
+    }
+    return out;
+  }
+
+  std::string Value(bool numeric) {
+    switch (Int(0, 9)) {
+      case 0:
+        return "null";
+      case 1:
+        return "true";
+      case 2:
+        return "[1,2]";
+      case 3:
+        return "{\"x\":1}";
+      case 4:
+        return numeric ? Pick(strs) : Num();  // wrong type
+      default:
+        return numeric ? (Int(0, 3) ? Num() : Num() + ".5") : Str();
+    }
+  }
+
+  std::string Event(int i) {
+    std::string e = "{\"type\":" + Pick<std::string>({"\"A\"", "\"B\"", "\"C\"", "5"}) +
+                    ",\"ts\":" + std::to_string(i);
+    auto maybe = [&](const char* name, bool numeric) {
+      if (Int(0, 4)) e += std::string(",\"") + name + "\":" + Value(numeric);
+    };
+    maybe("a", true);
+    maybe("b", true);
+    maybe("odd-name", true);
+    maybe("s", false);
+    maybe("t", false);
+    if (Int(0, 3)) {
+      e += ",\"n\":{";
+      bool first = true;
+      if (Int(0, 2)) {
+        e += "\"x\":" + Value(true);
+        first = false;
+      }
+      if (Int(0, 2)) {
+        e += std::string(first ? "" : ",") + "\"y\":" + Value(false);
+      }
+      e += "}";
+    }
+    return e + "}";
+  }
+};
+
+struct SeqGen {
+  std::mt19937_64 rng;
+  explicit SeqGen(uint64_t seed) : rng(seed) {}
+  int Int(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); }
+  bool Chance(int pct) { return Int(1, 100) <= pct; }
+  template <typename T>
+  const T& Pick(const std::vector<T>& v) {
+    return v[static_cast<size_t>(Int(0, int(v.size()) - 1))];
+  }
+  std::string N() { return std::to_string(Int(0, 9)); }
+  std::string Type() { return Pick<std::string>({"A", "B", "C"}); }
+
+  struct TermInfo {
+    std::string alias;
+    bool list;
+  };
+
+  // A condition for a term that may read the earlier terms `before`, and itself via prev().
+  std::string Cond(const std::vector<TermInfo>& before, const TermInfo* self) {
+    std::vector<std::string> c = {"x > " + N(), "x < " + N(),
+                                  "y == \"" + Pick<std::string>({"p", "q"}) + "\"", "x in 2..7",
+                                  "y != \"r\""};
+    for (const TermInfo& t : before) {
+      if (t.list) {
+        c.push_back("x >= last(" + t.alias + ").x");
+        c.push_back("count(" + t.alias + ") >= 2");
+        c.push_back("sum(" + t.alias + ".x) > " + N());
+        c.push_back("y == first(" + t.alias + ").y");
+      } else {
+        c.push_back("x > " + t.alias + ".x");
+        c.push_back("y != " + t.alias + ".y");
+      }
+    }
+    if (self && self->list) {
+      c.push_back("x > prev(" + self->alias + ").x");
+      c.push_back("x != prev(" + self->alias + ").x");
+    }
+    std::string out = Pick(c);
+    if (Chance(25)) out += Pick<std::string>({" and ", " or "}) + Pick(c);
+    return out;
+  }
+
+  std::string Having(const std::vector<TermInfo>& all) {
+    std::vector<std::string> c;
+    for (const TermInfo& t : all) {
+      if (t.list) {
+        c.push_back("count(" + t.alias + ") >= " + std::to_string(Int(1, 4)));
+        c.push_back("sum(" + t.alias + ".x) > " + std::to_string(Int(0, 20)));
+        c.push_back("distinct(" + t.alias + ".y) >= 2");
+        c.push_back("avg(" + t.alias + ".x) < 5");
+        c.push_back("max(" + t.alias + ".x) - min(" + t.alias + ".x) >= 2");
+      } else {
+        c.push_back(t.alias + ".x > " + N());
+      }
+    }
+    return Pick(c);
+  }
+
+  std::string Emit(const std::vector<TermInfo>& all) {
+    std::string e = " emit { ";
+    int n = 0;
+    for (const TermInfo& t : all) {
+      if (n++) e += ", ";
+      if (t.list) {
+        e += "n" + t.alias + ": count(" + t.alias + "), s" + t.alias + ": sum(" + t.alias +
+             ".x), l" + t.alias + ": last(" + t.alias + ").y, m" + t.alias + ": min(" + t.alias +
+             ".x)";
+      } else {
+        e += "v" + t.alias + ": " + t.alias + ".x";
+      }
+    }
+    return e + " }";
+  }
+
+  std::string Rule(int id) {
+    std::string r = "rule s" + std::to_string(id) + " on sequence";
+    if (Chance(85)) r += Chance(80) ? " by k" : " by k, y";
+    bool within = Chance(75);
+    if (within) r += " within " + std::to_string(Int(3, 25)) + "ms";
+    int policy = Int(0, 9);
+    if (policy == 0) r += " strict";
+    if (policy == 1 || policy == 2) r += " every";
+    int positives = Int(1, 3);
+    std::vector<TermInfo> terms;
+    for (int i = 0; i < positives; ++i) {
+      if (i > 0 && Chance(25)) {
+        r += " not " + Type();
+        if (Chance(50)) r += " where " + Cond(terms, nullptr);
+      }
+      TermInfo t{"a" + std::to_string(i), false};
+      std::string quant;
+      switch (Int(0, 9)) {
+        case 0:
+          quant = "+";
+          break;
+        case 1:
+          quant = "{2}";
+          break;
+        case 2:
+          quant = "{1,3}";
+          break;
+        case 3:
+          quant = "{2,}";
+          break;
+        case 4:
+          quant = i > 0 && i < positives - 1 ? "*" : "+";
+          break;
+        case 5:
+          quant = i > 0 && i < positives - 1 ? "?" : "{1,2}";
+          break;
+        case 6:
+          quant = Chance(50) ? "{1}" : "{1,1}";  // still a list alias (LANGUAGE.md 3.2)
+          break;
+        default:
+          break;
+      }
+      t.list = !quant.empty();
+      r += " " + t.alias + ": " + Type() + quant;
+      if (Chance(60)) r += " where " + Cond(terms, &t);
+      terms.push_back(t);
+    }
+    if (within && Chance(25)) {
+      r += " not " + Type();
+      if (Chance(40)) r += " where " + Cond(terms, nullptr);
+    }
+    if (Chance(20)) r += " until D" + std::string(Chance(50) ? " where x > 5" : "");
+    if (Chance(35)) r += " having " + Having(terms);
+    if (Chance(15)) r += " suppress " + std::to_string(Int(2, 10)) + "ms";
+    if (Chance(60)) r += Emit(terms);
+    return r + "\n";
+  }
+
+  std::string Value() {
+    switch (Int(0, 14)) {
+      case 0:
+        return "null";
+      case 1:
+        return "\"5\"";
+      default:
+        return N();
+    }
+  }
+
+  std::string Event(int64_t ts) {
+    std::string e = "{\"type\":\"" + Pick<std::string>({"A", "B", "C", "D", "A", "B"}) + "\"";
+    e += ",\"ts\":" + std::to_string(ts);
+    if (Int(0, 12)) e += ",\"k\":\"" + Pick<std::string>({"k1", "k2", "k3"}) + "\"";
+    if (Int(0, 8)) e += ",\"x\":" + Value();
+    if (Int(0, 8)) e += ",\"y\":\"" + Pick<std::string>({"p", "q", "r"}) + "\"";
+    return e + "}";
+  }
+};
+
+// One seed of single-event rules against the reference matcher: "" when they agree, else the
+// rules, the event and both outputs.
+std::string SingleEventCase(uint64_t seed, int nrules = 60, int nevents = 300);
+
+struct SequenceCaseResult {
+  std::string mismatch;  // "" when engine (1, 2, 3 workers) and reference agree
+  size_t complex_events = 0;
+  uint64_t dropped = 0;  // partial matches dropped by the bound (one thread)
+};
+// One seed of sequence rules and a stream against the literal reference. `collide_distinct`
+// makes every distinct() hash equal (values must then be compared).
+SequenceCaseResult SequenceCase(uint64_t seed, bool collide_distinct, int nevents = 250);
+
+}  // namespace strix::test
