@@ -1,8 +1,9 @@
 // Parallel batch decoding (see batch_decoder.h).
 #include "adapters/batch_decoder.h"
 
+#include "common/parallel.h"
+
 #include <simdjson.h>
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 
@@ -32,7 +33,7 @@ void BatchDecoder::Decode() {
   events_.resize(n);
   outcomes_.assign(n, DecodeOutcome::kBlank);
   size_t chunks = decoders_.size();
-  tbb::parallel_for(size_t(0), chunks, [&](size_t c) {
+  ParallelFor(chunks, [&](size_t c) {
     EventDecoder& d = *decoders_[c];
     for (size_t i = c * n / chunks; i < (c + 1) * n / chunks; ++i) {
       events_[i] = Event();

@@ -20,7 +20,8 @@ std::optional<std::string> ReadWholeFile(const std::string& path);
 // Reads the rule files (a folder: its *.strix files in name order) and checks them; prints
 // diagnostics to standard error. Returns 2 (with a message) when a file cannot be read or a
 // folder holds no rule files, else 0 and fills `out`.
-int LoadRuleFiles(const std::vector<std::string>& paths, ql::CheckedRules& out);
+int LoadRuleFiles(const std::vector<std::string>& paths, ql::CheckedRules& out,
+                  const ql::LoadOptions& options = {});
 
 // Each returns the function that runs the subcommand after parsing.
 std::function<int()> RegisterRun(CLI::App& app);

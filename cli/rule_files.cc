@@ -17,7 +17,8 @@ std::optional<std::string> ReadWholeFile(const std::string& path) {
   return ss.str();
 }
 
-int LoadRuleFiles(const std::vector<std::string>& args, ql::CheckedRules& out) {
+int LoadRuleFiles(const std::vector<std::string>& args, ql::CheckedRules& out,
+                  const ql::LoadOptions& options) {
   // A folder stands for its *.strix files (not its subfolders), in name order.
   std::vector<std::string> paths;
   for (const std::string& a : args) {
@@ -48,7 +49,7 @@ int LoadRuleFiles(const std::vector<std::string>& args, ql::CheckedRules& out) {
     }
     files.push_back(ql::SourceFile{p, std::move(*text)});
   }
-  out = ql::LoadRules(std::move(files));
+  out = ql::LoadRules(std::move(files), options);
   std::string diags = out.FormatDiagnostics();
   std::fputs(diags.c_str(), stderr);
   return 0;

@@ -155,7 +155,9 @@ int Run(const RunOptions& o) {
     golden_text = std::move(*text);
   }
   ql::CheckedRules rules;
-  if (int rc = LoadRuleFiles(o.files, rules)) return rc;
+  ql::LoadOptions load;
+  load.type_field = engine::SplitPath(o.type_field);
+  if (int rc = LoadRuleFiles(o.files, rules, load)) return rc;
   if (!rules.ok()) return 1;
   engine::CompileOptions copts;
   copts.type_field = engine::SplitPath(o.type_field);

@@ -1,12 +1,12 @@
 // Parallel matching and the ordered merge (see sharded_matcher.h).
 #include "engine/sharded_matcher.h"
 
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cstring>
 #include <tuple>
 
+#include "common/parallel.h"
 #include "engine/partial_match.h"
 
 namespace strix::engine {
@@ -129,10 +129,10 @@ void ShardedMatcher::Flush(TimeMs timers_before, ComplexEventSink& sink, RunStat
   uint64_t first = next_ordinal_;
   next_ordinal_ += batch_.size();
   size_t n = batch_.size(), chunks = workers_.size();
-  tbb::parallel_for(size_t(0), chunks, [&](size_t w) {
+  ParallelFor(chunks, [&](size_t w) {
     workers_[w]->Route(batch_, w * n / chunks, (w + 1) * n / chunks, first);
   });
-  tbb::parallel_for(size_t(0), chunks,
+  ParallelFor(chunks,
                     [&](size_t w) { workers_[w]->Match(batch_, workers_, first, timers_before); });
   std::vector<Kept*> all;
   for (auto& w : workers_) {

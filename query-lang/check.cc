@@ -13,6 +13,7 @@
 
 #include "common/time.h"
 #include "query-lang/check_tests.h"
+#include "query-lang/never_true.h"
 #include "query-lang/parse.h"
 
 namespace strix::ql {
@@ -45,7 +46,7 @@ struct Scope {
 
 class Checker {
  public:
-  explicit Checker(CheckedRules& out) : out_(out) {}
+  Checker(CheckedRules& out, const LoadOptions& options) : out_(out), options_(options) {}
 
   void Run() {
     for (uint32_t f = 0; f < out_.files.size(); ++f) {
@@ -338,6 +339,7 @@ class Checker {
       ErrorAt(root, std::string("expected a condition after '") + where + "', found a value");
       return false;
     }
+    WarnMinusInName(root);
     return true;
   }
 
@@ -486,21 +488,60 @@ class Checker {
   }
 
   void WarnNeverFires(const Rule& r) {
-    auto never = [&](ExprId id) {
-      if (id == kNoExpr || Depth(id) > kMaxExprDepth) return false;
-      auto v = ConstTruth(id);
-      return v && !*v;
+    // nullopt: may be true; else the field whose tests contradict each other ("" if none).
+    auto never = [&](ExprId id, const Filter* f) -> std::optional<std::string> {
+      if (id != kNoExpr && Depth(id) > kMaxExprDepth) return std::nullopt;
+      if (id != kNoExpr) {
+        auto v = ConstTruth(id);
+        if (v && !*v) return "";
+      }
+      std::optional<std::string> type;
+      if (f && !f->any && !f->type.empty()) type = f->type;
+      if (id == kNoExpr && !type) return std::nullopt;
+      return NeverTrue(ast(), id, type, options_.type_field);
     };
-    bool dead = never(r.having);
+    std::optional<std::string> why = r.having != kNoExpr ? never(r.having, nullptr) : std::nullopt;
     if (!r.is_sequence) {
-      dead = dead || never(r.filter.where);
+      if (!why) why = never(r.filter.where, &r.filter);
     } else {
       for (const Term& t : r.sequence.terms) {
-        if (!t.negated && t.filter.quant.min > 0 && never(t.filter.where)) dead = true;
+        if (!why && !t.negated && t.filter.quant.min > 0) why = never(t.filter.where, &t.filter);
       }
     }
-    if (dead)
-      Warn(file_, r.pos, "rule '" + r.name + "' can never fire: a condition is always false");
+    if (!why) return;
+    Warn(file_, r.pos,
+         "rule '" + r.name + "' can never fire: " +
+             (why->empty() ? std::string("a condition is always false")
+                           : "its tests of '" + *why + "' contradict each other (no value passes "
+                                                       "them all)"));
+  }
+
+  // `user-agent` without backticks is `user` minus `agent`: two fields that are rarely both
+  // numbers. Said when a subtraction of two bare names is written without spaces.
+  void WarnMinusInName(ExprId root) {
+    if (root == kNoExpr) return;
+    const std::string& text = out_.files[file_].text;
+    std::vector<ExprId> stack{root};
+    while (!stack.empty()) {
+      ExprId id = stack.back();
+      stack.pop_back();
+      const Expr& e = ast().exprs[id];
+      for (ExprId k : e.kids) stack.push_back(k);
+      if (e.kind != ExprKind::kArith || e.op != Op::kSub || e.origin_file >= 0) continue;
+      const Expr& l = ast().exprs[e.kids[0]];
+      const Expr& r = ast().exprs[e.kids[1]];
+      auto bare = [](const Expr& x) {
+        return x.kind == ExprKind::kPath && x.path.size() == 1 && !x.head_backticked &&
+               x.alias_term < 0;
+      };
+      if (!bare(l) || !bare(r)) continue;
+      size_t minus = l.pos + l.path[0].size();
+      if (minus >= text.size() || text[minus] != '-' || r.pos != minus + 1) continue;
+      std::string name = l.path[0] + "-" + r.path[0];
+      Warn(file_, l.pos,
+           "'" + name + "' is read as '" + l.path[0] + "' minus '" + r.path[0] +
+               "'; a field named so is written `" + name + "`");
+    }
   }
 
   // ---- expressions ----
@@ -824,15 +865,16 @@ class Checker {
   CheckedRules& out_;
   std::unordered_map<std::string, LetInfo> lets_;
   size_t expanded_nodes_ = 0;  // nodes copied by let expansion so far
+  const LoadOptions& options_;
   uint32_t file_ = 0;
 };
 
 }  // namespace
 
-CheckedRules LoadRules(std::vector<SourceFile> files) {
+CheckedRules LoadRules(std::vector<SourceFile> files, const LoadOptions& options) {
   CheckedRules out;
   out.files = std::move(files);
-  Checker(out).Run();
+  Checker(out, options).Run();
   return out;
 }
 

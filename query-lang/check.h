@@ -34,8 +34,14 @@ struct CheckedRules {
   std::string FormatDiagnostics() const;
 };
 
+// What the checker needs to know of the run: the type field (--type-field), so that a test of
+// it against the rule's own event type can be recognised as never true.
+struct LoadOptions {
+  std::vector<std::string> type_field = {"type"};
+};
+
 // Parses and checks the files as one namespace.
-CheckedRules LoadRules(std::vector<SourceFile> files);
+CheckedRules LoadRules(std::vector<SourceFile> files, const LoadOptions& options = {});
 
 // Maximum depth of an expression tree after expansion; deeper ones are a compile error so
 // that every later pass may recurse safely.

@@ -95,6 +95,27 @@ const Row kRows[] = {
     {"rule r on tx where false", "can never fire", Severity::kWarning},
     {"rule r on tx where a in 5..1", "can never fire", Severity::kWarning},
     {"rule r on tx where a == 1 and (false or b in [])", "can never fire", Severity::kWarning},
+    {"rule r on tx where amount > 5 and amount < 3",
+     "rule 'r' can never fire: its tests of 'amount' contradict each other", Severity::kWarning},
+    {"rule r on login where type == \"logout\"", "its tests of 'type' contradict",
+     Severity::kWarning},
+    {"rule r on tx where c == \"FR\" and c in [\"DE\", \"US\"]", "tests of 'c' contradict",
+     Severity::kWarning},
+    {"rule r on tx where a in 1..10 and a == \"x\"", "tests of 'a' contradict",
+     Severity::kWarning},
+    {"rule r on tx where a >= 5 and (a < 3 or a > 9) and a <= 7", "tests of 'a' contradict",
+     Severity::kWarning},
+    {"rule r on sequence within 1m x: A where n > 3 and n < 1 y: B", "tests of 'n' contradict",
+     Severity::kWarning},
+    {"rule r on http where user-agent > 3",
+     "'user-agent' is read as 'user' minus 'agent'; a field named so is written `user-agent`",
+     Severity::kWarning},
+    // Satisfiable: no warning.
+    {"rule r on tx where a > 5 and (a < 3 or c == \"FR\") and a <= 7", "",
+     Severity::kWarning},
+    {"rule r on login where type == \"login\" and n.x == 1 and n.x in 0..2", "",
+     Severity::kWarning},
+    {"rule r on tx where a - b > 3 and `user-agent` == \"x\"", "", Severity::kWarning},
     {"rule r on sequence a: A b: B", "can live for ever", Severity::kWarning},
     {"rule r on sequence within 1m a: A b: B*", "trailing term with minimum 0", Severity::kWarning},
 };
@@ -177,4 +198,13 @@ TEST_CASE("let expansion stops at a size limit with an error instead of exhausti
   CheckedRules r = Load(text);
   CHECK(r.errors == 1);
   CHECK_THAT(r.FormatDiagnostics(), Catch::Contains("past the limit of 2000000"));
+}
+
+TEST_CASE("the type-field option decides which field the event type is", "[checker]") {
+  LoadOptions kind;
+  kind.type_field = {"kind"};
+  CheckedRules r = LoadRules({{"f.strix", "rule r on login where type == \"logout\""}}, kind);
+  CHECK(r.warnings == 0);
+  CheckedRules q = LoadRules({{"f.strix", "rule r on login where kind == \"logout\""}}, kind);
+  CHECK(q.warnings == 1);
 }

@@ -1,0 +1,179 @@
+// Conditions that can never be true (see never_true.h).
+#include "query-lang/never_true.h"
+
+#include <boost/icl/continuous_interval.hpp>
+#include <limits>
+#include <map>
+#include <set>
+
+namespace strix::ql {
+namespace {
+
+using Interval = boost::icl::continuous_interval<double>;
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// What a conjunction says about one field.
+struct FieldTests {
+  std::optional<Interval> numbers;          // it is a number in this range
+  std::optional<std::set<std::string>> strings;  // it is one of these strings
+};
+
+class Analysis {
+ public:
+  explicit Analysis(const Ast& ast) : a_(ast) {}
+
+  // The field's key when `id` is a plain field path (no alias, no function).
+  std::optional<std::string> FieldKey(ExprId id) const {
+    const Expr& e = a_.exprs[id];
+    if (e.kind != ExprKind::kPath || e.alias_term >= 0 || e.path.empty()) return std::nullopt;
+    std::string key;
+    for (const std::string& seg : e.path) key += seg + '\x1f';
+    return key;
+  }
+
+  // Adds the constraint of a comparison or membership test to `tests`; false if it is none.
+  bool Constrain(ExprId id, std::map<std::string, FieldTests>& tests) const {
+    const Expr& e = a_.exprs[id];
+    if (e.kind == ExprKind::kCompare && e.op != Op::kNe) {
+      ExprId field = e.kids[0], value = e.kids[1];
+      Op op = e.op;
+      if (!FieldKey(field)) {  // constant on the left: mirror the comparison
+        std::swap(field, value);
+        op = op == Op::kLt ? Op::kGt : op == Op::kGt ? Op::kLt : op == Op::kLe ? Op::kGe
+             : op == Op::kGe                         ? Op::kLe
+                                                     : op;
+      }
+      auto key = FieldKey(field);
+      const Expr& v = a_.exprs[value];
+      if (!key || v.kind != ExprKind::kLiteral) return false;
+      if (v.lit == LiteralKind::kNumber) {
+        double c = v.number;
+        Interval iv = op == Op::kEq   ? Interval::closed(c, c)
+                      : op == Op::kLt ? Interval::open(-kInf, c)
+                      : op == Op::kLe ? Interval::left_open(-kInf, c)
+                      : op == Op::kGt ? Interval::open(c, kInf)
+                                      : Interval::right_open(c, kInf);
+        Number(tests[*key], iv);
+        return true;
+      }
+      if (v.lit == LiteralKind::kString && op == Op::kEq) {
+        Strings(tests[*key], {v.text});
+        return true;
+      }
+      return false;
+    }
+    if (e.kind == ExprKind::kIn && !e.negated) {
+      auto key = FieldKey(e.kids[0]);
+      const Expr& rhs = a_.exprs[e.kids[1]];
+      if (!key) return false;
+      if (rhs.kind == ExprKind::kRange) {
+        const Expr& lo = a_.exprs[rhs.kids[0]];
+        const Expr& hi = a_.exprs[rhs.kids[1]];
+        if (lo.lit != LiteralKind::kNumber || hi.lit != LiteralKind::kNumber) return false;
+        Number(tests[*key], lo.number <= hi.number ? Interval::closed(lo.number, hi.number)
+                                                   : Interval::open(0, 0));
+        return true;
+      }
+      if (rhs.kind == ExprKind::kList) {
+        std::set<std::string> allowed;
+        for (ExprId k : rhs.kids) {
+          const Expr& x = a_.exprs[k];
+          if (x.kind != ExprKind::kLiteral || x.lit != LiteralKind::kString) return false;
+          allowed.insert(x.text);
+        }
+        Strings(tests[*key], allowed);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static void Number(FieldTests& t, const Interval& iv) {
+    t.numbers = t.numbers ? (*t.numbers & iv) : iv;
+  }
+  static void Strings(FieldTests& t, const std::set<std::string>& allowed) {
+    if (!t.strings) {
+      t.strings = allowed;
+      return;
+    }
+    std::set<std::string> both;
+    for (const std::string& s : allowed)
+      if (t.strings->count(s)) both.insert(s);
+    t.strings = std::move(both);
+  }
+
+  // Never true: the contradicting field's name ("" for other reasons), else nullopt.
+  std::optional<std::string> Never(ExprId id, std::map<std::string, FieldTests> tests,
+                                   int depth) const {
+    if (depth > 200) return std::nullopt;  // deep trees: no verdict rather than deep recursion
+    std::vector<ExprId> conj;
+    if (id != kNoExpr) Flatten(id, conj);
+    std::vector<ExprId> rest;
+    for (ExprId k : conj) {
+      if (!Constrain(k, tests)) rest.push_back(k);
+    }
+    for (const auto& [key, t] : tests) {
+      bool empty_numbers = t.numbers && boost::icl::is_empty(*t.numbers);
+      bool empty_strings = t.strings && t.strings->empty();
+      bool both = t.numbers && t.strings;  // a string and a number at once
+      if (empty_numbers || empty_strings || both) {
+        std::string name = key;
+        for (char& c : name)
+          if (c == '\x1f') c = '.';
+        name.pop_back();
+        return name;
+      }
+    }
+    for (ExprId k : rest) {
+      const Expr& e = a_.exprs[k];
+      if (e.kind == ExprKind::kLiteral && e.lit == LiteralKind::kBool && !e.boolean) return "";
+      if (e.kind == ExprKind::kOr) {
+        // Never, when every alternative is never (each with the facts gathered so far).
+        std::optional<std::string> why = "";
+        for (ExprId alt : e.kids) {
+          auto n = Never(alt, tests, depth + 1);
+          if (!n) {
+            why = std::nullopt;
+            break;
+          }
+          if (why->empty()) why = n;
+        }
+        if (why) return why;
+      }
+    }
+    return std::nullopt;
+  }
+
+ private:
+  void Flatten(ExprId id, std::vector<ExprId>& out) const {
+    std::vector<ExprId> stack{id};
+    while (!stack.empty()) {
+      ExprId k = stack.back();
+      stack.pop_back();
+      const Expr& e = a_.exprs[k];
+      if (e.kind == ExprKind::kAnd) {
+        for (auto it = e.kids.rbegin(); it != e.kids.rend(); ++it) stack.push_back(*it);
+      } else {
+        out.push_back(k);
+      }
+    }
+  }
+
+  const Ast& a_;
+};
+
+}  // namespace
+
+std::optional<std::string> NeverTrue(const Ast& ast, ExprId where,
+                                     const std::optional<std::string>& event_type,
+                                     const std::vector<std::string>& type_field) {
+  std::map<std::string, FieldTests> tests;
+  if (event_type) {
+    std::string key;
+    for (const std::string& seg : type_field) key += seg + '\x1f';
+    tests[key].strings = std::set<std::string>{*event_type};
+  }
+  return Analysis(ast).Never(where, std::move(tests), 0);
+}
+
+}  // namespace strix::ql
