@@ -1,6 +1,7 @@
 // strix: the command-line entry point. Parses the subcommand with CLI11 and dispatches.
 // Stage: cli. Usage errors exit 2 (CLI.md), --help and --version exit 0. A mistyped subcommand
 // gets a "did you mean".
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <utility>
@@ -8,6 +9,34 @@
 
 #include "cli/commands.h"
 #include "common/suggest.h"
+
+namespace {
+
+// After a usage error: "did you mean" for each --option the subcommand does not know.
+void SuggestOptions(CLI::App& app, int argc, char** argv) {
+  if (argc < 2) return;
+  CLI::App* sub = nullptr;
+  for (CLI::App* s : app.get_subcommands({})) {
+    if (s->get_name() == argv[1]) sub = s;
+  }
+  if (!sub) return;
+  std::vector<std::string> known;
+  for (const CLI::Option* o : sub->get_options()) {
+    for (const std::string& n : o->get_lnames()) known.push_back("--" + n);
+  }
+  for (int i = 2; i < argc; ++i) {
+    std::string arg = argv[i];
+    arg = arg.substr(0, arg.find('='));
+    if (arg.rfind("--", 0) != 0 || std::find(known.begin(), known.end(), arg) != known.end())
+      continue;
+    std::string near = strix::Suggest(arg, known);
+    if (!near.empty())
+      std::fprintf(stderr, "strix: unknown option '%s'; did you mean '%s'?\n", arg.c_str(),
+                   near.c_str());
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"strix: complex-event processing and stream search"};
@@ -35,6 +64,7 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
+    if (code != 0) SuggestOptions(app, argc, argv);
     return code == 0 ? 0 : 2;
   }
   for (auto& [name, run] : runners) {

@@ -6,11 +6,13 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <set>
 #include <tuple>
 #include <unordered_map>
 
+#include "common/suggest.h"
 #include "common/time.h"
 #include "query-lang/check_tests.h"
 #include "query-lang/never_true.h"
@@ -673,7 +675,18 @@ class Checker {
     bool firstlast = fn == "first" || fn == "last";
     bool prev = fn == "prev";
     if (!agg && !firstlast && !prev) {
-      ErrorAt(id, "unknown function '" + fn + "'");
+      static const std::vector<std::string> kAll = {
+          "lower", "upper", "len",  "abs",   "count", "sum",  "avg",
+          "min",   "max",   "first", "last", "prev",  "distinct"};
+      // Common names from other languages first, then spelling.
+      static const std::map<std::string, std::string> kAlias = {
+          {"length", "len"}, {"size", "len"}, {"strlen", "len"}, {"tolower", "lower"},
+          {"toupper", "upper"}, {"lowercase", "lower"}, {"uppercase", "upper"},
+          {"average", "avg"}, {"mean", "avg"}, {"total", "sum"}};
+      auto alias = kAlias.find(fn);
+      std::string near = alias != kAlias.end() ? alias->second : Suggest(fn, kAll);
+      ErrorAt(id, "unknown function '" + fn + "'" +
+                      (near.empty() ? "" : "; did you mean '" + near + "'?"));
       return Ty::kBad;
     }
     if (s.permissive) return Ty::kAny;

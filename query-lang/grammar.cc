@@ -14,6 +14,7 @@
 #include <cstdio>
 
 #include "common/json_text.h"
+#include "common/suggest.h"
 #include "common/time.h"
 #include "query-lang/parse.h"
 
@@ -867,6 +868,41 @@ std::string DescribeToken(std::string_view text, size_t at) {
   return "'" + std::string(text.substr(at, std::min<size_t>(end - at, 40))) + "'";
 }
 
+// A clearer message for a token that stopped the parse, when it is an everyday mistake:
+// C-style operators, a misspelt keyword, a quantifier after `where`, an [L2] form strix does not
+// support yet. "" when there is nothing better to say than what was expected.
+std::string Hint(std::string_view text, size_t at, bool item_start) {
+  if (at >= text.size()) return "";
+  std::string_view rest = text.substr(at);
+  auto starts = [&](std::string_view w) { return rest.substr(0, w.size()) == w; };
+  size_t end = 0;
+  while (end < rest.size() && IdentChar(rest[end])) ++end;
+  std::string word(rest.substr(0, end));
+  if (word == "like") return "globs (x like \"*.exe\") are [L2] and not supported yet";
+  if (word == "is") return "null tests (x is null) are [L2] and not supported yet; use 'not exists x'";
+  if (word == "any" || word == "all")
+    return "string sets (x contains " + word + " [...]) are [L2] and not supported yet";
+  if (word == "cidr") return "networks (x in cidr [...]) are [L2] and not supported yet";
+  if (starts("&&")) return "use 'and' instead of '&&'";
+  if (starts("||")) return "use 'or' instead of '||'";
+  if (starts("!") && !starts("!=") && !starts("!~")) return "use 'not' instead of '!'";
+  // The rest only where an item should have started: the token ended the item before it.
+  if (!item_start || starts("==")) return "";
+  if (starts("=")) return "'=' is not a comparison: use '=='";
+  if (starts("{"))
+    return "a quantifier follows the event type directly, before 'by' and 'where' "
+           "(f: login_failed{5,} where ...)";
+  if (word.size() < 3) return "";  // too short to guess what was meant
+  static const std::vector<std::string> kKeywords = {
+      "rule",   "let",     "test",     "on",       "where",      "having",   "suppress",
+      "emit",   "by",      "within",   "until",    "strict",     "every",    "sequence",
+      "and",    "or",      "not",      "in",       "contains",   "startswith", "endswith",
+      "exists", "given",   "expect",   "none"};
+  std::string near = Suggest(word, kKeywords);
+  if (!near.empty() && near != word) return "unknown word '" + word + "'; did you mean '" + near + "'?";
+  return "";
+}
+
 }  // namespace detail
 
 bool ParseItem(std::string_view text, size_t& p, Ast& ast, bool& at_end, ItemError& error) {
@@ -890,14 +926,19 @@ bool ParseItem(std::string_view text, size_t& p, Ast& ast, bool& at_end, ItemErr
       return true;
     }
     error.offset = static_cast<uint32_t>(start - text.data());
-    error.message =
-        "expected 'rule', 'let' or 'test', found " + detail::DescribeToken(text, error.offset);
+    error.at_item_start = true;
+    error.message = detail::Hint(text, error.offset, true);
+    if (error.message.empty())
+      error.message =
+          "expected 'rule', 'let' or 'test', found " + detail::DescribeToken(text, error.offset);
   } catch (const x3::expectation_failure<It>& e) {
     It w = e.where();
     x3::parse(w, last, *detail::skipper);
     error.offset = static_cast<uint32_t>(w - text.data());
-    error.message =
-        "expected " + e.which() + ", found " + detail::DescribeToken(text, error.offset);
+    error.message = detail::Hint(text, error.offset, false);
+    if (error.message.empty())
+      error.message =
+          "expected " + e.which() + ", found " + detail::DescribeToken(text, error.offset);
   }
   return false;
 }

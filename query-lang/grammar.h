@@ -64,6 +64,7 @@ constexpr int kMaxNesting = 200;
 struct ItemError {
   uint32_t offset = 0;
   std::string message;
+  bool at_item_start = false;  // the token where an item should start did not start one
 };
 
 // Parses one item starting at `pos` (after skipping whitespace and comments). On success

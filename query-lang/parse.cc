@@ -56,15 +56,27 @@ size_t NextItemLine(std::string_view text, size_t from) {
 bool ParseFile(std::string_view text, uint32_t file, Ast& ast, std::vector<Diagnostic>& diags) {
   bool ok = true;
   size_t p = 0;
+  size_t rules_before = 0, tests_before = 0;  // before the last item that parsed
   while (p < text.size()) {
     bool at_end = false;
     ItemError err;
     size_t start = p;
+    size_t rules_now = ast.rules.size(), tests_now = ast.tests.size();
     if (ParseItem(text, p, ast, at_end, err)) {
       if (at_end) break;
+      rules_before = rules_now;
+      tests_before = tests_now;
       continue;
     }
     ok = false;
+    if (err.at_item_start) {
+      // A stray token right after an item (`where a = 5`, `a && b`) usually cut that item
+      // short: it is dropped, so the checker does not add errors about what is left of it.
+      ast.rules.resize(std::min(ast.rules.size(), rules_before));
+      ast.tests.resize(std::min(ast.tests.size(), tests_before));
+    }
+    rules_before = ast.rules.size();
+    tests_before = ast.tests.size();
     diags.push_back(Diagnostic{Severity::kError, file, err.offset, err.message});
     // Resume at the next item line after the line where this item began.
     size_t item_start = text.find_first_not_of(" \t\r\n", start);

@@ -110,6 +110,10 @@ const Row kRows[] = {
     {"rule r on http where user-agent > 3",
      "'user-agent' is read as 'user' minus 'agent'; a field named so is written `user-agent`",
      Severity::kWarning},
+    {"rule r on tx where length(s) > 1", "unknown function 'length'; did you mean 'len'?",
+     Severity::kError},
+    {"rule r on tx where lowr(s) == \"a\"", "unknown function 'lowr'; did you mean 'lower'?",
+     Severity::kError},
     // Satisfiable: no warning.
     {"rule r on tx where a > 5 and (a < 3 or c == \"FR\") and a <= 7", "",
      Severity::kWarning},

@@ -143,6 +143,22 @@ const Reject kReject[] = {
     {"rule r on sequence a: A{2", "expected '}'", 1, 26},
     {"test \"t\" given {\"a\":1}", "expected expect", 1, 23},
     {"garbage", "expected 'rule', 'let' or 'test', found 'garbage'", 1, 1},
+    // Everyday mistakes get a message about the mistake itself, at the token.
+    {"rule r on tx where a = 5", "'=' is not a comparison: use '=='", 1, 22},
+    {"rule r on tx where a == 1 && b == 2", "use 'and' instead of '&&'", 1, 27},
+    {"rule r on tx where a == 1 || b == 2", "use 'or' instead of '||'", 1, 27},
+    {"rule r on tx where !(a == 1)", "use 'not' instead of '!'", 1, 20},
+    {"rule r on tx wher a > 1", "unknown word 'wher'; did you mean 'where'?", 1, 14},
+    {"rul r on tx", "unknown word 'rul'; did you mean 'rule'?", 1, 1},
+    {"rule r on tx where a > 1 emti { a: a }", "did you mean 'emit'?", 1, 26},
+    {"rule r on sequence within 1m f: F where a > 1 {3} g: G",
+     "a quantifier follows the event type directly", 1, 47},
+    {"rule r on tx where s contains any [\"a\"]", "string sets (x contains any [...]) are [L2]",
+     1, 31},
+    {"rule r on tx where s like \"a*\"", "globs (x like \"*.exe\") are [L2]", 1, 22},
+    {"rule r on tx where s is null", "null tests (x is null) are [L2]", 1, 22},
+    {"rule r on tx where ip in cidr [\"10.0.0.0/8\"]", "networks (x in cidr [...]) are [L2]", 1,
+     26},
     // Non-ASCII bytes between tokens are named, never classified by the C library (undefined
     // behaviour for bytes >= 0x80, an assertion in Debug builds).
     {"rule caf\xc3\xa9 on tx", "found '\xc3\xa9' (U+00E9, not ASCII", 1, 9},

@@ -35,6 +35,9 @@ expect "version text" 1 "$(grep -c '^strix [0-9]' "$tmp/out")"
 "$strix" rnu "$tmp/r.strix" 2> "$tmp/err"; expect "unknown command exit" 2 $?
 expect "did you mean run" 1 "$(grep -c "did you mean 'run'" "$tmp/err")"
 
+"$strix" run "$tmp/r.strix" --max-dealy 5s < /dev/null 2> "$tmp/err"; expect "misspelt option exit" 2 $?
+expect "did you mean --max-delay" 1 "$(grep -c "did you mean '--max-delay'" "$tmp/err")"
+
 # A folder of rules means its *.strix files; a folder without any, and a test run with no test
 # blocks, say so.
 mkdir -p "$tmp/rules" "$tmp/empty"
