@@ -1,11 +1,11 @@
 // Parallel batch decoding (see batch_decoder.h).
 #include "adapters/batch_decoder.h"
 
-#include "common/parallel.h"
-
 #include <simdjson.h>
 
 #include <algorithm>
+
+#include "common/parallel.h"
 
 namespace strix::adapters {
 

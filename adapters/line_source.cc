@@ -59,8 +59,8 @@ long LineSource::Read(char* dst, size_t n) {
       if (what.rfind("<fd:", 0) == 0 && what.find(": ") != what.npos)
         what.remove_prefix(what.find(": ") + 2);
       error_ = std::string(what) + " (gzip data ends or breaks after " +
-               std::to_string(gzoffset(gz_)) + " compressed bytes, " +
-               std::to_string(line_no_) + " whole lines read)";
+               std::to_string(gzoffset(gz_)) + " compressed bytes, " + std::to_string(line_no_) +
+               " whole lines read)";
       return -1;
     }
     return r;

@@ -47,9 +47,9 @@ class Source {
 
 // What an input may hold in memory (CLI.md options --max-line, --max-queued, --max-connections).
 struct SourceLimits {
-  size_t max_line = size_t{1} << 20;          // bytes of one line
-  size_t max_queued = size_t{64} << 20;       // bytes of lines waiting for the matcher (TCP)
-  size_t max_connections = 256;               // TCP clients connected at once
+  size_t max_line = size_t{1} << 20;     // bytes of one line
+  size_t max_queued = size_t{64} << 20;  // bytes of lines waiting for the matcher (TCP)
+  size_t max_connections = 256;          // TCP clients connected at once
 };
 
 // Opens "-", a file, a .gz file, or "tcp://HOST:PORT" (listens).

@@ -18,8 +18,7 @@ class Output {
  public:
   // "-" is standard output; "tcp://HOST:PORT" a TCP peer; anything else a file, truncated.
   // `tcp` configures a TCP peer (stop flag, write timeout, status reports).
-  static Result<std::unique_ptr<Output>> Open(const std::string& dest,
-                                              TcpWriterOptions tcp = {});
+  static Result<std::unique_ptr<Output>> Open(const std::string& dest, TcpWriterOptions tcp = {});
   ~Output();
   void Write(std::string_view s) {
     buf_.append(s);

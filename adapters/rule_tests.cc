@@ -195,7 +195,9 @@ void Judge(const std::vector<const ql::Expect*>& expects, const std::vector<cons
   std::vector<uint64_t> room(ne);
   for (size_t e = 0; e < ne; ++e) {
     const ql::Expect& x = *expects[e];
-    room[e] = x.kind == ql::Expect::Kind::kNone ? 0 : x.kind == ql::Expect::Kind::kCount ? x.count : 1;
+    room[e] = x.kind == ql::Expect::Kind::kNone    ? 0
+              : x.kind == ql::Expect::Kind::kCount ? x.count
+                                                   : 1;
     if (room[e] == 0) continue;
     if (want[e].empty()) {
       any.push_back(uint32_t(e));
@@ -217,8 +219,8 @@ void Judge(const std::vector<const ql::Expect*>& expects, const std::vector<cons
     }
   }
   const uint32_t kFree = UINT32_MAX;
-  std::vector<uint32_t> owner(na, kFree);           // actual -> expectation
-  std::vector<std::vector<uint32_t>> holders(ne);   // expectation -> actuals it holds
+  std::vector<uint32_t> owner(na, kFree);          // actual -> expectation
+  std::vector<std::vector<uint32_t>> holders(ne);  // expectation -> actuals it holds
   // Augmenting path from each unassigned actual: actual -> expectation with room, or through an
   // expectation that is full, to one of its actuals that can move on (BFS over expectations).
   std::vector<uint32_t> from_actual(ne), seen(ne, kFree);
@@ -294,8 +296,8 @@ void Judge(const std::vector<const ql::Expect*>& expects, const std::vector<cons
         auto c = have[best].find(name);
         if (c != have[best].end() && c->second == want[e][f].second) continue;
         diff += (diff.empty() ? "" : ", ") + name + ": " +
-                (v == got[best]->fields.end() ? std::string("missing") : v->second) +
-                ", not " + x.fields[f].json;
+                (v == got[best]->fields.end() ? std::string("missing") : v->second) + ", not " +
+                x.fields[f].json;
       }
       msg += " (the closest one has " + diff + ")";
     }

@@ -7,9 +7,9 @@
 // client that disconnects mid-line ends that line. Each line's origin is the peer address
 // ("127.0.0.1:50412") and its number counts lines within that connection. The hand-over queue
 // is bounded in bytes and the clients in number: when the matcher falls behind, reading pauses
-// (TCP back-pressure) instead of buffering without limit. When `stop` becomes true (SIGINT/SIGTERM) it stops reading and
-// ends once the lines already read are handed out.
-// Thread safety: Next()/LineReady() from one consumer thread. Covered by test/tcp_test.cc.
+// (TCP back-pressure) instead of buffering without limit. When `stop` becomes true (SIGINT/SIGTERM)
+// it stops reading and ends once the lines already read are handed out. Thread safety:
+// Next()/LineReady() from one consumer thread. Covered by test/tcp_test.cc.
 #pragma once
 
 #include <atomic>

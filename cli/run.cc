@@ -82,8 +82,9 @@ class OutputSink : public engine::ComplexEventSink {
 
 // The field options name three different non-empty paths without empty segments.
 bool FieldOptionsOk(const RunOptions& o) {
-  const std::pair<const char*, const std::string*> fields[] = {
-      {"--type-field", &o.type_field}, {"--time-field", &o.time_field}, {"--id-field", &o.id_field}};
+  const std::pair<const char*, const std::string*> fields[] = {{"--type-field", &o.type_field},
+                                                               {"--time-field", &o.time_field},
+                                                               {"--id-field", &o.id_field}};
   for (auto [name, value] : fields) {
     for (const std::string& seg : engine::SplitPath(*value)) {
       if (seg.empty()) {

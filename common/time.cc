@@ -122,7 +122,7 @@ std::optional<int64_t> ParseDuration(std::string_view s) {
   int64_t n = 0;
   std::from_chars(s.data(), s.data() + i, n);
   std::string_view unit = s.substr(i);
-  int64_t scale = unit == "ms" ? 1
+  int64_t scale = unit == "ms"  ? 1
                   : unit == "s" ? 1000
                   : unit == "m" ? 60000
                   : unit == "h" ? 3600000

@@ -51,7 +51,7 @@ struct RunStats {
   uint64_t matched = 0;    // events that completed at least one complex event
   uint64_t emitted = 0;
   uint64_t late = 0;
-  uint64_t future = 0;  // not admitted: beyond --max-future
+  uint64_t future = 0;    // not admitted: beyond --max-future
   uint64_t rejected = 0;  // dead letters other than late
   uint64_t suppressed = 0;
   uint64_t dropped_partial = 0;

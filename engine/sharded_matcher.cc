@@ -1,7 +1,6 @@
 // Parallel matching and the ordered merge (see sharded_matcher.h).
 #include "engine/sharded_matcher.h"
 
-
 #include <algorithm>
 #include <cstring>
 #include <tuple>
@@ -14,8 +13,8 @@ namespace {
 
 // One complex event kept by a worker until the merge: values point into `text`.
 struct Kept {
-  uint8_t phase;       // 0: completed by an event; 1: by a deadline
-  uint64_t ordinal;    // the event's processing position (phase 0)
+  uint8_t phase;               // 0: completed by an event; 1: by a deadline
+  uint64_t ordinal;            // the event's processing position (phase 0)
   std::vector<uint64_t> seqs;  // input order of the matched events (section 3.4's tie order)
   uint64_t local;              // emission order within the worker
   ComplexEvent ce;
@@ -133,7 +132,7 @@ void ShardedMatcher::Flush(TimeMs timers_before, ComplexEventSink& sink, RunStat
     workers_[w]->Route(batch_, w * n / chunks, (w + 1) * n / chunks, first);
   });
   ParallelFor(chunks,
-                    [&](size_t w) { workers_[w]->Match(batch_, workers_, first, timers_before); });
+              [&](size_t w) { workers_[w]->Match(batch_, workers_, first, timers_before); });
   std::vector<Kept*> all;
   for (auto& w : workers_) {
     for (Kept& k : w->out) all.push_back(&k);

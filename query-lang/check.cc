@@ -514,8 +514,9 @@ class Checker {
     Warn(file_, r.pos,
          "rule '" + r.name + "' can never fire: " +
              (why->empty() ? std::string("a condition is always false")
-                           : "its tests of '" + *why + "' contradict each other (no value passes "
-                                                       "them all)"));
+                           : "its tests of '" + *why +
+                                 "' contradict each other (no value passes "
+                                 "them all)"));
   }
 
   // `user-agent` without backticks is `user` minus `agent`: two fields that are rarely both
@@ -675,14 +676,15 @@ class Checker {
     bool firstlast = fn == "first" || fn == "last";
     bool prev = fn == "prev";
     if (!agg && !firstlast && !prev) {
-      static const std::vector<std::string> kAll = {
-          "lower", "upper", "len",  "abs",   "count", "sum",  "avg",
-          "min",   "max",   "first", "last", "prev",  "distinct"};
+      static const std::vector<std::string> kAll = {"lower", "upper", "len",     "abs", "count",
+                                                    "sum",   "avg",   "min",     "max", "first",
+                                                    "last",  "prev",  "distinct"};
       // Common names from other languages first, then spelling.
       static const std::map<std::string, std::string> kAlias = {
-          {"length", "len"}, {"size", "len"}, {"strlen", "len"}, {"tolower", "lower"},
-          {"toupper", "upper"}, {"lowercase", "lower"}, {"uppercase", "upper"},
-          {"average", "avg"}, {"mean", "avg"}, {"total", "sum"}};
+          {"length", "len"},      {"size", "len"},      {"strlen", "len"},
+          {"tolower", "lower"},   {"toupper", "upper"}, {"lowercase", "lower"},
+          {"uppercase", "upper"}, {"average", "avg"},   {"mean", "avg"},
+          {"total", "sum"}};
       auto alias = kAlias.find(fn);
       std::string near = alias != kAlias.end() ? alias->second : Suggest(fn, kAll);
       ErrorAt(id, "unknown function '" + fn + "'" +

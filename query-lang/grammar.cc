@@ -5,8 +5,6 @@
 // Covered by test/parser_test.cc.
 #include "query-lang/grammar.h"
 
-#include <cstdio>
-
 #include <boost/fusion/include/at_c.hpp>
 #include <boost/spirit/home/x3.hpp>
 #include <cctype>
@@ -382,7 +380,8 @@ x3::rule<class item_cls> const item = "'rule', 'let' or 'test'";
 
 // ---- lexical rules -------------------------------------------------------------------
 
-auto const ident_def = x3::lexeme[(ascii_alpha | x3::char_('_')) >> *(ascii_alnum | x3::char_('_'))];
+auto const ident_def =
+    x3::lexeme[(ascii_alpha | x3::char_('_')) >> *(ascii_alnum | x3::char_('_'))];
 auto const name_def = ident[([](auto& ctx) {
   _val(ctx) = _attr(ctx);
   _pass(ctx) = !IsReserved(_attr(ctx));
@@ -613,7 +612,8 @@ struct MakeLiteral {
 
 auto const number_raw_def =
     x3::raw[x3::lexeme[+ascii_digit >> -('.' >> +ascii_digit) >>
-                       -(x3::char_("eE") >> -x3::char_("+-") >> +ascii_digit) >> !(ascii_alpha | '_')]];
+                       -(x3::char_("eE") >> -x3::char_("+-") >> +ascii_digit) >>
+                       !(ascii_alpha | '_')]];
 auto const number_lit = (pos >> number_raw)[([](auto& ctx) {
   auto& a = _attr(ctx);
   auto r = at_c<1>(a);
@@ -879,7 +879,8 @@ std::string Hint(std::string_view text, size_t at, bool item_start) {
   while (end < rest.size() && IdentChar(rest[end])) ++end;
   std::string word(rest.substr(0, end));
   if (word == "like") return "globs (x like \"*.exe\") are [L2] and not supported yet";
-  if (word == "is") return "null tests (x is null) are [L2] and not supported yet; use 'not exists x'";
+  if (word == "is")
+    return "null tests (x is null) are [L2] and not supported yet; use 'not exists x'";
   if (word == "any" || word == "all")
     return "string sets (x contains " + word + " [...]) are [L2] and not supported yet";
   if (word == "cidr") return "networks (x in cidr [...]) are [L2] and not supported yet";
@@ -894,12 +895,13 @@ std::string Hint(std::string_view text, size_t at, bool item_start) {
            "(f: login_failed{5,} where ...)";
   if (word.size() < 3) return "";  // too short to guess what was meant
   static const std::vector<std::string> kKeywords = {
-      "rule",   "let",     "test",     "on",       "where",      "having",   "suppress",
-      "emit",   "by",      "within",   "until",    "strict",     "every",    "sequence",
-      "and",    "or",      "not",      "in",       "contains",   "startswith", "endswith",
-      "exists", "given",   "expect",   "none"};
+      "rule",   "let",   "test",   "on",    "where",    "having",     "suppress",
+      "emit",   "by",    "within", "until", "strict",   "every",      "sequence",
+      "and",    "or",    "not",    "in",    "contains", "startswith", "endswith",
+      "exists", "given", "expect", "none"};
   std::string near = Suggest(word, kKeywords);
-  if (!near.empty() && near != word) return "unknown word '" + word + "'; did you mean '" + near + "'?";
+  if (!near.empty() && near != word)
+    return "unknown word '" + word + "'; did you mean '" + near + "'?";
   return "";
 }
 

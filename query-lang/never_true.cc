@@ -14,7 +14,7 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // What a conjunction says about one field.
 struct FieldTests {
-  std::optional<Interval> numbers;          // it is a number in this range
+  std::optional<Interval> numbers;               // it is a number in this range
   std::optional<std::set<std::string>> strings;  // it is one of these strings
 };
 
@@ -39,9 +39,11 @@ class Analysis {
       Op op = e.op;
       if (!FieldKey(field)) {  // constant on the left: mirror the comparison
         std::swap(field, value);
-        op = op == Op::kLt ? Op::kGt : op == Op::kGt ? Op::kLt : op == Op::kLe ? Op::kGe
-             : op == Op::kGe                         ? Op::kLe
-                                                     : op;
+        op = op == Op::kLt   ? Op::kGt
+             : op == Op::kGt ? Op::kLt
+             : op == Op::kLe ? Op::kGe
+             : op == Op::kGe ? Op::kLe
+                             : op;
       }
       auto key = FieldKey(field);
       const Expr& v = a_.exprs[value];

@@ -104,8 +104,11 @@ TEST_CASE("valid JSON that simdjson refuses is decoded, not dead-lettered", "[ad
   CHECK(decode(R"({"v":1e400})").number == std::numeric_limits<double>::max());
   CHECK(decode(R"({"v":-1E+400})").number == -std::numeric_limits<double>::max());
   CHECK(decode(R"({"v":1e-400})").number == 0);
-  CHECK(decode(R"({"v":"a\ud800b"})").text == "a\xEF\xBF\xBD" "b");
-  CHECK(decode(R"({"v":"\udc00\ud83d\ude00\\ud800"})").text == "\xEF\xBF\xBD\xF0\x9F\x98\x80\\ud800");
+  CHECK(decode(R"({"v":"a\ud800b"})").text ==
+        "a\xEF\xBF\xBD"
+        "b");
+  CHECK(decode(R"({"v":"\udc00\ud83d\ude00\\ud800"})").text ==
+        "\xEF\xBF\xBD\xF0\x9F\x98\x80\\ud800");
   CHECK(decode("\xEF\xBB\xBF{\"v\":\"bom\"}").text == "bom");
   std::string deep = "{\"v\":" + std::string(5000, '[') + std::string(5000, ']') + "}";
   CHECK(decode(deep).kind == ValueKind::kArray);
@@ -237,7 +240,8 @@ TEST_CASE("merged source reads every input at once, each in its own order", "[ad
   while (merged.Next(l)) {
     REQUIRE(l.input < 2);
     CHECK(l.number == last[l.input] + 1);  // per input: in order, none lost
-    CHECK(l.text == "{\"f\":" + std::to_string(l.input) + ",\"i\":" + std::to_string(l.number) + "}");
+    CHECK(l.text ==
+          "{\"f\":" + std::to_string(l.input) + ",\"i\":" + std::to_string(l.number) + "}");
     last[l.input] = l.number;
     ++n;
   }

@@ -66,7 +66,8 @@ const Row kRows[] = {
     {"rule r on sequence within 1m a: A+ b: B emit { u: first(a) }", "first(a) is an event",
      Severity::kError},
     {"rule r on sequence within 1m a: A a: B", "alias 'a' is already used", Severity::kError},
-    {"rule r on sequence by u within 1m a: A b: B by x, y", "but the sequence key (the header 'by') has 1", Severity::kError},
+    {"rule r on sequence by u within 1m a: A b: B by x, y",
+     "but the sequence key (the header 'by') has 1", Severity::kError},
     {"rule r on sequence within 1m a: A b: B until C where x == a.y", "'until' cannot refer",
      Severity::kError},
     {"rule r on sequence within 0s a: A", "positive duration", Severity::kError},
@@ -101,8 +102,7 @@ const Row kRows[] = {
      Severity::kWarning},
     {"rule r on tx where c == \"FR\" and c in [\"DE\", \"US\"]", "tests of 'c' contradict",
      Severity::kWarning},
-    {"rule r on tx where a in 1..10 and a == \"x\"", "tests of 'a' contradict",
-     Severity::kWarning},
+    {"rule r on tx where a in 1..10 and a == \"x\"", "tests of 'a' contradict", Severity::kWarning},
     {"rule r on tx where a >= 5 and (a < 3 or a > 9) and a <= 7", "tests of 'a' contradict",
      Severity::kWarning},
     {"rule r on sequence within 1m x: A where n > 3 and n < 1 y: B", "tests of 'n' contradict",
@@ -115,8 +115,7 @@ const Row kRows[] = {
     {"rule r on tx where lowr(s) == \"a\"", "unknown function 'lowr'; did you mean 'lower'?",
      Severity::kError},
     // Satisfiable: no warning.
-    {"rule r on tx where a > 5 and (a < 3 or c == \"FR\") and a <= 7", "",
-     Severity::kWarning},
+    {"rule r on tx where a > 5 and (a < 3 or c == \"FR\") and a <= 7", "", Severity::kWarning},
     {"rule r on login where type == \"login\" and n.x == 1 and n.x in 0..2", "",
      Severity::kWarning},
     {"rule r on tx where a - b > 3 and `user-agent` == \"x\"", "", Severity::kWarning},
@@ -179,13 +178,13 @@ TEST_CASE("errors inside an expanded let point at the let", "[checker]") {
   CHECK_THAT(r.FormatDiagnostics(), Catch::Contains("b.strix:1:11: error: unknown function"));
 }
 
-TEST_CASE("a let of the wrong kind is reported at its use, with a note at the let",
-          "[checker]") {
+TEST_CASE("a let of the wrong kind is reported at its use, with a note at the let", "[checker]") {
   CheckedRules r = LoadRules({{"a.strix", "let xs = [\"a\", \"b\"]\nlet ys = xs\n"},
                               {"b.strix", "rule r on tx\n  where v > ys\n"}});
   CHECK(r.errors == 1);
   std::string all = r.FormatDiagnostics();
-  CHECK_THAT(all, Catch::Contains("b.strix:2:13: error: expected a value to compare, found a list"));
+  CHECK_THAT(all,
+             Catch::Contains("b.strix:2:13: error: expected a value to compare, found a list"));
   CHECK_THAT(all, Catch::Contains("a.strix:2:5: note: 'ys' is defined here"));
   // An error inside the let's body still points into the body.
   CheckedRules q = LoadRules({{"a.strix", "let bad = len(x, y) > 1\nrule r on tx where bad\n"}});

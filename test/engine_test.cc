@@ -192,8 +192,7 @@ TEST_CASE("suppression compares whole keys: no two keys share a window", "[engin
   CHECK(k1 != k2);
 }
 
-TEST_CASE("max-future keeps one far-future event from making every later event late",
-          "[engine]") {
+TEST_CASE("max-future keeps one far-future event from making every later event late", "[engine]") {
   Run r("rule seen on any");
   engine::Engine eng(*r.prog, 0);
   eng.set_max_future(86400000);

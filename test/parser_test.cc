@@ -153,8 +153,8 @@ const Reject kReject[] = {
     {"rule r on tx where a > 1 emti { a: a }", "did you mean 'emit'?", 1, 26},
     {"rule r on sequence within 1m f: F where a > 1 {3} g: G",
      "a quantifier follows the event type directly", 1, 47},
-    {"rule r on tx where s contains any [\"a\"]", "string sets (x contains any [...]) are [L2]",
-     1, 31},
+    {"rule r on tx where s contains any [\"a\"]", "string sets (x contains any [...]) are [L2]", 1,
+     31},
     {"rule r on tx where s like \"a*\"", "globs (x like \"*.exe\") are [L2]", 1, 22},
     {"rule r on tx where s is null", "null tests (x is null) are [L2]", 1, 22},
     {"rule r on tx where ip in cidr [\"10.0.0.0/8\"]", "networks (x in cidr [...]) are [L2]", 1,
@@ -163,7 +163,9 @@ const Reject kReject[] = {
     // behaviour for bytes >= 0x80, an assertion in Debug builds).
     {"rule caf\xc3\xa9 on tx", "found '\xc3\xa9' (U+00E9, not ASCII", 1, 9},
     {"rule r\xc2\xa0on tx", "found '\xc2\xa0' (U+00A0, not ASCII", 1, 7},
-    {"rule r on tx where a ==\xe2\x80\x83" "1", "(U+2003, not ASCII", 1, 24},
+    {"rule r on tx where a ==\xe2\x80\x83"
+     "1",
+     "(U+2003, not ASCII", 1, 24},
     {"rule r on tx where a == 1\xff", "(byte 0xFF, not ASCII", 1, 26},
 };
 

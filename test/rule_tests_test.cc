@@ -167,17 +167,19 @@ TEST_CASE("test blocks: huge counts and many expectations stay cheap", "[rule-te
   // expectations over 5,000 events are matched without recursion or a quadratic scan.
   std::string text = std::string(kRules) + "test \"many\"\n  given\n";
   for (int i = 0; i < 5000; ++i)
-    text += "    {\"type\":\"tx\",\"user\":\"u" + std::to_string(i) + "\",\"amount\":" +
-            std::to_string(100 + i) + ",\"ts\":" + std::to_string(i) + "}\n";
+    text += "    {\"type\":\"tx\",\"user\":\"u" + std::to_string(i) +
+            "\",\"amount\":" + std::to_string(100 + i) + ",\"ts\":" + std::to_string(i) + "}\n";
   for (int i = 4999; i >= 0; --i)
-    text += "  expect big { user: \"u" + std::to_string(i) + "\", amount: " +
-            std::to_string(100 + i) + " }\n";
-  text += "test \"huge\"\n  given\n    {\"type\":\"tx\",\"user\":\"u\",\"amount\":11,\"ts\":0}\n"
-          "  expect 4000000000 big\n";
+    text += "  expect big { user: \"u" + std::to_string(i) +
+            "\", amount: " + std::to_string(100 + i) + " }\n";
+  text +=
+      "test \"huge\"\n  given\n    {\"type\":\"tx\",\"user\":\"u\",\"amount\":11,\"ts\":0}\n"
+      "  expect 4000000000 big\n";
   auto r = RunTests(text);
   REQUIRE(r.size() == 2);
   CHECK(r[0].passed);
   CHECK_FALSE(r[1].passed);
   REQUIRE(r[1].problems.size() == 1);
-  CHECK(r[1].problems[0] == "expect 4000000000 big: expected 4000000000 matching complex events, got 1");
+  CHECK(r[1].problems[0] ==
+        "expect 4000000000 big: expected 4000000000 matching complex events, got 1");
 }

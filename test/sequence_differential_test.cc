@@ -12,8 +12,8 @@ using namespace strix;
 
 TEST_CASE("sequence engine equals the literal reference on random rules and streams",
           "[differential][sequence]") {
-  // Fewer seeds under the sanitizers (the CI's Debug ASan/UBSan run), all of them in Release.
-#if defined(__SANITIZE_ADDRESS__)
+  // Fewer seeds under the sanitizers (the CI's ASan/UBSan and TSan runs), all of them in Release.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   const uint64_t kSeeds = 24;
 #else
   const uint64_t kSeeds = 150;

@@ -187,8 +187,9 @@ TEST_CASE("rule 10: every emits each distinct match and discards nothing", "[seq
 TEST_CASE("section 3.4: ties on the first event are ordered by the second, then the third",
           "[sequence]") {
   Seq s("rule e on sequence by k every a: A b: B{1,2} c: C");
-  CHECK(s.Feed({E("1", "A", 0), E("2", "B", 1), E("3", "B", 2), E("4", "C", 3)}) ==
-        Out{"e@3 \"k1\" [a=1 b=2 b=3 c=4]", "e@3 \"k1\" [a=1 b=2 c=4]", "e@3 \"k1\" [a=1 b=3 c=4]"});
+  CHECK(
+      s.Feed({E("1", "A", 0), E("2", "B", 1), E("3", "B", 2), E("4", "C", 3)}) ==
+      Out{"e@3 \"k1\" [a=1 b=2 b=3 c=4]", "e@3 \"k1\" [a=1 b=2 c=4]", "e@3 \"k1\" [a=1 b=3 c=4]"});
   // suppress keeps the first in that order
   Seq t("rule e on sequence by k every a: A b: B{1,2} c: C suppress 1m");
   CHECK(t.Feed({E("1", "A", 0), E("2", "B", 1), E("3", "B", 2), E("4", "C", 3)}) ==

@@ -47,7 +47,8 @@ TEST_CASE("tcp addresses", "[tcp]") {
 
 TEST_CASE("tcp source: many clients at once, nothing lost", "[tcp]") {
   std::atomic<bool> stop{false};
-  auto src = adapters::TcpSource::Listen(adapters::TcpAddress{"127.0.0.1", 0}, 100, &stop, 64 * 12, 3);
+  auto src =
+      adapters::TcpSource::Listen(adapters::TcpAddress{"127.0.0.1", 0}, 100, &stop, 64 * 12, 3);
   REQUIRE(src.ok());
   uint16_t port = (*src)->port();
   REQUIRE(port != 0);
