@@ -11,6 +11,19 @@
 
 namespace strix::adapters {
 
+OwnedLine OwnedLine::From(const Line& line) {
+  OwnedLine o;
+  o.size = line.text.size();
+  o.text.reserve(o.size + kPadding);
+  o.text.append(line.text);
+  o.text.append(kPadding, '\0');
+  o.origin = std::string(line.origin);
+  o.number = line.number;
+  o.input = line.input;
+  o.too_long = line.too_long;
+  return o;
+}
+
 Result<std::unique_ptr<LineSource>> LineSource::Open(const std::string& name, size_t max_line,
                                                      const std::atomic<bool>* stop) {
   if (max_line == 0 || max_line > kMaxLineLimit)

@@ -31,6 +31,30 @@ struct Line {
   uint32_t input = 0;       // which input (MergedSource); 0 for a single source
 };
 
+// A line copied out of a source's buffer, for hand-over queues between threads (TCP clients,
+// several inputs): `text` holds the line followed by kPadding bytes.
+struct OwnedLine {
+  std::string text;
+  size_t size = 0;
+  std::string origin;
+  uint64_t number = 0;
+  uint32_t input = 0;
+  bool too_long = false;
+
+  // Copies `line` (its text padded), keeping its number, origin and input.
+  static OwnedLine From(const Line& line);
+  // The view that Source::Next() hands out; valid while this OwnedLine lives unchanged.
+  Line View() const {
+    Line l;
+    l.text = std::string_view(text.data(), size);
+    l.number = number;
+    l.too_long = too_long;
+    l.origin = origin;
+    l.input = input;
+    return l;
+  }
+};
+
 // What `run` reads from: a file or standard input (LineSource), or a TCP listener
 // (TcpSource, tcp_source.h). Lines are valid until the next call of Next().
 class Source {

@@ -23,15 +23,8 @@ void MergedSource::Read(size_t i) {
   Source& src = *inputs_[i];
   Line line;
   while (src.Next(line)) {
-    Item item;
-    item.size = line.text.size();
-    item.text.reserve(item.size + kPadding);
-    item.text.append(line.text);
-    item.text.append(kPadding, '\0');
-    item.origin = std::string(line.origin);
-    item.number = line.number;
+    OwnedLine item = OwnedLine::From(line);
     item.input = static_cast<uint32_t>(i);
-    item.too_long = line.too_long;
     std::unique_lock<std::mutex> lock(mu_);
     // Back-pressure: wait while the queue is over its budget (one line always fits).
     room_.wait(lock, [&] { return queued_bytes_ == 0 || queued_bytes_ + item.size <= max_bytes_; });
@@ -55,11 +48,7 @@ bool MergedSource::Next(Line& line) {
   queue_.pop_front();
   queued_bytes_ -= current_.size;
   room_.notify_all();
-  line.text = std::string_view(current_.text.data(), current_.size);
-  line.number = current_.number;
-  line.too_long = current_.too_long;
-  line.origin = current_.origin;
-  line.input = current_.input;
+  line = current_.View();
   return true;
 }
 

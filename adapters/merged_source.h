@@ -37,14 +37,6 @@ class MergedSource : public Source {
   const std::string& input_error(size_t i) const { return errors_[i]; }
 
  private:
-  struct Item {
-    std::string text;  // the line, followed by kPadding zero bytes
-    size_t size = 0;
-    std::string origin;
-    uint64_t number = 0;
-    uint32_t input = 0;
-    bool too_long = false;
-  };
   void Read(size_t i);
 
   std::vector<std::unique_ptr<Source>> inputs_;
@@ -53,10 +45,10 @@ class MergedSource : public Source {
   size_t max_bytes_;
   mutable std::mutex mu_;
   std::condition_variable ready_, room_;
-  std::deque<Item> queue_;
+  std::deque<OwnedLine> queue_;
   size_t queued_bytes_ = 0;
   size_t running_ = 0;  // readers not finished
-  Item current_;
+  OwnedLine current_;
   std::string error_;
 };
 

@@ -65,15 +65,13 @@ class TcpSource::Impl {
       }
     }
     void Emit(bool too_long) {
-      Item item;
       if (!pending_.empty() && pending_.back() == '\r' && !too_long) pending_.pop_back();
-      item.size = pending_.size();
-      item.text = pending_;
-      item.text.append(kPadding, ' ');
-      item.origin = origin_;
-      item.number = ++lines_;
-      item.too_long = too_long;
-      impl_.owner_.Push(std::move(item));
+      Line line;
+      line.text = pending_;
+      line.origin = origin_;
+      line.number = ++lines_;
+      line.too_long = too_long;
+      impl_.owner_.Push(OwnedLine::From(line));
     }
     void Finish() {
       // A client that disconnects mid-line ends that line.
@@ -180,7 +178,7 @@ void TcpSource::Stop() {
   if (impl_) impl_->Stop();
 }
 
-void TcpSource::Push(Item item) {
+void TcpSource::Push(OwnedLine item) {
   std::unique_lock<std::mutex> lock(mu_);
   // Back-pressure: the I/O thread waits (and stops reading) while the queue is full (one line
   // always fits).
@@ -214,10 +212,7 @@ bool TcpSource::Next(Line& line) {
   queue_.pop_front();
   queued_bytes_ -= current_.size;
   room_.notify_one();
-  line.text = std::string_view(current_.text.data(), current_.size);
-  line.number = current_.number;
-  line.too_long = current_.too_long;
-  line.origin = current_.origin;
+  line = current_.View();
   return true;
 }
 

@@ -46,17 +46,10 @@ class TcpSource : public Source {
   void Stop();
 
  private:
-  struct Item {
-    std::string text;  // the line, followed by kPadding spaces
-    size_t size = 0;
-    std::string origin;
-    uint64_t number = 0;
-    bool too_long = false;
-  };
   class Impl;
   friend class Impl;
   TcpSource() = default;
-  void Push(Item item);  // from the I/O thread; waits while the queue is full
+  void Push(OwnedLine item);  // from the I/O thread; waits while the queue is full
 
   std::unique_ptr<Impl> impl_;
   std::thread io_thread_;
@@ -68,8 +61,8 @@ class TcpSource : public Source {
   uint16_t port_ = 0;
   mutable std::mutex mu_;
   std::condition_variable ready_, room_;
-  std::deque<Item> queue_;
-  Item current_;
+  std::deque<OwnedLine> queue_;
+  OwnedLine current_;
   std::string error_;
 };
 

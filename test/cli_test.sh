@@ -4,13 +4,7 @@
 set -u
 strix=$1
 root=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-expect() {  # name, wanted, got
-  if [ "$2" == "$3" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: want [$2] got [$3]"; fi
-}
+source "$(dirname "$0")/cli_lib.sh"
 
 printf 'rule r on tx where amount > 5\nrule q on tx where\n' > "$tmp/bad.strix"
 "$strix" check "$tmp/bad.strix" > "$tmp/out" 2> "$tmp/err"; expect "check bad exit" 1 $?
@@ -141,5 +135,4 @@ for delay in 0s 20ms; do
   done
 done
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

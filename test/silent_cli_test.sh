@@ -4,13 +4,7 @@
 # quietly. Usage: silent_cli_test.sh STRIX
 set -u
 strix=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-expect() {  # name, wanted, got
-  if [ "$2" == "$3" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: want [$2] got [$3]"; fi
-}
+source "$(dirname "$0")/cli_lib.sh"
 
 printf 'rule r on e emit { v: v }\n' > "$tmp/r.strix"
 printf '{"type":"e","v":1,"ts":0}\n{"type":"e","v":2,"ts":1}\n' > "$tmp/e.jsonl"
@@ -143,5 +137,4 @@ wait $pid; expect "SIGTERM while the collector is down: exit" 2 $?
 expect "SIGTERM acts at once" 1 "$([ $(( $(date +%s) - t0 )) -le 2 ] && echo 1)"
 expect "undelivered output said" 1 "$(grep -c 'not delivered' "$tmp/tcpout.err")"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
