@@ -74,6 +74,18 @@ expect "no temp file left" 0 "$(ls "$tmp" | grep -c 'golden.jsonl.tmp')"
 expect "replay update exit" 0 $?
 expect "replay update wrote" 2 "$(wc -l < "$tmp/golden.jsonl")"
 
+# Paced replay writes a complex event when it is due (not at the end) and a signal ends a long
+# wait at once.
+printf '{"type":"e","v":"first","ts":0}\n{"type":"e","v":"later","ts":100000000}\n' > "$tmp/gap.jsonl"
+"$strix" replay "$tmp/r.strix" -i "$tmp/gap.jsonl" --speed 1 --output-events none -o "$tmp/paced.out" 2>/dev/null &
+pid=$!
+for i in $(seq 1 30); do [ -s "$tmp/paced.out" ] && break; sleep 0.1; done
+expect "paced output when due" 1 "$(grep -c '"v":"first"' "$tmp/paced.out")"
+kill -INT $pid
+t0=$(date +%s)
+wait $pid; expect "paced replay exit after SIGINT" 0 $?
+expect "paced replay wakes at once" 1 "$([ $(( $(date +%s) - t0 )) -le 2 ] && echo 1)"
+
 # --stats and the dead-letter summary count rejected lines alike (late ones included).
 printf '{"type":"e","ts":10}\n{"type":"e","ts":5}\nbad\n' > "$tmp/late.jsonl"
 "$strix" run "$tmp/r.strix" -i "$tmp/late.jsonl" --stats > /dev/null 2> "$tmp/err"
