@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace strix::ql {
@@ -14,6 +15,10 @@ namespace strix::ql {
 enum class Severity : uint8_t { kError, kWarning };
 
 struct Diagnostic {
+  Diagnostic() = default;
+  Diagnostic(Severity sev, uint32_t in_file, uint32_t at, std::string msg)
+      : severity(sev), file(in_file), offset(at), message(std::move(msg)) {}
+
   Severity severity = Severity::kError;
   uint32_t file = 0;    // index into the loaded files
   uint32_t offset = 0;  // byte offset in that file
