@@ -74,6 +74,13 @@ bool ParseFile(std::string_view text, uint32_t file, Ast& ast, std::vector<Diagn
       // short: it is dropped, so the checker does not add errors about what is left of it.
       ast.rules.resize(std::min(ast.rules.size(), rules_before));
       ast.tests.resize(std::min(ast.tests.size(), tests_before));
+      // ... and from the item order, which indexes them.
+      auto dropped = [&](const std::pair<Ast::ItemKind, uint32_t>& item) {
+        return (item.first == Ast::ItemKind::kRule && item.second >= ast.rules.size()) ||
+               (item.first == Ast::ItemKind::kTest && item.second >= ast.tests.size());
+      };
+      ast.order.erase(std::remove_if(ast.order.begin(), ast.order.end(), dropped),
+                      ast.order.end());
     }
     rules_before = ast.rules.size();
     tests_before = ast.tests.size();

@@ -211,3 +211,12 @@ TEST_CASE("the type-field option decides which field the event type is", "[check
   CheckedRules q = LoadRules({{"f.strix", "rule r on login where kind == \"logout\""}}, kind);
   CHECK(q.warnings == 1);
 }
+
+TEST_CASE("a rule cut short by a stray token is dropped from the item order too", "[checker]") {
+  // Found by fuzz_rules: the dropped rule's index stayed in Ast::order, read out of bounds.
+  CheckedRules r = Load("rule a on tx where x = 1\nrule b on tx\nrule c on tx where y && z\n");
+  CHECK(r.errors == 2);
+  REQUIRE(r.rules.size() == 1);
+  CHECK(r.rule(0).name == "b");
+  CHECK(r.asts[0].order.size() == 1);
+}
