@@ -105,33 +105,30 @@ bool FieldOptionsOk(const RunOptions& o) {
   return true;
 }
 
-int Run(const RunOptions& o) {
-  auto delay = ParseDuration(o.max_delay);
-  if (!delay) {
-    std::fprintf(stderr, "strix: --max-delay: not a duration of at most %lld ms: '%s'\n",
-                 static_cast<long long>(kMaxDurationMs), o.max_delay.c_str());
-    return 2;
+// A duration option; nullopt (with a message naming the option) when it is not one, or is 0
+// where a positive one is needed.
+std::optional<int64_t> DurationOption(const char* name, const std::string& text,
+                                      bool positive = false) {
+  auto d = ParseDuration(text);
+  if (!d || (positive && *d == 0)) {
+    std::fprintf(stderr, "strix: %s: not a %sduration of at most %lld ms: '%s'\n", name,
+                 positive ? "positive " : "", static_cast<long long>(kMaxDurationMs), text.c_str());
+    return std::nullopt;
   }
-  if (o.max_line == 0 || o.max_line > adapters::kMaxLineLimit) {
+  return d;
+}
+
+int Run(const RunOptions& o) {
+  if (o.max_line == 0 || o.max_line > adapters::kMaxLineLimit) {  // before the rules load
     std::fprintf(stderr, "strix: --max-line must be 1 to %zu bytes\n", adapters::kMaxLineLimit);
     return 2;
   }
-  if (!FieldOptionsOk(o)) return 2;
-  auto write_timeout = ParseDuration(o.write_timeout);
-  if (!write_timeout || *write_timeout == 0) {
-    std::fprintf(stderr, "strix: --write-timeout: not a positive duration: '%s'\n",
-                 o.write_timeout.c_str());
-    return 2;
-  }
+  auto delay = DurationOption("--max-delay", o.max_delay);
+  auto write_timeout = DurationOption("--write-timeout", o.write_timeout, true);
+  if (!delay || !write_timeout || !FieldOptionsOk(o)) return 2;
   std::optional<int64_t> max_future;
-  if (!o.max_future.empty()) {
-    max_future = ParseDuration(o.max_future);
-    if (!max_future) {
-      std::fprintf(stderr, "strix: --max-future: not a duration of at most %lld ms: '%s'\n",
-                   static_cast<long long>(kMaxDurationMs), o.max_future.c_str());
-      return 2;
-    }
-  }
+  if (!o.max_future.empty() && !(max_future = DurationOption("--max-future", o.max_future)))
+    return 2;
   double speed = 0;  // 0: as fast as possible
   if (o.speed != "max") {
     char* end = nullptr;
