@@ -48,6 +48,7 @@ struct RunOptions {
   std::string write_timeout = "30s";
   std::string output_events = "full";
   uint64_t max_partial_matches = 10000;
+  uint64_t max_state = uint64_t{1} << 30;  // bytes; 0: no limit
   unsigned threads = 0;
   bool stats = false;
   uint64_t max_line = 1 << 20;
@@ -251,6 +252,16 @@ int Run(const RunOptions& o) {
   unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   engine::Engine eng(program, *delay, static_cast<size_t>(o.max_partial_matches), threads);
   if (max_future) eng.set_max_future(*max_future);
+  eng.set_max_state(static_cast<size_t>(o.max_state));
+  bool state_warned = false;  // --max-state reached: said once, when it first happens
+  auto warn_state = [&]() {
+    if (state_warned || eng.stats().dropped_state == 0) return;
+    state_warned = true;
+    std::fprintf(stderr,
+                 "strix: warning: --max-state %llu bytes reached: the oldest partial matches are "
+                 "being dropped (counted in --stats)\n",
+                 static_cast<unsigned long long>(o.max_state));
+  };
   auto started = std::chrono::steady_clock::now();
   uint64_t seq = 0;
   int status = 0;
@@ -280,6 +291,7 @@ int Run(const RunOptions& o) {
     engine::Admit admit = eng.Push(std::move(ev), writer);
     if (admit == engine::Admit::kLate) dead.Reject("late", names[si], number, raw);
     if (admit == engine::Admit::kFuture) dead.Reject("future", names[si], number, raw);
+    warn_state();
   };
   // With worker threads, lines are decoded in parallel batches; the rest is in input order.
   std::unique_ptr<adapters::BatchDecoder> batch;
@@ -351,6 +363,7 @@ int Run(const RunOptions& o) {
     status = 2;
   }
   eng.Finish(writer, g_stop.load());  // on a signal, pending deadlines do not fire
+  warn_state();
   Status fs = (*out)->Flush();
   if (!fs.ok()) {
     std::fprintf(stderr, "strix: %s\n", fs.message().c_str());
@@ -412,12 +425,13 @@ int Run(const RunOptions& o) {
     std::fprintf(
         stderr,
         "events in: %llu, matched: %llu, emitted: %llu, late: %llu, rejected: %llu, "
-        "suppressed: %llu, dropped partial matches: %llu, events/s: %.0f\n",
+        "suppressed: %llu, dropped partial matches: %llu (by --max-state: %llu), events/s: "
+        "%.0f\n",
         static_cast<unsigned long long>(st.events_in), static_cast<unsigned long long>(st.matched),
         static_cast<unsigned long long>(st.emitted), static_cast<unsigned long long>(st.late),
         static_cast<unsigned long long>(rejected), static_cast<unsigned long long>(st.suppressed),
         static_cast<unsigned long long>(st.dropped_partial),
-        secs > 0 ? static_cast<double>(st.events_in + st.late) / secs : 0.0);
+        static_cast<unsigned long long>(st.dropped_state), secs > 0 ? static_cast<double>(st.events_in + st.late) / secs : 0.0);
   }
   return status;
 }
@@ -449,6 +463,12 @@ void AddRunOptions(CLI::App* cmd, RunOptions* o) {
   cmd->add_option("--max-partial-matches", o->max_partial_matches,
                   "Per rule and partition (sequence rules)")
       ->capture_default_str();
+  cmd->add_option("--max-state", o->max_state,
+                  "Bytes of matching state (partial matches and the events they hold) beyond "
+                  "which the oldest partial matches are dropped, with a warning; 0: no limit. "
+                  "Suffixes KB, MB, GB (1024-based)")
+      ->transform(CLI::AsSizeValue(false))
+      ->default_str("1GB");
   cmd->add_option(
       "--threads", o->threads,
       "Worker threads, default: the number of cores (output order does not depend on it)");

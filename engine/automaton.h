@@ -26,6 +26,10 @@ struct SeqFilter {
   std::string type;
   uint32_t keyset = 0;         // Automaton::keysets index
   NodeId condition = kNoNode;  // kNoNode: always true
+  // The condition reads nothing of the partial match (no alias, first/last/prev, aggregate):
+  // its value depends on the event alone, so the matcher tests it once per event, not once
+  // per partial match.
+  bool match_free = true;
 };
 
 struct SeqTerm {

@@ -263,6 +263,20 @@ class Compiler {
  public:
   Automaton* automaton_ = nullptr;  // the sequence being compiled, for aggregates
 
+  // Whether the expression reads the partial match (bound events, aggregates, prev()).
+  // Iterative: conditions can be deep.
+  bool ReadsMatch(NodeId root) const {
+    std::vector<NodeId> todo{root};
+    while (!todo.empty()) {
+      const CNode& n = p_.nodes[todo.back()];
+      todo.pop_back();
+      if (n.kind >= CKind::kAliasSlot || n.uses_prev) return true;
+      for (uint32_t i = 0; i < n.nkids; ++i) todo.push_back(p_.Kid(n, i));
+    }
+    return false;
+  }
+
+
  private:
   static std::string Key(const FieldSpec& f) {
     std::string k(1, static_cast<char>('0' + static_cast<int>(f.transform)));
@@ -610,6 +624,7 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules,
         sf.type = f.type;
         sf.keyset = keyset(f.has_keys ? f.keys : q.keys);
         sf.condition = f.where != ql::kNoExpr ? c.Compile(f.where) : kNoNode;
+        sf.match_free = sf.condition == kNoNode || !c.ReadsMatch(sf.condition);
         if (f.any) a.any_type = true;
         if (!f.any && std::find(a.types.begin(), a.types.end(), f.type) == a.types.end()) {
           a.types.push_back(f.type);

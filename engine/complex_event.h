@@ -54,7 +54,8 @@ struct RunStats {
   uint64_t future = 0;    // not admitted: beyond --max-future
   uint64_t rejected = 0;  // dead letters other than late
   uint64_t suppressed = 0;
-  uint64_t dropped_partial = 0;
+  uint64_t dropped_partial = 0;  // by --max-partial-matches and --max-state together
+  uint64_t dropped_state = 0;    // of those, by --max-state
 };
 
 }  // namespace strix::engine

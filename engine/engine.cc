@@ -22,6 +22,17 @@ size_t Engine::live_partial_matches() const {
   return sharded_ ? sharded_->live_partial_matches() : matcher_.sequences().live_partial_matches();
 }
 
+void Engine::set_max_state(size_t bytes) {
+  matcher_.SetStateLimit(bytes, &meter_);
+  if (sharded_) sharded_->SetStateLimit(bytes, &meter_);
+}
+
+size_t Engine::state_bytes() const {
+  size_t b = static_cast<size_t>(std::max<int64_t>(0, meter_.load()));
+  if (sharded_) return b + sharded_->accounted_bytes();
+  return b + matcher_.sequences().accounted_bytes();
+}
+
 Admit Engine::Push(Event&& e, ComplexEventSink& sink) {
   if (seen_any_ && e.time < watermark_) {
     ++stats_.late;

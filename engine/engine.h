@@ -56,6 +56,13 @@ class Engine {
   // carry the watermark there and make every later event late. Off (negative) by default.
   void set_max_future(int64_t ms) { max_future_ = ms; }
 
+  // --max-state: matching state (partial matches, their bindings and aggregates, partitions,
+  // timers, and the events they hold) above `bytes` drops the oldest partial matches, counted
+  // in RunStats::dropped_state. 0 (the default): no limit but --max-partial-matches.
+  void set_max_state(size_t bytes);
+  // The state --max-state limits, as accounted (threads: summed over the workers).
+  size_t state_bytes() const;
+
   RunStats& stats() { return stats_; }
   TimeMs watermark() const { return watermark_; }
 
@@ -84,6 +91,7 @@ class Engine {
   TimeMs timers_before_ = std::numeric_limits<TimeMs>::min();
   size_t batch_;
   RunStats stats_;
+  EventMeter meter_{0};
 };
 
 }  // namespace strix::engine

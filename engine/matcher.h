@@ -46,6 +46,9 @@ class Matcher {
   void ProcessRouted(const Event& e, const RouteItem* begin, const RouteItem* end,
                      const Shard& shard, ComplexEventSink& sink, RunStats& stats);
   const SequenceMatcher& sequences() const { return seq_; }
+  void SetStateLimit(size_t bytes, EventMeter* meter, unsigned workers = 1) {
+    seq_.SetStateLimit(bytes, meter, workers);
+  }
 
  private:
   void Single(uint32_t rule, const Event& e, ComplexEventSink& sink, RunStats& stats, bool& any);

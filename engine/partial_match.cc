@@ -142,11 +142,20 @@ size_t PartialMatch::heap_bytes() const {
   return b;
 }
 
+size_t PartialMatch::used_bytes() const {
+  size_t b = events.used_bytes();
+  if (aggs) b += naggs * sizeof(AggState);
+  if (distinct) {
+    b += naggs * sizeof(DistinctSet);
+    for (size_t i = 0; i < naggs; ++i) b += distinct[i].size() * sizeof(DistinctSet::value_type);
+  }
+  return b;
+}
+
 const Event* MatchState::First(uint32_t term) const {
   if (pm_) {
-    for (size_t i = 0; i < pm_->events.size(); ++i) {
-      if (pm_->events.term(i) == term) return pm_->events.event(i);
-    }
+    size_t i = pm_->events.Begin(term);
+    if (i < pm_->events.size() && pm_->events.term(i) == term) return pm_->events.event(i);
   }
   return extra_ && extra_term_ == term ? extra_ : nullptr;
 }
@@ -154,9 +163,8 @@ const Event* MatchState::First(uint32_t term) const {
 const Event* MatchState::Last(uint32_t term) const {
   if (extra_ && extra_term_ == term) return extra_;
   if (pm_) {
-    for (size_t i = pm_->events.size(); i-- > 0;) {
-      if (pm_->events.term(i) == term) return pm_->events.event(i);
-    }
+    size_t end = pm_->events.Begin(term + 1);
+    if (end > 0 && pm_->events.term(end - 1) == term) return pm_->events.event(end - 1);
   }
   return nullptr;
 }
@@ -164,9 +172,7 @@ const Event* MatchState::Last(uint32_t term) const {
 Value MatchState::Aggregate(uint32_t input, AggFn fn) const {
   if (fn == AggFn::kCount) {  // `input` is the term
     size_t n = extra_ && extra_term_ == input ? 1 : 0;
-    if (pm_) {
-      for (size_t i = 0; i < pm_->events.size(); ++i) n += pm_->events.term(i) == input;
-    }
+    if (pm_) n += pm_->events.Begin(input + 1) - pm_->events.Begin(input);
     return Value::Number(double(n));
   }
   const AggInput& in = a_.aggregates[input];

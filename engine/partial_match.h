@@ -5,12 +5,14 @@
 // A partial match sits on the positive term it last fed (`pos`, with `count` events), holds
 // its events in match order as tagged pointers to shared, reference-counted copies of the
 // input events (8 bytes each, the first two inline), and keeps the aggregates of its list
-// aliases incrementally (32 bytes per aggregated field; count() is read off the bindings), so
-// `having sum(t.x) > 100` costs O(1) per event and a typical match stays near 100 bytes.
+// aliases incrementally (32 bytes per aggregated field), so `having sum(t.x) > 100` costs O(1)
+// per event and a typical match stays near 100 bytes; count(), first() and last() are found by
+// binary search over the bindings (a term's events are one run, terms never decrease).
 // Covered by test/sequence_test.cc and test/sequence_differential_test.cc.
 #pragma once
 
 #include <atomic>
+#include <bit>
 #include <boost/container/small_vector.hpp>
 #include <cstdint>
 #include <limits>
@@ -23,10 +25,27 @@
 
 namespace strix::engine {
 
+// Bytes of stored events alive, shared by the matchers of one engine (--max-state).
+using EventMeter = std::atomic<int64_t>;
+
 // An input event kept alive while partial matches (possibly on several workers) refer to it.
+// With a meter, its bytes count there while it lives.
 struct StoredEvent {
-  explicit StoredEvent(Event e) : ev(std::move(e)) {}
+  explicit StoredEvent(Event e, EventMeter* m = nullptr) : ev(std::move(e)), meter(m) {
+    if (meter) {
+      bytes = sizeof(StoredEvent) + ev.slots.capacity() * sizeof(Value) + ev.raw.size();
+      for (const Value& v : ev.slots) bytes += v.text.size();
+      meter->fetch_add(static_cast<int64_t>(bytes), std::memory_order_relaxed);
+    }
+  }
+  ~StoredEvent() {
+    if (meter) meter->fetch_sub(static_cast<int64_t>(bytes), std::memory_order_relaxed);
+  }
+  StoredEvent(const StoredEvent&) = delete;
+  StoredEvent& operator=(const StoredEvent&) = delete;
   Event ev;
+  EventMeter* meter = nullptr;
+  size_t bytes = 0;
   mutable std::atomic<uint32_t> refs{0};
 };
 
@@ -93,7 +112,24 @@ class BoundEvents {
   uint32_t term(size_t i) const { return uint32_t(v_[i] >> 48); }
   const Event* event(size_t i) const { return &Ptr(v_[i])->ev; }
   const StoredEvent* stored(size_t i) const { return Ptr(v_[i]); }
+  // Terms never decrease along a match (it only moves forward), so the events of one term are
+  // a run: [Begin(term), Begin(term + 1)), found by binary search.
+  size_t Begin(uint32_t term) const {
+    size_t lo = 0, hi = v_.size();
+    while (lo < hi) {
+      size_t mid = (lo + hi) / 2;
+      if (this->term(mid) < term) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
   size_t heap_bytes() const { return v_.capacity() > 2 ? v_.capacity() * sizeof(uint64_t) : 0; }
+  // The same estimated from the size alone (spare capacity as if it grew by doubling), so that
+  // it does not change when the bindings move.
+  size_t used_bytes() const { return v_.size() > 2 ? std::bit_ceil(v_.size()) * sizeof(uint64_t) : 0; }
 
  private:
   static const StoredEvent* Ptr(uint64_t x) {
@@ -155,6 +191,8 @@ struct PartialMatch {
   // Binds `e` to `term` and updates the aggregates.
   void Take(const Automaton& a, uint32_t term, const StoredEvent* e);
   size_t heap_bytes() const;
+  // Heap bytes by content (not capacity), so that a move does not change it: --max-state.
+  size_t used_bytes() const;
 };
 
 // The evaluator's view of a partial match, optionally with one more event tentatively bound

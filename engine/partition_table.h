@@ -68,6 +68,12 @@ class PartitionTable {
   template <typename F>
   void ForEach(F&& f) const {
     for (const Slot& s : slots_) {
+      if (s.part) f(static_cast<const Part&>(*s.part));
+    }
+  }
+  template <typename F>
+  void ForEachMutable(F&& f) {
+    for (Slot& s : slots_) {
       if (s.part) f(*s.part);
     }
   }

@@ -40,7 +40,8 @@ enum class CKind : uint8_t {
   kNot,
   kAnd,
   kOr,
-  // Sequence rules only: fields of bound events and aggregates (aux = term index).
+  // Sequence rules only: fields of bound events and aggregates (aux = term index). Keep them
+  // last: the compiler tells match-free conditions by `kind >= kAliasSlot`.
   kAliasSlot,    // field `ref` of the single event bound to term `aux`
   kFirstSlot,    // first(aux).field
   kLastSlot,     // last(aux).field

@@ -3,6 +3,7 @@
 #include "engine/sequence_matcher.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "common/json_text.h"
 
@@ -46,10 +47,77 @@ size_t SequenceMatcher::StateBytes() const {
   return b;
 }
 
+size_t SequenceMatcher::RecountBytes() const {
+  size_t b = 0;
+  for (const RuleState& rs : rules_) {
+    b += rs.timers.size() * sizeof(Timer);
+    rs.parts.ForEach([&](const Partition& part) {
+      b += Cost(part);
+      for (const PartialMatch& pm : part.pms) b += Cost(pm);
+    });
+  }
+  return b;
+}
+
+void SequenceMatcher::SetStateLimit(size_t bytes, EventMeter* meter, unsigned workers) {
+  max_state_ = bytes;
+  meter_ = meter;
+  state_share_ = std::max(1u, workers);
+}
+
+size_t SequenceMatcher::Used() const {
+  int64_t events = meter_ ? meter_->load(std::memory_order_relaxed) : 0;
+  return bytes_ + static_cast<size_t>(std::max<int64_t>(0, events)) / state_share_;
+}
+
+void SequenceMatcher::EnforceStateLimit(RunStats& stats) {
+  const size_t limit = max_state_ / state_share_;
+  if (Used() <= limit) return;
+  // Oldest first: by first event (input order), then rule, then place in the partition.
+  struct Victim {
+    uint64_t seq;
+    uint32_t rule;
+    Partition* part;
+    uint32_t index;
+  };
+  std::vector<Victim> all;
+  for (size_t r = 0; r < rules_.size(); ++r) {
+    rules_[r].parts.ForEachMutable([&](Partition& part) {
+      for (size_t i = 0; i < part.pms.size(); ++i)
+        all.push_back({part.pms[i].start_seq(), rule_of_[r], &part, static_cast<uint32_t>(i)});
+    });
+  }
+  std::stable_sort(all.begin(), all.end(), [](const Victim& x, const Victim& y) {
+    return std::tie(x.seq, x.rule) < std::tie(y.seq, y.rule);
+  });
+  const size_t target = limit - limit / 8;
+  size_t dropped = 0;
+  for (const Victim& v : all) {
+    if (Used() <= target) break;
+    PartialMatch& pm = v.part->pms[v.index];
+    Forget(pm);
+    pm = PartialMatch();  // releases its events; an empty match marks the place
+    ++dropped;
+  }
+  if (dropped == 0) return;
+  for (size_t r = 0; r < rules_.size(); ++r) {
+    std::vector<Partition*> idle;
+    rules_[r].parts.ForEachMutable([&](Partition& part) {
+      auto gone = [](const PartialMatch& pm) { return pm.events.empty(); };
+      part.pms.erase(std::remove_if(part.pms.begin(), part.pms.end(), gone), part.pms.end());
+      if (part.pms.empty() && part.timers == 0) idle.push_back(&part);
+    });
+    for (Partition* part : idle) DropIfIdle(rules_[r], part);
+  }
+  live_ -= dropped;
+  stats.dropped_partial += dropped;
+  stats.dropped_state += dropped;
+}
+
 const StoredEvent* SequenceMatcher::Ref(const Event& e) {
   if (shared_) return shared_;
   if (!current_ || current_of_ != &e || current_seq_ != e.seq) {
-    current_ = EventRef(new StoredEvent(e.Clone()));
+    current_ = EventRef(new StoredEvent(e.Clone(), meter_));
     current_of_ = &e;
     current_seq_ = e.seq;
   }
@@ -157,9 +225,154 @@ bool SequenceMatcher::Process(uint32_t rule, const Event& e, bool starts, Comple
         Step(rule, rs, part, kt, h, e, false, done, stats);
     }
   }
+  if (max_state_) EnforceStateLimit(stats);
   if (done.empty()) return false;
   Emit(rule, done, sink, stats);
   return true;
+}
+
+bool SequenceMatcher::TermHolds(const Automaton& a, size_t k, const Event& e,
+                                const std::string& key_text, MatchState* view) {
+  const SeqFilter& f = a.terms[k].filter;
+  if (!f.match_free) return FilterHolds(a, f, e, key_text, view);
+  int8_t& c = term_cache_[k];
+  if (c < 0) c = FilterHolds(a, f, e, key_text, nullptr) ? 1 : 0;
+  return c != 0;
+}
+
+bool SequenceMatcher::Options(const Automaton& a, const PartialMatch& pm, const Event& e,
+                              const std::string& key_text, std::vector<Option>& out) {
+  const bool every = a.policy == SeqPolicy::kEvery;
+  // Rule 5: window.
+  if (a.within_ms && e.time > Deadline(pm.start_time(), *a.within_ms)) return false;
+  const SeqTerm& cur = a.terms[pm.pos];
+  const bool has_min = pm.count >= cur.min;
+  const size_t before = out.size();
+  if (has_min) {
+    // Rule 4: absence. Guards stand in the gap after the current term, and after any
+    // following terms with minimum 0 (the match may pass them).
+    for (size_t k = pm.pos + 1; k < a.terms.size(); ++k) {
+      const SeqTerm& t = a.terms[k];
+      if (t.negated) {
+        MatchState view(a, &pm);
+        if (TermHolds(a, k, e, key_text, &view)) return false;
+      } else if (t.min > 0) {
+        break;
+      }
+    }
+    // Rules 2, 3 and 7: hand-over to a later term (the quantifier is reluctant).
+    for (size_t k = pm.pos + 1; k <= a.last_positive; ++k) {
+      const SeqTerm& t = a.terms[k];
+      if (t.negated) continue;
+      MatchState view(a, &pm);
+      if (TermHolds(a, k, e, key_text, &view)) {
+        uint32_t term = static_cast<uint32_t>(k);
+        if (k == a.last_positive && !a.trailing_not && t.min <= 1) {
+          if (HavingHolds(a, pm, term, &e)) {
+            out.push_back({term, true});
+          } else if (t.list) {
+            out.push_back({term, false});  // a quantified last term keeps collecting
+          }
+        } else {
+          out.push_back({term, false});
+        }
+        if (!every && out.size() > before) return true;
+      }
+      if (t.min > 0) break;
+    }
+  }
+  // Rule 3: another event for the current term.
+  if ((every || out.size() == before) && pm.count < cur.max) {
+    MatchState view(a, &pm);
+    view.SetPrev(pm.events.event(pm.events.size() - 1));
+    if (TermHolds(a, pm.pos, e, key_text, &view)) {
+      bool completes = pm.pos == a.last_positive && !a.trailing_not && pm.count + 1 >= cur.min &&
+                       HavingHolds(a, pm, pm.pos, &e);
+      out.push_back({pm.pos, completes});
+    }
+  }
+  return true;
+}
+
+SequenceMatcher::StartPlan SequenceMatcher::PlanStart(const Automaton& a, const Event& e,
+                                                      const std::string& key_text) {
+  StartPlan sp;
+  MatchState view(a, nullptr);
+  const SeqTerm& first = a.terms[0];
+  if (!TermHolds(a, 0, e, key_text, &view)) return sp;
+  sp.take = true;
+  if (a.last_positive == 0 && !a.trailing_not && first.min <= 1) {
+    PartialMatch none;
+    sp.completes = HavingHolds(a, none, 0, &e);
+    sp.take = sp.completes || first.list;
+  }
+  return sp;
+}
+
+void SequenceMatcher::StepEvery(const Automaton& a, Partition* part, const std::string& key_text,
+                                const Event& e, const StartPlan& start,
+                                std::vector<Completion>& done, RunStats& stats) {
+  std::vector<PartialMatch>& pms = part->pms;
+  // Pass 1: each partial match's choices, and how many survivors (m) and open branches (b).
+  plan_.clear();
+  options_.clear();
+  size_t m = 0, b = 0;
+  for (size_t i = 0; i < pms.size(); ++i) {
+    uint32_t begin = static_cast<uint32_t>(options_.size());
+    if (!Options(a, pms[i], e, key_text, options_)) {
+      options_.resize(begin);
+      Forget(pms[i]);
+      continue;  // ended by the window or an absence
+    }
+    plan_.push_back({static_cast<uint32_t>(i), begin, static_cast<uint32_t>(options_.size())});
+    ++m;
+    for (size_t o = begin; o < options_.size(); ++o) b += !options_[o].completes;
+  }
+  // The list becomes survivors, branches, then the start, in this order; the bound drops the
+  // first `drop` of them (rule 11).
+  const size_t total = m + b + (start.take && !start.completes ? 1 : 0);
+  const size_t drop = total > max_partial_ ? total - max_partial_ : 0;
+  stats.dropped_partial += drop;
+  // Pass 2.
+  std::vector<PartialMatch>& born = born_;
+  born.clear();
+  size_t w = 0, k = 0;  // survivors kept, branches so far
+  for (size_t j = 0; j < plan_.size(); ++j) {
+    const Planned& pl = plan_[j];
+    PartialMatch& pm = pms[pl.index];
+    const bool survives = j >= drop;
+    Forget(pm);
+    // The last branch that is made may take the original when it does not survive.
+    size_t last = pl.end, kk = k;
+    for (size_t o = pl.begin; o < pl.end; ++o) {
+      if (options_[o].completes || m + kk >= drop) last = o;
+      kk += !options_[o].completes;
+    }
+    for (size_t o = pl.begin; o < pl.end; ++o) {
+      const Option& opt = options_[o];
+      const bool made = opt.completes || m + k >= drop;
+      k += !opt.completes;
+      if (!made) continue;
+      PartialMatch branch = !survives && o == last ? std::move(pm) : PartialMatch(pm);
+      branch.Take(a, opt.term, Ref(e));
+      if (opt.completes) {
+        done.push_back(Completion{std::move(branch), e.time, part->key_event});
+      } else {
+        Remember(branch);
+        born.push_back(std::move(branch));
+      }
+    }
+    if (survives) {
+      Remember(pm);
+      if (w != pl.index) pms[w] = std::move(pm);
+      ++w;
+    }
+  }
+  live_ -= pms.size() - w;
+  pms.resize(w);
+  for (PartialMatch& br : born) pms.push_back(std::move(br));
+  live_ += born.size();
+  born.clear();
 }
 
 void SequenceMatcher::Step(uint32_t rule, RuleState& rs, Partition* part,
@@ -168,152 +381,81 @@ void SequenceMatcher::Step(uint32_t rule, RuleState& rs, Partition* part,
   const Automaton& a = p_.automata[static_cast<size_t>(p_.rules[rule].automaton)];
   const bool every = a.policy == SeqPolicy::kEvery;
   const size_t done_before = done.size();
+  term_cache_.assign(a.terms.size(), -1);
   // Rule 6: `until` discards every partial match of the partition first.
-  if (part && a.until && FilterHolds(a, *a.until, e, key_text, nullptr)) {
-    live_ -= part->pms.size();
-    part->pms.clear();
+  if (part && a.until && FilterHolds(a, *a.until, e, key_text, nullptr)) ForgetAll(part);
+  // Under `every`, whether the event starts a match is known before the splits (the bound
+  // counts it); otherwise it is decided after them (a completion forbids it, rule 8).
+  StartPlan start;
+  bool planned = false;
+  if (every && can_start) {
+    start = PlanStart(a, e, key_text);
+    planned = true;
   }
-  // Rule 9: under `strict`, an event of the partition (by its header key) must be taken.
-  const bool in_header_partition = InPartition(a, 0, key_text);
-  std::vector<Option>& options = options_;
   if (part && !part->pms.empty()) {
-    // Survivors are compacted in place (w); branches of `every` are appended after them.
-    std::vector<PartialMatch>& born = born_;
-    born.clear();
-    size_t w = 0;
-    auto keep = [&](size_t i) {
-      if (w != i) part->pms[w] = std::move(part->pms[i]);
-      ++w;
-    };
-    for (size_t i = 0; i < part->pms.size(); ++i) {
-      PartialMatch& pm = part->pms[i];
-      // Rule 5: window.
-      if (a.within_ms && e.time > Deadline(pm.start_time(), *a.within_ms)) continue;
-      const SeqTerm& cur = a.terms[pm.pos];
-      const bool has_min = pm.count >= cur.min;
-      // Rule 4: absence. Guards stand in the gap after the current term, and after any
-      // following terms with minimum 0 (the match may pass them).
-      bool absent_violated = false;
-      if (has_min) {
-        for (size_t k = pm.pos + 1; k < a.terms.size() && !absent_violated; ++k) {
-          const SeqTerm& t = a.terms[k];
-          if (t.negated) {
-            MatchState view(a, &pm);
-            absent_violated = FilterHolds(a, t.filter, e, key_text, &view);
-          } else if (t.min > 0) {
-            break;
+    if (every) {
+      StepEvery(a, part, key_text, e, start, done, stats);
+    } else {
+      // Rule 9: under `strict`, an event of the partition (by its header key) must be taken.
+      const bool discard_unused = a.policy == SeqPolicy::kStrict && InPartition(a, 0, key_text);
+      size_t w = 0;
+      for (size_t i = 0; i < part->pms.size(); ++i) {
+        PartialMatch& pm = part->pms[i];
+        options_.clear();
+        bool alive = Options(a, pm, e, key_text, options_);
+        if (!alive || (options_.empty() && discard_unused)) {
+          Forget(pm);
+          continue;
+        }
+        if (!options_.empty()) {
+          Forget(pm);
+          pm.Take(a, options_[0].term, Ref(e));
+          if (options_[0].completes) {
+            done.push_back(Completion{std::move(pm), e.time, part->key_event});
+            continue;
           }
+          Remember(pm);
         }
+        if (w != i) part->pms[w] = std::move(pm);  // rule 2: pass, or took the event
+        ++w;
       }
-      if (absent_violated) continue;
-      options.clear();
-      // Rules 2, 3 and 7: hand-over to a later term (the quantifier is reluctant).
-      if (has_min) {
-        for (size_t k = pm.pos + 1; k <= a.last_positive; ++k) {
-          const SeqTerm& t = a.terms[k];
-          if (t.negated) continue;
-          MatchState view(a, &pm);
-          if (FilterHolds(a, t.filter, e, key_text, &view)) {
-            uint32_t term = static_cast<uint32_t>(k);
-            if (k == a.last_positive && !a.trailing_not && t.min <= 1) {
-              if (HavingHolds(a, pm, term, &e)) {
-                options.push_back({term, true});
-              } else if (t.list) {
-                options.push_back({term, false});  // a quantified last term keeps collecting
-              }
-            } else {
-              options.push_back({term, false});
-            }
-            if (!every && !options.empty()) break;
-          }
-          if (t.min > 0) break;
-        }
-      }
-      // Rule 3: another event for the current term.
-      if ((every || options.empty()) && pm.count < cur.max) {
-        MatchState view(a, &pm);
-        view.SetPrev(pm.events.event(pm.events.size() - 1));
-        if (FilterHolds(a, cur.filter, e, key_text, &view)) {
-          bool completes = pm.pos == a.last_positive && !a.trailing_not &&
-                           pm.count + 1 >= cur.min && HavingHolds(a, pm, pm.pos, &e);
-          options.push_back({pm.pos, completes});
-        }
-      }
-      if (every) {
-        // Rule 10: split on each choice; the original passes the event over.
-        for (const Option& o : options) {
-          PartialMatch branch = pm;
-          branch.Take(a, o.term, Ref(e));
-          if (o.completes) {
-            done.push_back(Completion{std::move(branch), e.time, part->key_event});
-          } else {
-            born.push_back(std::move(branch));
-          }
-        }
-        keep(i);
-        continue;
-      }
-      if (options.empty()) {
-        if (a.policy == SeqPolicy::kStrict && in_header_partition) continue;  // rule 9
-        keep(i);                                                              // rule 2: pass
-        continue;
-      }
-      pm.Take(a, options[0].term, Ref(e));
-      if (options[0].completes) {
-        done.push_back(Completion{std::move(pm), e.time, part->key_event});
-      } else {
-        keep(i);
-      }
+      live_ -= part->pms.size() - w;
+      part->pms.resize(w);
     }
-    live_ -= part->pms.size() - w;
-    part->pms.resize(w);
-    for (PartialMatch& b : born) part->pms.push_back(std::move(b));
-    live_ += born.size();
-    born.clear();
   }
   // Rule 8: under the default policy and `strict`, a completion discards the partition's
   // partial matches, and the completing event starts none.
   bool completed = done.size() > done_before;
   if (completed && !every) {
-    live_ -= part->pms.size();
-    part->pms.clear();
+    ForgetAll(part);
     can_start = false;
   }
   // Rule 1: start.
   if (can_start) {
-    MatchState view(a, nullptr);
-    const SeqTerm& first = a.terms[0];
-    if (FilterHolds(a, first.filter, e, key_text, &view)) {
+    if (!planned) start = PlanStart(a, e, key_text);
+    if (start.take) {
       if (!part) {
-        part = rs.parts.Insert(hash, key_text);
+        part = NewPartition(rs, hash, key_text);
         part->key_event = EventRef(Ref(e));
       }
       PartialMatch pm;
-      bool completes = false, keep = true;
-      if (a.last_positive == 0 && !a.trailing_not && first.min <= 1) {
-        completes = HavingHolds(a, pm, 0, &e);
-        keep = completes || first.list;
-      }
-      if (keep) {
-        pm.Take(a, 0, Ref(e));
-        if (completes) {
-          done.push_back(Completion{std::move(pm), e.time, part->key_event});
-          if (!every) {
-            live_ -= part->pms.size();
-            part->pms.clear();
-          }
-        } else {
-          part->pms.push_back(std::move(pm));
-          ++live_;
-          if (a.within_ms) {  // the window's timer (rule 5, and rule 4's trailing deadline)
-            const PartialMatch& started = part->pms.back();
-            if (rs.timers.empty())
-              next_deadline_ =
-                  std::min(next_deadline_, Deadline(started.start_time(), *a.within_ms));
-            rs.timers.push_back(Timer{Deadline(started.start_time(), *a.within_ms),
-                                      started.start_seq(), started.first(), part});
-            ++part->timers;
-          }
+      pm.Take(a, 0, Ref(e));
+      if (start.completes) {
+        done.push_back(Completion{std::move(pm), e.time, part->key_event});
+        if (!every) ForgetAll(part);
+      } else {
+        Remember(pm);
+        part->pms.push_back(std::move(pm));
+        ++live_;
+        if (a.within_ms) {  // the window's timer (rule 5, and rule 4's trailing deadline)
+          const PartialMatch& started = part->pms.back();
+          if (rs.timers.empty())
+            next_deadline_ =
+                std::min(next_deadline_, Deadline(started.start_time(), *a.within_ms));
+          rs.timers.push_back(Timer{Deadline(started.start_time(), *a.within_ms),
+                                    started.start_seq(), started.first(), part});
+          bytes_ += sizeof(Timer);
+          ++part->timers;
         }
       }
     }
@@ -330,11 +472,12 @@ void SequenceMatcher::Step(uint32_t rule, RuleState& rs, Partition* part,
     done.resize(done_before);
     done.push_back(std::move(winner));
   }
-  // Rule 11: bounded state; the oldest partial matches go first.
+  // Rule 11: bounded state; the oldest partial matches go first. (Under `every` StepEvery
+  // already dropped them.) The vector is in creation order (survivors keep their places,
+  // branches and starts are appended), so the oldest are in front.
   if (part->pms.size() > max_partial_) {
-    // The vector is in creation order (survivors keep their places, branches and starts are
-    // appended), so the oldest are in front.
     size_t drop = part->pms.size() - max_partial_;
+    for (size_t i = 0; i < drop; ++i) Forget(part->pms[i]);
     part->pms.erase(part->pms.begin(), part->pms.begin() + static_cast<long>(drop));
     live_ -= drop;
     stats.dropped_partial += drop;
@@ -342,8 +485,28 @@ void SequenceMatcher::Step(uint32_t rule, RuleState& rs, Partition* part,
   DropIfIdle(rs, part);
 }
 
+void SequenceMatcher::ForgetAll(Partition* part) {
+  for (const PartialMatch& pm : part->pms) Forget(pm);
+  live_ -= part->pms.size();
+  part->pms.clear();
+}
+
+size_t SequenceMatcher::Cost(const Partition& part) {
+  return sizeof(Partition) + 16 + (part.key_text.capacity() > 15 ? part.key_text.capacity() : 0);
+}
+
+SequenceMatcher::Partition* SequenceMatcher::NewPartition(RuleState& rs, uint64_t hash,
+                                                          const std::string& key_text) {
+  Partition* part = rs.parts.Insert(hash, key_text);
+  bytes_ += Cost(*part);
+  return part;
+}
+
 void SequenceMatcher::DropIfIdle(RuleState& rs, Partition* part) {
-  if (part->pms.empty() && part->timers == 0) rs.parts.Erase(part);
+  if (part->pms.empty() && part->timers == 0) {
+    bytes_ -= Cost(*part);
+    rs.parts.Erase(part);
+  }
 }
 
 TimeMs SequenceMatcher::NextDeadline() const {
@@ -376,6 +539,7 @@ void SequenceMatcher::FireDeadlines(TimeMs watermark, ComplexEventSink& sink, Ru
     RuleState& rs = rules_[best];
     Timer t = rs.timers.front();
     rs.timers.pop_front();
+    bytes_ -= sizeof(Timer);
     UpdateNextDeadline();
     uint32_t rule = rule_of_[best];
     const Automaton& a = p_.automata[best];
@@ -395,6 +559,7 @@ void SequenceMatcher::FireDeadlines(TimeMs watermark, ComplexEventSink& sink, Ru
         ++w;
         continue;
       }
+      Forget(pm);
       if (a.trailing_not && pm.pos == a.last_positive && pm.count >= a.terms[pm.pos].min &&
           HavingHolds(a, pm, 0, nullptr)) {
         done.push_back(Completion{std::move(pm), t.deadline, part->key_event});
@@ -404,8 +569,7 @@ void SequenceMatcher::FireDeadlines(TimeMs watermark, ComplexEventSink& sink, Ru
     part->pms.resize(w);
     if (!done.empty() && a.policy != SeqPolicy::kEvery) {
       done.resize(1);  // same first event: the earliest-created run stands for the burst
-      live_ -= part->pms.size();
-      part->pms.clear();
+      ForgetAll(part);
     }
     if (!done.empty()) Emit(rule, done, sink, stats);
     DropIfIdle(rs, part);

@@ -58,6 +58,17 @@ class SequenceMatcher {
   // counting the events they refer to. Walks everything: for benchmarks and --stats.
   size_t StateBytes() const;
 
+  // --max-state: when the state this matcher accounts (partial matches with their bindings and
+  // aggregates, partitions, timers) plus its share of the stored events (`meter` / `workers`)
+  // exceeds `bytes` / `workers`, the oldest partial matches (by first event, then rule) are
+  // dropped until it is 7/8 of that, and counted in RunStats::dropped_state. 0: no limit.
+  // Events this matcher stores itself are metered in `meter` too.
+  void SetStateLimit(size_t bytes, EventMeter* meter, unsigned workers = 1);
+  // The accounted bytes, kept as state changes, and the same figure recounted by walking
+  // everything (tests compare the two).
+  size_t accounted_bytes() const { return bytes_; }
+  size_t RecountBytes() const;
+
   Suppression& suppression() { return suppress_; }
 
  private:
@@ -91,10 +102,33 @@ class SequenceMatcher {
     TimeMs time;
     EventRef key_event;  // its key fields are the partition key
   };
+  // A partial match's options under `every`: opts_[begin, end).
+  struct Planned {
+    uint32_t index, begin, end;
+  };
+  // Whether and how the event starts a match (rule 1).
+  struct StartPlan {
+    bool take = false;       // the first term takes the event
+    bool completes = false;  // and that completes the match
+  };
 
   void Step(uint32_t rule, RuleState& rs, Partition* part, const std::string& key_text,
             uint64_t hash, const Event& e, bool can_start, std::vector<Completion>& done,
             RunStats& stats);
+  // Rule 10 for the partial matches of `part`: every choice splits off a branch. Branches and
+  // survivors that the bound on partial matches would drop at once are never made (the oldest
+  // go: survivors, then branches); a survivor that is dropped moves into its last branch.
+  void StepEvery(const Automaton& a, Partition* part, const std::string& key_text,
+                 const Event& e, const StartPlan& start, std::vector<Completion>& done,
+                 RunStats& stats);
+  // Appends to `out` how `pm` may take `e` (rules 2, 3, 7; under `every` every choice, else
+  // the first). False when `e` ends it (window, rule 5; absence, rule 4).
+  bool Options(const Automaton& a, const PartialMatch& pm, const Event& e,
+               const std::string& key_text, std::vector<Option>& out);
+  StartPlan PlanStart(const Automaton& a, const Event& e, const std::string& key_text);
+  // FilterHolds for term `k`, once per event when its condition is match-free.
+  bool TermHolds(const Automaton& a, size_t k, const Event& e, const std::string& key_text,
+                 MatchState* view);
   bool FilterHolds(const Automaton& a, const SeqFilter& f, const Event& e,
                    const std::string& key_text, MatchState* view);
   bool InPartition(const Automaton& a, uint32_t keyset, const std::string& key_text) const;
@@ -103,6 +137,16 @@ class SequenceMatcher {
   bool HavingHolds(const Automaton& a, const PartialMatch& pm, uint32_t term, const Event* e);
   void Emit(uint32_t rule, std::vector<Completion>& done, ComplexEventSink& sink, RunStats& stats);
   void DropIfIdle(RuleState& rs, Partition* part);  // erases it when nothing refers to it
+  // State accounting (--max-state): a partial match's bytes enter when it joins a partition's
+  // list and leave when it leaves it (dropped, completed, discarded).
+  static size_t Cost(const PartialMatch& pm) { return sizeof(PartialMatch) + pm.used_bytes(); }
+  static size_t Cost(const Partition& part);
+  void Remember(const PartialMatch& pm) { bytes_ += Cost(pm); }
+  void Forget(const PartialMatch& pm) { bytes_ -= Cost(pm); }
+  void ForgetAll(Partition* part);  // clears its partial matches
+  Partition* NewPartition(RuleState& rs, uint64_t hash, const std::string& key_text);
+  void EnforceStateLimit(RunStats& stats);
+  size_t Used() const;
   void UpdateNextDeadline();
   const StoredEvent* Ref(const Event& e);
 
@@ -116,6 +160,8 @@ class SequenceMatcher {
   std::vector<bool> key_ok_;
   std::vector<PartialMatch> born_;  // scratch of Step()
   std::vector<Option> options_;     // scratch of Step()
+  std::vector<Planned> plan_;       // scratch of StepEvery()
+  std::vector<int8_t> term_cache_;  // per term, this event and partition: -1 unknown, 0, 1
   std::vector<Completion> done_;
   const StoredEvent* shared_ = nullptr;  // the caller's shared copy of the event, if any
   EventRef current_;                     // else our shared copy of the event being processed
@@ -126,6 +172,10 @@ class SequenceMatcher {
   bool suppress_on_;
   Suppression suppress_;
   size_t live_ = 0;
+  size_t bytes_ = 0;  // accounted state (see Cost)
+  size_t max_state_ = 0;
+  unsigned state_share_ = 1;
+  EventMeter* meter_ = nullptr;
 };
 
 }  // namespace strix::engine

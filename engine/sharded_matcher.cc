@@ -124,6 +124,18 @@ size_t ShardedMatcher::live_partial_matches() const {
   return n;
 }
 
+size_t ShardedMatcher::accounted_bytes() const {
+  size_t n = 0;
+  for (const auto& w : workers_) n += w->matcher.sequences().accounted_bytes();
+  return n;
+}
+
+void ShardedMatcher::SetStateLimit(size_t bytes, EventMeter* meter) {
+  meter_ = meter;
+  for (auto& w : workers_)
+    w->matcher.SetStateLimit(bytes, meter, static_cast<unsigned>(workers_.size()));
+}
+
 void ShardedMatcher::Flush(TimeMs timers_before, ComplexEventSink& sink, RunStats& stats) {
   uint64_t first = next_ordinal_;
   next_ordinal_ += batch_.size();
@@ -137,7 +149,9 @@ void ShardedMatcher::Flush(TimeMs timers_before, ComplexEventSink& sink, RunStat
   for (auto& w : workers_) {
     for (Kept& k : w->out) all.push_back(&k);
     stats.dropped_partial += w->stats.dropped_partial;
+    stats.dropped_state += w->stats.dropped_state;
     w->stats.dropped_partial = 0;
+    w->stats.dropped_state = 0;
   }
   std::sort(all.begin(), all.end(),
             [](const Kept* a, const Kept* b) { return a->Key() < b->Key(); });

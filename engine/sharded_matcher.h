@@ -36,12 +36,15 @@ class ShardedMatcher {
   ~ShardedMatcher();
 
   // `e` must own its bytes (Event::Own()).
-  void Add(Event&& e) { batch_.emplace_back(new StoredEvent(std::move(e))); }
+  void Add(Event&& e) { batch_.emplace_back(new StoredEvent(std::move(e), meter_)); }
   size_t pending() const { return batch_.size(); }
   // Matches the batch, fires the timers before `timers_before`, emits in order.
   void Flush(TimeMs timers_before, ComplexEventSink& sink, RunStats& stats);
 
   size_t live_partial_matches() const;
+  // --max-state over all workers (each holds its share; see SequenceMatcher::SetStateLimit).
+  void SetStateLimit(size_t bytes, EventMeter* meter);
+  size_t accounted_bytes() const;  // summed over the workers, events not included
 
  private:
   struct Worker;
@@ -51,6 +54,7 @@ class ShardedMatcher {
   uint64_t next_ordinal_ = 0;
   Suppression suppress_;
   uint64_t last_matched_ = UINT64_MAX;
+  EventMeter* meter_ = nullptr;
 };
 
 }  // namespace strix::engine

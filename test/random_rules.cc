@@ -137,6 +137,14 @@ SequenceCaseResult SequenceCase(uint64_t seed, bool collide_distinct, int nevent
       ev.seq = n;
       ev.line = n + 1;
       if (eng.Push(std::move(ev), sink) == engine::Admit::kLate) late_got.push_back(n + 1);
+      // The state --max-state limits is accounted as it changes; a walk must agree.
+      const engine::SequenceMatcher& sm = eng.matcher().sequences();
+      if (threads == 1 && sm.accounted_bytes() != sm.RecountBytes()) {
+        out.mismatch = context + "state accounting: " + std::to_string(sm.accounted_bytes()) +
+                       " bytes accounted, " + std::to_string(sm.RecountBytes()) +
+                       " counted, after event " + std::to_string(n + 1);
+        break;
+      }
     }
     if (!out.mismatch.empty()) break;
     eng.Finish(sink);

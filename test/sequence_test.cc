@@ -204,6 +204,65 @@ TEST_CASE("rule 11: the oldest partial matches are dropped beyond the bound, and
   CHECK(s.stats.dropped_partial == 1);
 }
 
+TEST_CASE("max-state: the oldest partial matches go first, the state stays under the limit",
+          "[sequence]") {
+  // One hot key under `every` with A+: every A extends every live partial match.
+  Seq s("rule e on sequence by k every a: A+ b: B");
+  const size_t limit = 64 << 10;
+  engine::Engine eng(*s.prog, 0, 10000, 1);
+  eng.set_max_state(limit);
+  size_t most = 0;
+  for (int i = 0; i < 400; ++i) {
+    test::FeedLines(eng, *s.prog, {E(std::to_string(i), "A", i)}, s, uint64_t(i));
+    most = std::max(most, eng.state_bytes());
+  }
+  CHECK(most <= limit);
+  CHECK(eng.stats().dropped_state > 0);
+  CHECK(eng.stats().dropped_partial >= eng.stats().dropped_state);
+  CHECK(eng.matcher().sequences().accounted_bytes() == eng.matcher().sequences().RecountBytes());
+  // What is left completes: the newest matches, none starting with an early event.
+  test::FeedLines(eng, *s.prog, {E("b", "B", 500)}, s, 400);
+  eng.Finish(s);
+  REQUIRE(!s.out.empty());
+  for (const std::string& o : s.out) {
+    INFO(o);
+    CHECK(o.find("[a=0 ") == std::string::npos);
+    CHECK(o.find("[a=1 ") == std::string::npos);
+  }
+  CHECK(s.out.back().find("[a=399 b=b]") != std::string::npos);
+
+  // Without a limit nothing is dropped for it.
+  Seq t("rule e on sequence by k every a: A+ b: B");
+  engine::Engine free_eng(*t.prog, 0, 10000, 1);
+  for (int i = 0; i < 50; ++i)
+    test::FeedLines(free_eng, *t.prog, {E(std::to_string(i), "A", i)}, t, uint64_t(i));
+  CHECK(free_eng.stats().dropped_state == 0);
+}
+
+TEST_CASE("max-state: across partitions, the partial matches with the oldest first event go",
+          "[sequence]") {
+  Seq s("rule e on sequence by k a: A b: B");
+  auto at = [](const std::string& id, const std::string& type, int64_t ts, const std::string& k) {
+    return "{\"id\":\"" + id + "\",\"type\":\"" + type + "\",\"ts\":" + std::to_string(ts) +
+           ",\"k\":\"" + k + "\"}";
+  };
+  engine::Engine probe(*s.prog, 0, 10000, 1);
+  test::FeedLines(probe, *s.prog, {at("0", "A", 0, "k0")}, s);
+  const size_t one = probe.state_bytes();  // one partition, one match, one event
+  // Room for about 20 keys' state: 100 keys each start a match.
+  engine::Engine eng(*s.prog, 0, 10000, 1);
+  eng.set_max_state(one * 20);
+  std::vector<std::string> lines;
+  for (int i = 0; i < 100; ++i) lines.push_back(at(std::to_string(i), "A", i, "k" + std::to_string(i)));
+  test::FeedLines(eng, *s.prog, lines, s);
+  CHECK(eng.state_bytes() <= one * 20);
+  CHECK(eng.stats().dropped_state >= 80);
+  // The newest key still matches; the oldest does not.
+  test::FeedLines(eng, *s.prog, {at("b99", "B", 200, "k99"), at("b0", "B", 201, "k0")}, s, 100);
+  eng.Finish(s);
+  CHECK(s.out == Out{"e@200 \"k99\" [a=99 b=b99]"});
+}
+
 TEST_CASE("section 4: deadlines fire in watermark order, by rule, before later events",
           "[sequence]") {
   Seq s(R"(
