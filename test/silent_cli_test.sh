@@ -92,6 +92,20 @@ printf '{"type":"e","ts":10}\n{"type":"e","ts":5}\nbad\n' > "$tmp/late.jsonl"
 expect "stats rejected includes late" 1 "$(grep -c 'late: 1, rejected: 2' "$tmp/err")"
 expect "summary rejected" 1 "$(grep -c '2 input lines rejected (bad json: 1, late: 1)' "$tmp/err")"
 
+# --max-state: one hot key under `every` with A+ holds the state to the limit, says so once on
+# standard error and counts the drops; a size that is not one is exit 2.
+printf 'rule h on sequence by k every a: A+ b: B\n' > "$tmp/hot.strix"
+for i in $(seq 0 199); do printf '{"type":"A","k":1,"ts":%d}\n' "$i"; done > "$tmp/hot.jsonl"
+printf '{"type":"B","k":1,"ts":500}\n' >> "$tmp/hot.jsonl"
+"$strix" run "$tmp/hot.strix" -i "$tmp/hot.jsonl" --threads 1 --max-state 256KB --stats > "$tmp/out" 2> "$tmp/err"
+expect "max-state exit" 0 $?
+expect "max-state warning once" 1 "$(grep -c 'warning: --max-state 262144 bytes reached' "$tmp/err")"
+expect "max-state counted" 1 "$(grep -c 'by --max-state: [1-9]' "$tmp/err")"
+expect "max-state newest still match" 1 "$(grep -c '"ts":199}},{"as":"b"' "$tmp/out")"
+"$strix" run "$tmp/hot.strix" -i "$tmp/hot.jsonl" --threads 1 --stats > /dev/null 2> "$tmp/err"
+expect "default max-state not reached" 0 "$(grep -c 'warning: --max-state' "$tmp/err")"
+"$strix" run "$tmp/hot.strix" -i "$tmp/hot.jsonl" --max-state lots > /dev/null 2>&1; expect "bad max-state exit" 2 $?
+
 # --max-future: a far-future event is dead-lettered as `future`, the events after it are not late.
 printf '{"type":"e","ts":1000}\n{"type":"e","ts":"9999-12-31T00:00:00Z"}\n{"type":"e","ts":2000}\n' > "$tmp/fut.jsonl"
 "$strix" run "$tmp/r.strix" -i "$tmp/fut.jsonl" --max-future 1d --dead-letter "$tmp/fut.dead" > "$tmp/out" 2>&1
