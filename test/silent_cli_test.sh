@@ -101,7 +101,8 @@ printf '{"type":"B","k":1,"ts":500}\n' >> "$tmp/hot.jsonl"
 expect "max-state exit" 0 $?
 expect "max-state warning once" 1 "$(grep -c 'warning: --max-state 262144 bytes reached' "$tmp/err")"
 expect "max-state counted" 1 "$(grep -c 'by --max-state: [1-9]' "$tmp/err")"
-expect "max-state newest still match" 1 "$(grep -c '"ts":199}},{"as":"b"' "$tmp/out")"
+expect "max-state newest still match" 1 "$(grep -c '"events":\[{"as":"a","event":{"type":"A","k":1,"ts":199}}' "$tmp/out")"
+expect "max-state oldest gone" 0 "$(grep -c '"events":\[{"as":"a","event":{"type":"A","k":1,"ts":0}}' "$tmp/out")"
 "$strix" run "$tmp/hot.strix" -i "$tmp/hot.jsonl" --threads 1 --stats > /dev/null 2> "$tmp/err"
 expect "default max-state not reached" 0 "$(grep -c 'warning: --max-state' "$tmp/err")"
 "$strix" run "$tmp/hot.strix" -i "$tmp/hot.jsonl" --max-state lots > /dev/null 2>&1; expect "bad max-state exit" 2 $?
