@@ -1,32 +1,26 @@
 // strix run RULES... [options]: load rules, read events, write complex events (CLI.md), and
 // strix replay: the same over a recorded file, with pacing (--speed), a golden file
 // (--expect, --update) and a progress bar.
-// Stage: cli. Wires sources -> decoder -> engine -> writer, dead letters and --stats.
+// Stage: cli. Parses and checks the options, loads the rules, runs runtime::Pipeline (the run
+// loop), then compares or writes the golden file and prints --stats.
 // SIGINT/SIGTERM stop reading; events already read are finished and outputs flushed, exit 0.
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <thread>
-#include <unordered_map>
 
-#include "adapters/batch_decoder.h"
-#include "adapters/complex_event_writer.h"
-#include "adapters/dead_letter.h"
-#include "adapters/event_decoder.h"
 #include "adapters/golden.h"
-#include "adapters/line_source.h"
-#include "adapters/merged_source.h"
 #include "adapters/output.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "common/time.h"
 #include "engine/compile.h"
-#include "engine/engine.h"
+#include "runtime/pipeline.h"
 
 namespace strix::cli {
 namespace {
@@ -61,24 +55,6 @@ struct RunOptions {
   bool update = false;
   bool progress = false;
   bool output_given = false;  // -o was written (replay with --expect writes no output otherwise)
-};
-
-// Formats complex events, writes them (when there is an output) and keeps them (golden files).
-class OutputSink : public engine::ComplexEventSink {
- public:
-  OutputSink(adapters::ComplexEventWriter& w, adapters::Output* out, bool keep)
-      : w_(w), out_(out), keep_(keep) {}
-  void Emit(const engine::ComplexEvent& ce) override {
-    const std::string& line = w_.Format(ce);
-    if (out_) out_->Write(line);
-    if (keep_) kept.push_back(line);
-  }
-  std::vector<std::string> kept;
-
- private:
-  adapters::ComplexEventWriter& w_;
-  adapters::Output* out_;
-  bool keep_;
 };
 
 // The field options name three different non-empty paths without empty segments.
@@ -168,56 +144,42 @@ int Run(const RunOptions& o) {
     return 1;
   }
   const engine::Program& program = **prog;
+  const bool golden = !o.expect.empty();
 
-  // Open everything first, so a bad name fails before any output. Several inputs are read at
-  // once (a listener first must not starve the files after it): lines in arrival order.
-  std::vector<std::unique_ptr<adapters::Source>> sources;
-  for (const std::string& in : o.inputs) {
-    adapters::SourceLimits limits;
-    limits.max_line = o.max_line;
-    limits.max_queued = o.max_queued;
-    limits.max_connections = o.max_connections;
-    auto s = adapters::OpenSource(in, limits, &g_stop);
-    if (!s.ok()) {
-      std::fprintf(stderr, "strix: %s\n", s.message().c_str());
-      return 2;
-    }
-    sources.push_back(std::move(*s));
-  }
-  std::unique_ptr<adapters::Source> src;
-  adapters::MergedSource* merged = nullptr;
-  if (sources.size() == 1) {
-    src = std::move(sources[0]);
-  } else {
-    auto m = std::make_unique<adapters::MergedSource>(std::move(sources), o.max_queued);
-    merged = m.get();
-    src = std::move(m);
-  }
-  bool golden = !o.expect.empty();
-  // A TCP peer that goes down holds the run (back-pressure) until it is back; both are said.
-  auto tcp_options = [&](const std::string& name) {
-    adapters::TcpWriterOptions t;
-    t.stop = &g_stop;
-    t.write_timeout_ms = *write_timeout;
-    t.on_status = [name](const std::string& what) {
-      std::fprintf(stderr, "strix: output '%s': %s\n", name.c_str(), what.c_str());
-    };
-    return t;
+  runtime::PipelineOptions po;
+  po.inputs = o.inputs;
+  po.limits.max_line = o.max_line;
+  po.limits.max_queued = o.max_queued;
+  po.limits.max_connections = o.max_connections;
+  po.output = golden && !o.output_given ? "/dev/null" : o.output;
+  po.dead_letter = o.dead_letter;
+  po.output_events = o.output_events == "ids"    ? adapters::OutputEvents::kIds
+                     : o.output_events == "none" ? adapters::OutputEvents::kNone
+                                                 : adapters::OutputEvents::kFull;
+  po.write_timeout_ms = *write_timeout;
+  po.clock = o.clock == "wall" ? adapters::Clock::kWall : adapters::Clock::kEvent;
+  po.max_delay_ms = *delay;
+  po.max_future_ms = max_future;
+  po.max_partial_matches = static_cast<size_t>(o.max_partial_matches);
+  po.max_state_bytes = static_cast<size_t>(o.max_state);
+  po.threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  po.speed = speed;
+  po.keep_output = golden;
+  Progress progress(o.progress);
+  int64_t last_position = 0, last_size = -1;
+  uint64_t last_events = 0;
+  runtime::PipelineHooks hooks;
+  hooks.message = [](const std::string& m) { std::fprintf(stderr, "strix: %s\n", m.c_str()); };
+  hooks.progress = [&](uint64_t events, int64_t position, int64_t size) {
+    last_events = events;
+    last_position = position;
+    last_size = size;
+    progress.Update(events, position, size);
   };
-  auto out = adapters::Output::Open(golden && !o.output_given ? "/dev/null" : o.output,
-                                    tcp_options(o.output));
-  if (!out.ok()) {
-    std::fprintf(stderr, "strix: %s\n", out.message().c_str());
+  runtime::Pipeline pipeline(program, po, hooks, &g_stop);
+  if (Status s = pipeline.Open(); !s.ok()) {
+    std::fprintf(stderr, "strix: %s\n", s.message().c_str());
     return 2;
-  }
-  std::unique_ptr<adapters::Output> dead_out;
-  if (!o.dead_letter.empty()) {
-    auto d = adapters::Output::Open(o.dead_letter, tcp_options(o.dead_letter));
-    if (!d.ok()) {
-      std::fprintf(stderr, "strix: %s\n", d.message().c_str());
-      return 2;
-    }
-    dead_out = std::move(*d);
   }
 
   struct sigaction sa {};
@@ -227,152 +189,15 @@ int Run(const RunOptions& o) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 
-  adapters::OutputEvents mode = o.output_events == "ids"    ? adapters::OutputEvents::kIds
-                                : o.output_events == "none" ? adapters::OutputEvents::kNone
-                                                            : adapters::OutputEvents::kFull;
-  // Source names for identities and dead letters: the inputs as written, then one per TCP peer.
-  std::vector<std::string> names = o.inputs;
-  std::unordered_map<std::string, uint32_t> peer_index;
-  auto origin_of = [&](size_t si, const adapters::Line& line) -> uint32_t {
-    if (line.origin.empty()) return static_cast<uint32_t>(si);
-    auto [it, fresh] =
-        peer_index.try_emplace(std::string(line.origin), static_cast<uint32_t>(names.size()));
-    if (fresh) names.emplace_back(line.origin);
-    return it->second;
-  };
-  adapters::ComplexEventWriter formatter(program, names, mode, nullptr);
-  OutputSink writer(formatter, out->get(), golden);
-  Progress progress(o.progress);
-  bool paced = false;
-  TimeMs pace_from = 0;
-  auto pace_start = std::chrono::steady_clock::now();
-  adapters::DeadLetters dead(dead_out.get());
-  adapters::Clock clock = o.clock == "wall" ? adapters::Clock::kWall : adapters::Clock::kEvent;
-  adapters::EventDecoder decoder(program.fields, clock);
-  unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
-  engine::Engine eng(program, *delay, static_cast<size_t>(o.max_partial_matches), threads);
-  if (max_future) eng.set_max_future(*max_future);
-  eng.set_max_state(static_cast<size_t>(o.max_state));
-  bool state_warned = false;  // --max-state reached: said once, when it first happens
-  auto warn_state = [&]() {
-    if (state_warned || eng.stats().dropped_state == 0) return;
-    state_warned = true;
-    std::fprintf(stderr,
-                 "strix: warning: --max-state %llu bytes reached: the oldest partial matches are "
-                 "being dropped (counted in --stats)\n",
-                 static_cast<unsigned long long>(o.max_state));
-  };
-  auto started = std::chrono::steady_clock::now();
-  uint64_t seq = 0;
-  int status = 0;
-  auto push = [&](Event&& ev, size_t si, uint64_t number, std::string_view raw) {
-    if (speed > 0) {  // replay pacing: event time / speed = wall time since the first event
-      if (!paced) {
-        paced = true;
-        pace_from = ev.time;
-        pace_start = std::chrono::steady_clock::now();
-      }
-      double ms = double(ev.time - pace_from) / speed;
-      auto when = pace_start + std::chrono::microseconds(int64_t(std::min(ms * 1000, 9e15)));
-      if (ms > 0 && when > std::chrono::steady_clock::now() && !g_stop.load()) {
-        // Everything due is shown before waiting, and the wait ends at once on a signal.
-        eng.Flush(writer);
-        (void)(*out)->Flush();
-        while (!g_stop.load() && std::chrono::steady_clock::now() < when) {
-          progress.Update(seq, src->position(), src->size());
-          std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-              when - std::chrono::steady_clock::now(), std::chrono::milliseconds(50)));
-        }
-      }
-    }
-    ev.source = static_cast<uint32_t>(si);
-    ev.line = number;
-    ev.seq = seq++;
-    engine::Admit admit = eng.Push(std::move(ev), writer);
-    if (admit == engine::Admit::kLate) dead.Reject("late", names[si], number, raw);
-    if (admit == engine::Admit::kFuture) dead.Reject("future", names[si], number, raw);
-    warn_state();
-  };
-  // With worker threads, lines are decoded in parallel batches; the rest is in input order.
-  std::unique_ptr<adapters::BatchDecoder> batch;
-  if (threads > 1) batch = std::make_unique<adapters::BatchDecoder>(program.fields, clock, threads);
-  std::vector<std::pair<uint32_t, uint64_t>> numbers;  // per batched line: source, line number
-  auto drain = [&]() {
-    if (!batch || batch->size() == 0) return;
-    batch->Decode();
-    for (size_t i = 0; i < batch->size(); ++i) {
-      adapters::DecodeOutcome r = batch->outcome(i);
-      if (r == adapters::DecodeOutcome::kBlank) continue;
-      if (r != adapters::DecodeOutcome::kEvent) {
-        dead.Reject(adapters::ReasonText(r), names[numbers[i].first], numbers[i].second,
-                    batch->line(i));
-        continue;
-      }
-      Event& ev = batch->event(i);
-      std::string_view raw = ev.raw;
-      push(std::move(ev), numbers[i].first, numbers[i].second, raw);
-    }
-    batch->Clear();
-    numbers.clear();
-  };
-  // A failed output (disk full, ...) stops the run: reading on would lose what it cannot write.
-  auto outputs_failed = [&]() { return (*out)->failed() || (dead_out && dead_out->failed()); };
-  adapters::Line line;
-  Event ev;
-  // The sources end by themselves at the end of the input, and on SIGINT/SIGTERM once they
-  // have handed out what they had read (which is then processed).
-  while (src->Next(line)) {
-    if (outputs_failed()) {
-      g_stop.store(true);  // stops the readers too
-      break;
-    }
-    progress.Update(seq, src->position(), src->size());
-    uint32_t from = origin_of(line.input, line);
-    if (line.too_long) {
-      drain();  // keeps dead letters in input order
-      dead.Reject("too long", names[from], line.number, line.text.substr(0, 4096));
-      continue;
-    }
-    if (batch) {
-      batch->Add(line.text);
-      numbers.emplace_back(from, line.number);
-      if (batch->size() >= 4096 || !src->LineReady()) drain();
-    } else {
-      adapters::DecodeOutcome r = decoder.Decode(line.text, ev);
-      if (r == adapters::DecodeOutcome::kEvent) {
-        std::string_view raw = ev.raw;
-        push(std::move(ev), from, line.number, raw);  // ev is decoded into again (its slots
-                                                      // vector is reused when not kept)
-      } else if (r != adapters::DecodeOutcome::kBlank) {
-        dead.Reject(adapters::ReasonText(r), names[from], line.number, line.text);
-      }
-    }
-    if (!src->LineReady()) {  // live input may go idle: emit what we have now
-      drain();
-      eng.Flush(writer);
-      (void)(*out)->Flush();
-      if (dead_out) (void)dead_out->Flush();
-    }
-  }
-  drain();
-  if (o.progress) progress.Done(seq, src->position(), src->size());
-  for (size_t i = 0; i < o.inputs.size(); ++i) {
-    const std::string& err = merged ? merged->input_error(i) : src->error();
-    if (err.empty()) continue;
-    std::fprintf(stderr, "strix: error reading '%s': %s\n", o.inputs[i].c_str(), err.c_str());
-    status = 2;
-  }
-  eng.Finish(writer, g_stop.load());  // on a signal, pending deadlines do not fire
-  warn_state();
-  Status fs = (*out)->Flush();
-  if (!fs.ok()) {
-    std::fprintf(stderr, "strix: %s\n", fs.message().c_str());
-    status = 2;
-  }
-  if (golden && o.update && (g_stop.load() || status != 0)) {
+  runtime::RunReport report = pipeline.Run();
+  if (o.progress) progress.Done(last_events, last_position, last_size);
+  int status = report.status;
+  const bool mode_none = po.output_events == adapters::OutputEvents::kNone;
+  const std::vector<std::string>& kept = report.kept;
+  if (golden && o.update && (report.interrupted || status != 0)) {
     // An interrupted or failed run leaves the golden file as it was.
     std::fprintf(stderr, "strix: run %s; golden file '%s' not updated\n",
-                 g_stop.load() ? "interrupted" : "failed", o.expect.c_str());
+                 report.interrupted ? "interrupted" : "failed", o.expect.c_str());
     if (status == 0) status = 1;
   } else if (golden && o.update) {
     // Written to a temporary file beside it and renamed over it: never half a golden file.
@@ -380,7 +205,7 @@ int Run(const RunOptions& o) {
     auto g = adapters::Output::Open(tmp);
     Status gs = g.ok() ? Status::Ok() : g.status();
     if (g.ok()) {
-      for (const std::string& l : writer.kept) (*g)->Write(l);
+      for (const std::string& l : kept) (*g)->Write(l);
       gs = (*g)->Flush();
       g->reset();
       if (gs.ok() && std::rename(tmp.c_str(), o.expect.c_str()) != 0)
@@ -391,11 +216,10 @@ int Run(const RunOptions& o) {
       std::fprintf(stderr, "strix: %s\n", gs.message().c_str());
       status = 2;
     } else {
-      std::printf("golden %s: wrote %zu complex events\n", o.expect.c_str(), writer.kept.size());
+      std::printf("golden %s: wrote %zu complex events\n", o.expect.c_str(), kept.size());
     }
   } else if (golden) {
-    auto diff =
-        adapters::CompareGolden(golden_text, writer.kept, mode == adapters::OutputEvents::kNone);
+    auto diff = adapters::CompareGolden(golden_text, kept, mode_none);
     if (!diff.ok()) {
       std::fprintf(stderr, "strix: %s: %s\n", o.expect.c_str(), diff.message().c_str());
       status = 2;
@@ -409,19 +233,10 @@ int Run(const RunOptions& o) {
       if (status == 0) status = 1;
     }
   }
-  if (dead_out) {
-    Status ds = dead_out->Flush();
-    if (!ds.ok()) {
-      std::fprintf(stderr, "strix: dead letters lost: %s\n", ds.message().c_str());
-      status = 2;
-    }
-  }
-  std::string summary = dead.Summary();
-  if (!summary.empty() && !dead_out) std::fprintf(stderr, "strix: %s\n", summary.c_str());
   if (o.stats) {
-    const engine::RunStats& st = eng.stats();
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    uint64_t rejected = dead.total();  // every dead letter, late ones included (as the summary)
+    const engine::RunStats& st = report.stats;
+    double secs = report.seconds;
+    uint64_t rejected = report.dead_letters;
     std::fprintf(
         stderr,
         "events in: %llu, matched: %llu, emitted: %llu, late: %llu, rejected: %llu, "
@@ -431,7 +246,8 @@ int Run(const RunOptions& o) {
         static_cast<unsigned long long>(st.emitted), static_cast<unsigned long long>(st.late),
         static_cast<unsigned long long>(rejected), static_cast<unsigned long long>(st.suppressed),
         static_cast<unsigned long long>(st.dropped_partial),
-        static_cast<unsigned long long>(st.dropped_state), secs > 0 ? static_cast<double>(st.events_in + st.late) / secs : 0.0);
+        static_cast<unsigned long long>(st.dropped_state),
+        secs > 0 ? static_cast<double>(st.events_in + st.late) / secs : 0.0);
   }
   return status;
 }

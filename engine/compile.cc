@@ -276,7 +276,6 @@ class Compiler {
     return false;
   }
 
-
  private:
   static std::string Key(const FieldSpec& f) {
     std::string k(1, static_cast<char>('0' + static_cast<int>(f.transform)));

@@ -129,7 +129,9 @@ class BoundEvents {
   size_t heap_bytes() const { return v_.capacity() > 2 ? v_.capacity() * sizeof(uint64_t) : 0; }
   // The same estimated from the size alone (spare capacity as if it grew by doubling), so that
   // it does not change when the bindings move.
-  size_t used_bytes() const { return v_.size() > 2 ? std::bit_ceil(v_.size()) * sizeof(uint64_t) : 0; }
+  size_t used_bytes() const {
+    return v_.size() > 2 ? std::bit_ceil(v_.size()) * sizeof(uint64_t) : 0;
+  }
 
  private:
   static const StoredEvent* Ptr(uint64_t x) {

@@ -450,8 +450,7 @@ void SequenceMatcher::Step(uint32_t rule, RuleState& rs, Partition* part,
         if (a.within_ms) {  // the window's timer (rule 5, and rule 4's trailing deadline)
           const PartialMatch& started = part->pms.back();
           if (rs.timers.empty())
-            next_deadline_ =
-                std::min(next_deadline_, Deadline(started.start_time(), *a.within_ms));
+            next_deadline_ = std::min(next_deadline_, Deadline(started.start_time(), *a.within_ms));
           rs.timers.push_back(Timer{Deadline(started.start_time(), *a.within_ms),
                                     started.start_seq(), started.first(), part});
           bytes_ += sizeof(Timer);

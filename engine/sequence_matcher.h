@@ -118,9 +118,8 @@ class SequenceMatcher {
   // Rule 10 for the partial matches of `part`: every choice splits off a branch. Branches and
   // survivors that the bound on partial matches would drop at once are never made (the oldest
   // go: survivors, then branches); a survivor that is dropped moves into its last branch.
-  void StepEvery(const Automaton& a, Partition* part, const std::string& key_text,
-                 const Event& e, const StartPlan& start, std::vector<Completion>& done,
-                 RunStats& stats);
+  void StepEvery(const Automaton& a, Partition* part, const std::string& key_text, const Event& e,
+                 const StartPlan& start, std::vector<Completion>& done, RunStats& stats);
   // Appends to `out` how `pm` may take `e` (rules 2, 3, 7; under `every` every choice, else
   // the first). False when `e` ends it (window, rule 5; absence, rule 4).
   bool Options(const Automaton& a, const PartialMatch& pm, const Event& e,

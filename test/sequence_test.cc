@@ -253,7 +253,8 @@ TEST_CASE("max-state: across partitions, the partial matches with the oldest fir
   engine::Engine eng(*s.prog, 0, 10000, 1);
   eng.set_max_state(one * 20);
   std::vector<std::string> lines;
-  for (int i = 0; i < 100; ++i) lines.push_back(at(std::to_string(i), "A", i, "k" + std::to_string(i)));
+  for (int i = 0; i < 100; ++i)
+    lines.push_back(at(std::to_string(i), "A", i, "k" + std::to_string(i)));
   test::FeedLines(eng, *s.prog, lines, s);
   CHECK(eng.state_bytes() <= one * 20);
   CHECK(eng.stats().dropped_state >= 80);

@@ -1,0 +1,260 @@
+// The run loop of `run` and `replay` (see pipeline.h).
+#include "runtime/pipeline.h"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+#include <unordered_map>
+
+#include "adapters/batch_decoder.h"
+#include "adapters/dead_letter.h"
+#include "adapters/merged_source.h"
+#include "engine/engine.h"
+
+namespace strix::runtime {
+namespace {
+
+// Formats complex events, writes them (when there is an output) and keeps them (golden files).
+class OutputSink : public engine::ComplexEventSink {
+ public:
+  OutputSink(adapters::ComplexEventWriter& w, adapters::Output* out, bool keep)
+      : w_(w), out_(out), keep_(keep) {}
+  void Emit(const engine::ComplexEvent& ce) override {
+    const std::string& line = w_.Format(ce);
+    if (out_) out_->Write(line);
+    if (keep_) kept.push_back(line);
+  }
+  std::vector<std::string> kept;
+
+ private:
+  adapters::ComplexEventWriter& w_;
+  adapters::Output* out_;
+  bool keep_;
+};
+
+}  // namespace
+
+struct Pipeline::Impl {
+  const engine::Program& program;
+  PipelineOptions o;
+  PipelineHooks hooks;
+  std::atomic<bool>* stop;
+  std::unique_ptr<adapters::Source> src;
+  adapters::MergedSource* merged = nullptr;
+  std::unique_ptr<adapters::Output> out, dead_out;
+
+  void Say(const std::string& m) const {
+    if (hooks.message) hooks.message(m);
+  }
+  adapters::TcpWriterOptions TcpOptions(const std::string& name) const {
+    // A TCP peer that goes down holds the run (back-pressure) until it is back; both are said.
+    adapters::TcpWriterOptions t;
+    t.stop = stop;
+    t.write_timeout_ms = o.write_timeout_ms;
+    t.on_status = [this, name](const std::string& what) { Say("output '" + name + "': " + what); };
+    return t;
+  }
+  Status Open();
+  RunReport Run();
+};
+
+Pipeline::Pipeline(const engine::Program& program, PipelineOptions options, PipelineHooks hooks,
+                   std::atomic<bool>* stop)
+    : impl_(new Impl{program, std::move(options), std::move(hooks), stop}) {}
+
+Pipeline::~Pipeline() = default;
+
+Status Pipeline::Open() {
+  return impl_->Open();
+}
+
+RunReport Pipeline::Run() {
+  return impl_->Run();
+}
+
+Status Pipeline::Impl::Open() {
+  // Open everything first, so a bad name fails before any output. Several inputs are read at
+  // once (a listener first must not starve the files after it): lines in arrival order.
+  std::vector<std::unique_ptr<adapters::Source>> sources;
+  for (const std::string& in : o.inputs) {
+    auto s = adapters::OpenSource(in, o.limits, stop);
+    if (!s.ok()) return s.status();
+    sources.push_back(std::move(*s));
+  }
+  if (sources.size() == 1) {
+    src = std::move(sources[0]);
+  } else {
+    auto m = std::make_unique<adapters::MergedSource>(std::move(sources), o.limits.max_queued);
+    merged = m.get();
+    src = std::move(m);
+  }
+  auto main_out = adapters::Output::Open(o.output, TcpOptions(o.output));
+  if (!main_out.ok()) return main_out.status();
+  out = std::move(*main_out);
+  if (!o.dead_letter.empty()) {
+    auto d = adapters::Output::Open(o.dead_letter, TcpOptions(o.dead_letter));
+    if (!d.ok()) return d.status();
+    dead_out = std::move(*d);
+  }
+  return Status::Ok();
+}
+
+RunReport Pipeline::Impl::Run() {
+  RunReport report;
+  // Source names for identities and dead letters: the inputs as written, then one per TCP peer.
+  std::vector<std::string> names = o.inputs;
+  std::unordered_map<std::string, uint32_t> peer_index;
+  auto origin_of = [&](size_t si, const adapters::Line& line) -> uint32_t {
+    if (line.origin.empty()) return static_cast<uint32_t>(si);
+    auto [it, fresh] =
+        peer_index.try_emplace(std::string(line.origin), static_cast<uint32_t>(names.size()));
+    if (fresh) names.emplace_back(line.origin);
+    return it->second;
+  };
+  adapters::ComplexEventWriter formatter(program, names, o.output_events, nullptr);
+  OutputSink writer(formatter, out.get(), o.keep_output);
+  auto progress = [&](uint64_t events) {
+    if (hooks.progress) hooks.progress(events, src->position(), src->size());
+  };
+  bool paced = false;
+  TimeMs pace_from = 0;
+  auto pace_start = std::chrono::steady_clock::now();
+  adapters::DeadLetters dead(dead_out.get());
+  adapters::EventDecoder decoder(program.fields, o.clock);
+  const unsigned threads = std::max(1u, o.threads);
+  engine::Engine eng(program, o.max_delay_ms, o.max_partial_matches, threads);
+  if (o.max_future_ms) eng.set_max_future(*o.max_future_ms);
+  eng.set_max_state(o.max_state_bytes);
+  bool state_warned = false;  // --max-state reached: said once, when it first happens
+  auto warn_state = [&]() {
+    if (state_warned || eng.stats().dropped_state == 0) return;
+    state_warned = true;
+    Say("warning: --max-state " + std::to_string(o.max_state_bytes) +
+        " bytes reached: the oldest partial matches are being dropped (counted in --stats)");
+  };
+  auto started = std::chrono::steady_clock::now();
+  uint64_t seq = 0;
+  auto push = [&](Event&& ev, size_t si, uint64_t number, std::string_view raw) {
+    if (o.speed > 0) {  // replay pacing: event time / speed = wall time since the first event
+      if (!paced) {
+        paced = true;
+        pace_from = ev.time;
+        pace_start = std::chrono::steady_clock::now();
+      }
+      double ms = double(ev.time - pace_from) / o.speed;
+      auto when = pace_start + std::chrono::microseconds(int64_t(std::min(ms * 1000, 9e15)));
+      if (ms > 0 && when > std::chrono::steady_clock::now() && !stop->load()) {
+        // Everything due is shown before waiting, and the wait ends at once on a signal.
+        eng.Flush(writer);
+        (void)out->Flush();
+        while (!stop->load() && std::chrono::steady_clock::now() < when) {
+          progress(seq);
+          std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+              when - std::chrono::steady_clock::now(), std::chrono::milliseconds(50)));
+        }
+      }
+    }
+    ev.source = static_cast<uint32_t>(si);
+    ev.line = number;
+    ev.seq = seq++;
+    engine::Admit admit = eng.Push(std::move(ev), writer);
+    if (admit == engine::Admit::kLate) dead.Reject("late", names[si], number, raw);
+    if (admit == engine::Admit::kFuture) dead.Reject("future", names[si], number, raw);
+    warn_state();
+  };
+  // With worker threads, lines are decoded in parallel batches; the rest is in input order.
+  std::unique_ptr<adapters::BatchDecoder> batch;
+  if (threads > 1)
+    batch = std::make_unique<adapters::BatchDecoder>(program.fields, o.clock, threads);
+  std::vector<std::pair<uint32_t, uint64_t>> numbers;  // per batched line: source, line number
+  auto drain = [&]() {
+    if (!batch || batch->size() == 0) return;
+    batch->Decode();
+    for (size_t i = 0; i < batch->size(); ++i) {
+      adapters::DecodeOutcome r = batch->outcome(i);
+      if (r == adapters::DecodeOutcome::kBlank) continue;
+      if (r != adapters::DecodeOutcome::kEvent) {
+        dead.Reject(adapters::ReasonText(r), names[numbers[i].first], numbers[i].second,
+                    batch->line(i));
+        continue;
+      }
+      Event& ev = batch->event(i);
+      std::string_view raw = ev.raw;
+      push(std::move(ev), numbers[i].first, numbers[i].second, raw);
+    }
+    batch->Clear();
+    numbers.clear();
+  };
+  // A failed output (disk full, ...) stops the run: reading on would lose what it cannot write.
+  auto outputs_failed = [&]() { return out->failed() || (dead_out && dead_out->failed()); };
+  adapters::Line line;
+  Event ev;
+  // The sources end by themselves at the end of the input, and on SIGINT/SIGTERM once they
+  // have handed out what they had read (which is then processed).
+  while (src->Next(line)) {
+    if (outputs_failed()) {
+      stop->store(true);  // stops the readers too
+      break;
+    }
+    progress(seq);
+    uint32_t from = origin_of(line.input, line);
+    if (line.too_long) {
+      drain();  // keeps dead letters in input order
+      dead.Reject("too long", names[from], line.number, line.text.substr(0, 4096));
+      continue;
+    }
+    if (batch) {
+      batch->Add(line.text);
+      numbers.emplace_back(from, line.number);
+      if (batch->size() >= 4096 || !src->LineReady()) drain();
+    } else {
+      adapters::DecodeOutcome r = decoder.Decode(line.text, ev);
+      if (r == adapters::DecodeOutcome::kEvent) {
+        std::string_view raw = ev.raw;
+        push(std::move(ev), from, line.number, raw);  // ev is decoded into again (its slots
+                                                      // vector is reused when not kept)
+      } else if (r != adapters::DecodeOutcome::kBlank) {
+        dead.Reject(adapters::ReasonText(r), names[from], line.number, line.text);
+      }
+    }
+    if (!src->LineReady()) {  // live input may go idle: emit what we have now
+      drain();
+      eng.Flush(writer);
+      (void)out->Flush();
+      if (dead_out) (void)dead_out->Flush();
+    }
+  }
+  drain();
+  progress(seq);
+  for (size_t i = 0; i < o.inputs.size(); ++i) {
+    const std::string& err = merged ? merged->input_error(i) : src->error();
+    if (err.empty()) continue;
+    Say("error reading '" + o.inputs[i] + "': " + err);
+    report.status = 2;
+  }
+  report.interrupted = stop->load();
+  eng.Finish(writer, report.interrupted);  // on a signal, pending deadlines do not fire
+  warn_state();
+  Status fs = out->Flush();
+  if (!fs.ok()) {
+    Say(fs.message());
+    report.status = 2;
+  }
+  if (dead_out) {
+    Status ds = dead_out->Flush();
+    if (!ds.ok()) {
+      Say("dead letters lost: " + ds.message());
+      report.status = 2;
+    }
+  }
+  std::string summary = dead.Summary();
+  if (!summary.empty() && !dead_out) Say(summary);
+  report.stats = eng.stats();
+  report.dead_letters = dead.total();  // every dead letter, late ones included (as the summary)
+  report.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  report.kept = std::move(writer.kept);
+  return report;
+}
+
+}  // namespace strix::runtime

@@ -1,0 +1,88 @@
+// Pipeline: one run of strix over its inputs, the loop `run` and `replay` share (and Kafka,
+// reload and checkpoints hook into): sources -> decoder (parallel batches with threads) ->
+// engine -> complex-event writer -> output, with dead letters, replay pacing, progress and
+// stopping on a flag (SIGINT/SIGTERM set it in the CLI).
+// Stage: runtime. Interface:
+//
+//   runtime::PipelineOptions o;  o.inputs = {"events.jsonl"};  o.output = "-";  ...
+//   runtime::Pipeline p(program, o, hooks, &stop);
+//   if (Status s = p.Open(); !s.ok()) ...;       // opens inputs and outputs (nothing read yet)
+//   runtime::RunReport r = p.Run();               // reads to the end or until `stop`
+//
+// The library prints nothing: messages (a TCP output down and back, a limit reached, an input
+// that failed) go to hooks.message, the progress to hooks.progress. The exit status of CLI.md
+// is in the report (0, or 2 when an input or output failed).
+// Covered by test/cli_test.sh, test/silent_cli_test.sh and the conformance cases.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "adapters/complex_event_writer.h"
+#include "adapters/event_decoder.h"
+#include "adapters/line_source.h"
+#include "adapters/output.h"
+#include "common/status.h"
+#include "engine/complex_event.h"
+#include "engine/program.h"
+
+namespace strix::runtime {
+
+struct PipelineOptions {
+  std::vector<std::string> inputs = {"-"};
+  adapters::SourceLimits limits;
+  std::string output = "-";  // "-", a file, or tcp://HOST:PORT
+  std::string dead_letter;   // empty: dead letters are only counted (summary message)
+  adapters::OutputEvents output_events = adapters::OutputEvents::kFull;
+  int64_t write_timeout_ms = 30000;
+  adapters::Clock clock = adapters::Clock::kEvent;
+  int64_t max_delay_ms = 0;
+  std::optional<int64_t> max_future_ms;
+  size_t max_partial_matches = 10000;
+  size_t max_state_bytes = size_t{1} << 30;  // 0: no limit
+  unsigned threads = 1;
+  double speed = 0;          // replay pacing: event time / speed; 0 as fast as possible
+  bool keep_output = false;  // keep the formatted complex events (golden files)
+};
+
+struct PipelineHooks {
+  // One line for standard error, without the "strix: " prefix.
+  std::function<void(const std::string&)> message;
+  // Events handed to the engine so far and the input position (bytes; size < 0 unknown).
+  std::function<void(uint64_t events, int64_t position, int64_t size)> progress;
+};
+
+struct RunReport {
+  int status = 0;            // 0, or 2: an input or output failed (said through hooks.message)
+  bool interrupted = false;  // `stop` was set
+  engine::RunStats stats;
+  uint64_t dead_letters = 0;      // every dead letter, late ones included
+  double seconds = 0;             // wall time of Run()
+  std::vector<std::string> kept;  // with keep_output: the complex events as written
+};
+
+class Pipeline {
+ public:
+  // `program` and `stop` must outlive the pipeline.
+  Pipeline(const engine::Program& program, PipelineOptions options, PipelineHooks hooks,
+           std::atomic<bool>* stop);
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Opens every input and output; an error names the one that failed.
+  Status Open();
+  // Reads until the inputs end or `stop` is set, matches, writes, flushes. Once.
+  RunReport Run();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace strix::runtime
