@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "common/hash.h"
 #include "common/json_text.h"
 #include "index/literal_matcher.h"
 #include "query-lang/dump.h"
@@ -596,6 +597,7 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules,
     Compiler c(p, ast, slots);
     CompiledRule cr;
     cr.name = r.name;
+    cr.identity = HashBytes(ql::DumpRule(ast, r));
     cr.suppress_ms = r.suppress_ms;
     if (r.is_sequence) {
       cr.sequence = true;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string_view>
+#include <unordered_map>
 
 namespace strix::engine {
 
@@ -105,6 +107,81 @@ void Engine::Release(TimeMs upto, TimeMs timers_before, ComplexEventSink& sink) 
     Match(std::move(e), sink);
   }
   if (sharded_) FireTimers(timers_before, sink);
+}
+
+void Engine::Save(EngineSnapshot& s) const {
+  EventTable table(s.events);
+  if (sharded_) {
+    sharded_->Save(s, table);
+  } else {
+    matcher_.Save(s, table);
+  }
+  auto windows = [&](const Suppression& sup) {
+    sup.ForEach([&](uint32_t rule, std::string_view key, TimeMs until) {
+      const CompiledRule& cr = p_.rules[rule];
+      s.suppression.push_back(SuppressionRecord{cr.name, cr.identity, std::string(key), until});
+    });
+  };
+  if (sharded_) {
+    windows(sharded_->suppression());
+  } else {
+    windows(matcher_.single_suppression());
+    windows(matcher_.sequence_suppression());
+  }
+  for (const Event& e : held_.items())
+    s.held.push_back(EventRecord{std::string(e.raw), e.time, e.source, e.line, e.seq});
+  s.seen_any = seen_any_;
+  s.max_seen = max_seen_;
+  s.watermark = watermark_;
+  s.timers_before = timers_before_;
+  s.stats = stats_;
+}
+
+RestoreReport Engine::Restore(const EngineSnapshot& s, const DecodeFn& decode) {
+  RestoreReport report;
+  std::vector<EventRef> keep;  // alive while the state is rebuilt
+  std::vector<const StoredEvent*> events;
+  events.reserve(s.events.size());
+  for (const EventRecord& rec : s.events) {
+    Event ev;
+    if (!decode(rec, ev)) {
+      events.push_back(nullptr);
+      ++report.undecodable_events;
+      continue;
+    }
+    keep.emplace_back(new StoredEvent(std::move(ev), &meter_));
+    events.push_back(keep.back().get());
+  }
+  if (sharded_) {
+    sharded_->Restore(s, events, report);
+  } else {
+    matcher_.Restore(s, events, nullptr, report);
+  }
+  std::unordered_map<std::string_view, uint32_t> rule_of;
+  for (uint32_t r = 0; r < p_.rules.size(); ++r) rule_of.emplace(p_.rules[r].name, r);
+  for (const SuppressionRecord& rec : s.suppression) {
+    auto it = rule_of.find(rec.rule);
+    if (it == rule_of.end() || p_.rules[it->second].identity != rec.identity) continue;
+    Suppression& sup = sharded_                        ? sharded_->suppression()
+                       : p_.rules[it->second].sequence ? matcher_.sequence_suppression()
+                                                       : matcher_.single_suppression();
+    sup.Restore(it->second, rec.key, rec.until);
+  }
+  for (const EventRecord& rec : s.held) {
+    Event ev;
+    if (!decode(rec, ev)) {
+      ++report.undecodable_events;
+      continue;
+    }
+    if (!ev.storage) ev.Own();
+    held_.push(std::move(ev));
+  }
+  seen_any_ = s.seen_any;
+  max_seen_ = s.max_seen;
+  watermark_ = s.watermark;
+  timers_before_ = s.timers_before;
+  stats_ = s.stats;
+  return report;
 }
 
 void Engine::Finish(ComplexEventSink& sink, bool interrupted) {

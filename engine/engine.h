@@ -17,6 +17,7 @@
 // test/engine_test.cc and the conformance cases.
 #pragma once
 
+#include <functional>
 #include <limits>
 #include <queue>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "engine/matcher.h"
 #include "engine/program.h"
 #include "engine/sharded_matcher.h"
+#include "engine/snapshot.h"
 
 namespace strix::engine {
 
@@ -63,6 +65,14 @@ class Engine {
   // The state --max-state limits, as accounted (threads: summed over the workers).
   size_t state_bytes() const;
 
+  // Checkpoints (snapshot.h). Save() between events, after Flush() (nothing may wait in a
+  // batch of the worker threads). Restore() into a fresh engine, before any Push(), for the
+  // same or a changed program and any thread count: `decode` turns a saved event back into an
+  // Event (owning its bytes, time and position as saved); false drops what refers to it.
+  void Save(EngineSnapshot& s) const;
+  using DecodeFn = std::function<bool(const EventRecord&, Event&)>;
+  RestoreReport Restore(const EngineSnapshot& s, const DecodeFn& decode);
+
   RunStats& stats() { return stats_; }
   TimeMs watermark() const { return watermark_; }
 
@@ -82,7 +92,11 @@ class Engine {
   bool seen_any_ = false;
   TimeMs max_seen_ = 0;
   TimeMs watermark_ = std::numeric_limits<TimeMs>::min();
-  std::priority_queue<Event, std::vector<Event>, Later> held_;
+  // The reorder buffer; its items can be read for a snapshot.
+  struct HeldQueue : std::priority_queue<Event, std::vector<Event>, Later> {
+    const std::vector<Event>& items() const { return c; }
+  };
+  HeldQueue held_;
   void Match(Event&& e, ComplexEventSink& sink);  // one released event, in processing order
   void FireTimers(TimeMs before, ComplexEventSink& sink);
 

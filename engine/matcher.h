@@ -49,6 +49,17 @@ class Matcher {
   void SetStateLimit(size_t bytes, EventMeter* meter, unsigned workers = 1) {
     seq_.SetStateLimit(bytes, meter, workers);
   }
+  // Checkpoints: the sequence state (see SequenceMatcher::Save/Restore); suppression windows
+  // are saved by the Engine through these.
+  void Save(EngineSnapshot& s, EventTable& events) const { seq_.Save(s, events); }
+  void Restore(const EngineSnapshot& s, const std::vector<const StoredEvent*>& events,
+               const Shard* shard, RestoreReport& report) {
+    seq_.Restore(s, events, shard, report);
+  }
+  Suppression& single_suppression() { return suppress_; }
+  const Suppression& single_suppression() const { return suppress_; }
+  Suppression& sequence_suppression() { return seq_.suppression(); }
+  const Suppression& sequence_suppression() const { return seq_.suppression(); }
 
  private:
   void Single(uint32_t rule, const Event& e, ComplexEventSink& sink, RunStats& stats, bool& any);

@@ -78,6 +78,9 @@ struct ConstRange {
 
 struct CompiledRule {
   std::string name;
+  // A hash of the rule's text with `let`s expanded (ql::DumpRule): checkpoints keep a rule's
+  // state only while it is unchanged.
+  uint64_t identity = 0;
   bool any_type = false;
   std::string type;
   std::vector<uint32_t> key_slots;  // `by`; empty without

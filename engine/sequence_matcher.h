@@ -29,9 +29,22 @@
 #include "engine/partial_match.h"
 #include "engine/partition_table.h"
 #include "engine/program.h"
+#include "engine/snapshot.h"
 #include "engine/suppression.h"
 
 namespace strix::engine {
+
+// The events of a snapshot being written: each stored event once, by index.
+class EventTable {
+ public:
+  explicit EventTable(std::vector<EventRecord>& out) : out_(out) {}
+  uint64_t Add(const StoredEvent* e);
+  uint64_t Find(const StoredEvent* e) const;  // UINT64_MAX when not added
+
+ private:
+  std::vector<EventRecord>& out_;
+  std::unordered_map<const StoredEvent*, uint64_t> ids_;
+};
 
 constexpr TimeMs kEndOfTime = std::numeric_limits<TimeMs>::max();
 
@@ -70,6 +83,16 @@ class SequenceMatcher {
   size_t RecountBytes() const;
 
   Suppression& suppression() { return suppress_; }
+  const Suppression& suppression() const { return suppress_; }
+
+  // Snapshot: appends this matcher's partitions and timers to `s.rules` (merged by rule with
+  // what other workers appended) and its suppression windows to `s.suppression`.
+  void Save(EngineSnapshot& s, EventTable& events) const;
+  // Restores the partitions of `s` (only those `shard` owns, when given) of the rules whose
+  // name and identity are unchanged; `events` by snapshot index (null: no longer decodable,
+  // its matches are dropped). Suppression windows are restored separately.
+  void Restore(const EngineSnapshot& s, const std::vector<const StoredEvent*>& events,
+               const Shard* shard, RestoreReport& report);
 
  private:
   struct Partition {

@@ -130,6 +130,15 @@ size_t ShardedMatcher::accounted_bytes() const {
   return n;
 }
 
+void ShardedMatcher::Save(EngineSnapshot& s, EventTable& events) const {
+  for (const auto& w : workers_) w->matcher.Save(s, events);
+}
+
+void ShardedMatcher::Restore(const EngineSnapshot& s, const std::vector<const StoredEvent*>& events,
+                             RestoreReport& report) {
+  for (auto& w : workers_) w->matcher.Restore(s, events, &w->shard, report);
+}
+
 void ShardedMatcher::SetStateLimit(size_t bytes, EventMeter* meter) {
   meter_ = meter;
   for (auto& w : workers_)

@@ -45,6 +45,13 @@ class ShardedMatcher {
   // --max-state over all workers (each holds its share; see SequenceMatcher::SetStateLimit).
   void SetStateLimit(size_t bytes, EventMeter* meter);
   size_t accounted_bytes() const;  // summed over the workers, events not included
+  // Checkpoints: every worker's partitions, merged by rule (nothing may wait in the batch);
+  // restore gives each worker the partitions it owns under this worker count.
+  void Save(EngineSnapshot& s, EventTable& events) const;
+  void Restore(const EngineSnapshot& s, const std::vector<const StoredEvent*>& events,
+               RestoreReport& report);
+  Suppression& suppression() { return suppress_; }
+  const Suppression& suppression() const { return suppress_; }
 
  private:
   struct Worker;

@@ -36,4 +36,10 @@ bool Suppression::Admit(uint32_t rule, const std::vector<Value>& key, TimeMs tim
   return true;
 }
 
+void Suppression::Restore(uint32_t rule, std::string_view key_text, TimeMs until) {
+  std::string k(reinterpret_cast<const char*>(&rule), sizeof rule);
+  k.append(key_text);
+  until_[k] = until;
+}
+
 }  // namespace strix::engine

@@ -7,8 +7,10 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -22,6 +24,17 @@ class Suppression {
   // True when the complex event may go out (and then starts a window when `window_ms` is set).
   bool Admit(uint32_t rule, const std::vector<Value>& key, TimeMs time,
              std::optional<int64_t> window_ms);
+  // Every open window: f(rule, key text (JSON texts, each followed by '\n'), end).
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (const auto& [k, until] : until_) {
+      uint32_t rule;
+      std::memcpy(&rule, k.data(), sizeof rule);
+      f(rule, std::string_view(k).substr(sizeof rule), until);
+    }
+  }
+  // Opens a window again (checkpoint restore).
+  void Restore(uint32_t rule, std::string_view key_text, TimeMs until);
 
  private:
   // (rule, key) -> end of the window. The map key is the rule number and the key values'

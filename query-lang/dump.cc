@@ -205,6 +205,39 @@ std::string DumpFilter(const Ast& ast, const Filter& f) {
   return o;
 }
 
+std::string DumpRule(const Ast& ast, const Rule& r) {
+  std::string o;
+  o += "rule " + r.name + " on ";
+  if (!r.is_sequence) {
+    o += DumpFilter(ast, r.filter);
+  } else {
+    const Sequence& q = r.sequence;
+    o += "sequence";
+    if (q.has_keys) o += " by " + Keys(q.keys);
+    if (q.within_ms) o += " within " + FormatDuration(*q.within_ms);
+    if (q.policy == Policy::kStrict) o += " strict";
+    if (q.policy == Policy::kEvery) o += " every";
+    for (const Term& t : q.terms) {
+      o += "  ";
+      if (t.negated) o += "not ";
+      if (!t.alias.empty()) o += t.alias + ": ";
+      o += DumpFilter(ast, t.filter);
+    }
+    if (q.until) o += " until " + DumpFilter(ast, *q.until);
+  }
+  if (r.having != kNoExpr) o += " having " + DumpExpr(ast, r.having);
+  if (r.suppress_ms) o += " suppress " + FormatDuration(*r.suppress_ms);
+  if (r.has_emit) {
+    o += " emit {";
+    for (size_t i = 0; i < r.emit.size(); ++i) {
+      o += (i ? ", " : "") + Name(r.emit[i].name) + ": " + DumpExpr(ast, r.emit[i].value);
+    }
+    o += "}";
+  }
+  o += "\n";
+  return o;
+}
+
 std::string Dump(const Ast& ast) {
   std::string o;
   for (auto [kind, idx] : ast.order) {
@@ -212,35 +245,7 @@ std::string Dump(const Ast& ast) {
       const Let& l = ast.lets[idx];
       o += "let " + l.name + " = " + DumpExpr(ast, l.value) + "\n";
     } else if (kind == Ast::ItemKind::kRule) {
-      const Rule& r = ast.rules[idx];
-      o += "rule " + r.name + " on ";
-      if (!r.is_sequence) {
-        o += DumpFilter(ast, r.filter);
-      } else {
-        const Sequence& q = r.sequence;
-        o += "sequence";
-        if (q.has_keys) o += " by " + Keys(q.keys);
-        if (q.within_ms) o += " within " + FormatDuration(*q.within_ms);
-        if (q.policy == Policy::kStrict) o += " strict";
-        if (q.policy == Policy::kEvery) o += " every";
-        for (const Term& t : q.terms) {
-          o += "  ";
-          if (t.negated) o += "not ";
-          if (!t.alias.empty()) o += t.alias + ": ";
-          o += DumpFilter(ast, t.filter);
-        }
-        if (q.until) o += " until " + DumpFilter(ast, *q.until);
-      }
-      if (r.having != kNoExpr) o += " having " + DumpExpr(ast, r.having);
-      if (r.suppress_ms) o += " suppress " + FormatDuration(*r.suppress_ms);
-      if (r.has_emit) {
-        o += " emit {";
-        for (size_t i = 0; i < r.emit.size(); ++i) {
-          o += (i ? ", " : "") + Name(r.emit[i].name) + ": " + DumpExpr(ast, r.emit[i].value);
-        }
-        o += "}";
-      }
-      o += "\n";
+      o += DumpRule(ast, ast.rules[idx]);
     } else {
       const Test& t = ast.tests[idx];
       std::string name;

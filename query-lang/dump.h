@@ -11,6 +11,9 @@
 namespace strix::ql {
 
 std::string Dump(const Ast& ast);
+// One rule as `Dump` writes it (one line). With `let`s expanded by the checker, its text is the
+// rule's identity for checkpoints.
+std::string DumpRule(const Ast& ast, const Rule& r);
 std::string DumpExpr(const Ast& ast, ExprId id);
 std::string DumpFilter(const Ast& ast, const Filter& f);
 // A regex as written in a rule: /pattern/flags, slashes escaped, reading back the same.

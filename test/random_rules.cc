@@ -3,6 +3,9 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+#include <optional>
+
 #include "adapters/complex_event_writer.h"
 #include "adapters/event_decoder.h"
 #include "engine/compile.h"
@@ -161,6 +164,117 @@ SequenceCaseResult SequenceCase(uint64_t seed, bool collide_distinct, int nevent
   }
   engine::g_distinct_hash_collides_for_testing = false;
   out.complex_events = want.size();
+  return out;
+}
+
+RestoreCaseResult RestoreCase(uint64_t seed, const SnapshotRoundtrip& roundtrip, int nevents) {
+  RestoreCaseResult out;
+  SeqGen g(seed * 104729 + 7);
+  std::string text;
+  int nrules = g.Int(1, 4);
+  for (int i = 0; i < nrules; ++i) text += g.Rule(i);
+  ql::CheckedRules rules = ql::LoadRules({{"random.strix", text}});
+  if (!rules.ok()) {
+    out.mismatch = "rules do not load:\n" + text + rules.FormatDiagnostics();
+    return out;
+  }
+  auto prog = engine::Compile(rules, engine::CompileOptions{});
+  if (!prog.ok()) {
+    out.mismatch = "rules do not compile: " + prog.message();
+    return out;
+  }
+  const engine::Program& p = **prog;
+  const int64_t delay = seed % 3 == 0 ? g.Int(1, 6) : 0;
+  const size_t max_partial = seed % 4 == 0 ? static_cast<size_t>(g.Int(1, 4)) : 10000;
+  std::vector<std::string> lines;
+  int64_t ts = 0;
+  for (int i = 0; i < nevents; ++i) {
+    ts += g.Int(0, 3);
+    int64_t t = delay > 0 ? std::max<int64_t>(0, ts - g.Int(0, 8)) : ts;
+    lines.push_back(g.Event(t));
+  }
+  // Where to save (after that many events), and the thread count of each leg.
+  std::vector<size_t> cuts;
+  for (int i = g.Int(1, 3); i > 0; --i) cuts.push_back(static_cast<size_t>(g.Int(0, nevents)));
+  std::sort(cuts.begin(), cuts.end());
+  std::vector<unsigned> legs;
+  for (size_t i = 0; i <= cuts.size(); ++i) legs.push_back(g.Int(0, 1) ? 3u : 1u);
+
+  adapters::EventDecoder dec(p.fields, adapters::Clock::kEvent);
+  auto feed = [&](engine::Engine& eng, CollectOuts& sink, size_t from, size_t to) {
+    for (size_t n = from; n < to; ++n) {
+      Event ev;
+      if (!Decode(dec, lines[n], ev)) return false;
+      ev.seq = n;
+      ev.line = n + 1;
+      eng.Push(std::move(ev), sink);
+    }
+    return true;
+  };
+  CollectOuts whole;
+  whole.p = &p;
+  engine::RunStats whole_stats;
+  {
+    engine::Engine eng(p, delay, max_partial, 1);
+    if (!feed(eng, whole, 0, lines.size())) {
+      out.mismatch = "an event does not decode";
+      return out;
+    }
+    eng.Finish(whole);
+    whole_stats = eng.stats();
+  }
+  // Counters carry over a restore.
+  auto counters = [](const engine::RunStats& s) {
+    return std::to_string(s.events_in) + " in, " + std::to_string(s.late) + " late, " +
+           std::to_string(s.emitted) + " emitted, " + std::to_string(s.suppressed) +
+           " suppressed, " + std::to_string(s.matched) + " matched";
+  };
+  std::string pieces_stats;
+  // The restore decoder: the saved line again, with the saved time and position.
+  auto decode = [&](const engine::EventRecord& rec, Event& ev) {
+    if (!Decode(dec, rec.raw, ev)) return false;
+    ev.time = rec.time;
+    ev.source = rec.source;
+    ev.line = rec.line;
+    ev.seq = rec.seq;
+    return true;
+  };
+  CollectOuts pieces;
+  pieces.p = &p;
+  std::string context = "seed " + std::to_string(seed) + "\nrules:\n" + text + "max-delay " +
+                        std::to_string(delay) + " max-partial " + std::to_string(max_partial) +
+                        "\ncuts:";
+  for (size_t c : cuts) context += " " + std::to_string(c);
+  context += "\nthreads:";
+  for (unsigned t : legs) context += " " + std::to_string(t);
+  context += "\n";
+  std::optional<engine::EngineSnapshot> saved;
+  size_t from = 0;
+  for (size_t leg = 0; leg <= cuts.size(); ++leg) {
+    engine::Engine eng(p, delay, max_partial, legs[leg], 7 + seed % 20);
+    if (saved) out.restored_matches += eng.Restore(*saved, decode).partial_matches;
+    size_t to = leg < cuts.size() ? cuts[leg] : lines.size();
+    feed(eng, pieces, from, to);
+    from = to;
+    if (leg < cuts.size()) {
+      eng.Flush(pieces);
+      engine::EngineSnapshot s;
+      eng.Save(s);
+      saved = roundtrip(s);
+      ++out.snapshots;
+    } else {
+      eng.Finish(pieces);
+      pieces_stats = counters(eng.stats());
+    }
+  }
+  if (Show(whole.got) != Show(pieces.got)) {
+    out.mismatch =
+        context + "whole run:\n" + Show(whole.got) + "saved and restored:\n" + Show(pieces.got);
+  } else if (counters(whole_stats) != pieces_stats) {
+    out.mismatch = context + "counters: whole run " + counters(whole_stats) +
+                   "; saved and restored " + pieces_stats;
+  }
+  out.complex_events = whole.got.size();
   return out;
 }
 

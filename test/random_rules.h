@@ -9,9 +9,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
+
+#include "engine/snapshot.h"
 
 namespace strix::test {
 
@@ -323,5 +326,17 @@ struct SequenceCaseResult {
 // One seed of sequence rules and a stream against the literal reference. `collide_distinct`
 // makes every distinct() hash equal (values must then be compared).
 SequenceCaseResult SequenceCase(uint64_t seed, bool collide_distinct, int nevents = 250);
+
+// One seed of sequence rules and a stream, run once without a break and once with the engine
+// saved at random points (after a Flush, as checkpoints are taken) and restored into a fresh
+// engine, with 1 or 3 threads on either side. `roundtrip` carries each snapshot (through the
+// checkpoint codec in the tests). "" when both give the same complex events; else the case
+// and the first difference.
+struct RestoreCaseResult {
+  std::string mismatch;
+  size_t complex_events = 0, restored_matches = 0, snapshots = 0;
+};
+using SnapshotRoundtrip = std::function<engine::EngineSnapshot(const engine::EngineSnapshot&)>;
+RestoreCaseResult RestoreCase(uint64_t seed, const SnapshotRoundtrip& roundtrip, int nevents = 250);
 
 }  // namespace strix::test
