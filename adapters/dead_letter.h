@@ -7,6 +7,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "adapters/output.h"
 
@@ -20,6 +22,18 @@ class DeadLetters {
   uint64_t total() const { return total_; }
   // "3 rejected (bad json: 1, late: 2)" or empty when nothing was rejected.
   std::string Summary() const;
+  // The counts by reason, and setting them back (checkpoints).
+  std::vector<std::pair<std::string, uint64_t>> Counts() const {
+    return {counts_.begin(), counts_.end()};
+  }
+  void RestoreCounts(const std::vector<std::pair<std::string, uint64_t>>& counts) {
+    counts_.clear();
+    total_ = 0;
+    for (const auto& [reason, n] : counts) {
+      counts_[reason] = n;
+      total_ += n;
+    }
+  }
 
  private:
   Output* out_;

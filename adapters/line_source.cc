@@ -21,6 +21,8 @@ OwnedLine OwnedLine::From(const Line& line) {
   o.number = line.number;
   o.input = line.input;
   o.too_long = line.too_long;
+  o.end = line.end;
+  o.partial = line.partial;
   return o;
 }
 
@@ -115,8 +117,34 @@ bool LineSource::Fill() {
     return false;
   }
   end_ += static_cast<size_t>(r);
+  streamed_ += static_cast<uint64_t>(r);
   read_ = gz_ ? static_cast<int64_t>(gzoffset(gz_)) : read_ + r;
   return true;
+}
+
+Status LineSource::Resume(uint64_t offset, uint64_t line, bool partial) {
+  if (size_ < 0) return Status::Error("not a file: cannot resume reading it");
+  if (gz_) {
+    z_off_t at = gzseek(gz_, static_cast<z_off_t>(offset), SEEK_SET);
+    if (at < 0 || static_cast<uint64_t>(at) != offset || gztell(gz_) != at)
+      return Status::Error("cannot resume at byte " + std::to_string(offset) +
+                           " of the decompressed input: it is shorter (was it replaced?)");
+    read_ = static_cast<int64_t>(gzoffset(gz_));
+  } else {
+    if (static_cast<int64_t>(offset) > size_)
+      return Status::Error("the input is shorter (" + std::to_string(size_) +
+                           " bytes) than its checkpointed position (" + std::to_string(offset) +
+                           "): was it replaced?");
+    if (::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0)
+      return Status::Error(std::string("cannot seek: ") + std::strerror(errno));
+    read_ = static_cast<int64_t>(offset);
+  }
+  streamed_ = offset;
+  line_no_ = line;
+  skipping_ = partial;
+  begin_ = end_ = scan_ = 0;
+  eof_ = false;
+  return Status::Ok();
 }
 
 int64_t LineSource::position() const {
@@ -160,6 +188,8 @@ bool LineSource::Next(Line& line) {
         std::memset(base + end_, 0, kPadding);
         skipping_ = true;
         begin_ = scan_ = end_;
+        line.end = streamed_;
+        line.partial = true;
         return true;
       }
       if (Fill()) continue;
@@ -179,6 +209,8 @@ bool LineSource::Next(Line& line) {
       begin_ = scan_ = std::min(stop + 1, end_);
       if (stop == end_) begin_ = scan_ = end_;
       std::memset(base + end_, 0, kPadding);  // padding after the data is readable and zeroed
+      line.end = streamed_ - (end_ - begin_);
+      line.partial = false;
       return true;
     }
   }

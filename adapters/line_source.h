@@ -29,6 +29,11 @@ struct Line {
   bool too_long = false;    // text then holds the first max_line bytes
   std::string_view origin;  // for identities and dead letters: the TCP peer; empty for files
   uint32_t input = 0;       // which input (MergedSource); 0 for a single source
+  // Where reading resumes after this line (checkpoints): byte offset in the input's stream
+  // (for .gz, the decompressed stream), and whether that is inside a too-long line whose rest
+  // is being skipped. 0 for TCP.
+  uint64_t end = 0;
+  bool partial = false;
 };
 
 // A line copied out of a source's buffer, for hand-over queues between threads (TCP clients,
@@ -40,6 +45,8 @@ struct OwnedLine {
   uint64_t number = 0;
   uint32_t input = 0;
   bool too_long = false;
+  uint64_t end = 0;
+  bool partial = false;
 
   // Copies `line` (its text padded), keeping its number, origin and input.
   static OwnedLine From(const Line& line);
@@ -51,6 +58,8 @@ struct OwnedLine {
     l.too_long = too_long;
     l.origin = origin;
     l.input = input;
+    l.end = end;
+    l.partial = partial;
     return l;
   }
 };
@@ -67,6 +76,11 @@ class Source {
   virtual int64_t position() const { return -1; }
   virtual int64_t size() const { return -1; }
   virtual const std::string& error() const = 0;
+  // Files can be read again from a position (Line::end); standard input and TCP cannot.
+  virtual bool resumable() const { return false; }
+  virtual Status Resume(uint64_t offset, uint64_t line, bool partial) {
+    return Status::Error("cannot resume this input");
+  }
 };
 
 // What an input may hold in memory (CLI.md options --max-line, --max-queued, --max-connections).
@@ -94,6 +108,11 @@ class LineSource : public Source {
   // True when Next() can return without reading: a whole line is buffered, or the input ended.
   // A caller that batches work flushes it when this turns false (live input may go idle).
   bool LineReady() const override;
+  // Continues reading at byte `offset` of the stream (for .gz, of the decompressed stream) as
+  // if `line` lines had been read, inside a too-long line when `partial` (checkpoint restore).
+  // Only for files, before the first Next(); an error when the input is shorter than that.
+  Status Resume(uint64_t offset, uint64_t line, bool partial) override;
+  bool resumable() const override { return size_ >= 0; }
   // Bytes of the file handed out as lines so far (for .gz: compressed bytes read) and its
   // size; -1 when unknown (pipes, sockets). For progress reports; no system call.
   int64_t position() const override;
@@ -116,6 +135,7 @@ class LineSource : public Source {
   bool eof_ = false;
   int64_t size_ = -1;      // of a regular file
   int64_t read_ = 0;       // bytes read from the file (or zlib's compressed offset)
+  uint64_t streamed_ = 0;  // bytes of the stream put into the buffer (decompressed for .gz)
   bool skipping_ = false;  // inside the unread rest of a too-long line
   uint64_t line_no_ = 0;
   std::string error_;

@@ -1,12 +1,17 @@
 // Buffered output (see output.h).
 #include "adapters/output.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 
 namespace strix::adapters {
 
-Result<std::unique_ptr<Output>> Output::Open(const std::string& dest, TcpWriterOptions tcp) {
+Result<std::unique_ptr<Output>> Output::Open(const std::string& dest, TcpWriterOptions tcp,
+                                             std::optional<uint64_t> resume_length) {
   std::unique_ptr<Output> o(new Output());
   o->name_ = dest;
   if (dest == "-") {
@@ -15,6 +20,28 @@ Result<std::unique_ptr<Output>> Output::Open(const std::string& dest, TcpWriterO
     auto at = ParseTcpAddress(dest);
     if (!at) return Status::Error("bad output address '" + dest + "' (tcp://HOST:PORT)");
     o->tcp_ = std::make_unique<TcpWriter>(*at, std::move(tcp));
+  } else if (resume_length) {
+    int fd = ::open(dest.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) return Status::Error("cannot open output '" + dest + "': " + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || static_cast<uint64_t>(st.st_size) < *resume_length) {
+      ::close(fd);
+      return Status::Error("output '" + dest + "' is shorter (" + std::to_string(st.st_size) +
+                           " bytes) than at the checkpoint (" + std::to_string(*resume_length) +
+                           "): it was changed outside strix");
+    }
+    if (::ftruncate(fd, static_cast<off_t>(*resume_length)) != 0 || ::lseek(fd, 0, SEEK_END) < 0) {
+      std::string err = std::strerror(errno);
+      ::close(fd);
+      return Status::Error("cannot cut output '" + dest + "' back: " + err);
+    }
+    o->f_ = ::fdopen(fd, "wb");
+    if (!o->f_) {
+      ::close(fd);
+      return Status::Error("cannot open output '" + dest + "': " + std::strerror(errno));
+    }
+    o->own_ = true;
+    o->length_ = *resume_length;
   } else {
     o->f_ = std::fopen(dest.c_str(), "wb");
     if (!o->f_) return Status::Error("cannot open output '" + dest + "': " + std::strerror(errno));
@@ -31,6 +58,7 @@ Output::~Output() {
 void Output::Drain() {
   if (!buf_.empty() && f_ && !failed_) {
     if (std::fwrite(buf_.data(), 1, buf_.size(), f_) != buf_.size()) failed_ = true;
+    length_ += buf_.size();
   }
   if (!buf_.empty() && tcp_ && !failed_ && !tcp_->WriteAll(buf_)) failed_ = true;
   buf_.clear();
@@ -41,6 +69,16 @@ Status Output::Flush() {
   if (f_ && std::fflush(f_) != 0) failed_ = true;
   if (failed_) {
     return Status::Error("cannot write to '" + name_ + "'" + (tcp_ ? ": " + tcp_->error() : ""));
+  }
+  return Status::Ok();
+}
+
+Status Output::Sync() {
+  Status s = Flush();
+  if (!s.ok() || !own_) return s;
+  if (::fsync(fileno(f_)) != 0) {
+    failed_ = true;
+    return Status::Error("cannot sync '" + name_ + "': " + std::strerror(errno));
   }
   return Status::Ok();
 }

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,7 +19,10 @@ class Output {
  public:
   // "-" is standard output; "tcp://HOST:PORT" a TCP peer; anything else a file, truncated.
   // `tcp` configures a TCP peer (stop flag, write timeout, status reports).
-  static Result<std::unique_ptr<Output>> Open(const std::string& dest, TcpWriterOptions tcp = {});
+  // With `resume_length` (checkpoint restore) a file is cut back to that many bytes and
+  // written on from there; an error when it is shorter (it was changed outside strix).
+  static Result<std::unique_ptr<Output>> Open(const std::string& dest, TcpWriterOptions tcp = {},
+                                              std::optional<uint64_t> resume_length = {});
   ~Output();
   void Write(std::string_view s) {
     buf_.append(s);
@@ -27,6 +31,12 @@ class Output {
   Status Flush();
   // True once a write failed (the run stops reading: nothing more can be delivered).
   bool failed() const { return failed_; }
+  // A file (not standard output or TCP): its length can be checkpointed and restored.
+  bool is_file() const { return own_; }
+  // Bytes of the file once what was written is flushed.
+  uint64_t length() const { return length_ + buf_.size(); }
+  // Flush() and, for a file, fsync: its bytes survive a crash of the machine (checkpoints).
+  Status Sync();
 
  private:
   static constexpr size_t kFlushAt = 1 << 16;
@@ -35,6 +45,7 @@ class Output {
   std::unique_ptr<TcpWriter> tcp_;
   bool own_ = false;
   bool failed_ = false;
+  uint64_t length_ = 0;  // bytes handed to the file
   std::string name_;
   std::string buf_;
 };

@@ -43,6 +43,9 @@ struct RunOptions {
   std::string output_events = "full";
   uint64_t max_partial_matches = 10000;
   uint64_t max_state = uint64_t{1} << 30;  // bytes; 0: no limit
+  std::string state_dir;
+  std::string checkpoint_every = "10s";
+  bool state_reset = false;
   unsigned threads = 0;
   bool stats = false;
   uint64_t max_line = 1 << 20;
@@ -102,6 +105,12 @@ int Run(const RunOptions& o) {
   }
   auto delay = DurationOption("--max-delay", o.max_delay);
   auto write_timeout = DurationOption("--write-timeout", o.write_timeout, true);
+  auto checkpoint_every = DurationOption("--checkpoint-every", o.checkpoint_every, true);
+  if (!checkpoint_every) return 2;
+  if (o.state_reset && o.state_dir.empty()) {
+    std::fprintf(stderr, "strix: --state-reset needs --state DIR\n");
+    return 2;
+  }
   if (!delay || !write_timeout || !FieldOptionsOk(o)) return 2;
   std::optional<int64_t> max_future;
   if (!o.max_future.empty() && !(max_future = DurationOption("--max-future", o.max_future)))
@@ -165,6 +174,12 @@ int Run(const RunOptions& o) {
   po.threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   po.speed = speed;
   po.keep_output = golden;
+  po.state_dir = o.state_dir;
+  po.checkpoint_every_ms = *checkpoint_every;
+  po.state_reset = o.state_reset;
+  po.meaning = {
+      {"--type-field", o.type_field}, {"--time-field", o.time_field}, {"--id-field", o.id_field}};
+  po.strix_version = STRIX_VERSION;
   Progress progress(o.progress);
   int64_t last_position = 0, last_size = -1;
   uint64_t last_events = 0;
@@ -248,6 +263,12 @@ int Run(const RunOptions& o) {
         static_cast<unsigned long long>(st.dropped_partial),
         static_cast<unsigned long long>(st.dropped_state),
         secs > 0 ? static_cast<double>(st.events_in + st.late) / secs : 0.0);
+    if (!o.state_dir.empty()) {
+      std::fprintf(stderr, "checkpoints: %llu written, last %llu bytes, %.3f s writing\n",
+                   static_cast<unsigned long long>(report.checkpoints),
+                   static_cast<unsigned long long>(report.checkpoint_bytes),
+                   report.checkpoint_seconds);
+    }
   }
   return status;
 }
@@ -299,6 +320,14 @@ void AddRunOptions(CLI::App* cmd, RunOptions* o) {
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20))
       ->capture_default_str();
   cmd->add_flag("--stats", o->stats, "Print counters to standard error at the end");
+  cmd->add_option("--state", o->state_dir,
+                  "Directory for checkpoints: a restart with the same command goes on where the "
+                  "last checkpoint left off (file outputs byte-identical)");
+  cmd->add_option("--checkpoint-every", o->checkpoint_every,
+                  "Wall time between checkpoints (with --state)")
+      ->capture_default_str();
+  cmd->add_flag("--state-reset", o->state_reset,
+                "Start afresh: remove the checkpoints in the --state directory");
 }
 
 }  // namespace

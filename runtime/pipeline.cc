@@ -10,6 +10,7 @@
 #include "adapters/dead_letter.h"
 #include "adapters/merged_source.h"
 #include "engine/engine.h"
+#include "runtime/checkpoint.h"
 
 namespace strix::runtime {
 namespace {
@@ -42,6 +43,10 @@ struct Pipeline::Impl {
   std::unique_ptr<adapters::Source> src;
   adapters::MergedSource* merged = nullptr;
   std::unique_ptr<adapters::Output> out, dead_out;
+  std::vector<bool> resumable;  // per input: a file
+  std::unique_ptr<StateDir> state;
+  std::optional<Checkpoint> restored;
+  std::vector<std::pair<std::string, std::string>> meaning;
 
   void Say(const std::string& m) const {
     if (hooks.message) hooks.message(m);
@@ -73,12 +78,51 @@ RunReport Pipeline::Run() {
 }
 
 Status Pipeline::Impl::Open() {
+  meaning = o.meaning;
+  meaning.emplace_back("--clock", o.clock == adapters::Clock::kWall ? "wall" : "event");
+  for (const std::string& in : o.inputs) meaning.emplace_back("--input", in);
+  meaning.emplace_back("--output", o.output);
+  meaning.emplace_back("--dead-letter", o.dead_letter);
+  if (!o.state_dir.empty()) {
+    auto d = StateDir::Open(o.state_dir);
+    if (!d.ok()) return d.status();
+    state = std::move(*d);
+    if (o.state_reset) {
+      if (Status s = state->Reset(); !s.ok()) return s;
+    } else {
+      std::vector<std::string> notes;
+      auto c = state->LoadLatest(notes);
+      for (const std::string& n : notes) Say("state: " + n);
+      if (!c.ok()) return Status::Error("state: " + c.message());
+      restored = std::move(*c);
+    }
+  }
+  if (restored) {
+    // The same options, in the same order: else the state means something else.
+    const auto& was = restored->meaning;
+    for (size_t i = 0; i < std::max(was.size(), meaning.size()); ++i) {
+      auto show = [](const std::vector<std::pair<std::string, std::string>>& m, size_t i) {
+        return i < m.size() ? m[i].first + " '" + m[i].second + "'" : std::string("nothing");
+      };
+      if (i < was.size() && i < meaning.size() && was[i] == meaning[i]) continue;
+      return Status::Error("state: the checkpoint in '" + o.state_dir + "' was made with " +
+                           show(was, i) + " where this run has " + show(meaning, i) +
+                           " (--state-reset starts afresh)");
+    }
+  }
   // Open everything first, so a bad name fails before any output. Several inputs are read at
   // once (a listener first must not starve the files after it): lines in arrival order.
   std::vector<std::unique_ptr<adapters::Source>> sources;
-  for (const std::string& in : o.inputs) {
+  for (size_t i = 0; i < o.inputs.size(); ++i) {
+    const std::string& in = o.inputs[i];
     auto s = adapters::OpenSource(in, o.limits, stop);
     if (!s.ok()) return s.status();
+    resumable.push_back((*s)->resumable());
+    if (restored && i < restored->positions.size() && restored->positions[i].resumable) {
+      const InputPosition& at = restored->positions[i];
+      if (Status r = (*s)->Resume(at.offset, at.line, at.partial); !r.ok())
+        return Status::Error("state: input '" + in + "': " + r.message());
+    }
     sources.push_back(std::move(*s));
   }
   if (sources.size() == 1) {
@@ -88,11 +132,20 @@ Status Pipeline::Impl::Open() {
     merged = m.get();
     src = std::move(m);
   }
-  auto main_out = adapters::Output::Open(o.output, TcpOptions(o.output));
+  // A restored run cuts its file outputs back to their checkpointed lengths.
+  auto length_of = [&](const std::string& name) -> std::optional<uint64_t> {
+    if (!restored) return std::nullopt;
+    for (const auto& [n, len] : restored->outputs) {
+      if (n == name) return len;
+    }
+    return std::nullopt;
+  };
+  auto main_out = adapters::Output::Open(o.output, TcpOptions(o.output), length_of(o.output));
   if (!main_out.ok()) return main_out.status();
   out = std::move(*main_out);
   if (!o.dead_letter.empty()) {
-    auto d = adapters::Output::Open(o.dead_letter, TcpOptions(o.dead_letter));
+    auto d =
+        adapters::Output::Open(o.dead_letter, TcpOptions(o.dead_letter), length_of(o.dead_letter));
     if (!d.ok()) return d.status();
     dead_out = std::move(*d);
   }
@@ -102,8 +155,10 @@ Status Pipeline::Impl::Open() {
 RunReport Pipeline::Impl::Run() {
   RunReport report;
   // Source names for identities and dead letters: the inputs as written, then one per TCP peer.
-  std::vector<std::string> names = o.inputs;
+  std::vector<std::string> names = restored ? restored->names : o.inputs;
   std::unordered_map<std::string, uint32_t> peer_index;
+  for (size_t i = o.inputs.size(); i < names.size(); ++i)
+    peer_index.emplace(names[i], static_cast<uint32_t>(i));
   auto origin_of = [&](size_t si, const adapters::Line& line) -> uint32_t {
     if (line.origin.empty()) return static_cast<uint32_t>(si);
     auto [it, fresh] =
@@ -134,6 +189,42 @@ RunReport Pipeline::Impl::Run() {
   };
   auto started = std::chrono::steady_clock::now();
   uint64_t seq = 0;
+  // Where each input resumes after the lines handed to the engine so far.
+  std::vector<InputPosition> positions(o.inputs.size());
+  for (size_t i = 0; i < positions.size(); ++i) positions[i].resumable = resumable[i];
+  if (restored) {
+    seq = restored->next_seq;
+    dead.RestoreCounts(restored->dead_counts);
+    for (size_t i = 0; i < positions.size() && i < restored->positions.size(); ++i) {
+      if (resumable[i]) positions[i] = restored->positions[i];
+    }
+    engine::RestoreReport rr =
+        eng.Restore(restored->engine, [&](const engine::EventRecord& rec, Event& ev) {
+          std::string padded = rec.raw;  // the decoder reads padding past the line
+          padded.append(adapters::kPadding, '\0');
+          if (decoder.Decode(std::string_view(padded.data(), rec.raw.size()), ev) !=
+              adapters::DecodeOutcome::kEvent)
+            return false;
+          ev.Own();
+          ev.time = rec.time;
+          ev.source = rec.source;
+          ev.line = rec.line;
+          ev.seq = rec.seq;
+          return true;
+        });
+    std::string m = "state: restored from '" + o.state_dir +
+                    "': " + std::to_string(rr.partial_matches) +
+                    " partial matches, resuming after " + std::to_string(seq) + " events";
+    if (rr.dropped_rules) {
+      m += "; " + std::to_string(rr.dropped_rules) + " rules changed or removed since (" +
+           std::to_string(rr.dropped_partial) + " partial matches dropped)";
+    }
+    if (rr.undecodable_events)
+      m += "; " + std::to_string(rr.undecodable_events) + " saved events no longer decode";
+    Say(m);
+  }
+  auto next_checkpoint = std::chrono::steady_clock::now() +
+                         std::chrono::milliseconds(std::max<int64_t>(1, o.checkpoint_every_ms));
   auto push = [&](Event&& ev, size_t si, uint64_t number, std::string_view raw) {
     if (o.speed > 0) {  // replay pacing: event time / speed = wall time since the first event
       if (!paced) {
@@ -187,6 +278,36 @@ RunReport Pipeline::Impl::Run() {
   };
   // A failed output (disk full, ...) stops the run: reading on would lose what it cannot write.
   auto outputs_failed = [&]() { return out->failed() || (dead_out && dead_out->failed()); };
+  // A checkpoint between two lines: everything read so far is matched and written (and
+  // synced), then the engine, the input positions and the output lengths are saved.
+  auto checkpoint = [&]() {
+    auto t0 = std::chrono::steady_clock::now();
+    drain();
+    eng.Flush(writer);
+    Status os = out->Sync();
+    if (os.ok() && dead_out) os = dead_out->Sync();
+    if (!os.ok()) return;  // the run stops on the failed output; the last checkpoint stays
+    Checkpoint c;
+    c.meaning = meaning;
+    c.positions = positions;
+    if (out->is_file()) c.outputs.emplace_back(o.output, out->length());
+    if (dead_out && dead_out->is_file()) c.outputs.emplace_back(o.dead_letter, dead_out->length());
+    c.names = names;
+    c.next_seq = seq;
+    c.dead_counts = dead.Counts();
+    eng.Save(c.engine);
+    size_t bytes = 0;
+    Status ws = state->Write(c, o.strix_version, &bytes);
+    if (!ws.ok()) {
+      Say("state: " + ws.message());
+      return;
+    }
+    ++report.checkpoints;
+    report.checkpoint_bytes = bytes;
+    report.checkpoint_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  uint32_t lines_since_clock = 0;
   adapters::Line line;
   Event ev;
   // The sources end by themselves at the end of the input, and on SIGINT/SIGTERM once they
@@ -198,6 +319,12 @@ RunReport Pipeline::Impl::Run() {
     }
     progress(seq);
     uint32_t from = origin_of(line.input, line);
+    if (line.origin.empty() && line.input < positions.size() && resumable[line.input]) {
+      InputPosition& at = positions[line.input];
+      at.offset = line.end;
+      at.line = line.number;
+      at.partial = line.partial;
+    }
     if (line.too_long) {
       drain();  // keeps dead letters in input order
       dead.Reject("too long", names[from], line.number, line.text.substr(0, 4096));
@@ -223,8 +350,19 @@ RunReport Pipeline::Impl::Run() {
       (void)out->Flush();
       if (dead_out) (void)dead_out->Flush();
     }
+    if (state && (++lines_since_clock >= 256 || !src->LineReady())) {
+      lines_since_clock = 0;
+      auto now = std::chrono::steady_clock::now();
+      if (now >= next_checkpoint) {
+        checkpoint();
+        next_checkpoint = now + std::chrono::milliseconds(o.checkpoint_every_ms);
+      }
+    }
   }
   drain();
+  // At the end of the input or on a signal, before the end-of-input deadlines fire: a restart
+  // goes on from here (and writes those complex events again, over the same bytes).
+  if (state && !outputs_failed()) checkpoint();
   progress(seq);
   for (size_t i = 0; i < o.inputs.size(); ++i) {
     const std::string& err = merged ? merged->input_error(i) : src->error();

@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "adapters/complex_event_writer.h"
@@ -48,6 +49,15 @@ struct PipelineOptions {
   unsigned threads = 1;
   double speed = 0;          // replay pacing: event time / speed; 0 as fast as possible
   bool keep_output = false;  // keep the formatted complex events (golden files)
+
+  // Checkpoints (CLI.md "State: checkpoints and restarts"; runtime/checkpoint.h). Empty
+  // state_dir: none. `meaning` lists the other options that change what the state means (the
+  // field options), as (option, value); inputs, outputs and the clock are added here.
+  std::string state_dir;
+  int64_t checkpoint_every_ms = 10000;
+  bool state_reset = false;
+  std::vector<std::pair<std::string, std::string>> meaning;
+  std::string strix_version;
 };
 
 struct PipelineHooks {
@@ -64,6 +74,9 @@ struct RunReport {
   uint64_t dead_letters = 0;      // every dead letter, late ones included
   double seconds = 0;             // wall time of Run()
   std::vector<std::string> kept;  // with keep_output: the complex events as written
+  uint64_t checkpoints = 0;       // written by this run
+  uint64_t checkpoint_bytes = 0;  // size of the last one
+  double checkpoint_seconds = 0;  // time spent writing them
 };
 
 class Pipeline {
@@ -75,7 +88,10 @@ class Pipeline {
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
 
-  // Opens every input and output; an error names the one that failed.
+  // Opens every input and output; an error names the one that failed. With a state
+  // directory, loads its newest checkpoint first: inputs resume at their positions and file
+  // outputs are cut back to their lengths; a checkpoint made with other options is an error
+  // that names the option.
   Status Open();
   // Reads until the inputs end or `stop` is set, matches, writes, flushes. Once.
   RunReport Run();
