@@ -125,10 +125,20 @@ bool LineSource::Fill() {
 Status LineSource::Resume(uint64_t offset, uint64_t line, bool partial) {
   if (size_ < 0) return Status::Error("not a file: cannot resume reading it");
   if (gz_) {
-    z_off_t at = gzseek(gz_, static_cast<z_off_t>(offset), SEEK_SET);
-    if (at < 0 || static_cast<uint64_t>(at) != offset || gztell(gz_) != at)
-      return Status::Error("cannot resume at byte " + std::to_string(offset) +
-                           " of the decompressed input: it is shorter (was it replaced?)");
+    // zlib can only skip forward by decompressing: read and drop, counting what came.
+    std::vector<char> scratch(size_t{1} << 16);
+    uint64_t skipped = 0;
+    while (skipped < offset) {
+      size_t want = static_cast<size_t>(std::min<uint64_t>(scratch.size(), offset - skipped));
+      long r = Read(scratch.data(), want);
+      if (r <= 0) break;
+      skipped += static_cast<uint64_t>(r);
+    }
+    if (skipped < offset)
+      return Status::Error("the decompressed input is shorter (" + std::to_string(skipped) +
+                           " bytes) than its checkpointed position (" + std::to_string(offset) +
+                           "): was it replaced?" + (error_.empty() ? "" : " " + error_));
+    error_.clear();
     read_ = static_cast<int64_t>(gzoffset(gz_));
   } else {
     if (static_cast<int64_t>(offset) > size_)
