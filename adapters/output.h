@@ -33,6 +33,8 @@ class Output {
   bool failed() const { return failed_; }
   // A file (not standard output or TCP): its length can be checkpointed and restored.
   bool is_file() const { return own_; }
+  // The file's descriptor (fsync from another thread after Flush()); -1 when not a file.
+  int fd() const { return own_ && f_ ? fileno(f_) : -1; }
   // Bytes of the file once what was written is flushed.
   uint64_t length() const { return length_ + buf_.size(); }
   // Flush() and, for a file, fsync: its bytes survive a crash of the machine (checkpoints).

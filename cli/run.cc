@@ -264,9 +264,11 @@ int Run(const RunOptions& o) {
         static_cast<unsigned long long>(st.dropped_state),
         secs > 0 ? static_cast<double>(st.events_in + st.late) / secs : 0.0);
     if (!o.state_dir.empty()) {
-      std::fprintf(stderr, "checkpoints: %llu written, last %llu bytes, %.3f s writing\n",
+      std::fprintf(stderr,
+                   "checkpoints: %llu written, last %llu bytes, %.3f s capturing (the run "
+                   "waits), %.3f s writing (in the background)\n",
                    static_cast<unsigned long long>(report.checkpoints),
-                   static_cast<unsigned long long>(report.checkpoint_bytes),
+                   static_cast<unsigned long long>(report.checkpoint_bytes), report.capture_seconds,
                    report.checkpoint_seconds);
     }
   }

@@ -110,6 +110,7 @@ void Engine::Release(TimeMs upto, TimeMs timers_before, ComplexEventSink& sink) 
 }
 
 void Engine::Save(EngineSnapshot& s) const {
+  s.Clear();
   EventTable table(s.events);
   if (sharded_) {
     sharded_->Save(s, table);
@@ -128,8 +129,11 @@ void Engine::Save(EngineSnapshot& s) const {
     windows(matcher_.single_suppression());
     windows(matcher_.sequence_suppression());
   }
-  for (const Event& e : held_.items())
-    s.held.push_back(EventRecord{std::string(e.raw), e.time, e.source, e.line, e.seq});
+  for (const Event& e : held_.items()) s.held.Add(e.raw, e.time, e.source, e.line, e.seq);
+  // Rules without state this time (kept from an earlier Save for their memory) are not written.
+  s.rules.erase(
+      std::remove_if(s.rules.begin(), s.rules.end(), [](const RuleRecord& r) { return r.empty(); }),
+      s.rules.end());
   s.seen_any = seen_any_;
   s.max_seen = max_seen_;
   s.watermark = watermark_;
@@ -142,7 +146,8 @@ RestoreReport Engine::Restore(const EngineSnapshot& s, const DecodeFn& decode) {
   std::vector<EventRef> keep;  // alive while the state is rebuilt
   std::vector<const StoredEvent*> events;
   events.reserve(s.events.size());
-  for (const EventRecord& rec : s.events) {
+  for (size_t i = 0; i < s.events.size(); ++i) {
+    EventRecord rec = s.events.Get(i);
     Event ev;
     if (!decode(rec, ev)) {
       events.push_back(nullptr);
@@ -167,7 +172,8 @@ RestoreReport Engine::Restore(const EngineSnapshot& s, const DecodeFn& decode) {
                                                        : matcher_.single_suppression();
     sup.Restore(it->second, rec.key, rec.until);
   }
-  for (const EventRecord& rec : s.held) {
+  for (size_t i = 0; i < s.held.size(); ++i) {
+    EventRecord rec = s.held.Get(i);
     Event ev;
     if (!decode(rec, ev)) {
       ++report.undecodable_events;

@@ -66,9 +66,10 @@ class Engine {
   size_t state_bytes() const;
 
   // Checkpoints (snapshot.h). Save() between events, after Flush() (nothing may wait in a
-  // batch of the worker threads). Restore() into a fresh engine, before any Push(), for the
-  // same or a changed program and any thread count: `decode` turns a saved event back into an
-  // Event (owning its bytes, time and position as saved); false drops what refers to it.
+  // batch of the worker threads); it replaces what `s` held (reusing its memory). Restore() into a
+  // fresh engine, before any Push(), for the same or a changed program and any thread count:
+  // `decode` turns a saved event back into an Event (owning its bytes, time and position as saved);
+  // false drops what refers to it.
   void Save(EngineSnapshot& s) const;
   using DecodeFn = std::function<bool(const EventRecord&, Event&)>;
   RestoreReport Restore(const EngineSnapshot& s, const DecodeFn& decode);

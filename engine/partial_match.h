@@ -47,6 +47,9 @@ struct StoredEvent {
   EventMeter* meter = nullptr;
   size_t bytes = 0;
   mutable std::atomic<uint32_t> refs{0};
+  // Its index in the snapshot being written (EventTable), valid while snap_mark is that
+  // snapshot's mark: no lookup table needed.
+  mutable uint64_t snap_mark = 0, snap_index = 0;
 };
 
 inline void Retain(const StoredEvent* e) {

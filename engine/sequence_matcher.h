@@ -34,16 +34,16 @@
 
 namespace strix::engine {
 
-// The events of a snapshot being written: each stored event once, by index.
+// The events of a snapshot being written: each stored event once, by index. One table at a
+// time per process (it marks the events).
 class EventTable {
  public:
-  explicit EventTable(std::vector<EventRecord>& out) : out_(out) {}
+  explicit EventTable(EventColumns& out);
   uint64_t Add(const StoredEvent* e);
-  uint64_t Find(const StoredEvent* e) const;  // UINT64_MAX when not added
 
  private:
-  std::vector<EventRecord>& out_;
-  std::unordered_map<const StoredEvent*, uint64_t> ids_;
+  EventColumns& out_;
+  uint64_t mark_;
 };
 
 constexpr TimeMs kEndOfTime = std::numeric_limits<TimeMs>::max();
@@ -96,11 +96,12 @@ class SequenceMatcher {
 
  private:
   struct Partition {
-    uint64_t hash = 0;              // of key_text; its place in the table
-    std::string key_text;           // the key fields' JSON text, each followed by a newline
-    EventRef key_event;             // the event that opened it: its key fields are the key
-    std::vector<PartialMatch> pms;  // in creation order (the oldest first)
-    uint32_t timers = 0;            // queued timers that point here
+    uint64_t hash = 0;                // of key_text; its place in the table
+    std::string key_text;             // the key fields' JSON text, each followed by a newline
+    EventRef key_event;               // the event that opened it: its key fields are the key
+    std::vector<PartialMatch> pms;    // in creation order (the oldest first)
+    uint32_t timers = 0;              // queued timers that point here
+    mutable uint32_t snap_index = 0;  // its place in the snapshot being written (Save)
   };
   // A window end: the partial matches of `part` that started with event `seq` at
   // deadline - within. Queued per rule in start order, which is deadline order.

@@ -1,6 +1,9 @@
 // Snapshot and restore of the sequence matcher's state: partitions, partial matches with their
-// bound events and aggregates, and timers (see snapshot.h and sequence_matcher.h).
+// bound events and aggregates, and timers, as the columns of RuleRecord (see snapshot.h and
+// sequence_matcher.h).
 #include <algorithm>
+#include <atomic>
+#include <numeric>
 #include <unordered_map>
 
 #include "common/hash.h"
@@ -8,18 +11,72 @@
 
 namespace strix::engine {
 
-uint64_t EventTable::Add(const StoredEvent* e) {
-  auto [it, fresh] = ids_.try_emplace(e, out_.size());
-  if (fresh) {
-    const Event& ev = e->ev;
-    out_.push_back(EventRecord{std::string(ev.raw), ev.time, ev.source, ev.line, ev.seq});
-  }
-  return it->second;
+namespace {
+std::atomic<uint64_t> g_snapshot_marks{0};
+}  // namespace
+
+void EventColumns::Add(std::string_view raw, int64_t t, uint32_t src, uint64_t ln, uint64_t sq) {
+  text.append(raw);
+  ends.push_back(text.size());
+  time.push_back(t);
+  source.push_back(src);
+  line.push_back(ln);
+  seq.push_back(sq);
 }
 
-uint64_t EventTable::Find(const StoredEvent* e) const {
-  auto it = ids_.find(e);
-  return it == ids_.end() ? UINT64_MAX : it->second;
+void EventColumns::Clear() {
+  refs.clear();
+  text.clear();
+  ends.clear();
+  time.clear();
+  source.clear();
+  line.clear();
+  seq.clear();
+}
+
+void RuleRecord::Clear() {
+  for (auto* v : {&key_event, &timer_seq, &bound_event}) v->clear();
+  for (auto* v : {&matches, &pos, &count, &bound, &bound_term, &agg_numbers, &distinct_count,
+                  &distinct_at, &timer_partition})
+    v->clear();
+  for (auto* v : {&start, &timer_deadline}) v->clear();
+  for (auto* v : {&agg_sum, &agg_min, &agg_max}) v->clear();
+  key_text.clear();
+  aggs.clear();
+}
+
+void EngineSnapshot::Clear() {
+  events.Clear();
+  for (RuleRecord& r : rules) r.Clear();  // names stay: the next Save finds them
+  suppression.clear();
+  held.Clear();
+  seen_any = false;
+  max_seen = watermark = timers_before = 0;
+  stats = RunStats();
+}
+
+void EventColumns::Add(const EventRecord& e) {
+  Add(e.raw, e.time, e.source, e.line, e.seq);
+}
+
+EventRecord EventColumns::Get(size_t i) const {
+  if (!refs.empty()) {
+    const Event& e = *refs[i].event();
+    return EventRecord{std::string(e.raw), e.time, e.source, e.line, e.seq};
+  }
+  size_t begin = i == 0 ? 0 : ends[i - 1];
+  return EventRecord{text.substr(begin, ends[i] - begin), time[i], source[i], line[i], seq[i]};
+}
+
+EventTable::EventTable(EventColumns& out) : out_(out), mark_(++g_snapshot_marks) {}
+
+uint64_t EventTable::Add(const StoredEvent* e) {
+  if (e->snap_mark != mark_) {
+    e->snap_mark = mark_;
+    e->snap_index = out_.size();
+    out_.refs.emplace_back(e);  // its bytes are copied when the snapshot is encoded
+  }
+  return e->snap_index;
 }
 
 void SequenceMatcher::Save(EngineSnapshot& s, EventTable& events) const {
@@ -30,45 +87,114 @@ void SequenceMatcher::Save(EngineSnapshot& s, EventTable& events) const {
     auto rec = std::find_if(s.rules.begin(), s.rules.end(),
                             [&](const RuleRecord& x) { return x.name == cr.name; });
     if (rec == s.rules.end()) {
-      s.rules.push_back(RuleRecord{cr.name, cr.identity, {}, {}});
+      s.rules.emplace_back();
       rec = s.rules.end() - 1;
+      rec->name = cr.name;
+      rec->identity = cr.identity;
     }
     rs.parts.ForEach([&](const Partition& part) {
-      PartitionRecord pr;
-      pr.key_text = part.key_text;
-      pr.key_event = events.Add(part.key_event.get());
+      part.snap_index = static_cast<uint32_t>(rec->partitions());  // for the timers
+      rec->key_text.push_back(part.key_text);
+      rec->key_event.push_back(events.Add(part.key_event.get()));
+      rec->matches.push_back(static_cast<uint32_t>(part.pms.size()));
       for (const PartialMatch& pm : part.pms) {
-        MatchRecord m;
-        m.pos = pm.pos;
-        m.count = pm.count;
-        m.start = pm.start;
-        for (size_t i = 0; i < pm.events.size(); ++i)
-          m.bound.emplace_back(pm.events.term(i), events.Add(pm.events.stored(i)));
+        rec->pos.push_back(pm.pos);
+        rec->count.push_back(pm.count);
+        rec->start.push_back(pm.start);
+        rec->bound.push_back(static_cast<uint32_t>(pm.events.size()));
+        for (size_t i = 0; i < pm.events.size(); ++i) {
+          rec->bound_term.push_back(pm.events.term(i));
+          rec->bound_event.push_back(events.Add(pm.events.stored(i)));
+        }
+        rec->aggs.push_back(!pm.aggs ? 0 : pm.distinct ? 2 : 1);
         if (pm.aggs) {
           for (size_t i = 0; i < pm.naggs; ++i) {
             const AggState& a = pm.aggs[i];
-            m.aggs.push_back(AggRecord{a.numbers, a.sum, a.min, a.max});
+            rec->agg_numbers.push_back(a.numbers);
+            rec->agg_sum.push_back(a.sum);
+            rec->agg_min.push_back(a.min);
+            rec->agg_max.push_back(a.max);
           }
         }
-        if (pm.distinct) {
-          m.distinct.resize(pm.naggs);
+        if (pm.aggs && pm.distinct) {
           for (size_t i = 0; i < pm.naggs; ++i) {
-            for (const auto& [hash, at] : pm.distinct[i]) m.distinct[i].push_back(at);
+            rec->distinct_count.push_back(static_cast<uint32_t>(pm.distinct[i].size()));
+            for (const auto& [hash, at] : pm.distinct[i]) rec->distinct_at.push_back(at);
           }
         }
-        pr.matches.push_back(std::move(m));
       }
-      rec->partitions.push_back(std::move(pr));
     });
-    for (const Timer& t : rs.timers)
-      rec->timers.push_back(TimerRecord{t.deadline, t.seq, events.Find(t.first), t.part->key_text});
-    // Workers' timers merged into the order one matcher would hold them in.
-    std::stable_sort(rec->timers.begin(), rec->timers.end(),
-                     [](const TimerRecord& a, const TimerRecord& b) {
-                       return std::tie(a.deadline, a.seq) < std::tie(b.deadline, b.seq);
-                     });
+    if (rs.timers.empty()) continue;
+    // This matcher's timers are in (deadline, seq) order; another worker's, saved before, are
+    // merged in so that the record holds the order one matcher would.
+    const size_t before = rec->timer_seq.size();
+    for (const Timer& t : rs.timers) {
+      rec->timer_deadline.push_back(t.deadline);
+      rec->timer_seq.push_back(t.seq);
+      rec->timer_partition.push_back(t.part->snap_index);
+    }
+    if (before > 0) {
+      struct T {
+        int64_t deadline;
+        uint64_t seq;
+        uint32_t partition;
+      };
+      std::vector<T> all;
+      for (size_t i = 0; i < rec->timer_seq.size(); ++i)
+        all.push_back({rec->timer_deadline[i], rec->timer_seq[i], rec->timer_partition[i]});
+      std::inplace_merge(all.begin(), all.begin() + static_cast<long>(before), all.end(),
+                         [](const T& a, const T& b) {
+                           return std::tie(a.deadline, a.seq) < std::tie(b.deadline, b.seq);
+                         });
+      for (size_t i = 0; i < all.size(); ++i) {
+        rec->timer_deadline[i] = all[i].deadline;
+        rec->timer_seq[i] = all[i].seq;
+        rec->timer_partition[i] = all[i].partition;
+      }
+    }
   }
 }
+
+namespace {
+
+// The columns of a rule record agree with each other (a damaged or foreign checkpoint that
+// passed the checksum must not be read out of bounds).
+bool Consistent(const RuleRecord& r, size_t nterms, size_t naggs) {
+  const size_t parts = r.key_text.size();
+  if (r.key_event.size() != parts || r.matches.size() != parts) return false;
+  const size_t ms = std::accumulate(r.matches.begin(), r.matches.end(), size_t{0});
+  if (r.pos.size() != ms || r.count.size() != ms || r.start.size() != ms || r.bound.size() != ms ||
+      r.aggs.size() != ms)
+    return false;
+  const size_t bound = std::accumulate(r.bound.begin(), r.bound.end(), size_t{0});
+  if (r.bound_term.size() != bound || r.bound_event.size() != bound) return false;
+  size_t with_aggs = 0, with_distinct = 0;
+  for (uint8_t a : r.aggs) {
+    with_aggs += a != 0;
+    with_distinct += a == 2;
+  }
+  const size_t agg_rows = with_aggs * naggs;
+  if (r.agg_numbers.size() != agg_rows || r.agg_sum.size() != agg_rows ||
+      r.agg_min.size() != agg_rows || r.agg_max.size() != agg_rows)
+    return false;
+  if (r.distinct_count.size() != with_distinct * naggs) return false;
+  const size_t at = std::accumulate(r.distinct_count.begin(), r.distinct_count.end(), size_t{0});
+  if (r.distinct_at.size() != at) return false;
+  for (uint32_t p : r.pos) {
+    if (p >= nterms) return false;
+  }
+  for (uint32_t t : r.bound_term) {
+    if (t >= nterms) return false;
+  }
+  const size_t timers = r.timer_deadline.size();
+  if (r.timer_seq.size() != timers || r.timer_partition.size() != timers) return false;
+  for (uint32_t p : r.timer_partition) {
+    if (p >= parts) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 void SequenceMatcher::Restore(const EngineSnapshot& s,
                               const std::vector<const StoredEvent*>& events, const Shard* shard,
@@ -76,71 +202,84 @@ void SequenceMatcher::Restore(const EngineSnapshot& s,
   std::unordered_map<std::string_view, uint32_t> by_name;  // sequence rule -> automaton
   for (size_t r = 0; r < rules_.size(); ++r) by_name.emplace(p_.rules[rule_of_[r]].name, r);
   auto event = [&](uint64_t i) { return i < events.size() ? events[i] : nullptr; };
+  std::unordered_map<uint64_t, const StoredEvent*> by_seq;  // for the timers, built once
+  const bool count_drops = !shard || shard->index == 0;     // one worker reports for all
   for (const RuleRecord& rec : s.rules) {
     auto found = by_name.find(rec.name);
-    bool same =
-        found != by_name.end() && p_.rules[rule_of_[found->second]].identity == rec.identity;
+    const uint32_t r = found == by_name.end() ? 0 : found->second;
+    bool same = found != by_name.end() && p_.rules[rule_of_[r]].identity == rec.identity &&
+                Consistent(rec, p_.automata[r].terms.size(), p_.automata[r].aggregates.size());
     if (!same) {
-      if (!shard || shard->index == 0) {
+      if (count_drops) {
         ++report.dropped_rules;
-        for (const PartitionRecord& pr : rec.partitions)
-          report.dropped_partial += pr.matches.size();
+        report.dropped_partial += rec.pos.size();
       }
       continue;
     }
-    const uint32_t r = found->second;
     const Automaton& a = p_.automata[r];
+    const size_t naggs = a.aggregates.size();
     RuleState& rs = rules_[r];
-    for (const PartitionRecord& pr : rec.partitions) {
-      uint64_t h = HashBytes(pr.key_text);
-      if (shard && !shard->OwnsKey(h)) continue;
-      const StoredEvent* key_event = event(pr.key_event);
-      if (!key_event) {
-        report.dropped_partial += pr.matches.size();
-        continue;
+    std::vector<Partition*> parts(rec.partitions(), nullptr);
+    size_t m = 0, b = 0, g = 0, dc = 0, da = 0;  // cursors into the match, bound, agg columns
+    for (size_t pi = 0; pi < rec.partitions(); ++pi) {
+      const uint64_t h = HashBytes(rec.key_text[pi]);
+      const bool mine = !shard || shard->OwnsKey(h);
+      const StoredEvent* key_event = event(rec.key_event[pi]);
+      Partition* part = nullptr;
+      if (mine && key_event) {
+        part = rs.parts.Find(h, rec.key_text[pi]);
+        if (!part) {
+          part = NewPartition(rs, h, rec.key_text[pi]);
+          part->key_event = EventRef(key_event);
+        }
       }
-      Partition* part = rs.parts.Find(h, pr.key_text);
-      if (!part) {
-        part = NewPartition(rs, h, pr.key_text);
-        part->key_event = EventRef(key_event);
-      }
-      for (const MatchRecord& m : pr.matches) {
+      parts[pi] = part;
+      for (uint32_t k = 0; k < rec.matches[pi]; ++k, ++m) {
+        const uint32_t nbound = rec.bound[m];
+        const uint8_t kind = rec.aggs[m];
+        const size_t b0 = b, g0 = g, dc0 = dc, da0 = da;
+        b += nbound;
+        if (kind != 0) g += naggs;
+        if (kind == 2) {
+          for (size_t i = 0; i < naggs; ++i) da += rec.distinct_count[dc++];
+        }
+        if (!mine) continue;
         PartialMatch pm;
-        bool ok = !m.bound.empty() && m.pos < a.terms.size();
-        for (const auto& [term, idx] : m.bound) {
-          const StoredEvent* e = event(idx);
-          ok = ok && e && term < a.terms.size();
-          if (!ok) break;
-          pm.events.Push(term, e);
+        bool ok = part != nullptr && nbound > 0;
+        for (size_t i = b0; ok && i < b; ++i) {
+          const StoredEvent* e = event(rec.bound_event[i]);
+          ok = e != nullptr;
+          if (ok) pm.events.Push(rec.bound_term[i], e);
         }
         if (!ok) {
           ++report.dropped_partial;
           continue;
         }
-        pm.pos = m.pos;
-        pm.count = m.count;
-        pm.start = m.start;
-        if (!m.aggs.empty() && m.aggs.size() == a.aggregates.size()) {
-          pm.naggs = static_cast<uint16_t>(m.aggs.size());
-          pm.aggs = std::make_unique<AggState[]>(pm.naggs);
-          for (size_t i = 0; i < pm.naggs; ++i) {
-            const AggRecord& ar = m.aggs[i];
-            pm.aggs[i].numbers = ar.numbers;
-            pm.aggs[i].sum = ar.sum;
-            pm.aggs[i].min = ar.min;
-            pm.aggs[i].max = ar.max;
+        pm.pos = rec.pos[m];
+        pm.count = rec.count[m];
+        pm.start = rec.start[m];
+        if (kind != 0 && naggs > 0) {
+          pm.naggs = static_cast<uint16_t>(naggs);
+          pm.aggs = std::make_unique<AggState[]>(naggs);
+          for (size_t i = 0; i < naggs; ++i) {
+            pm.aggs[i].numbers = rec.agg_numbers[g0 + i];
+            pm.aggs[i].sum = rec.agg_sum[g0 + i];
+            pm.aggs[i].min = rec.agg_min[g0 + i];
+            pm.aggs[i].max = rec.agg_max[g0 + i];
           }
-          if (m.distinct.size() == pm.naggs) {
-            pm.has_distinct = true;
-            pm.distinct = std::make_unique<DistinctSet[]>(pm.naggs);
-            for (size_t i = 0; i < pm.naggs; ++i) {
-              for (uint32_t at : m.distinct[i]) {
-                if (at >= pm.events.size()) continue;
-                const Value& v = pm.events.event(at)->slots[a.aggregates[i].slot];
-                pm.distinct[i].emplace_back(DistinctHash(v), at);
-              }
-              std::sort(pm.distinct[i].begin(), pm.distinct[i].end());
+        }
+        if (kind == 2 && naggs > 0) {
+          pm.has_distinct = true;
+          pm.distinct = std::make_unique<DistinctSet[]>(naggs);
+          size_t at = da0;
+          for (size_t i = 0; i < naggs; ++i) {
+            for (uint32_t n = rec.distinct_count[dc0 + i]; n > 0; --n, ++at) {
+              uint32_t pos = rec.distinct_at[at];
+              if (pos >= pm.events.size()) continue;
+              const Value& v = pm.events.event(pos)->slots[a.aggregates[i].slot];
+              pm.distinct[i].emplace_back(DistinctHash(v), pos);
             }
+            std::sort(pm.distinct[i].begin(), pm.distinct[i].end());
           }
         }
         Remember(pm);
@@ -149,12 +288,17 @@ void SequenceMatcher::Restore(const EngineSnapshot& s,
         ++report.partial_matches;
       }
     }
-    for (const TimerRecord& t : rec.timers) {
-      uint64_t h = HashBytes(t.key_text);
-      if (shard && !shard->OwnsKey(h)) continue;
-      Partition* part = rs.parts.Find(h, t.key_text);
-      if (!part) continue;  // its partition was dropped: nothing for it to end
-      rs.timers.push_back(Timer{t.deadline, t.seq, event(t.first), part});
+    if (!rec.timer_seq.empty() && by_seq.empty()) {
+      for (const StoredEvent* e : events) {
+        if (e) by_seq.emplace(e->ev.seq, e);
+      }
+    }
+    for (size_t i = 0; i < rec.timer_seq.size(); ++i) {
+      Partition* part = parts[rec.timer_partition[i]];
+      if (!part) continue;  // another worker's, or dropped: nothing for it to end
+      auto first = by_seq.find(rec.timer_seq[i]);
+      rs.timers.push_back(Timer{rec.timer_deadline[i], rec.timer_seq[i],
+                                first == by_seq.end() ? nullptr : first->second, part});
       bytes_ += sizeof(Timer);
       ++part->timers;
     }

@@ -11,13 +11,16 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "engine/complex_event.h"
+#include "engine/partial_match.h"
 
 namespace strix::engine {
 
+// One saved event: its raw line, time and position (input order, source, line).
 struct EventRecord {
   std::string raw;
   int64_t time = 0;
@@ -25,39 +28,57 @@ struct EventRecord {
   uint64_t line = 0, seq = 0;
 };
 
-struct AggRecord {
-  uint32_t numbers = 0;
-  double sum = 0, min = 0, max = 0;
+// Events as columns (one string of raw lines and arrays of numbers): written and read in bulk.
+// A snapshot being taken holds the stored events themselves instead (shared and
+// immutable, `refs`): the run only notes which events; their bytes are copied out where the
+// checkpoint is encoded, on the writer's thread. Read back, a snapshot has the columns.
+struct EventColumns {
+  std::string text;            // the raw lines, one after another
+  std::vector<uint64_t> ends;  // end of each in `text`
+  std::vector<int64_t> time;
+  std::vector<uint32_t> source;
+  std::vector<uint64_t> line, seq;
+  std::vector<EventRef> refs;  // instead of the columns, while the snapshot is being written
+
+  size_t size() const { return refs.empty() ? ends.size() : refs.size(); }
+  void Clear();  // keeps the memory, for the next snapshot
+  void Add(const EventRecord& e);
+  void Add(std::string_view raw, int64_t t, uint32_t src, uint64_t ln, uint64_t sq);
+  EventRecord Get(size_t i) const;
 };
 
-struct MatchRecord {
-  uint32_t pos = 0, count = 0;
-  int64_t start = 0;
-  std::vector<std::pair<uint32_t, uint64_t>> bound;  // (term, event index)
-  std::vector<AggRecord> aggs;                       // empty: none allocated
-  // Per aggregate input with distinct(): the positions in `bound` holding its distinct
-  // values (their hashes are computed again on restore). Empty: none allocated.
-  std::vector<std::vector<uint32_t>> distinct;
-};
-
-struct PartitionRecord {
-  std::string key_text;
-  uint64_t key_event = 0;
-  std::vector<MatchRecord> matches;  // creation order
-};
-
-struct TimerRecord {
-  int64_t deadline = 0;
-  uint64_t seq = 0;
-  uint64_t first = UINT64_MAX;  // event index; UINT64_MAX: its matches are gone
-  std::string key_text;         // the partition
-};
-
+// The state of one sequence rule, as columns. Partitions in any order; each partition's
+// partial matches follow one another in `pos`.. (creation order); each match's bound events
+// follow one another in `bound_term`/`bound_event`; aggregates likewise.
 struct RuleRecord {
   std::string name;
   uint64_t identity = 0;
-  std::vector<PartitionRecord> partitions;
-  std::vector<TimerRecord> timers;  // in (deadline, seq) order
+  // Per partition.
+  std::vector<std::string> key_text;
+  std::vector<uint64_t> key_event;  // event index
+  std::vector<uint32_t> matches;    // how many partial matches it has
+  // Per partial match.
+  std::vector<uint32_t> pos, count;
+  std::vector<int64_t> start;
+  std::vector<uint32_t> bound;  // how many bound events it has
+  std::vector<uint8_t> aggs;    // 0: no aggregates allocated; 1: aggregates; 2: and distinct sets
+  // Per bound event.
+  std::vector<uint32_t> bound_term;
+  std::vector<uint64_t> bound_event;  // event index
+  // Per aggregate input of a match with aggregates (Automaton::aggregates order).
+  std::vector<uint32_t> agg_numbers;
+  std::vector<double> agg_sum, agg_min, agg_max;
+  // With distinct sets, per aggregate input: how many distinct values, then their positions
+  // among the match's bound events (hashes are computed again on restore).
+  std::vector<uint32_t> distinct_count, distinct_at;
+  // Per timer, in (deadline, seq) order.
+  std::vector<int64_t> timer_deadline;
+  std::vector<uint64_t> timer_seq;        // its matches' first event (input order)
+  std::vector<uint32_t> timer_partition;  // index into the partitions above
+
+  size_t partitions() const { return key_text.size(); }
+  bool empty() const { return key_text.empty() && timer_seq.empty(); }
+  void Clear();  // keeps the memory, for the next snapshot
 };
 
 struct SuppressionRecord {
@@ -68,13 +89,17 @@ struct SuppressionRecord {
 };
 
 struct EngineSnapshot {
-  std::vector<EventRecord> events;  // every event the state refers to, once
-  std::vector<RuleRecord> rules;    // sequence rules with state
+  EventColumns events;            // every event the state refers to, once
+  std::vector<RuleRecord> rules;  // sequence rules with state
   std::vector<SuppressionRecord> suppression;
-  std::vector<EventRecord> held;  // waiting for --max-delay, in any order
+  EventColumns held;  // waiting for --max-delay, in any order
   bool seen_any = false;
   int64_t max_seen = 0, watermark = 0, timers_before = 0;
   RunStats stats;
+
+  // Empties it but keeps its memory: a service that checkpoints every second reuses one
+  // snapshot instead of faulting in fresh pages each time.
+  void Clear();
 };
 
 // What a restore kept and dropped.

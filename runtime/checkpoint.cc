@@ -14,37 +14,58 @@
 #include <cereal/types/utility.hpp>
 #include <cereal/types/vector.hpp>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
-#include <sstream>
+#include <istream>
+#include <mutex>
+#include <ostream>
+#include <streambuf>
+#include <thread>
 
 #include "common/hash.h"
 
 namespace strix::engine {
 
-// cereal finds these by argument-dependent lookup.
+// cereal finds these by argument-dependent lookup. Columns of numbers are written in bulk.
+// Written from the referenced events when there are any (the same bytes as the columns would give:
+// a size, then the elements), read back as columns.
 template <class A>
-void serialize(A& ar, EventRecord& r) {
-  ar(r.raw, r.time, r.source, r.line, r.seq);
+void save(A& ar, const EventColumns& c) {
+  if (c.refs.empty()) {
+    ar(c.text, c.ends, c.time, c.source, c.line, c.seq);
+    return;
+  }
+  const size_t n = c.refs.size();
+  auto ev = [&](size_t i) -> const Event& { return *c.refs[i].event(); };
+  uint64_t total = 0;
+  for (size_t i = 0; i < n; ++i) total += ev(i).raw.size();
+  ar(cereal::make_size_tag(static_cast<cereal::size_type>(total)));
+  for (size_t i = 0; i < n; ++i) ar(cereal::binary_data(ev(i).raw.data(), ev(i).raw.size()));
+  ar(cereal::make_size_tag(static_cast<cereal::size_type>(n)));
+  uint64_t end = 0;
+  for (size_t i = 0; i < n; ++i) {
+    end += ev(i).raw.size();
+    ar(end);
+  }
+  ar(cereal::make_size_tag(static_cast<cereal::size_type>(n)));
+  for (size_t i = 0; i < n; ++i) ar(static_cast<int64_t>(ev(i).time));
+  ar(cereal::make_size_tag(static_cast<cereal::size_type>(n)));
+  for (size_t i = 0; i < n; ++i) ar(static_cast<uint32_t>(ev(i).source));
+  ar(cereal::make_size_tag(static_cast<cereal::size_type>(n)));
+  for (size_t i = 0; i < n; ++i) ar(static_cast<uint64_t>(ev(i).line));
+  ar(cereal::make_size_tag(static_cast<cereal::size_type>(n)));
+  for (size_t i = 0; i < n; ++i) ar(static_cast<uint64_t>(ev(i).seq));
 }
 template <class A>
-void serialize(A& ar, AggRecord& r) {
-  ar(r.numbers, r.sum, r.min, r.max);
-}
-template <class A>
-void serialize(A& ar, MatchRecord& r) {
-  ar(r.pos, r.count, r.start, r.bound, r.aggs, r.distinct);
-}
-template <class A>
-void serialize(A& ar, PartitionRecord& r) {
-  ar(r.key_text, r.key_event, r.matches);
-}
-template <class A>
-void serialize(A& ar, TimerRecord& r) {
-  ar(r.deadline, r.seq, r.first, r.key_text);
+void load(A& ar, EventColumns& c) {
+  ar(c.text, c.ends, c.time, c.source, c.line, c.seq);
 }
 template <class A>
 void serialize(A& ar, RuleRecord& r) {
-  ar(r.name, r.identity, r.partitions, r.timers);
+  ar(r.name, r.identity, r.key_text, r.key_event, r.matches, r.pos, r.count, r.start, r.bound,
+     r.aggs, r.bound_term, r.bound_event, r.agg_numbers, r.agg_sum, r.agg_min, r.agg_max,
+     r.distinct_count, r.distinct_at, r.timer_deadline, r.timer_seq, r.timer_partition);
 }
 template <class A>
 void serialize(A& ar, SuppressionRecord& r) {
@@ -111,20 +132,46 @@ uint64_t GetLE(std::string_view in, size_t at, int bytes) {
   return v;
 }
 
-template <typename T>
-std::string Encode(const T& value) {
-  std::ostringstream os;
-  {
-    cereal::PortableBinaryOutputArchive ar(os);
-    ar(value);
+// Stream buffers over strings, so that cereal writes and reads in place (no stringstream copies).
+class AppendBuf : public std::streambuf {
+ public:
+  explicit AppendBuf(std::string& out) : out_(out) {}
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    out_.append(s, static_cast<size_t>(n));
+    return n;
   }
-  return os.str();
+  int_type overflow(int_type c) override {
+    if (c != traits_type::eof()) out_.push_back(static_cast<char>(c));
+    return traits_type::not_eof(c);
+  }
+
+ private:
+  std::string& out_;
+};
+
+class ViewBuf : public std::streambuf {
+ public:
+  explicit ViewBuf(std::string_view in) {
+    char* b = const_cast<char*>(in.data());  // only read
+    setg(b, b, b + in.size());
+  }
+};
+
+template <typename T>
+void EncodeInto(const T& value, std::string& out) {
+  AppendBuf buf(out);
+  std::ostream os(&buf);
+  cereal::PortableBinaryOutputArchive ar(os);
+  ar(value);
 }
 
 template <typename T>
 bool Decode(std::string_view bytes, T& value) {
   try {
-    std::istringstream is{std::string(bytes)};
+    ViewBuf buf(bytes);
+    std::istream is(&buf);
     cereal::PortableBinaryInputArchive ar(is);
     ar(value);
     return true;
@@ -153,20 +200,33 @@ uint64_t MeaningHash(const std::vector<std::pair<std::string, std::string>>& mea
 
 std::string EncodeCheckpoint(const Checkpoint& c, const std::string& strix_version,
                              uint32_t format) {
-  std::string payload = Encode(c);
+  std::string out;
+  EncodeCheckpointInto(c, strix_version, out, format);
+  return out;
+}
+
+void EncodeCheckpointInto(const Checkpoint& c, const std::string& strix_version, std::string& out,
+                          uint32_t format) {
+  // The payload first, at its place after a header of known size: one buffer, no copies.
   Header h;
   h.format = format;
   h.strix_version = strix_version;
   h.meaning_hash = MeaningHash(c.meaning);
+  std::string header_probe;
+  EncodeInto(h, header_probe);  // fixed-size fields: its size does not depend on the values
+  const size_t payload_at = sizeof kMagic + 12 + header_probe.size();
+  out.assign(payload_at, '\0');
+  EncodeInto(c, out);
+  std::string_view payload = std::string_view(out).substr(payload_at);
   h.payload_size = payload.size();
   h.payload_crc = Crc(payload);
-  std::string header = Encode(h);
-  std::string out(kMagic, sizeof kMagic);
-  PutLE(out, header.size(), 8);
-  PutLE(out, Crc(header), 4);
-  out += header;
-  out += payload;
-  return out;
+  std::string header;
+  EncodeInto(h, header);
+  std::string prefix(kMagic, sizeof kMagic);
+  PutLE(prefix, header.size(), 8);
+  PutLE(prefix, Crc(header), 4);
+  prefix += header;
+  out.replace(0, payload_at, prefix);  // same size: in place
 }
 
 Result<Checkpoint> DecodeCheckpoint(std::string_view bytes) {
@@ -275,8 +335,62 @@ Result<std::optional<Checkpoint>> StateDir::LoadLatest(std::vector<std::string>&
                        "afresh)");
 }
 
+namespace {
+
+// Writes to a file descriptor through a 1 MiB buffer, keeping the CRC-32 and the count of what
+// passed; remembers the first error.
+class FileBuf : public std::streambuf {
+ public:
+  explicit FileBuf(int fd) : fd_(fd), buf_(size_t{1} << 20), crc_(crc32(0L, Z_NULL, 0)) {
+    setp(buf_.data(), buf_.data() + buf_.size());
+  }
+  bool Finish() { return Drain() && err_ == 0; }
+  int error() const { return err_; }
+  uint64_t count() const { return count_; }
+  uint32_t crc() const { return static_cast<uint32_t>(crc_); }
+  void Counting(bool on) { counting_ = on; }  // the payload is checksummed, the prefix not
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (!Drain()) return traits_type::eof();
+    if (c != traits_type::eof()) {
+      *pptr() = static_cast<char>(c);
+      pbump(1);
+    }
+    return traits_type::not_eof(c);
+  }
+  int sync() override { return Drain() ? 0 : -1; }
+
+ private:
+  bool Drain() {
+    size_t n = static_cast<size_t>(pptr() - pbase());
+    if (n > 0 && counting_) {
+      crc_ = crc32(crc_, reinterpret_cast<const Bytef*>(pbase()), static_cast<uInt>(n));
+      count_ += n;
+    }
+    size_t done = 0;
+    while (done < n && err_ == 0) {
+      ssize_t w = ::write(fd_, pbase() + done, n - done);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) err_ = w < 0 ? errno : ENOSPC;
+      if (w > 0) done += static_cast<size_t>(w);
+    }
+    setp(buf_.data(), buf_.data() + buf_.size());
+    return err_ == 0;
+  }
+  int fd_;
+  std::vector<char> buf_;
+  uLong crc_;
+  uint64_t count_ = 0;
+  bool counting_ = true;
+  int err_ = 0;
+};
+
+}  // namespace
+
 Status StateDir::Write(const Checkpoint& c, const std::string& strix_version, size_t* bytes) {
-  std::string data = EncodeCheckpoint(c, strix_version);
+  // Streamed into the file: a placeholder prefix of the header's (fixed) size, the payload
+  // (checksummed on the way), then the real prefix written over the placeholder.
   char name[32];
   std::snprintf(name, sizeof name, "checkpoint-%010llu", static_cast<unsigned long long>(next_));
   std::string final_path = dir_ + "/" + name;
@@ -284,16 +398,39 @@ Status StateDir::Write(const Checkpoint& c, const std::string& strix_version, si
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd < 0)
     return Status::Error("cannot write checkpoint '" + tmp + "': " + std::strerror(errno));
-  size_t done = 0;
+  Header h;
+  h.strix_version = strix_version;
+  h.meaning_hash = MeaningHash(c.meaning);
+  std::string header;
+  EncodeInto(h, header);
+  const size_t prefix_size = sizeof kMagic + 12 + header.size();
   int err = 0;
-  while (done < data.size()) {
-    ssize_t w = ::write(fd, data.data() + done, data.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      err = w < 0 ? errno : ENOSPC;
-      break;
+  uint64_t payload_size = 0;
+  {
+    FileBuf fb(fd);
+    fb.Counting(false);
+    std::ostream os(&fb);
+    os.write(std::string(prefix_size, '\0').data(), static_cast<std::streamsize>(prefix_size));
+    os.flush();
+    fb.Counting(true);
+    {
+      cereal::PortableBinaryOutputArchive ar(os);
+      ar(c);
     }
-    done += static_cast<size_t>(w);
+    if (!fb.Finish()) err = fb.error() ? fb.error() : EIO;
+    h.payload_size = payload_size = fb.count();
+    h.payload_crc = fb.crc();
+  }
+  if (err == 0) {
+    header.clear();
+    EncodeInto(h, header);
+    std::string prefix(kMagic, sizeof kMagic);
+    PutLE(prefix, header.size(), 8);
+    PutLE(prefix, Crc(header), 4);
+    prefix += header;
+    if (prefix.size() != prefix_size ||
+        ::pwrite(fd, prefix.data(), prefix.size(), 0) != static_cast<ssize_t>(prefix.size()))
+      err = errno ? errno : EIO;
   }
   if (err == 0 && ::fsync(fd) != 0) err = errno;
   ::close(fd);
@@ -305,7 +442,7 @@ Status StateDir::Write(const Checkpoint& c, const std::string& strix_version, si
   }
   if (Status s = SyncPath(dir_, O_RDONLY | O_DIRECTORY); !s.ok()) return s;
   ++next_;
-  if (bytes) *bytes = data.size();
+  if (bytes) *bytes = prefix_size + payload_size;
   auto all = List();
   for (size_t i = 2; i < all.size(); ++i) ::unlink(all[i].second.c_str());
   return Status::Ok();
@@ -317,6 +454,87 @@ Status StateDir::Reset() {
       return Status::Error("cannot remove '" + path + "': " + std::strerror(errno));
   }
   return Status::Ok();
+}
+
+struct CheckpointWriter::Impl {
+  StateDir& dir;
+  std::string version;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop = false, pending = false;
+  Checkpoint data;
+  std::vector<int> fds;
+  Status result = Status::Ok();
+  size_t result_bytes = 0;
+  double result_seconds = 0;
+  std::thread thread;
+
+  Impl(StateDir& d, std::string v) : dir(d), version(std::move(v)) {
+    thread = std::thread([this] { Loop(); });
+  }
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu);
+    while (true) {
+      cv.wait(lock, [this] { return stop || pending; });
+      if (!pending) return;
+      lock.unlock();
+      auto t0 = std::chrono::steady_clock::now();
+      Status s = Status::Ok();
+      for (int fd : fds) {
+        if (::fsync(fd) != 0 && s.ok())
+          s = Status::Error(std::string("cannot sync an output: ") + std::strerror(errno) +
+                            " (the previous checkpoint stays)");
+      }
+      size_t bytes = 0;
+      if (s.ok()) s = dir.Write(data, version, &bytes);
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      lock.lock();
+      result = s;
+      result_bytes = bytes;
+      result_seconds = secs;
+      pending = false;
+      cv.notify_all();
+    }
+  }
+};
+
+CheckpointWriter::CheckpointWriter(StateDir& dir, const std::string& strix_version)
+    : impl_(new Impl(dir, strix_version)) {}
+
+CheckpointWriter::~CheckpointWriter() {
+  {
+    std::unique_lock<std::mutex> lock(impl_->mu);
+    impl_->cv.wait(lock, [this] { return !impl_->pending; });
+    impl_->stop = true;
+  }
+  impl_->cv.notify_all();
+  impl_->thread.join();
+}
+
+bool CheckpointWriter::busy() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->pending;
+}
+
+void CheckpointWriter::Submit(Checkpoint& c, std::vector<int> sync_fds) {
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  impl_->cv.wait(lock, [this] { return !impl_->pending; });
+  std::swap(impl_->data, c);  // the caller gets the finished write's checkpoint back
+  impl_->fds = std::move(sync_fds);
+  impl_->pending = true;
+  impl_->cv.notify_all();
+}
+
+Status CheckpointWriter::Wait(size_t* bytes, double* seconds) {
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  impl_->cv.wait(lock, [this] { return !impl_->pending; });
+  Status s = impl_->result;
+  if (s.ok() && bytes) *bytes = impl_->result_bytes;
+  if (s.ok() && seconds) *seconds = impl_->result_seconds;
+  impl_->result = Status::Ok();
+  impl_->result_bytes = 0;
+  impl_->result_seconds = 0;
+  return s;
 }
 
 }  // namespace strix::runtime

@@ -57,6 +57,9 @@ uint64_t MeaningHash(const std::vector<std::pair<std::string, std::string>>& mea
 // `format` other than kCheckpointFormat only in tests (a file from a newer strix).
 std::string EncodeCheckpoint(const Checkpoint& c, const std::string& strix_version,
                              uint32_t format = kCheckpointFormat);
+// The same into `out` (replaced; its memory reused).
+void EncodeCheckpointInto(const Checkpoint& c, const std::string& strix_version, std::string& out,
+                          uint32_t format = kCheckpointFormat);
 // An error says what is wrong (not a checkpoint, damaged, newer format).
 Result<Checkpoint> DecodeCheckpoint(std::string_view bytes);
 
@@ -68,7 +71,8 @@ class StateDir {
   // The newest checkpoint that reads back whole (nullopt: none). A damaged newer one is
   // passed over with a note; when every checkpoint is damaged, an error.
   Result<std::optional<Checkpoint>> LoadLatest(std::vector<std::string>& notes);
-  // Writes the next checkpoint atomically and drops all but the newest two; `bytes` is its size.
+  // Writes the next checkpoint atomically (encoded straight into the file) and drops all but
+  // the newest two; `bytes` is its size.
   Status Write(const Checkpoint& c, const std::string& strix_version, size_t* bytes);
   // Removes every checkpoint (--state-reset).
   Status Reset();
@@ -80,6 +84,27 @@ class StateDir {
   std::string dir_;
   int lock_fd_ = -1;
   uint64_t next_ = 1;
+};
+
+// Encodes and writes checkpoints on a thread of its own, so that the run goes on while they
+// reach the disk. One write is in flight at a time: first the given files are fsync'd (the
+// outputs whose lengths the checkpoint records), then StateDir::Write. Not thread-safe
+// itself: one caller.
+class CheckpointWriter {
+ public:
+  CheckpointWriter(StateDir& dir, const std::string& strix_version);
+  ~CheckpointWriter();  // waits for the write in flight
+  bool busy() const;
+  // Starts writing `c` (swapped out: `c` gets the checkpoint of an earlier write back, whose
+  // memory the next capture reuses); waits for the write in flight first.
+  void Submit(Checkpoint& c, std::vector<int> sync_fds);
+  // Waits for the write in flight (if any) and returns how it went; `bytes` and `seconds` of
+  // that write when it succeeded (0 when nothing was written since the last Wait()).
+  Status Wait(size_t* bytes = nullptr, double* seconds = nullptr);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace strix::runtime

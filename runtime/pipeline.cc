@@ -280,32 +280,53 @@ RunReport Pipeline::Impl::Run() {
   auto outputs_failed = [&]() { return out->failed() || (dead_out && dead_out->failed()); };
   // A checkpoint between two lines: everything read so far is matched and written (and
   // synced), then the engine, the input positions and the output lengths are saved.
-  auto checkpoint = [&]() {
+  // Checkpoints are captured here, between two lines (everything read so far matched and
+  // written), and written to disk by a thread of their own while the run goes on. The memory
+  // of the capture and of the encoded bytes is reused from one checkpoint to the next.
+  Checkpoint ck;
+  std::unique_ptr<CheckpointWriter> writer_thread;
+  if (state) writer_thread = std::make_unique<CheckpointWriter>(*state, o.strix_version);
+  auto collect = [&]() {  // the outcome of the write in flight
+    size_t bytes = 0;
+    double secs = 0;
+    Status ws = writer_thread->Wait(&bytes, &secs);
+    if (!ws.ok()) {
+      Say("state: " + ws.message());
+    } else if (bytes > 0) {
+      ++report.checkpoints;
+      report.checkpoint_bytes = bytes;
+      report.checkpoint_seconds += secs;
+    }
+  };
+  auto checkpoint = [&](bool wait) {
     auto t0 = std::chrono::steady_clock::now();
     drain();
     eng.Flush(writer);
-    Status os = out->Sync();
-    if (os.ok() && dead_out) os = dead_out->Sync();
+    Status os = out->Flush();
+    if (os.ok() && dead_out) os = dead_out->Flush();
     if (!os.ok()) return;  // the run stops on the failed output; the last checkpoint stays
-    Checkpoint c;
+    Checkpoint& c = ck;
     c.meaning = meaning;
     c.positions = positions;
-    if (out->is_file()) c.outputs.emplace_back(o.output, out->length());
-    if (dead_out && dead_out->is_file()) c.outputs.emplace_back(o.dead_letter, dead_out->length());
+    c.outputs.clear();
+    std::vector<int> sync;
+    if (out->is_file()) {
+      c.outputs.emplace_back(o.output, out->length());
+      sync.push_back(out->fd());
+    }
+    if (dead_out && dead_out->is_file()) {
+      c.outputs.emplace_back(o.dead_letter, dead_out->length());
+      sync.push_back(dead_out->fd());
+    }
     c.names = names;
     c.next_seq = seq;
     c.dead_counts = dead.Counts();
     eng.Save(c.engine);
-    size_t bytes = 0;
-    Status ws = state->Write(c, o.strix_version, &bytes);
-    if (!ws.ok()) {
-      Say("state: " + ws.message());
-      return;
-    }
-    ++report.checkpoints;
-    report.checkpoint_bytes = bytes;
-    report.checkpoint_seconds +=
+    collect();  // the previous write
+    writer_thread->Submit(c, std::move(sync));
+    report.capture_seconds +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (wait) collect();
   };
   uint32_t lines_since_clock = 0;
   adapters::Line line;
@@ -353,8 +374,10 @@ RunReport Pipeline::Impl::Run() {
     if (state && (++lines_since_clock >= 256 || !src->LineReady())) {
       lines_since_clock = 0;
       auto now = std::chrono::steady_clock::now();
-      if (now >= next_checkpoint) {
-        checkpoint();
+      // The interval runs from the end of the last write: a disk slower than the interval
+      // spaces checkpoints out rather than stalling the run.
+      if (now >= next_checkpoint && !writer_thread->busy()) {
+        checkpoint(false);
         next_checkpoint = now + std::chrono::milliseconds(o.checkpoint_every_ms);
       }
     }
@@ -362,7 +385,8 @@ RunReport Pipeline::Impl::Run() {
   drain();
   // At the end of the input or on a signal, before the end-of-input deadlines fire: a restart
   // goes on from here (and writes those complex events again, over the same bytes).
-  if (state && !outputs_failed()) checkpoint();
+  if (state && !outputs_failed()) checkpoint(true);
+  if (writer_thread) collect();
   progress(seq);
   for (size_t i = 0; i < o.inputs.size(); ++i) {
     const std::string& err = merged ? merged->input_error(i) : src->error();

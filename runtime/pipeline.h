@@ -76,7 +76,8 @@ struct RunReport {
   std::vector<std::string> kept;  // with keep_output: the complex events as written
   uint64_t checkpoints = 0;       // written by this run
   uint64_t checkpoint_bytes = 0;  // size of the last one
-  double checkpoint_seconds = 0;  // time spent writing them
+  double checkpoint_seconds = 0;  // time spent writing them (on their own thread)
+  double capture_seconds = 0;     // time the run stood still to capture them
 };
 
 class Pipeline {
