@@ -205,3 +205,42 @@ TEST_CASE("save and restore through the checkpoint file equals one uninterrupted
     REQUIRE(r.mismatch.empty());
   }
 }
+
+TEST_CASE("the checkpoint writer thread writes while the caller captures the next one",
+          "[checkpoint][threads]") {
+  std::string dir = TempDir();
+  {
+    auto d = runtime::StateDir::Open(dir);
+    REQUIRE(d.ok());
+    runtime::CheckpointWriter w(**d, "9.9.9");
+    runtime::Checkpoint c = Sample();
+    std::string out_path = dir + "/out";
+    FILE* out = std::fopen(out_path.c_str(), "wb");
+    REQUIRE(out != nullptr);
+    uint64_t written = 0;
+    for (uint64_t seq = 1; seq <= 20; ++seq) {
+      std::fputs("line\n", out);
+      std::fflush(out);
+      c.next_seq = seq;
+      c.outputs = {{out_path, ++written * 5}};
+      w.Submit(c, {fileno(out)});  // c comes back as an earlier checkpoint, to fill again
+      size_t bytes = 0;
+      if (seq % 3 == 0) REQUIRE(w.Wait(&bytes).ok());
+    }
+    size_t bytes = 0;
+    double secs = -1;
+    REQUIRE(w.Wait(&bytes, &secs).ok());
+    CHECK(bytes > 0);
+    CHECK(secs >= 0);
+    std::fclose(out);
+    std::vector<std::string> notes;
+    auto latest = (*d)->LoadLatest(notes);
+    REQUIRE(latest.ok());
+    CHECK((*latest)->next_seq == 20);
+    CHECK((*latest)->outputs[0].second == 100);
+    std::remove(out_path.c_str());
+  }
+  for (const char* f : {"/lock", "/checkpoint-0000000019", "/checkpoint-0000000020"})
+    std::remove((dir + f).c_str());
+  rmdir(dir.c_str());
+}
