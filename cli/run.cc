@@ -203,6 +203,9 @@ int Run(const RunOptions& o) {
   sa.sa_flags = 0;  // no SA_RESTART: a blocked read returns and sees the flag
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  // A file-size limit (ulimit -f) makes a write fail with EFBIG, reported like a full disk,
+  // instead of killing the run.
+  signal(SIGXFSZ, SIG_IGN);
 
   runtime::RunReport report = pipeline.Run();
   if (o.progress) progress.Done(last_events, last_position, last_size);

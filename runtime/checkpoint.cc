@@ -413,11 +413,13 @@ Status StateDir::Write(const Checkpoint& c, const std::string& strix_version, si
     os.write(std::string(prefix_size, '\0').data(), static_cast<std::streamsize>(prefix_size));
     os.flush();
     fb.Counting(true);
-    {
+    try {
       cereal::PortableBinaryOutputArchive ar(os);
       ar(c);
+    } catch (const std::exception&) {  // cereal throws when the stream fails (full disk)
+      if (fb.error() == 0) err = EIO;
     }
-    if (!fb.Finish()) err = fb.error() ? fb.error() : EIO;
+    if (!fb.Finish() || fb.error() != 0) err = fb.error() ? fb.error() : EIO;
     h.payload_size = payload_size = fb.count();
     h.payload_crc = fb.crc();
   }
@@ -486,7 +488,12 @@ struct CheckpointWriter::Impl {
                             " (the previous checkpoint stays)");
       }
       size_t bytes = 0;
-      if (s.ok()) s = dir.Write(data, version, &bytes);
+      try {
+        if (s.ok()) s = dir.Write(data, version, &bytes);
+      } catch (const std::exception& e) {  // out of memory: a failed checkpoint, not a crash
+        s = Status::Error(std::string("cannot write checkpoint: ") + e.what() +
+                          " (the previous checkpoint stays)");
+      }
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       lock.lock();
       result = s;

@@ -108,4 +108,16 @@ rm -rf "$tmp/state"
 expect "shortened output exit" 2 $?
 expect "shortened output said" 1 "$(grep -c 'changed outside strix' "$tmp/err")"
 
+# A checkpoint that cannot be written (here: past a file-size limit, as a full disk would) is
+# reported; the run goes on and ends normally, its outputs whole.
+# (State large, output small: every login waits for a `never` that does not come.)
+rm -rf "$tmp/state"
+printf 'rule big on pay where amount > 990\nrule open on sequence by user within 1h a: login b: never\n' > "$tmp/open.strix"
+"$strix" run "$tmp/open.strix" -i "$tmp/e.jsonl" -o "$tmp/ref.out" 2> /dev/null
+(ulimit -f 256; "$strix" run "$tmp/open.strix" -i "$tmp/e.jsonl" -o "$tmp/got.out" --state "$tmp/state" 2> "$tmp/err")
+expect "checkpoint write fails exit" 0 $?
+expect "checkpoint write fails said" 1 "$(grep -c 'cannot write checkpoint.*the previous checkpoint stays' "$tmp/err")"
+expect "checkpoint write fails output whole" same "$(cmp -s "$tmp/ref.out" "$tmp/got.out" && echo same)"
+expect "no checkpoint left behind" 0 "$(ls "$tmp/state" | grep -c checkpoint)"
+
 finish
