@@ -18,7 +18,7 @@ void DeadLetters::Reject(const char* reason, const std::string& source, uint64_t
   line_ += ",\"line\":" + std::to_string(line) + ",\"input\":";
   AppendJsonString(line_, input);
   line_ += "}\n";
-  out_->Write(line_);
+  out_->WriteKeyed(source, line_);  // Kafka: keyed by source
 }
 
 std::string DeadLetters::Summary() const {

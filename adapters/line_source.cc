@@ -23,6 +23,10 @@ OwnedLine OwnedLine::From(const Line& line) {
   o.too_long = line.too_long;
   o.end = line.end;
   o.partial = line.partial;
+  o.partitioned = line.partitioned;
+  o.tick = line.tick;
+  o.assigned = line.assigned;
+  o.revoked = line.revoked;
   return o;
 }
 

@@ -34,6 +34,12 @@ struct Line {
   // is being skipped. 0 for TCP.
   uint64_t end = 0;
   bool partial = false;
+  // From a source whose parts have watermarks of their own (a Kafka partition: origin).
+  bool partitioned = false;
+  // No line: the source has been waiting a while (the run may flush, let idle parts go).
+  bool tick = false;
+  // No line: the part named by `origin` was assigned to this run, or taken away (Kafka).
+  bool assigned = false, revoked = false;
 };
 
 // A line copied out of a source's buffer, for hand-over queues between threads (TCP clients,
@@ -47,6 +53,9 @@ struct OwnedLine {
   bool too_long = false;
   uint64_t end = 0;
   bool partial = false;
+  bool partitioned = false;
+  bool tick = false;
+  bool assigned = false, revoked = false;
 
   // Copies `line` (its text padded), keeping its number, origin and input.
   static OwnedLine From(const Line& line);
@@ -60,6 +69,10 @@ struct OwnedLine {
     l.input = input;
     l.end = end;
     l.partial = partial;
+    l.partitioned = partitioned;
+    l.tick = tick;
+    l.assigned = assigned;
+    l.revoked = revoked;
     return l;
   }
 };
@@ -81,6 +94,9 @@ class Source {
   virtual Status Resume(uint64_t offset, uint64_t line, bool partial) {
     return Status::Error("cannot resume this input");
   }
+  // Everything handed out so far is matched and its output flushed: a source that can
+  // acknowledge (Kafka offsets) does so now.
+  virtual void Durable() {}
 };
 
 // What an input may hold in memory (CLI.md options --max-line, --max-queued, --max-connections).
@@ -90,9 +106,11 @@ struct SourceLimits {
   size_t max_connections = 256;          // TCP clients connected at once
 };
 
-// Opens "-", a file, a .gz file, or "tcp://HOST:PORT" (listens).
+struct KafkaConfig;  // kafka.h
+// Opens "-", a file, a .gz file, "tcp://HOST:PORT" (listens) or "kafka://BROKERS/TOPICS"
+// (joins `kafka`'s consumer group).
 Result<std::unique_ptr<Source>> OpenSource(const std::string& name, const SourceLimits& limits,
-                                           const std::atomic<bool>* stop);
+                                           const std::atomic<bool>* stop, const KafkaConfig& kafka);
 
 class LineSource : public Source {
  public:

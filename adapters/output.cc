@@ -11,10 +11,17 @@
 namespace strix::adapters {
 
 Result<std::unique_ptr<Output>> Output::Open(const std::string& dest, TcpWriterOptions tcp,
-                                             std::optional<uint64_t> resume_length) {
+                                             std::optional<uint64_t> resume_length,
+                                             const KafkaConfig& kafka) {
   std::unique_ptr<Output> o(new Output());
   o->name_ = dest;
-  if (dest == "-") {
+  if (IsKafkaAddress(dest)) {
+    auto at = ParseKafkaAddress(dest);
+    if (!at) return Status::Error("bad output address '" + dest + "' (kafka://BROKERS/TOPIC)");
+    auto w = KafkaWriter::Open(*at, kafka, tcp.stop);
+    if (!w.ok()) return Status::Error("output '" + dest + "': " + w.message());
+    o->kafka_ = std::move(*w);
+  } else if (dest == "-") {
     o->f_ = stdout;
   } else if (IsTcpAddress(dest)) {
     auto at = ParseTcpAddress(dest);
@@ -64,7 +71,16 @@ void Output::Drain() {
   buf_.clear();
 }
 
+void Output::WriteMessage(std::string_view key, std::string_view line) {
+  if (!failed_ && !kafka_->Write(key, line)) failed_ = true;
+}
+
 Status Output::Flush() {
+  if (kafka_) {
+    if (!failed_ && !kafka_->Flush()) failed_ = true;
+    if (failed_) return Status::Error("cannot write to '" + name_ + "': " + kafka_->error());
+    return Status::Ok();
+  }
   Drain();
   if (f_ && std::fflush(f_) != 0) failed_ = true;
   if (failed_) {

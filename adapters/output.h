@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "adapters/kafka.h"
 #include "adapters/tcp_output.h"
 #include "common/status.h"
 
@@ -21,13 +22,28 @@ class Output {
   // `tcp` configures a TCP peer (stop flag, write timeout, status reports).
   // With `resume_length` (checkpoint restore) a file is cut back to that many bytes and
   // written on from there; an error when it is shorter (it was changed outside strix).
+  // "kafka://BROKERS/TOPIC" produces one message per line with `kafka`'s settings.
   static Result<std::unique_ptr<Output>> Open(const std::string& dest, TcpWriterOptions tcp = {},
-                                              std::optional<uint64_t> resume_length = {});
+                                              std::optional<uint64_t> resume_length = {},
+                                              const KafkaConfig& kafka = {});
   ~Output();
   void Write(std::string_view s) {
+    if (kafka_) {
+      WriteMessage({}, s);
+      return;
+    }
     buf_.append(s);
     if (buf_.size() >= kFlushAt) Drain();
   }
+  // A line with a key: the message key on Kafka, ignored elsewhere.
+  void WriteKeyed(std::string_view key, std::string_view line) {
+    if (kafka_) {
+      WriteMessage(key, line);
+    } else {
+      Write(line);
+    }
+  }
+  bool keyed() const { return kafka_ != nullptr; }
   Status Flush();
   // True once a write failed (the run stops reading: nothing more can be delivered).
   bool failed() const { return failed_; }
@@ -43,7 +59,9 @@ class Output {
  private:
   static constexpr size_t kFlushAt = 1 << 16;
   void Drain();
+  void WriteMessage(std::string_view key, std::string_view line);
   FILE* f_ = nullptr;
+  std::unique_ptr<KafkaWriter> kafka_;
   std::unique_ptr<TcpWriter> tcp_;
   bool own_ = false;
   bool failed_ = false;

@@ -43,6 +43,9 @@ struct RunOptions {
   std::string output_events = "full";
   uint64_t max_partial_matches = 10000;
   uint64_t max_state = uint64_t{1} << 30;  // bytes; 0: no limit
+  std::string group = "strix";
+  std::string idle_timeout = "30s";
+  std::vector<std::string> kafka;  // NAME=VALUE
   std::string state_dir;
   std::string checkpoint_every = "10s";
   bool state_reset = false;
@@ -106,7 +109,8 @@ int Run(const RunOptions& o) {
   auto delay = DurationOption("--max-delay", o.max_delay);
   auto write_timeout = DurationOption("--write-timeout", o.write_timeout, true);
   auto checkpoint_every = DurationOption("--checkpoint-every", o.checkpoint_every, true);
-  if (!checkpoint_every) return 2;
+  auto idle_timeout = DurationOption("--idle-timeout", o.idle_timeout, true);
+  if (!checkpoint_every || !idle_timeout) return 2;
   if (o.state_reset && o.state_dir.empty()) {
     std::fprintf(stderr, "strix: --state-reset needs --state DIR\n");
     return 2;
@@ -174,6 +178,16 @@ int Run(const RunOptions& o) {
   po.threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   po.speed = speed;
   po.keep_output = golden;
+  po.kafka.group = o.group;
+  po.idle_timeout_ms = *idle_timeout;
+  for (const std::string& kv : o.kafka) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::fprintf(stderr, "strix: --kafka: NAME=VALUE, not '%s'\n", kv.c_str());
+      return 2;
+    }
+    po.kafka.properties.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
   po.state_dir = o.state_dir;
   po.checkpoint_every_ms = *checkpoint_every;
   po.state_reset = o.state_reset;
@@ -280,7 +294,8 @@ int Run(const RunOptions& o) {
 
 void AddRunOptions(CLI::App* cmd, RunOptions* o) {
   cmd->add_option("rules", o->files, "Rule files (*.strix) or folders of them")->required();
-  cmd->add_option("-o,--output", o->output, "'-' (standard output) or a file")
+  cmd->add_option("-o,--output", o->output,
+                  "'-' (standard output), a file, tcp://HOST:PORT or kafka://BROKERS/TOPIC")
       ->capture_default_str();
   cmd->add_option("--dead-letter", o->dead_letter, "Where rejected input goes (JSON Lines)");
   cmd->add_option("--type-field", o->type_field, "Field holding the event type")
@@ -325,6 +340,16 @@ void AddRunOptions(CLI::App* cmd, RunOptions* o) {
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20))
       ->capture_default_str();
   cmd->add_flag("--stats", o->stats, "Print counters to standard error at the end");
+  cmd->add_option("--group", o->group, "Kafka consumer group of kafka:// inputs")
+      ->capture_default_str();
+  cmd->add_option("--idle-timeout", o->idle_timeout,
+                  "A Kafka partition with nothing new for this long stops holding back the "
+                  "watermark")
+      ->capture_default_str();
+  cmd->add_option("--kafka", o->kafka,
+                  "NAME=VALUE: a librdkafka property for kafka:// inputs and outputs "
+                  "(repeatable)")
+      ->allow_extra_args(false);
   cmd->add_option("--state", o->state_dir,
                   "Directory for checkpoints: a restart with the same command goes on where the "
                   "last checkpoint left off (file outputs byte-identical)");
@@ -343,8 +368,8 @@ std::function<int()> RegisterRun(CLI::App& app) {
   AddRunOptions(cmd, o.get());
   // One value per occurrence: `-i events.jsonl rules.strix` leaves the rules positional.
   cmd->add_option("-i,--input", o->inputs,
-                  "'-' (standard input), a .jsonl or .jsonl.gz file, or tcp://HOST:PORT to listen "
-                  "(repeat -i for several inputs)")
+                  "'-' (standard input), a .jsonl or .jsonl.gz file, tcp://HOST:PORT to listen, "
+                  "or kafka://BROKERS/TOPICS (repeat -i for several inputs)")
       ->allow_extra_args(false)
       ->capture_default_str();
   return [o]() { return Run(*o); };

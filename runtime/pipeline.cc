@@ -22,7 +22,13 @@ class OutputSink : public engine::ComplexEventSink {
       : w_(w), out_(out), keep_(keep) {}
   void Emit(const engine::ComplexEvent& ce) override {
     const std::string& line = w_.Format(ce);
-    if (out_) out_->Write(line);
+    if (out_ && out_->keyed()) {  // Kafka: the key's JSON text is the message key
+      key_.clear();
+      adapters::AppendKeyJson(key_, ce.key);
+      out_->WriteKeyed(key_, line);
+    } else if (out_) {
+      out_->Write(line);
+    }
     if (keep_) kept.push_back(line);
   }
   std::vector<std::string> kept;
@@ -31,6 +37,7 @@ class OutputSink : public engine::ComplexEventSink {
   adapters::ComplexEventWriter& w_;
   adapters::Output* out_;
   bool keep_;
+  std::string key_;
 };
 
 }  // namespace
@@ -47,6 +54,7 @@ struct Pipeline::Impl {
   std::unique_ptr<StateDir> state;
   std::optional<Checkpoint> restored;
   std::vector<std::pair<std::string, std::string>> meaning;
+  adapters::KafkaConfig kafka;
 
   void Say(const std::string& m) const {
     if (hooks.message) hooks.message(m);
@@ -78,12 +86,20 @@ RunReport Pipeline::Run() {
 }
 
 Status Pipeline::Impl::Open() {
+  kafka = o.kafka;
+  kafka.on_status = [this](const std::string& what) { Say("Kafka: " + what); };
   meaning = o.meaning;
   meaning.emplace_back("--clock", o.clock == adapters::Clock::kWall ? "wall" : "event");
   for (const std::string& in : o.inputs) meaning.emplace_back("--input", in);
   meaning.emplace_back("--output", o.output);
   meaning.emplace_back("--dead-letter", o.dead_letter);
   if (!o.state_dir.empty()) {
+    for (const std::string& in : o.inputs) {
+      if (adapters::IsKafkaAddress(in))
+        return Status::Error(
+            "--state with a Kafka input is not supported yet (state per "
+            "partition in Kafka is issue 11's next step)");
+    }
     auto d = StateDir::Open(o.state_dir);
     if (!d.ok()) return d.status();
     state = std::move(*d);
@@ -115,7 +131,7 @@ Status Pipeline::Impl::Open() {
   std::vector<std::unique_ptr<adapters::Source>> sources;
   for (size_t i = 0; i < o.inputs.size(); ++i) {
     const std::string& in = o.inputs[i];
-    auto s = adapters::OpenSource(in, o.limits, stop);
+    auto s = adapters::OpenSource(in, o.limits, stop, kafka);
     if (!s.ok()) return s.status();
     resumable.push_back((*s)->resumable());
     if (restored && i < restored->positions.size() && restored->positions[i].resumable) {
@@ -140,7 +156,8 @@ Status Pipeline::Impl::Open() {
     }
     return std::nullopt;
   };
-  auto main_out = adapters::Output::Open(o.output, TcpOptions(o.output), length_of(o.output));
+  auto main_out =
+      adapters::Output::Open(o.output, TcpOptions(o.output), length_of(o.output), kafka);
   if (!main_out.ok()) return main_out.status();
   out = std::move(*main_out);
   if (!o.dead_letter.empty()) {
@@ -159,11 +176,14 @@ RunReport Pipeline::Impl::Run() {
   std::unordered_map<std::string, uint32_t> peer_index;
   for (size_t i = o.inputs.size(); i < names.size(); ++i)
     peer_index.emplace(names[i], static_cast<uint32_t>(i));
+  std::vector<bool> partitioned(names.size(), false);  // by source: a watermark of its own
   auto origin_of = [&](size_t si, const adapters::Line& line) -> uint32_t {
     if (line.origin.empty()) return static_cast<uint32_t>(si);
     auto [it, fresh] =
         peer_index.try_emplace(std::string(line.origin), static_cast<uint32_t>(names.size()));
     if (fresh) names.emplace_back(line.origin);
+    if (partitioned.size() < names.size()) partitioned.resize(names.size(), false);
+    if (line.partitioned) partitioned[it->second] = true;
     return it->second;
   };
   adapters::ComplexEventWriter formatter(program, names, o.output_events, nullptr);
@@ -180,6 +200,7 @@ RunReport Pipeline::Impl::Run() {
   engine::Engine eng(program, o.max_delay_ms, o.max_partial_matches, threads);
   if (o.max_future_ms) eng.set_max_future(*o.max_future_ms);
   eng.set_max_state(o.max_state_bytes);
+  eng.set_idle_timeout(o.idle_timeout_ms);
   bool state_warned = false;  // --max-state reached: said once, when it first happens
   auto warn_state = [&]() {
     if (state_warned || eng.stats().dropped_state == 0) return;
@@ -248,7 +269,9 @@ RunReport Pipeline::Impl::Run() {
     ev.source = static_cast<uint32_t>(si);
     ev.line = number;
     ev.seq = seq++;
-    engine::Admit admit = eng.Push(std::move(ev), writer);
+    // A Kafka partition's events are judged against its own watermark (group = its source).
+    uint32_t group = si < partitioned.size() && partitioned[si] ? static_cast<uint32_t>(si) : 0;
+    engine::Admit admit = eng.Push(std::move(ev), writer, group);
     if (admit == engine::Admit::kLate) dead.Reject("late", names[si], number, raw);
     if (admit == engine::Admit::kFuture) dead.Reject("future", names[si], number, raw);
     warn_state();
@@ -283,6 +306,16 @@ RunReport Pipeline::Impl::Run() {
   // Checkpoints are captured here, between two lines (everything read so far matched and
   // written), and written to disk by a thread of their own while the run goes on. The memory
   // of the capture and of the encoded bytes is reused from one checkpoint to the next.
+  // Everything read so far matched and its output flushed; then the source may acknowledge
+  // it (Kafka commits offsets).
+  auto acknowledge = [&]() {
+    drain();
+    eng.Flush(writer);
+    Status os = out->Flush();
+    if (dead_out && os.ok()) os = dead_out->Flush();
+    if (os.ok()) src->Durable();
+  };
+  auto next_ack = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   Checkpoint ck;
   std::unique_ptr<CheckpointWriter> writer_thread;
   if (state) writer_thread = std::make_unique<CheckpointWriter>(*state, o.strix_version);
@@ -338,6 +371,20 @@ RunReport Pipeline::Impl::Run() {
       stop->store(true);  // stops the readers too
       break;
     }
+    if (line.tick) {  // the source waits: flush, let idle partitions go, acknowledge
+      acknowledge();
+      continue;
+    }
+    if (line.assigned || line.revoked) {  // a Kafka partition comes or goes
+      uint32_t g = origin_of(line.input, line);
+      if (line.assigned) {
+        eng.OpenGroup(g);
+      } else {
+        drain();
+        eng.CloseGroup(g, writer);
+      }
+      continue;
+    }
     progress(seq);
     uint32_t from = origin_of(line.input, line);
     if (line.origin.empty() && line.input < positions.size() && resumable[line.input]) {
@@ -366,13 +413,17 @@ RunReport Pipeline::Impl::Run() {
       }
     }
     if (!src->LineReady()) {  // live input may go idle: emit what we have now
-      drain();
-      eng.Flush(writer);
-      (void)out->Flush();
-      if (dead_out) (void)dead_out->Flush();
+      acknowledge();
     }
-    if (state && (++lines_since_clock >= 256 || !src->LineReady())) {
+    if (++lines_since_clock >= 256 || !src->LineReady()) {
       lines_since_clock = 0;
+      auto now = std::chrono::steady_clock::now();
+      if (now >= next_ack) {  // at least once a second on a busy stream
+        acknowledge();
+        next_ack = now + std::chrono::seconds(1);
+      }
+    }
+    if (state && lines_since_clock == 0) {
       auto now = std::chrono::steady_clock::now();
       // The interval runs from the end of the last write: a disk slower than the interval
       // spaces checkpoints out rather than stalling the run.
@@ -409,6 +460,7 @@ RunReport Pipeline::Impl::Run() {
       report.status = 2;
     }
   }
+  if (report.status == 0) src->Durable();
   std::string summary = dead.Summary();
   if (!summary.empty() && !dead_out) Say(summary);
   report.stats = eng.stats();

@@ -26,6 +26,7 @@
 
 #include "adapters/complex_event_writer.h"
 #include "adapters/event_decoder.h"
+#include "adapters/kafka.h"
 #include "adapters/line_source.h"
 #include "adapters/output.h"
 #include "common/status.h"
@@ -37,8 +38,10 @@ namespace strix::runtime {
 struct PipelineOptions {
   std::vector<std::string> inputs = {"-"};
   adapters::SourceLimits limits;
-  std::string output = "-";  // "-", a file, or tcp://HOST:PORT
-  std::string dead_letter;   // empty: dead letters are only counted (summary message)
+  adapters::KafkaConfig kafka;      // for kafka:// inputs and outputs (group, properties)
+  int64_t idle_timeout_ms = 30000;  // a Kafka partition this quiet stops holding time back
+  std::string output = "-";         // "-", a file, or tcp://HOST:PORT
+  std::string dead_letter;          // empty: dead letters are only counted (summary message)
   adapters::OutputEvents output_events = adapters::OutputEvents::kFull;
   int64_t write_timeout_ms = 30000;
   adapters::Clock clock = adapters::Clock::kEvent;

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Kafka input and output against a real Kafka protocol broker: librdkafka's mock cluster, hosted
+# by test/kafka_fixture (no Kafka install). One member consumes a 4-partition topic and
+# produces complex events keyed by their key; then (opt-in, see below) two members of one
+# group share the partitions. The complex events must be those of a run over the same events from a file,
+# each once; a message that is not JSON is a dead letter naming TOPIC/PARTITION:OFFSET.
+# Usage: kafka_test.sh STRIX KAFKA_FIXTURE
+set -u
+strix=$1
+fixture=$2
+source "$(dirname "$0")/cli_lib.sh"
+
+mkfifo "$tmp/hold"
+sleep 600 > "$tmp/hold" &
+holder=$!
+"$fixture" cluster events:4 alerts:2 alerts2:2 dead:1 events2:4 < "$tmp/hold" > "$tmp/cluster" 2> /dev/null &
+cluster=$!
+cleanup_kafka() { kill "$holder" "$cluster" 2> /dev/null; }
+trap 'cleanup_kafka; rm -rf "$tmp"' EXIT
+for _ in $(seq 50); do grep -q bootstrap "$tmp/cluster" && break; sleep 0.1; done
+b=$(awk '/bootstrap/{print $2}' "$tmp/cluster")
+expect "mock cluster up" yes "$([ -n "$b" ] && echo yes)"
+
+cat > "$tmp/r.strix" <<'RULES'
+rule big on pay where amount > 900 emit { a: amount }
+rule twice on sequence by user within 50ms a: login b: pay where amount > 500 emit { a: b.amount }
+RULES
+python3 - "$tmp/e.jsonl" <<'GEN'
+import json, random, sys
+random.seed(5)
+with open(sys.argv[1], 'w') as f:
+    for i in range(3000):
+        ev = {'type': random.choice(['login', 'pay', 'pay']), 'user': 'u%d' % random.randint(0, 40),
+              'ts': i, 'amount': random.randint(1, 1000), 'id': 'e%d' % i}
+        f.write(json.dumps(ev) + '\n')
+GEN
+"$strix" run "$tmp/r.strix" -i "$tmp/e.jsonl" --output-events ids 2> /dev/null | python3 -c '
+import json, sys
+for l in sys.stdin:
+    print(json.loads(l)["id"])' | sort > "$tmp/want.ids"
+want=$(wc -l < "$tmp/want.ids")
+expect "file run has complex events" yes "$([ "$want" -gt 50 ] && echo yes)"
+
+ids_of() {  # the ids of complex events (JSON lines) on standard input, sorted
+  python3 -c '
+import json, sys
+for l in sys.stdin:
+    print(json.loads(l)["id"])' | sort
+}
+
+# Unknown topics and bad addresses: exit 2 at start, saying what.
+"$strix" run "$tmp/r.strix" -i "kafka://$b/nosuch" < /dev/null 2> "$tmp/err"
+expect "unknown input topic exit" 2 $?
+expect "unknown input topic said" 1 "$(grep -c "topic 'nosuch' does not exist" "$tmp/err")"
+"$strix" run "$tmp/r.strix" -i "$tmp/e.jsonl" -o "kafka://$b/nosuch" 2> "$tmp/err"
+expect "unknown output topic exit" 2 $?
+"$strix" run "$tmp/r.strix" -i "kafka://$b" < /dev/null 2> "$tmp/err"
+expect "bad kafka address exit" 2 $?
+"$strix" run "$tmp/r.strix" -i "$tmp/e.jsonl" --kafka nonsense 2> "$tmp/err"
+expect "bad --kafka exit" 2 $?
+
+# One member: produce, consume, compare by id.
+"$fixture" produce "$b" events user < "$tmp/e.jsonl" 2> /dev/null
+printf 'not json\n' | "$fixture" produce "$b" events user 2> /dev/null
+"$strix" run "$tmp/r.strix" -i "kafka://$b/events" -o "kafka://$b/alerts" --group one \
+  --dead-letter "kafka://$b/dead" --output-events ids --idle-timeout 2s 2> "$tmp/err1" &
+member=$!
+"$fixture" consume "$b" alerts "$want" 60 | ids_of > "$tmp/got1.ids"
+sleep 1
+kill -TERM "$member"
+wait "$member"
+expect "one member exit" 0 $?
+expect "one member: the file run's complex events" same "$(cmp -s "$tmp/want.ids" "$tmp/got1.ids" && echo same)"
+"$fixture" consume "$b" alerts $((want + 1)) 3 | ids_of > "$tmp/all1.ids"
+expect "one member: each once" "$want" "$(wc -l < "$tmp/all1.ids")"
+"$fixture" consume "$b" dead 1 20 > "$tmp/dead1"
+expect "poison message dead-lettered with its partition and offset" 1 \
+  "$(grep -c '"reason":"bad json","source":"events/[0-3]","line":[0-9]*,"input":"not json"' "$tmp/dead1")"
+
+# Two members of one group share the partitions (both joined before the events come).
+# Not in the default run: with Debian's librdkafka 2.0.2 the mock cluster's group coordinator
+# sometimes never completes the second join (both members wait in JoinGroup; seen in about
+# one run in three), so this part is opt-in until that is understood: STRIX_KAFKA_GROUP_TEST=1.
+if [ "${STRIX_KAFKA_GROUP_TEST:-0}" != 1 ]; then
+  finish
+  exit $?
+fi
+"$strix" run "$tmp/r.strix" -i "kafka://$b/events2" -o "kafka://$b/alerts2" --group two \
+  --output-events ids --idle-timeout 2s 2> "$tmp/errA" &
+a=$!
+"$strix" run "$tmp/r.strix" -i "kafka://$b/events2" -o "kafka://$b/alerts2" --group two \
+  --output-events ids --idle-timeout 2s 2> "$tmp/errB" &
+bb=$!
+# Both hold partitions before the events come (no rebalance in the middle: moving a
+# partition's state between members is the next step of issue 11).
+for _ in $(seq 300); do
+  grep -q 'Kafka: assigned' "$tmp/errA" && grep -q 'Kafka: assigned' "$tmp/errB" && break
+  sleep 0.1
+done
+expect "both members assigned partitions" yes \
+  "$(grep -q 'Kafka: assigned' "$tmp/errA" && grep -q 'Kafka: assigned' "$tmp/errB" && echo yes)"
+"$fixture" produce "$b" events2 user < "$tmp/e.jsonl" 2> /dev/null
+"$fixture" consume "$b" alerts2 "$want" 60 | ids_of > "$tmp/got2.ids"
+sleep 1
+kill -TERM "$a" "$bb"
+wait "$a"
+expect "member A exit" 0 $?
+wait "$bb"
+expect "member B exit" 0 $?
+expect "two members: the file run's complex events" same "$(cmp -s "$tmp/want.ids" "$tmp/got2.ids" && echo same)"
+"$fixture" consume "$b" alerts2 $((want + 1)) 3 | ids_of > "$tmp/all2.ids"
+expect "two members: each once" "$want" "$(wc -l < "$tmp/all2.ids")"
+
+finish
