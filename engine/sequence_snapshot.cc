@@ -34,6 +34,21 @@ void EventColumns::Clear() {
   seq.clear();
 }
 
+void EventColumns::Detach() {
+  if (refs.empty()) return;
+  std::vector<EventRef> held;
+  held.swap(refs);
+  for (const EventRef& r : held) {
+    const Event& e = *r.event();
+    Add(e.raw, e.time, e.source, e.line, e.seq);
+  }
+}
+
+void EngineSnapshot::Detach() {
+  events.Detach();
+  this->held.Detach();
+}
+
 void RuleRecord::Clear() {
   for (auto* v : {&key_event, &timer_seq, &bound_event}) v->clear();
   for (auto* v : {&matches, &pos, &count, &bound, &bound_term, &agg_numbers, &distinct_count,

@@ -41,7 +41,8 @@ struct EventColumns {
   std::vector<EventRef> refs;  // instead of the columns, while the snapshot is being written
 
   size_t size() const { return refs.empty() ? ends.size() : refs.size(); }
-  void Clear();  // keeps the memory, for the next snapshot
+  void Detach();  // the referenced events' bytes into the columns (see EngineSnapshot::Detach)
+  void Clear();   // keeps the memory, for the next snapshot
   void Add(const EventRecord& e);
   void Add(std::string_view raw, int64_t t, uint32_t src, uint64_t ln, uint64_t sq);
   EventRecord Get(size_t i) const;
@@ -100,6 +101,9 @@ struct EngineSnapshot {
   // Empties it but keeps its memory: a service that checkpoints every second reuses one
   // snapshot instead of faulting in fresh pages each time.
   void Clear();
+  // A snapshot from Engine::Save refers to the engine's events (EventColumns::refs) and must
+  // not outlive the engine; Detach() copies their bytes into the columns so that it may.
+  void Detach();
 };
 
 // What a restore kept and dropped.

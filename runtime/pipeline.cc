@@ -316,6 +316,7 @@ RunReport Pipeline::Impl::Run() {
     if (os.ok()) src->Durable();
   };
   auto next_ack = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  // (Declared after `eng`: captures refer to its events and must go first.)
   Checkpoint ck;
   std::unique_ptr<CheckpointWriter> writer_thread;
   if (state) writer_thread = std::make_unique<CheckpointWriter>(*state, o.strix_version);

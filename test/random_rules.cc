@@ -260,6 +260,7 @@ RestoreCaseResult RestoreCase(uint64_t seed, const SnapshotRoundtrip& roundtrip,
       eng.Flush(pieces);
       engine::EngineSnapshot s;
       eng.Save(s);
+      s.Detach();  // it outlives this leg's engine
       saved = roundtrip(s);
       ++out.snapshots;
     } else {
