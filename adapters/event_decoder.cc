@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "adapters/json_repair.h"
+#include "adapters/line_source.h"
 #include "common/hash.h"
 #include "common/time.h"
 
@@ -188,6 +189,19 @@ DecodeOutcome EventDecoder::Decode(std::string_view line, Event& out) {
   }
   last_time_ = out.time;
   return DecodeOutcome::kEvent;
+}
+
+bool DecodeSaved(EventDecoder& dec, const engine::EventRecord& rec, Event& ev) {
+  std::string padded = rec.raw;  // the decoder reads padding past the line
+  padded.append(kPadding, '\0');
+  if (dec.Decode(std::string_view(padded.data(), rec.raw.size()), ev) != DecodeOutcome::kEvent)
+    return false;
+  ev.Own();
+  ev.time = rec.time;
+  ev.source = rec.source;
+  ev.line = rec.line;
+  ev.seq = rec.seq;
+  return true;
 }
 
 }  // namespace strix::adapters

@@ -16,6 +16,7 @@
 
 #include "common/event.h"
 #include "common/key_table.h"
+#include "engine/snapshot.h"
 
 namespace strix::adapters {
 
@@ -59,5 +60,10 @@ class EventDecoder {
   std::string repaired_;  // the line rewritten by RepairJson, when it needed that
   TimeMs last_time_ = 0;
 };
+
+// An event saved in a checkpoint (engine::EventRecord), decoded again with `dec` (the current
+// rules' fields), owning its bytes, with its saved time and position. False when it no longer
+// decodes.
+bool DecodeSaved(EventDecoder& dec, const engine::EventRecord& rec, Event& ev);
 
 }  // namespace strix::adapters

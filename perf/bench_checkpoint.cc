@@ -112,15 +112,7 @@ int main(int argc, char** argv) {
     engine::Engine fresh(p, 0, 10000, 1);
     t0 = Clock::now();
     auto report = fresh.Restore(back->engine, [&](const engine::EventRecord& rec, Event& ev) {
-      simdjson::padded_string pad(rec.raw);
-      if (dec.Decode(std::string_view(pad.data(), pad.size()), ev) !=
-          adapters::DecodeOutcome::kEvent)
-        return false;
-      ev.Own();
-      ev.time = rec.time;
-      ev.seq = rec.seq;
-      ev.line = rec.line;
-      return true;
+      return adapters::DecodeSaved(dec, rec, ev);
     });
     double restore_s = Since(t0);
     // Checked before it counts: every key's match is back and completes.

@@ -221,17 +221,7 @@ RunReport Pipeline::Impl::Run() {
     }
     engine::RestoreReport rr =
         eng.Restore(restored->engine, [&](const engine::EventRecord& rec, Event& ev) {
-          std::string padded = rec.raw;  // the decoder reads padding past the line
-          padded.append(adapters::kPadding, '\0');
-          if (decoder.Decode(std::string_view(padded.data(), rec.raw.size()), ev) !=
-              adapters::DecodeOutcome::kEvent)
-            return false;
-          ev.Own();
-          ev.time = rec.time;
-          ev.source = rec.source;
-          ev.line = rec.line;
-          ev.seq = rec.seq;
-          return true;
+          return adapters::DecodeSaved(decoder, rec, ev);
         });
     std::string m = "state: restored from '" + o.state_dir +
                     "': " + std::to_string(rr.partial_matches) +

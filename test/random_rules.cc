@@ -50,6 +50,15 @@ std::string Show(const std::vector<RefOut>& v) {
   return s;
 }
 
+// One to four random sequence rules, their text in `text`; `error` says why they do not load.
+ql::CheckedRules RandomSequenceRules(SeqGen& g, std::string& text, std::string& error) {
+  int nrules = g.Int(1, 4);
+  for (int i = 0; i < nrules; ++i) text += g.Rule(i);
+  ql::CheckedRules rules = ql::LoadRules({{"random.strix", text}});
+  if (!rules.ok()) error = "rules do not load:\n" + text + rules.FormatDiagnostics();
+  return rules;
+}
+
 // Decodes `line` into `ev`; false when it is not an event.
 bool Decode(adapters::EventDecoder& dec, const std::string& line, Event& ev) {
   simdjson::padded_string padded(line);
@@ -93,13 +102,8 @@ SequenceCaseResult SequenceCase(uint64_t seed, bool collide_distinct, int nevent
   SequenceCaseResult out;
   SeqGen g(seed * 7919);
   std::string text;
-  int nrules = g.Int(1, 4);
-  for (int i = 0; i < nrules; ++i) text += g.Rule(i);
-  ql::CheckedRules rules = ql::LoadRules({{"random.strix", text}});
-  if (!rules.ok()) {
-    out.mismatch = "rules do not load:\n" + text + rules.FormatDiagnostics();
-    return out;
-  }
+  ql::CheckedRules rules = RandomSequenceRules(g, text, out.mismatch);
+  if (!out.mismatch.empty()) return out;
   RefOptions opts;
   opts.max_delay_ms = seed % 3 == 0 ? g.Int(1, 6) : 0;
   opts.max_partial_matches = seed % 4 == 0 ? static_cast<size_t>(g.Int(1, 4)) : 10000;
@@ -171,13 +175,8 @@ RestoreCaseResult RestoreCase(uint64_t seed, const SnapshotRoundtrip& roundtrip,
   RestoreCaseResult out;
   SeqGen g(seed * 104729 + 7);
   std::string text;
-  int nrules = g.Int(1, 4);
-  for (int i = 0; i < nrules; ++i) text += g.Rule(i);
-  ql::CheckedRules rules = ql::LoadRules({{"random.strix", text}});
-  if (!rules.ok()) {
-    out.mismatch = "rules do not load:\n" + text + rules.FormatDiagnostics();
-    return out;
-  }
+  ql::CheckedRules rules = RandomSequenceRules(g, text, out.mismatch);
+  if (!out.mismatch.empty()) return out;
   auto prog = engine::Compile(rules, engine::CompileOptions{});
   if (!prog.ok()) {
     out.mismatch = "rules do not compile: " + prog.message();
@@ -232,12 +231,7 @@ RestoreCaseResult RestoreCase(uint64_t seed, const SnapshotRoundtrip& roundtrip,
   std::string pieces_stats;
   // The restore decoder: the saved line again, with the saved time and position.
   auto decode = [&](const engine::EventRecord& rec, Event& ev) {
-    if (!Decode(dec, rec.raw, ev)) return false;
-    ev.time = rec.time;
-    ev.source = rec.source;
-    ev.line = rec.line;
-    ev.seq = rec.seq;
-    return true;
+    return adapters::DecodeSaved(dec, rec, ev);
   };
   CollectOuts pieces;
   pieces.p = &p;

@@ -84,13 +84,7 @@ rule same on sequence by k a: A b: B where x > limit
   engine::Engine e2(*p2, 0);
   adapters::EventDecoder dec(p2->fields, adapters::Clock::kEvent);
   engine::RestoreReport r = e2.Restore(s, [&](const engine::EventRecord& rec, Event& ev) {
-    simdjson::padded_string padded(rec.raw);
-    if (dec.Decode(std::string_view(padded.data(), padded.size()), ev) !=
-        adapters::DecodeOutcome::kEvent)
-      return false;
-    ev.Own();
-    ev.seq = rec.seq;
-    return true;
+    return adapters::DecodeSaved(dec, rec, ev);
   });
   CHECK(r.partial_matches == 1);
   CHECK(r.dropped_rules == 2);
