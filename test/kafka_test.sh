@@ -86,10 +86,10 @@ if [ "${STRIX_KAFKA_GROUP_TEST:-0}" != 1 ]; then
   exit $?
 fi
 "$strix" run "$tmp/r.strix" -i "kafka://$b/events2" -o "kafka://$b/alerts2" --group two \
-  --output-events ids --idle-timeout 2s 2> "$tmp/errA" &
+  --output-events ids --idle-timeout 20s --stats 2> "$tmp/errA" &
 a=$!
 "$strix" run "$tmp/r.strix" -i "kafka://$b/events2" -o "kafka://$b/alerts2" --group two \
-  --output-events ids --idle-timeout 2s 2> "$tmp/errB" &
+  --output-events ids --idle-timeout 20s --stats 2> "$tmp/errB" &
 bb=$!
 # Both hold partitions before the events come (no rebalance in the middle: moving a
 # partition's state between members is the next step of issue 11).
@@ -108,6 +108,7 @@ expect "member A exit" 0 $?
 wait "$bb"
 expect "member B exit" 0 $?
 expect "two members: the file run's complex events" same "$(cmp -s "$tmp/want.ids" "$tmp/got2.ids" && echo same)"
+[ "${STRIX_KAFKA_DEBUG:-0}" = 1 ] && grep -h 'events in\|Kafka: assigned\|late' "$tmp/errA" "$tmp/errB"
 "$fixture" consume "$b" alerts2 $((want + 1)) 3 | ids_of > "$tmp/all2.ids"
 expect "two members: each once" "$want" "$(wc -l < "$tmp/all2.ids")"
 
