@@ -293,11 +293,16 @@ RunReport Pipeline::Impl::Run() {
   auto outputs_failed = [&]() { return out->failed() || (dead_out && dead_out->failed()); };
   // A checkpoint between two lines: everything read so far is matched and written (and
   // synced), then the engine, the input positions and the output lengths are saved.
-  // Checkpoints are captured here, between two lines (everything read so far matched and
-  // written), and written to disk by a thread of their own while the run goes on. The memory
-  // of the capture and of the encoded bytes is reused from one checkpoint to the next.
-  // Everything read so far matched and its output flushed; then the source may acknowledge
-  // it (Kafka commits offsets).
+  // Live input went quiet: what was read is matched and written out now. A Kafka output is
+  // left to librdkafka here (a flush waits for every delivery: once a second is enough).
+  auto emit_now = [&]() {
+    drain();
+    eng.Flush(writer);
+    if (!out->keyed()) (void)out->Flush();
+    if (dead_out && !dead_out->keyed()) (void)dead_out->Flush();
+  };
+  // Everything read so far matched and its output flushed (delivered, for Kafka); then the
+  // source may acknowledge it (Kafka commits offsets).
   auto acknowledge = [&]() {
     drain();
     eng.Flush(writer);
@@ -306,6 +311,9 @@ RunReport Pipeline::Impl::Run() {
     if (os.ok()) src->Durable();
   };
   auto next_ack = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  // Checkpoints are captured here, between two lines (everything read so far matched and
+  // written), and written to disk by a thread of their own while the run goes on. The memory
+  // of the capture and of the encoded bytes is reused from one checkpoint to the next.
   // (Declared after `eng`: captures refer to its events and must go first.)
   Checkpoint ck;
   std::unique_ptr<CheckpointWriter> writer_thread;
@@ -403,9 +411,7 @@ RunReport Pipeline::Impl::Run() {
         dead.Reject(adapters::ReasonText(r), names[from], line.number, line.text);
       }
     }
-    if (!src->LineReady()) {  // live input may go idle: emit what we have now
-      acknowledge();
-    }
+    if (!src->LineReady()) emit_now();  // live input may go idle
     if (++lines_since_clock >= 256 || !src->LineReady()) {
       lines_since_clock = 0;
       auto now = std::chrono::steady_clock::now();
