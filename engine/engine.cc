@@ -41,15 +41,9 @@ Admit Engine::Push(Event&& e, ComplexEventSink& sink, uint32_t group) {
     ++stats_.late;
     return Admit::kLate;
   }
-  if (max_future_ >= 0 && (!seen_any_ || e.time > max_seen_)) {
-    TimeMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
-    TimeMs ahead_of = seen_any_ ? std::max(max_seen_, now) : now;
-    if (e.time > ahead_of && e.time - ahead_of > max_future_) {
-      ++stats_.future;
-      return Admit::kFuture;
-    }
+  if (TooFar(e.time)) {
+    ++stats_.future;
+    return Admit::kFuture;
   }
   ++stats_.events_in;
   if (!seen_any_ || e.time > max_seen_) max_seen_ = e.time;
