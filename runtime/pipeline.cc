@@ -301,14 +301,17 @@ RunReport Pipeline::Impl::Run() {
     if (!out->keyed()) (void)out->Flush();
     if (dead_out && !dead_out->keyed()) (void)dead_out->Flush();
   };
-  // Everything read so far matched and its output flushed (delivered, for Kafka); then the
-  // source may acknowledge it (Kafka commits offsets).
-  auto acknowledge = [&]() {
+  // Everything read so far matched and its output flushed (delivered, for Kafka).
+  auto settle = [&]() {
     drain();
     eng.Flush(writer);
     Status os = out->Flush();
     if (dead_out && os.ok()) os = dead_out->Flush();
-    if (os.ok()) src->Durable();
+    return os;
+  };
+  // Settled, the source may acknowledge what it handed out (Kafka commits offsets).
+  auto acknowledge = [&]() {
+    if (settle().ok()) src->Durable();
   };
   auto next_ack = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   // Checkpoints are captured here, between two lines (everything read so far matched and
@@ -332,11 +335,7 @@ RunReport Pipeline::Impl::Run() {
   };
   auto checkpoint = [&](bool wait) {
     auto t0 = std::chrono::steady_clock::now();
-    drain();
-    eng.Flush(writer);
-    Status os = out->Flush();
-    if (os.ok() && dead_out) os = dead_out->Flush();
-    if (!os.ok()) return;  // the run stops on the failed output; the last checkpoint stays
+    if (!settle().ok()) return;  // the run stops on the failed output; the last one stays
     Checkpoint& c = ck;
     c.meaning = meaning;
     c.positions = positions;
