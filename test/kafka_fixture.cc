@@ -3,7 +3,8 @@
 //
 //   kafka_fixture cluster TOPIC:PARTITIONS...      hosts a 3-broker mock cluster on loopback,
 //                                                  prints "bootstrap HOST:PORT,..." and serves
-//                                                  until its standard input closes
+//                                                  until its standard input closes; lines on
+//                                                  it inject broker errors (see Cluster())
 //   kafka_fixture produce BOOTSTRAP TOPIC FIELD     each standard-input line is a message,
 //                                                  keyed by the value of the top-level string
 //                                                  field FIELD (so one key, one partition)
@@ -62,22 +63,40 @@ int Cluster(int argc, char** argv) {
   }
   std::printf("bootstrap %s\n", rd_kafka_mock_cluster_bootstraps(mc));
   std::fflush(stdout);
-  char buf[256];
-  while (::read(0, buf, sizeof buf) > 0) {
+  // Commands on standard input, one per line, until it closes:
+  //   error API_KEY ERROR_CODE COUNT   the next COUNT requests of that kind (e.g. 0 Produce,
+  //                                    26 EndTxn, 28 TxnOffsetCommit) fail with that code
+  //   down BROKER_ID / up BROKER_ID    a broker stops answering / answers again
+  std::string cmd;
+  while (std::getline(std::cin, cmd)) {
+    int a = 0, b = 0, c = 0;
+    if (std::sscanf(cmd.c_str(), "error %d %d %d", &a, &b, &c) == 3) {
+      std::vector<rd_kafka_resp_err_t> errs(c, static_cast<rd_kafka_resp_err_t>(b));
+      rd_kafka_mock_push_request_errors_array(mc, static_cast<int16_t>(a), errs.size(),
+                                              errs.data());
+    } else if (std::sscanf(cmd.c_str(), "down %d", &a) == 1) {
+      rd_kafka_mock_broker_set_down(mc, a);
+    } else if (std::sscanf(cmd.c_str(), "up %d", &a) == 1) {
+      rd_kafka_mock_broker_set_up(mc, a);
+    }
   }
   rd_kafka_mock_cluster_destroy(mc);
   rd_kafka_destroy(rk);
   return 0;
 }
 
-// The value of "FIELD":"..." in a JSON line (test data: no escapes in keys).
+// The value of top-level string field `field` ("field": "value", spaces allowed around the
+// colon); empty when there is none (then every such line has the same key).
 std::string KeyOf(const std::string& line, const std::string& field) {
-  std::string pat = "\"" + field + "\":\"";
+  std::string pat = "\"" + field + "\"";
   size_t at = line.find(pat);
   if (at == std::string::npos) return "";
-  at += pat.size();
-  size_t end = line.find('"', at);
-  return line.substr(at, end - at);
+  at = line.find_first_not_of(" \t", at + pat.size());
+  if (at == std::string::npos || line[at] != ':') return "";
+  at = line.find_first_not_of(" \t", at + 1);
+  if (at == std::string::npos || line[at] != '"') return "";
+  size_t end = line.find('"', at + 1);
+  return line.substr(at + 1, end - at - 1);
 }
 
 int Produce(const std::string& bootstrap, const std::string& topic, const std::string& field) {
