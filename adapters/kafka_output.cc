@@ -15,6 +15,7 @@ struct KafkaWriter::Impl : KafkaOpaque {
   std::mutex mu;  // the delivery callback runs inside rd_kafka_poll/flush, on this thread; kept
                   // safe anyway
   std::string failure;
+  KafkaTransaction* txn = nullptr;  // --state: messages go out with its commits
 
   ~Impl() {
     if (rk) {
@@ -43,6 +44,11 @@ Result<std::unique_ptr<KafkaWriter>> KafkaWriter::Open(const KafkaAddress& at, c
   im.stop = stop;
   im.on_status = c.on_status;
   im.status = &im.on_status;
+  if (c.transaction) {  // the transaction's producer sends them; the topic must exist
+    im.txn = c.transaction;
+    if (Status st = im.txn->CheckTopic(im.topic); !st.ok()) return st;
+    return w;
+  }
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char err[512];
   std::vector<std::pair<std::string, std::string>> all = {{"bootstrap.servers", at.brokers},
@@ -82,6 +88,10 @@ KafkaWriter::~KafkaWriter() = default;
 bool KafkaWriter::Write(std::string_view key, std::string_view value) {
   Impl& im = *impl_;
   while (!value.empty() && value.back() == '\n') value.remove_suffix(1);
+  if (im.txn) {
+    im.txn->Add(im.topic, key, value);
+    return true;
+  }
   while (true) {
     {
       std::lock_guard<std::mutex> lock(im.mu);
@@ -113,6 +123,7 @@ bool KafkaWriter::Write(std::string_view key, std::string_view value) {
 
 bool KafkaWriter::Flush() {
   Impl& im = *impl_;
+  if (im.txn) return true;  // delivered (or not) by the transaction's commit
   while (rd_kafka_flush(im.rk, 1000) == RD_KAFKA_RESP_ERR__TIMED_OUT) {
     if (im.stop && im.stop->load()) break;
     if (im.on_status) im.on_status("waiting for Kafka to take the output");

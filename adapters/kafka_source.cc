@@ -6,6 +6,7 @@
 #include <map>
 
 #include "adapters/kafka.h"
+#include "adapters/kafka_client.h"
 
 namespace strix::adapters {
 
@@ -33,11 +34,10 @@ std::optional<KafkaAddress> ParseKafkaAddress(std::string_view s) {
   return a;
 }
 
-namespace {
-
 // librdkafka configuration from the address, the group and --kafka NAME=VALUE.
-Result<rd_kafka_conf_t*> MakeConf(const KafkaAddress& at, const KafkaConfig& c,
-                                  const std::vector<std::pair<std::string, std::string>>& fixed) {
+Result<rd_kafka_conf_t*> MakeKafkaConf(
+    const std::string& brokers, const KafkaConfig& c,
+    const std::vector<std::pair<std::string, std::string>>& fixed) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char err[512];
   auto set = [&](const std::string& k, const std::string& v) -> Status {
@@ -45,7 +45,7 @@ Result<rd_kafka_conf_t*> MakeConf(const KafkaAddress& at, const KafkaConfig& c,
       return Status::Error("Kafka property " + k + "=" + v + ": " + err);
     return Status::Ok();
   };
-  std::vector<std::pair<std::string, std::string>> all = {{"bootstrap.servers", at.brokers}};
+  std::vector<std::pair<std::string, std::string>> all = {{"bootstrap.servers", brokers}};
   all.insert(all.end(), fixed.begin(), fixed.end());
   all.insert(all.end(), c.properties.begin(), c.properties.end());  // the user's win
   for (const auto& [k, v] : all) {
@@ -57,9 +57,7 @@ Result<rd_kafka_conf_t*> MakeConf(const KafkaAddress& at, const KafkaConfig& c,
   return conf;
 }
 
-// Checks that the brokers answer and every topic exists, so that a mistake is an error at
-// start rather than a silent stall.
-Status CheckTopics(rd_kafka_t* rk, const std::vector<std::string>& topics) {
+Status CheckKafkaTopics(rd_kafka_t* rk, const std::vector<std::string>& topics) {
   const rd_kafka_metadata_t* md = nullptr;
   rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 1, nullptr, &md, 10000);
   if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
@@ -75,8 +73,6 @@ Status CheckTopics(rd_kafka_t* rk, const std::vector<std::string>& topics) {
   rd_kafka_metadata_destroy(md);
   return s;
 }
-
-}  // namespace
 
 // librdkafka's own log lines (warnings: failed commits, broker trouble) go to the run's
 // messages, not straight to standard error.
@@ -98,6 +94,7 @@ struct KafkaSource::Impl : KafkaOpaque {
   size_t controls_told = 0;
   // Per partition: the offset after the last message handed out, not yet committed.
   std::map<std::pair<std::string, int32_t>, int64_t> handed;
+  RebalanceHooks hooks;
 
   ~Impl() {
     if (ahead) rd_kafka_message_destroy(ahead);
@@ -125,7 +122,16 @@ struct KafkaSource::Impl : KafkaOpaque {
           err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS,
           std::string(parts->elems[i].topic) + "/" + std::to_string(parts->elems[i].partition));
     }
+    std::vector<KafkaPartition> ps;
+    for (int i = 0; i < parts->cnt; ++i)
+      ps.push_back({parts->elems[i].topic, parts->elems[i].partition, KafkaPartition::kStored});
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      if (self->hooks.assigned) {  // the run restores their state, and says where to start
+        self->hooks.assigned(ps);
+        for (int i = 0; i < parts->cnt; ++i) {
+          if (ps[i].offset >= 0) parts->elems[i].offset = ps[i].offset;
+        }
+      }
       if (cooperative) {
         rd_kafka_error_t* e = rd_kafka_incremental_assign(rk, parts);
         if (e) rd_kafka_error_destroy(e);
@@ -134,8 +140,9 @@ struct KafkaSource::Impl : KafkaOpaque {
       }
       return;
     }
-    // Revoked: what was handed out but is not known durable is not committed; the next owner
-    // reads it again (at least once).
+    // Revoked: the run writes their state first (with hooks). Without, what was handed out
+    // but is not known durable is not committed; the next owner reads it again (at least once).
+    if (self->hooks.revoked) self->hooks.revoked(ps);
     for (int i = 0; i < parts->cnt; ++i)
       self->handed.erase({parts->elems[i].topic, parts->elems[i].partition});
     if (cooperative) {
@@ -155,14 +162,14 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::Open(const KafkaAddress& at, c
   im.stop = stop;
   im.on_status = c.on_status;
   im.status = &im.on_status;
-  auto conf = MakeConf(at, c,
-                       {{"group.id", c.group},
-                        {"enable.auto.commit", "false"},
-                        {"auto.offset.reset", "earliest"},
-                        // Eager: Debian's librdkafka 2.0.2 asserts in the cooperative-sticky
-                        // assignor (see docs/kafka.md); --kafka can choose another.
-                        {"partition.assignment.strategy", "range,roundrobin"},
-                        {"isolation.level", "read_committed"}});
+  auto conf = MakeKafkaConf(at.brokers, c,
+                            {{"group.id", c.group},
+                             {"enable.auto.commit", "false"},
+                             {"auto.offset.reset", "earliest"},
+                             // Eager: Debian's librdkafka 2.0.2 asserts in the cooperative-sticky
+                             // assignor (see docs/kafka.md); --kafka can choose another.
+                             {"partition.assignment.strategy", "range,roundrobin"},
+                             {"isolation.level", "read_committed"}});
   if (!conf.ok()) return conf.status();
   rd_kafka_conf_set_opaque(*conf, &im);
   rd_kafka_conf_set_rebalance_cb(*conf, &Impl::Rebalance);
@@ -174,7 +181,7 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::Open(const KafkaAddress& at, c
     return Status::Error(std::string("Kafka consumer: ") + err);
   }
   rd_kafka_poll_set_consumer(im.rk);
-  if (Status st = CheckTopics(im.rk, at.topics); !st.ok()) return st;
+  if (Status st = CheckKafkaTopics(im.rk, at.topics); !st.ok()) return st;
   rd_kafka_topic_partition_list_t* subs =
       rd_kafka_topic_partition_list_new(static_cast<int>(at.topics.size()));
   for (const std::string& t : at.topics)
@@ -268,9 +275,17 @@ bool KafkaSource::Next(Line& line) {
   }
 }
 
+void KafkaSource::SetRebalanceHooks(RebalanceHooks hooks) {
+  impl_->hooks = std::move(hooks);
+}
+
+rd_kafka_t* KafkaSource::handle() const {
+  return impl_->rk;
+}
+
 void KafkaSource::Durable() {
   Impl& im = *impl_;
-  if (im.handed.empty()) return;
+  if (im.handed.empty() || im.hooks.revoked) return;  // with hooks, offsets go with transactions
   rd_kafka_topic_partition_list_t* offs =
       rd_kafka_topic_partition_list_new(static_cast<int>(im.handed.size()));
   for (const auto& [tp, off] : im.handed)

@@ -35,8 +35,7 @@ size_t Engine::state_bytes() const {
   return b + matcher_.sequences().accounted_bytes();
 }
 
-Admit Engine::Push(Event&& e, ComplexEventSink& sink, uint32_t group) {
-  if (group != 0 || grouped_) return PushGrouped(std::move(e), sink, group);
+Admit Engine::Push(Event&& e, ComplexEventSink& sink) {
   if (seen_any_ && e.time < watermark_) {
     ++stats_.late;
     return Admit::kLate;
@@ -56,7 +55,8 @@ Admit Engine::Push(Event&& e, ComplexEventSink& sink, uint32_t group) {
   }
   if (!e.storage) e.Own();
   held_.push(std::move(e));
-  Release(watermark_, watermark_, sink);
+  const TimeMs upto = std::max(watermark_, advanced_);
+  Release(upto, upto, sink);
   return Admit::kAccepted;
 }
 
@@ -69,65 +69,11 @@ bool Engine::TooFar(TimeMs t) {
   return t > ahead_of && t - ahead_of > max_future_;
 }
 
-Admit Engine::PushGrouped(Event&& e, ComplexEventSink& sink, uint32_t group) {
-  grouped_ = true;
-  if (group >= groups_.size()) groups_.resize(group + 1);
-  Group& g = groups_[group];
-  // Late against its own group's watermark, or behind what was already matched (an idle group
-  // that wakes up cannot take the engine back in time).
-  if ((g.seen && e.time < g.max_seen - max_delay_) || (seen_any_ && e.time < watermark_)) {
-    ++stats_.late;
-    return Admit::kLate;
-  }
-  if (TooFar(e.time)) {
-    ++stats_.future;
-    return Admit::kFuture;
-  }
-  ++stats_.events_in;
-  if (!g.seen || e.time > g.max_seen) g.max_seen = e.time;
-  g.seen = g.open = true;
-  g.last_arrival = std::chrono::steady_clock::now();
-  if (!seen_any_ || e.time > max_seen_) max_seen_ = e.time;
-  if (!seen_any_) watermark_ = std::numeric_limits<TimeMs>::min();
-  seen_any_ = true;
-  if (!e.storage) e.Own();
-  held_.push(std::move(e));
-  Tick(sink);
-  return Admit::kAccepted;
-}
-
-void Engine::OpenGroup(uint32_t group) {
-  grouped_ = true;
-  if (group >= groups_.size()) groups_.resize(group + 1);
-  Group& g = groups_[group];
-  g.open = true;
-  g.last_arrival = std::chrono::steady_clock::now();
-}
-
-void Engine::CloseGroup(uint32_t group, ComplexEventSink& sink) {
-  if (group < groups_.size()) groups_[group] = Group();
-  Tick(sink);
-}
-
-void Engine::Tick(ComplexEventSink& sink) {
-  if (!grouped_ || !seen_any_) return;
-  // The engine's watermark: the smallest over the groups that are not idle; when all are
-  // idle, nothing holds it back.
-  auto now = std::chrono::steady_clock::now();
-  bool any_active = false;
-  TimeMs low = std::numeric_limits<TimeMs>::max(), high = std::numeric_limits<TimeMs>::min();
-  for (const Group& g : groups_) {
-    if (!g.open) continue;
-    // Assigned but silent so far: holds everything back (its events may be the oldest).
-    TimeMs w = g.seen ? g.max_seen - max_delay_ : std::numeric_limits<TimeMs>::min();
-    if (g.seen) high = std::max(high, w);
-    if (now - g.last_arrival > std::chrono::milliseconds(idle_timeout_)) continue;
-    any_active = true;
-    low = std::min(low, w);
-  }
-  TimeMs wm = any_active ? low : high;
-  if (wm > watermark_) watermark_ = wm;
-  Release(watermark_, watermark_, sink);
+bool Engine::AdvanceTo(TimeMs t, ComplexEventSink& sink) {
+  if (t <= std::max(watermark_, advanced_)) return false;
+  advanced_ = t;
+  Release(t, t, sink);
+  return true;
 }
 
 void Engine::Match(Event&& e, ComplexEventSink& sink) {
@@ -150,7 +96,6 @@ void Engine::FireTimers(TimeMs before, ComplexEventSink& sink) {
 }
 
 void Engine::Flush(ComplexEventSink& sink) {
-  Tick(sink);  // groups that went idle stop holding the watermark back
   if (sharded_) sharded_->Flush(timers_before_, sink, stats_);
 }
 

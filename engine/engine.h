@@ -44,11 +44,7 @@ class Engine {
 
   // `e` may view the caller's buffers: with no delay it is matched before Push returns;
   // with a delay it is copied (Event::Own) into the reorder buffer.
-  // `group` > 0: the event comes from a source with a watermark of its own (a Kafka
-  // partition, CLI.md "Kafka"): it is late against its group's watermark (the group's largest
-  // time minus max_delay), and it is matched once the engine's watermark, the smallest over
-  // the groups that are not idle, passes it. Group 0 alone is the single watermark above.
-  Admit Push(Event&& e, ComplexEventSink& sink, uint32_t group = 0);
+  Admit Push(Event&& e, ComplexEventSink& sink);
   // End of input: releases every held event, then fires every pending timer. With
   // `interrupted` (SIGINT/SIGTERM) the held events are matched but pending deadlines do not
   // fire (CLI.md).
@@ -79,15 +75,12 @@ class Engine {
   using DecodeFn = std::function<bool(const EventRecord&, Event&)>;
   RestoreReport Restore(const EngineSnapshot& s, const DecodeFn& decode);
 
-  // A group assigned to this run (a Kafka partition) holds the watermark back from now on,
-  // even before its first event, until it goes idle; a closed group no longer does.
-  void OpenGroup(uint32_t group);
-  void CloseGroup(uint32_t group, ComplexEventSink& sink);
-  // A group with no event for this long (wall time) does not hold the watermark back.
-  void set_idle_timeout(int64_t ms) { idle_timeout_ = ms; }
-  // Re-reads the clock for idle groups and releases what the watermark now allows (grouped
-  // input; also done by Push and Flush).
-  void Tick(ComplexEventSink& sink);
+  // Time passed on from elsewhere (the other partitions of a Kafka input, each matched by an
+  // engine of its own; runtime/partition_engines.h): held events up to `t` are matched and
+  // deadlines before it fire, as if the watermark were there. Which events are late is still
+  // judged by this engine's own watermark. False when `t` is not ahead of where it was.
+  bool AdvanceTo(TimeMs t, ComplexEventSink& sink);
+  bool seen_any() const { return seen_any_; }
 
   RunStats& stats() { return stats_; }
   TimeMs watermark() const { return watermark_; }
@@ -113,18 +106,9 @@ class Engine {
     const std::vector<Event>& items() const { return c; }
   };
   HeldQueue held_;
-  void Match(Event&& e, ComplexEventSink& sink);  // one released event, in processing order
-  Admit PushGrouped(Event&& e, ComplexEventSink& sink, uint32_t group);
-  bool TooFar(TimeMs t);  // --max-future
-  struct Group {
-    bool open = false;  // assigned (OpenGroup) or has sent events
-    bool seen = false;
-    TimeMs max_seen = 0;
-    std::chrono::steady_clock::time_point last_arrival;
-  };
-  std::vector<Group> groups_;
-  bool grouped_ = false;
-  int64_t idle_timeout_ = 30000;
+  void Match(Event&& e, ComplexEventSink& sink);          // one released event, in processing order
+  bool TooFar(TimeMs t);                                  // --max-future
+  TimeMs advanced_ = std::numeric_limits<TimeMs>::min();  // AdvanceTo
   void FireTimers(TimeMs before, ComplexEventSink& sink);
 
   Matcher matcher_;

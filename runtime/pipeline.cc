@@ -11,6 +11,7 @@
 #include "adapters/merged_source.h"
 #include "engine/engine.h"
 #include "runtime/checkpoint.h"
+#include "runtime/partition_engines.h"
 
 namespace strix::runtime {
 namespace {
@@ -40,6 +41,21 @@ class OutputSink : public engine::ComplexEventSink {
   std::string key_;
 };
 
+// The same options, in the same order: else the state means something else. The error
+// names the first difference.
+Status SameMeaning(const std::vector<std::pair<std::string, std::string>>& was,
+                   const std::vector<std::pair<std::string, std::string>>& now) {
+  auto show = [](const std::vector<std::pair<std::string, std::string>>& m, size_t i) {
+    return i < m.size() ? m[i].first + " '" + m[i].second + "'" : std::string("nothing");
+  };
+  for (size_t i = 0; i < std::max(was.size(), now.size()); ++i) {
+    if (i < was.size() && i < now.size() && was[i] == now[i]) continue;
+    return Status::Error("was made with " + show(was, i) + " where this run has " + show(now, i) +
+                         " (--state-reset starts afresh)");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 struct Pipeline::Impl {
@@ -55,6 +71,9 @@ struct Pipeline::Impl {
   std::optional<Checkpoint> restored;
   std::vector<std::pair<std::string, std::string>> meaning;
   adapters::KafkaConfig kafka;
+  // --state with a Kafka input: state per partition, in Kafka, one transaction per checkpoint.
+  std::unique_ptr<adapters::KafkaTransaction> txn;
+  adapters::KafkaSource* kafka_src = nullptr;
 
   void Say(const std::string& m) const {
     if (hooks.message) hooks.message(m);
@@ -93,13 +112,28 @@ Status Pipeline::Impl::Open() {
   for (const std::string& in : o.inputs) meaning.emplace_back("--input", in);
   meaning.emplace_back("--output", o.output);
   meaning.emplace_back("--dead-letter", o.dead_letter);
-  if (!o.state_dir.empty()) {
-    for (const std::string& in : o.inputs) {
-      if (adapters::IsKafkaAddress(in))
-        return Status::Error(
-            "--state with a Kafka input is not supported yet (state per "
-            "partition in Kafka is issue 11's next step)");
-    }
+  bool kafka_in = false;
+  for (const std::string& in : o.inputs) kafka_in = kafka_in || adapters::IsKafkaAddress(in);
+  // A Kafka input's partitions are matched apart (runtime/partition_engines.h) and its
+  // rebalance callbacks call into the run: it is read alone, on the run's thread.
+  if (kafka_in && o.inputs.size() != 1)
+    return Status::Error("a Kafka input must be the only input");
+  if (!o.state_dir.empty() && kafka_in) {
+    // State per partition lives in Kafka (CLI.md "Kafka"), written with the outputs and the
+    // offsets in one transaction: the state directory is not used.
+    auto at = adapters::ParseKafkaAddress(o.inputs[0]);
+    if (!at)
+      return Status::Error("bad input address '" + o.inputs[0] + "' (kafka://BROKERS/TOPICS)");
+    auto t =
+        adapters::KafkaTransaction::Open(at->brokers, kafka, kafka.group + ".strix-state", stop);
+    if (!t.ok()) return t.status();
+    txn = std::move(*t);
+    kafka.transaction = txn.get();
+    // Only what changes the meaning of the state: not the addresses, which members may spell
+    // differently.
+    meaning = o.meaning;
+    meaning.emplace_back("--clock", o.clock == adapters::Clock::kWall ? "wall" : "event");
+  } else if (!o.state_dir.empty()) {
     auto d = StateDir::Open(o.state_dir);
     if (!d.ok()) return d.status();
     state = std::move(*d);
@@ -114,17 +148,8 @@ Status Pipeline::Impl::Open() {
     }
   }
   if (restored) {
-    // The same options, in the same order: else the state means something else.
-    const auto& was = restored->meaning;
-    for (size_t i = 0; i < std::max(was.size(), meaning.size()); ++i) {
-      auto show = [](const std::vector<std::pair<std::string, std::string>>& m, size_t i) {
-        return i < m.size() ? m[i].first + " '" + m[i].second + "'" : std::string("nothing");
-      };
-      if (i < was.size() && i < meaning.size() && was[i] == meaning[i]) continue;
-      return Status::Error("state: the checkpoint in '" + o.state_dir + "' was made with " +
-                           show(was, i) + " where this run has " + show(meaning, i) +
-                           " (--state-reset starts afresh)");
-    }
+    if (Status same = SameMeaning(restored->meaning, meaning); !same.ok())
+      return Status::Error("state: the checkpoint in '" + o.state_dir + "' " + same.message());
   }
   // Open everything first, so a bad name fails before any output. Several inputs are read at
   // once (a listener first must not starve the files after it): lines in arrival order.
@@ -141,6 +166,7 @@ Status Pipeline::Impl::Open() {
     }
     sources.push_back(std::move(*s));
   }
+  if (kafka_in) kafka_src = dynamic_cast<adapters::KafkaSource*>(sources[0].get());
   if (sources.size() == 1) {
     src = std::move(sources[0]);
   } else {
@@ -161,8 +187,8 @@ Status Pipeline::Impl::Open() {
   if (!main_out.ok()) return main_out.status();
   out = std::move(*main_out);
   if (!o.dead_letter.empty()) {
-    auto d =
-        adapters::Output::Open(o.dead_letter, TcpOptions(o.dead_letter), length_of(o.dead_letter));
+    auto d = adapters::Output::Open(o.dead_letter, TcpOptions(o.dead_letter),
+                                    length_of(o.dead_letter), kafka);
     if (!d.ok()) return d.status();
     dead_out = std::move(*d);
   }
@@ -176,15 +202,15 @@ RunReport Pipeline::Impl::Run() {
   std::unordered_map<std::string, uint32_t> peer_index;
   for (size_t i = o.inputs.size(); i < names.size(); ++i)
     peer_index.emplace(names[i], static_cast<uint32_t>(i));
-  std::vector<bool> partitioned(names.size(), false);  // by source: a watermark of its own
+  auto name_index = [&](std::string_view name) -> uint32_t {
+    auto [it, fresh] =
+        peer_index.try_emplace(std::string(name), static_cast<uint32_t>(names.size()));
+    if (fresh) names.emplace_back(name);
+    return it->second;
+  };
   auto origin_of = [&](size_t si, const adapters::Line& line) -> uint32_t {
     if (line.origin.empty()) return static_cast<uint32_t>(si);
-    auto [it, fresh] =
-        peer_index.try_emplace(std::string(line.origin), static_cast<uint32_t>(names.size()));
-    if (fresh) names.emplace_back(line.origin);
-    if (partitioned.size() < names.size()) partitioned.resize(names.size(), false);
-    if (line.partitioned) partitioned[it->second] = true;
-    return it->second;
+    return name_index(line.origin);
   };
   adapters::ComplexEventWriter formatter(program, names, o.output_events, nullptr);
   OutputSink writer(formatter, out.get(), o.keep_output);
@@ -196,11 +222,17 @@ RunReport Pipeline::Impl::Run() {
   auto pace_start = std::chrono::steady_clock::now();
   adapters::DeadLetters dead(dead_out.get());
   adapters::EventDecoder decoder(program.fields, o.clock);
-  const unsigned threads = std::max(1u, o.threads);
+  // A Kafka input's partitions each have an engine of their own (one thread each).
+  const unsigned threads = kafka_src ? 1u : std::max(1u, o.threads);
   engine::Engine eng(program, o.max_delay_ms, o.max_partial_matches, threads);
+  std::unique_ptr<PartitionEngines> parts;
+  if (kafka_src) {
+    parts = std::make_unique<PartitionEngines>(
+        program, PartitionSettings{o.max_delay_ms, o.max_partial_matches, o.max_state_bytes,
+                                   o.max_future_ms, o.idle_timeout_ms});
+  }
   if (o.max_future_ms) eng.set_max_future(*o.max_future_ms);
   eng.set_max_state(o.max_state_bytes);
-  eng.set_idle_timeout(o.idle_timeout_ms);
   bool state_warned = false;  // --max-state reached: said once, when it first happens
   auto warn_state = [&]() {
     if (state_warned || eng.stats().dropped_state == 0) return;
@@ -259,9 +291,8 @@ RunReport Pipeline::Impl::Run() {
     ev.source = static_cast<uint32_t>(si);
     ev.line = number;
     ev.seq = seq++;
-    // A Kafka partition's events are judged against its own watermark (group = its source).
-    uint32_t group = si < partitioned.size() && partitioned[si] ? static_cast<uint32_t>(si) : 0;
-    engine::Admit admit = eng.Push(std::move(ev), writer, group);
+    engine::Admit admit =
+        parts ? parts->Push(std::move(ev), si, writer) : eng.Push(std::move(ev), writer);
     if (admit == engine::Admit::kLate) dead.Reject("late", names[si], number, raw);
     if (admit == engine::Admit::kFuture) dead.Reject("future", names[si], number, raw);
     warn_state();
@@ -298,6 +329,7 @@ RunReport Pipeline::Impl::Run() {
   auto emit_now = [&]() {
     drain();
     eng.Flush(writer);
+    if (parts) parts->Tick(writer);
     if (!out->keyed()) (void)out->Flush();
     if (dead_out && !dead_out->keyed()) (void)dead_out->Flush();
   };
@@ -305,6 +337,7 @@ RunReport Pipeline::Impl::Run() {
   auto settle = [&]() {
     drain();
     eng.Flush(writer);
+    if (parts) parts->Tick(writer);
     Status os = out->Flush();
     if (dead_out && os.ok()) os = dead_out->Flush();
     return os;
@@ -359,6 +392,116 @@ RunReport Pipeline::Impl::Run() {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (wait) collect();
   };
+  // State in Kafka: one transaction holds the output since the last one, the state of every
+  // partition that changed, and the offsets of the lines read. A failed transaction stops the
+  // run (exit 2): the next owner of the partitions resumes from the last one committed.
+  bool kafka_failed = false;
+  auto kafka_checkpoint = [&]() {
+    if (kafka_failed) return;
+    auto t0 = std::chrono::steady_clock::now();
+    if (!settle().ok()) return;  // a file output failed: the run stops on it
+    std::vector<std::pair<std::string, std::string>> states;
+    std::vector<adapters::KafkaPartition> offsets;
+    size_t bytes = 0;
+    parts->ForEach([&](uint32_t si, PartitionEngines::Part& part) {
+      if (part.next_line < 0) return;  // nothing read and nothing restored: nothing to say
+      const std::string& name = names[si];
+      size_t slash = name.rfind('/');
+      offsets.push_back({name.substr(0, slash),
+                         static_cast<int32_t>(std::stol(name.substr(slash + 1))), part.next_line});
+      if (!part.dirty) return;
+      Checkpoint c;  // its own: it must not hold the events of an engine that goes later
+      c.meaning = meaning;
+      c.positions.assign(1, InputPosition{0, static_cast<uint64_t>(part.next_line), false, true});
+      c.outputs.clear();
+      c.names.assign(1, name);
+      c.next_seq = seq;
+      c.dead_counts.clear();
+      part.engine->Save(c.engine);
+      states.emplace_back(name, EncodeCheckpoint(c, o.strix_version));
+      bytes += states.back().second.size();
+      part.dirty = false;
+    });
+    if (states.empty() && txn->buffered_bytes() == 0) return;  // nothing new since the last
+    Status s = txn->Commit(states, offsets, *kafka_src);
+    if (!s.ok()) {
+      Say(s.message());
+      kafka_failed = true;
+      report.status = 2;
+      stop->store(true);
+      return;
+    }
+    ++report.checkpoints;
+    if (!states.empty()) report.checkpoint_bytes = bytes;
+    report.capture_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  bool assigned_before = false;
+  if (parts && txn) {
+    adapters::KafkaSource::RebalanceHooks hooks;
+    // Before partitions go: everything so far is committed, then their engines are dropped.
+    hooks.revoked = [&](const std::vector<adapters::KafkaPartition>& ps) {
+      kafka_checkpoint();
+      for (const adapters::KafkaPartition& p : ps) parts->Drop(name_index(p.name()));
+    };
+    // When partitions come: their state is read from Kafka and reading starts where it ends.
+    hooks.assigned = [&](std::vector<adapters::KafkaPartition>& ps) {
+      if (kafka_failed) return;
+      std::vector<std::string> wanted;
+      for (const adapters::KafkaPartition& p : ps) wanted.push_back(p.name());
+      std::vector<std::pair<std::string, std::string>> saved;
+      // --state-reset: what was there before this run is ignored, not what it writes itself
+      // (its partitions come back to it after each rebalance).
+      if (!o.state_reset || assigned_before) {
+        auto loaded = txn->LoadState(wanted);
+        if (!loaded.ok()) {
+          Say("state: " + loaded.message());
+          kafka_failed = true;
+          report.status = 2;
+          stop->store(true);
+          return;
+        }
+        saved = std::move(*loaded);
+      }
+      assigned_before = true;
+      for (adapters::KafkaPartition& p : ps) {
+        uint32_t si = name_index(p.name());
+        parts->Drop(si);
+        PartitionEngines::Part& part = parts->Get(si);
+        auto it = std::find_if(saved.begin(), saved.end(),
+                               [&](const auto& st) { return st.first == p.name(); });
+        if (it == saved.end()) continue;
+        auto c = DecodeCheckpoint(it->second);
+        Status bad = c.ok() ? Status::Ok() : c.status();
+        if (bad.ok()) bad = SameMeaning(c->meaning, meaning);
+        if (!bad.ok()) {
+          Say("state of " + p.name() + ": " + bad.message());
+          kafka_failed = true;
+          report.status = 2;
+          stop->store(true);
+          return;
+        }
+        engine::RestoreReport rr =
+            part.engine->Restore(c->engine, [&](const engine::EventRecord& rec, Event& ev) {
+              if (!adapters::DecodeSaved(decoder, rec, ev)) return false;
+              ev.source = si;  // this run's number for the partition
+              return true;
+            });
+        part.engine->stats() = engine::RunStats();  // this run counts what it does
+        seq = std::max(seq, c->next_seq);
+        part.next_line = static_cast<int64_t>(c->positions.empty() ? 0 : c->positions[0].line);
+        p.offset = part.next_line;
+        std::string m = "state: " + p.name() + " restored: " + std::to_string(rr.partial_matches) +
+                        " partial matches, reading on at offset " + std::to_string(p.offset);
+        if (rr.dropped_rules) {
+          m += "; " + std::to_string(rr.dropped_rules) + " rules changed or removed since (" +
+               std::to_string(rr.dropped_partial) + " partial matches dropped)";
+        }
+        Say(m);
+      }
+    };
+    kafka_src->SetRebalanceHooks(std::move(hooks));
+  }
   uint32_t lines_since_clock = 0;
   adapters::Line line;
   Event ev;
@@ -371,20 +514,32 @@ RunReport Pipeline::Impl::Run() {
     }
     if (line.tick) {  // the source waits: flush, let idle partitions go, acknowledge
       acknowledge();
+      if (txn && std::chrono::steady_clock::now() >= next_checkpoint) {
+        kafka_checkpoint();
+        next_checkpoint =
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(o.checkpoint_every_ms);
+      }
       continue;
     }
     if (line.assigned || line.revoked) {  // a Kafka partition comes or goes
       uint32_t g = origin_of(line.input, line);
+      if (txn) continue;  // done by the rebalance hooks, state and all
+      // Without --state its state goes: the next owner reads again from the committed offset.
       if (line.assigned) {
-        eng.OpenGroup(g);
+        parts->Get(g);  // holds time back from now, even before its first event
       } else {
-        drain();
-        eng.CloseGroup(g, writer);
+        parts->Drop(g);
+        parts->Tick(writer);
       }
       continue;
     }
     progress(seq);
     uint32_t from = origin_of(line.input, line);
+    if (parts && line.partitioned) {  // dead letters too: the offset moves on
+      PartitionEngines::Part& part = parts->Get(from);
+      part.next_line = static_cast<int64_t>(line.number) + 1;
+      part.dirty = true;
+    }
     if (line.origin.empty() && line.input < positions.size() && resumable[line.input]) {
       InputPosition& at = positions[line.input];
       at.offset = line.end;
@@ -413,10 +568,19 @@ RunReport Pipeline::Impl::Run() {
     if (!src->LineReady()) emit_now();  // live input may go idle
     if (++lines_since_clock >= 256 || !src->LineReady()) {
       lines_since_clock = 0;
+      if (parts) parts->Tick(writer);  // quiet partitions' deadlines, on a busy stream too
       auto now = std::chrono::steady_clock::now();
       if (now >= next_ack) {  // at least once a second on a busy stream
         acknowledge();
         next_ack = now + std::chrono::seconds(1);
+      }
+    }
+    if (txn && lines_since_clock == 0) {
+      auto now = std::chrono::steady_clock::now();
+      // Also early when the output waiting for the commit grows large (bounded memory).
+      if (now >= next_checkpoint || txn->buffered_bytes() > (size_t{64} << 20)) {
+        kafka_checkpoint();
+        next_checkpoint = now + std::chrono::milliseconds(o.checkpoint_every_ms);
       }
     }
     if (state && lines_since_clock == 0) {
@@ -434,6 +598,12 @@ RunReport Pipeline::Impl::Run() {
   // goes on from here (and writes those complex events again, over the same bytes).
   if (state && !outputs_failed()) checkpoint(true);
   if (writer_thread) collect();
+  if (txn) {
+    // The partitions' state is in Kafka, held events and pending deadlines included: they are
+    // not finished here but by whoever reads the partitions next.
+    if (!outputs_failed()) kafka_checkpoint();
+    kafka_src->SetRebalanceHooks({});  // closing the consumer must not call back into this run
+  }
   progress(seq);
   for (size_t i = 0; i < o.inputs.size(); ++i) {
     const std::string& err = merged ? merged->input_error(i) : src->error();
@@ -442,7 +612,12 @@ RunReport Pipeline::Impl::Run() {
     report.status = 2;
   }
   report.interrupted = stop->load();
-  eng.Finish(writer, report.interrupted);  // on a signal, pending deadlines do not fire
+  if (!parts) {
+    eng.Finish(writer, report.interrupted);  // on a signal, deadlines do not fire
+  } else if (!txn) {
+    // A Kafka input ends only on a signal: held events are matched, deadlines do not fire.
+    parts->ForEach([&](uint32_t, PartitionEngines::Part& p) { p.engine->Finish(writer, true); });
+  }
   warn_state();
   Status fs = out->Flush();
   if (!fs.ok()) {
@@ -459,7 +634,7 @@ RunReport Pipeline::Impl::Run() {
   if (report.status == 0) src->Durable();
   std::string summary = dead.Summary();
   if (!summary.empty() && !dead_out) Say(summary);
-  report.stats = eng.stats();
+  report.stats = parts ? parts->stats() : eng.stats();
   report.dead_letters = dead.total();  // every dead letter, late ones included (as the summary)
   report.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -12,7 +12,11 @@
 // The library prints nothing: messages (a TCP output down and back, a limit reached, an input
 // that failed) go to hooks.message, the progress to hooks.progress. The exit status of CLI.md
 // is in the report (0, or 2 when an input or output failed).
-// Covered by test/cli_test.sh, test/silent_cli_test.sh and the conformance cases.
+// A Kafka input (the only input then) is matched one engine per partition
+// (runtime/partition_engines.h); with a state directory its state goes to Kafka instead, one
+// transaction per checkpoint (docs/kafka.md).
+// Covered by test/cli_test.sh, test/silent_cli_test.sh, test/state_cli_test.sh,
+// test/kafka_test.sh, test/kafka_state_test.sh and the conformance cases.
 #pragma once
 
 #include <atomic>
@@ -54,8 +58,9 @@ struct PipelineOptions {
   bool keep_output = false;  // keep the formatted complex events (golden files)
 
   // Checkpoints (CLI.md "State: checkpoints and restarts"; runtime/checkpoint.h). Empty
-  // state_dir: none. `meaning` lists the other options that change what the state means (the
-  // field options), as (option, value); inputs, outputs and the clock are added here.
+  // state_dir: none. With a Kafka input, state per partition in Kafka and state_dir unused.
+  // `meaning` lists the other options that change what the state means (the field options), as
+  // (option, value); inputs, outputs and the clock are added here.
   std::string state_dir;
   int64_t checkpoint_every_ms = 10000;
   bool state_reset = false;

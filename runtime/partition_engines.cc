@@ -1,0 +1,82 @@
+// One engine per Kafka partition (see partition_engines.h).
+#include "runtime/partition_engines.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace strix::runtime {
+namespace {
+
+void Add(engine::RunStats& to, const engine::RunStats& s) {
+  to.events_in += s.events_in;
+  to.matched += s.matched;
+  to.emitted += s.emitted;
+  to.late += s.late;
+  to.future += s.future;
+  to.rejected += s.rejected;
+  to.suppressed += s.suppressed;
+  to.dropped_partial += s.dropped_partial;
+  to.dropped_state += s.dropped_state;
+}
+
+}  // namespace
+
+PartitionEngines::Part& PartitionEngines::Get(uint32_t source) {
+  Part& part = parts_[source];
+  if (!part.engine) {
+    part.engine = std::make_unique<engine::Engine>(p_, s_.max_delay_ms, s_.max_partial_matches, 1);
+    if (s_.max_future_ms) part.engine->set_max_future(*s_.max_future_ms);
+    part.engine->set_max_state(s_.max_state_bytes);
+    part.last_arrival = std::chrono::steady_clock::now();
+  }
+  return part;
+}
+
+void PartitionEngines::Drop(uint32_t source) {
+  auto it = parts_.find(source);
+  if (it == parts_.end()) return;
+  Add(dropped_, it->second.engine->stats());
+  parts_.erase(it);
+}
+
+engine::Admit PartitionEngines::Push(Event&& e, uint32_t source, engine::ComplexEventSink& sink) {
+  Part& part = Get(source);
+  part.last_arrival = std::chrono::steady_clock::now();
+  part.dirty = true;
+  return part.engine->Push(std::move(e), sink);
+}
+
+void PartitionEngines::Tick(engine::ComplexEventSink& sink) {
+  auto now = std::chrono::steady_clock::now();
+  bool any_active = false;
+  TimeMs low = std::numeric_limits<TimeMs>::max(), high = std::numeric_limits<TimeMs>::min();
+  for (auto& [source, part] : parts_) {
+    const engine::Engine& eng = *part.engine;
+    // A partition with no event yet holds time back until it goes idle (its events may be
+    // the oldest).
+    TimeMs w = eng.seen_any() ? eng.watermark() : std::numeric_limits<TimeMs>::min();
+    if (eng.seen_any()) high = std::max(high, w);
+    if (now - part.last_arrival > std::chrono::milliseconds(s_.idle_timeout_ms)) continue;
+    any_active = true;
+    low = std::min(low, w);
+  }
+  TimeMs wm = any_active ? low : high;
+  if (wm == std::numeric_limits<TimeMs>::min()) return;
+  for (auto& [source, part] : parts_) {
+    if (part.engine->AdvanceTo(wm, sink)) part.dirty = true;
+  }
+}
+
+engine::RunStats PartitionEngines::stats() const {
+  engine::RunStats s = dropped_;
+  for (const auto& [source, part] : parts_) Add(s, part.engine->stats());
+  return s;
+}
+
+size_t PartitionEngines::live_partial_matches() const {
+  size_t n = 0;
+  for (const auto& [source, part] : parts_) n += part.engine->live_partial_matches();
+  return n;
+}
+
+}  // namespace strix::runtime
