@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
   std::vector<std::pair<std::string, std::function<int()>>> runners = {
       {"run", strix::cli::RegisterRun(app)},         {"check", strix::cli::RegisterCheck(app)},
       {"test", strix::cli::RegisterTest(app)},       {"replay", strix::cli::RegisterReplay(app)},
-      {"explain", strix::cli::RegisterExplain(app)},
+      {"explain", strix::cli::RegisterExplain(app)}, {"rules", strix::cli::RegisterRules(app)},
   };
   if (argc > 1 && argv[1][0] != '-') {
     std::vector<std::string> names;
@@ -55,9 +55,10 @@ int main(int argc, char** argv) {
     for (const std::string& n : names) known = known || n == word;
     if (!known) {
       std::string hint = strix::Suggest(word, names);
-      std::fprintf(stderr,
-                   "strix: unknown command '%s'%s; commands: run, replay, test, check, explain\n",
-                   word.c_str(), hint.empty() ? "" : ("; did you mean '" + hint + "'?").c_str());
+      std::fprintf(
+          stderr,
+          "strix: unknown command '%s'%s; commands: run, replay, test, check, explain, rules\n",
+          word.c_str(), hint.empty() ? "" : ("; did you mean '" + hint + "'?").c_str());
       return 2;
     }
   }

@@ -37,6 +37,24 @@ expect "gzip same ids" "$(cut -d, -f4 "$tmp/out" | head -1)" "$(cut -d, -f4 "$tm
 "$strix" run "$tmp/ok.strix" -i "$tmp/ev.jsonl" > "$tmp/out3" 2>/dev/null
 expect "deterministic ids" "$(md5sum < "$tmp/out2")" "$(md5sum < "$tmp/out3")"
 
+# strix rules: one line per rule (text), or a JSON array; a file with errors lists nothing.
+"$strix" rules "$root/rules/examples/security.strix" > "$tmp/rules.txt"; expect "rules exit" 0 $?
+expect "rules: one line per rule" 4 "$(wc -l < "$tmp/rules.txt")"
+expect "rules: a sequence described" 1 \
+  "$(grep -cE '^brute_force +sequence +login_failed,login_ok +by user +within 10m +- +.*security.strix:7$' "$tmp/rules.txt")"
+"$strix" rules "$root/rules/examples/" --format json > "$tmp/rules.json"; expect "rules json exit" 0 $?
+expect "rules json" "velocity sequence ['tx'] ['card'] 300000 3600000 24" "$(python3 -c '
+import json, sys
+for r in json.load(open(sys.argv[1])):
+    if r["name"] == "velocity":
+        print(r["name"], r["kind"], r["types"], r["key"], r["window_ms"], r["suppress_ms"], r["line"])
+' "$tmp/rules.json")"
+expect "rules json: every rule" 16 "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$tmp/rules.json")"
+"$strix" rules "$tmp/bad.strix" > "$tmp/out" 2> "$tmp/err"; expect "rules of a bad file exit" 1 $?
+expect "rules of a bad file: the diagnostic" 1 "$(grep -c 'bad.strix:3:1: error' "$tmp/err")"
+"$strix" --version > "$tmp/out"; expect "version exit" 0 $?
+expect "version" 1 "$(grep -cE '^strix [0-9]+\.[0-9]+\.[0-9]+' "$tmp/out")"
+
 "$strix" explain "$tmp/ok.strix" --rule r > "$tmp/explain"; expect "explain exit" 0 $?
 expect "explain range" 1 "$(grep -c 'range      amount in (5, +inf)' "$tmp/explain")"
 "$strix" explain "$tmp/ok.strix" --format dot | head -1 > "$tmp/dot"
