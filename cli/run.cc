@@ -21,6 +21,7 @@
 #include "common/time.h"
 #include "engine/compile.h"
 #include "runtime/pipeline.h"
+#include "runtime/rule_set.h"
 
 namespace strix::cli {
 namespace {
@@ -28,6 +29,10 @@ namespace {
 std::atomic<bool> g_stop{false};
 void OnSignal(int) {
   g_stop.store(true);
+}
+std::atomic<bool> g_reload{false};  // SIGHUP: load the rule files again
+void OnHangup(int) {
+  g_reload.store(true);
 }
 
 struct RunOptions {
@@ -51,6 +56,8 @@ struct RunOptions {
   bool state_reset = false;
   unsigned threads = 0;
   bool stats = false;
+  bool watch = false;                  // reload when a rule file changes
+  bool reload_requires_tests = false;  // a reload whose test blocks fail is refused
   uint64_t max_line = 1 << 20;
   uint64_t max_queued = uint64_t{64} << 20;
   uint64_t max_connections = 256;
@@ -102,6 +109,13 @@ std::optional<int64_t> DurationOption(const char* name, const std::string& text,
 }
 
 int Run(const RunOptions& o) {
+  // SIGHUP asks for a reload (taken up once the run is going), from the start: its default
+  // action would end the process.
+  struct sigaction hup {};
+  hup.sa_handler = OnHangup;
+  sigemptyset(&hup.sa_mask);
+  hup.sa_flags = SA_RESTART;  // reads go on; the reload is watched for on another thread
+  sigaction(SIGHUP, &hup, nullptr);
   if (o.max_line == 0 || o.max_line > adapters::kMaxLineLimit) {  // before the rules load
     std::fprintf(stderr, "strix: --max-line must be 1 to %zu bytes\n", adapters::kMaxLineLimit);
     return 2;
@@ -194,6 +208,12 @@ int Run(const RunOptions& o) {
   po.meaning = {
       {"--type-field", o.type_field}, {"--time-field", o.time_field}, {"--id-field", o.id_field}};
   po.strix_version = STRIX_VERSION;
+  po.reload = &g_reload;
+  po.watch = o.watch;
+  runtime::RuleSetOptions reload_options;
+  reload_options.load = load;
+  reload_options.compile = copts;
+  reload_options.require_tests = o.reload_requires_tests;
   Progress progress(o.progress);
   int64_t last_position = 0, last_size = -1;
   uint64_t last_events = 0;
@@ -205,6 +225,10 @@ int Run(const RunOptions& o) {
     last_size = size;
     progress.Update(events, position, size);
   };
+  hooks.load_rules = [files = o.files, reload_options]() {
+    return runtime::LoadRuleSet(files, reload_options);
+  };
+  hooks.rules_stamp = [files = o.files]() { return runtime::RuleFilesStamp(files); };
   runtime::Pipeline pipeline(program, po, hooks, &g_stop);
   if (Status s = pipeline.Open(); !s.ok()) {
     std::fprintf(stderr, "strix: %s\n", s.message().c_str());
@@ -288,6 +312,12 @@ int Run(const RunOptions& o) {
                    static_cast<unsigned long long>(report.checkpoint_bytes), report.capture_seconds,
                    report.checkpoint_seconds);
     }
+    if (report.reloads || report.reload_failures) {
+      std::fprintf(stderr, "reloads: %llu, failed: %llu, longest take-over: %.3f ms\n",
+                   static_cast<unsigned long long>(report.reloads),
+                   static_cast<unsigned long long>(report.reload_failures),
+                   report.reload_pause_seconds * 1000);
+    }
   }
   return status;
 }
@@ -340,6 +370,10 @@ void AddRunOptions(CLI::App* cmd, RunOptions* o) {
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20))
       ->capture_default_str();
   cmd->add_flag("--stats", o->stats, "Print counters to standard error at the end");
+  cmd->add_flag("--watch", o->watch,
+                "Reload the rules when a rule file changes (SIGHUP always reloads them)");
+  cmd->add_flag("--reload-requires-tests", o->reload_requires_tests,
+                "Refuse a reload whose rule files' test blocks do not all pass");
   cmd->add_option("--group", o->group, "Kafka consumer group of kafka:// inputs")
       ->capture_default_str();
   cmd->add_option("--idle-timeout", o->idle_timeout,

@@ -544,4 +544,10 @@ Status CheckpointWriter::Wait(size_t* bytes, double* seconds) {
   return s;
 }
 
+void CheckpointWriter::Release() {
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  impl_->cv.wait(lock, [this] { return !impl_->pending; });
+  impl_->data.engine.Clear();
+}
+
 }  // namespace strix::runtime

@@ -101,6 +101,9 @@ class CheckpointWriter {
   // Waits for the write in flight (if any) and returns how it went; `bytes` and `seconds` of
   // that write when it succeeded (0 when nothing was written since the last Wait()).
   Status Wait(size_t* bytes = nullptr, double* seconds = nullptr);
+  // Waits for the write in flight, then lets go of the events its checkpoint referred to (the
+  // engine they belong to is about to go: a reload).
+  void Release();
 
  private:
   struct Impl;

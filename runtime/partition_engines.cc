@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "runtime/reload.h"
+
 namespace strix::runtime {
 namespace {
 
@@ -21,15 +23,37 @@ void Add(engine::RunStats& to, const engine::RunStats& s) {
 
 }  // namespace
 
+std::unique_ptr<engine::Engine> PartitionEngines::NewEngine() const {
+  auto e = std::make_unique<engine::Engine>(*p_, s_.max_delay_ms, s_.max_partial_matches, 1);
+  if (s_.max_future_ms) e->set_max_future(*s_.max_future_ms);
+  e->set_max_state(s_.max_state_bytes);
+  return e;
+}
+
 PartitionEngines::Part& PartitionEngines::Get(uint32_t source) {
   Part& part = parts_[source];
   if (!part.engine) {
-    part.engine = std::make_unique<engine::Engine>(p_, s_.max_delay_ms, s_.max_partial_matches, 1);
-    if (s_.max_future_ms) part.engine->set_max_future(*s_.max_future_ms);
-    part.engine->set_max_state(s_.max_state_bytes);
+    part.engine = NewEngine();
     part.last_arrival = std::chrono::steady_clock::now();
   }
   return part;
+}
+
+engine::RestoreReport PartitionEngines::Reload(const engine::Program& p,
+                                               const engine::Engine::DecodeFn& decode) {
+  p_ = &p;
+  engine::RestoreReport total;
+  for (auto& [source, part] : parts_) {
+    std::unique_ptr<engine::Engine> next = NewEngine();
+    engine::RestoreReport r = MoveState(*part.engine, *next, decode);
+    part.engine = std::move(next);
+    part.dirty = true;
+    total.partial_matches += r.partial_matches;
+    total.dropped_rules = std::max(total.dropped_rules, r.dropped_rules);
+    total.dropped_partial += r.dropped_partial;
+    total.undecodable_events += r.undecodable_events;
+  }
+  return total;
 }
 
 void PartitionEngines::Drop(uint32_t source) {

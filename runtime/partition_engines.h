@@ -42,7 +42,7 @@ class PartitionEngines {
     bool dirty = false;      // changed since its state was last written
   };
 
-  PartitionEngines(const engine::Program& p, PartitionSettings s) : p_(p), s_(s) {}
+  PartitionEngines(const engine::Program& p, PartitionSettings s) : p_(&p), s_(s) {}
   // The partition of source `source` (created, empty, when it has none).
   Part& Get(uint32_t source);
   bool Has(uint32_t source) const { return parts_.count(source) != 0; }
@@ -57,9 +57,13 @@ class PartitionEngines {
   }
   engine::RunStats stats() const;
   size_t live_partial_matches() const;
+  // New rules (a reload, runtime/reload.h): every partition's state moves onto an engine for
+  // `p`, which must outlive this; the reports summed.
+  engine::RestoreReport Reload(const engine::Program& p, const engine::Engine::DecodeFn& decode);
 
  private:
-  const engine::Program& p_;
+  std::unique_ptr<engine::Engine> NewEngine() const;
+  const engine::Program* p_;
   PartitionSettings s_;
   std::map<uint32_t, Part> parts_;
   engine::RunStats dropped_;  // of the engines that went

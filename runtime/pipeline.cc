@@ -12,6 +12,7 @@
 #include "engine/engine.h"
 #include "runtime/checkpoint.h"
 #include "runtime/partition_engines.h"
+#include "runtime/reload.h"
 
 namespace strix::runtime {
 namespace {
@@ -20,9 +21,10 @@ namespace {
 class OutputSink : public engine::ComplexEventSink {
  public:
   OutputSink(adapters::ComplexEventWriter& w, adapters::Output* out, bool keep)
-      : w_(w), out_(out), keep_(keep) {}
+      : w_(&w), out_(out), keep_(keep) {}
+  void SetFormatter(adapters::ComplexEventWriter& w) { w_ = &w; }  // new rules (reload)
   void Emit(const engine::ComplexEvent& ce) override {
-    const std::string& line = w_.Format(ce);
+    const std::string& line = w_->Format(ce);
     if (out_ && out_->keyed()) {  // Kafka: the key's JSON text is the message key
       key_.clear();
       adapters::AppendKeyJson(key_, ce.key);
@@ -35,7 +37,7 @@ class OutputSink : public engine::ComplexEventSink {
   std::vector<std::string> kept;
 
  private:
-  adapters::ComplexEventWriter& w_;
+  adapters::ComplexEventWriter* w_;
   adapters::Output* out_;
   bool keep_;
   std::string key_;
@@ -212,8 +214,12 @@ RunReport Pipeline::Impl::Run() {
     if (line.origin.empty()) return static_cast<uint32_t>(si);
     return name_index(line.origin);
   };
-  adapters::ComplexEventWriter formatter(program, names, o.output_events, nullptr);
-  OutputSink writer(formatter, out.get(), o.keep_output);
+  // What is built from the rules (replaced together by a reload, runtime/reload.h).
+  const engine::Program* prog = &program;
+  std::shared_ptr<const RuleSet> rule_set;  // a reloaded set (null: the program given)
+  auto formatter =
+      std::make_unique<adapters::ComplexEventWriter>(*prog, names, o.output_events, nullptr);
+  OutputSink writer(*formatter, out.get(), o.keep_output);
   auto progress = [&](uint64_t events) {
     if (hooks.progress) hooks.progress(events, src->position(), src->size());
   };
@@ -221,21 +227,25 @@ RunReport Pipeline::Impl::Run() {
   TimeMs pace_from = 0;
   auto pace_start = std::chrono::steady_clock::now();
   adapters::DeadLetters dead(dead_out.get());
-  adapters::EventDecoder decoder(program.fields, o.clock);
+  auto decoder = std::make_unique<adapters::EventDecoder>(prog->fields, o.clock);
   // A Kafka input's partitions each have an engine of their own (one thread each).
   const unsigned threads = kafka_src ? 1u : std::max(1u, o.threads);
-  engine::Engine eng(program, o.max_delay_ms, o.max_partial_matches, threads);
+  auto make_engine = [&](const engine::Program& p) {
+    auto e = std::make_unique<engine::Engine>(p, o.max_delay_ms, o.max_partial_matches, threads);
+    if (o.max_future_ms) e->set_max_future(*o.max_future_ms);
+    e->set_max_state(o.max_state_bytes);
+    return e;
+  };
+  std::unique_ptr<engine::Engine> eng = make_engine(*prog);
   std::unique_ptr<PartitionEngines> parts;
   if (kafka_src) {
     parts = std::make_unique<PartitionEngines>(
-        program, PartitionSettings{o.max_delay_ms, o.max_partial_matches, o.max_state_bytes,
-                                   o.max_future_ms, o.idle_timeout_ms});
+        *prog, PartitionSettings{o.max_delay_ms, o.max_partial_matches, o.max_state_bytes,
+                                 o.max_future_ms, o.idle_timeout_ms});
   }
-  if (o.max_future_ms) eng.set_max_future(*o.max_future_ms);
-  eng.set_max_state(o.max_state_bytes);
   bool state_warned = false;  // --max-state reached: said once, when it first happens
   auto warn_state = [&]() {
-    if (state_warned || eng.stats().dropped_state == 0) return;
+    if (state_warned || eng->stats().dropped_state == 0) return;
     state_warned = true;
     Say("warning: --max-state " + std::to_string(o.max_state_bytes) +
         " bytes reached: the oldest partial matches are being dropped (counted in --stats)");
@@ -252,8 +262,8 @@ RunReport Pipeline::Impl::Run() {
       if (resumable[i]) positions[i] = restored->positions[i];
     }
     engine::RestoreReport rr =
-        eng.Restore(restored->engine, [&](const engine::EventRecord& rec, Event& ev) {
-          return adapters::DecodeSaved(decoder, rec, ev);
+        eng->Restore(restored->engine, [&](const engine::EventRecord& rec, Event& ev) {
+          return adapters::DecodeSaved(*decoder, rec, ev);
         });
     std::string m = "state: restored from '" + o.state_dir +
                     "': " + std::to_string(rr.partial_matches) +
@@ -279,7 +289,7 @@ RunReport Pipeline::Impl::Run() {
       auto when = pace_start + std::chrono::microseconds(int64_t(std::min(ms * 1000, 9e15)));
       if (ms > 0 && when > std::chrono::steady_clock::now() && !stop->load()) {
         // Everything due is shown before waiting, and the wait ends at once on a signal.
-        eng.Flush(writer);
+        eng->Flush(writer);
         (void)out->Flush();
         while (!stop->load() && std::chrono::steady_clock::now() < when) {
           progress(seq);
@@ -292,15 +302,14 @@ RunReport Pipeline::Impl::Run() {
     ev.line = number;
     ev.seq = seq++;
     engine::Admit admit =
-        parts ? parts->Push(std::move(ev), si, writer) : eng.Push(std::move(ev), writer);
+        parts ? parts->Push(std::move(ev), si, writer) : eng->Push(std::move(ev), writer);
     if (admit == engine::Admit::kLate) dead.Reject("late", names[si], number, raw);
     if (admit == engine::Admit::kFuture) dead.Reject("future", names[si], number, raw);
     warn_state();
   };
   // With worker threads, lines are decoded in parallel batches; the rest is in input order.
   std::unique_ptr<adapters::BatchDecoder> batch;
-  if (threads > 1)
-    batch = std::make_unique<adapters::BatchDecoder>(program.fields, o.clock, threads);
+  if (threads > 1) batch = std::make_unique<adapters::BatchDecoder>(prog->fields, o.clock, threads);
   std::vector<std::pair<uint32_t, uint64_t>> numbers;  // per batched line: source, line number
   auto drain = [&]() {
     if (!batch || batch->size() == 0) return;
@@ -328,7 +337,7 @@ RunReport Pipeline::Impl::Run() {
   // left to librdkafka here (a flush waits for every delivery: once a second is enough).
   auto emit_now = [&]() {
     drain();
-    eng.Flush(writer);
+    eng->Flush(writer);
     if (parts) parts->Tick(writer);
     if (!out->keyed()) (void)out->Flush();
     if (dead_out && !dead_out->keyed()) (void)dead_out->Flush();
@@ -336,7 +345,7 @@ RunReport Pipeline::Impl::Run() {
   // Everything read so far matched and its output flushed (delivered, for Kafka).
   auto settle = [&]() {
     drain();
-    eng.Flush(writer);
+    eng->Flush(writer);
     if (parts) parts->Tick(writer);
     Status os = out->Flush();
     if (dead_out && os.ok()) os = dead_out->Flush();
@@ -385,7 +394,7 @@ RunReport Pipeline::Impl::Run() {
     c.names = names;
     c.next_seq = seq;
     c.dead_counts = dead.Counts();
-    eng.Save(c.engine);
+    eng->Save(c.engine);
     collect();  // the previous write
     writer_thread->Submit(c, std::move(sync));
     report.capture_seconds +=
@@ -483,7 +492,7 @@ RunReport Pipeline::Impl::Run() {
         }
         engine::RestoreReport rr =
             part.engine->Restore(c->engine, [&](const engine::EventRecord& rec, Event& ev) {
-              if (!adapters::DecodeSaved(decoder, rec, ev)) return false;
+              if (!adapters::DecodeSaved(*decoder, rec, ev)) return false;
               ev.source = si;  // this run's number for the partition
               return true;
             });
@@ -502,6 +511,66 @@ RunReport Pipeline::Impl::Run() {
     };
     kafka_src->SetRebalanceHooks(std::move(hooks));
   }
+  // Reloads: watched for and compiled beside the run (Reloader), taken over here between two
+  // events; rules that do not load are said at once, the running rules stay.
+  std::unique_ptr<Reloader> reloader;
+  if (hooks.load_rules) {
+    reloader = std::make_unique<Reloader>(hooks.load_rules, o.reload,
+                                          o.watch ? hooks.rules_stamp : nullptr,
+                                          [this](const std::string& why) {
+                                            std::string w = why;
+                                            while (!w.empty() && w.back() == '\n') w.pop_back();
+                                            Say("reload failed, the running rules stay:\n" + w);
+                                          });
+  }
+  auto take_over = [&](std::shared_ptr<const RuleSet> set) {
+    auto t0 = std::chrono::steady_clock::now();
+    drain();              // lines read so far are the old rules' (decoded with their fields)
+    if (writer_thread) {  // no checkpoint may still refer to the old engine's events
+      collect();
+      writer_thread->Release();
+    }
+    ck.engine.Clear();
+    auto next_decoder = std::make_unique<adapters::EventDecoder>(set->program->fields, o.clock);
+    auto decode = [&](const engine::EventRecord& rec, Event& ev) {
+      return adapters::DecodeSaved(*next_decoder, rec, ev);
+    };
+    engine::RestoreReport rr;
+    if (parts) {
+      rr = parts->Reload(*set->program, decode);
+    } else {
+      eng->Flush(writer);  // what the workers hold comes out under the old rules
+      std::unique_ptr<engine::Engine> next = make_engine(*set->program);
+      rr = MoveState(*eng, *next, decode);
+      eng = std::move(next);
+    }
+    auto next_formatter = std::make_unique<adapters::ComplexEventWriter>(*set->program, names,
+                                                                         o.output_events, nullptr);
+    writer.SetFormatter(*next_formatter);
+    formatter = std::move(next_formatter);
+    decoder = std::move(next_decoder);
+    if (batch)
+      batch = std::make_unique<adapters::BatchDecoder>(set->program->fields, o.clock, threads);
+    prog = set->program.get();
+    rule_set = std::move(set);  // the old set goes last, after all that was built from it
+    double pause = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    report.reload_pause_seconds = std::max(report.reload_pause_seconds, pause);
+    ++report.reloads;
+    std::string m = "rules reloaded after " + std::to_string(seq) +
+                    " events: " + std::to_string(prog->rules.size()) + " rules, " +
+                    std::to_string(rr.partial_matches) + " partial matches kept";
+    if (rr.dropped_rules) {
+      m += ", " + std::to_string(rr.dropped_partial) + " dropped with " +
+           std::to_string(rr.dropped_rules) + " changed or removed rules";
+    }
+    Say(m + " (" + std::to_string(int64_t(pause * 1e6)) + " us)");
+    if (!rule_set->warnings.empty()) Say("reloaded rules:\n" + rule_set->warnings);
+  };
+  // Between two lines: rules compiled since take over.
+  auto poll_reload = [&]() {
+    if (!reloader) return;
+    if (std::shared_ptr<const RuleSet> set = reloader->Take()) take_over(std::move(set));
+  };
   uint32_t lines_since_clock = 0;
   adapters::Line line;
   Event ev;
@@ -514,6 +583,7 @@ RunReport Pipeline::Impl::Run() {
     }
     if (line.tick) {  // the source waits: flush, let idle partitions go, acknowledge
       acknowledge();
+      poll_reload();
       if (txn && std::chrono::steady_clock::now() >= next_checkpoint) {
         kafka_checkpoint();
         next_checkpoint =
@@ -556,7 +626,7 @@ RunReport Pipeline::Impl::Run() {
       numbers.emplace_back(from, line.number);
       if (batch->size() >= 4096 || !src->LineReady()) drain();
     } else {
-      adapters::DecodeOutcome r = decoder.Decode(line.text, ev);
+      adapters::DecodeOutcome r = decoder->Decode(line.text, ev);
       if (r == adapters::DecodeOutcome::kEvent) {
         std::string_view raw = ev.raw;
         push(std::move(ev), from, line.number, raw);  // ev is decoded into again (its slots
@@ -568,6 +638,7 @@ RunReport Pipeline::Impl::Run() {
     if (!src->LineReady()) emit_now();  // live input may go idle
     if (++lines_since_clock >= 256 || !src->LineReady()) {
       lines_since_clock = 0;
+      poll_reload();
       if (parts) parts->Tick(writer);  // quiet partitions' deadlines, on a busy stream too
       auto now = std::chrono::steady_clock::now();
       if (now >= next_ack) {  // at least once a second on a busy stream
@@ -613,7 +684,7 @@ RunReport Pipeline::Impl::Run() {
   }
   report.interrupted = stop->load();
   if (!parts) {
-    eng.Finish(writer, report.interrupted);  // on a signal, deadlines do not fire
+    eng->Finish(writer, report.interrupted);  // on a signal, deadlines do not fire
   } else if (!txn) {
     // A Kafka input ends only on a signal: held events are matched, deadlines do not fire.
     parts->ForEach([&](uint32_t, PartitionEngines::Part& p) { p.engine->Finish(writer, true); });
@@ -634,7 +705,8 @@ RunReport Pipeline::Impl::Run() {
   if (report.status == 0) src->Durable();
   std::string summary = dead.Summary();
   if (!summary.empty() && !dead_out) Say(summary);
-  report.stats = parts ? parts->stats() : eng.stats();
+  report.stats = parts ? parts->stats() : eng->stats();
+  if (reloader) report.reload_failures = reloader->failures();
   report.dead_letters = dead.total();  // every dead letter, late ones included (as the summary)
   report.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

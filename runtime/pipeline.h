@@ -36,6 +36,7 @@
 #include "common/status.h"
 #include "engine/complex_event.h"
 #include "engine/program.h"
+#include "runtime/rule_set.h"
 
 namespace strix::runtime {
 
@@ -66,6 +67,12 @@ struct PipelineOptions {
   bool state_reset = false;
   std::vector<std::pair<std::string, std::string>> meaning;
   std::string strix_version;
+
+  // Live reload (CLI.md "Live operation"; runtime/reload.h): when `reload` is set (SIGHUP) or,
+  // with `watch`, when hooks.rules_stamp() changes (looked at once a second), hooks.load_rules
+  // compiles the rules again beside the run and they take over between two events.
+  std::atomic<bool>* reload = nullptr;
+  bool watch = false;
 };
 
 struct PipelineHooks {
@@ -73,19 +80,26 @@ struct PipelineHooks {
   std::function<void(const std::string&)> message;
   // Events handed to the engine so far and the input position (bytes; size < 0 unknown).
   std::function<void(uint64_t events, int64_t position, int64_t size)> progress;
+  // Loads and compiles the rule files again (on another thread); none: no reloads.
+  std::function<Result<std::shared_ptr<const RuleSet>>()> load_rules;
+  // A stamp of the rule files that changes when they do (--watch).
+  std::function<std::string()> rules_stamp;
 };
 
 struct RunReport {
   int status = 0;            // 0, or 2: an input or output failed (said through hooks.message)
   bool interrupted = false;  // `stop` was set
   engine::RunStats stats;
-  uint64_t dead_letters = 0;      // every dead letter, late ones included
-  double seconds = 0;             // wall time of Run()
-  std::vector<std::string> kept;  // with keep_output: the complex events as written
-  uint64_t checkpoints = 0;       // written by this run
-  uint64_t checkpoint_bytes = 0;  // size of the last one
-  double checkpoint_seconds = 0;  // time spent writing them (on their own thread)
-  double capture_seconds = 0;     // time the run stood still to capture them
+  uint64_t dead_letters = 0;        // every dead letter, late ones included
+  double seconds = 0;               // wall time of Run()
+  std::vector<std::string> kept;    // with keep_output: the complex events as written
+  uint64_t checkpoints = 0;         // written by this run
+  uint64_t checkpoint_bytes = 0;    // size of the last one
+  double checkpoint_seconds = 0;    // time spent writing them (on their own thread)
+  double capture_seconds = 0;       // time the run stood still to capture them
+  uint64_t reloads = 0;             // new rules that took over
+  uint64_t reload_failures = 0;     // reloads refused (errors, failed tests, unreadable files)
+  double reload_pause_seconds = 0;  // the longest stand-still of a take-over
 };
 
 class Pipeline {

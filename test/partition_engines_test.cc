@@ -123,8 +123,8 @@ TEST_CASE("partition engines: state is per partition; a dropped one keeps its co
   runtime::PartitionEngines parts(*f.prog, runtime::PartitionSettings{});
   f.Push(parts, 1, R"({"type":"login","user":"u","ts":0})");
   f.Push(parts, 2, R"({"type":"pay","user":"u","ts":1})");  // same key, other partition
-  CHECK(f.sink.out.empty());                                  // never combined
-  CHECK(parts.live_partial_matches() == 2);  // pair and quiet, in partition 1
+  CHECK(f.sink.out.empty());                                // never combined
+  CHECK(parts.live_partial_matches() == 2);                 // pair and quiet, in partition 1
   parts.Drop(1);
   CHECK(parts.live_partial_matches() == 0);
   CHECK(!parts.Has(1));
@@ -142,4 +142,27 @@ TEST_CASE("engine: AdvanceTo fires deadlines and releases held events, not late"
   // Its own watermark is still -100 (0 - delay): an event at 10 is not late.
   CHECK(eng.Push(f.Decode(R"({"type":"pay","user":"w","ts":10})"), f.sink) ==
         engine::Admit::kAccepted);
+}
+
+TEST_CASE("partition engines: a reload keeps the state of unchanged rules only", "[kafka]") {
+  Fixture f(kRules);
+  runtime::PartitionEngines parts(*f.prog, runtime::PartitionSettings{});
+  f.Push(parts, 1, R"({"type":"login","user":"u","ts":0})");
+  f.Push(parts, 2, R"({"type":"login","user":"v","ts":0})");
+  CHECK(parts.live_partial_matches() == 4);
+  // `pair` unchanged, `quiet` changed (its window), `late` new.
+  Fixture g(R"(
+rule quiet on sequence by user within 30ms a: login not pay emit { u: a.user }
+rule pair on sequence by user within 100ms a: login b: pay emit { u: a.user }
+rule late on sequence by user within 100ms a: login b: pay b2: pay emit { u: a.user }
+)");
+  adapters::EventDecoder dec(g.prog->fields, adapters::Clock::kEvent);
+  engine::RestoreReport rr = parts.Reload(*g.prog, [&](const engine::EventRecord& rec, Event& ev) {
+    return adapters::DecodeSaved(dec, rec, ev);
+  });
+  CHECK(rr.partial_matches == 2);  // pair, in each partition
+  CHECK(rr.dropped_partial == 2);  // quiet, in each partition
+  g.seq = f.seq;
+  g.Push(parts, 1, R"({"type":"pay","user":"u","ts":5})");
+  CHECK(g.sink.out == std::vector<std::string>{"pair@5"});
 }

@@ -1,0 +1,88 @@
+// Loading and compiling rule files (see rule_set.h).
+#include "runtime/rule_set.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "adapters/rule_tests.h"
+
+namespace strix::runtime {
+
+Result<std::vector<std::string>> ExpandRulePaths(const std::vector<std::string>& args) {
+  std::vector<std::string> paths;
+  for (const std::string& a : args) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(a, ec)) {
+      paths.push_back(a);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (const auto& entry : std::filesystem::directory_iterator(a, ec)) {
+      if (entry.path().extension() == ".strix" && !entry.is_directory())
+        found.push_back(entry.path().string());
+    }
+    if (ec || found.empty()) {
+      return Status::Error("folder '" + a + "' " +
+                           (ec ? "cannot be read: " + ec.message() : "holds no *.strix files"));
+    }
+    std::sort(found.begin(), found.end());
+    paths.insert(paths.end(), found.begin(), found.end());
+  }
+  return paths;
+}
+
+Result<std::shared_ptr<const RuleSet>> LoadRuleSet(const std::vector<std::string>& args,
+                                                   const RuleSetOptions& options) {
+  auto paths = ExpandRulePaths(args);
+  if (!paths.ok()) return paths.status();
+  std::vector<ql::SourceFile> files;
+  for (const std::string& p : *paths) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) return Status::Error("cannot open rule file '" + p + "'");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    files.push_back(ql::SourceFile{p, ss.str()});
+  }
+  auto set = std::make_shared<RuleSet>();
+  set->rules = ql::LoadRules(std::move(files), options.load);
+  std::string diags = set->rules.FormatDiagnostics();
+  if (!set->rules.ok()) return Status::Error(diags);
+  set->warnings = std::move(diags);
+  auto prog = engine::Compile(set->rules, options.compile);
+  if (!prog.ok()) return prog.status();
+  set->program = std::move(*prog);
+  if (options.require_tests) {
+    std::vector<adapters::RuleTestResult> results =
+        adapters::RunRuleTests(set->rules, *set->program);
+    std::string failed;
+    for (const adapters::RuleTestResult& r : results) {
+      if (!r.passed) failed += (failed.empty() ? "" : ", ") + r.where + " \"" + r.name + "\"";
+    }
+    if (results.empty()) return Status::Error("the rule files hold no test blocks");
+    if (!failed.empty()) return Status::Error("tests failed: " + failed);
+  }
+  return std::shared_ptr<const RuleSet>(std::move(set));
+}
+
+std::string RuleFilesStamp(const std::vector<std::string>& args) {
+  std::string stamp;
+  auto paths = ExpandRulePaths(args);
+  if (!paths.ok()) return "unreadable: " + paths.message();
+  for (const std::string& p : *paths) {
+    struct stat st {};
+    stamp += p;
+    if (::stat(p.c_str(), &st) != 0) {
+      stamp += " missing\n";
+      continue;
+    }
+    stamp += " " + std::to_string(st.st_size) + " " + std::to_string(st.st_mtim.tv_sec) + "." +
+             std::to_string(st.st_mtim.tv_nsec) + " " + std::to_string(st.st_ino) + "\n";
+  }
+  return stamp;
+}
+
+}  // namespace strix::runtime

@@ -1,0 +1,44 @@
+// RuleSet: rule files loaded, checked and compiled, which is what a run matches with, and
+// loading them again for a live reload (CLI.md "Live operation"). Stage: runtime (rules).
+// Interface: ExpandRulePaths(), LoadRuleSet(), RuleFilesStamp().
+// No printing: diagnostics come back as text (GCC style) in the error or in `warnings`.
+// Covered by test/reload_test.sh and test/cli_test.sh.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "engine/compile.h"
+#include "engine/program.h"
+#include "query-lang/check.h"
+
+namespace strix::runtime {
+
+struct RuleSet {
+  ql::CheckedRules rules;
+  std::unique_ptr<engine::Program> program;
+  std::string warnings;  // the checker's warnings, formatted
+};
+
+struct RuleSetOptions {
+  ql::LoadOptions load;
+  engine::CompileOptions compile;
+  bool require_tests = false;  // the files' `test` blocks must pass (--reload-requires-tests)
+};
+
+// Folders stand for their *.strix files (not subfolders), in name order. An error names a
+// folder that cannot be read or holds no rule files.
+Result<std::vector<std::string>> ExpandRulePaths(const std::vector<std::string>& paths);
+
+// Reads, checks and compiles the files (and runs their tests with require_tests). The error
+// says why not: a file that cannot be read, the diagnostics, or the tests that failed.
+Result<std::shared_ptr<const RuleSet>> LoadRuleSet(const std::vector<std::string>& paths,
+                                                   const RuleSetOptions& options);
+
+// The names, sizes and modification times of the rule files (folders expanded): a different
+// stamp means a file changed, appeared or went (--watch).
+std::string RuleFilesStamp(const std::vector<std::string>& paths);
+
+}  // namespace strix::runtime
