@@ -57,6 +57,7 @@ struct RunOptions {
   unsigned threads = 0;
   bool stats = false;
   bool watch = false;                  // reload when a rule file changes
+  std::string metrics;                 // HOST:PORT
   bool reload_requires_tests = false;  // a reload whose test blocks fail is refused
   uint64_t max_line = 1 << 20;
   uint64_t max_queued = uint64_t{64} << 20;
@@ -210,6 +211,7 @@ int Run(const RunOptions& o) {
   po.strix_version = STRIX_VERSION;
   po.reload = &g_reload;
   po.watch = o.watch;
+  po.metrics = o.metrics;
   runtime::RuleSetOptions reload_options;
   reload_options.load = load;
   reload_options.compile = copts;
@@ -370,6 +372,9 @@ void AddRunOptions(CLI::App* cmd, RunOptions* o) {
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20))
       ->capture_default_str();
   cmd->add_flag("--stats", o->stats, "Print counters to standard error at the end");
+  cmd->add_option("--metrics", o->metrics,
+                  "Serve Prometheus metrics at http://HOST:PORT/metrics and 'ok' at /healthz "
+                  "(only that address is bound; ':PORT' is loopback)");
   cmd->add_flag("--watch", o->watch,
                 "Reload the rules when a rule file changes (SIGHUP always reloads them)");
   cmd->add_flag("--reload-requires-tests", o->reload_requires_tests,

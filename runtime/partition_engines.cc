@@ -39,6 +39,22 @@ PartitionEngines::Part& PartitionEngines::Get(uint32_t source) {
   return part;
 }
 
+size_t PartitionEngines::state_bytes() const {
+  size_t n = 0;
+  for (const auto& [source, part] : parts_) n += part.engine->state_bytes();
+  return n;
+}
+
+bool PartitionEngines::watermark(TimeMs* wm) const {
+  bool any = false;
+  for (const auto& [source, part] : parts_) {
+    if (!part.engine->seen_any()) continue;
+    *wm = any ? std::min(*wm, part.engine->watermark()) : part.engine->watermark();
+    any = true;
+  }
+  return any;
+}
+
 engine::RestoreReport PartitionEngines::Reload(const engine::Program& p,
                                                const engine::Engine::DecodeFn& decode) {
   p_ = &p;

@@ -57,6 +57,9 @@ class PartitionEngines {
   }
   engine::RunStats stats() const;
   size_t live_partial_matches() const;
+  size_t state_bytes() const;
+  // The run's watermark as the engines see it: the smallest over partitions that have events.
+  bool watermark(TimeMs* wm) const;
   // New rules (a reload, runtime/reload.h): every partition's state moves onto an engine for
   // `p`, which must outlive this; the reports summed.
   engine::RestoreReport Reload(const engine::Program& p, const engine::Engine::DecodeFn& decode);

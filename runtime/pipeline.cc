@@ -11,6 +11,7 @@
 #include "adapters/merged_source.h"
 #include "engine/engine.h"
 #include "runtime/checkpoint.h"
+#include "runtime/metrics.h"
 #include "runtime/partition_engines.h"
 #include "runtime/reload.h"
 
@@ -24,6 +25,7 @@ class OutputSink : public engine::ComplexEventSink {
       : w_(&w), out_(out), keep_(keep) {}
   void SetFormatter(adapters::ComplexEventWriter& w) { w_ = &w; }  // new rules (reload)
   void Emit(const engine::ComplexEvent& ce) override {
+    if (ce.rule < by_rule.size()) ++by_rule[ce.rule];
     const std::string& line = w_->Format(ce);
     if (out_ && out_->keyed()) {  // Kafka: the key's JSON text is the message key
       key_.clear();
@@ -35,6 +37,7 @@ class OutputSink : public engine::ComplexEventSink {
     if (keep_) kept.push_back(line);
   }
   std::vector<std::string> kept;
+  std::vector<uint64_t> by_rule;  // complex events per rule since the metrics last took them
 
  private:
   adapters::ComplexEventWriter* w_;
@@ -76,6 +79,7 @@ struct Pipeline::Impl {
   // --state with a Kafka input: state per partition, in Kafka, one transaction per checkpoint.
   std::unique_ptr<adapters::KafkaTransaction> txn;
   adapters::KafkaSource* kafka_src = nullptr;
+  std::unique_ptr<MetricsServer> metrics;
 
   void Say(const std::string& m) const {
     if (hooks.message) hooks.message(m);
@@ -153,6 +157,13 @@ Status Pipeline::Impl::Open() {
     if (Status same = SameMeaning(restored->meaning, meaning); !same.ok())
       return Status::Error("state: the checkpoint in '" + o.state_dir + "' " + same.message());
   }
+  if (!o.metrics.empty()) {
+    auto m = MetricsServer::Start(o.metrics);
+    if (!m.ok()) return m.status();
+    metrics = std::move(*m);
+    Say("metrics at http://" + o.metrics.substr(0, o.metrics.rfind(':')) + ":" +
+        std::to_string(metrics->port()) + "/metrics");
+  }
   // Open everything first, so a bad name fails before any output. Several inputs are read at
   // once (a listener first must not starve the files after it): lines in arrival order.
   std::vector<std::unique_ptr<adapters::Source>> sources;
@@ -220,6 +231,8 @@ RunReport Pipeline::Impl::Run() {
   auto formatter =
       std::make_unique<adapters::ComplexEventWriter>(*prog, names, o.output_events, nullptr);
   OutputSink writer(*formatter, out.get(), o.keep_output);
+  writer.by_rule.assign(prog->rules.size(), 0);
+  uint64_t latency_tick = 0;  // metrics: one event in 64 is timed
   auto progress = [&](uint64_t events) {
     if (hooks.progress) hooks.progress(events, src->position(), src->size());
   };
@@ -301,8 +314,15 @@ RunReport Pipeline::Impl::Run() {
     ev.source = static_cast<uint32_t>(si);
     ev.line = number;
     ev.seq = seq++;
+    const bool timed = metrics && (++latency_tick & 63) == 0;  // one event in 64
+    auto t_push =
+        timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     engine::Admit admit =
         parts ? parts->Push(std::move(ev), si, writer) : eng->Push(std::move(ev), writer);
+    if (timed) {
+      metrics->ObserveLatency(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t_push).count());
+    }
     if (admit == engine::Admit::kLate) dead.Reject("late", names[si], number, raw);
     if (admit == engine::Admit::kFuture) dead.Reject("future", names[si], number, raw);
     warn_state();
@@ -523,9 +543,36 @@ RunReport Pipeline::Impl::Run() {
                                             Say("reload failed, the running rules stay:\n" + w);
                                           });
   }
+  // Metrics: the numbers handed to the endpoint now and then (at most every 250 ms while busy,
+  // and whenever the input goes quiet), and before rules change (per-rule counts by name).
+  auto last_publish = std::chrono::steady_clock::now();
+  auto publish = [&]() {
+    if (!metrics) return;
+    last_publish = std::chrono::steady_clock::now();
+    MetricsSample m;
+    m.stats = parts ? parts->stats() : eng->stats();
+    m.rejected = dead.Counts();
+    for (size_t r = 0; r < writer.by_rule.size() && r < prog->rules.size(); ++r) {
+      if (writer.by_rule[r] == 0) continue;
+      m.emitted_by_rule.emplace_back(prog->rules[r].name, writer.by_rule[r]);
+      writer.by_rule[r] = 0;
+    }
+    m.partial_matches = parts ? parts->live_partial_matches() : eng->live_partial_matches();
+    m.state_bytes = parts ? parts->state_bytes() : eng->state_bytes();
+    TimeMs wm = 0;
+    m.have_watermark = parts ? parts->watermark(&wm) : eng->seen_any();
+    m.watermark_ms = parts ? wm : eng->watermark();
+    m.reloads = report.reloads;
+    m.reload_failures = reloader ? reloader->failures() : 0;
+    m.checkpoints = report.checkpoints;
+    m.checkpoint_bytes = report.checkpoint_bytes;
+    m.checkpoint_capture_seconds = report.capture_seconds;
+    metrics->Update(m);
+  };
   auto take_over = [&](std::shared_ptr<const RuleSet> set) {
     auto t0 = std::chrono::steady_clock::now();
     drain();              // lines read so far are the old rules' (decoded with their fields)
+    publish();            // per-rule counts under the old rules' names
     if (writer_thread) {  // no checkpoint may still refer to the old engine's events
       collect();
       writer_thread->Release();
@@ -552,6 +599,7 @@ RunReport Pipeline::Impl::Run() {
     if (batch)
       batch = std::make_unique<adapters::BatchDecoder>(set->program->fields, o.clock, threads);
     prog = set->program.get();
+    writer.by_rule.assign(prog->rules.size(), 0);
     rule_set = std::move(set);  // the old set goes last, after all that was built from it
     double pause = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     report.reload_pause_seconds = std::max(report.reload_pause_seconds, pause);
@@ -584,6 +632,7 @@ RunReport Pipeline::Impl::Run() {
     if (line.tick) {  // the source waits: flush, let idle partitions go, acknowledge
       acknowledge();
       poll_reload();
+      publish();
       if (txn && std::chrono::steady_clock::now() >= next_checkpoint) {
         kafka_checkpoint();
         next_checkpoint =
@@ -639,6 +688,9 @@ RunReport Pipeline::Impl::Run() {
     if (++lines_since_clock >= 256 || !src->LineReady()) {
       lines_since_clock = 0;
       poll_reload();
+      if (metrics && (!src->LineReady() || std::chrono::steady_clock::now() - last_publish >=
+                                               std::chrono::milliseconds(250)))
+        publish();
       if (parts) parts->Tick(writer);  // quiet partitions' deadlines, on a busy stream too
       auto now = std::chrono::steady_clock::now();
       if (now >= next_ack) {  // at least once a second on a busy stream
@@ -707,6 +759,7 @@ RunReport Pipeline::Impl::Run() {
   if (!summary.empty() && !dead_out) Say(summary);
   report.stats = parts ? parts->stats() : eng->stats();
   if (reloader) report.reload_failures = reloader->failures();
+  publish();                           // the final numbers, for a last scrape
   report.dead_letters = dead.total();  // every dead letter, late ones included (as the summary)
   report.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -73,6 +73,10 @@ struct PipelineOptions {
   // compiles the rules again beside the run and they take over between two events.
   std::atomic<bool>* reload = nullptr;
   bool watch = false;
+
+  // --metrics HOST:PORT: Prometheus text at /metrics, "ok" at /healthz (runtime/metrics.h);
+  // empty: none. The port taken is an error of Open().
+  std::string metrics;
 };
 
 struct PipelineHooks {
