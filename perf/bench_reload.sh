@@ -29,7 +29,8 @@ for n in $sizes; do
   rules "$n" 500 > "$tmp/r.strix"
   rm -f "$tmp/in"
   mkfifo "$tmp/in"
-  "$strix" run "$tmp/r.strix" -i - --output-events none --threads 1 < "$tmp/in" > /dev/null 2> "$tmp/err" &
+  "$strix" run "$tmp/r.strix" -i - --output-events none --threads 1 --metrics 127.0.0.1:0 \
+    < "$tmp/in" > /dev/null 2> "$tmp/err" &
   pid=$!
   python3 -c '
 import json, random, sys, time
@@ -45,7 +46,9 @@ while True:
     i += 100
     time.sleep(0.001)' "$tmp/in" &
   feeder=$!
-  sleep 3  # compiled and matching (100k rules take a few seconds to compile)
+  # Compiled and matching ("metrics at" is said once the rules are compiled and inputs open).
+  for _ in $(seq 600); do grep -q 'metrics at' "$tmp/err" && break; sleep 0.1; done
+  sleep 1
   rules "$n" 501 > "$tmp/r.strix"
   t0=$(date +%s.%N)
   kill -HUP "$pid"
