@@ -102,14 +102,17 @@ expect "the unchanged sequence rule kept partial matches" yes \
 # A broken file, a changed sequence rule, --watch and --reload-requires-tests, on a steady
 # input: events go in through a FIFO held open by this script.
 mkfifo "$tmp/in2"
-cat > "$tmp/w.strix" << 'RULES'
-rule twice on sequence by user within 1h a: login b: pay emit { u: a.user }
+tested() {  # WINDOW: a sequence rule with a test block that passes
+  cat << RULES
+rule twice on sequence by user within $1 a: login b: pay emit { u: a.user }
 test "login then pay"
   given
     {"type":"login","user":"t","ts":0}
     {"type":"pay","user":"t","ts":1}
   expect twice { u: "t" }
 RULES
+}
+tested 1h > "$tmp/w.strix"
 "$strix" run "$tmp/w.strix" -i - --output-events ids --watch --reload-requires-tests --stats \
   < "$tmp/in2" > "$tmp/out2" 2> "$tmp/err2" &
 pid=$!
@@ -142,14 +145,7 @@ expect "failing tests: named" 1 "$(grep -c 'tests failed: .*wrong on purpose' "$
 send pay u2  # still the first rules: u2's sequence completes
 # A changed sequence rule starts empty: its partial matches are dropped and counted.
 send login u3
-cat > "$tmp/w.strix" << 'RULES'
-rule twice on sequence by user within 2h a: login b: pay emit { u: a.user }
-test "login then pay"
-  given
-    {"type":"login","user":"t","ts":0}
-    {"type":"pay","user":"t","ts":1}
-  expect twice { u: "t" }
-RULES
+tested 2h > "$tmp/w.strix"
 # Events of another user until the new rules have taken over (between two of them).
 reloaded=no
 for _ in $(seq 100); do
