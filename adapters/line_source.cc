@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 namespace strix::adapters {
@@ -84,13 +85,20 @@ long LineSource::Read(char* dst, size_t n) {
     }
     return r;
   }
+  auto waiting_since = std::chrono::steady_clock::now();
   while (true) {
     if (stop_ && size_ < 0) {
       // A pipe or terminal may block for ever: wait in short steps so that the stop flag is
-      // seen even when the signal went to another thread (MergedSource reads in threads).
+      // seen even when the signal went to another thread (MergedSource reads in threads), and
+      // after a second of nothing, let the run have a tick.
       pollfd p{fd_, POLLIN, 0};
       int ready = ::poll(&p, 1, 100);
       if (stop_->load()) return 0;
+      if (ready == 0 &&
+          std::chrono::steady_clock::now() - waiting_since >= std::chrono::seconds(1)) {
+        tick_ = true;
+        return -2;
+      }
       if (ready == 0 || (ready < 0 && errno == EINTR)) continue;
     }
     ssize_t r = ::read(fd_, dst, n);
@@ -116,6 +124,7 @@ bool LineSource::Fill() {
   size_t room = buf_.size() - kPadding - end_;
   // Once stopped (SIGINT/SIGTERM), what was read is handed out and nothing more is read.
   long r = stop_ && stop_->load() ? 0 : Read(buf_.data() + end_, room);
+  if (r == -2) return false;  // a tick (tick_), not the end
   if (r <= 0) {
     eof_ = true;
     return false;
@@ -172,7 +181,16 @@ bool LineSource::LineReady() const {
   return scan_ < end_ && std::memchr(buf_.data() + scan_, '\n', end_ - scan_) != nullptr;
 }
 
+bool LineSource::TakeTick(Line& line) {
+  if (!tick_) return false;
+  tick_ = false;
+  line = Line();
+  line.tick = true;
+  return true;
+}
+
 bool LineSource::Next(Line& line) {
+  line = Line();  // nothing of the last one stays (a tick, above all)
   while (true) {
     char* base = buf_.data();
     void* nl = scan_ < end_ ? std::memchr(base + scan_, '\n', end_ - scan_) : nullptr;
@@ -183,7 +201,7 @@ bool LineSource::Next(Line& line) {
         continue;
       }
       begin_ = scan_ = end_;
-      if (!Fill()) return false;
+      if (!Fill()) return TakeTick(line);
       continue;
     }
     size_t stop;
@@ -207,6 +225,7 @@ bool LineSource::Next(Line& line) {
         return true;
       }
       if (Fill()) continue;
+      if (TakeTick(line)) return true;  // a line begun stays in the buffer
       if (end_ == begin_) return false;
       stop = end_;  // last line without a line break
       have = true;

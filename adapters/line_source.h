@@ -155,6 +155,10 @@ class LineSource : public Source {
   int64_t read_ = 0;       // bytes read from the file (or zlib's compressed offset)
   uint64_t streamed_ = 0;  // bytes of the stream put into the buffer (decompressed for .gz)
   bool skipping_ = false;  // inside the unread rest of a too-long line
+  // A pipe or terminal with nothing for a second: Next() hands out a tick (the run flushes,
+  // takes over reloaded rules, publishes metrics) and reading goes on after it.
+  bool tick_ = false;
+  bool TakeTick(Line& line);
   uint64_t line_no_ = 0;
   std::string error_;
 };

@@ -193,8 +193,14 @@ void TcpSource::Push(OwnedLine item) {
 
 bool TcpSource::Next(Line& line) {
   std::unique_lock<std::mutex> lock(mu_);
+  auto waiting_since = std::chrono::steady_clock::now();
   while (queue_.empty()) {
     if (stopped_.load()) return false;
+    if (!draining_ && std::chrono::steady_clock::now() - waiting_since >= std::chrono::seconds(1)) {
+      line = Line();  // a second of nothing: a tick for the run (flush, reloads, metrics)
+      line.tick = true;
+      return true;
+    }
     if (stop_ && stop_->load()) {
       // SIGINT/SIGTERM: stop reading from the clients, hand out every line already read (also
       // one the I/O thread is pushing right now: it is joined first), then end.

@@ -37,6 +37,21 @@ expect "gzip same ids" "$(cut -d, -f4 "$tmp/out" | head -1)" "$(cut -d, -f4 "$tm
 "$strix" run "$tmp/ok.strix" -i "$tmp/ev.jsonl" > "$tmp/out3" 2>/dev/null
 expect "deterministic ids" "$(md5sum < "$tmp/out2")" "$(md5sum < "$tmp/out3")"
 
+# Standard input that pauses: after a second of nothing the run gets a tick (it flushes,
+# takes reloads and publishes metrics); the lines after it are read as usual.
+mkfifo "$tmp/pause"
+"$strix" run "$tmp/ok.strix" -i - --output-events ids --stats < "$tmp/pause" > "$tmp/out" 2> "$tmp/err" &
+pid=$!
+exec 4> "$tmp/pause"
+echo '{"type":"tx","amount":9,"ts":0}' >&4
+sleep 1.6
+expect "paused input: the first event is out before the input goes on" 1 "$(wc -l < "$tmp/out")"
+echo '{"type":"tx","amount":8,"ts":1}' >&4
+exec 4>&-
+wait "$pid"
+expect "paused input: both events matched" 2 "$(wc -l < "$tmp/out")"
+expect "paused input: both counted" 1 "$(grep -c '^events in: 2,' "$tmp/err")"
+
 # strix rules: one line per rule (text), or a JSON array; a file with errors lists nothing.
 "$strix" rules "$root/rules/examples/security.strix" > "$tmp/rules.txt"; expect "rules exit" 0 $?
 expect "rules: one line per rule" 4 "$(wc -l < "$tmp/rules.txt")"
