@@ -455,6 +455,8 @@ void SequenceMatcher::Step(uint32_t rule, RuleState& rs, Partition* part,
                                     started.start_seq(), started.first(), part});
           bytes_ += sizeof(Timer);
           ++part->timers;
+          // Amortized: compacted only once the queue is twice the live matches (and more).
+          if (rs.timers.size() > 2 * live_ + 64) CompactTimers(rs);
         }
       }
     }
@@ -506,6 +508,34 @@ void SequenceMatcher::DropIfIdle(RuleState& rs, Partition* part) {
     bytes_ -= Cost(*part);
     rs.parts.Erase(part);
   }
+}
+
+// A window timer stays queued when its partial matches go before the deadline (completed,
+// discarded, dropped by a bound): the queue is in deadline order and cannot lose entries in
+// the middle cheaply. Left alone, a long window would keep one timer (and the partition it
+// points to) per match started within it, whatever became of the match; so once the queue
+// outgrows the live matches, the timers of matches that are gone are dropped here, and the
+// partitions nothing else holds with them. What fires is unchanged: such a timer would find
+// no partial match of its start and only drop the partition.
+void SequenceMatcher::CompactTimers(RuleState& rs) {
+  std::unordered_set<uint64_t>& live = live_seqs_;
+  live.clear();
+  rs.parts.ForEach([&](const Partition& p) {
+    for (const PartialMatch& pm : p.pms) live.insert(pm.start_seq());
+  });
+  size_t w = 0;
+  for (size_t i = 0; i < rs.timers.size(); ++i) {
+    Timer t = rs.timers[i];
+    if (live.count(t.seq)) {
+      rs.timers[w++] = t;
+      continue;
+    }
+    bytes_ -= sizeof(Timer);
+    --t.part->timers;
+    DropIfIdle(rs, t.part);
+  }
+  rs.timers.resize(w);
+  UpdateNextDeadline();
 }
 
 TimeMs SequenceMatcher::NextDeadline() const {

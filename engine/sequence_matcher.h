@@ -22,6 +22,7 @@
 #include <limits>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/hash.h"
@@ -160,6 +161,9 @@ class SequenceMatcher {
   bool HavingHolds(const Automaton& a, const PartialMatch& pm, uint32_t term, const Event* e);
   void Emit(uint32_t rule, std::vector<Completion>& done, ComplexEventSink& sink, RunStats& stats);
   void DropIfIdle(RuleState& rs, Partition* part);  // erases it when nothing refers to it
+  // Drops the queued window timers whose partial matches are gone (see the .cc).
+  void CompactTimers(RuleState& rs);
+  std::unordered_set<uint64_t> live_seqs_;  // scratch of CompactTimers
   // State accounting (--max-state): a partial match's bytes enter when it joins a partition's
   // list and leave when it leaves it (dropped, completed, discarded).
   static size_t Cost(const PartialMatch& pm) { return sizeof(PartialMatch) + pm.used_bytes(); }

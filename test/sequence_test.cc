@@ -314,3 +314,37 @@ TEST_CASE("explain shows the automaton of a sequence", "[sequence][explain]") {
   REQUIRE(engine::Explain(s.rules, *s.prog, "", engine::ExplainFormat::kDot, dot));
   CHECK_THAT(dot, Catch::Contains("->"));
 }
+
+TEST_CASE("window timers of matches that are gone do not pile up over a long window",
+          "[sequence]") {
+  // 3000 keys each complete `pair` (and so discard `quiet`) within a 1 h window; 40 keys only
+  // log in. Without compaction every start would keep its timer (and its partition) for the
+  // hour; what fires at the end must be unchanged: `quiet` for the 40 keys, nothing else.
+  Seq s(R"(
+rule pair on sequence by k within 1h a: A b: B
+rule quiet on sequence by k within 1h a: A not B
+)");
+  engine::Engine eng(*s.prog, 0);
+  std::vector<std::string> lines;
+  int64_t t = 0;
+  auto event = [&](const std::string& type, const std::string& key) {
+    lines.push_back("{\"id\":\"" + std::to_string(t) + "\",\"type\":\"" + type +
+                    "\",\"ts\":" + std::to_string(t) + ",\"k\":\"" + key + "\"}");
+    ++t;
+  };
+  for (int i = 0; i < 3000; ++i) {
+    event("A", "p" + std::to_string(i));
+    event("B", "p" + std::to_string(i));
+  }
+  for (int i = 0; i < 40; ++i) event("A", "q" + std::to_string(i));
+  test::FeedLines(eng, *s.prog, lines, s);
+  const engine::SequenceMatcher& sm = eng.matcher().sequences();
+  CHECK(sm.accounted_bytes() == sm.RecountBytes());
+  CHECK(sm.live_partial_matches() == 80);         // pair and quiet of the 40 keys
+  CHECK(sm.partitions() <= 2 * 80 + 2 * 64 + 2);  // not one per key that came by
+  size_t pairs = s.out.size();
+  CHECK(pairs == 3000);
+  eng.Finish(s);
+  CHECK(s.out.size() == pairs + 40);
+  for (size_t i = pairs; i < s.out.size(); ++i) CHECK(s.out[i].rfind("quiet@", 0) == 0);
+}
