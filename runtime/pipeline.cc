@@ -355,18 +355,21 @@ RunReport Pipeline::Impl::Run() {
   // synced), then the engine, the input positions and the output lengths are saved.
   // Live input went quiet: what was read is matched and written out now. A Kafka output is
   // left to librdkafka here (a flush waits for every delivery: once a second is enough).
-  auto emit_now = [&]() {
+  // Everything read so far matched: batched lines decoded, worker batches emitted, time passed
+  // on to quiet partitions.
+  auto match_read = [&]() {
     drain();
     eng->Flush(writer);
     if (parts) parts->Tick(writer);
+  };
+  auto emit_now = [&]() {
+    match_read();
     if (!out->keyed()) (void)out->Flush();
     if (dead_out && !dead_out->keyed()) (void)dead_out->Flush();
   };
   // Everything read so far matched and its output flushed (delivered, for Kafka).
   auto settle = [&]() {
-    drain();
-    eng->Flush(writer);
-    if (parts) parts->Tick(writer);
+    match_read();
     Status os = out->Flush();
     if (dead_out && os.ok()) os = dead_out->Flush();
     return os;
@@ -425,6 +428,12 @@ RunReport Pipeline::Impl::Run() {
   // partition that changed, and the offsets of the lines read. A failed transaction stops the
   // run (exit 2): the next owner of the partitions resumes from the last one committed.
   bool kafka_failed = false;
+  auto kafka_fail = [&](const std::string& why) {  // said; the run stops with exit 2
+    Say(why);
+    kafka_failed = true;
+    report.status = 2;
+    stop->store(true);
+  };
   auto kafka_checkpoint = [&]() {
     if (kafka_failed) return;
     auto t0 = std::chrono::steady_clock::now();
@@ -442,10 +451,8 @@ RunReport Pipeline::Impl::Run() {
       Checkpoint c;  // its own: it must not hold the events of an engine that goes later
       c.meaning = meaning;
       c.positions.assign(1, InputPosition{0, static_cast<uint64_t>(part.next_line), false, true});
-      c.outputs.clear();
       c.names.assign(1, name);
       c.next_seq = seq;
-      c.dead_counts.clear();
       part.engine->Save(c.engine);
       states.emplace_back(name, EncodeCheckpoint(c, o.strix_version));
       bytes += states.back().second.size();
@@ -453,17 +460,20 @@ RunReport Pipeline::Impl::Run() {
     });
     if (states.empty() && txn->buffered_bytes() == 0) return;  // nothing new since the last
     Status s = txn->Commit(states, offsets, *kafka_src);
-    if (!s.ok()) {
-      Say(s.message());
-      kafka_failed = true;
-      report.status = 2;
-      stop->store(true);
-      return;
-    }
+    if (!s.ok()) return kafka_fail(s.message());
     ++report.checkpoints;
     if (!states.empty()) report.checkpoint_bytes = bytes;
     report.capture_seconds +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  // Due at the interval, or early when the output waiting for the commit grows large (bounded
+  // memory); the interval runs from the end of the last one.
+  auto kafka_checkpoint_if_due = [&]() {
+    auto now = std::chrono::steady_clock::now();
+    if (now < next_checkpoint && txn->buffered_bytes() <= (size_t{64} << 20)) return;
+    kafka_checkpoint();
+    next_checkpoint =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(o.checkpoint_every_ms);
   };
   bool assigned_before = false;
   if (parts && txn) {
@@ -483,13 +493,7 @@ RunReport Pipeline::Impl::Run() {
       // (its partitions come back to it after each rebalance).
       if (!o.state_reset || assigned_before) {
         auto loaded = txn->LoadState(wanted);
-        if (!loaded.ok()) {
-          Say("state: " + loaded.message());
-          kafka_failed = true;
-          report.status = 2;
-          stop->store(true);
-          return;
-        }
+        if (!loaded.ok()) return kafka_fail("state: " + loaded.message());
         saved = std::move(*loaded);
       }
       assigned_before = true;
@@ -503,13 +507,7 @@ RunReport Pipeline::Impl::Run() {
         auto c = DecodeCheckpoint(it->second);
         Status bad = c.ok() ? Status::Ok() : c.status();
         if (bad.ok()) bad = SameMeaning(c->meaning, meaning);
-        if (!bad.ok()) {
-          Say("state of " + p.name() + ": " + bad.message());
-          kafka_failed = true;
-          report.status = 2;
-          stop->store(true);
-          return;
-        }
+        if (!bad.ok()) return kafka_fail("state of " + p.name() + ": " + bad.message());
         engine::RestoreReport rr =
             part.engine->Restore(c->engine, [&](const engine::EventRecord& rec, Event& ev) {
               if (!adapters::DecodeSaved(*decoder, rec, ev)) return false;
@@ -633,11 +631,7 @@ RunReport Pipeline::Impl::Run() {
       acknowledge();
       poll_reload();
       publish();
-      if (txn && std::chrono::steady_clock::now() >= next_checkpoint) {
-        kafka_checkpoint();
-        next_checkpoint =
-            std::chrono::steady_clock::now() + std::chrono::milliseconds(o.checkpoint_every_ms);
-      }
+      if (txn) kafka_checkpoint_if_due();
       continue;
     }
     if (line.assigned || line.revoked) {  // a Kafka partition comes or goes
@@ -698,14 +692,7 @@ RunReport Pipeline::Impl::Run() {
         next_ack = now + std::chrono::seconds(1);
       }
     }
-    if (txn && lines_since_clock == 0) {
-      auto now = std::chrono::steady_clock::now();
-      // Also early when the output waiting for the commit grows large (bounded memory).
-      if (now >= next_checkpoint || txn->buffered_bytes() > (size_t{64} << 20)) {
-        kafka_checkpoint();
-        next_checkpoint = now + std::chrono::milliseconds(o.checkpoint_every_ms);
-      }
-    }
+    if (txn && lines_since_clock == 0) kafka_checkpoint_if_due();
     if (state && lines_since_clock == 0) {
       auto now = std::chrono::steady_clock::now();
       // The interval runs from the end of the last write: a disk slower than the interval
