@@ -256,9 +256,12 @@ RunReport Pipeline::Impl::Run() {
         *prog, PartitionSettings{o.max_delay_ms, o.max_partial_matches, o.max_state_bytes,
                                  o.max_future_ms, o.idle_timeout_ms});
   }
+  // The run's counters: a Kafka input's are summed over its partitions' engines.
+  auto run_stats = [&]() { return parts ? parts->stats() : eng->stats(); };
   bool state_warned = false;  // --max-state reached: said once, when it first happens
+  // (With a Kafka input it is looked at every 256 lines, not per event: the sum is a walk.)
   auto warn_state = [&]() {
-    if (state_warned || eng->stats().dropped_state == 0) return;
+    if (state_warned || run_stats().dropped_state == 0) return;
     state_warned = true;
     Say("warning: --max-state " + std::to_string(o.max_state_bytes) +
         " bytes reached: the oldest partial matches are being dropped (counted in --stats)");
@@ -325,7 +328,7 @@ RunReport Pipeline::Impl::Run() {
     }
     if (admit == engine::Admit::kLate) dead.Reject("late", names[si], number, raw);
     if (admit == engine::Admit::kFuture) dead.Reject("future", names[si], number, raw);
-    warn_state();
+    if (!parts) warn_state();
   };
   // With worker threads, lines are decoded in parallel batches; the rest is in input order.
   std::unique_ptr<adapters::BatchDecoder> batch;
@@ -548,7 +551,7 @@ RunReport Pipeline::Impl::Run() {
     if (!metrics) return;
     last_publish = std::chrono::steady_clock::now();
     MetricsSample m;
-    m.stats = parts ? parts->stats() : eng->stats();
+    m.stats = run_stats();
     m.rejected = dead.Counts();
     for (size_t r = 0; r < writer.by_rule.size() && r < prog->rules.size(); ++r) {
       if (writer.by_rule[r] == 0) continue;
@@ -685,7 +688,10 @@ RunReport Pipeline::Impl::Run() {
       if (metrics && (!src->LineReady() || std::chrono::steady_clock::now() - last_publish >=
                                                std::chrono::milliseconds(250)))
         publish();
-      if (parts) parts->Tick(writer);  // quiet partitions' deadlines, on a busy stream too
+      if (parts) {
+        parts->Tick(writer);  // quiet partitions' deadlines, on a busy stream too
+        warn_state();
+      }
       auto now = std::chrono::steady_clock::now();
       if (now >= next_ack) {  // at least once a second on a busy stream
         acknowledge();
@@ -744,7 +750,7 @@ RunReport Pipeline::Impl::Run() {
   if (report.status == 0) src->Durable();
   std::string summary = dead.Summary();
   if (!summary.empty() && !dead_out) Say(summary);
-  report.stats = parts ? parts->stats() : eng->stats();
+  report.stats = run_stats();
   if (reloader) report.reload_failures = reloader->failures();
   publish();                           // the final numbers, for a last scrape
   report.dead_letters = dead.total();  // every dead letter, late ones included (as the summary)

@@ -77,6 +77,17 @@ expect "one member: each once" "$want" "$(wc -l < "$tmp/all1.ids")"
 expect "poison message dead-lettered with its partition and offset" 1 \
   "$(grep -c '"reason":"bad json","source":"events/[0-3]","line":[0-9]*,"input":"not json"' "$tmp/dead1")"
 
+# Limits are said under Kafka input too (its partitions have engines of their own).
+"$strix" run "$tmp/r.strix" -i "kafka://$b/events" -o /dev/null --group limits --max-state 1KB \
+  --stats 2> "$tmp/errL" &
+limited=$!
+for _ in $(seq 300); do grep -q 'warning: --max-state' "$tmp/errL" && break; sleep 0.1; done
+kill -TERM "$limited"
+wait "$limited"
+expect "max-state reached under Kafka: warned once" 1 "$(grep -c 'warning: --max-state' "$tmp/errL")"
+expect "max-state reached under Kafka: counted" 1 \
+  "$(grep -cE 'by --max-state: [1-9]' "$tmp/errL")"
+
 # Two members of one group share the partitions (both joined before the events come), with a
 # short --idle-timeout: a partition that goes quiet and wakes up again is judged by its own
 # watermark, so nothing is late (STRIX_KAFKA_DEBUG=1 prints the members' counters).
