@@ -92,19 +92,24 @@ expect "max-state reached under Kafka: counted" 1 \
 # short --idle-timeout: a partition that goes quiet and wakes up again is judged by its own
 # watermark, so nothing is late (STRIX_KAFKA_DEBUG=1 prints the members' counters).
 "$strix" run "$tmp/r.strix" -i "kafka://$b/events2" -o "kafka://$b/alerts2" --group two \
-  --output-events ids --idle-timeout 2s --stats 2> "$tmp/errA" &
+  --output-events ids --idle-timeout 2s --kafka session.timeout.ms=6000 --stats 2> "$tmp/errA" &
 a=$!
 "$strix" run "$tmp/r.strix" -i "kafka://$b/events2" -o "kafka://$b/alerts2" --group two \
-  --output-events ids --idle-timeout 2s --stats 2> "$tmp/errB" &
+  --output-events ids --idle-timeout 2s --kafka session.timeout.ms=6000 --stats 2> "$tmp/errB" &
 bb=$!
 # Both hold partitions before the events come (rebalances in the middle, with state, are
-# test/kafka_state_test.sh's).
+# test/kafka_state_test.sh's). The short session timeout matters: the mock broker's rebalance
+# waits for the session timeout less one second for members to rejoin (44 s by default), which
+# under load outlasted the 30 s wait below.
 for _ in $(seq 300); do
   grep -q 'Kafka: assigned' "$tmp/errA" && grep -q 'Kafka: assigned' "$tmp/errB" && break
   sleep 0.1
 done
 expect "both members assigned partitions" yes \
   "$(grep -q 'Kafka: assigned' "$tmp/errA" && grep -q 'Kafka: assigned' "$tmp/errB" && echo yes)"
+if ! grep -q 'Kafka: assigned' "$tmp/errA" || ! grep -q 'Kafka: assigned' "$tmp/errB"; then
+  tail -5 "$tmp/errA" "$tmp/errB"  # what the members said while waiting
+fi
 "$fixture" produce "$b" events2 user < "$tmp/e.jsonl" 2> /dev/null
 "$fixture" consume "$b" alerts2 "$want" 60 | ids_of > "$tmp/got2.ids"
 sleep 1
