@@ -93,6 +93,10 @@ class KafkaSource : public Source {
   };
   void SetRebalanceHooks(RebalanceHooks hooks);
   ::rd_kafka_s* handle() const;  // the consumer (its group metadata goes with a transaction)
+  // Per assigned partition (TOPIC/PARTITION), the messages not yet read: the high watermark
+  // the fetcher last saw minus the consumer's position. Partitions where either is not known
+  // yet (nothing fetched) are left out. Asks no broker.
+  std::vector<std::pair<std::string, int64_t>> Lag() const;
 
  private:
   KafkaSource() = default;

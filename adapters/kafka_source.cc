@@ -1,6 +1,7 @@
 // Kafka input: a consumer-group member whose messages are lines (see kafka.h).
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -281,6 +282,28 @@ void KafkaSource::SetRebalanceHooks(RebalanceHooks hooks) {
 
 rd_kafka_t* KafkaSource::handle() const {
   return impl_->rk;
+}
+
+std::vector<std::pair<std::string, int64_t>> KafkaSource::Lag() const {
+  std::vector<std::pair<std::string, int64_t>> out;
+  rd_kafka_topic_partition_list_t* parts = nullptr;
+  if (rd_kafka_assignment(impl_->rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR || !parts) return out;
+  rd_kafka_position(impl_->rk, parts);
+  for (int i = 0; i < parts->cnt; ++i) {
+    const rd_kafka_topic_partition_t& p = parts->elems[i];
+    int64_t low = 0, high = 0;
+    if (rd_kafka_get_watermark_offsets(impl_->rk, p.topic, p.partition, &low, &high) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR ||
+        high < 0) {
+      continue;
+    }
+    int64_t next = p.offset >= 0 ? p.offset : -1;
+    if (next < 0) continue;
+    out.emplace_back(std::string(p.topic) + "/" + std::to_string(p.partition),
+                     std::max<int64_t>(0, high - next));
+  }
+  rd_kafka_topic_partition_list_destroy(parts);
+  return out;
 }
 
 void KafkaSource::Durable() {

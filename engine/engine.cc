@@ -24,6 +24,20 @@ size_t Engine::live_partial_matches() const {
   return sharded_ ? sharded_->live_partial_matches() : matcher_.sequences().live_partial_matches();
 }
 
+void Engine::PartialMatchesByRule(std::vector<uint64_t>& add) const {
+  if (sharded_) {
+    sharded_->PartialMatchesByRule(add);
+  } else {
+    matcher_.sequences().PartialMatchesByRule(add);
+  }
+}
+
+void Engine::TakeSuppressedByRule(std::vector<uint64_t>& add) {
+  matcher_.single_suppression().TakeRefused(add);
+  matcher_.sequence_suppression().TakeRefused(add);
+  if (sharded_) sharded_->suppression().TakeRefused(add);
+}
+
 void Engine::set_max_state(size_t bytes) {
   matcher_.SetStateLimit(bytes, &meter_);
   if (sharded_) sharded_->SetStateLimit(bytes, &meter_);

@@ -53,6 +53,10 @@ class Engine {
   void Flush(ComplexEventSink& sink);
   const Matcher& matcher() const { return matcher_; }
   size_t live_partial_matches() const;
+  // Per rule, for the metrics (`add` has a place per rule of the program): live partial matches,
+  // and complex events suppressed since the last call.
+  void PartialMatchesByRule(std::vector<uint64_t>& add) const;
+  void TakeSuppressedByRule(std::vector<uint64_t>& add);
 
   // --max-future: an event more than `ms` ahead of both the largest event time seen and the
   // wall clock is not admitted (Admit::kFuture): one event stamped years ahead would otherwise

@@ -104,7 +104,9 @@ void SequenceMatcher::EnforceStateLimit(RunStats& stats) {
     std::vector<Partition*> idle;
     rules_[r].parts.ForEachMutable([&](Partition& part) {
       auto gone = [](const PartialMatch& pm) { return pm.events.empty(); };
+      size_t before = part.pms.size();
       part.pms.erase(std::remove_if(part.pms.begin(), part.pms.end(), gone), part.pms.end());
+      rules_[r].live -= before - part.pms.size();
       if (part.pms.empty() && part.timers == 0) idle.push_back(&part);
     });
     for (Partition* part : idle) DropIfIdle(rules_[r], part);
@@ -191,6 +193,7 @@ bool SequenceMatcher::Process(uint32_t rule, const Event& e, bool starts, Comple
   RuleState& rs = rules_[static_cast<size_t>(p_.rules[rule].automaton)];
   if (rs.parts.empty() && !starts) return false;
   shared_ = shard ? shard->stored : nullptr;
+  const size_t live_before = live_;
   ComputeKeys(a, e);
   std::vector<Completion>& done = done_;
   done.clear();
@@ -225,6 +228,7 @@ bool SequenceMatcher::Process(uint32_t rule, const Event& e, bool starts, Comple
         Step(rule, rs, part, kt, h, e, false, done, stats);
     }
   }
+  rs.live = rs.live + live_ - live_before;  // (unsigned: wraps back when fewer)
   if (max_state_) EnforceStateLimit(stats);
   if (done.empty()) return false;
   Emit(rule, done, sink, stats);
@@ -574,6 +578,7 @@ void SequenceMatcher::FireDeadlines(TimeMs watermark, ComplexEventSink& sink, Ru
     const Automaton& a = p_.automata[best];
     Partition* part = t.part;
     --part->timers;
+    const size_t live_before = live_;
     // The partial matches that started with this event: a trailing absence completes
     // (rule 4), anything else can no longer complete (rule 5). Others keep their place.
     std::vector<Completion>& done = done_;
@@ -600,8 +605,23 @@ void SequenceMatcher::FireDeadlines(TimeMs watermark, ComplexEventSink& sink, Ru
       done.resize(1);  // same first event: the earliest-created run stands for the burst
       ForgetAll(part);
     }
+    rs.live = rs.live + live_ - live_before;
     if (!done.empty()) Emit(rule, done, sink, stats);
     DropIfIdle(rs, part);
+  }
+}
+
+void SequenceMatcher::RecountPartialMatchesByRule(std::vector<uint64_t>& add) const {
+  for (size_t r = 0; r < rules_.size(); ++r) {
+    rules_[r].parts.ForEach([&](const Partition& part) {
+      if (rule_of_[r] < add.size()) add[rule_of_[r]] += part.pms.size();
+    });
+  }
+}
+
+void SequenceMatcher::PartialMatchesByRule(std::vector<uint64_t>& add) const {
+  for (size_t r = 0; r < rules_.size(); ++r) {
+    if (rules_[r].live && rule_of_[r] < add.size()) add[rule_of_[r]] += rules_[r].live;
   }
 }
 

@@ -67,6 +67,10 @@ class SequenceMatcher {
 
   // Live partial matches and partitions, for --stats and the benchmarks.
   size_t live_partial_matches() const { return live_; }
+  // Adds each rule's live partial matches to `add[rule]` (metrics; `add` has a place per rule).
+  void PartialMatchesByRule(std::vector<uint64_t>& add) const;
+  // The same by walking every partition (tests compare the two).
+  void RecountPartialMatchesByRule(std::vector<uint64_t>& add) const;
   size_t partitions() const;
   // Bytes of matching state (partitions, partial matches, bindings, aggregates, timers), not
   // counting the events they refer to. Walks everything: for benchmarks and --stats.
@@ -115,6 +119,7 @@ class SequenceMatcher {
   struct RuleState {
     PartitionTable<Partition> parts;
     std::deque<Timer> timers;
+    size_t live = 0;  // its share of live_ (settled after each Process, deadline, drop)
   };
   // One way a partial match can take an event: feed `term`; `completes` when that finishes
   // the match (the last positive term reaching its minimum with `having` true).

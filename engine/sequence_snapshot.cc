@@ -300,6 +300,7 @@ void SequenceMatcher::Restore(const EngineSnapshot& s,
         Remember(pm);
         part->pms.push_back(std::move(pm));
         ++live_;
+        ++rs.live;
         ++report.partial_matches;
       }
     }

@@ -118,6 +118,10 @@ ShardedMatcher::ShardedMatcher(const Program& p, size_t max_partial_matches, uns
 
 ShardedMatcher::~ShardedMatcher() = default;
 
+void ShardedMatcher::PartialMatchesByRule(std::vector<uint64_t>& add) const {
+  for (const auto& w : workers_) w->matcher.sequences().PartialMatchesByRule(add);
+}
+
 size_t ShardedMatcher::live_partial_matches() const {
   size_t n = 0;
   for (const auto& w : workers_) n += w->matcher.sequences().live_partial_matches();

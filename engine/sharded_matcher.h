@@ -42,6 +42,7 @@ class ShardedMatcher {
   void Flush(TimeMs timers_before, ComplexEventSink& sink, RunStats& stats);
 
   size_t live_partial_matches() const;
+  void PartialMatchesByRule(std::vector<uint64_t>& add) const;  // summed over the workers
   // --max-state over all workers (each holds its share; see SequenceMatcher::SetStateLimit).
   void SetStateLimit(size_t bytes, EventMeter* meter);
   size_t accounted_bytes() const;  // summed over the workers, events not included

@@ -20,7 +20,11 @@ bool Suppression::Admit(uint32_t rule, const std::vector<Value>& key, TimeMs tim
   if (!window_ms) return true;
   SuppressionKey(rule, key, scratch_);
   auto it = until_.find(scratch_);
-  if (it != until_.end() && time < it->second) return false;
+  if (it != until_.end() && time < it->second) {
+    if (rule >= refused_.size()) refused_.resize(rule + 1, 0);
+    ++refused_[rule];
+    return false;
+  }
   if (it != until_.end()) {
     it->second = time + *window_ms;
   } else {
@@ -34,6 +38,15 @@ bool Suppression::Admit(uint32_t rule, const std::vector<Value>& key, TimeMs tim
     purge_at_ = std::max<size_t>(1024, until_.size() * 2);
   }
   return true;
+}
+
+void Suppression::TakeRefused(std::vector<uint64_t>& add) {
+  for (size_t r = 0; r < refused_.size(); ++r) {
+    if (refused_[r] == 0) continue;
+    if (r >= add.size()) add.resize(r + 1, 0);
+    add[r] += refused_[r];
+    refused_[r] = 0;
+  }
 }
 
 void Suppression::Restore(uint32_t rule, std::string_view key_text, TimeMs until) {

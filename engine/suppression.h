@@ -35,6 +35,8 @@ class Suppression {
   }
   // Opens a window again (checkpoint restore).
   void Restore(uint32_t rule, std::string_view key_text, TimeMs until);
+  // Adds the complex events refused per rule since the last call to `add[rule]` (metrics).
+  void TakeRefused(std::vector<uint64_t>& add);
 
  private:
   // (rule, key) -> end of the window. The map key is the rule number and the key values'
@@ -43,6 +45,7 @@ class Suppression {
   std::unordered_map<std::string, TimeMs> until_;
   std::string scratch_;
   size_t purge_at_ = 1024;
+  std::vector<uint64_t> refused_;  // per rule, since the last TakeRefused
 };
 
 // The map key of a rule and key (see Suppression::until_), written into `out`.

@@ -57,6 +57,15 @@ struct MetricsServer::Impl {
   std::map<std::string, Follow> rejected;
   prometheus::Family<prometheus::Counter>* rule_family = nullptr;
   std::map<std::string, prometheus::Counter*> by_rule;
+  prometheus::Family<prometheus::Counter>* rule_suppressed_family = nullptr;
+  std::map<std::string, prometheus::Counter*> suppressed_by_rule;
+  prometheus::Family<prometheus::Gauge>* rule_partial_family = nullptr;
+  std::map<std::string, prometheus::Gauge*> partial_by_rule;
+  prometheus::Family<prometheus::Gauge>* lag_family = nullptr;
+  std::map<std::string, prometheus::Gauge*> lag_by_partition;
+  std::mutex lag_mu;  // the scrape (server threads) against SetKafkaLag (the run)
+  LagFn lag_fn;
+  void ScrapeLag();
   prometheus::Gauge *partial = nullptr, *state = nullptr, *lag = nullptr, *ck_bytes = nullptr,
                     *ck_last = nullptr;
   prometheus::Counter* ck_capture = nullptr;
@@ -102,6 +111,21 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& h
                         .Name("strix_rule_complex_events_total")
                         .Help("Complex events by rule (rules that have produced one)")
                         .Register(reg);
+  im.rule_suppressed_family =
+      &prometheus::BuildCounter()
+           .Name("strix_rule_complex_events_suppressed_total")
+           .Help("Complex events suppressed by rule (rules that have had one)")
+           .Register(reg);
+  im.rule_partial_family = &prometheus::BuildGauge()
+                                .Name("strix_rule_partial_matches")
+                                .Help("Live partial matches by rule (rules that have had one)")
+                                .Register(reg);
+  im.lag_family = &prometheus::BuildGauge()
+                       .Name("strix_kafka_consumer_lag")
+                       .Help(
+                           "Messages of an assigned partition not yet read (high watermark "
+                           "minus the next offset)")
+                       .Register(reg);
   auto& reloads = prometheus::BuildCounter()
                       .Name("strix_reloads_total")
                       .Help("Rule reloads by result")
@@ -125,10 +149,12 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& h
            .Add({}, prometheus::Histogram::BucketBoundaries{1e-6, 4e-6, 16e-6, 64e-6, 256e-6, 1e-3,
                                                             4e-3, 16e-3, 64e-3, 0.25, 1});
   std::weak_ptr<prometheus::Registry> weak = im.registry;
+  Impl* impl = &im;  // the pages go (server closed) before the Impl does
   im.metrics_page = std::make_unique<Text>(
-      [weak]() {
+      [weak, impl]() {
         auto r = weak.lock();
         if (!r) return std::string();
+        impl->ScrapeLag();
         std::ostringstream out;
         prometheus::TextSerializer().Serialize(out, r->Collect());
         return out.str();
@@ -186,6 +212,18 @@ void MetricsServer::Update(const MetricsSample& s) {
     if (!c) c = &im.rule_family->Add({{"rule", rule}});
     c->Increment(static_cast<double>(n));
   }
+  for (const auto& [rule, n] : s.suppressed_by_rule) {
+    prometheus::Counter*& c = im.suppressed_by_rule[rule];
+    if (!c) c = &im.rule_suppressed_family->Add({{"rule", rule}});
+    c->Increment(static_cast<double>(n));
+  }
+  // A rule's gauge stays once it exists (at 0 when its matches are gone, or it was removed).
+  for (auto& [rule, g] : im.partial_by_rule) g->Set(0);
+  for (const auto& [rule, n] : s.partial_by_rule) {
+    prometheus::Gauge*& g = im.partial_by_rule[rule];
+    if (!g) g = &im.rule_partial_family->Add({{"rule", rule}});
+    g->Set(static_cast<double>(n));
+  }
   im.partial->Set(static_cast<double>(s.partial_matches));
   im.state->Set(static_cast<double>(s.state_bytes));
   if (s.checkpoint_capture_seconds > im.ck_capture_seen) {
@@ -193,6 +231,35 @@ void MetricsServer::Update(const MetricsSample& s) {
     im.ck_capture_seen = s.checkpoint_capture_seconds;
   }
   if (s.have_watermark) im.lag->Set(now - static_cast<double>(s.watermark_ms) / 1000);
+}
+
+void MetricsServer::Impl::ScrapeLag() {
+  std::lock_guard<std::mutex> lock(lag_mu);
+  std::vector<std::pair<std::string, int64_t>> now;
+  if (lag_fn) now = lag_fn();
+  // Partitions no longer assigned lose their series.
+  std::map<std::string, prometheus::Gauge*> kept;
+  for (const auto& [name, n] : now) {
+    auto it = lag_by_partition.find(name);
+    prometheus::Gauge* g = nullptr;
+    if (it != lag_by_partition.end()) {
+      g = it->second;
+      lag_by_partition.erase(it);
+    } else {
+      size_t slash = name.rfind('/');
+      g = &lag_family->Add(
+          {{"topic", name.substr(0, slash)}, {"partition", name.substr(slash + 1)}});
+    }
+    g->Set(static_cast<double>(n));
+    kept.emplace(name, g);
+  }
+  for (auto& [name, g] : lag_by_partition) lag_family->Remove(g);
+  lag_by_partition = std::move(kept);
+}
+
+void MetricsServer::SetKafkaLag(LagFn lag) {
+  std::lock_guard<std::mutex> lock(impl_->lag_mu);
+  impl_->lag_fn = std::move(lag);
 }
 
 void MetricsServer::ObserveLatency(double seconds) {

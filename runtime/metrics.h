@@ -7,7 +7,10 @@
 // Series: strix_events_received_total, strix_events_late_total,
 // strix_events_rejected_total{reason}, strix_complex_events_total (and {rule}: a series only
 // for rules that have produced complex events, so 100k standing searches cost nothing until
-// they match), strix_complex_events_suppressed_total, strix_partial_matches,
+// they match), strix_complex_events_suppressed_total (and
+// strix_rule_complex_events_suppressed_total{rule}), strix_partial_matches (and
+// strix_rule_partial_matches{rule}: rules that have had one), strix_kafka_consumer_lag{topic,
+// partition} (assigned partitions),
 // strix_partial_matches_dropped_total, strix_state_bytes, strix_watermark_lag_seconds,
 // strix_processing_latency_seconds (histogram, one event in 64), strix_reloads_total{result},
 // strix_checkpoints_total, strix_checkpoint_size_bytes, strix_checkpoint_capture_seconds_total,
@@ -15,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -31,6 +35,8 @@ struct MetricsSample {
   engine::RunStats stats;
   std::vector<std::pair<std::string, uint64_t>> rejected;         // dead letters by reason (totals)
   std::vector<std::pair<std::string, uint64_t>> emitted_by_rule;  // since the last Update
+  std::vector<std::pair<std::string, uint64_t>> suppressed_by_rule;  // since the last Update
+  std::vector<std::pair<std::string, uint64_t>> partial_by_rule;     // now (rules with any)
   uint64_t partial_matches = 0;
   uint64_t state_bytes = 0;
   bool have_watermark = false;
@@ -47,6 +53,11 @@ class MetricsServer {
   ~MetricsServer();
   void Update(const MetricsSample& s);
   void ObserveLatency(double seconds);
+  // Kafka input: asked at every scrape (on the server's thread, so a run that stands still on
+  // a slow output still shows its lag): per assigned partition (TOPIC/PARTITION), the messages
+  // not yet read. Null (before the source goes) stops asking.
+  using LagFn = std::function<std::vector<std::pair<std::string, int64_t>>()>;
+  void SetKafkaLag(LagFn lag);
   int port() const;  // the port bound (for ":0")
 
  private:

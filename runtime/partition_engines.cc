@@ -76,6 +76,7 @@ void PartitionEngines::Drop(uint32_t source) {
   auto it = parts_.find(source);
   if (it == parts_.end()) return;
   Add(dropped_, it->second.engine->stats());
+  it->second.engine->TakeSuppressedByRule(dropped_suppressed_);
   parts_.erase(it);
 }
 
@@ -111,6 +112,17 @@ engine::RunStats PartitionEngines::stats() const {
   engine::RunStats s = dropped_;
   for (const auto& [source, part] : parts_) Add(s, part.engine->stats());
   return s;
+}
+
+void PartitionEngines::PartialMatchesByRule(std::vector<uint64_t>& add) const {
+  for (const auto& [source, part] : parts_) part.engine->PartialMatchesByRule(add);
+}
+
+void PartitionEngines::TakeSuppressedByRule(std::vector<uint64_t>& add) {
+  for (auto& [source, part] : parts_) part.engine->TakeSuppressedByRule(add);
+  for (size_t r = 0; r < dropped_suppressed_.size() && r < add.size(); ++r)
+    add[r] += dropped_suppressed_[r];
+  dropped_suppressed_.clear();
 }
 
 size_t PartitionEngines::live_partial_matches() const {

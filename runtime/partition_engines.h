@@ -57,6 +57,8 @@ class PartitionEngines {
   }
   engine::RunStats stats() const;
   size_t live_partial_matches() const;
+  void PartialMatchesByRule(std::vector<uint64_t>& add) const;  // summed (Engine's)
+  void TakeSuppressedByRule(std::vector<uint64_t>& add);
   size_t state_bytes() const;
   // The run's watermark as the engines see it: the smallest over partitions that have events.
   bool watermark(TimeMs* wm) const;
@@ -69,7 +71,8 @@ class PartitionEngines {
   const engine::Program* p_;
   PartitionSettings s_;
   std::map<uint32_t, Part> parts_;
-  engine::RunStats dropped_;  // of the engines that went
+  engine::RunStats dropped_;                  // of the engines that went
+  std::vector<uint64_t> dropped_suppressed_;  // theirs by rule, not yet taken
 };
 
 }  // namespace strix::runtime

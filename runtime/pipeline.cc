@@ -187,6 +187,8 @@ Status Pipeline::Impl::Open() {
     merged = m.get();
     src = std::move(m);
   }
+  // (src, which owns the Kafka source, outlives the metrics server: members go in reverse.)
+  if (kafka_src && metrics) metrics->SetKafkaLag([k = kafka_src] { return k->Lag(); });
   // A restored run cuts its file outputs back to their checkpointed lengths.
   auto length_of = [&](const std::string& name) -> std::optional<uint64_t> {
     if (!restored) return std::nullopt;
@@ -558,6 +560,24 @@ RunReport Pipeline::Impl::Run() {
       m.emitted_by_rule.emplace_back(prog->rules[r].name, writer.by_rule[r]);
       writer.by_rule[r] = 0;
     }
+    std::vector<uint64_t> by_rule(prog->rules.size(), 0);
+    if (parts) {
+      parts->TakeSuppressedByRule(by_rule);
+    } else {
+      eng->TakeSuppressedByRule(by_rule);
+    }
+    for (size_t r = 0; r < by_rule.size(); ++r) {
+      if (by_rule[r]) m.suppressed_by_rule.emplace_back(prog->rules[r].name, by_rule[r]);
+    }
+    by_rule.assign(prog->rules.size(), 0);
+    if (parts) {
+      parts->PartialMatchesByRule(by_rule);
+    } else {
+      eng->PartialMatchesByRule(by_rule);
+    }
+    for (size_t r = 0; r < by_rule.size(); ++r) {
+      if (by_rule[r]) m.partial_by_rule.emplace_back(prog->rules[r].name, by_rule[r]);
+    }
     m.partial_matches = parts ? parts->live_partial_matches() : eng->live_partial_matches();
     m.state_bytes = parts ? parts->state_bytes() : eng->state_bytes();
     TimeMs wm = 0;
@@ -720,6 +740,7 @@ RunReport Pipeline::Impl::Run() {
     if (!outputs_failed()) kafka_checkpoint();
     kafka_src->SetRebalanceHooks({});  // closing the consumer must not call back into this run
   }
+  if (metrics) metrics->SetKafkaLag(nullptr);  // the source may go before the server
   progress(seq);
   for (size_t i = 0; i < o.inputs.size(); ++i) {
     const std::string& err = merged ? merged->input_error(i) : src->error();

@@ -13,7 +13,7 @@ source "$(dirname "$0")/cli_lib.sh"
 mkfifo "$tmp/hold"
 sleep 600 > "$tmp/hold" &
 holder=$!
-"$fixture" cluster events:4 alerts:2 alerts2:2 dead:1 events2:4 < "$tmp/hold" > "$tmp/cluster" 2> /dev/null &
+"$fixture" cluster events:4 alerts:2 alerts2:2 dead:1 events2:4 lag:2 reload:2 ralerts:1 < "$tmp/hold" > "$tmp/cluster" 2> /dev/null &
 cluster=$!
 cleanup_kafka() { kill "$holder" "$cluster" 2> /dev/null; }
 trap 'cleanup_kafka; rm -rf "$tmp"' EXIT
@@ -122,5 +122,78 @@ expect "two members: the file run's complex events" same "$(cmp -s "$tmp/want.id
 [ "${STRIX_KAFKA_DEBUG:-0}" = 1 ] && grep -h 'events in\|Kafka: assigned\|late' "$tmp/errA" "$tmp/errB"
 "$fixture" consume "$b" alerts2 $((want + 1)) 3 | ids_of > "$tmp/all2.ids"
 expect "two members: each once" "$want" "$(wc -l < "$tmp/all2.ids")"
+
+# Kafka lag per partition (metrics): asked at every scrape, so a run that a slow output holds
+# still shows how far behind it is; once all is read it is 0 for every assigned partition.
+scrape() {
+  python3 -c '
+import sys, urllib.request
+print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' "$1" 2> /dev/null
+}
+lag_sum() { scrape "$1" | awk '/^strix_kafka_consumer_lag\{/{s += $NF; n++} END{print n + 0, s + 0}'; }
+echo 'rule every_pay on pay emit { user: user, amount: amount, padding: "................................................................................................" }' > "$tmp/lag.strix"
+mkfifo "$tmp/slow"
+cat "$tmp/slow" > /dev/null &
+reader=$!
+"$strix" run "$tmp/lag.strix" -i "kafka://$b/lag" -o "$tmp/slow" --group lag \
+  --metrics 127.0.0.1:0 2> "$tmp/errLag" &
+lagrun=$!
+for _ in $(seq 300); do grep -q 'Kafka: assigned' "$tmp/errLag" && break; sleep 0.1; done
+murl=$(grep -o 'http://[^ ]*/metrics' "$tmp/errLag")
+kill -STOP "$reader"  # the output stops being read: the run stalls once the pipe is full
+"$fixture" produce "$b" lag user < "$tmp/e.jsonl" 2> /dev/null
+behind="0 0"
+for _ in $(seq 100); do
+  behind=$(lag_sum "$murl")
+  [ "${behind#* }" -gt 0 ] && break
+  sleep 0.1
+done
+expect "lag shown while an output holds the run" yes "$([ "${behind#* }" -gt 100 ] && echo yes)"
+kill -CONT "$reader"
+for _ in $(seq 100); do
+  behind=$(lag_sum "$murl")
+  [ "$behind" = "2 0" ] && break
+  sleep 0.1
+done
+expect "lag 0 on both partitions once all is read" "2 0" "$behind"
+kill -TERM "$lagrun"
+wait "$lagrun"
+expect "lag run exit" 0 $?
+kill "$reader" 2> /dev/null
+
+# A reload under Kafka input (CLI.md "Live operation"): the sequence rule is unchanged and keeps
+# its partial matches across the SIGHUP, the new single-event rule sees only what comes after.
+# Want: `twice` over all events (as a file run) and `big` over the second half alone.
+head -1500 "$tmp/e.jsonl" > "$tmp/e1.jsonl"
+tail -n +1501 "$tmp/e.jsonl" > "$tmp/e2.jsonl"
+grep twice "$tmp/r.strix" > "$tmp/r1.strix"
+grep big "$tmp/r.strix" > "$tmp/big.strix"
+{
+  "$strix" run "$tmp/r1.strix" -i "$tmp/e.jsonl" --output-events ids 2> /dev/null
+  "$strix" run "$tmp/big.strix" -i "$tmp/e2.jsonl" --output-events ids 2> /dev/null
+} | ids_of > "$tmp/wantR.ids"
+cp "$tmp/r1.strix" "$tmp/live.strix"
+"$strix" run "$tmp/live.strix" -i "kafka://$b/reload" -o "kafka://$b/ralerts" --group rl \
+  --output-events ids --metrics 127.0.0.1:0 --stats 2> "$tmp/errR" &
+rl=$!
+for _ in $(seq 300); do grep -q 'Kafka: assigned' "$tmp/errR" && break; sleep 0.1; done
+rurl=$(grep -o 'http://[^ ]*/metrics' "$tmp/errR")
+"$fixture" produce "$b" reload user < "$tmp/e1.jsonl" 2> /dev/null
+for _ in $(seq 300); do  # the first half read and matched
+  scrape "$rurl" | grep -q '^strix_events_received_total 1500$' && break
+  sleep 0.1
+done
+cp "$tmp/r.strix" "$tmp/live.strix"
+kill -HUP "$rl"
+for _ in $(seq 300); do grep -q 'rules reloaded' "$tmp/errR" && break; sleep 0.1; done
+expect "Kafka reload: said, the sequence rule's partial matches kept" 1 \
+  "$(grep -cE 'rules reloaded after 1500 events: 2 rules, [1-9][0-9]* partial matches kept' "$tmp/errR")"
+"$fixture" produce "$b" reload user < "$tmp/e2.jsonl" 2> /dev/null
+"$fixture" consume "$b" ralerts "$(wc -l < "$tmp/wantR.ids")" 60 | ids_of > "$tmp/gotR.ids"
+kill -TERM "$rl"
+wait "$rl"
+expect "Kafka reload: run exit" 0 $?
+expect "Kafka reload: complex events as the split file runs" same \
+  "$(cmp -s "$tmp/wantR.ids" "$tmp/gotR.ids" && echo same)"
 
 finish

@@ -12,6 +12,8 @@ cat > "$tmp/r.strix" << 'RULES'
 rule big on pay where amount > 900 emit { a: amount }
 rule twice on sequence by user within 50ms a: login b: pay where amount > 500 emit { a: b.amount }
 rule never on pay where amount > 5000
+rule quiet on pay by user where amount > 800 suppress 200ms
+rule open on sequence by user within 10s a: login b: pay where amount > 2000
 RULES
 python3 - "$tmp/e.jsonl" << 'GEN'
 import json, random, sys
@@ -59,8 +61,22 @@ expect "complex events = --stats emitted" "$(field emitted)" "$(value strix_comp
 expect "complex events = lines written" "$(wc -l < "$tmp/out")" "$(value strix_complex_events_total)"
 big=$(value 'strix_rule_complex_events_total{rule="big"}')
 twice=$(value 'strix_rule_complex_events_total{rule="twice"}')
-expect "per rule sums to the total" "$(value strix_complex_events_total)" "$((big + twice))"
+quiet=$(value 'strix_rule_complex_events_total{rule="quiet"}')
+expect "per rule sums to the total" "$(value strix_complex_events_total)" "$((big + twice + quiet))"
 expect "no series for a rule that never matched" 0 "$(grep -c 'rule="never"' "$tmp/m")"
+# Suppressed by rule: only `quiet` suppresses; the series sums to --stats "suppressed".
+expect "suppressed = --stats suppressed" "$(field suppressed)" \
+  "$(value strix_complex_events_suppressed_total)"
+expect "suppressed by rule = the total" "$(value strix_complex_events_suppressed_total)" \
+  "$(value 'strix_rule_complex_events_suppressed_total{rule="quiet"}')"
+expect "suppression happened" yes "$([ "$(field suppressed)" -gt 0 ] && echo yes)"
+# Partial matches by rule: `open` never completes (amount > 2000 never comes) and its window
+# outlasts the stream, so every login started one that is still there; `twice` holds a few.
+open_pm=$(value 'strix_rule_partial_matches{rule="open"}')
+twice_pm=$(value 'strix_rule_partial_matches{rule="twice"}')
+expect "partial matches by rule sum to the gauge" "$(value strix_partial_matches)" \
+  "$((open_pm + ${twice_pm:-0}))"
+expect "open rule holds one per login" "$(grep -c '"type": "login"' "$tmp/e.jsonl")" "$open_pm"
 expect "rejected by reason" 1 "$(value 'strix_events_rejected_total{reason="bad json"}')"
 expect "partial matches gauge" yes "$(grep -qE '^strix_partial_matches [0-9]+' "$tmp/m" && echo yes)"
 expect "latency histogram" yes \

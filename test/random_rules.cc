@@ -152,6 +152,17 @@ SequenceCaseResult SequenceCase(uint64_t seed, bool collide_distinct, int nevent
                        " counted, after event " + std::to_string(n + 1);
         break;
       }
+      // So are the partial matches of each rule (metrics).
+      if (threads == 1) {
+        std::vector<uint64_t> kept(prog->get()->rules.size()), walked(kept.size());
+        sm.PartialMatchesByRule(kept);
+        sm.RecountPartialMatchesByRule(walked);
+        if (kept != walked) {
+          out.mismatch = context + "partial matches by rule differ from a walk after event " +
+                         std::to_string(n + 1);
+          break;
+        }
+      }
     }
     if (!out.mismatch.empty()) break;
     eng.Finish(sink);
