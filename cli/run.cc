@@ -227,8 +227,11 @@ int Run(const RunOptions& o) {
     last_size = size;
     progress.Update(events, position, size);
   };
-  hooks.load_rules = [files = o.files, reload_options]() {
-    return runtime::LoadRuleSet(files, reload_options);
+  hooks.load_rules = [files = o.files,
+                      reload_options](std::shared_ptr<const engine::Program> seed) {
+    runtime::RuleSetOptions with_seed = reload_options;
+    with_seed.seed = std::move(seed);
+    return runtime::LoadRuleSet(files, with_seed);
   };
   hooks.rules_stamp = [files = o.files]() { return runtime::RuleFilesStamp(files); };
   runtime::Pipeline pipeline(program, po, hooks, &g_stop);

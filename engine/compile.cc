@@ -578,6 +578,11 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules,
   }
   if (p.fields.size() != 3)
     return Status::Error("--type-field, --time-field and --id-field must differ");
+  {
+    static const ql::Ast kEmpty;
+    Compiler c(p, kEmpty, slots);
+    for (const FieldSpec& f : opts.seed_fields) c.Slot(f);
+  }
   index::ConditionIndexBuilder builder, starts;
   // Index entries are chosen after every rule is compiled, so that equalities can be weighed
   // by how many rules share their value (see AtomCost).

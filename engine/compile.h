@@ -23,6 +23,10 @@ struct CompileOptions {
   // Keep what chose the index entries (Program::eq_frequency, node_expr) so that PlanAccess()
   // reproduces them later (explain); otherwise it is freed after the index is built.
   bool keep_index_choices = false;
+  // The fields of a running program (a reload): they keep their slots, new fields come after,
+  // so that the events its state holds can be moved to the new program as they are
+  // (Engine::TakeOver). Fields no rule reads any more keep a slot until the run restarts.
+  std::vector<FieldSpec> seed_fields;
 };
 
 // Fails only when the field options collide (the rules are already checked).

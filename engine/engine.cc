@@ -39,12 +39,13 @@ void Engine::TakeSuppressedByRule(std::vector<uint64_t>& add) {
 }
 
 void Engine::set_max_state(size_t bytes) {
-  matcher_.SetStateLimit(bytes, &meter_);
-  if (sharded_) sharded_->SetStateLimit(bytes, &meter_);
+  max_state_ = bytes;
+  matcher_.SetStateLimit(bytes, meter_.get());
+  if (sharded_) sharded_->SetStateLimit(bytes, meter_.get());
 }
 
 size_t Engine::state_bytes() const {
-  size_t b = static_cast<size_t>(std::max<int64_t>(0, meter_.load()));
+  size_t b = static_cast<size_t>(std::max<int64_t>(0, meter_->load()));
   if (sharded_) return b + sharded_->accounted_bytes();
   return b + matcher_.sequences().accounted_bytes();
 }
@@ -179,7 +180,7 @@ RestoreReport Engine::Restore(const EngineSnapshot& s, const DecodeFn& decode) {
       ++report.undecodable_events;
       continue;
     }
-    keep.emplace_back(new StoredEvent(std::move(ev), &meter_));
+    keep.emplace_back(new StoredEvent(std::move(ev), meter_.get()));
     events.push_back(keep.back().get());
   }
   if (sharded_) {

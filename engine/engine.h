@@ -20,6 +20,8 @@
 #include <chrono>
 #include <functional>
 #include <limits>
+#include <memory>
+#include <optional>
 #include <queue>
 #include <vector>
 
@@ -33,6 +35,10 @@ namespace strix::engine {
 
 // kFuture: further ahead than set_max_future() allows (see there); not matched either.
 enum class Admit { kAccepted, kLate, kFuture };
+
+// Rule `r` of `from` -> the rule of `to` that keeps its state (same name, kind and identity), or
+// -1. For Engine::TakeOver; computed where the new rules are compiled, beside the run.
+std::vector<int64_t> RuleMap(const Program& from, const Program& to);
 
 class Engine {
  public:
@@ -78,6 +84,16 @@ class Engine {
   void Save(EngineSnapshot& s) const;
   using DecodeFn = std::function<bool(const EventRecord&, Event&)>;
   RestoreReport Restore(const EngineSnapshot& s, const DecodeFn& decode);
+  // New rules taking over from `old` (a reload; take_over.cc), into this fresh engine for the
+  // new program: unchanged rules' state moves whole (no snapshot, in time independent of its
+  // size), held events are decoded again with `decode`, the rest is dropped and reported as
+  // Restore() reports it. `old` must be flushed and is left to be destroyed. Possible only
+  // when the new program keeps every field of the old one in its slot (CompileOptions::
+  // seed_fields) and the worker counts agree: otherwise nothing moves and the result is
+  // empty (then Save and Restore do it).
+  // `rule_map` (RuleMap(old program, this one)), when given, saves computing it here.
+  std::optional<RestoreReport> TakeOver(Engine& old, const DecodeFn& decode,
+                                        const std::vector<int64_t>* rule_map = nullptr);
 
   // Time passed on from elsewhere (the other partitions of a Kafka input, each matched by an
   // engine of its own; runtime/partition_engines.h): held events up to `t` are matched and
@@ -99,6 +115,10 @@ class Engine {
   // processing order.
   void Release(TimeMs upto, TimeMs timers_before, ComplexEventSink& sink);
 
+  // Shared with an engine that took over from this one: the events it moved still count here.
+  // First of the members: the state that holds events goes before it.
+  std::shared_ptr<EventMeter> meter_ = std::make_shared<EventMeter>(0);
+  size_t max_state_ = 0;
   const Program& p_;
   int64_t max_delay_;
   int64_t max_future_ = -1;
@@ -120,7 +140,6 @@ class Engine {
   TimeMs timers_before_ = std::numeric_limits<TimeMs>::min();
   size_t batch_;
   RunStats stats_;
-  EventMeter meter_{0};
 };
 
 }  // namespace strix::engine

@@ -56,6 +56,9 @@ class Matcher {
                const Shard* shard, RestoreReport& report) {
     seq_.Restore(s, events, shard, report);
   }
+  // New rules taking over: see SequenceMatcher::TakeOver; single-event rules' windows too.
+  void TakeOver(Matcher& old, const std::vector<int64_t>& rule_map, std::vector<uint64_t>& dropped,
+                std::vector<bool>& had_state, uint64_t& kept);
   Suppression& single_suppression() { return suppress_; }
   const Suppression& single_suppression() const { return suppress_; }
   Suppression& sequence_suppression() { return seq_.suppression(); }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace strix::engine {
@@ -23,6 +24,11 @@ class PartitionTable {
   PartitionTable(const PartitionTable&) = delete;
   PartitionTable& operator=(const PartitionTable&) = delete;
 
+  // Trades contents with `o` (new rules taking an unchanged rule's partitions over whole).
+  void Swap(PartitionTable& o) {
+    slots_.swap(o.slots_);
+    std::swap(size_, o.size_);
+  }
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   size_t bytes() const { return slots_.capacity() * sizeof(Slot); }

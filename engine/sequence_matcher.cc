@@ -23,7 +23,7 @@ SequenceMatcher::SequenceMatcher(const Program& p, size_t max_partial_matches, b
       rule_of_(p.automata.size()),
       suppress_on_(suppress) {
   for (uint32_t r = 0; r < p.rules.size(); ++r) {
-    if (p.rules[r].sequence) rule_of_[static_cast<size_t>(p.rules[r].automaton)] = r;
+    if (p.checks[r].sequence) rule_of_[static_cast<size_t>(p.rules[r].automaton)] = r;
   }
 }
 

@@ -98,6 +98,13 @@ class SequenceMatcher {
   // its matches are dropped). Suppression windows are restored separately.
   void Restore(const EngineSnapshot& s, const std::vector<const StoredEvent*>& events,
                const Shard* shard, RestoreReport& report);
+  // New rules taking over (take_over.cc): the partitions, timers and suppression windows of
+  // each of `old`'s rules that `rule_map` (old rule -> new rule, -1: changed or removed) keeps
+  // move here whole, in time independent of their size; the others stay in `old` (freed with
+  // it), their partial matches added to `dropped[old rule]` and their rules marked in
+  // `had_state`. The bound events' fields must keep their slots (Engine::TakeOver checks).
+  void TakeOver(SequenceMatcher& old, const std::vector<int64_t>& rule_map,
+                std::vector<uint64_t>& dropped, std::vector<bool>& had_state, uint64_t& kept);
 
  private:
   struct Partition {

@@ -143,6 +143,18 @@ void ShardedMatcher::Restore(const EngineSnapshot& s, const std::vector<const St
   for (auto& w : workers_) w->matcher.Restore(s, events, &w->shard, report);
 }
 
+bool ShardedMatcher::TakeOver(ShardedMatcher& old, const std::vector<int64_t>& rule_map,
+                              std::vector<uint64_t>& dropped, std::vector<bool>& had_state,
+                              uint64_t& kept) {
+  if (old.workers_.size() != workers_.size()) return false;
+  for (size_t w = 0; w < workers_.size(); ++w)
+    workers_[w]->matcher.TakeOver(old.workers_[w]->matcher, rule_map, dropped, had_state, kept);
+  suppress_.MoveAll(old.suppress_, rule_map);
+  next_ordinal_ = old.next_ordinal_;
+  last_matched_ = old.last_matched_;
+  return true;
+}
+
 void ShardedMatcher::SetStateLimit(size_t bytes, EventMeter* meter) {
   meter_ = meter;
   for (auto& w : workers_)

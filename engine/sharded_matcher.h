@@ -51,6 +51,11 @@ class ShardedMatcher {
   void Save(EngineSnapshot& s, EventTable& events) const;
   void Restore(const EngineSnapshot& s, const std::vector<const StoredEvent*>& events,
                RestoreReport& report);
+  // New rules taking over, worker by worker (Matcher::TakeOver); false when the worker counts
+  // differ (then nothing moved).
+  bool TakeOver(ShardedMatcher& old, const std::vector<int64_t>& rule_map,
+                std::vector<uint64_t>& dropped, std::vector<bool>& had_state, uint64_t& kept);
+  size_t workers() const { return workers_.size(); }
   Suppression& suppression() { return suppress_; }
   const Suppression& suppression() const { return suppress_; }
 

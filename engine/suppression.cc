@@ -1,14 +1,15 @@
 // Suppression windows per rule and key (see suppression.h).
 #include "engine/suppression.h"
 
+#include <algorithm>
 #include <string>
 
 #include "common/json_text.h"
 
 namespace strix::engine {
 
-void SuppressionKey(uint32_t rule, const std::vector<Value>& key, std::string& out) {
-  out.assign(reinterpret_cast<const char*>(&rule), sizeof rule);
+void SuppressionKey(const std::vector<Value>& key, std::string& out) {
+  out.clear();
   for (const Value& v : key) {
     AppendJsonValue(out, v);
     out.push_back('\n');
@@ -18,41 +19,54 @@ void SuppressionKey(uint32_t rule, const std::vector<Value>& key, std::string& o
 bool Suppression::Admit(uint32_t rule, const std::vector<Value>& key, TimeMs time,
                         std::optional<int64_t> window_ms) {
   if (!window_ms) return true;
-  SuppressionKey(rule, key, scratch_);
-  auto it = until_.find(scratch_);
-  if (it != until_.end() && time < it->second) {
-    if (rule >= refused_.size()) refused_.resize(rule + 1, 0);
-    ++refused_[rule];
+  Windows& w = Of(rule);
+  SuppressionKey(key, scratch_);
+  auto it = w.until.find(scratch_);
+  if (it != w.until.end() && time < it->second) {
+    ++w.refused;
     return false;
   }
-  if (it != until_.end()) {
+  if (it != w.until.end()) {
     it->second = time + *window_ms;
   } else {
-    until_.emplace(scratch_, time + *window_ms);
+    w.until.emplace(scratch_, time + *window_ms);
   }
-  if (until_.size() >= purge_at_) {
+  if (w.until.size() >= w.purge_at) {
     // Complex events come out in non-decreasing time, so windows ending by now are over.
-    for (auto i = until_.begin(); i != until_.end();) {
-      i = i->second <= time ? until_.erase(i) : std::next(i);
+    for (auto i = w.until.begin(); i != w.until.end();) {
+      i = i->second <= time ? w.until.erase(i) : std::next(i);
     }
-    purge_at_ = std::max<size_t>(1024, until_.size() * 2);
+    w.purge_at = std::max<size_t>(1024, w.until.size() * 2);
   }
   return true;
 }
 
 void Suppression::TakeRefused(std::vector<uint64_t>& add) {
-  for (size_t r = 0; r < refused_.size(); ++r) {
-    if (refused_[r] == 0) continue;
+  for (size_t r = 0; r < rules_.size(); ++r) {
+    if (rules_[r].refused == 0) continue;
     if (r >= add.size()) add.resize(r + 1, 0);
-    add[r] += refused_[r];
-    refused_[r] = 0;
+    add[r] += rules_[r].refused;
+    rules_[r].refused = 0;
   }
 }
 
 void Suppression::Restore(uint32_t rule, std::string_view key_text, TimeMs until) {
-  std::string k(reinterpret_cast<const char*>(&rule), sizeof rule);
-  k.append(key_text);
-  until_[k] = until;
+  Of(rule).until[std::string(key_text)] = until;
+}
+
+void Suppression::MoveAll(Suppression& from, const std::vector<int64_t>& rule_map) {
+  for (size_t r = 0; r < from.rules_.size() && r < rule_map.size(); ++r) {
+    if (rule_map[r] >= 0 && !from.rules_[r].until.empty())
+      MoveRule(from, static_cast<uint32_t>(r), static_cast<uint32_t>(rule_map[r]));
+  }
+}
+
+void Suppression::MoveRule(Suppression& from, uint32_t from_rule, uint32_t rule) {
+  if (from_rule >= from.rules_.size()) return;
+  Windows& w = Of(rule);
+  w.until = std::move(from.rules_[from_rule].until);
+  w.purge_at = from.rules_[from_rule].purge_at;
+  from.rules_[from_rule].until.clear();
 }
 
 }  // namespace strix::engine

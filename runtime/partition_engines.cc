@@ -56,12 +56,13 @@ bool PartitionEngines::watermark(TimeMs* wm) const {
 }
 
 engine::RestoreReport PartitionEngines::Reload(const engine::Program& p,
-                                               const engine::Engine::DecodeFn& decode) {
+                                               const engine::Engine::DecodeFn& decode,
+                                               const std::vector<int64_t>* rule_map) {
   p_ = &p;
   engine::RestoreReport total;
   for (auto& [source, part] : parts_) {
     std::unique_ptr<engine::Engine> next = NewEngine();
-    engine::RestoreReport r = MoveState(*part.engine, *next, decode);
+    engine::RestoreReport r = TakeOverState(*part.engine, *next, decode, rule_map);
     part.engine = std::move(next);
     part.dirty = true;
     total.partial_matches += r.partial_matches;

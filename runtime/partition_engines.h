@@ -64,7 +64,8 @@ class PartitionEngines {
   bool watermark(TimeMs* wm) const;
   // New rules (a reload, runtime/reload.h): every partition's state moves onto an engine for
   // `p`, which must outlive this; the reports summed.
-  engine::RestoreReport Reload(const engine::Program& p, const engine::Engine::DecodeFn& decode);
+  engine::RestoreReport Reload(const engine::Program& p, const engine::Engine::DecodeFn& decode,
+                               const std::vector<int64_t>* rule_map = nullptr);
 
  private:
   std::unique_ptr<engine::Engine> NewEngine() const;

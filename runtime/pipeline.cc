@@ -538,13 +538,21 @@ RunReport Pipeline::Impl::Run() {
   // events; rules that do not load are said at once, the running rules stay.
   std::unique_ptr<Reloader> reloader;
   if (hooks.load_rules) {
-    reloader = std::make_unique<Reloader>(hooks.load_rules, o.reload,
-                                          o.watch ? hooks.rules_stamp : nullptr,
+    // The new rules' engine is built where they are compiled, beside the run (one engine: a
+    // Kafka input's partitions get theirs at the take-over).
+    auto load = [&, base = hooks.load_rules](std::shared_ptr<const engine::Program> seed) {
+      Result<std::shared_ptr<const RuleSet>> r = base(std::move(seed));
+      if (r.ok() && !parts) (*r)->prepared_engine = make_engine(*(*r)->program);
+      return r;
+    };
+    reloader = std::make_unique<Reloader>(load, o.reload, o.watch ? hooks.rules_stamp : nullptr,
                                           [this](const std::string& why) {
                                             std::string w = why;
                                             while (!w.empty() && w.back() == '\n') w.pop_back();
                                             Say("reload failed, the running rules stay:\n" + w);
                                           });
+    // The program given outlives the run: held without owning it.
+    reloader->SetSeed(std::shared_ptr<const engine::Program>(std::shared_ptr<void>(), prog));
   }
   // Metrics: the numbers handed to the endpoint now and then (at most every 250 ms while busy,
   // and whenever the input goes quiet), and before rules change (per-rule counts by name).
@@ -603,13 +611,16 @@ RunReport Pipeline::Impl::Run() {
     auto decode = [&](const engine::EventRecord& rec, Event& ev) {
       return adapters::DecodeSaved(*next_decoder, rec, ev);
     };
+    // The rules' map, made beside the run, when they were compiled against these rules.
+    const std::vector<int64_t>* rule_map = set->seeded_from == prog ? &set->rule_map : nullptr;
     engine::RestoreReport rr;
     if (parts) {
-      rr = parts->Reload(*set->program, decode);
+      rr = parts->Reload(*set->program, decode, rule_map);
     } else {
       eng->Flush(writer);  // what the workers hold comes out under the old rules
-      std::unique_ptr<engine::Engine> next = make_engine(*set->program);
-      rr = MoveState(*eng, *next, decode);
+      std::unique_ptr<engine::Engine> next =
+          set->prepared_engine ? std::move(set->prepared_engine) : make_engine(*set->program);
+      rr = TakeOverState(*eng, *next, decode, rule_map);
       eng = std::move(next);
     }
     auto next_formatter = std::make_unique<adapters::ComplexEventWriter>(*set->program, names,
@@ -622,6 +633,7 @@ RunReport Pipeline::Impl::Run() {
     prog = set->program.get();
     writer.by_rule.assign(prog->rules.size(), 0);
     rule_set = std::move(set);  // the old set goes last, after all that was built from it
+    reloader->SetSeed(std::shared_ptr<const engine::Program>(rule_set, prog));
     double pause = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     report.reload_pause_seconds = std::max(report.reload_pause_seconds, pause);
     ++report.reloads;

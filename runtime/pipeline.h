@@ -84,8 +84,10 @@ struct PipelineHooks {
   std::function<void(const std::string&)> message;
   // Events handed to the engine so far and the input position (bytes; size < 0 unknown).
   std::function<void(uint64_t events, int64_t position, int64_t size)> progress;
-  // Loads and compiles the rule files again (on another thread); none: no reloads.
-  std::function<Result<std::shared_ptr<const RuleSet>>()> load_rules;
+  // Loads and compiles the rule files again (on another thread), keeping the slots of the
+  // running program's fields (CompileOptions::seed_fields); none: no reloads.
+  std::function<Result<std::shared_ptr<const RuleSet>>(std::shared_ptr<const engine::Program> seed)>
+      load_rules;
   // A stamp of the rule files that changes when they do (--watch).
   std::function<std::string()> rules_stamp;
 };

@@ -13,6 +13,13 @@ engine::RestoreReport MoveState(const engine::Engine& from, engine::Engine& to,
   return to.Restore(snap, decode);
 }
 
+engine::RestoreReport TakeOverState(engine::Engine& from, engine::Engine& to,
+                                    const engine::Engine::DecodeFn& decode,
+                                    const std::vector<int64_t>* rule_map) {
+  if (std::optional<engine::RestoreReport> r = to.TakeOver(from, decode, rule_map)) return *r;
+  return MoveState(from, to, decode);
+}
+
 Reloader::Reloader(Load load, std::atomic<bool>* asked, std::function<std::string()> stamp,
                    std::function<void(const std::string&)> failed)
     : load_(std::move(load)), asked_(asked), stamp_(std::move(stamp)), failed_(std::move(failed)) {
@@ -51,7 +58,7 @@ void Reloader::Watch() {
     Result<std::shared_ptr<const RuleSet>> r = job_.get();
     if (again_) {  // asked for again meanwhile: compile once more; this outcome is superseded
       again_ = false;
-      job_ = std::async(std::launch::async, load_);
+      job_ = std::async(std::launch::async, load_, seed_);
     } else if (r.ok()) {
       ready_ = std::move(*r);  // a newer set replaces one not yet taken
     } else {
@@ -68,7 +75,12 @@ void Reloader::Request() {
     again_ = true;  // the files may have changed since the compile in flight read them
     return;
   }
-  job_ = std::async(std::launch::async, load_);
+  job_ = std::async(std::launch::async, load_, seed_);
+}
+
+void Reloader::SetSeed(std::shared_ptr<const engine::Program> running) {
+  std::lock_guard<std::mutex> lock(mu_);
+  seed_ = std::move(running);
 }
 
 std::shared_ptr<const RuleSet> Reloader::Take() {

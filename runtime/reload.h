@@ -1,10 +1,10 @@
 // Reload: new rules taking over a running pipeline (CLI.md "Live operation"). Stage: runtime.
-// Interface: MoveState() (a run's matching state onto an engine for the new program),
-// Reloader (watches for reloads and compiles the new rules while the run goes on).
-// Rules whose identity (a hash of the rule's text with lets expanded) is unchanged keep their
-// partial matches, timers, suppression windows; new and changed rules start empty; removed
-// rules' state is dropped, and the report counts it. Events held for --max-delay move too.
-// Covered by test/reload_test.sh and test/partition_engines_test.cc.
+// Interface: TakeOverState() and MoveState() (a run's matching state onto an engine for the new
+// program), Reloader (watches for reloads and compiles the new rules while the run goes on). Rules
+// whose identity (a hash of the rule's text with lets expanded) is unchanged keep their partial
+// matches, timers, suppression windows; new and changed rules start empty; removed rules' state is
+// dropped, and the report counts it. Events held for --max-delay move too. Covered by
+// test/reload_test.sh and test/partition_engines_test.cc.
 #pragma once
 
 #include <atomic>
@@ -28,6 +28,11 @@ namespace strix::runtime {
 // `decode` decodes saved events with the new program's fields. `from` can be destroyed after.
 engine::RestoreReport MoveState(const engine::Engine& from, engine::Engine& to,
                                 const engine::Engine::DecodeFn& decode);
+// The same without a snapshot where it can (Engine::TakeOver: unchanged rules' state moves
+// whole; `from` gives it up); MoveState where it cannot (the new program moved fields).
+engine::RestoreReport TakeOverState(engine::Engine& from, engine::Engine& to,
+                                    const engine::Engine::DecodeFn& decode,
+                                    const std::vector<int64_t>* rule_map = nullptr);
 
 // Watches for reloads and compiles beside the run: a thread of its own looks at `asked`
 // (set by SIGHUP) every 100 ms and, when `stamp` is given (--watch), at the rule files once a
@@ -36,7 +41,8 @@ engine::RestoreReport MoveState(const engine::Engine& from, engine::Engine& to,
 // two events (Take()).
 class Reloader {
  public:
-  using Load = std::function<Result<std::shared_ptr<const RuleSet>>()>;
+  using Load = std::function<Result<std::shared_ptr<const RuleSet>>(
+      std::shared_ptr<const engine::Program> seed)>;
   Reloader(Load load, std::atomic<bool>* asked, std::function<std::string()> stamp,
            std::function<void(const std::string&)> failed);
   ~Reloader();  // stops watching; waits for a compile in flight
@@ -45,6 +51,9 @@ class Reloader {
   // so that the newest files are the ones that end up loaded.
   std::shared_ptr<const RuleSet> Take();
   uint64_t failures() const { return failures_.load(); }
+  // The program now running: the next compile keeps its fields' slots and maps its rules (so
+  // that the state can move without a snapshot: Engine::TakeOver). Held until replaced.
+  void SetSeed(std::shared_ptr<const engine::Program> running);
 
  private:
   void Watch();
@@ -60,6 +69,7 @@ class Reloader {
   std::future<Result<std::shared_ptr<const RuleSet>>> job_;
   bool again_ = false;
   std::shared_ptr<const RuleSet> ready_;
+  std::shared_ptr<const engine::Program> seed_;
   std::thread watcher_;
 };
 

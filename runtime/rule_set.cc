@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "adapters/rule_tests.h"
+#include "engine/engine.h"
 
 namespace strix::runtime {
 
@@ -52,9 +53,15 @@ Result<std::shared_ptr<const RuleSet>> LoadRuleSet(const std::vector<std::string
   std::string diags = set->rules.FormatDiagnostics();
   if (!set->rules.ok()) return Status::Error(diags);
   set->warnings = std::move(diags);
-  auto prog = engine::Compile(set->rules, options.compile);
+  engine::CompileOptions compile = options.compile;
+  if (options.seed) compile.seed_fields = options.seed->fields;
+  auto prog = engine::Compile(set->rules, compile);
   if (!prog.ok()) return prog.status();
   set->program = std::move(*prog);
+  if (options.seed) {
+    set->seeded_from = options.seed.get();
+    set->rule_map = engine::RuleMap(*options.seed, *set->program);
+  }
   if (options.require_tests) {
     std::vector<adapters::RuleTestResult> results =
         adapters::RunRuleTests(set->rules, *set->program);

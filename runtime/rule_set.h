@@ -11,6 +11,7 @@
 
 #include "common/status.h"
 #include "engine/compile.h"
+#include "engine/engine.h"
 #include "engine/program.h"
 #include "query-lang/check.h"
 
@@ -20,12 +21,22 @@ struct RuleSet {
   ql::CheckedRules rules;
   std::unique_ptr<engine::Program> program;
   std::string warnings;  // the checker's warnings, formatted
+  // Compiled to take over from `seeded_from` (RuleSetOptions::seed): its fields kept their
+  // slots, and `rule_map` maps its rules to these (engine::RuleMap), for Engine::TakeOver.
+  const engine::Program* seeded_from = nullptr;
+  std::vector<int64_t> rule_map;
+  // An engine for `program`, built beside the run (its per-rule tables take time in
+  // proportion to the rules), taken once by the run that takes these rules over.
+  mutable std::unique_ptr<engine::Engine> prepared_engine;
 };
 
 struct RuleSetOptions {
   ql::LoadOptions load;
   engine::CompileOptions compile;
   bool require_tests = false;  // the files' `test` blocks must pass (--reload-requires-tests)
+  // The program running now (a reload): its fields keep their slots (CompileOptions::
+  // seed_fields) and its rules are mapped to the new ones, so the state moves whole.
+  std::shared_ptr<const engine::Program> seed;
 };
 
 // Folders stand for their *.strix files (not subfolders), in name order. An error names a

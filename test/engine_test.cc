@@ -187,8 +187,8 @@ TEST_CASE("suppression compares whole keys: no two keys share a window", "[engin
   CHECK(got == std::vector<std::string>{"s@0 k=1 k=23", "s@1 k=12 k=3", "s@2 k=\"x\\n\" k=\"y\"",
                                         "s@3 k=\"x\" k=\"\\ny\""});
   std::string k1, k2;
-  engine::SuppressionKey(0, {Value::String("a"), Value::String("bc")}, k1);
-  engine::SuppressionKey(0, {Value::String("ab"), Value::String("c")}, k2);
+  engine::SuppressionKey({Value::String("a"), Value::String("bc")}, k1);
+  engine::SuppressionKey({Value::String("ab"), Value::String("c")}, k2);
   CHECK(k1 != k2);
 }
 

@@ -284,4 +284,135 @@ RestoreCaseResult RestoreCase(uint64_t seed, const SnapshotRoundtrip& roundtrip,
   return out;
 }
 
+RestoreCaseResult TakeOverCase(uint64_t seed, int nevents) {
+  RestoreCaseResult out;
+  SeqGen g(seed * 7919 + 3);
+  std::vector<std::string> before;
+  for (int i = g.Int(1, 4); i > 0; --i) before.push_back(g.Rule(static_cast<int>(before.size())));
+  std::string text1, text2;
+  for (const std::string& r : before) text1 += r;
+  // The new set: each old rule kept (most), changed (drawn again under its name) or dropped;
+  // maybe a new one; in another order.
+  std::vector<std::string> after;
+  for (size_t i = 0; i < before.size(); ++i) {
+    int fate = g.Int(0, 9);
+    if (fate < 6) after.push_back(before[i]);
+    if (fate >= 6 && fate < 8) after.push_back(g.Rule(static_cast<int>(i)));
+  }
+  if (g.Int(0, 1)) after.push_back(g.Rule(static_cast<int>(before.size()) + 1));
+  if (after.empty()) after.push_back(before[0]);
+  std::shuffle(after.begin(), after.end(), g.rng);
+  for (const std::string& r : after) text2 += r;
+  ql::CheckedRules rules1 = ql::LoadRules({{"before.strix", text1}});
+  ql::CheckedRules rules2 = ql::LoadRules({{"after.strix", text2}});
+  if (!rules1.ok() || !rules2.ok()) {
+    out.mismatch = "rules do not load:\n" + text1 + rules1.FormatDiagnostics() + text2 +
+                   rules2.FormatDiagnostics();
+    return out;
+  }
+  auto p1 = engine::Compile(rules1, engine::CompileOptions{});
+  engine::CompileOptions seeded;
+  if (p1.ok()) seeded.seed_fields = (*p1)->fields;
+  auto p2 = engine::Compile(rules2, seeded);
+  if (!p1.ok() || !p2.ok()) {
+    out.mismatch = "rules do not compile";
+    return out;
+  }
+  const int64_t delay = seed % 3 == 0 ? g.Int(1, 6) : 0;
+  const size_t max_partial = seed % 4 == 0 ? static_cast<size_t>(g.Int(1, 4)) : 10000;
+  const unsigned threads = seed % 2 ? 3u : 1u;
+  std::vector<std::string> lines;
+  int64_t ts = 0;
+  for (int i = 0; i < nevents; ++i) {
+    ts += g.Int(0, 3);
+    lines.push_back(g.Event(delay > 0 ? std::max<int64_t>(0, ts - g.Int(0, 8)) : ts));
+  }
+  const size_t cut = static_cast<size_t>(g.Int(0, nevents));
+  std::string context = "seed " + std::to_string(seed) + "\nbefore:\n" + text1 + "after:\n" +
+                        text2 + "max-delay " + std::to_string(delay) + " max-partial " +
+                        std::to_string(max_partial) + " threads " + std::to_string(threads) +
+                        " cut " + std::to_string(cut) + "\n";
+  adapters::EventDecoder dec1((*p1)->fields, adapters::Clock::kEvent);
+  adapters::EventDecoder dec2((*p2)->fields, adapters::Clock::kEvent);
+  auto feed = [&](adapters::EventDecoder& dec, engine::Engine& eng, CollectOuts& sink, size_t from,
+                  size_t to) {
+    for (size_t n = from; n < to; ++n) {
+      Event ev;
+      if (!Decode(dec, lines[n], ev)) continue;
+      ev.seq = n;
+      ev.line = n + 1;
+      eng.Push(std::move(ev), sink);
+    }
+  };
+  auto decode = [&](const engine::EventRecord& rec, Event& ev) {
+    return adapters::DecodeSaved(dec2, rec, ev);
+  };
+  auto counters = [](const engine::RunStats& s) {
+    return std::to_string(s.events_in) + " in, " + std::to_string(s.late) + " late, " +
+           std::to_string(s.emitted) + " emitted, " + std::to_string(s.suppressed) +
+           " suppressed, " + std::to_string(s.matched) + " matched, " +
+           std::to_string(s.dropped_partial) + " dropped";
+  };
+  auto report = [](const engine::RestoreReport& r) {
+    return std::to_string(r.partial_matches) + " kept, " + std::to_string(r.dropped_rules) +
+           " rules dropped with " + std::to_string(r.dropped_partial) + " matches, " +
+           std::to_string(r.undecodable_events) + " undecodable";
+  };
+  CollectOuts first_a, first_b, then_a, then_b;
+  first_a.p = first_b.p = p1->get();
+  then_a.p = then_b.p = p2->get();
+  auto a = std::make_unique<engine::Engine>(**p1, delay, max_partial, threads, 7 + seed % 20);
+  auto b = std::make_unique<engine::Engine>(**p1, delay, max_partial, threads, 7 + seed % 20);
+  feed(dec1, *a, first_a, 0, cut);
+  feed(dec1, *b, first_b, 0, cut);
+  a->Flush(first_a);
+  b->Flush(first_b);
+  engine::Engine a2(**p2, delay, max_partial, threads, 7 + seed % 20);
+  engine::Engine b2(**p2, delay, max_partial, threads, 7 + seed % 20);
+  std::optional<engine::RestoreReport> ra = a2.TakeOver(*a, decode);
+  if (!ra) {
+    out.mismatch = context + "the take-over was refused (the seeded fields moved?)";
+    return out;
+  }
+  engine::EngineSnapshot s;
+  b->Save(s);
+  s.Detach();
+  engine::RestoreReport rb = b2.Restore(s, decode);
+  a.reset();  // the old engines go before the new ones go on (nothing may still point there)
+  b.reset();
+  if (report(*ra) != report(rb)) {
+    out.mismatch = context + "reports: take-over " + report(*ra) + "; snapshot " + report(rb);
+    return out;
+  }
+  out.restored_matches = ra->partial_matches;
+  if (threads == 1) {
+    const engine::SequenceMatcher& sm = a2.matcher().sequences();
+    if (sm.accounted_bytes() != sm.RecountBytes()) {
+      out.mismatch = context + "moved state accounted as " + std::to_string(sm.accounted_bytes()) +
+                     " bytes, counted " + std::to_string(sm.RecountBytes());
+      return out;
+    }
+    std::vector<uint64_t> kept((*p2)->rules.size()), walked(kept.size());
+    sm.PartialMatchesByRule(kept);
+    sm.RecountPartialMatchesByRule(walked);
+    if (kept != walked || sm.live_partial_matches() != ra->partial_matches) {
+      out.mismatch = context + "partial matches by rule after the take-over differ from a walk";
+      return out;
+    }
+  }
+  feed(dec2, a2, then_a, cut, lines.size());
+  feed(dec2, b2, then_b, cut, lines.size());
+  a2.Finish(then_a);
+  b2.Finish(then_b);
+  if (Show(then_a.got) != Show(then_b.got)) {
+    out.mismatch = context + "after the reload, snapshot path:\n" + Show(then_b.got) +
+                   "take-over:\n" + Show(then_a.got);
+  } else if (counters(a2.stats()) != counters(b2.stats())) {
+    out.mismatch = context + "counters: take-over " + counters(a2.stats()) + "; snapshot " +
+                   counters(b2.stats());
+  }
+  out.complex_events = then_a.got.size();
+  return out;
+}
+
 }  // namespace strix::test

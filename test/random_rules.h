@@ -339,4 +339,12 @@ struct RestoreCaseResult {
 using SnapshotRoundtrip = std::function<engine::EngineSnapshot(const engine::EngineSnapshot&)>;
 RestoreCaseResult RestoreCase(uint64_t seed, const SnapshotRoundtrip& roundtrip, int nevents = 250);
 
+// New rules taking over mid-stream (a reload): random sequence rules, of which the new set
+// keeps some unchanged, changes, drops and adds some, compiled with the old fields as seed.
+// One engine hands its state over with Engine::TakeOver, a twin with Save and Restore (the
+// snapshot path, itself checked against uninterrupted runs by RestoreCase); their reports,
+// their complex events after the reload and their counters must agree, and the state the
+// take-over moved must be accounted as a walk counts it. `restored_matches`: matches kept.
+RestoreCaseResult TakeOverCase(uint64_t seed, int nevents = 250);
+
 }  // namespace strix::test
