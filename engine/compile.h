@@ -1,8 +1,6 @@
 // The compiler: checked AST -> Program (compiled conditions, slot table, condition index).
-// Stage: engine/compiler. Interface: Compile(), PlanAccess(), AccessPredicates(), DescribeAtom().
-// For every rule it chooses the access predicates under which the rule enters the index:
-// a conjunction is anchored on its cheapest indexable part, a disjunction enters once per
-// alternative, and a rule with nothing indexable goes on its type's always-check list.
+// Stage: engine/compiler. Interface: Compile(). For every rule the access planner
+// (access_plan.h) chooses how it enters the index.
 // Covered by test/engine_test.cc and test/differential_test.cc.
 #pragma once
 
@@ -11,6 +9,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "engine/access_plan.h"
 #include "engine/program.h"
 #include "query-lang/check.h"
 
@@ -31,23 +30,6 @@ struct CompileOptions {
 
 // Fails only when the field options collide (the rules are already checked).
 Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules, const CompileOptions& opts);
-
-// How condition `node` enters the index: its atoms (several = any of them), and the
-// conjuncts the atoms do not decide exactly (a regex prefilter, a conjunct beside the chosen
-// one). Equality, `in`, ranges with numeric bounds and contains/startswith/endswith (up to
-// LiteralMatcher::kMaxLiteral bytes) are exact: once the index offers the rule through them,
-// they are not tested again.
-struct AccessPlan {
-  std::vector<index::Atom> atoms;
-  std::vector<NodeId> residual;  // empty: the atoms decide the whole condition
-};
-// nullopt when nothing is indexable (always-check); no atoms when the condition never holds.
-std::optional<AccessPlan> PlanAccess(const Program& p, NodeId node);
-std::optional<std::vector<index::Atom>> AccessPredicates(const Program& p, NodeId node);
-
-// "amount in [50000, 60000]" and the like, for explain.
-std::string DescribeAtom(const Program& p, const index::Atom& a);
-std::string DescribeField(const FieldSpec& f);
 
 // Splits "a.b" into path segments (for --type-field and friends).
 std::vector<std::string> SplitPath(std::string_view dotted);

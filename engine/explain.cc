@@ -39,13 +39,22 @@ struct RuleView {
 void IndexEntries(const Program& p, bool any_type, const std::string& type, NodeId cond,
                   RuleView& v) {
   v.entries.push_back(any_type ? "type       any" : "type       " + type);
-  auto atoms = cond == kNoNode ? std::nullopt : AccessPredicates(p, cond);
-  if (!atoms) {
+  auto plan = cond == kNoNode ? std::nullopt : PlanAccess(p, cond);
+  if (!plan) {
     v.entries.push_back("always-check list of " + (any_type ? std::string("any") : type));
-  } else if (atoms->empty()) {
+  } else if (!plan->counted.empty()) {
+    // A counted conjunction: a candidate once every one of these has hit.
+    v.entries.push_back("counted    " + std::to_string(plan->counted.size()) +
+                        " predicates (any atom of a line hits it):");
+    for (const std::vector<index::Atom>& pred : plan->counted) {
+      std::string any;
+      for (const index::Atom& a : pred) any += (any.empty() ? "" : " | ") + DescribeAtom(p, a);
+      v.entries.push_back("  " + any);
+    }
+  } else if (plan->atoms.empty()) {
     v.entries.push_back("none: the condition can never hold");
   } else {
-    for (const index::Atom& a : *atoms) v.entries.push_back(DescribeAtom(p, a));
+    for (const index::Atom& a : plan->atoms) v.entries.push_back(DescribeAtom(p, a));
   }
 }
 
@@ -205,7 +214,9 @@ bool Explain(const ql::CheckedRules& rules, const Program& p, const std::string&
     if (format == ExplainFormat::kText) {
       out += v.header + "\n";
       if (!v.entries.empty()) {
-        out += "  index entries (an event reaches the rule through any of them):\n";
+        bool counted = v.entries.size() > 1 && v.entries[1].rfind("counted", 0) == 0;
+        out += counted ? "  index entries (an event reaches the rule once all of them hit):\n"
+                       : "  index entries (an event reaches the rule through any of them):\n";
         for (const std::string& e : v.entries) out += "    " + e + "\n";
         out += "  residual: " + v.residual + "\n";
       }

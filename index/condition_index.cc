@@ -48,6 +48,24 @@ void ConditionIndexBuilder::Add(uint32_t bucket, const Atom& a, TermId term) {
   }
 }
 
+void ConditionIndexBuilder::AddCounted(uint32_t bucket,
+                                       const std::vector<std::vector<Atom>>& predicates,
+                                       TermId term) {
+  for (const std::vector<Atom>& pred : predicates) {
+    TermId q = static_cast<TermId>(pred_term_.size());
+    pred_term_.push_back(term);
+    bool dedupe = pred.size() > 1;
+    for (const Atom& a : pred)
+      dedupe = dedupe || (a.kind != AtomKind::kEq && a.kind != AtomKind::kRange);
+    TermId id = dedupe ? ConditionIndex::kCounted | ConditionIndex::kDedupe | q
+                       : ConditionIndex::kCounted |
+                             static_cast<TermId>(predicates.size()) << ConditionIndex::kTermBits |
+                             term;
+    for (const Atom& a : pred) Add(bucket, a, id);
+  }
+  counted_.emplace_back(term, static_cast<uint32_t>(predicates.size()));
+}
+
 namespace {
 Value ItemValue(ValueKind kind, double number, bool boolean, std::string_view text) {
   switch (kind) {
@@ -163,7 +181,11 @@ ConditionIndex ConditionIndexBuilder::Build(size_t num_terms) && {
     std::sort(out.matchers.begin(), out.matchers.end(),
               [](const auto& x, const auto& y) { return x.first < y.first; });
   }
-  (void)num_terms;
+  if (!counted_.empty()) {
+    idx.need_.assign(num_terms, 0);
+    for (const auto& [term, n] : counted_) idx.need_[term] = n;
+    idx.pred_term_ = std::move(pred_term_);
+  }
   return idx;
 }
 
@@ -182,6 +204,22 @@ const ConditionIndex::EqEntry* ConditionIndex::FindEq(uint32_t bucket, uint32_t 
 void ConditionIndex::ProbeBucket(const Bucket& b, uint32_t id, const std::vector<Value>& slots,
                                  ProbeScratch& s, std::vector<TermId>& out) const {
   auto emit = [&](TermId t) {
+    if (t & kCounted) {  // one predicate of a counted term: a candidate once all have hit
+      uint32_t need;
+      if (t & kDedupe) {
+        const TermId q = t & ~(kCounted | kDedupe);
+        if (s.pred_stamp[q] == s.epoch) return;
+        s.pred_stamp[q] = s.epoch;
+        t = pred_term_[q];
+        need = need_[t];
+      } else {
+        need = (t >> kTermBits) & kMaxCounted;
+        t &= kTermMask;
+      }
+      uint64_t& c = s.count[t];
+      if (static_cast<uint32_t>(c >> 32) != s.epoch) c = static_cast<uint64_t>(s.epoch) << 32;
+      if (static_cast<uint32_t>(++c) != need) return;
+    }
     if (s.stamp[t] != s.epoch) {
       s.stamp[t] = s.epoch;
       out.push_back(t);
@@ -237,8 +275,15 @@ uint32_t ConditionIndex::TypeBucket(std::string_view type) const {
 
 void ConditionIndex::Probe(const Value& type, const std::vector<Value>& slots, ProbeScratch& s,
                            std::vector<TermId>& out) const {
+  if (!pred_term_.empty() &&
+      (s.count.size() < need_.size() || s.pred_stamp.size() < pred_term_.size())) {
+    s.count.resize(std::max(s.count.size(), need_.size()), 0);
+    s.pred_stamp.resize(std::max(s.pred_stamp.size(), pred_term_.size()), 0);
+  }
   if (++s.epoch == 0) {  // wrapped: forget every old stamp
     std::fill(s.stamp.begin(), s.stamp.end(), 0);
+    std::fill(s.pred_stamp.begin(), s.pred_stamp.end(), 0);
+    std::fill(s.count.begin(), s.count.end(), 0);
     s.epoch = 1;
   }
   ProbeBucket(buckets_[0], 0, slots, s, out);
@@ -252,8 +297,11 @@ IndexStats ConditionIndex::stats() const {
   st.buckets = buckets_.size();
   st.postings = postings_.size();
   st.eq_entries = keys_.size();
-  st.memory_bytes = eq_table_.memory_bytes() + keys_.capacity() * sizeof(EqEntry) +
-                    postings_.capacity() * 4 + strings_.capacity() + eq_bloom_.memory_bytes();
+  st.counted_predicates = pred_term_.size();
+  for (uint32_t n : need_) st.counted_terms += n != 0;
+  st.memory_bytes = pred_term_.capacity() * 4 + need_.capacity() * 4 + eq_table_.memory_bytes() +
+                    keys_.capacity() * sizeof(EqEntry) + postings_.capacity() * 4 +
+                    strings_.capacity() + eq_bloom_.memory_bytes();
   for (const Bucket& b : buckets_) {
     st.always += b.always.size();
     st.memory_bytes += b.always.capacity() * 4;

@@ -5,6 +5,7 @@
 //   uint32_t bucket = b.Bucket("tx");            // or b.AnyBucket()
 //   b.Add(bucket, atom, term);                   // one entry per atom; several per term = OR
 //   b.AddAlways(bucket, term);                   // nothing indexable
+//   b.AddCounted(bucket, {{a1}, {a2, a3}}, term);  // a1 AND (a2 OR a3), counted
 //   ConditionIndex idx = std::move(b).Build(num_terms);
 //   ProbeScratch scratch(num_terms);
 //   idx.Probe(event.type(), event.slots, scratch, candidates);   // deduplicated terms
@@ -12,7 +13,13 @@
 // Inside a bucket (one per event type, plus one for `any`): an open-addressing hash table for
 // equality and `in` (behind a Bloom filter), an IntervalIndex per field for ranges and comparisons,
 // a StringMatcher per field for regexes and literals, and the always-check list. Candidates are a
-// superset: the caller confirms each with the term's residual condition. Thread safety: a built
+// superset: the caller confirms each with the term's residual condition.
+// Counted terms (conjunctions of exact predicates, the counting algorithm of the pub/sub
+// literature): each predicate (an OR of exact atoms) is entered in the same structures under a
+// predicate id; a probe counts the distinct predicates hit per term (counters stamped with the
+// probe's epoch, so nothing is reset between events) and a term is a candidate only once all
+// of its predicates hit. A conjunction of wide ranges thus costs its hits, not one residual
+// evaluation per rule that the widest range lets through. Thread safety: a built
 // index is immutable; Probe is safe from many threads, each with its own ProbeScratch. Covered by
 // test/index_test.cc and test/differential_test.cc.
 #pragma once
@@ -36,10 +43,15 @@ struct ProbeScratch {
   std::vector<uint32_t> stamp;
   uint32_t epoch = 0;
   StringMatcher::Scratch strings;
+  // Counted terms: per predicate the epoch it was last hit in; per term (epoch << 32 | hits).
+  // Sized by the first probe of an index with counted terms.
+  std::vector<uint32_t> pred_stamp;
+  std::vector<uint64_t> count;
 };
 
 struct IndexStats {
   size_t buckets = 0, eq_entries = 0, postings = 0, ranges = 0, patterns = 0, always = 0;
+  size_t counted_terms = 0, counted_predicates = 0;
   size_t matcher_shards = 0, failed_shards = 0;
   size_t memory_bytes = 0;
 };
@@ -53,6 +65,10 @@ class ConditionIndexBuilder {
   uint32_t Bucket(std::string_view type);
   void Add(uint32_t bucket, const Atom& atom, TermId term);
   void AddAlways(uint32_t bucket, TermId term);
+  // `term` holds when every predicate does; a predicate holds when any of its atoms does.
+  // Every atom must be exact (decide its test alone: no regex prefilter, no long literal).
+  // At most ConditionIndex::kMaxCounted predicates, and terms below 2^26.
+  void AddCounted(uint32_t bucket, const std::vector<std::vector<Atom>>& predicates, TermId term);
   ConditionIndex Build(size_t num_terms) &&;
 
  private:
@@ -73,6 +89,8 @@ class ConditionIndexBuilder {
   std::unordered_map<std::string, uint32_t> type_ids_;
   std::vector<BucketDraft> drafts_;
   std::vector<EqItem> eq_;
+  std::vector<TermId> pred_term_;                     // predicate -> its term
+  std::vector<std::pair<TermId, uint32_t>> counted_;  // term, number of predicates
 };
 
 class ConditionIndex {
@@ -87,6 +105,15 @@ class ConditionIndex {
              std::vector<TermId>& out) const;
 
   IndexStats stats() const;
+
+  // Posting ids of counted predicates: the flag; then either (a predicate hit at most once per
+  // probe: one equality or range atom) the term's number of predicates in 4 bits and the term
+  // in 26, so that a hit touches one counter and nothing else; or (a predicate that may be hit
+  // more than once: several atoms, or a string atom) a second flag and the predicate's number,
+  // which the probe deduplicates and looks up.
+  static constexpr TermId kCounted = 0x80000000u, kDedupe = 0x40000000u;
+  static constexpr TermId kTermBits = 26, kTermMask = (1u << kTermBits) - 1;
+  static constexpr uint32_t kMaxCounted = 15;  // predicates of a counted term (PlanAccess caps)
 
  private:
   friend class ConditionIndexBuilder;
@@ -124,7 +151,9 @@ class ConditionIndex {
   std::vector<EqEntry> keys_;  // the equality keys, dense
   BloomFilter eq_bloom_;       // the hashes of keys_
   std::vector<TermId> postings_;
-  std::vector<char> strings_;  // bytes of string keys (a vector: its buffer survives moves)
+  std::vector<char> strings_;      // bytes of string keys (a vector: its buffer survives moves)
+  std::vector<TermId> pred_term_;  // counted predicate -> term
+  std::vector<uint32_t> need_;     // per term: predicates to hit (0: not counted)
 };
 
 }  // namespace strix::index

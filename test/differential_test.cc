@@ -15,3 +15,12 @@ TEST_CASE("indexed engine equals the reference matcher on random rules and event
     REQUIRE(mismatch.empty());
   }
 }
+
+TEST_CASE("counted conjunctions of many predicates equal the reference matcher",
+          "[differential][index]") {
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    std::string mismatch = test::SingleEventCase(seed, 80, 300, /*conjunctions=*/true);
+    INFO(mismatch);
+    REQUIRE(mismatch.empty());
+  }
+}

@@ -70,9 +70,9 @@ bool Decode(adapters::EventDecoder& dec, const std::string& line, Event& ev) {
 
 }  // namespace
 
-std::string SingleEventCase(uint64_t seed, int nrules, int nevents) {
+std::string SingleEventCase(uint64_t seed, int nrules, int nevents, bool conjunctions) {
   Gen g(seed);
-  std::string text = g.Rules(nrules);
+  std::string text = conjunctions ? g.Conjunctions(nrules) : g.Rules(nrules);
   ql::CheckedRules rules = ql::LoadRules({{"random.strix", text}});
   if (!rules.ok()) return "rules do not load:\n" + text + rules.FormatDiagnostics();
   auto prog = engine::Compile(rules, engine::CompileOptions{});

@@ -105,6 +105,50 @@ struct Gen {
     return c + ")";
   }
 
+  // Conjunctions of many predicates, as standing searches and pub/sub subscriptions are: wide
+  // and narrow ranges and comparisons, sets, literals, equalities, now and then a disjunction,
+  // a regex or a negation among them (the counting plan of engine/access_plan.h and its
+  // residual).
+  std::string Predicate() {
+    const std::string f = Pick(num_fields);
+    switch (Int(0, 11)) {
+      case 0:
+      case 1: {
+        int lo = Int(-3, 10);
+        return f + " in " + std::to_string(lo) + ".." + std::to_string(lo + Int(0, 1) * Int(0, 12));
+      }
+      case 2:
+        return f + " " + Pick<std::string>({"<", "<=", ">", ">="}) + " " + Num();
+      case 3:
+        return f + " in [" + Num() + ", " + Num() + ", " + Num() + "]";
+      case 4:
+        return f + " == " + Num();
+      case 5:
+        return Pick(str_fields) + " " + Pick<std::string>({"contains", "startswith", "endswith"}) +
+               " " + (Int(0, 1) ? Pick(strs) : Pick(lits));
+      case 6:
+        return Pick(str_fields) + " in [" + Pick(strs) + ", " + Pick(strs) + "]";
+      case 7:
+        return "(" + f + " > " + Num() + " or " + Pick(num_fields) + " in 0..4)";
+      case 8:
+        return f + " != " + Num();
+      case 9:
+        return Pick(str_fields) + " =~ /" + Pick<std::string>({"^x", "y$", "ab"}) + "/";
+      default:
+        return f + " in " + Num() + ".." + std::to_string(Int(3, 14));
+    }
+  }
+  std::string Conjunctions(int count) {
+    std::string out;
+    for (int i = 0; i < count; ++i) {
+      out += "rule r" + std::to_string(i) + " on " + Pick<std::string>({"A", "B", "any"}) +
+             " where " + Predicate();
+      for (int k = Int(1, 5); k > 0; --k) out += " and " + Predicate();
+      out += "\n";
+    }
+    return out;
+  }
+
   std::string Rules(int count) {
     std::string out;
     for (int i = 0; i < count; ++i) {
@@ -316,7 +360,8 @@ struct SeqGen {
 
 // One seed of single-event rules against the reference matcher: "" when they agree, else the
 // rules, the event and both outputs.
-std::string SingleEventCase(uint64_t seed, int nrules = 60, int nevents = 300);
+std::string SingleEventCase(uint64_t seed, int nrules = 60, int nevents = 300,
+                            bool conjunctions = false);
 
 struct SequenceCaseResult {
   std::string mismatch;  // "" when engine (1, 2, 3 workers) and reference agree

@@ -1,0 +1,306 @@
+// Access planning: how a rule's condition enters the condition index (see access_plan.h).
+#include "engine/access_plan.h"
+
+#include <cmath>
+#include <limits>
+
+#include "common/json_text.h"
+#include "index/condition_index.h"
+#include "index/literal_matcher.h"
+#include "query-lang/dump.h"
+
+namespace strix::engine {
+
+using index::Atom;
+using index::AtomKind;
+using ql::Op;
+
+// The program-wide count of rules whose condition holds this equality (see EqKey).
+std::string EqKey(const Atom& a) {
+  std::string k = std::to_string(a.slot) + ":" + std::to_string(int(a.value_kind)) + ":";
+  if (a.value_kind == ValueKind::kNumber) {
+    AppendJsonNumber(k, a.number);
+  } else if (a.value_kind == ValueKind::kBool) {
+    k += a.boolean ? "t" : "f";
+  } else {
+    k += a.text;
+  }
+  return k;
+}
+
+namespace {
+
+// Probing cost of an atom: the kind's base cost, and for equalities the number of rules that
+// share the value (an equality that 50 rules hold brings 50 candidates; a unique one, one).
+double AtomCost(const Program& p, const Atom& a) {
+  double c = a.cost();
+  if (a.kind == AtomKind::kEq && !p.eq_frequency.empty()) {
+    auto it = p.eq_frequency.find(EqKey(a));
+    if (it != p.eq_frequency.end() && it->second > 1) c += 0.5 * std::log2(double(it->second));
+  }
+  return c;
+}
+
+double Cost(const Program& p, const std::vector<Atom>& atoms) {
+  double c = 0;
+  for (const Atom& a : atoms) c += AtomCost(p, a);
+  return c;
+}
+
+// Bounds of `slot OP c`; false when it is not a numeric comparison.
+bool RangeOf(Op op, double c, Atom& a) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  a.kind = AtomKind::kRange;
+  switch (op) {
+    case Op::kLt:
+      a.lo = -kInf, a.hi = c, a.hi_open = true;
+      return true;
+    case Op::kLe:
+      a.lo = -kInf, a.hi = c;
+      return true;
+    case Op::kGt:
+      a.lo = c, a.hi = kInf, a.lo_open = true;
+      return true;
+    case Op::kGe:
+      a.lo = c, a.hi = kInf;
+      return true;
+    default:
+      return false;
+  }
+}
+
+Op Flip(Op op) {
+  switch (op) {
+    case Op::kLt:
+      return Op::kGt;
+    case Op::kLe:
+      return Op::kGe;
+    case Op::kGt:
+      return Op::kLt;
+    case Op::kGe:
+      return Op::kLe;
+    default:
+      return op;
+  }
+}
+
+}  // namespace
+
+std::optional<AccessPlan> PlanAccess(const Program& p, NodeId id, bool counting) {
+  const CNode& n = p.nodes[id];
+  auto slot_of = [&](NodeId k) -> std::optional<uint32_t> {
+    const CNode& kn = p.nodes[k];
+    if (kn.kind == CKind::kSlot) return kn.ref;  // fields of the event itself only
+    return std::nullopt;
+  };
+  switch (n.kind) {
+    case CKind::kConst:
+      if (p.Constant(n).kind == ValueKind::kBool && !p.Constant(n).boolean) {
+        return AccessPlan{};  // never holds: no entry at all
+      }
+      return std::nullopt;
+    case CKind::kCompare: {
+      NodeId l = p.Kid(n, 0), r = p.Kid(n, 1);
+      Op op = n.op;
+      if (!slot_of(l) && slot_of(r)) {
+        std::swap(l, r);
+        op = Flip(op);
+      }
+      auto slot = slot_of(l);
+      const CNode& c = p.nodes[r];
+      if (!slot || c.kind != CKind::kConst) return std::nullopt;
+      Atom a;
+      a.slot = *slot;
+      if (op == Op::kEq) {
+        a.kind = AtomKind::kEq;
+        a.value_kind = p.Constant(c).kind;
+        if (p.Constant(c).kind == ValueKind::kNumber) {
+          a.number = p.Constant(c).number;
+        } else if (p.Constant(c).kind == ValueKind::kString) {
+          a.text = std::string(p.Constant(c).text);
+        } else if (p.Constant(c).kind == ValueKind::kBool) {
+          a.boolean = p.Constant(c).boolean;
+        } else {
+          return AccessPlan{};  // == null never holds
+        }
+        return AccessPlan{{a}, {}};
+      }
+      if (p.Constant(c).is_number() && RangeOf(op, p.Constant(c).number, a))
+        return AccessPlan{{a}, {}};
+      return std::nullopt;
+    }
+    case CKind::kInSet: {
+      auto slot = slot_of(p.Kid(n, 0));
+      if (!slot || n.negated) return std::nullopt;
+      const ConstSet& s = p.sets[n.ref];
+      AccessPlan plan;
+      std::vector<Atom>& out = plan.atoms;
+      for (double d : s.numbers) {
+        Atom a;
+        a.slot = *slot;
+        a.value_kind = ValueKind::kNumber;
+        a.number = d;
+        out.push_back(a);
+      }
+      for (std::string_view t : s.strings) {
+        Atom a;
+        a.slot = *slot;
+        a.value_kind = ValueKind::kString;
+        a.text = std::string(t);
+        out.push_back(a);
+      }
+      for (bool b : {true, false}) {
+        if (b ? s.has_true : s.has_false) {
+          Atom a;
+          a.slot = *slot;
+          a.value_kind = ValueKind::kBool;
+          a.boolean = b;
+          out.push_back(a);
+        }
+      }
+      return plan;
+    }
+    case CKind::kInRange: {
+      auto slot = slot_of(p.Kid(n, 0));
+      const ConstRange& r = p.ranges[n.ref];
+      if (!slot || n.negated || !r.lo.is_number()) return std::nullopt;
+      if (r.lo.number > r.hi.number) return AccessPlan{};
+      Atom a;
+      a.kind = AtomKind::kRange;
+      a.slot = *slot;
+      a.lo = r.lo.number;
+      a.hi = r.hi.number;
+      // Exact when both bounds are numbers (the stab tests both).
+      if (!r.hi.is_number()) return AccessPlan{{a}, {id}};
+      return AccessPlan{{a}, {}};
+    }
+    case CKind::kStrTest: {
+      auto slot = slot_of(p.Kid(n, 0));
+      const CNode& c = p.nodes[p.Kid(n, 1)];
+      if (!slot || c.kind != CKind::kConst || !p.Constant(c).is_string()) return std::nullopt;
+      Atom a;
+      a.slot = *slot;
+      a.kind = n.op == Op::kContains     ? AtomKind::kContains
+               : n.op == Op::kStartsWith ? AtomKind::kStartsWith
+                                         : AtomKind::kEndsWith;
+      a.text = std::string(p.Constant(c).text);
+      // The literal filters are exact up to kMaxLiteral bytes; a longer literal is tested again.
+      if (a.text.size() > index::LiteralMatcher::kMaxLiteral) return AccessPlan{{a}, {id}};
+      return AccessPlan{{a}, {}};
+    }
+    case CKind::kMatch: {
+      auto slot = slot_of(p.Kid(n, 0));
+      if (!slot || n.negated) return std::nullopt;
+      Atom a;
+      a.kind = AtomKind::kRegex;
+      a.slot = *slot;
+      a.text = p.regexes[n.ref]->pattern();
+      return AccessPlan{{a}, {id}};  // the prefilter over-approximates: the regex runs
+    }
+    case CKind::kAnd: {
+      std::vector<std::optional<AccessPlan>> kids(n.nkids);
+      std::optional<AccessPlan> best;
+      uint32_t chosen = 0;
+      size_t exact = 0;
+      for (uint32_t i = 0; i < n.nkids; ++i) {
+        kids[i] = PlanAccess(p, p.Kid(n, i), /*counting=*/false);
+        const std::optional<AccessPlan>& k = kids[i];
+        if (k && !k->atoms.empty() && k->residual.empty()) ++exact;
+        if (k && (!best || Cost(p, k->atoms) < Cost(p, best->atoms))) {
+          best = k;
+          chosen = i;
+        }
+      }
+      if (!best) return std::nullopt;
+      // Counting (see access_plan.h): two or more exact conjuncts and no cheap anchor.
+      if (counting && exact >= 2 && Cost(p, best->atoms) >= kCountingFrom) {
+        AccessPlan plan;
+        for (uint32_t i = 0; i < n.nkids; ++i) {
+          const std::optional<AccessPlan>& k = kids[i];
+          if (k && !k->atoms.empty() && k->residual.empty() &&
+              plan.counted.size() < index::ConditionIndex::kMaxCounted) {
+            plan.counted.push_back(k->atoms);
+          } else {
+            plan.residual.push_back(p.Kid(n, i));
+          }
+        }
+        return plan;
+      }
+      for (uint32_t i = 0; i < n.nkids; ++i) {
+        if (i != chosen) best->residual.push_back(p.Kid(n, i));
+      }
+      return best;
+    }
+    case CKind::kOr: {
+      AccessPlan all;
+      bool exact = true;
+      for (uint32_t i = 0; i < n.nkids; ++i) {
+        auto k = PlanAccess(p, p.Kid(n, i), /*counting=*/false);  // a union needs atoms
+        if (!k) return std::nullopt;
+        all.atoms.insert(all.atoms.end(), k->atoms.begin(), k->atoms.end());
+        exact = exact && k->residual.empty();
+      }
+      // The union of exact entries is the disjunction itself; otherwise it all runs again.
+      if (!exact) all.residual.push_back(id);
+      return all;
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+std::optional<std::vector<Atom>> AccessPredicates(const Program& p, NodeId id) {
+  auto plan = PlanAccess(p, id, /*counting=*/false);
+  if (!plan) return std::nullopt;
+  return std::move(plan->atoms);
+}
+
+std::string DescribeField(const FieldSpec& f) {
+  std::string path = ql::DumpPath(f.path);
+  if (f.transform == Transform::kLower) return "lower(" + path + ")";
+  if (f.transform == Transform::kUpper) return "upper(" + path + ")";
+  return path;
+}
+
+std::string DescribeAtom(const Program& p, const Atom& a) {
+  std::string field = DescribeField(p.fields[a.slot]);
+  std::string v;
+  switch (a.kind) {
+    case AtomKind::kEq:
+      if (a.value_kind == ValueKind::kNumber) {
+        AppendJsonNumber(v, a.number);
+      } else if (a.value_kind == ValueKind::kBool) {
+        v = a.boolean ? "true" : "false";
+      } else {
+        AppendJsonString(v, a.text);
+      }
+      return "equality   " + field + " == " + v;
+    case AtomKind::kRange: {
+      std::string lo, hi;
+      if (std::isinf(a.lo))
+        lo = "-inf";
+      else
+        AppendJsonNumber(lo, a.lo);
+      if (std::isinf(a.hi))
+        hi = "+inf";
+      else
+        AppendJsonNumber(hi, a.hi);
+      return "range      " + field + " in " + (a.lo_open || std::isinf(a.lo) ? "(" : "[") + lo +
+             ", " + hi + (a.hi_open || std::isinf(a.hi) ? ")" : "]");
+    }
+    case AtomKind::kRegex:
+      return "regex set  " + field + " =~ " + ql::DumpRegex(a.text, "");
+    case AtomKind::kContains:
+      AppendJsonString(v, a.text);
+      return "literal    " + field + " contains " + v;
+    case AtomKind::kStartsWith:
+      AppendJsonString(v, a.text);
+      return "literal    " + field + " startswith " + v;
+    case AtomKind::kEndsWith:
+      AppendJsonString(v, a.text);
+      return "literal    " + field + " endswith " + v;
+  }
+  return "?";
+}
+
+}  // namespace strix::engine
