@@ -190,7 +190,8 @@ int Run(const RunOptions& o) {
   po.max_future_ms = max_future;
   po.max_partial_matches = static_cast<size_t>(o.max_partial_matches);
   po.max_state_bytes = static_cast<size_t>(o.max_state);
-  po.threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  // One thread unless asked: more were slower on every workload of perf/ (docs/language.md).
+  po.threads = o.threads ? o.threads : 1u;
   po.speed = speed;
   po.keep_output = golden;
   po.kafka.group = o.group;
@@ -363,7 +364,7 @@ void AddRunOptions(CLI::App* cmd, RunOptions* o) {
       ->default_str("1GB");
   cmd->add_option(
       "--threads", o->threads,
-      "Worker threads, default: the number of cores (output order does not depend on it)");
+      "Worker threads, default 1 (output order does not depend on it)");
   cmd->add_option("--max-line", o->max_line, "Longest input line in bytes")->capture_default_str();
   cmd->add_option("--max-queued", o->max_queued,
                   "Bytes of read lines waiting to be matched (TCP clients, several inputs); "
