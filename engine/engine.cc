@@ -167,6 +167,14 @@ void Engine::Save(EngineSnapshot& s) const {
   s.stats = stats_;
 }
 
+bool Engine::Hold(const EventRecord& rec, const DecodeFn& decode) {
+  Event ev;
+  if (!decode(rec, ev)) return false;
+  if (!ev.storage) ev.Own();
+  held_.push(std::move(ev));
+  return true;
+}
+
 RestoreReport Engine::Restore(const EngineSnapshot& s, const DecodeFn& decode) {
   RestoreReport report;
   std::vector<EventRef> keep;  // alive while the state is rebuilt
@@ -199,14 +207,7 @@ RestoreReport Engine::Restore(const EngineSnapshot& s, const DecodeFn& decode) {
     sup.Restore(it->second, rec.key, rec.until);
   }
   for (size_t i = 0; i < s.held.size(); ++i) {
-    EventRecord rec = s.held.Get(i);
-    Event ev;
-    if (!decode(rec, ev)) {
-      ++report.undecodable_events;
-      continue;
-    }
-    if (!ev.storage) ev.Own();
-    held_.push(std::move(ev));
+    if (!Hold(s.held.Get(i), decode)) ++report.undecodable_events;
   }
   seen_any_ = s.seen_any;
   max_seen_ = s.max_seen;

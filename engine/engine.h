@@ -130,9 +130,10 @@ class Engine {
     const std::vector<Event>& items() const { return c; }
   };
   HeldQueue held_;
-  void Match(Event&& e, ComplexEventSink& sink);          // one released event, in processing order
-  bool TooFar(TimeMs t);                                  // --max-future
-  TimeMs advanced_ = std::numeric_limits<TimeMs>::min();  // AdvanceTo
+  void Match(Event&& e, ComplexEventSink& sink);  // one released event, in processing order
+  bool Hold(const EventRecord& rec, const DecodeFn& decode);  // a saved held event, decoded again
+  bool TooFar(TimeMs t);                                      // --max-future
+  TimeMs advanced_ = std::numeric_limits<TimeMs>::min();      // AdvanceTo
   void FireTimers(TimeMs before, ComplexEventSink& sink);
 
   Matcher matcher_;

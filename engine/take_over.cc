@@ -105,14 +105,8 @@ std::optional<RestoreReport> Engine::TakeOver(Engine& old, const DecodeFn& decod
     report.dropped_partial += dropped[r];
   }
   for (const Event& e : old.held_.items()) {
-    EventRecord rec{std::string(e.raw), e.time, e.source, e.line, e.seq};
-    Event ev;
-    if (!decode(rec, ev)) {
+    if (!Hold(EventRecord{std::string(e.raw), e.time, e.source, e.line, e.seq}, decode))
       ++report.undecodable_events;
-      continue;
-    }
-    if (!ev.storage) ev.Own();
-    held_.push(std::move(ev));
   }
   seen_any_ = old.seen_any_;
   max_seen_ = old.max_seen_;

@@ -568,24 +568,21 @@ RunReport Pipeline::Impl::Run() {
       m.emitted_by_rule.emplace_back(prog->rules[r].name, writer.by_rule[r]);
       writer.by_rule[r] = 0;
     }
-    std::vector<uint64_t> by_rule(prog->rules.size(), 0);
-    if (parts) {
-      parts->TakeSuppressedByRule(by_rule);
-    } else {
-      eng->TakeSuppressedByRule(by_rule);
-    }
-    for (size_t r = 0; r < by_rule.size(); ++r) {
-      if (by_rule[r]) m.suppressed_by_rule.emplace_back(prog->rules[r].name, by_rule[r]);
-    }
-    by_rule.assign(prog->rules.size(), 0);
-    if (parts) {
-      parts->PartialMatchesByRule(by_rule);
-    } else {
-      eng->PartialMatchesByRule(by_rule);
-    }
-    for (size_t r = 0; r < by_rule.size(); ++r) {
-      if (by_rule[r]) m.partial_by_rule.emplace_back(prog->rules[r].name, by_rule[r]);
-    }
+    // Per-rule figures by rule name (rules with none left out).
+    auto named = [&](auto&& collect, std::vector<std::pair<std::string, uint64_t>>& into) {
+      std::vector<uint64_t> by_rule(prog->rules.size(), 0);
+      if (parts) {
+        collect(*parts, by_rule);
+      } else {
+        collect(*eng, by_rule);
+      }
+      for (size_t r = 0; r < by_rule.size(); ++r) {
+        if (by_rule[r]) into.emplace_back(prog->rules[r].name, by_rule[r]);
+      }
+    };
+    named([](auto& e, std::vector<uint64_t>& v) { e.TakeSuppressedByRule(v); },
+          m.suppressed_by_rule);
+    named([](auto& e, std::vector<uint64_t>& v) { e.PartialMatchesByRule(v); }, m.partial_by_rule);
     m.partial_matches = parts ? parts->live_partial_matches() : eng->live_partial_matches();
     m.state_bytes = parts ? parts->state_bytes() : eng->state_bytes();
     TimeMs wm = 0;
