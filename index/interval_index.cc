@@ -1,5 +1,5 @@
-// IntervalIndex construction: rays, elementary segments and the fallback tree (see
-// interval_index.h).
+// IntervalIndex construction: rays, elementary segments and the coarse buckets of long
+// intervals (see interval_index.h).
 #include "index/interval_index.h"
 
 #include <algorithm>
@@ -73,7 +73,7 @@ void IntervalIndex::BuildSegments(const std::vector<Interval>& finite) {
   size_t total = 0;
   for (const auto& [first, last] : spans) total += last - first + 1;
   // Long intervals would be listed in many segments: past the budget, the longest go to
-  // the tree.
+  // the coarse buckets.
   const size_t budget = 8 * kept.size() + 4096;
   if (total > budget) {
     std::vector<std::pair<size_t, size_t>> by_span;  // (span, index)
@@ -86,12 +86,12 @@ void IntervalIndex::BuildSegments(const std::vector<Interval>& finite) {
       to_tree[by_span[k].second] = true;
       total -= by_span[k].first;
     }
-    std::vector<Interval> tree, rest;
-    for (size_t i = 0; i < kept.size(); ++i) (to_tree[i] ? tree : rest).push_back(kept[i]);
+    std::vector<Interval> coarse, rest;
+    for (size_t i = 0; i < kept.size(); ++i) (to_tree[i] ? coarse : rest).push_back(kept[i]);
     kept = std::move(rest);
     points = endpoints(kept);
     spans = spans_of(points, kept);
-    BuildTree(std::move(tree));
+    BuildCoarse(coarse);
   }
   if (kept.empty()) return;
   // Counting sort of (segment, term) pairs: coverage per segment, then the lists.
@@ -124,23 +124,65 @@ void IntervalIndex::BuildSegments(const std::vector<Interval>& finite) {
   for (size_t b = buckets; b-- > 0;) radix_[b] = std::min(radix_[b], radix_[b + 1]);
 }
 
-void IntervalIndex::BuildTree(std::vector<Interval> intervals) {
-  std::sort(intervals.begin(), intervals.end(), [](const Interval& a, const Interval& b) {
-    return a.lo < b.lo || (a.lo == b.lo && a.term < b.term);
-  });
-  tree_.clear();
-  tree_.reserve(intervals.size());
-  for (const Interval& x : intervals) tree_.push_back(Node{x, -kInf});
-  Fill(0, static_cast<uint32_t>(tree_.size()));
-}
-
-// Depth is log2(n) < 64, so recursion is safe here.
-double IntervalIndex::Fill(uint32_t l, uint32_t r) {
-  if (l >= r) return -kInf;
-  uint32_t mid = l + (r - l) / 2;
-  double m = std::max({tree_[mid].hi, Fill(l, mid), Fill(mid + 1, r)});
-  tree_[mid].max_hi = m;
-  return m;
+void IntervalIndex::BuildCoarse(const std::vector<Interval>& intervals) {
+  coarse_size_ = intervals.size();
+  // Cuts at quantiles of the endpoints: up to 32 buckets of about equal numbers of ends.
+  std::vector<double> ends;
+  ends.reserve(intervals.size() * 2);
+  for (const Interval& x : intervals) {
+    ends.push_back(x.lo);
+    ends.push_back(x.hi);
+  }
+  std::sort(ends.begin(), ends.end());
+  // As many buckets as keep the whole-cover lists near 16 entries an interval: an interval
+  // spanning a fraction f of the ends covers about f * B buckets. Fewer buckets mean longer
+  // lists of intervals ending inside a bucket (about 2n / B), tested one by one.
+  double spanned = 0;
+  for (const Interval& x : intervals) {
+    auto rank = [&](double v) {
+      return static_cast<double>(std::lower_bound(ends.begin(), ends.end(), v) - ends.begin());
+    };
+    spanned += (rank(x.hi) - rank(x.lo)) / static_cast<double>(ends.size());
+  }
+  const double f = std::max(spanned / static_cast<double>(intervals.size()), 1e-6);
+  const size_t want = static_cast<size_t>(std::clamp(16 / f, 2.0, 4096.0)) - 1;
+  for (size_t k = 1; k <= want; ++k) {
+    double c = ends[k * (ends.size() - 1) / (want + 1)];
+    if (cuts_.empty() || c > cuts_.back()) cuts_.push_back(c);
+  }
+  const size_t buckets = cuts_.size() + 1;
+  // Bucket b holds [lo_b, hi_b): lo_b = cuts_[b - 1] (-inf for b = 0), hi_b = cuts_[b] (+inf last).
+  auto lo_of = [&](size_t b) { return b == 0 ? -kInf : cuts_[b - 1]; };
+  auto hi_of = [&](size_t b) { return b == buckets - 1 ? kInf : cuts_[b]; };
+  auto covers = [&](const Interval& x, size_t b) {  // every value of the bucket is in x
+    const double lo = lo_of(b), hi = hi_of(b);
+    bool from = x.lo < lo || (x.lo == lo && !x.lo_open);
+    return from && x.hi >= hi && hi != kInf;
+  };
+  auto meets = [&](const Interval& x, size_t b) {  // some value of the bucket may be in x
+    return x.hi >= lo_of(b) && x.lo < hi_of(b);
+  };
+  std::vector<std::vector<TermId>> whole(buckets);
+  std::vector<std::vector<Interval>> partial(buckets);
+  for (const Interval& x : intervals) {
+    const size_t first =
+        static_cast<size_t>(std::upper_bound(cuts_.begin(), cuts_.end(), x.lo) - cuts_.begin());
+    for (size_t b = first == 0 ? 0 : first - 1; b < buckets && lo_of(b) <= x.hi; ++b) {
+      if (covers(x, b)) {
+        whole[b].push_back(x.term);
+      } else if (meets(x, b)) {
+        partial[b].push_back(x);
+      }
+    }
+  }
+  whole_.assign(1, 0);
+  ends_at_.assign(1, 0);
+  for (size_t b = 0; b < buckets; ++b) {
+    whole_terms_.insert(whole_terms_.end(), whole[b].begin(), whole[b].end());
+    ends_.insert(ends_.end(), partial[b].begin(), partial[b].end());
+    whole_.push_back(static_cast<uint32_t>(whole_terms_.size()));
+    ends_at_.push_back(static_cast<uint32_t>(ends_.size()));
+  }
 }
 
 }  // namespace strix::index

@@ -9,9 +9,12 @@
 //    and reads one list: every term in it is a hit.
 //  * rays (`x > 5`, `x <= 3`): sorted by their bound, so the hits are a prefix;
 //  * intervals that would make the segment lists too long (a long interval is listed in
-//    every segment it spans; the lists are capped at about 8 entries per interval) go to an
-//    implicit balanced tree sorted by lower bound, each node holding the largest upper bound
-//    below it, queried in O(log n + hits).
+//    every segment it spans; the lists are capped at about 8 entries per interval) go to
+//    coarse buckets: stretches of the line cut at quantiles of their endpoints (as many as
+//    keep the lists near 16 entries an interval: 32 for intervals half the line wide); each
+//    bucket lists the long intervals that cover it whole (every one a hit, read in a row) and
+//    those that end inside it (tested one by one). A stab finds its bucket by a binary search
+//    over the cuts. Pub/sub subscriptions of half the domain are such intervals.
 // (LIBRARY-NOTES: Boost.ICL's interval_map is superlinear to build at this size.)
 // Covered by test/index_test.cc against a brute-force scan.
 #pragma once
@@ -71,15 +74,16 @@ class IntervalIndex {
       f(r.term);
     }
     for (TermId t : everywhere_) f(t);
-    if (!tree_.empty()) StabTree(v, f);
+    if (!cuts_.empty()) StabCoarse(v, f);
   }
 
   size_t size() const { return size_; }
-  size_t tree_intervals() const { return tree_.size(); }  // past the segment budget
+  size_t coarse_intervals() const { return coarse_size_; }  // past the segment budget
   size_t memory_bytes() const {
     return points_.capacity() * sizeof(Point) + radix_.capacity() * 4 + seg_terms_.capacity() * 4 +
            (up_.capacity() + down_.capacity()) * sizeof(Ray) + everywhere_.capacity() * 4 +
-           tree_.capacity() * sizeof(Node);
+           cuts_.capacity() * 8 + (whole_.capacity() + ends_at_.capacity()) * 4 +
+           whole_terms_.capacity() * 4 + ends_.capacity() * sizeof(Interval);
   }
 
  private:
@@ -88,34 +92,21 @@ class IntervalIndex {
     bool open;
     TermId term;
   };
-  // A tree interval with the largest upper bound of its subtree, on the same cache line.
-  struct Node : Interval {
-    double max_hi;
-  };
-
+  // Coarse bucket b is [cuts_[b - 1], cuts_[b]) (bucket 0 below the first cut, the last one
+  // from the last cut on): whole_terms_[whole_[b], whole_[b + 1]) cover it whole, and
+  // ends_[ends_at_[b], ends_at_[b + 1]) are the long intervals that only meet it.
   template <typename F>
-  void StabTree(double v, F& f) const {
-    struct Span {
-      uint32_t l, r;
-    };
-    Span stack[64];
-    int top = 0;
-    stack[top++] = {0, static_cast<uint32_t>(tree_.size())};
-    while (top > 0) {
-      Span s = stack[--top];
-      if (s.l >= s.r) continue;
-      uint32_t mid = s.l + (s.r - s.l) / 2;
-      const Node& x = tree_[mid];
-      if (x.max_hi < v) continue;  // nothing here reaches v
-      bool lo_ok = x.lo_open ? x.lo < v : x.lo <= v;
-      if (lo_ok && (x.hi_open ? v < x.hi : v <= x.hi)) f(x.term);
-      stack[top++] = {s.l, mid};
-      if (x.lo <= v) stack[top++] = {mid + 1, s.r};  // right side starts at or after x.lo
+  void StabCoarse(double v, F& f) const {
+    const size_t b =
+        static_cast<size_t>(std::upper_bound(cuts_.begin(), cuts_.end(), v) - cuts_.begin());
+    for (uint32_t k = whole_[b]; k < whole_[b + 1]; ++k) f(whole_terms_[k]);
+    for (uint32_t k = ends_at_[b]; k < ends_at_[b + 1]; ++k) {
+      const Interval& x = ends_[k];
+      if ((x.lo_open ? x.lo < v : x.lo <= v) && (x.hi_open ? v < x.hi : v <= x.hi)) f(x.term);
     }
   }
   void BuildSegments(const std::vector<Interval>& finite);
-  void BuildTree(std::vector<Interval> intervals);
-  double Fill(uint32_t l, uint32_t r);
+  void BuildCoarse(const std::vector<Interval>& intervals);
 
   // An endpoint and where the lists of its two segments start in seg_terms_ (the point
   // itself, then the open gap up to the next endpoint), read from the same cache line.
@@ -135,7 +126,11 @@ class IntervalIndex {
   std::vector<TermId> seg_terms_;
   std::vector<Ray> up_, down_;
   std::vector<TermId> everywhere_;  // (-inf, inf)
-  std::vector<Node> tree_;
+  std::vector<double> cuts_;
+  std::vector<uint32_t> whole_, ends_at_;
+  std::vector<TermId> whole_terms_;
+  std::vector<Interval> ends_;
+  size_t coarse_size_ = 0;
   size_t size_ = 0;
 };
 
