@@ -78,10 +78,11 @@ const std::string& ComplexEventWriter::Format(const engine::ComplexEvent& ce) {
   AppendRfc3339Ms(o, ce.time);
   o += "\",\"key\":";
   AppendKeyJson(o, ce.key);
-  char id[24];
-  std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(h.value()));
+  char id[16];
+  uint64_t v = h.value();
+  for (int i = 15; i >= 0; --i, v >>= 4) id[i] = "0123456789abcdef"[v & 15];
   o += ",\"id\":\"";
-  o += id;
+  o.append(id, 16);
   o += "\",\"fields\":";
   AppendFieldsJson(o, rule, ce.fields);
   if (mode_ != OutputEvents::kNone) {

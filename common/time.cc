@@ -101,6 +101,21 @@ void AppendRfc3339Ms(std::string& out, TimeMs t) {
   int64_t y;
   unsigned m, d;
   CivilFromDays(days, y, m, d);
+  if (y >= 0 && y <= 9999) {  // every complex event has one: digits written directly
+    char b[25] = "0000-00-00T00:00:00.000Z";
+    auto put = [&](int at, int64_t v, int width) {
+      for (int i = at + width - 1; i >= at; --i, v /= 10) b[i] = static_cast<char>('0' + v % 10);
+    };
+    put(0, y, 4);
+    put(5, m, 2);
+    put(8, d, 2);
+    put(11, rem / 3600000, 2);
+    put(14, rem / 60000 % 60, 2);
+    put(17, rem / 1000 % 60, 2);
+    put(20, rem % 1000, 3);
+    out.append(b, 24);
+    return;
+  }
   char buf[48];
   int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ",
                         static_cast<long long>(y), m, d, static_cast<int>(rem / 3600000),

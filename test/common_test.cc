@@ -1,5 +1,6 @@
 // Tests for common/: RFC 3339 times, durations, JSON text output, hashing.
 #include <catch2/catch.hpp>
+#include <random>
 
 #include "common/hash.h"
 #include "common/json_text.h"
@@ -27,6 +28,15 @@ TEST_CASE("times format as UTC with milliseconds and round-trip", "[common]") {
   CHECK(FormatRfc3339Ms(1767225605250) == "2026-01-01T00:00:05.250Z");
   CHECK(FormatRfc3339Ms(-1) == "1969-12-31T23:59:59.999Z");
   for (TimeMs t : {0LL, 1LL, 86399999LL, 951782400000LL, 4102444800123LL, -86400001LL}) {
+    CHECK(ParseRfc3339(FormatRfc3339Ms(t)) == t);
+  }
+  // The digits are written by hand for years 0-9999 (every field, every width).
+  CHECK(FormatRfc3339Ms(-62135596800000LL) == "0001-01-01T00:00:00.000Z");
+  CHECK(FormatRfc3339Ms(253402300799999LL) == "9999-12-31T23:59:59.999Z");
+  CHECK(FormatRfc3339Ms(1000000000007LL) == "2001-09-09T01:46:40.007Z");
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 20000; ++i) {
+    TimeMs t = static_cast<TimeMs>(rng() % 315537897600000ULL) - 62167219200000LL;  // 0000-9999
     CHECK(ParseRfc3339(FormatRfc3339Ms(t)) == t);
   }
 }
