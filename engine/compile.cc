@@ -3,6 +3,7 @@
 #include "engine/compile.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -301,6 +302,8 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules,
                                          const CompileOptions& opts) {
   if (!rules.ok()) return Status::Error("the rules have errors");
   auto prog = std::make_unique<Program>();
+  static std::atomic<uint64_t> next_serial{1};
+  prog->serial = next_serial++;
   Program& p = *prog;
   std::map<std::string, uint32_t> slots;
   {

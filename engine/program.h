@@ -105,6 +105,9 @@ struct RuleCheck {
 };
 
 struct Program {
+  // Unique in the process (never reused, unlike an address): which program another was
+  // compiled against (a reload's rule map, runtime/rule_set.h).
+  uint64_t serial = 0;
   std::vector<FieldSpec> fields;    // the slot table; slots 0-2 are type, time, id
   std::vector<CompiledRule> rules;  // in load order: the output's rule order
   std::vector<RuleCheck> checks;    // per rule

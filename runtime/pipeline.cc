@@ -609,7 +609,8 @@ RunReport Pipeline::Impl::Run() {
       return adapters::DecodeSaved(*next_decoder, rec, ev);
     };
     // The rules' map, made beside the run, when they were compiled against these rules.
-    const std::vector<int64_t>* rule_map = set->seeded_from == prog ? &set->rule_map : nullptr;
+    const std::vector<int64_t>* rule_map =
+        set->seeded_from == prog->serial ? &set->rule_map : nullptr;
     engine::RestoreReport rr;
     if (parts) {
       rr = parts->Reload(*set->program, decode, rule_map);

@@ -59,7 +59,7 @@ Result<std::shared_ptr<const RuleSet>> LoadRuleSet(const std::vector<std::string
   if (!prog.ok()) return prog.status();
   set->program = std::move(*prog);
   if (options.seed) {
-    set->seeded_from = options.seed.get();
+    set->seeded_from = options.seed->serial;
     set->rule_map = engine::RuleMap(*options.seed, *set->program);
   }
   if (options.require_tests) {

@@ -21,9 +21,10 @@ struct RuleSet {
   ql::CheckedRules rules;
   std::unique_ptr<engine::Program> program;
   std::string warnings;  // the checker's warnings, formatted
-  // Compiled to take over from `seeded_from` (RuleSetOptions::seed): its fields kept their
-  // slots, and `rule_map` maps its rules to these (engine::RuleMap), for Engine::TakeOver.
-  const engine::Program* seeded_from = nullptr;
+  // Compiled to take over from the program with serial `seeded_from` (RuleSetOptions::seed;
+  // 0: none): its fields kept their slots, and `rule_map` maps its rules to these
+  // (engine::RuleMap), for Engine::TakeOver.
+  uint64_t seeded_from = 0;
   std::vector<int64_t> rule_map;
   // An engine for `program`, built beside the run (its per-rule tables take time in
   // proportion to the rules), taken once by the run that takes these rules over.
