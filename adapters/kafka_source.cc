@@ -291,16 +291,15 @@ std::vector<std::pair<std::string, int64_t>> KafkaSource::Lag() const {
   rd_kafka_position(impl_->rk, parts);
   for (int i = 0; i < parts->cnt; ++i) {
     const rd_kafka_topic_partition_t& p = parts->elems[i];
-    int64_t low = 0, high = 0;
-    if (rd_kafka_get_watermark_offsets(impl_->rk, p.topic, p.partition, &low, &high) !=
+    int64_t low = 0, high = 0;  // the fetcher's last view (no request to a broker)
+    if (p.offset < 0 ||         // the position: no message read yet
+        rd_kafka_get_watermark_offsets(impl_->rk, p.topic, p.partition, &low, &high) !=
             RD_KAFKA_RESP_ERR_NO_ERROR ||
         high < 0) {
       continue;
     }
-    int64_t next = p.offset >= 0 ? p.offset : -1;
-    if (next < 0) continue;
     out.emplace_back(std::string(p.topic) + "/" + std::to_string(p.partition),
-                     std::max<int64_t>(0, high - next));
+                     std::max<int64_t>(0, high - p.offset));
   }
   rd_kafka_topic_partition_list_destroy(parts);
   return out;

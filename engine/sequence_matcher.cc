@@ -47,15 +47,18 @@ size_t SequenceMatcher::StateBytes() const {
   return b;
 }
 
+size_t SequenceMatcher::RecountBytes(const RuleState& rs) {
+  size_t b = rs.timers.size() * sizeof(Timer);
+  rs.parts.ForEach([&](const Partition& part) {
+    b += Cost(part);
+    for (const PartialMatch& pm : part.pms) b += Cost(pm);
+  });
+  return b;
+}
+
 size_t SequenceMatcher::RecountBytes() const {
   size_t b = 0;
-  for (const RuleState& rs : rules_) {
-    b += rs.timers.size() * sizeof(Timer);
-    rs.parts.ForEach([&](const Partition& part) {
-      b += Cost(part);
-      for (const PartialMatch& pm : part.pms) b += Cost(pm);
-    });
-  }
+  for (const RuleState& rs : rules_) b += RecountBytes(rs);
   return b;
 }
 

@@ -180,6 +180,7 @@ class SequenceMatcher {
   // list and leave when it leaves it (dropped, completed, discarded).
   static size_t Cost(const PartialMatch& pm) { return sizeof(PartialMatch) + pm.used_bytes(); }
   static size_t Cost(const Partition& part);
+  static size_t RecountBytes(const RuleState& rs);  // one rule's share, by walking it
   void Remember(const PartialMatch& pm) { bytes_ += Cost(pm); }
   void Forget(const PartialMatch& pm) { bytes_ -= Cost(pm); }
   void ForgetAll(Partition* part);  // clears its partial matches

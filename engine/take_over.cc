@@ -29,11 +29,7 @@ void SequenceMatcher::TakeOver(SequenceMatcher& old, const std::vector<int64_t>&
       if (from.parts.empty() && from.timers.empty()) continue;
       had_state[old_rule] = true;
       dropped[old_rule] += from.live;
-      dropped_bytes += from.timers.size() * sizeof(Timer);
-      from.parts.ForEach([&](const Partition& part) {
-        dropped_bytes += Cost(part);
-        for (const PartialMatch& pm : part.pms) dropped_bytes += Cost(pm);
-      });
+      dropped_bytes += RecountBytes(from);
       continue;
     }
     RuleState& to = rules_[static_cast<size_t>(p_.rules[static_cast<size_t>(to_rule)].automaton)];

@@ -206,17 +206,19 @@ void MetricsServer::Update(const MetricsSample& s) {
     }
     it->second.To(n);
   }
-  for (const auto& [rule, n] : s.emitted_by_rule) {
-    if (n == 0) continue;
-    prometheus::Counter*& c = im.by_rule[rule];
-    if (!c) c = &im.rule_family->Add({{"rule", rule}});
-    c->Increment(static_cast<double>(n));
-  }
-  for (const auto& [rule, n] : s.suppressed_by_rule) {
-    prometheus::Counter*& c = im.suppressed_by_rule[rule];
-    if (!c) c = &im.rule_suppressed_family->Add({{"rule", rule}});
-    c->Increment(static_cast<double>(n));
-  }
+  // Per-rule counters: a series appears with a rule's first count.
+  auto count_by_rule = [](const std::vector<std::pair<std::string, uint64_t>>& added,
+                          prometheus::Family<prometheus::Counter>* family,
+                          std::map<std::string, prometheus::Counter*>& series) {
+    for (const auto& [rule, n] : added) {
+      if (n == 0) continue;
+      prometheus::Counter*& c = series[rule];
+      if (!c) c = &family->Add({{"rule", rule}});
+      c->Increment(static_cast<double>(n));
+    }
+  };
+  count_by_rule(s.emitted_by_rule, im.rule_family, im.by_rule);
+  count_by_rule(s.suppressed_by_rule, im.rule_suppressed_family, im.suppressed_by_rule);
   // A rule's gauge stays once it exists (at 0 when its matches are gone, or it was removed).
   for (auto& [rule, g] : im.partial_by_rule) g->Set(0);
   for (const auto& [rule, n] : s.partial_by_rule) {

@@ -563,26 +563,25 @@ RunReport Pipeline::Impl::Run() {
     MetricsSample m;
     m.stats = run_stats();
     m.rejected = dead.Counts();
-    for (size_t r = 0; r < writer.by_rule.size() && r < prog->rules.size(); ++r) {
-      if (writer.by_rule[r] == 0) continue;
-      m.emitted_by_rule.emplace_back(prog->rules[r].name, writer.by_rule[r]);
-      writer.by_rule[r] = 0;
-    }
     // Per-rule figures by rule name (rules with none left out).
-    auto named = [&](auto&& collect, std::vector<std::pair<std::string, uint64_t>>& into) {
-      std::vector<uint64_t> by_rule(prog->rules.size(), 0);
-      if (parts) {
-        collect(*parts, by_rule);
-      } else {
-        collect(*eng, by_rule);
-      }
-      for (size_t r = 0; r < by_rule.size(); ++r) {
+    auto named = [&](const std::vector<uint64_t>& by_rule,
+                     std::vector<std::pair<std::string, uint64_t>>& into) {
+      for (size_t r = 0; r < by_rule.size() && r < prog->rules.size(); ++r) {
         if (by_rule[r]) into.emplace_back(prog->rules[r].name, by_rule[r]);
       }
     };
-    named([](auto& e, std::vector<uint64_t>& v) { e.TakeSuppressedByRule(v); },
-          m.suppressed_by_rule);
-    named([](auto& e, std::vector<uint64_t>& v) { e.PartialMatchesByRule(v); }, m.partial_by_rule);
+    named(writer.by_rule, m.emitted_by_rule);
+    writer.by_rule.assign(prog->rules.size(), 0);
+    std::vector<uint64_t> suppressed(prog->rules.size(), 0), partial(prog->rules.size(), 0);
+    if (parts) {
+      parts->TakeSuppressedByRule(suppressed);
+      parts->PartialMatchesByRule(partial);
+    } else {
+      eng->TakeSuppressedByRule(suppressed);
+      eng->PartialMatchesByRule(partial);
+    }
+    named(suppressed, m.suppressed_by_rule);
+    named(partial, m.partial_by_rule);
     m.partial_matches = parts ? parts->live_partial_matches() : eng->live_partial_matches();
     m.state_bytes = parts ? parts->state_bytes() : eng->state_bytes();
     TimeMs wm = 0;
