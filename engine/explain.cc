@@ -30,6 +30,7 @@ struct Edge {
 struct RuleView {
   std::string header;
   std::vector<std::string> entries;
+  bool counted = false;  // the entries are a counted conjunction: all must hit
   std::string residual;
   std::vector<std::string> notes;
   std::vector<std::string> states;  // automaton states (sequences), for dot
@@ -44,6 +45,7 @@ void IndexEntries(const Program& p, bool any_type, const std::string& type, Node
     v.entries.push_back("always-check list of " + (any_type ? std::string("any") : type));
   } else if (!plan->counted.empty()) {
     // A counted conjunction: a candidate once every one of these has hit.
+    v.counted = true;
     v.entries.push_back("counted    " + std::to_string(plan->counted.size()) +
                         " predicates (any atom of a line hits it):");
     for (const std::vector<index::Atom>& pred : plan->counted) {
@@ -214,9 +216,8 @@ bool Explain(const ql::CheckedRules& rules, const Program& p, const std::string&
     if (format == ExplainFormat::kText) {
       out += v.header + "\n";
       if (!v.entries.empty()) {
-        bool counted = v.entries.size() > 1 && v.entries[1].rfind("counted", 0) == 0;
-        out += counted ? "  index entries (an event reaches the rule once all of them hit):\n"
-                       : "  index entries (an event reaches the rule through any of them):\n";
+        out += v.counted ? "  index entries (an event reaches the rule once all of them hit):\n"
+                         : "  index entries (an event reaches the rule through any of them):\n";
         for (const std::string& e : v.entries) out += "    " + e + "\n";
         out += "  residual: " + v.residual + "\n";
       }
