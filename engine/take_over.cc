@@ -85,8 +85,9 @@ std::optional<RestoreReport> Engine::TakeOver(Engine& old, const DecodeFn& decod
   }
   const std::vector<int64_t>& rule_map = *rule_map_given;
   // The events the moved state holds stay metered where they were counted.
+  // Every matcher holds the meter's address, limit or not: point them all at the kept one.
   meter_ = old.meter_;
-  if (max_state_) set_max_state(max_state_);
+  set_max_state(max_state_);
   RestoreReport report;
   std::vector<uint64_t> dropped(old.p_.rules.size(), 0);
   std::vector<bool> had_state(old.p_.rules.size(), false);
