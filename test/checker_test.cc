@@ -156,7 +156,7 @@ TEST_CASE("lets expand in any order and across files", "[checker]") {
         "((country not in [\"US\", \"CA\"]) and (amount > 10000))");
 }
 
-TEST_CASE("a name defined in two files is an error; all errors are reported", "[checker]") {
+TEST_CASE("a name defined in two files is an error, all errors are reported", "[checker]") {
   CheckedRules r = LoadRules({{"a.strix", "let x = 1\nrule r on tx where y"},
                               {"b.strix", "let x = 2\nrule s on tx where z"}});
   CHECK(r.errors == 3);
@@ -165,7 +165,7 @@ TEST_CASE("a name defined in two files is an error; all errors are reported", "[
   CHECK_THAT(all, Catch::Contains("a.strix:2:20: error: expected a condition"));
 }
 
-TEST_CASE("a bare name that is a let means the let; backticks mean the field", "[checker]") {
+TEST_CASE("a bare name that is a let means the let, backticks mean the field", "[checker]") {
   CheckedRules r = Load("let big = 5\nrule r on tx where `big` > big");
   REQUIRE(r.ok());
   CHECK(DumpExpr(r.ast_of(0), r.rule(0).filter.where) == "(`big` > 5)");

@@ -74,7 +74,7 @@ TEST_CASE("suppress drops repeats per rule and key within the window", "[engine]
   CHECK(got == std::vector<std::string>{"s@0 k=\"c1\"", "s@6000 k=\"c2\"", "s@10000 k=\"c1\""});
 }
 
-TEST_CASE("lower() is served like a field; missing values are false, not turns them true",
+TEST_CASE("lower() is served like a field, missing values are false, not turns them true",
           "[engine]") {
   Run r(R"(
 rule ua on http where lower(agent) contains "curl"

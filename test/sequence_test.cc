@@ -77,7 +77,7 @@ using Out = std::vector<std::string>;
 
 }  // namespace
 
-TEST_CASE("rule 1-2: a start per first-term event; the default policy skips to the next match",
+TEST_CASE("rule 1-2: a start per first-term event, the default policy skips to the next match",
           "[sequence]") {
   Seq s("rule ab on sequence by k a: A b: B");
   CHECK(s.Feed({E("1", "A", 0), E("2", "A", 1), E("3", "C", 2), E("4", "B", 3), E("5", "B", 4)}) ==
@@ -121,7 +121,7 @@ TEST_CASE("rule 4: absence guards the gap once the term before it has its minimu
 }
 
 TEST_CASE(
-    "rule 4: a trailing not completes at first time + within; an event at the deadline "
+    "rule 4: a trailing not completes at first time + within, an event at the deadline "
     "is inside",
     "[sequence]") {
   Seq s("rule t on sequence by k within 10ms p: P not S");
@@ -132,7 +132,7 @@ TEST_CASE(
   CHECK(s.Feed({E("1", "P", 0)}, 0, 10000, /*interrupted=*/true) == Out{});
 }
 
-TEST_CASE("rule 5: the window; expired state is freed by the watermark", "[sequence]") {
+TEST_CASE("rule 5: the window, expired state is freed by the watermark", "[sequence]") {
   Seq s("rule w on sequence by k within 10ms a: A b: B");
   CHECK(s.Feed({E("1", "A", 0), E("2", "B", 11), E("3", "B", 12)}) == Out{});
   CHECK(s.Feed({E("1", "A", 0), E("2", "B", 10)}) == Out{"w@10 \"k1\" [a=1 b=2]"});
@@ -155,7 +155,7 @@ TEST_CASE("rule 6: until discards the partition's matches first, then may start 
         Out{"u@2 \"k1\" [a=2 b=3]"});
 }
 
-TEST_CASE("rule 7: having; a failing last term leaves the event to the quantified term",
+TEST_CASE("rule 7: having, a failing last term leaves the event to the quantified term",
           "[sequence]") {
   Seq s("rule h on sequence by k f: A+ g: A having count(f) >= 3");
   CHECK(s.Feed({E("1", "A", 0), E("2", "A", 1), E("3", "A", 2), E("4", "A", 3)}) ==
@@ -165,7 +165,7 @@ TEST_CASE("rule 7: having; a failing last term leaves the event to the quantifie
                 E("3", "T", 2, "\"x\":8")}) == Out{"v@2 \"k1\" [t=1 t=2 t=3] n:3 avg:6"});
 }
 
-TEST_CASE("rule 8: one alert per burst; the earliest start wins", "[sequence]") {
+TEST_CASE("rule 8: one alert per burst, the earliest start wins", "[sequence]") {
   Seq s("rule b on sequence by k f: F{2,} s: S");
   CHECK(s.Feed({E("1", "F", 0), E("2", "F", 1), E("3", "F", 2), E("4", "S", 3), E("5", "S", 4)}) ==
         Out{"b@3 \"k1\" [f=1 f=2 f=3 s=4]"});
@@ -291,7 +291,7 @@ TEST_CASE("per-term keys and composite keys", "[sequence]") {
       Out{"o@2 \"u1\" [a=1 b=3] u:\"u1\""});
 }
 
-TEST_CASE("suppress applies to sequence output; the match still completes", "[sequence]") {
+TEST_CASE("suppress applies to sequence output, the match still completes", "[sequence]") {
   Seq s("rule p on sequence by k a: A b: B suppress 10ms");
   CHECK(s.Feed({E("1", "A", 0), E("2", "B", 1), E("3", "A", 2), E("4", "B", 3), E("5", "A", 20),
                 E("6", "B", 21)}) == Out{"p@1 \"k1\" [a=1 b=2]", "p@21 \"k1\" [a=5 b=6]"});
