@@ -1,10 +1,13 @@
 // Access planning: how a rule's condition enters the condition index (see access_plan.h).
 #include "engine/access_plan.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
+#include "common/glob.h"
 #include "common/json_text.h"
+#include "common/network.h"
 #include "index/condition_index.h"
 #include "index/literal_matcher.h"
 #include "query-lang/dump.h"
@@ -82,6 +85,77 @@ Op Flip(Op op) {
     default:
       return op;
   }
+}
+
+// The fewest aligned networks whose union is [lo, hi] (a merged range of one family).
+std::vector<IpNetwork> CoveringNetworks(bool v6, Uint128 lo, Uint128 hi) {
+  std::vector<IpNetwork> out;
+  const int width = v6 ? 128 : 32;
+  const Uint128 top = v6 ? ~Uint128(0) : Uint128(0xFFFFFFFFu);
+  while (true) {
+    // The largest block that starts at lo, is aligned to its size and ends by hi.
+    int prefix = width;
+    while (prefix > 0) {
+      const int bits = width - prefix + 1;  // the size of the block one bit shorter
+      if (bits == 128) {
+        if (lo == 0 && hi == top) prefix = 0;
+        break;
+      }
+      const Uint128 size = Uint128(1) << bits;
+      if ((lo & (size - 1)) != 0 || lo + (size - 1) > hi) break;
+      --prefix;
+    }
+    IpNetwork n;
+    n.v6 = v6;
+    n.prefix = static_cast<uint8_t>(prefix);
+    n.lo = lo;
+    n.hi = lo | (~NetworkMask(v6, n.prefix) & top);
+    out.push_back(n);
+    if (n.hi >= hi) break;
+    lo = n.hi + 1;
+  }
+  return out;
+}
+
+// `slot like pattern` (node `id`): an equality when the pattern has no wildcard; a literal
+// test that decides alone for `lit*`, `*lit` and `*lit*` (stars in a row are one star);
+// otherwise the longest literal run (anchored ones first) narrows and the glob runs again.
+// No literal at all: not indexable.
+std::optional<AccessPlan> PlanGlob(uint32_t slot, std::string_view pattern, NodeId id) {
+  GlobLiterals g = SplitGlob(pattern);
+  Atom a;
+  a.slot = slot;
+  if (g.exact) {
+    a.kind = AtomKind::kEq;
+    a.value_kind = ValueKind::kString;
+    a.text = g.prefix;
+    return AccessPlan{{a}, {}};
+  }
+  size_t first = pattern.find_first_not_of('*'), last = pattern.find_last_not_of('*');
+  if (first != std::string_view::npos && pattern.find('?') == std::string_view::npos) {
+    std::string_view body = pattern.substr(first, last + 1 - first);
+    if (body.find('*') == std::string_view::npos &&
+        body.size() <= index::LiteralMatcher::kMaxLiteral) {
+      const bool lead = first > 0, trail = last + 1 < pattern.size();
+      a.kind = lead && trail ? AtomKind::kContains
+               : lead        ? AtomKind::kEndsWith
+                             : AtomKind::kStartsWith;
+      a.text = std::string(body);
+      return AccessPlan{{a}, {}};
+    }
+  }
+  const std::string* best = nullptr;
+  AtomKind kind = AtomKind::kContains;
+  auto consider = [&](const std::string& lit, AtomKind k) {
+    if (!lit.empty() && (!best || lit.size() > best->size())) best = &lit, kind = k;
+  };
+  consider(g.prefix, AtomKind::kStartsWith);
+  consider(g.suffix, AtomKind::kEndsWith);
+  for (const std::string& lit : g.inner) consider(lit, AtomKind::kContains);
+  if (!best) return std::nullopt;
+  a.kind = kind;
+  a.text = *best;
+  return AccessPlan{{a}, {id}};
 }
 
 }  // namespace
@@ -186,6 +260,38 @@ std::optional<AccessPlan> PlanAccess(const Program& p, NodeId id, bool counting)
       a.text = std::string(p.Constant(c).text);
       // The literal filters are exact up to kMaxLiteral bytes; a longer literal is tested again.
       if (a.text.size() > index::LiteralMatcher::kMaxLiteral) return AccessPlan{{a}, {id}};
+      return AccessPlan{{a}, {}};
+    }
+    case CKind::kLike: {
+      auto slot = slot_of(p.Kid(n, 0));
+      if (!slot) return std::nullopt;
+      return PlanGlob(*slot, p.globs[n.ref], id);
+    }
+    case CKind::kInCidr: {
+      auto slot = slot_of(p.Kid(n, 0));
+      if (!slot || n.negated) return std::nullopt;
+      AccessPlan plan;  // no networks: no entry, it never holds
+      const CidrSet& set = p.cidrs[n.ref];
+      for (const auto* ranges : {&set.v4, &set.v6}) {
+        for (const auto& [lo, hi] : *ranges) {
+          // A merged range is a union of networks: enter the largest aligned blocks of it.
+          for (const IpNetwork& net : CoveringNetworks(ranges == &set.v6, lo, hi)) {
+            Atom a;
+            a.kind = AtomKind::kCidr;
+            a.slot = *slot;
+            a.network = net;
+            plan.atoms.push_back(a);
+          }
+        }
+      }
+      return plan;
+    }
+    case CKind::kIsNull: {
+      auto slot = slot_of(p.Kid(n, 0));
+      if (!slot || !n.negated) return std::nullopt;  // `is null` holds for missing fields
+      Atom a;
+      a.kind = AtomKind::kPresent;
+      a.slot = *slot;
       return AccessPlan{{a}, {}};
     }
     case CKind::kMatch: {
@@ -299,6 +405,10 @@ std::string DescribeAtom(const Program& p, const Atom& a) {
     case AtomKind::kEndsWith:
       AppendJsonString(v, a.text);
       return "literal    " + field + " endswith " + v;
+    case AtomKind::kCidr:
+      return "network    " + field + " in cidr " + FormatIpNetwork(a.network);
+    case AtomKind::kPresent:
+      return "present    " + field + " is not null";
   }
   return "?";
 }

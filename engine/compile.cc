@@ -162,6 +162,44 @@ class Compiler {
         n.aux = arg.alias_term >= 0 ? static_cast<uint32_t>(arg.alias_term) : 0;
         return Add(n);
       }
+      case ExprKind::kStrSet: {
+        // One test per literal under an or (any) or an and (all): the access planner enters
+        // each literal in the index, and an or of exact entries needs no residual.
+        const Expr& rhs = ast_.exprs[e.kids[1]];
+        if (rhs.kids.empty()) {  // any of none: false; all of none: true
+          n.kind = CKind::kConst;
+          n.ref = static_cast<uint32_t>(p_.constants.size());
+          p_.constants.push_back(Value::Bool(e.set_all));
+          return Add(n);
+        }
+        NodeId subject = Compile(e.kids[0]);
+        std::vector<NodeId> tests;
+        for (ql::ExprId k : rhs.kids) {
+          CNode t;
+          t.kind = CKind::kStrTest;
+          t.op = e.op;
+          tests.push_back(AddTest(t, {subject, Compile(k)}));
+        }
+        if (tests.size() == 1) return tests[0];
+        n.kind = e.set_all ? CKind::kAnd : CKind::kOr;
+        return Add(n, tests);
+      }
+      case ExprKind::kLike:
+        n.kind = CKind::kLike;
+        n.ref = static_cast<uint32_t>(p_.globs.size());
+        p_.globs.push_back(p_.Keep(ast_.exprs[e.kids[1]].text));
+        return AddTest(n, {Compile(e.kids[0])});
+      case ExprKind::kInCidr: {
+        n.kind = CKind::kInCidr;
+        n.negated = e.negated;
+        n.ref = static_cast<uint32_t>(p_.cidrs.size());
+        p_.cidrs.push_back(MakeCidrSet(ast_.exprs[e.kids[1]]));
+        return AddTest(n, {Compile(e.kids[0])});
+      }
+      case ExprKind::kIsNull:
+        n.kind = CKind::kIsNull;
+        n.negated = e.negated;
+        return AddTest(n, {Compile(e.kids[0])});
       case ExprKind::kNot:
         n.kind = CKind::kNot;
         return Add(n, {Compile(e.kids[0])});
@@ -192,6 +230,29 @@ class Compiler {
   }
 
  private:
+  // The networks of a checked `in cidr` list, merged per family.
+  CidrSet MakeCidrSet(const Expr& list) const {
+    CidrSet set;
+    for (ql::ExprId k : list.kids) {
+      auto net = ParseIpNetwork(ast_.exprs[k].text);
+      if (net) (net->v6 ? set.v6 : set.v4).emplace_back(net->lo, net->hi);
+    }
+    for (auto* ranges : {&set.v4, &set.v6}) {
+      std::sort(ranges->begin(), ranges->end());
+      std::vector<std::pair<Uint128, Uint128>> merged;
+      for (const auto& r : *ranges) {
+        if (!merged.empty() && (merged.back().second >= r.first ||
+                                merged.back().second + 1 == r.first)) {
+          merged.back().second = std::max(merged.back().second, r.second);
+        } else {
+          merged.push_back(r);
+        }
+      }
+      *ranges = std::move(merged);
+    }
+    return set;
+  }
+
   // The field path an expression reads: an alias path loses its alias segment.
   static std::vector<std::string> FieldPath(const Expr& e) {
     if (e.alias_term < 0) return e.path;

@@ -4,9 +4,22 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/glob.h"
 #include "common/json_text.h"
+#include "common/network.h"
 
 namespace strix::engine {
+
+bool CidrSet::Contains(const IpAddress& a) const {
+  const auto& ranges = a.v6 ? v6 : v4;
+  // The last range starting at or before the address.
+  auto it = std::upper_bound(ranges.begin(), ranges.end(), a.bits,
+                             [](Uint128 x, const std::pair<Uint128, Uint128>& r) {
+                               return x < r.first;
+                             });
+  return it != ranges.begin() && a.bits <= std::prev(it)->second;
+}
+
 namespace {
 
 bool InSet(const ConstSet& s, const Value& v, bool negated) {
@@ -180,6 +193,25 @@ bool Test(const Program& p, NodeId id, const Event& e, EvalScratch& s) noexcept 
       if (!v.is_string()) return false;
       bool m = RE2::PartialMatch(v.text, *p.regexes[n.ref]);
       return n.negated ? !m : m;
+    }
+    case CKind::kLike: {
+      Value tmp;
+      const Value& v = Operand(p, p.Kid(n, 0), e, s, tmp);
+      return v.is_string() && GlobMatch(p.globs[n.ref], v.text);
+    }
+    case CKind::kInCidr: {
+      Value tmp;
+      const Value& v = Operand(p, p.Kid(n, 0), e, s, tmp);
+      if (!v.is_string()) return false;  // not an address: false, and `not in` too
+      auto a = ParseIpAddress(v.text);
+      if (!a) return false;
+      return p.cidrs[n.ref].Contains(*a) != n.negated;
+    }
+    case CKind::kIsNull: {
+      Value tmp;
+      const Value& v = Operand(p, p.Kid(n, 0), e, s, tmp);
+      bool null = v.kind == ValueKind::kMissing || v.kind == ValueKind::kNull;
+      return null != n.negated;
     }
     case CKind::kExists:
       return !e.slots[n.ref].missing();

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/event.h"
+#include "common/network.h"
 #include "engine/automaton.h"
 #include "index/condition_index.h"
 #include "query-lang/ast.h"
@@ -37,6 +38,9 @@ enum class CKind : uint8_t {
   kStrTest,
   kMatch,
   kExists,
+  kLike,    // [L2] kid like the glob Program::globs[ref]
+  kInCidr,  // [L2] kid in cidr Program::cidrs[ref] (negated: not in)
+  kIsNull,  // [L2] kid is null (negated: is not null)
   kNot,
   kAnd,
   kOr,
@@ -74,6 +78,12 @@ struct ConstSet {
 
 struct ConstRange {
   Value lo, hi;
+};
+
+// The networks of an `in cidr`, merged into sorted disjoint address ranges per family.
+struct CidrSet {
+  std::vector<std::pair<Uint128, Uint128>> v4, v6;
+  bool Contains(const IpAddress& a) const;
 };
 
 struct CompiledRule {
@@ -116,6 +126,8 @@ struct Program {
   std::vector<std::unique_ptr<RE2>> regexes;
   std::vector<ConstSet> sets;
   std::vector<ConstRange> ranges;
+  std::vector<std::string_view> globs;  // kLike patterns (in the arena)
+  std::vector<CidrSet> cidrs;
   std::vector<Value> constants = {Value()};  // kConst nodes (constant 0: missing)
   std::vector<Automaton> automata;           // one per sequence rule
   // Rules per equality value (slot, kind, value), for choosing index entries (compile.cc);

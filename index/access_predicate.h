@@ -7,13 +7,23 @@
 #include <cstdint>
 #include <string>
 
+#include "common/network.h"
 #include "common/value.h"
 
 namespace strix::index {
 
 using TermId = uint32_t;
 
-enum class AtomKind : uint8_t { kEq, kRange, kRegex, kContains, kStartsWith, kEndsWith };
+enum class AtomKind : uint8_t {
+  kEq,
+  kRange,
+  kRegex,
+  kContains,
+  kStartsWith,
+  kEndsWith,
+  kCidr,     // the field is an address in `network`
+  kPresent,  // the field is there and not null (`is not null`)
+};
 
 struct Atom {
   AtomKind kind = AtomKind::kEq;
@@ -26,6 +36,7 @@ struct Atom {
   // kRange over numbers.
   double lo = 0, hi = 0;
   bool lo_open = false, hi_open = false;
+  IpNetwork network;  // kCidr
 
   // Relative cost of probing through this atom; the compiler anchors a conjunction on the
   // cheapest, most selective choice.
@@ -33,6 +44,8 @@ struct Atom {
     switch (kind) {
       case AtomKind::kEq:
         return 1;
+      case AtomKind::kCidr:
+        return 2;
       case AtomKind::kStartsWith:
       case AtomKind::kEndsWith:
         return 3;
@@ -42,6 +55,8 @@ struct Atom {
         return 5;
       case AtomKind::kRegex:
         return 6;
+      case AtomKind::kPresent:
+        return 7;
     }
     return 9;
   }

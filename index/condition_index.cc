@@ -45,6 +45,12 @@ void ConditionIndexBuilder::Add(uint32_t bucket, const Atom& a, TermId term) {
     case AtomKind::kEndsWith:
       d.matchers[a.slot].AddLiteral(a.kind, a.text, term);
       break;
+    case AtomKind::kCidr:
+      d.cidrs[a.slot].push_back(CidrIndex::Entry{a.network, term});
+      break;
+    case AtomKind::kPresent:
+      d.present[a.slot].push_back(term);
+      break;
   }
 }
 
@@ -175,6 +181,16 @@ ConditionIndex ConditionIndexBuilder::Build(size_t num_terms) && {
       sm->Build();
       out.matchers.emplace_back(slot, std::move(sm));
     }
+    for (auto& [slot, entries] : d.cidrs) out.cidrs.emplace_back(slot, CidrIndex(std::move(entries)));
+    for (auto& [slot, terms] : d.present) {
+      std::sort(terms.begin(), terms.end());
+      terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
+      out.present.emplace_back(slot, std::move(terms));
+    }
+    std::sort(out.cidrs.begin(), out.cidrs.end(),
+              [](const auto& x, const auto& y) { return x.first < y.first; });
+    std::sort(out.present.begin(), out.present.end(),
+              [](const auto& x, const auto& y) { return x.first < y.first; });
     std::sort(out.eq_slots.begin(), out.eq_slots.end());
     std::sort(out.ranges.begin(), out.ranges.end(),
               [](const auto& x, const auto& y) { return x.first < y.first; });
@@ -265,6 +281,16 @@ void ConditionIndex::ProbeBucket(const Bucket& b, uint32_t id, const std::vector
     const Value& v = slots[slot];
     if (v.kind == ValueKind::kString) m->Match(v.text, s.strings, emit);
   }
+  for (const auto& [slot, ci] : b.cidrs) {
+    const Value& v = slots[slot];
+    if (v.kind != ValueKind::kString) continue;
+    if (auto a = ParseIpAddress(v.text)) ci.Stab(*a, emit);
+  }
+  for (const auto& [slot, terms] : b.present) {
+    const Value& v = slots[slot];
+    if (v.kind == ValueKind::kMissing || v.kind == ValueKind::kNull) continue;
+    for (TermId t : terms) emit(t);
+  }
 }
 
 uint32_t ConditionIndex::TypeBucket(std::string_view type) const {
@@ -308,6 +334,14 @@ IndexStats ConditionIndex::stats() const {
     for (const auto& [slot, ii] : b.ranges) {
       st.ranges += ii.size();
       st.memory_bytes += ii.memory_bytes();
+    }
+    for (const auto& [slot, ci] : b.cidrs) {
+      st.networks += ci.size();
+      st.memory_bytes += ci.memory_bytes();
+    }
+    for (const auto& [slot, terms] : b.present) {
+      st.present += terms.size();
+      st.memory_bytes += terms.capacity() * 4;
     }
     for (const auto& [slot, m] : b.matchers) {
       st.patterns += m->patterns();

@@ -12,7 +12,8 @@
 //
 // Inside a bucket (one per event type, plus one for `any`): an open-addressing hash table for
 // equality and `in` (behind a Bloom filter), an IntervalIndex per field for ranges and comparisons,
-// a StringMatcher per field for regexes and literals, and the always-check list. Candidates are a
+// a StringMatcher per field for regexes and literals, a CidrIndex per field for networks, the
+// terms that only need a field to be there and not null, and the always-check list. Candidates are a
 // superset: the caller confirms each with the term's residual condition.
 // Counted terms (conjunctions of exact predicates, the counting algorithm of the pub/sub
 // literature): each predicate (an OR of exact atoms) is entered in the same structures under a
@@ -33,6 +34,7 @@
 #include "common/value.h"
 #include "index/access_predicate.h"
 #include "index/bloom_filter.h"
+#include "index/cidr_index.h"
 #include "index/interval_index.h"
 #include "index/string_matcher.h"
 
@@ -51,6 +53,7 @@ struct ProbeScratch {
 
 struct IndexStats {
   size_t buckets = 0, eq_entries = 0, postings = 0, ranges = 0, patterns = 0, always = 0;
+  size_t networks = 0, present = 0;
   size_t counted_terms = 0, counted_predicates = 0;
   size_t matcher_shards = 0, failed_shards = 0;
   size_t memory_bytes = 0;
@@ -84,6 +87,8 @@ class ConditionIndexBuilder {
     std::vector<TermId> always;
     std::unordered_map<uint32_t, std::vector<IntervalIndex::Interval>> ranges;
     std::unordered_map<uint32_t, StringMatcher> matchers;
+    std::unordered_map<uint32_t, std::vector<CidrIndex::Entry>> cidrs;
+    std::unordered_map<uint32_t, std::vector<TermId>> present;
   };
   std::vector<std::string> types_;
   std::unordered_map<std::string, uint32_t> type_ids_;
@@ -134,6 +139,8 @@ class ConditionIndex {
     std::vector<uint32_t> eq_slots;
     std::vector<std::pair<uint32_t, IntervalIndex>> ranges;
     std::vector<std::pair<uint32_t, std::unique_ptr<StringMatcher>>> matchers;
+    std::vector<std::pair<uint32_t, CidrIndex>> cidrs;
+    std::vector<std::pair<uint32_t, std::vector<TermId>>> present;  // `is not null`
   };
 
   static uint64_t HashKey(uint32_t bucket, uint32_t slot, const Value& v);

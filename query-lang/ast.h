@@ -29,6 +29,10 @@ enum class ExprKind : uint8_t {
   kStrTest,  // contains / startswith / endswith (op)
   kMatch,    // =~ /re/flags; negated for !~  (text = pattern, flags)
   kExists,   // exists path (kids[0] is the path)
+  kStrSet,   // [L2] kids[0] contains|startswith|endswith any|all kids[1] (a list); op, set_all
+  kLike,     // [L2] kids[0] like kids[1] (a string: the glob)
+  kInCidr,   // [L2] kids[0] in cidr kids[1] (a list of networks); negated for `not in cidr`
+  kIsNull,   // [L2] kids[0] is null; negated for `is not null`
   kNot,
   kAnd,
   kOr,
@@ -56,7 +60,7 @@ enum class LiteralKind : uint8_t { kNull, kBool, kNumber, kString };
 struct Expr {
   ExprKind kind = ExprKind::kLiteral;
   Op op = Op::kNone;
-  bool negated = false;  // `not in`, `!~`
+  bool negated = false;  // `not in`, `!~`, `not in cidr`, `is not null`
   LiteralKind lit = LiteralKind::kNull;
   bool boolean = false;
   double number = 0;
@@ -65,6 +69,7 @@ struct Expr {
   std::string flags;              // regex flags
   std::vector<std::string> path;  // path segments (also the trailing path of a call)
   bool head_backticked = false;   // the first path segment was written in backticks
+  bool set_all = false;           // kStrSet: `all` (every literal) rather than `any`
   std::vector<ExprId> kids;
   // Set by the checker: for a path or aggregate whose head is a sequence alias, the index of
   // the term that binds it (the alias segment stays in `path`).

@@ -12,6 +12,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "common/network.h"
 #include "common/suggest.h"
 #include "common/time.h"
 #include "query-lang/check_tests.h"
@@ -468,6 +469,14 @@ class Checker {
         if (all) return false;
         return std::nullopt;
       }
+      case ExprKind::kInCidr:
+      case ExprKind::kStrSet: {
+        // An empty set: nothing is in it, and every literal of it is in anything.
+        const Expr& rhs = ast().exprs[e.kids[1]];
+        if (rhs.kind != ExprKind::kList || !rhs.kids.empty()) return std::nullopt;
+        if (e.kind == ExprKind::kStrSet && e.set_all) return std::nullopt;
+        return e.negated ? std::nullopt : std::optional<bool>(false);
+      }
       case ExprKind::kIn: {
         const Expr& rhs = ast().exprs[e.kids[1]];
         bool empty = false;
@@ -831,6 +840,48 @@ class Checker {
           return Ty::kBad;
         }
         return (ta == Ty::kBad || tb == Ty::kBad) ? Ty::kBad : Ty::kCond;
+      }
+      case ExprKind::kStrSet:
+      case ExprKind::kInCidr: {
+        const bool cidr = e.kind == ExprKind::kInCidr;
+        ExprId a = e.kids[0], b = e.kids[1];
+        Ty ta = CheckValue(a, s, cidr ? "before 'in cidr'" : "to test");
+        const Expr& rhs = ast().exprs[b];
+        const char* what = cidr ? "'in cidr' needs a list of networks [\"10.0.0.0/8\", ...]"
+                                : "a string set needs a list of strings [\"a\", \"b\"]";
+        if (rhs.kind != ExprKind::kList) {
+          ErrorAt(b, what);
+          return Ty::kBad;
+        }
+        std::vector<ExprId> kids = rhs.kids;
+        bool bad = false;
+        for (ExprId k : kids) {
+          const Expr& el = ast().exprs[k];
+          if (el.kind != ExprKind::kLiteral || el.lit != LiteralKind::kString) {
+            ErrorAt(k, what);
+            bad = true;
+            continue;
+          }
+          std::string why;
+          if (cidr && !ParseIpNetwork(el.text, &why)) {
+            ErrorAt(k, "bad network: " + why);
+            bad = true;
+          }
+        }
+        return (ta == Ty::kBad || bad) ? Ty::kBad : Ty::kCond;
+      }
+      case ExprKind::kLike: {
+        Ty ta = CheckValue(e.kids[0], s, "before 'like'");
+        const Expr& rhs = ast().exprs[e.kids[1]];
+        if (rhs.kind != ExprKind::kLiteral || rhs.lit != LiteralKind::kString) {
+          ErrorAt(e.kids[1], "'like' needs a glob in a string (x like \"*.exe\")");
+          return Ty::kBad;
+        }
+        return ta == Ty::kBad ? ta : Ty::kCond;
+      }
+      case ExprKind::kIsNull: {
+        Ty ta = CheckValue(e.kids[0], s, e.negated ? "before 'is not null'" : "before 'is null'");
+        return ta == Ty::kBad ? ta : Ty::kCond;
       }
       case ExprKind::kMatch: {
         Ty ta = CheckValue(e.kids[0], s, "to match");

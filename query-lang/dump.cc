@@ -117,6 +117,32 @@ void Out(const Ast& a, ExprId id, std::string& o) {
       Out(a, e.kids[1], o);
       o += ")";
       break;
+    case ExprKind::kStrSet:
+      o += "(";
+      Out(a, e.kids[0], o);
+      o += std::string(" ") + OpText(e.op) + (e.set_all ? " all " : " any ");
+      Out(a, e.kids[1], o);
+      o += ")";
+      break;
+    case ExprKind::kLike:
+      o += "(";
+      Out(a, e.kids[0], o);
+      o += " like ";
+      Out(a, e.kids[1], o);
+      o += ")";
+      break;
+    case ExprKind::kInCidr:
+      o += "(";
+      Out(a, e.kids[0], o);
+      o += e.negated ? " not in cidr " : " in cidr ";
+      Out(a, e.kids[1], o);
+      o += ")";
+      break;
+    case ExprKind::kIsNull:
+      o += "(";
+      Out(a, e.kids[0], o);
+      o += e.negated ? " is not null)" : " is null)";
+      break;
     case ExprKind::kRange:
       Out(a, e.kids[0], o);
       o += "..";

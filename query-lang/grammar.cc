@@ -306,6 +306,7 @@ struct Tail {
   uint32_t pos = 0;
   ExprId rhs = kNoExpr;
   std::string pattern, flags;
+  bool set_all = false;
 };
 
 struct CmpOps : x3::symbols<Op> {
@@ -517,11 +518,50 @@ auto const in_rhs_def = (sum >> -(x3::lit("..") > sum))[([](auto& ctx) {
   _val(ctx) = A(ctx).Add(std::move(e));
 })];
 
+// A tail with no right-hand side of its own (`is null`); `negated` for `is not null`.
+template <ExprKind K, bool Negated>
+struct MakeBareTail {
+  template <class Ctx>
+  void operator()(Ctx& ctx) const {
+    _val(ctx) = Tail{K, Op::kNone, Negated, _attr(ctx), kNoExpr, {}, {}};
+  }
+};
+
+// A tail `OP rhs` of kind K (the [L2] forms); for string sets `SetAll` says `all`.
+template <ExprKind K, bool Negated, bool SetAll = false>
+struct MakeTail {
+  template <class Ctx>
+  void operator()(Ctx& ctx) const {
+    auto& a = _attr(ctx);
+    Tail t{K, Op::kNone, Negated, at_c<0>(a), at_c<1>(a), {}, {}};
+    t.set_all = SetAll;
+    _val(ctx) = t;
+  }
+};
+
+template <bool SetAll>
+struct MakeSetTail {
+  template <class Ctx>
+  void operator()(Ctx& ctx) const {
+    auto& a = _attr(ctx);
+    Tail t{ExprKind::kStrSet, at_c<1>(a), false, at_c<0>(a), at_c<2>(a), {}, {}};
+    t.set_all = SetAll;
+    _val(ctx) = t;
+  }
+};
+
 auto const cmp_tail_def =
     (pos >> cmp_ops > sum)[([](auto& ctx) {
       auto& a = _attr(ctx);
       _val(ctx) = Tail{ExprKind::kCompare, at_c<1>(a), false, at_c<0>(a), at_c<2>(a), {}, {}};
     })] |
+    (pos >> kw("is") >> kw("not") > kw("null"))[MakeBareTail<ExprKind::kIsNull, true>{}] |
+    (pos >> kw("is") > kw("null"))[MakeBareTail<ExprKind::kIsNull, false>{}] |
+    (pos >> kw("not") >> kw("in") >> kw("cidr") > sum)[MakeTail<ExprKind::kInCidr, true>{}] |
+    (pos >> kw("in") >> kw("cidr") > sum)[MakeTail<ExprKind::kInCidr, false>{}] |
+    (pos >> kw("like") > sum)[MakeTail<ExprKind::kLike, false>{}] |
+    (pos >> strop >> kw("any") > sum)[MakeSetTail<false>{}] |
+    (pos >> strop >> kw("all") > sum)[MakeSetTail<true>{}] |
     (pos >> kw("not") >> kw("in") > in_rhs)[([](auto& ctx) {
       auto& a = _attr(ctx);
       _val(ctx) = Tail{ExprKind::kIn, Op::kNone, true, at_c<0>(a), at_c<1>(a), {}, {}};
@@ -560,6 +600,7 @@ auto const cmp_expr_def = (pos >> kw("exists") > path)[([](auto& ctx) {
                             e.kind = t.kind;
                             e.op = t.op;
                             e.negated = t.negated;
+                            e.set_all = t.set_all;
                             e.pos = t.pos;
                             e.kids.push_back(lhs);
                             if (t.rhs != kNoExpr) e.kids.push_back(t.rhs);
@@ -869,8 +910,8 @@ std::string DescribeToken(std::string_view text, size_t at) {
 }
 
 // A clearer message for a token that stopped the parse, when it is an everyday mistake:
-// C-style operators, a misspelt keyword, a quantifier after `where`, an [L2] form strix does not
-// support yet. "" when there is nothing better to say than what was expected.
+// C-style operators, a misspelt keyword, a quantifier after `where`. "" when there is nothing
+// better to say than what was expected.
 std::string Hint(std::string_view text, size_t at, bool item_start) {
   if (at >= text.size()) return "";
   std::string_view rest = text.substr(at);
@@ -878,12 +919,6 @@ std::string Hint(std::string_view text, size_t at, bool item_start) {
   size_t end = 0;
   while (end < rest.size() && IdentChar(rest[end])) ++end;
   std::string word(rest.substr(0, end));
-  if (word == "like") return "globs (x like \"*.exe\") are [L2] and not supported yet";
-  if (word == "is")
-    return "null tests (x is null) are [L2] and not supported yet; use 'not exists x'";
-  if (word == "any" || word == "all")
-    return "string sets (x contains " + word + " [...]) are [L2] and not supported yet";
-  if (word == "cidr") return "networks (x in cidr [...]) are [L2] and not supported yet";
   if (starts("&&")) return "use 'and' instead of '&&'";
   if (starts("||")) return "use 'or' instead of '||'";
   if (starts("!") && !starts("!=") && !starts("!~")) return "use 'not' instead of '!'";
@@ -898,7 +933,7 @@ std::string Hint(std::string_view text, size_t at, bool item_start) {
       "rule",   "let",   "test",   "on",    "where",    "having",     "suppress",
       "emit",   "by",    "within", "until", "strict",   "every",      "sequence",
       "and",    "or",    "not",    "in",    "contains", "startswith", "endswith",
-      "exists", "given", "expect", "none"};
+      "exists", "given", "expect", "none",     "like",  "cidr",       "null"};
   std::string near = Suggest(word, kKeywords);
   if (!near.empty() && near != word)
     return "unknown word '" + word + "'; did you mean '" + near + "'?";
