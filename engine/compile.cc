@@ -165,13 +165,7 @@ class Compiler {
       case ExprKind::kStrSet: {
         // One test per literal under an or (any) or an and (all): the access planner enters
         // each literal in the index, and an or of exact entries needs no residual.
-        const Expr& rhs = ast_.exprs[e.kids[1]];
-        if (rhs.kids.empty()) {  // any of none: false; all of none: true
-          n.kind = CKind::kConst;
-          n.ref = static_cast<uint32_t>(p_.constants.size());
-          p_.constants.push_back(Value::Bool(e.set_all));
-          return Add(n);
-        }
+        const Expr& rhs = ast_.exprs[e.kids[1]];  // not empty (the checker says so)
         NodeId subject = Compile(e.kids[0]);
         std::vector<NodeId> tests;
         for (ql::ExprId k : rhs.kids) {

@@ -469,14 +469,6 @@ class Checker {
         if (all) return false;
         return std::nullopt;
       }
-      case ExprKind::kInCidr:
-      case ExprKind::kStrSet: {
-        // An empty set: nothing is in it, and every literal of it is in anything.
-        const Expr& rhs = ast().exprs[e.kids[1]];
-        if (rhs.kind != ExprKind::kList || !rhs.kids.empty()) return std::nullopt;
-        if (e.kind == ExprKind::kStrSet && e.set_all) return std::nullopt;
-        return e.negated ? std::nullopt : std::optional<bool>(false);
-      }
       case ExprKind::kIn: {
         const Expr& rhs = ast().exprs[e.kids[1]];
         bool empty = false;
@@ -855,6 +847,11 @@ class Checker {
         }
         std::vector<ExprId> kids = rhs.kids;
         bool bad = false;
+        if (kids.empty()) {
+          ErrorAt(b, cidr ? "'in cidr' needs at least one network"
+                          : "a string set needs at least one string");
+          bad = true;
+        }
         for (ExprId k : kids) {
           const Expr& el = ast().exprs[k];
           if (el.kind != ExprKind::kLiteral || el.lit != LiteralKind::kString) {

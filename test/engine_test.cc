@@ -213,3 +213,113 @@ TEST_CASE("max-future keeps one far-future event from making every later event l
   CHECK(r.out.size() == 3);
   CHECK(eng.stats().future == 1);
 }
+
+TEST_CASE("[L2] string sets: any, all, lower(), one index entry per literal", "[engine][l2]") {
+  Run r(R"(
+rule any_of on p where lower(cmd) contains any ["mimikatz", "sekurlsa::"]
+rule all_of on p where cmd contains all ["-enc", "hidden"]
+rule starts on p where cmd startswith any ["C:\\Temp\\", "D:"]
+rule ends on p where cmd endswith any [".ps1", ".vbs"]
+)");
+  auto got = r.Feed({R"({"type":"p","cmd":"run MimiKatz","ts":1})",
+                     R"({"type":"p","cmd":"-enc x -w hidden","ts":2})",
+                     R"({"type":"p","cmd":"-enc only","ts":3})",
+                     R"({"type":"p","cmd":"C:\\Temp\\a.ps1","ts":4})",
+                     R"({"type":"p","cmd":"c:\\temp\\a.PS1","ts":5})", R"({"type":"p","ts":6})",
+                     R"({"type":"p","cmd":7,"ts":7})"});
+  CHECK(got == std::vector<std::string>{"any_of@1", "all_of@2", "starts@4", "ends@4"});
+  std::string plan;
+  REQUIRE(engine::Explain(r.rules, *r.prog, "", engine::ExplainFormat::kText, plan));
+  CHECK_THAT(plan, Catch::Contains("literal    lower(cmd) contains \"mimikatz\""));
+  CHECK_THAT(plan, Catch::Contains("literal    lower(cmd) contains \"sekurlsa::\""));
+  CHECK_THAT(plan, Catch::Contains("literal    cmd endswith \".vbs\""));
+}
+
+TEST_CASE("[L2] like: * and ? (one character), anchored, no escape", "[engine][l2]") {
+  Run r(R"(
+rule cmd on p where image like "C:\\*\\cmd?.exe"
+rule any_run on p where name like "a*b*c"
+rule one on p where name like "?"
+rule exact on p where name like "abc"
+rule pre on p where name like "ab*"
+)");
+  auto got = r.Feed({
+      R"({"type":"p","image":"C:\\Windows\\System32\\cmd1.exe","ts":1})",  // cmd
+      R"({"type":"p","image":"C:\\cmd1.exe","ts":2})",                      // no: one '\' only
+      R"({"type":"p","image":"C:\\x\\cmd.exe","ts":3})",                    // no: ? needs one
+      R"({"type":"p","name":"abc","ts":4})",                                // any_run exact pre
+      R"({"type":"p","name":"aXbYbZc","ts":5})",                            // any_run
+      R"({"type":"p","name":"é","ts":6})",                                  // one (2 bytes)
+      R"({"type":"p","name":"abcd","ts":7})",                               // pre
+      R"({"type":"p","name":"xabc","ts":8})",                               // none
+  });
+  CHECK(got == std::vector<std::string>{"cmd@1", "any_run@4", "exact@4", "pre@4", "any_run@5",
+                                        "one@6", "pre@7"});
+  std::string plan;
+  REQUIRE(engine::Explain(r.rules, *r.prog, "", engine::ExplainFormat::kText, plan));
+  CHECK_THAT(plan, Catch::Contains("equality   name == \"abc\""));
+  CHECK_THAT(plan, Catch::Contains("literal    name startswith \"ab\""));
+  CHECK_THAT(plan, Catch::Contains("literal    image endswith \".exe\""));
+}
+
+TEST_CASE("[L2] in cidr: IPv4 and IPv6, nested networks, families apart, bad addresses",
+          "[engine][l2]") {
+  Run r(R"(
+rule inside on c where ip in cidr ["10.0.0.0/8", "10.1.0.0/16", "fe80::/10", "192.168.1.7"]
+rule outside on c where ip not in cidr ["10.0.0.0/8"]
+rule all6 on c where ip in cidr ["::/0"]
+)");
+  auto got = r.Feed({
+      R"({"type":"c","ip":"10.1.2.3","ts":1})",         // inside (twice nested: once)
+      R"({"type":"c","ip":"fe80::1%eth0","ts":2})",     // inside, outside, all6 (no zone)
+      R"({"type":"c","ip":"::ffff:10.0.0.1","ts":3})",  // IPv6: all6, outside
+      R"({"type":"c","ip":"192.168.1.7","ts":4})",      // inside, outside
+      R"({"type":"c","ip":"192.168.1.8","ts":5})",      // outside
+      R"({"type":"c","ip":"10.1.2","ts":6})",           // not an address: nothing
+      R"({"type":"c","ip":null,"ts":7})",               // nothing
+      R"({"type":"c","ts":8})",                         // nothing
+  });
+  CHECK(got == std::vector<std::string>{"inside@1", "inside@2", "outside@2", "all6@2", "outside@3",
+                                        "all6@3",
+                                        "inside@4", "outside@4", "outside@5"});
+  std::string plan;
+  REQUIRE(engine::Explain(r.rules, *r.prog, "", engine::ExplainFormat::kText, plan));
+  CHECK_THAT(plan, Catch::Contains("network    ip in cidr 10.0.0.0/8"));
+  CHECK_THAT(plan, Catch::Contains("network    ip in cidr 192.168.1.7/32"));
+  CHECK_THAT(plan, Catch::Contains("network    ip in cidr ::/0"));
+}
+
+TEST_CASE("[L2] is null: missing or JSON null; is not null: any other value", "[engine][l2]") {
+  Run r(R"(
+rule unset on e where user is null
+rule set on e where user is not null
+rule deep on e where lower(a.b) is not null
+)");
+  auto got = r.Feed({R"({"type":"e","ts":1})", R"({"type":"e","user":null,"ts":2})",
+                     R"({"type":"e","user":"","a":{"b":"X"},"ts":3})",
+                     R"({"type":"e","user":false,"a":{"b":null},"ts":4})",
+                     R"({"type":"e","user":{},"a":{"b":5},"ts":5})"});
+  CHECK(got == std::vector<std::string>{"unset@1", "unset@2", "set@3", "deep@3", "set@4", "set@5"});
+  std::string plan;
+  REQUIRE(engine::Explain(r.rules, *r.prog, "", engine::ExplainFormat::kText, plan));
+  CHECK_THAT(plan, Catch::Contains("present    user is not null"));
+}
+
+TEST_CASE("[L2] networks and sets are checked where they are written", "[checker][l2]") {
+  auto rules = ql::LoadRules({{"t.strix", "rule r on c where ip in cidr [\"10.0.0.1/8\"]\n"
+                                          "rule q on c where ip in cidr [\"fe80::/129\", 5]\n"
+                                          "rule s on c where s contains any []\n"
+                                          "rule g on c where s like x\n"}});
+  REQUIRE(!rules.ok());
+  std::vector<std::string> got;
+  for (const auto& d : rules.diags) {
+    ql::LineCol lc = ql::LocateOffset(rules.files[d.file].text, d.offset);
+    got.push_back(std::to_string(lc.line) + ":" + std::to_string(lc.column) + " " + d.message);
+  }
+  REQUIRE(got.size() == 5);
+  CHECK_THAT(got[0], Catch::StartsWith("1:31 bad network: '10.0.0.1/8' has host bits set"));
+  CHECK_THAT(got[1], Catch::StartsWith("2:31 bad network: the prefix length of 'fe80::/129'"));
+  CHECK_THAT(got[2], Catch::StartsWith("2:45 'in cidr' needs a list of networks"));
+  CHECK_THAT(got[3], Catch::StartsWith("3:34 a string set needs at least one string"));
+  CHECK_THAT(got[4], Catch::StartsWith("4:26 'like' needs a glob in a string"));
+}

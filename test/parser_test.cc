@@ -75,7 +75,6 @@ const Accept kAccept[] = {
      "rule r on tx where (lower(s) contains any [\"a\", \"b\"])\n"},
     {"rule r on tx where s startswith any [\"a\"] and s endswith all [\"b\"]",
      "rule r on tx where ((s startswith any [\"a\"]) and (s endswith all [\"b\"]))\n"},
-    {"rule r on tx where s contains all []", "rule r on tx where (s contains all [])\n"},
     {"rule r on tx where s like \"C:\\\\*\\\\cmd?.exe\"",
      "rule r on tx where (s like \"C:\\\\*\\\\cmd?.exe\")\n"},
     {"rule r on tx where ip in cidr [\"10.0.0.0/8\", \"fe80::/10\"]",

@@ -35,7 +35,7 @@ struct Gen {
   const std::vector<std::string> frags = {
       "ab",    "cd", "abcd",
       "x",     "y",  "/p1/",
-      "XYZZY", "Ab", "abcdabcdabcdabcdabcdabcdabcdabcdabcdabcd"};
+      "XYZZY", "Ab", "abcdabcdabcdabcdabcdabcdabcdabcdabcdabcd", "\u00e9", "x\u00e9"};
   const std::vector<std::string> lits = {
       "\"abcd\"", "\"bcda\"", "\"abcdab\"", "\"/p1/\"",
       "\"dab\"",  "\"cdx\"",  "\"xyzzy\"",  "\"abcdabcdabcdabcdabcdabcdabcdabcdabcdabcd\""};
@@ -49,8 +49,52 @@ struct Gen {
 
   std::string Num() { return std::to_string(Int(-3, 12)); }
 
+  // [L2] operands: string sets, globs (literal runs of the event strings around `*` and `?`),
+  // networks of both families (nested, /0, single hosts).
+  std::string StrSet() {
+    std::string v = "[" + (Int(0, 1) ? Pick(strs) : Pick(lits));
+    for (int i = Int(0, 3); i > 0; --i) v += ", " + (Int(0, 1) ? Pick(strs) : Pick(lits));
+    return v + "]";
+  }
+  std::string Glob() {
+    return "\"" +
+           Pick<std::string>({"*ab*", "ab*", "*cd", "a?c*", "*", "x", "?", "*b?d*", "/p1/*",
+                              "**ab**cd*", "?y", "*\u00e9*", "x?", "*dab?", "abcd", "*XYZZY*",
+                              "??*", "*a*b*c*d*", "??", "*?", "?\u00e9*", "*x?"}) +
+           "\"";
+  }
+  std::string Networks() {
+    static const std::vector<std::string> nets = {
+        "10.0.0.0/8",   "10.1.0.0/16",   "192.168.1.0/24", "0.0.0.0/0",      "fe80::/10",
+        "2001:db8::/32", "::/0",          "10.1.2.3",       "::ffff:0:0/96",  "192.168.1.1/32",
+        "10.1.2.0/23",  "2001:db8::5/128"};
+    std::string v = "[\"" + Pick(nets) + "\"";
+    for (int i = Int(0, 2); i > 0; --i) v += ", \"" + Pick(nets) + "\"";
+    return v + "]";
+  }
+  std::string L2Atom() {
+    switch (Int(0, 6)) {
+      case 0:
+        return Pick(str_fields) + " " +
+               Pick<std::string>({"contains", "startswith", "endswith"}) + " " +
+               Pick<std::string>({"any", "any", "all"}) + " " + StrSet();
+      case 1:
+        return "lower(" + Pick(str_fields) + ") contains any " + StrSet();
+      case 2:
+        return Pick(str_fields) + " like " + Glob();
+      case 3:
+        return "lower(" + Pick(str_fields) + ") like " + Glob();
+      case 4:
+        return "ip " + Pick<std::string>({"in", "in", "not in"}) + " cidr " + Networks();
+      case 5:
+        return Pick<std::string>({"a", "s", "n", "n.x", "ip", "q"}) + " is null";
+      default:
+        return Pick<std::string>({"a", "s", "n", "n.x", "ip", "q"}) + " is not null";
+    }
+  }
+
   std::string Atom() {
-    switch (Int(0, 17)) {
+    switch (Int(0, 20)) {
       case 0:
         return Pick(num_fields) + " == " + Num();
       case 1:
@@ -89,6 +133,10 @@ struct Gen {
         return "len(" + Pick(str_fields) + ") >= " + std::to_string(Int(0, 3));
       case 16:
         return Pick<std::string>({"true", "false"});
+      case 17:
+      case 18:
+      case 19:
+        return L2Atom();
       default:
         return Pick(num_fields) + " in [" + Num() + ", " + Num() + ", " + Num() + "]";
     }
@@ -111,7 +159,7 @@ struct Gen {
   // residual).
   std::string Predicate() {
     const std::string f = Pick(num_fields);
-    switch (Int(0, 11)) {
+    switch (Int(0, 12)) {
       case 0:
       case 1: {
         int lo = Int(-3, 10);
@@ -134,6 +182,8 @@ struct Gen {
         return f + " != " + Num();
       case 9:
         return Pick(str_fields) + " =~ /" + Pick<std::string>({"^x", "y$", "ab"}) + "/";
+      case 10:
+        return L2Atom();
       default:
         return f + " in " + Num() + ".." + std::to_string(Int(3, 14));
     }
@@ -189,6 +239,13 @@ struct Gen {
     maybe("odd-name", true);
     maybe("s", false);
     maybe("t", false);
+    if (Int(0, 3)) {
+      e += ",\"ip\":" + (Int(0, 5) ? "\"" + Pick<std::string>({"10.1.2.3", "10.255.0.1", "192.168.1.1",
+                                                         "fe80::1", "::ffff:10.0.0.1", "2001:db8::5",
+                                                         "not-an-ip", "10.1.2", "fe80::1%eth0",
+                                                         "0.0.0.0", "10.1.3.255", "::"}) + "\""
+                                    : Value(false));
+    }
     if (Int(0, 3)) {
       e += ",\"n\":{";
       bool first = true;

@@ -1,6 +1,7 @@
 // Reference evaluator (see reference_eval.h).
 #include "test/reference_eval.h"
 
+#include <arpa/inet.h>
 #include <re2/re2.h>
 
 #include <algorithm>
@@ -177,6 +178,63 @@ V Eval::Val(ExprId id) {
   }
 }
 
+// The characters (code points) of UTF-8 text, each as its bytes.
+static std::vector<std::string> Chars(const std::string& s) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    n = std::min(n, s.size() - i);
+    out.push_back(s.substr(i, n));
+    i += n;
+  }
+  return out;
+}
+
+// `like` by dynamic programming over characters: can pattern[..i) match text[..j)?
+static bool RefGlob(const std::string& pattern, const std::string& text) {
+  std::vector<std::string> p = Chars(pattern), t = Chars(text);
+  std::vector<std::vector<bool>> m(p.size() + 1, std::vector<bool>(t.size() + 1, false));
+  m[0][0] = true;
+  for (size_t i = 1; i <= p.size(); ++i) {
+    for (size_t j = 0; j <= t.size(); ++j) {
+      if (p[i - 1] == "*") {
+        m[i][j] = m[i - 1][j] || (j > 0 && m[i][j - 1]);
+      } else if (j > 0) {
+        m[i][j] = m[i - 1][j - 1] && (p[i - 1] == "?" || p[i - 1] == t[j - 1]);
+      }
+    }
+  }
+  return m[p.size()][t.size()];
+}
+
+// An address as 4 or 16 bytes (inet_pton; an IPv6 zone after '%' is dropped).
+static bool RefAddress(std::string s, std::vector<uint8_t>& out) {
+  s = s.substr(0, s.find('%'));
+  uint8_t buf[16];
+  if (s.find(':') == std::string::npos) {
+    if (inet_pton(AF_INET, s.c_str(), buf) != 1) return false;
+    out.assign(buf, buf + 4);
+  } else {
+    if (inet_pton(AF_INET6, s.c_str(), buf) != 1) return false;
+    out.assign(buf, buf + 16);
+  }
+  return true;
+}
+
+// Whether the address's first `prefix` bits are the network's (and the families agree).
+static bool RefInNetwork(const std::vector<uint8_t>& addr, const std::string& network) {
+  size_t slash = network.find('/');
+  std::vector<uint8_t> net;
+  if (!RefAddress(network.substr(0, slash), net) || net.size() != addr.size()) return false;
+  size_t prefix = slash == std::string::npos ? net.size() * 8 : std::stoul(network.substr(slash + 1));
+  for (size_t bit = 0; bit < prefix; ++bit) {
+    int shift = 7 - int(bit % 8);
+    if (((addr[bit / 8] >> shift) & 1) != ((net[bit / 8] >> shift) & 1)) return false;
+  }
+  return true;
+}
+
 // -1, 0, 1, or 2 when not comparable.
 int Eval::Cmp(const V& x, const V& y) {
   if (x.k == V::kNum && y.k == V::kNum) return x.n < y.n ? -1 : x.n > y.n ? 1 : 0;
@@ -191,6 +249,10 @@ bool Eval::Truth(ExprId id) {
     case ExprKind::kIn:
     case ExprKind::kStrTest:
     case ExprKind::kMatch:
+    case ExprKind::kStrSet:
+    case ExprKind::kLike:
+    case ExprKind::kInCidr:
+    case ExprKind::kIsNull:
       if (NoPrev() && ReadsPrev(id)) return true;  // prev() on the first repetition
       break;
     default:
@@ -261,6 +323,38 @@ bool Eval::Truth(ExprId id) {
       if (e.op == Op::kContains) return x.s.find(y.s) != std::string::npos;
       if (e.op == Op::kStartsWith) return x.s.compare(0, y.s.size(), y.s) == 0;
       return x.s.size() >= y.s.size() && x.s.compare(x.s.size() - y.s.size(), y.s.size(), y.s) == 0;
+    }
+    case ExprKind::kStrSet: {
+      V x = Val(e.kids[0]);
+      if (x.k != V::kStr) return false;
+      const Expr& list = a.exprs[e.kids[1]];
+      for (ExprId k : list.kids) {
+        const std::string& lit = a.exprs[k].text;
+        bool hit = e.op == Op::kContains     ? x.s.find(lit) != std::string::npos
+                   : e.op == Op::kStartsWith ? x.s.rfind(lit, 0) == 0
+                                             : x.s.size() >= lit.size() &&
+                                                   std::equal(lit.rbegin(), lit.rend(), x.s.rbegin());
+        if (hit != e.set_all) return hit;  // any: the first hit decides; all: the first miss
+      }
+      return e.set_all;
+    }
+    case ExprKind::kLike: {
+      V x = Val(e.kids[0]);
+      return x.k == V::kStr && RefGlob(a.exprs[e.kids[1]].text, x.s);
+    }
+    case ExprKind::kInCidr: {
+      V x = Val(e.kids[0]);
+      if (x.k != V::kStr) return false;
+      std::vector<uint8_t> addr;
+      if (!RefAddress(x.s, addr)) return false;
+      bool in = false;
+      for (ExprId k : a.exprs[e.kids[1]].kids) in = in || RefInNetwork(addr, a.exprs[k].text);
+      return e.negated ? !in : in;
+    }
+    case ExprKind::kIsNull: {
+      V x = Val(e.kids[0]);
+      bool null = x.k == V::kMissing || x.k == V::kNull;
+      return e.negated ? !null : null;
     }
     case ExprKind::kMatch: {
       V x = Val(e.kids[0]);
