@@ -1,4 +1,5 @@
-// The strix subcommands, one file each (run.cc, check.cc, test.cc, explain.cc, rules.cc), wired
+// The strix subcommands, one file each (run.cc, check.cc, test.cc, explain.cc, rules.cc,
+// import.cc), wired
 // in main.cc.
 // Stage: cli. Interface: Register*() adds a subcommand and its options to the CLI11 app;
 // Run*() executes it and returns the exit status of CLI.md (0 ok, 1 check failed,
@@ -31,5 +32,6 @@ std::function<int()> RegisterExplain(CLI::App& app);
 std::function<int()> RegisterTest(CLI::App& app);
 std::function<int()> RegisterReplay(CLI::App& app);
 std::function<int()> RegisterRules(CLI::App& app);
+std::function<int()> RegisterImport(CLI::App& app);
 
 }  // namespace strix::cli

@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
       {"run", strix::cli::RegisterRun(app)},         {"check", strix::cli::RegisterCheck(app)},
       {"test", strix::cli::RegisterTest(app)},       {"replay", strix::cli::RegisterReplay(app)},
       {"explain", strix::cli::RegisterExplain(app)}, {"rules", strix::cli::RegisterRules(app)},
+      {"import", strix::cli::RegisterImport(app)},
   };
   if (argc > 1 && argv[1][0] != '-') {
     std::vector<std::string> names;
@@ -57,7 +58,7 @@ int main(int argc, char** argv) {
       std::string hint = strix::Suggest(word, names);
       std::fprintf(
           stderr,
-          "strix: unknown command '%s'%s; commands: run, replay, test, check, explain, rules\n",
+          "strix: unknown command '%s'%s; commands: run, replay, test, check, explain, rules, import\n",
           word.c_str(), hint.empty() ? "" : ("; did you mean '" + hint + "'?").c_str());
       return 2;
     }

@@ -1,9 +1,10 @@
 # Finds strix's third-party libraries, all from Debian packages (see .ci/run):
 # RE2, Boost (headers: Spirit X3, ICL), oneTBB, simdjson, CLI11, zlib, Catch2, cereal
-# (header-only), librdkafka.
+# (header-only), librdkafka, yaml-cpp (strix import sigma).
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
+pkg_check_modules(YAMLCPP REQUIRED IMPORTED_TARGET yaml-cpp)
 find_package(Boost 1.74 REQUIRED)
 find_package(TBB REQUIRED)
 find_package(simdjson REQUIRED)
