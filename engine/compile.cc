@@ -165,15 +165,7 @@ class Compiler {
       case ExprKind::kStrSet: {
         // One test per literal under an or (any) or an and (all): the access planner enters
         // each literal in the index, and an or of exact entries needs no residual.
-        const Expr& rhs = ast_.exprs[e.kids[1]];  // not empty (the checker says so)
-        NodeId subject = Compile(e.kids[0]);
-        std::vector<NodeId> tests;
-        for (ql::ExprId k : rhs.kids) {
-          CNode t;
-          t.kind = CKind::kStrTest;
-          t.op = e.op;
-          tests.push_back(AddTest(t, {subject, Compile(k)}));
-        }
+        std::vector<NodeId> tests = SetTests(e);
         if (tests.size() == 1) return tests[0];
         n.kind = e.set_all ? CKind::kAnd : CKind::kOr;
         return Add(n, tests);
@@ -209,6 +201,10 @@ class Compiler {
           const Expr& ke = ast_.exprs[k];
           if (ke.kind == e.kind) {
             stack.insert(stack.end(), ke.kids.rbegin(), ke.kids.rend());
+          } else if (ke.kind == ExprKind::kStrSet && ke.set_all == (e.kind == ExprKind::kAnd)) {
+            // `contains all` under an and (`any` under an or): its tests join the conjunction,
+            // so that the planner can count them with the others.
+            for (NodeId t : SetTests(ke)) kids.push_back(t);
           } else {
             kids.push_back(Compile(k));
           }
@@ -224,6 +220,19 @@ class Compiler {
   }
 
  private:
+  // The tests of a string set, one per literal (the checker saw to it that there is one).
+  std::vector<NodeId> SetTests(const Expr& e) {
+    NodeId subject = Compile(e.kids[0]);
+    std::vector<NodeId> tests;
+    for (ql::ExprId k : ast_.exprs[e.kids[1]].kids) {
+      CNode t;
+      t.kind = CKind::kStrTest;
+      t.op = e.op;
+      tests.push_back(AddTest(t, {subject, Compile(k)}));
+    }
+    return tests;
+  }
+
   // The networks of a checked `in cidr` list, merged per family.
   CidrSet MakeCidrSet(const Expr& list) const {
     CidrSet set;

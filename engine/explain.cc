@@ -68,9 +68,16 @@ std::string NodeText(const ql::Ast& ast, const Program& p, NodeId id) {
     return ql::DumpExpr(ast, p.node_expr[id]);
   }
   const CNode& n = p.nodes[id];
+  if (n.kind == CKind::kStrTest && n.nkids == 2) {  // one literal of a string set
+    const char* op = n.op == ql::Op::kContains     ? " contains "
+                     : n.op == ql::Op::kStartsWith ? " startswith "
+                                                   : " endswith ";
+    return "(" + NodeText(ast, p, p.Kid(n, 0)) + op + NodeText(ast, p, p.Kid(n, 1)) + ")";
+  }
+  const char* join = n.kind == CKind::kOr ? " or " : " and ";
   std::string o = "(";
   for (uint32_t i = 0; i < n.nkids; ++i) {
-    o += (i ? " and " : "") + NodeText(ast, p, p.Kid(n, i));
+    o += (i ? join : "") + NodeText(ast, p, p.Kid(n, i));
   }
   return o + ")";
 }
