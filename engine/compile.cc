@@ -182,6 +182,22 @@ class Compiler {
         p_.cidrs.push_back(MakeCidrSet(ast_.exprs[e.kids[1]]));
         return AddTest(n, {Compile(e.kids[0])});
       }
+      case ExprKind::kLookup: {
+        n.kind = CKind::kLookup;
+        for (uint32_t t = 0; t < p_.tables.size(); ++t) {
+          if (p_.tables[t].name == e.text) n.ref = t;  // the checker saw that it exists
+        }
+        TableSpec& spec = p_.tables[n.ref];
+        auto it = std::find(spec.members.begin(), spec.members.end(), e.path);
+        n.aux = static_cast<uint32_t>(it - spec.members.begin());
+        if (it == spec.members.end()) {
+          std::vector<std::string> full = spec.row;
+          full.insert(full.end(), e.path.begin(), e.path.end());
+          spec.members.push_back(e.path);
+          spec.member_slots.push_back(full.empty() ? kWholeEvent : Slot(FieldSpec{full}));
+        }
+        return Add(n, {Compile(e.kids[0])});
+      }
       case ExprKind::kIsNull:
         n.kind = CKind::kIsNull;
         n.negated = e.negated;
@@ -383,6 +399,31 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules,
     static const ql::Ast kEmpty;
     Compiler c(p, kEmpty, slots);
     for (const FieldSpec& f : opts.seed_fields) c.Slot(f);
+  }
+  // Tables before rules (their lookups name them), names before filters (a filter may look
+  // another table up).
+  for (size_t i = 0; i < rules.tables.size(); ++i) {
+    TableSpec spec;
+    spec.name = rules.table(i).name;
+    spec.row = rules.table(i).row;
+    p.tables.push_back(std::move(spec));
+  }
+  for (size_t i = 0; i < rules.tables.size(); ++i) {
+    const ql::Table& t = rules.table(i);
+    Compiler c(p, rules.asts[rules.tables[i].file], slots);
+    auto filter = [&](const ql::Filter& f, const std::vector<std::string>& key) {
+      TableFilter tf;
+      tf.any_type = f.any;
+      tf.type = f.type;
+      tf.where = f.where != ql::kNoExpr ? c.Compile(f.where) : kNoNode;
+      tf.key_slot = c.Slot(FieldSpec{key});
+      return tf;
+    };
+    p.tables[i].from = filter(t.from, t.key.path);
+    if (t.has_delete) {
+      p.tables[i].has_delete = true;
+      p.tables[i].del = filter(t.del, t.del.has_keys ? t.del.keys[0].path : t.key.path);
+    }
   }
   index::ConditionIndexBuilder builder, starts;
   // Index entries are chosen after every rule is compiled, so that equalities can be weighed

@@ -16,6 +16,20 @@ Engine::Engine(const Program& p, int64_t max_delay_ms, size_t max_partial_matche
       matcher_(p, max_partial_matches),
       batch_(std::max<size_t>(1, batch)) {
   if (threads > 1) sharded_ = std::make_unique<ShardedMatcher>(p, max_partial_matches, threads);
+  if (!p.tables.empty()) {
+    tables_ = std::make_unique<TableStore>(p);
+    matcher_.SetTables(tables_.get());
+    if (sharded_) sharded_->SetTables(tables_.get());
+  }
+}
+
+void Engine::UpdateTables(const Event& e) {
+  tables_->Apply(e, table_eval_);
+  table_eval_.Reset();
+}
+
+bool Engine::PreloadRow(uint32_t table, const Event& e) {
+  return tables_ && table < p_.tables.size() && tables_->Upsert(table, e);
 }
 
 Engine::~Engine() = default;
@@ -94,9 +108,19 @@ bool Engine::AdvanceTo(TimeMs t, ComplexEventSink& sink) {
 void Engine::Match(Event&& e, ComplexEventSink& sink) {
   if (!sharded_) {
     matcher_.Process(e, sink, stats_);
+    if (tables_) UpdateTables(e);
     return;
   }
   if (!e.storage) e.Own();
+  if (tables_ && tables_->IsChangelog(e, table_eval_)) {
+    // The workers read the tables while a batch runs: the batch ends with this event, and its
+    // update comes after (events after it see it, it and those before do not).
+    Event copy = e.Clone();
+    sharded_->Add(std::move(e));
+    sharded_->Flush(timers_before_, sink, stats_);
+    UpdateTables(copy);
+    return;
+  }
   sharded_->Add(std::move(e));
   if (sharded_->pending() >= batch_) sharded_->Flush(timers_before_, sink, stats_);
 }
@@ -156,6 +180,13 @@ void Engine::Save(EngineSnapshot& s) const {
     windows(matcher_.sequence_suppression());
   }
   for (const Event& e : held_.items()) s.held.Add(e.raw, e.time, e.source, e.line, e.seq);
+  if (tables_) {
+    for (const TableSpec& t : p_.tables) s.table_names.push_back(t.name);
+    tables_->ForEach([&](uint32_t table, const Event& row) {
+      s.table_rows.Add(row.raw, row.time, row.source, row.line, row.seq);
+      s.table_of_row.push_back(table);
+    });
+  }
   // Rules without state this time (kept from an earlier Save for their memory) are not written.
   s.rules.erase(
       std::remove_if(s.rules.begin(), s.rules.end(), [](const RuleRecord& r) { return r.empty(); }),
@@ -209,12 +240,32 @@ RestoreReport Engine::Restore(const EngineSnapshot& s, const DecodeFn& decode) {
   for (size_t i = 0; i < s.held.size(); ++i) {
     if (!Hold(s.held.Get(i), decode)) ++report.undecodable_events;
   }
+  RestoreTables(s.table_names, s.table_rows, s.table_of_row, decode, report);
   seen_any_ = s.seen_any;
   max_seen_ = s.max_seen;
   watermark_ = s.watermark;
   timers_before_ = s.timers_before;
   stats_ = s.stats;
   return report;
+}
+
+void Engine::RestoreTables(const std::vector<std::string>& names, const EventColumns& rows,
+                           const std::vector<uint32_t>& table_of_row, const DecodeFn& decode,
+                           RestoreReport& report) {
+  if (!tables_) return;  // tables no longer in the rules: their rows go
+  for (size_t i = 0; i < rows.size() && i < table_of_row.size(); ++i) {
+    if (table_of_row[i] >= names.size()) continue;
+    const std::string& name = names[table_of_row[i]];
+    for (uint32_t t = 0; t < p_.tables.size(); ++t) {
+      if (p_.tables[t].name != name) continue;
+      Event ev;
+      if (!decode(rows.Get(i), ev)) {
+        ++report.undecodable_events;
+        break;
+      }
+      tables_->Upsert(t, ev);  // keyed by the table's key path as it is now
+    }
+  }
 }
 
 void Engine::Finish(ComplexEventSink& sink, bool interrupted) {

@@ -30,6 +30,7 @@
 #include "engine/program.h"
 #include "engine/sharded_matcher.h"
 #include "engine/snapshot.h"
+#include "engine/table_store.h"
 
 namespace strix::engine {
 
@@ -105,6 +106,12 @@ class Engine {
   RunStats& stats() { return stats_; }
   TimeMs watermark() const { return watermark_; }
 
+  // Tables (LANGUAGE.md 7): null when the program has none.
+  const TableStore* tables() const { return tables_.get(); }
+  // --table NAME=FILE: the row of `e`'s key in `table` becomes `e` (before the first Push()).
+  // False when its key is missing or null.
+  bool PreloadRow(uint32_t table, const Event& e);
+
  private:
   struct Later {
     bool operator()(const Event& a, const Event& b) const {
@@ -114,6 +121,14 @@ class Engine {
   // Matches held events up to `upto` and fires timers before `timers_before`, merged in
   // processing order.
   void Release(TimeMs upto, TimeMs timers_before, ComplexEventSink& sink);
+
+  // After the rules saw `e`: the tables it changes (the changelog of LANGUAGE.md 7).
+  void UpdateTables(const Event& e);
+  // Saved rows (Save(), or an engine taken over) into the tables of the same name, decoded
+  // again and keyed as the tables are now.
+  void RestoreTables(const std::vector<std::string>& names, const EventColumns& rows,
+                     const std::vector<uint32_t>& table_of_row, const DecodeFn& decode,
+                     RestoreReport& report);
 
   // Shared with an engine that took over from this one: the events it moved still count here.
   // First of the members: the state that holds events goes before it.
@@ -138,6 +153,8 @@ class Engine {
 
   Matcher matcher_;
   std::unique_ptr<ShardedMatcher> sharded_;
+  std::unique_ptr<TableStore> tables_;  // when the program has tables
+  EvalScratch table_eval_;              // for the tables' filters
   TimeMs timers_before_ = std::numeric_limits<TimeMs>::min();
   size_t batch_;
   RunStats stats_;

@@ -7,6 +7,7 @@
 #include "common/glob.h"
 #include "common/json_text.h"
 #include "common/network.h"
+#include "engine/table_store.h"
 
 namespace strix::engine {
 
@@ -72,6 +73,9 @@ Value Calc(const Program& p, NodeId id, const Event& e, EvalScratch& s) noexcept
       return p.Constant(n);
     case CKind::kSlot:
       return e.slots[n.ref];
+    case CKind::kLookup:
+      if (!s.tables) return Value();
+      return s.tables->Lookup(n.ref, Calc(p, p.Kid(n, 0), e, s), n.aux);
     case CKind::kAliasSlot:
     case CKind::kFirstSlot:
     case CKind::kLastSlot:

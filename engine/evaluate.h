@@ -24,11 +24,15 @@ class MatchView {
   virtual Value Aggregate(uint32_t input, AggFn fn) const = 0;
 };
 
-// Scratch space for strings made while evaluating (lower/upper of a computed value), and the
-// partial match a sequence condition sees (null for single-event rules).
+class TableStore;
+
+// Scratch space for strings made while evaluating (lower/upper of a computed value), the
+// partial match a sequence condition sees (null for single-event rules), and the tables that
+// lookups read (null: every lookup is missing).
 struct EvalScratch {
   std::deque<std::string> strings;
   const MatchView* match = nullptr;
+  const TableStore* tables = nullptr;
   void Reset() { strings.clear(); }
 };
 

@@ -46,6 +46,11 @@ class Matcher {
   void ProcessRouted(const Event& e, const RouteItem* begin, const RouteItem* end,
                      const Shard& shard, ComplexEventSink& sink, RunStats& stats);
   const SequenceMatcher& sequences() const { return seq_; }
+  // The tables lookups read (null: none); set before matching, the store outlives the matcher.
+  void SetTables(const TableStore* t) {
+    eval_.tables = t;
+    seq_.SetTables(t);
+  }
   void SetStateLimit(size_t bytes, EventMeter* meter, unsigned workers = 1) {
     seq_.SetStateLimit(bytes, meter, workers);
   }

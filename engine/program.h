@@ -41,6 +41,7 @@ enum class CKind : uint8_t {
   kLike,    // [L2] kid like the glob Program::globs[ref]
   kInCidr,  // [L2] kid in cidr Program::cidrs[ref] (negated: not in)
   kIsNull,  // [L2] kid is null (negated: is not null)
+  kLookup,  // table Program::tables[ref], row of key kid, member `aux` (LANGUAGE.md 7)
   kNot,
   kAnd,
   kOr,
@@ -86,6 +87,25 @@ struct CidrSet {
   bool Contains(const IpAddress& a) const;
 };
 
+// A table (LANGUAGE.md 7): which events upsert and delete its rows, and which members of a
+// row the program's lookups read (each a field slot of the changelog event).
+struct TableFilter {
+  bool any_type = false;
+  std::string type;
+  NodeId where = kNoNode;
+  uint32_t key_slot = 0;
+};
+constexpr uint32_t kWholeEvent = UINT32_MAX;  // a member slot: the changelog event itself
+struct TableSpec {
+  std::string name;
+  TableFilter from;
+  bool has_delete = false;
+  TableFilter del;
+  std::vector<std::string> row;                  // the row's path in the event; empty: all of it
+  std::vector<std::vector<std::string>> members;  // read by lookups, relative to the row
+  std::vector<uint32_t> member_slots;             // their slots (row + member), or kWholeEvent
+};
+
 struct CompiledRule {
   std::string name;
   // A hash of the rule's text with `let`s expanded (ql::DumpRule): checkpoints keep a rule's
@@ -128,6 +148,7 @@ struct Program {
   std::vector<ConstRange> ranges;
   std::vector<std::string_view> globs;  // kLike patterns (in the arena)
   std::vector<CidrSet> cidrs;
+  std::vector<TableSpec> tables;  // in load order
   std::vector<Value> constants = {Value()};  // kConst nodes (constant 0: missing)
   std::vector<Automaton> automata;           // one per sequence rule
   // Rules per equality value (slot, kind, value), for choosing index entries (compile.cc);

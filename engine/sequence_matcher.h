@@ -82,6 +82,7 @@ class SequenceMatcher {
   // dropped until it is 7/8 of that, and counted in RunStats::dropped_state. 0: no limit.
   // Events this matcher stores itself are metered in `meter` too.
   void SetStateLimit(size_t bytes, EventMeter* meter, unsigned workers = 1);
+  void SetTables(const TableStore* t) { eval_.tables = t; }  // see Matcher::SetTables
   // The accounted bytes, kept as state changes, and the same figure recounted by walking
   // everything (tests compare the two).
   size_t accounted_bytes() const { return bytes_; }

@@ -47,6 +47,7 @@ void EventColumns::Detach() {
 void EngineSnapshot::Detach() {
   events.Detach();
   this->held.Detach();
+  table_rows.Detach();
 }
 
 void RuleRecord::Clear() {
@@ -65,6 +66,9 @@ void EngineSnapshot::Clear() {
   for (RuleRecord& r : rules) r.Clear();  // names stay: the next Save finds them
   suppression.clear();
   held.Clear();
+  table_names.clear();
+  table_rows.Clear();
+  table_of_row.clear();
   seen_any = false;
   max_seen = watermark = timers_before = 0;
   stats = RunStats();

@@ -155,6 +155,10 @@ bool ShardedMatcher::TakeOver(ShardedMatcher& old, const std::vector<int64_t>& r
   return true;
 }
 
+void ShardedMatcher::SetTables(const TableStore* t) {
+  for (auto& w : workers_) w->matcher.SetTables(t);
+}
+
 void ShardedMatcher::SetStateLimit(size_t bytes, EventMeter* meter) {
   meter_ = meter;
   for (auto& w : workers_)

@@ -94,6 +94,10 @@ struct EngineSnapshot {
   std::vector<RuleRecord> rules;  // sequence rules with state
   std::vector<SuppressionRecord> suppression;
   EventColumns held;  // waiting for --max-delay, in any order
+  // Table rows (LANGUAGE.md 7): each the changelog event that set it, and its table's name.
+  std::vector<std::string> table_names;
+  EventColumns table_rows;
+  std::vector<uint32_t> table_of_row;  // index into table_names
   bool seen_any = false;
   int64_t max_seen = 0, watermark = 0, timers_before = 0;
   RunStats stats;

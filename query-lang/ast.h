@@ -33,6 +33,7 @@ enum class ExprKind : uint8_t {
   kLike,     // [L2] kids[0] like kids[1] (a string: the glob)
   kInCidr,   // [L2] kids[0] in cidr kids[1] (a list of networks); negated for `not in cidr`
   kIsNull,   // [L2] kids[0] is null; negated for `is not null`
+  kLookup,   // table[kids[0]] then .path (text = the table's name) (LANGUAGE.md 7)
   kNot,
   kAnd,
   kOr,
@@ -155,6 +156,19 @@ struct Let {
   ExprId value = kNoExpr;
 };
 
+// `table NAME by KEY from FILTER [row PATH] [delete on FILTER]` (LANGUAGE.md 7); the delete
+// filter's `by` is its key path (the table's when absent).
+struct Table {
+  std::string name;
+  uint32_t pos = 0;
+  KeyPath key;
+  Filter from;
+  std::vector<std::string> row;  // empty: the event itself
+  uint32_t row_pos = 0;
+  bool has_delete = false;
+  Filter del;
+};
+
 struct ExpectField {
   std::string name;
   std::string json;  // the expected value as JSON text
@@ -184,7 +198,8 @@ struct Ast {
   std::vector<Let> lets;
   std::vector<Rule> rules;
   std::vector<Test> tests;
-  enum class ItemKind : uint8_t { kLet, kRule, kTest };
+  std::vector<Table> tables;
+  enum class ItemKind : uint8_t { kLet, kRule, kTest, kTable };
   std::vector<std::pair<ItemKind, uint32_t>> order;
 
   ExprId Add(Expr e) {

@@ -60,6 +60,10 @@ class Checker {
     ResolveLets();
     for (uint32_t f = 0; f < out_.asts.size(); ++f) {
       Ast& ast = out_.asts[f];
+      for (uint32_t t = 0; t < ast.tables.size(); ++t) {
+        CheckTable(f, ast.tables[t]);
+        out_.tables.push_back(RuleRef{f, t});
+      }
       for (uint32_t r = 0; r < ast.rules.size(); ++r) {
         CheckRule(f, ast.rules[r]);
         out_.rules.push_back(RuleRef{f, r});
@@ -150,6 +154,9 @@ class Checker {
           }
         } else if (kind == Ast::ItemKind::kRule) {
           define(a.rules[idx].name, f, a.rules[idx].pos, "rule");
+        } else if (kind == Ast::ItemKind::kTable) {
+          if (define(a.tables[idx].name, f, a.tables[idx].pos, "table"))
+            table_names_.insert(a.tables[idx].name);
         }
       }
     }
@@ -419,6 +426,24 @@ class Checker {
     CheckCondition(r.having, hs, "having");
     CheckEmit(r, hs);
     WarnNeverFires(r);
+  }
+
+  // A table item (LANGUAGE.md 7): filters of one event each, keys as paths.
+  void CheckTable(uint32_t f, Table& t) {
+    file_ = f;
+    Scope s;
+    for (Filter* flt : {&t.from, t.has_delete ? &t.del : nullptr}) {
+      if (!flt) continue;
+      const char* clause = flt == &t.from ? "from" : "delete on";
+      if (flt->quant.written)
+        Error(f, flt->type_pos, std::string("'") + clause + "' takes no quantifier");
+      CheckCondition(flt->where, s, "where");
+    }
+    if (t.from.has_keys)
+      Error(f, t.from.keys[0].pos,
+            "the key of table '" + t.name + "' is its 'by'; 'from' takes none");
+    if (t.has_delete && t.del.keys.size() > 1)
+      Error(f, t.del.keys[1].pos, "a table's key is one path; 'delete on ... by' takes one");
   }
 
   void CheckEmit(Rule& r, const Scope& s) {
@@ -876,6 +901,17 @@ class Checker {
         }
         return ta == Ty::kBad ? ta : Ty::kCond;
       }
+      case ExprKind::kLookup: {
+        if (!table_names_.count(e.text)) {
+          std::vector<std::string> known(table_names_.begin(), table_names_.end());
+          std::string near = Suggest(e.text, known);
+          ErrorAt(id, "unknown table '" + e.text + "'" +
+                          (near.empty() ? std::string() : "; did you mean '" + near + "'?"));
+          return Ty::kBad;
+        }
+        Ty tk = CheckValue(e.kids[0], s, "as a table key");
+        return tk == Ty::kBad ? tk : Ty::kAny;
+      }
       case ExprKind::kIsNull: {
         Ty ta = CheckValue(e.kids[0], s, e.negated ? "before 'is not null'" : "before 'is null'");
         return ta == Ty::kBad ? ta : Ty::kCond;
@@ -927,6 +963,7 @@ class Checker {
 
   CheckedRules& out_;
   std::unordered_map<std::string, LetInfo> lets_;
+  std::set<std::string> table_names_;
   size_t expanded_nodes_ = 0;  // nodes copied by let expansion so far
   const LoadOptions& options_;
   uint32_t file_ = 0;

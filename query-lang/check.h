@@ -23,6 +23,7 @@ struct CheckedRules {
   std::vector<SourceFile> files;
   std::vector<Ast> asts;          // one per file, lets expanded
   std::vector<RuleRef> rules;     // every rule in load order (rule order of the output)
+  std::vector<RuleRef> tables;    // every table item in load order
   std::vector<Diagnostic> diags;  // errors and warnings, in file order
   int errors = 0;
   int warnings = 0;
@@ -30,6 +31,7 @@ struct CheckedRules {
   bool ok() const { return errors == 0; }
   const Rule& rule(size_t i) const { return asts[rules[i].file].rules[rules[i].index]; }
   const Ast& ast_of(size_t i) const { return asts[rules[i].file]; }
+  const Table& table(size_t i) const { return asts[tables[i].file].tables[tables[i].index]; }
   // Every diagnostic formatted GCC style, in order.
   std::string FormatDiagnostics() const;
 };

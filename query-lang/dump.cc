@@ -143,6 +143,12 @@ void Out(const Ast& a, ExprId id, std::string& o) {
       Out(a, e.kids[0], o);
       o += e.negated ? " is not null)" : " is null)";
       break;
+    case ExprKind::kLookup:
+      o += Name(e.text) + "[";
+      Out(a, e.kids[0], o);
+      o += "]";
+      for (const std::string& s : e.path) o += "." + Name(s);
+      break;
     case ExprKind::kRange:
       Out(a, e.kids[0], o);
       o += "..";
@@ -264,10 +270,20 @@ std::string DumpRule(const Ast& ast, const Rule& r) {
   return o;
 }
 
+std::string DumpTable(const Ast& ast, const Table& t) {
+  std::string o = "table " + t.name + " by " + DumpPath(t.key.path) + " from " +
+                  DumpFilter(ast, t.from);
+  if (!t.row.empty()) o += " row " + DumpPath(t.row);
+  if (t.has_delete) o += " delete on " + DumpFilter(ast, t.del);
+  return o + "\n";
+}
+
 std::string Dump(const Ast& ast) {
   std::string o;
   for (auto [kind, idx] : ast.order) {
-    if (kind == Ast::ItemKind::kLet) {
+    if (kind == Ast::ItemKind::kTable) {
+      o += DumpTable(ast, ast.tables[idx]);
+    } else if (kind == Ast::ItemKind::kLet) {
       const Let& l = ast.lets[idx];
       o += "let " + l.name + " = " + DumpExpr(ast, l.value) + "\n";
     } else if (kind == Ast::ItemKind::kRule) {

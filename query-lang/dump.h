@@ -13,6 +13,8 @@ namespace strix::ql {
 std::string Dump(const Ast& ast);
 // One rule as `Dump` writes it (one line). With `let`s expanded by the checker, its text is the
 // rule's identity for checkpoints.
+// A table item on one line.
+std::string DumpTable(const Ast& ast, const Table& t);
 std::string DumpRule(const Ast& ast, const Rule& r);
 std::string DumpExpr(const Ast& ast, ExprId id);
 std::string DumpFilter(const Ast& ast, const Filter& f);

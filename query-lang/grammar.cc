@@ -375,9 +375,10 @@ x3::rule<class seq_cls, Sequence> const sequence = "'sequence'";
 x3::rule<class emitf_cls, EmitField> const emit_field = "emit field (name: expression)";
 x3::rule<class rule_cls, Rule> const rule = "rule";
 x3::rule<class let_cls, Let> const let = "let";
+x3::rule<class table_cls, Table> const table = "table";
 x3::rule<class expect_cls, Expect> const expect = "expect";
 x3::rule<class test_cls, Test> const test = "test";
-x3::rule<class item_cls> const item = "'rule', 'let' or 'test'";
+x3::rule<class item_cls> const item = "'rule', 'let', 'table' or 'test'";
 
 // ---- lexical rules -------------------------------------------------------------------
 
@@ -700,11 +701,26 @@ auto const call_expr = (pos >> name >> '(' >> enter >> -(expr % ',') > ')' >> le
   _val(ctx) = A(ctx).Add(std::move(e));
 })];
 
+// NAME[EXPR] and NAME[EXPR].path: a row of table NAME (LANGUAGE.md 7).
+auto const lookup = (pos >> name >> '[' > expr > ']' >> *('.' > segment))[([](auto& ctx) {
+  auto& a = _attr(ctx);
+  Expr e;
+  e.kind = ExprKind::kLookup;
+  e.pos = at_c<0>(a);
+  e.text = at_c<1>(a);
+  e.kids = {at_c<2>(a)};
+  for (const Seg& s : at_c<3>(a)) e.path.push_back(s.text);
+  _val(ctx) = A(ctx).Add(std::move(e));
+})];
+
 auto const primary_def = number_lit | string_expr |
                          (pos >> kw("true"))[MakeLiteral<LiteralKind::kBool, true>{}] |
                          (pos >> kw("false"))[MakeLiteral<LiteralKind::kBool, false>{}] |
                          (pos >> kw("null"))[MakeLiteral<LiteralKind::kNull>{}] | list_expr |
-                         paren_expr | call_expr | path[([](auto& ctx) { _val(ctx) = _attr(ctx); })];
+                         paren_expr | call_expr | lookup |
+                         path[([](auto& ctx) { _val(ctx) = _attr(ctx); })];
+
+
 
 // ---- rules, sequences, lets, tests ---------------------------------------------------
 
@@ -826,6 +842,26 @@ auto const let_def = kw("let") > (pos >> name)[([](auto& ctx) {
                        _val(ctx).name = at_c<1>(_attr(ctx));
                      })] > '=' > expr[([](auto& ctx) { _val(ctx).value = _attr(ctx); })];
 
+// `table NAME by KEY from FILTER [row PATH] [delete on FILTER]`; `from`, `row`, `delete` are
+// keywords here only.
+auto const table_def =
+    kw("table") > (pos >> name)[([](auto& ctx) {
+      _val(ctx).pos = at_c<0>(_attr(ctx));
+      _val(ctx).name = at_c<1>(_attr(ctx));
+    })] > kw("by") > path[([](auto& ctx) {
+      const Expr& p = A(ctx).exprs[_attr(ctx)];
+      _val(ctx).key = KeyPath{p.path, p.pos};
+    })] > kw("from") > filter[([](auto& ctx) { _val(ctx).from = _attr(ctx); })] >>
+    -(kw("row") > path[([](auto& ctx) {
+      const Expr& p = A(ctx).exprs[_attr(ctx)];
+      _val(ctx).row = p.path;
+      _val(ctx).row_pos = p.pos;
+    })]) >>
+    -(kw("delete") > kw("on") > filter[([](auto& ctx) {
+      _val(ctx).del = _attr(ctx);
+      _val(ctx).has_delete = true;
+    })]);
+
 JsonRawParser const json_object{true};
 JsonRawParser const json_value{false};
 
@@ -880,12 +916,17 @@ auto const item_def = rule[([](auto& ctx) {
                         Ast& a = A(ctx);
                         a.order.emplace_back(Ast::ItemKind::kTest, a.tests.size());
                         a.tests.push_back(std::move(_attr(ctx)));
+                      })] |
+                      table[([](auto& ctx) {
+                        Ast& a = A(ctx);
+                        a.order.emplace_back(Ast::ItemKind::kTable, a.tables.size());
+                        a.tables.push_back(std::move(_attr(ctx)));
                       })];
 
 BOOST_SPIRIT_DEFINE(ident, name, backticked, segment, path, string_lit, duration, regex, expr,
                     and_expr, not_expr, cmp_expr, cmp_tail, in_rhs, sum, product, unary, primary,
                     strop, keys, quant, filter, alias, term, sequence, emit_field, rule, let,
-                    expect, test, item, string_raw, duration_raw, regex_raw, flags_raw, number_raw,
+                    table, expect, test, item, string_raw, duration_raw, regex_raw, flags_raw, number_raw,
                     type_name, field_name)
 
 std::string DescribeToken(std::string_view text, size_t at) {
@@ -933,7 +974,8 @@ std::string Hint(std::string_view text, size_t at, bool item_start) {
       "rule",   "let",   "test",   "on",    "where",    "having",     "suppress",
       "emit",   "by",    "within", "until", "strict",   "every",      "sequence",
       "and",    "or",    "not",    "in",    "contains", "startswith", "endswith",
-      "exists", "given", "expect", "none",     "like",  "cidr",       "null"};
+      "exists", "given", "expect", "none",     "like",  "cidr",       "null",
+      "table",  "from",  "row",    "delete"};
   std::string near = Suggest(word, kKeywords);
   if (!near.empty() && near != word)
     return "unknown word '" + word + "'; did you mean '" + near + "'?";
@@ -967,7 +1009,8 @@ bool ParseItem(std::string_view text, size_t& p, Ast& ast, bool& at_end, ItemErr
     error.message = detail::Hint(text, error.offset, true);
     if (error.message.empty())
       error.message =
-          "expected 'rule', 'let' or 'test', found " + detail::DescribeToken(text, error.offset);
+          "expected 'rule', 'let', 'table' or 'test', found " +
+          detail::DescribeToken(text, error.offset);
   } catch (const x3::expectation_failure<It>& e) {
     It w = e.where();
     x3::parse(w, last, *detail::skipper);

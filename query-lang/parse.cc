@@ -15,7 +15,7 @@ bool IsReserved(std::string_view w) {
       "expect", "none",  "sequence", "by",     "within",   "strict",   "every",      "until",
       "not",    "where", "and",      "or",     "in",       "contains", "startswith", "endswith",
       "exists", "any",   "all",      "is",     "like",     "cidr",     "true",       "false",
-      "null",   "",      "",         "",       "",         ""};
+      "null",   "table", "",         "",       "",         ""};
   if (w.empty()) return false;
   return std::find(kWords.begin(), kWords.end(), w) != kWords.end();
 }
@@ -25,7 +25,7 @@ namespace {
 bool StartsItem(std::string_view line) {
   size_t i = line.find_first_not_of(" \t\r");
   if (i == std::string_view::npos) return false;
-  for (std::string_view kw : {"rule", "let", "test"}) {
+  for (std::string_view kw : {"rule", "let", "test", "table"}) {
     if (line.substr(i, kw.size()) == kw) {
       size_t after = i + kw.size();
       if (after == line.size() || line[after] == ' ' || line[after] == '\t' ||

@@ -31,7 +31,7 @@
 
 namespace strix::runtime {
 
-constexpr uint32_t kCheckpointFormat = 1;
+constexpr uint32_t kCheckpointFormat = 2;  // 2: table rows
 
 // Where reading an input resumes: after `line` lines, at byte `offset` of its stream (for .gz,
 // of the decompressed stream). `partial`: inside a too-long line whose rest is skipped.

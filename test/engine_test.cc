@@ -289,7 +289,7 @@ rule all6 on c where ip in cidr ["::/0"]
   CHECK_THAT(plan, Catch::Contains("network    ip in cidr ::/0"));
 }
 
-TEST_CASE("[L2] is null: missing or JSON null; is not null: any other value", "[engine][l2]") {
+TEST_CASE("[L2] is null: missing or JSON null, is not null: any other value", "[engine][l2]") {
   Run r(R"(
 rule unset on e where user is null
 rule set on e where user is not null

@@ -70,6 +70,15 @@ const Accept kAccept[] = {
     {"rule r on tx where a + b * c - -d > 1", "rule r on tx where (((a + (b * c)) - (-d)) > 1)\n"},
     {"rule r on tx where amount in 50000..60000", "rule r on tx where (amount in 50000..60000)\n"},
     {"rule r on tx where x in -5..5", "rule r on tx where (x in -5..5)\n"},
+    // Tables (LANGUAGE.md 7).
+    {"table profile by user_id from user_profile delete on user_deleted",
+     "table profile by user_id from user_profile delete on user_deleted\n"},
+    {"table c by after.id from cdc where op != \"d\" row after delete on cdc by before.id where "
+     "op == \"d\"",
+     "table c by after.id from cdc where (op != \"d\") row after delete on cdc by before.id where "
+     "(op == \"d\")\n"},
+    {"rule r on tx where profile[user].tier == \"gold\" and p[a.b + 1] == 2",
+     "rule r on tx where ((profile[user].tier == \"gold\") and (p[(a.b + 1)] == 2))\n"},
     // [L2] tests.
     {"rule r on tx where lower(s) contains any [\"a\", \"b\"]",
      "rule r on tx where (lower(s) contains any [\"a\", \"b\"])\n"},
@@ -151,11 +160,11 @@ const Reject kReject[] = {
     {"rule r on tx where m =~ /abc", "regular expression", 1, 25},
     {"rule r on sequence within 10x a: A", "duration", 1, 27},
     {"rule r on tx emit { a: 1", "expected '}'", 1, 25},
-    {"rule r on tx\n  where a == 1 b", "expected 'rule', 'let' or 'test', found 'b'", 2, 16},
+    {"rule r on tx\n  where a == 1 b", "expected 'rule', 'let', 'table' or 'test', found 'b'", 2, 16},
     {"let = 5", "expected name", 1, 5},
     {"rule r on sequence a: A{2", "expected '}'", 1, 26},
     {"test \"t\" given {\"a\":1}", "expected expect", 1, 23},
-    {"garbage", "expected 'rule', 'let' or 'test', found 'garbage'", 1, 1},
+    {"garbage", "expected 'rule', 'let', 'table' or 'test', found 'garbage'", 1, 1},
     // Everyday mistakes get a message about the mistake itself, at the token.
     {"rule r on tx where a = 5", "'=' is not a comparison: use '=='", 1, 22},
     {"rule r on tx where a == 1 && b == 2", "use 'and' instead of '&&'", 1, 27},

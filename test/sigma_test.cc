@@ -97,7 +97,7 @@ TEST_CASE("sigma: contains, startswith, endswith, lists and all", "[sigma]") {
   CHECK_THAT(text, Catch::Contains("lower(Image) endswith any [\"\\\\powershell.exe\", \"\\\\pwsh.exe\"]"));
 }
 
-TEST_CASE("sigma: numbers match numbers and their text; null, exists, cased", "[sigma]") {
+TEST_CASE("sigma: numbers match numbers and their text, null, exists, cased", "[sigma]") {
   std::string det = R"(  sel:
     EventID: 4688
     Parent: null
@@ -113,7 +113,7 @@ TEST_CASE("sigma: numbers match numbers and their text; null, exists, cased", "[
                        R"({"EventID":4689,"Token":1,"Name":"Admin"})"}) == S{1, 2});
 }
 
-TEST_CASE("sigma: re with its i, m, s sub-modifiers; cidr; comparisons; fieldref", "[sigma]") {
+TEST_CASE("sigma: re with its i, m, s sub-modifiers, cidr, comparisons, fieldref", "[sigma]") {
   std::string det = R"(  sel_re:
     CommandLine|re|i: 'invoke-(mimikatz|expression)/x'
   sel_net:
@@ -135,7 +135,7 @@ TEST_CASE("sigma: re with its i, m, s sub-modifiers; cidr; comparisons; fieldref
                        R"({"User":"bob","TargetUser":"Bob"})"}) == S{1, 3, 4, 6, 8});
 }
 
-TEST_CASE("sigma: windash spells each flag five ways; base64, base64offset, wide", "[sigma]") {
+TEST_CASE("sigma: windash spells each flag five ways, base64, base64offset, wide", "[sigma]") {
   std::string det = R"(  sel_dash:
     CommandLine|windash|contains: ' -nop '
   sel_b64:

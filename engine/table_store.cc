@@ -1,0 +1,127 @@
+// TableStore (see table_store.h).
+#include "engine/table_store.h"
+
+#include "common/json_text.h"
+
+namespace strix::engine {
+
+TableStore::TableStore(const Program& p) : p_(p), rows_(p.tables.size()) {}
+
+bool TableStore::KeyText(const Value& v, std::string& out) {
+  out.clear();
+  if (v.missing() || v.kind == ValueKind::kNull) return false;
+  AppendJsonValue(out, v);
+  return true;
+}
+
+size_t TableStore::Cost(const std::string& key, const Event& e) {
+  size_t b = 64 + key.size() + e.raw.size() + e.slots.capacity() * sizeof(Value);
+  for (const Value& v : e.slots) b += v.kind == ValueKind::kString ? v.text.size() : 0;
+  return b;
+}
+
+bool TableStore::Holds(const TableFilter& f, const Event& e, EvalScratch& s) const {
+  if (!f.any_type && !(e.type().is_string() && e.type().text == f.type)) return false;
+  if (f.where == kNoNode) return true;
+  const TableStore* was = s.tables;
+  s.tables = this;  // a filter's own lookups see the tables as they are
+  bool ok = Test(p_, f.where, e, s);
+  s.tables = was;
+  return ok;
+}
+
+bool TableStore::IsChangelog(const Event& e, EvalScratch& s) const {
+  for (const TableSpec& t : p_.tables) {
+    if (Holds(t.from, e, s) || (t.has_delete && Holds(t.del, e, s))) return true;
+  }
+  return false;
+}
+
+void TableStore::Apply(const Event& e, EvalScratch& s) {
+  for (uint32_t t = 0; t < p_.tables.size(); ++t) {
+    const TableSpec& spec = p_.tables[t];
+    if (spec.has_delete && Holds(spec.del, e, s)) {
+      if (!KeyText(e.slots[spec.del.key_slot], key_)) continue;
+      auto it = rows_[t].find(key_);
+      if (it != rows_[t].end()) {
+        bytes_ -= Cost(it->first, it->second);
+        rows_[t].erase(it);
+      }
+      continue;
+    }
+    if (Holds(spec.from, e, s)) Upsert(t, e);
+  }
+}
+
+bool TableStore::Upsert(uint32_t table, const Event& e) {
+  if (!KeyText(e.slots[p_.tables[table].from.key_slot], key_)) return false;
+  auto& rows = rows_[table];
+  auto it = rows.find(key_);
+  if (it != rows.end()) {
+    bytes_ -= Cost(it->first, it->second);
+    it->second = e.Clone();
+  } else {
+    it = rows.emplace(key_, e.Clone()).first;
+  }
+  bytes_ += Cost(it->first, it->second);
+  return true;
+}
+
+namespace {
+
+// Members of a JSON object's text at its top level (the element count of an object Value).
+double TopLevelMembers(std::string_view json) {
+  int depth = 0;
+  bool in_string = false, escaped = false, any = false;
+  double commas = 0;
+  for (char c : json) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      any = any || depth == 1;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    } else if (c == ',' && depth == 1) {
+      ++commas;
+    }
+  }
+  return any ? commas + 1 : 0;
+}
+
+}  // namespace
+
+Value TableStore::Lookup(uint32_t table, const Value& key, uint32_t member) const {
+  std::string text;
+  if (!KeyText(key, text)) return Value();
+  auto it = rows_[table].find(text);
+  if (it == rows_[table].end()) return Value();
+  const Event& row = it->second;
+  const uint32_t slot = p_.tables[table].member_slots[member];
+  if (slot == kWholeEvent) {
+    Value v;
+    v.kind = ValueKind::kObject;
+    v.text = row.raw;
+    v.number = TopLevelMembers(row.raw);
+    return v;
+  }
+  return slot < row.slots.size() ? row.slots[slot] : Value();
+}
+
+size_t TableStore::rows() const {
+  size_t n = 0;
+  for (const auto& t : rows_) n += t.size();
+  return n;
+}
+
+}  // namespace strix::engine
