@@ -22,6 +22,7 @@
 #include "engine/compile.h"
 #include "runtime/pipeline.h"
 #include "runtime/rule_set.h"
+#include "runtime/table_preload.h"
 
 namespace strix::cli {
 namespace {
@@ -51,6 +52,7 @@ struct RunOptions {
   std::string group = "strix";
   std::string idle_timeout = "30s";
   std::vector<std::string> kafka;  // NAME=VALUE
+  std::vector<std::string> tables;  // NAME=FILE
   std::string state_dir;
   std::string checkpoint_every = "10s";
   bool state_reset = false;
@@ -203,6 +205,14 @@ int Run(const RunOptions& o) {
       return 2;
     }
     po.kafka.properties.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  for (const std::string& nf : o.tables) {
+    auto t = runtime::ParseTableOption(nf);
+    if (!t.ok()) {
+      std::fprintf(stderr, "strix: %s\n", t.status().message().c_str());
+      return 2;
+    }
+    po.tables.push_back(*t);
   }
   po.state_dir = o.state_dir;
   po.checkpoint_every_ms = *checkpoint_every;
@@ -365,6 +375,9 @@ void AddRunOptions(CLI::App* cmd, RunOptions* o) {
   cmd->add_option(
       "--threads", o->threads,
       "Worker threads, default 1 (output order does not depend on it)");
+  cmd->add_option("--table", o->tables,
+                  "NAME=FILE: load rows of table NAME from a JSON Lines file before the first "
+                  "event (repeatable)");
   cmd->add_option("--max-line", o->max_line, "Longest input line in bytes")->capture_default_str();
   cmd->add_option("--max-queued", o->max_queued,
                   "Bytes of read lines waiting to be matched (TCP clients, several inputs); "

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <thread>
 #include <unordered_map>
 
@@ -14,6 +15,7 @@
 #include "runtime/metrics.h"
 #include "runtime/partition_engines.h"
 #include "runtime/reload.h"
+#include "runtime/table_preload.h"
 
 namespace strix::runtime {
 namespace {
@@ -124,6 +126,17 @@ Status Pipeline::Impl::Open() {
   // rebalance callbacks call into the run: it is read alone, on the run's thread.
   if (kafka_in && o.inputs.size() != 1)
     return Status::Error("a Kafka input must be the only input");
+  if (kafka_in && !o.tables.empty())
+    return Status::Error("--table with a Kafka input is not supported yet (tables there start "
+                         "empty and fill from the changelog in each partition)");
+  for (const auto& [name, file] : o.tables) {
+    bool known = false;
+    for (const engine::TableSpec& t : program.tables) known = known || t.name == name;
+    if (!known) return Status::Error("--table " + name + "=" + file + ": the rules have no table '" +
+                                     name + "'");
+    if (file == "-" || !std::ifstream(file))
+      return Status::Error("--table " + name + ": cannot read '" + file + "'");
+  }
   if (!o.state_dir.empty() && kafka_in) {
     // State per partition lives in Kafka (CLI.md "Kafka"), written with the outputs and the
     // offsets in one transaction: the state directory is not used.
@@ -293,6 +306,16 @@ RunReport Pipeline::Impl::Run() {
     if (rr.undecodable_events)
       m += "; " + std::to_string(rr.undecodable_events) + " saved events no longer decode";
     Say(m);
+  }
+  if (!restored && !o.tables.empty()) {
+    PreloadReport loaded;
+    Status s = PreloadTables(o.tables, *prog, *eng, *decoder, dead, o.limits.max_line, loaded);
+    if (!s.ok()) {
+      Say(s.message());
+      report.status = 2;
+      return report;
+    }
+    for (const std::string& m : loaded.lines) Say(m);
   }
   auto next_checkpoint = std::chrono::steady_clock::now() +
                          std::chrono::milliseconds(std::max<int64_t>(1, o.checkpoint_every_ms));

@@ -57,6 +57,9 @@ struct PipelineOptions {
   unsigned threads = 1;
   double speed = 0;          // replay pacing: event time / speed; 0 as fast as possible
   bool keep_output = false;  // keep the formatted complex events (golden files)
+  // --table NAME=FILE (LANGUAGE.md 7): rows loaded before the first event (not when the state
+  // is restored from a checkpoint: the checkpoint holds the tables). Not with a Kafka input.
+  std::vector<std::pair<std::string, std::string>> tables;
 
   // Checkpoints (CLI.md "State: checkpoints and restarts"; runtime/checkpoint.h). Empty
   // state_dir: none. With a Kafka input, state per partition in Kafka and state_dir unused.
