@@ -82,9 +82,10 @@ std::string SingleEventCase(uint64_t seed, int nrules, int nevents, bool conjunc
   adapters::EventDecoder dec(p.fields, adapters::Clock::kEvent);
   CollectMatches sink;
   sink.p = &p;
+  RefTables tables(rules);
   for (int i = 0; i < nevents; ++i) {
     std::string line = g.Event(i);
-    std::vector<RefMatch> want = ReferenceMatch(rules, line);
+    std::vector<RefMatch> want = ReferenceMatch(rules, line, &tables);
     Event ev;
     if (!Decode(dec, line, ev)) return "event does not decode: " + line;
     ev.seq = static_cast<uint64_t>(i);

@@ -135,8 +135,9 @@ struct Gen {
         return Pick<std::string>({"true", "false"});
       case 17:
       case 18:
-      case 19:
         return L2Atom();
+      case 19:
+        return Lookup();
       default:
         return Pick(num_fields) + " in [" + Num() + ", " + Num() + ", " + Num() + "]";
     }
@@ -199,13 +200,36 @@ struct Gen {
     return out;
   }
 
+  // Tables (LANGUAGE.md 7): `tb` keyed by `s`, set by B events with a > 2 (or by the `n`
+  // member of any B, keyed by n.y), cleared by C; lookups by fields that may hold its keys.
+  std::string Table() {
+    if (Int(0, 1)) return "table tb by s from B where a > 2 delete on C\n";
+    return "table tb by n.y from B row n delete on C by t where exists t\n";
+  }
+  std::string Lookup() {
+    const std::string key = Pick<std::string>({"s", "t", "n.y", "lower(s)"});
+    switch (Int(0, 4)) {
+      case 0:
+        return "tb[" + key + "].a > " + Num();
+      case 1:
+        return "tb[" + key + "].s == " + Pick(strs);
+      case 2:
+        return "tb[" + key + "] is null";
+      case 3:
+        return "tb[" + key + "].x == " + Num();
+      default:
+        return "tb[" + key + "].y " + Pick<std::string>({"contains", "startswith"}) + " " +
+               Pick(strs);
+    }
+  }
+
   std::string Rules(int count) {
-    std::string out;
+    std::string out = Table();
     for (int i = 0; i < count; ++i) {
       out += "rule r" + std::to_string(i) + " on " + Pick<std::string>({"A", "B", "any"});
       if (Int(0, 4) == 0) out += " by " + Pick<std::string>({"s", "a", "s, a"});
       if (Int(0, 5) > 0) out += " where " + Cond(3);
-      if (Int(0, 1)) out += " emit { v: a, w: lower(s), z: a * 2 - b }";
+      if (Int(0, 1)) out += " emit { v: a, w: lower(s), z: a * 2 - b, r: tb[s], q: tb[t].y }";
       out += "\n";
     }
     return out;

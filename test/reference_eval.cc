@@ -112,6 +112,8 @@ V Eval::Val(ExprId id) {
         return Lookup(evs.front(), std::vector<std::string>(e.path.begin() + 1, e.path.end()));
       }
       return Lookup(root, e.path);
+    case ExprKind::kLookup:
+      return tables ? tables->Lookup(e.text, Val(e.kids[0]), e.path) : V();
     case ExprKind::kCall: {
       if (e.alias_term >= 0) return Call(e);
       V x = Val(e.kids[0]);
@@ -458,6 +460,61 @@ void AppendV(std::string& o, const V& v) {
     default:
       o += v.s;
   }
+}
+
+// ---- tables ----
+
+bool RefTables::Holds(size_t table, const ql::Filter& f, simdjson::dom::element root) const {
+  V type = strix::test::Lookup(root, {"type"});
+  if (!f.any && (type.k != V::kStr || type.s != f.type)) return false;
+  if (f.where == ql::kNoExpr) return true;
+  Eval ev{rules_.asts[rules_.tables[table].file], root, nullptr, this};
+  return ev.Truth(f.where);
+}
+
+void RefTables::Apply(simdjson::dom::element root, const std::string& line) {
+  for (size_t t = 0; t < rules_.tables.size(); ++t) {
+    const ql::Table& tb = rules_.table(t);
+    auto key_of = [&](const std::vector<std::string>& path, std::string& out) {
+      V k = strix::test::Lookup(root, path);
+      if (k.k == V::kMissing || k.k == V::kNull) return false;
+      out.clear();
+      AppendV(out, k);
+      return true;
+    };
+    std::string key;
+    if (tb.has_delete && Holds(t, tb.del, root)) {
+      if (key_of(tb.del.has_keys ? tb.del.keys[0].path : tb.key.path, key)) rows_[tb.name].erase(key);
+    } else if (Holds(t, tb.from, root)) {
+      if (key_of(tb.key.path, key)) rows_[tb.name][key] = line;
+    }
+  }
+}
+
+V RefTables::Lookup(const std::string& name, const V& key,
+                    const std::vector<std::string>& path) const {
+  if (key.k == V::kMissing || key.k == V::kNull) return V();
+  std::string text;
+  AppendV(text, key);
+  auto t = rows_.find(name);
+  if (t == rows_.end()) return V();
+  auto r = t->second.find(text);
+  if (r == t->second.end()) return V();
+  const ql::Table* tb = nullptr;
+  for (size_t i = 0; i < rules_.tables.size(); ++i) {
+    if (rules_.table(i).name == name) tb = &rules_.table(i);
+  }
+  std::vector<std::string> full = tb->row;
+  full.insert(full.end(), path.begin(), path.end());
+  if (full.empty()) {  // the whole changelog event, as it came in
+    V v;
+    v.k = V::kObj;
+    v.s = r->second;
+    return v;
+  }
+  simdjson::dom::element row;
+  if (parser_.parse(r->second).get(row)) return V();
+  return strix::test::Lookup(row, full);
 }
 
 }  // namespace strix::test

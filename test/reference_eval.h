@@ -6,10 +6,12 @@
 
 #include <simdjson.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "query-lang/ast.h"
+#include "query-lang/check.h"
 
 namespace strix::test {
 
@@ -30,10 +32,28 @@ struct RefBindings {
   int prev_term = -1;  // the term under test (for prev())
 };
 
+// Tables (LANGUAGE.md 7) the slow way: per table, key (JSON text of the value) -> the line of
+// the changelog event that set the row; a lookup parses that line again.
+class RefTables {
+ public:
+  explicit RefTables(const ql::CheckedRules& rules) : rules_(rules) {}
+  // After every rule has seen the event `line` (parsed: `root`): its upserts and deletes.
+  void Apply(simdjson::dom::element root, const std::string& line);
+  // Member `path` of table `name`'s row for `key`; missing when there is none.
+  V Lookup(const std::string& name, const V& key, const std::vector<std::string>& path) const;
+
+ private:
+  bool Holds(size_t table, const ql::Filter& f, simdjson::dom::element root) const;
+  const ql::CheckedRules& rules_;
+  std::map<std::string, std::map<std::string, std::string>> rows_;
+  mutable simdjson::dom::parser parser_;
+};
+
 struct Eval {
   const ql::Ast& a;
   simdjson::dom::element root;  // the event under test (unused in having/emit)
   const RefBindings* bind = nullptr;
+  const RefTables* tables = nullptr;  // null: every lookup is missing
 
   V Val(ql::ExprId id);
   bool Truth(ql::ExprId id);

@@ -8,7 +8,8 @@ namespace strix::test {
 
 using namespace ql;
 
-std::vector<RefMatch> ReferenceMatch(const ql::CheckedRules& rules, const std::string& json) {
+std::vector<RefMatch> ReferenceMatch(const ql::CheckedRules& rules, const std::string& json,
+                                     RefTables* tables) {
   std::vector<RefMatch> out;
   simdjson::dom::parser parser;
   simdjson::dom::element root;
@@ -19,7 +20,7 @@ std::vector<RefMatch> ReferenceMatch(const ql::CheckedRules& rules, const std::s
     const Rule& r = rules.rule(i);
     if (r.is_sequence) continue;
     if (!r.filter.any && (type.k != V::kStr || type.s != r.filter.type)) continue;
-    Eval ev{rules.ast_of(i), root};
+    Eval ev{rules.ast_of(i), root, nullptr, tables};
     std::vector<V> key;
     bool keyed = true;
     for (const KeyPath& k : r.filter.keys) {
@@ -52,6 +53,7 @@ std::vector<RefMatch> ReferenceMatch(const ql::CheckedRules& rules, const std::s
     m.fields += "}";
     out.push_back(std::move(m));
   }
+  if (tables) tables->Apply(root, json);
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "query-lang/check.h"
+#include "test/reference_eval.h"
 
 namespace strix::test {
 
@@ -17,7 +18,9 @@ struct RefMatch {
 };
 
 // Every complex event of every rule for one event (a JSON object line), in rule order.
-// No suppression (the tests use rules without it).
-std::vector<RefMatch> ReferenceMatch(const ql::CheckedRules& rules, const std::string& json);
+// No suppression (the tests use rules without it). With `tables`, lookups read them, and the
+// event's changes are applied to them after the rules saw it.
+std::vector<RefMatch> ReferenceMatch(const ql::CheckedRules& rules, const std::string& json,
+                                     RefTables* tables = nullptr);
 
 }  // namespace strix::test
