@@ -53,6 +53,8 @@ std::string Show(const std::vector<RefOut>& v) {
 // One to four random sequence rules, their text in `text`; `error` says why they do not load.
 ql::CheckedRules RandomSequenceRules(SeqGen& g, std::string& text, std::string& error) {
   int nrules = g.Int(1, 4);
+  g.tables = g.Chance(50);
+  if (g.tables) text += g.Table();
   for (int i = 0; i < nrules; ++i) text += g.Rule(i);
   ql::CheckedRules rules = ql::LoadRules({{"random.strix", text}});
   if (!rules.ok()) error = "rules do not load:\n" + text + rules.FormatDiagnostics();
@@ -288,9 +290,11 @@ RestoreCaseResult RestoreCase(uint64_t seed, const SnapshotRoundtrip& roundtrip,
 RestoreCaseResult TakeOverCase(uint64_t seed, int nevents) {
   RestoreCaseResult out;
   SeqGen g(seed * 7919 + 3);
+  g.tables = g.Chance(50);  // both sets then start with the same table, whose rows move
+  const std::string table = g.tables ? g.Table() : "";
   std::vector<std::string> before;
   for (int i = g.Int(1, 4); i > 0; --i) before.push_back(g.Rule(static_cast<int>(before.size())));
-  std::string text1, text2;
+  std::string text1 = table, text2 = table;
   for (const std::string& r : before) text1 += r;
   // The new set: each old rule kept (most), changed (drawn again under its name) or dropped;
   // maybe a new one; in another order.

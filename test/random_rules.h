@@ -298,6 +298,18 @@ struct SeqGen {
   std::string N() { return std::to_string(Int(0, 9)); }
   std::string Type() { return Pick<std::string>({"A", "B", "C"}); }
 
+  // Tables (LANGUAGE.md 7): with `tables`, the rules may look table `tb` up (Table() must then
+  // head the rule file): rows keyed by y, set by D events, removed by some D or C events.
+  bool tables = false;
+  std::string Table() {
+    return Chance(50) ? "table tb by y from D where x != 0 delete on D where x == 0\n"
+                      : "table tb by y from D delete on C by y where x == 1\n";
+  }
+  // A key for a lookup in having/emit, read through an alias.
+  static std::string AliasKey(const std::string& alias, bool list) {
+    return list ? "last(" + alias + ").y" : alias + ".y";
+  }
+
   struct TermInfo {
     std::string alias;
     bool list;
@@ -323,6 +335,11 @@ struct SeqGen {
       c.push_back("x > prev(" + self->alias + ").x");
       c.push_back("x != prev(" + self->alias + ").x");
     }
+    if (tables && Chance(25)) {  // rarely: a lookup is mostly false while the table fills
+      std::vector<std::string> l = {"tb[y].x > " + N(), "tb[y] is null", "tb[y] is not null"};
+      for (const TermInfo& t : before) l.push_back("x >= tb[" + AliasKey(t.alias, t.list) + "].x");
+      return Pick(l) + (Chance(50) ? " or " + Pick(c) : "");
+    }
     std::string out = Pick(c);
     if (Chance(25)) out += Pick<std::string>({" and ", " or "}) + Pick(c);
     return out;
@@ -340,6 +357,7 @@ struct SeqGen {
       } else {
         c.push_back(t.alias + ".x > " + N());
       }
+      if (tables && Chance(30)) c.push_back("tb[" + AliasKey(t.alias, t.list) + "].x > " + N());
     }
     return Pick(c);
   }
@@ -356,6 +374,7 @@ struct SeqGen {
       } else {
         e += "v" + t.alias + ": " + t.alias + ".x";
       }
+      if (tables) e += ", t" + t.alias + ": tb[" + AliasKey(t.alias, t.list) + "]";
     }
     return e + " }";
   }

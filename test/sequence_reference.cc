@@ -43,10 +43,11 @@ struct Done {
 class Ref {
  public:
   Ref(const CheckedRules& rules, const RefOptions& o)
-      : rules_(rules), o_(o), state_(rules.rules.size()) {}
+      : tables(rules), rules_(rules), o_(o), state_(rules.rules.size()) {}
 
   std::vector<Ev> evs;
   std::vector<RefOut> out;
+  RefTables tables;  // applied by the caller after each Event()
 
   void Event(size_t i) {
     FireDeadlines(evs[i].t);
@@ -98,14 +99,14 @@ class Ref {
       b.prev_term = term;
       if (!prev) b.by_term[static_cast<size_t>(term)].clear();
     }
-    Eval ev{A(r), evs[i].root, &b};
+    Eval ev{A(r), evs[i].root, &b, &tables};
     return ev.Truth(f.where);
   }
 
   bool Having(size_t r, const PM& pm) const {
     if (R(r).having == kNoExpr) return true;
     RefBindings b = Bind(r, pm);
-    Eval ev{A(r), evs[pm.b.back().second].root, &b};
+    Eval ev{A(r), evs[pm.b.back().second].root, &b, &tables};
     return ev.Truth(R(r).having);
   }
 
@@ -322,7 +323,7 @@ class Ref {
       o.time = d.time;
       o.key = d.key;
       RefBindings b = Bind(r, d.pm);
-      Eval ev{A(r), evs[d.pm.b.back().second].root, &b};
+      Eval ev{A(r), evs[d.pm.b.back().second].root, &b, &tables};
       o.fields = "{";
       for (size_t f = 0; f < R(r).emit.size(); ++f) {
         if (f) o.fields += ",";
@@ -391,7 +392,10 @@ std::vector<RefOut> ReferenceSequences(const CheckedRules& rules,
   std::stable_sort(accepted.begin(), accepted.end(),
                    [](const Ev& a, const Ev& b) { return a.t < b.t; });
   ref.evs = accepted;
-  for (size_t i = 0; i < ref.evs.size(); ++i) ref.Event(i);
+  for (size_t i = 0; i < ref.evs.size(); ++i) {
+    ref.Event(i);
+    ref.tables.Apply(ref.evs[i].root, lines[ref.evs[i].line - 1]);  // after the rules saw it
+  }
   ref.End();
   return ref.out;
 }
