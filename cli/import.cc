@@ -16,9 +16,9 @@ std::function<int()> RegisterImport(CLI::App& app) {
   auto* sigma = cmd->add_subcommand("sigma", "Translate Sigma rules (YAML) into a strix rule file");
   auto paths = std::make_shared<std::vector<std::string>>();
   auto output = std::make_shared<std::string>();
-  sigma->add_option("paths", *paths, "Sigma rule files, or folders searched for *.yml")
-      ->required();
-  sigma->add_option("-o,--output", *output, "Write the strix rules here (default: standard output)");
+  sigma->add_option("paths", *paths, "Sigma rule files, or folders searched for *.yml")->required();
+  sigma->add_option("-o,--output", *output,
+                    "Write the strix rules here (default: standard output)");
   return [paths, output]() {
     std::string error;
     std::vector<std::string> files = sigma::ListSigmaFiles(*paths, error);

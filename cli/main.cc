@@ -56,10 +56,10 @@ int main(int argc, char** argv) {
     for (const std::string& n : names) known = known || n == word;
     if (!known) {
       std::string hint = strix::Suggest(word, names);
-      std::fprintf(
-          stderr,
-          "strix: unknown command '%s'%s; commands: run, replay, test, check, explain, rules, import\n",
-          word.c_str(), hint.empty() ? "" : ("; did you mean '" + hint + "'?").c_str());
+      std::fprintf(stderr,
+                   "strix: unknown command '%s'%s; commands: run, replay, test, check, explain, "
+                   "rules, import\n",
+                   word.c_str(), hint.empty() ? "" : ("; did you mean '" + hint + "'?").c_str());
       return 2;
     }
   }

@@ -51,7 +51,7 @@ struct RunOptions {
   uint64_t max_state = uint64_t{1} << 30;  // bytes; 0: no limit
   std::string group = "strix";
   std::string idle_timeout = "30s";
-  std::vector<std::string> kafka;  // NAME=VALUE
+  std::vector<std::string> kafka;   // NAME=VALUE
   std::vector<std::string> tables;  // NAME=FILE
   std::string state_dir;
   std::string checkpoint_every = "10s";
@@ -372,9 +372,8 @@ void AddRunOptions(CLI::App* cmd, RunOptions* o) {
                   "Suffixes KB, MB, GB (1024-based)")
       ->transform(CLI::AsSizeValue(false))
       ->default_str("1GB");
-  cmd->add_option(
-      "--threads", o->threads,
-      "Worker threads, default 1 (output order does not depend on it)");
+  cmd->add_option("--threads", o->threads,
+                  "Worker threads, default 1 (output order does not depend on it)");
   cmd->add_option("--table", o->tables,
                   "NAME=FILE: load rows of table NAME from a JSON Lines file before the first "
                   "event (repeatable)");

@@ -260,8 +260,8 @@ class Compiler {
       std::sort(ranges->begin(), ranges->end());
       std::vector<std::pair<Uint128, Uint128>> merged;
       for (const auto& r : *ranges) {
-        if (!merged.empty() && (merged.back().second >= r.first ||
-                                merged.back().second + 1 == r.first)) {
+        if (!merged.empty() &&
+            (merged.back().second >= r.first || merged.back().second + 1 == r.first)) {
           merged.back().second = std::max(merged.back().second, r.second);
         } else {
           merged.push_back(r);

@@ -14,10 +14,9 @@ namespace strix::engine {
 bool CidrSet::Contains(const IpAddress& a) const {
   const auto& ranges = a.v6 ? v6 : v4;
   // The last range starting at or before the address.
-  auto it = std::upper_bound(ranges.begin(), ranges.end(), a.bits,
-                             [](Uint128 x, const std::pair<Uint128, Uint128>& r) {
-                               return x < r.first;
-                             });
+  auto it =
+      std::upper_bound(ranges.begin(), ranges.end(), a.bits,
+                       [](Uint128 x, const std::pair<Uint128, Uint128>& r) { return x < r.first; });
   return it != ranges.begin() && a.bits <= std::prev(it)->second;
 }
 

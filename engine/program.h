@@ -101,7 +101,7 @@ struct TableSpec {
   TableFilter from;
   bool has_delete = false;
   TableFilter del;
-  std::vector<std::string> row;                  // the row's path in the event; empty: all of it
+  std::vector<std::string> row;                   // the row's path in the event; empty: all of it
   std::vector<std::vector<std::string>> members;  // read by lookups, relative to the row
   std::vector<uint32_t> member_slots;             // their slots (row + member), or kWholeEvent
 };
@@ -148,7 +148,7 @@ struct Program {
   std::vector<ConstRange> ranges;
   std::vector<std::string_view> globs;  // kLike patterns (in the arena)
   std::vector<CidrSet> cidrs;
-  std::vector<TableSpec> tables;  // in load order
+  std::vector<TableSpec> tables;             // in load order
   std::vector<Value> constants = {Value()};  // kConst nodes (constant 0: missing)
   std::vector<Automaton> automata;           // one per sequence rule
   // Rules per equality value (slot, kind, value), for choosing index entries (compile.cc);

@@ -46,7 +46,7 @@ class ShardedMatcher {
   // --max-state over all workers (each holds its share; see SequenceMatcher::SetStateLimit).
   void SetStateLimit(size_t bytes, EventMeter* meter);
   void SetTables(const TableStore* t);  // every worker's (see Matcher::SetTables)
-  size_t accounted_bytes() const;  // summed over the workers, events not included
+  size_t accounted_bytes() const;       // summed over the workers, events not included
   // Checkpoints: every worker's partitions, merged by rule (nothing may wait in the batch);
   // restore gives each worker the partitions it owns under this worker count.
   void Save(EngineSnapshot& s, EventTable& events) const;

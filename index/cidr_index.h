@@ -51,8 +51,8 @@ class CidrIndex {
   struct Group {
     bool v6 = false;
     Uint128 mask = 0;
-    std::vector<Uint128> keys;     // network addresses, sorted, distinct
-    std::vector<uint32_t> begin;   // keys[i]'s postings: [begin[i], begin[i + 1])
+    std::vector<Uint128> keys;    // network addresses, sorted, distinct
+    std::vector<uint32_t> begin;  // keys[i]'s postings: [begin[i], begin[i + 1])
   };
   std::vector<Group> groups_;
   std::vector<TermId> postings_;

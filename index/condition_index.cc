@@ -181,7 +181,8 @@ ConditionIndex ConditionIndexBuilder::Build(size_t num_terms) && {
       sm->Build();
       out.matchers.emplace_back(slot, std::move(sm));
     }
-    for (auto& [slot, entries] : d.cidrs) out.cidrs.emplace_back(slot, CidrIndex(std::move(entries)));
+    for (auto& [slot, entries] : d.cidrs)
+      out.cidrs.emplace_back(slot, CidrIndex(std::move(entries)));
     for (auto& [slot, terms] : d.present) {
       std::sort(terms.begin(), terms.end());
       terms.erase(std::unique(terms.begin(), terms.end()), terms.end());

@@ -13,16 +13,16 @@
 // Inside a bucket (one per event type, plus one for `any`): an open-addressing hash table for
 // equality and `in` (behind a Bloom filter), an IntervalIndex per field for ranges and comparisons,
 // a StringMatcher per field for regexes and literals, a CidrIndex per field for networks, the
-// terms that only need a field to be there and not null, and the always-check list. Candidates are a
-// superset: the caller confirms each with the term's residual condition.
-// Counted terms (conjunctions of exact predicates, the counting algorithm of the pub/sub
-// literature): each predicate (an OR of exact atoms) is entered in the same structures under a
-// predicate id; a probe counts the distinct predicates hit per term (counters stamped with the
-// probe's epoch, so nothing is reset between events) and a term is a candidate only once all
-// of its predicates hit. A conjunction of wide ranges thus costs its hits, not one residual
-// evaluation per rule that the widest range lets through. Thread safety: a built
-// index is immutable; Probe is safe from many threads, each with its own ProbeScratch. Covered by
-// test/index_test.cc and test/differential_test.cc.
+// terms that only need a field to be there and not null, and the always-check list. Candidates are
+// a superset: the caller confirms each with the term's residual condition. Counted terms
+// (conjunctions of exact predicates, the counting algorithm of the pub/sub literature): each
+// predicate (an OR of exact atoms) is entered in the same structures under a predicate id; a probe
+// counts the distinct predicates hit per term (counters stamped with the probe's epoch, so nothing
+// is reset between events) and a term is a candidate only once all of its predicates hit. A
+// conjunction of wide ranges thus costs its hits, not one residual evaluation per rule that the
+// widest range lets through. Thread safety: a built index is immutable; Probe is safe from many
+// threads, each with its own ProbeScratch. Covered by test/index_test.cc and
+// test/differential_test.cc.
 #pragma once
 
 #include <memory>

@@ -271,8 +271,8 @@ std::string DumpRule(const Ast& ast, const Rule& r) {
 }
 
 std::string DumpTable(const Ast& ast, const Table& t) {
-  std::string o = "table " + t.name + " by " + DumpPath(t.key.path) + " from " +
-                  DumpFilter(ast, t.from);
+  std::string o =
+      "table " + t.name + " by " + DumpPath(t.key.path) + " from " + DumpFilter(ast, t.from);
   if (!t.row.empty()) o += " row " + DumpPath(t.row);
   if (t.has_delete) o += " delete on " + DumpFilter(ast, t.del);
   return o + "\n";

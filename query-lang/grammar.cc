@@ -713,14 +713,11 @@ auto const lookup = (pos >> name >> '[' > expr > ']' >> *('.' > segment))[([](au
   _val(ctx) = A(ctx).Add(std::move(e));
 })];
 
-auto const primary_def = number_lit | string_expr |
-                         (pos >> kw("true"))[MakeLiteral<LiteralKind::kBool, true>{}] |
-                         (pos >> kw("false"))[MakeLiteral<LiteralKind::kBool, false>{}] |
-                         (pos >> kw("null"))[MakeLiteral<LiteralKind::kNull>{}] | list_expr |
-                         paren_expr | call_expr | lookup |
-                         path[([](auto& ctx) { _val(ctx) = _attr(ctx); })];
-
-
+auto const primary_def =
+    number_lit | string_expr | (pos >> kw("true"))[MakeLiteral<LiteralKind::kBool, true>{}] |
+    (pos >> kw("false"))[MakeLiteral<LiteralKind::kBool, false>{}] |
+    (pos >> kw("null"))[MakeLiteral<LiteralKind::kNull>{}] | list_expr | paren_expr | call_expr |
+    lookup | path[([](auto& ctx) { _val(ctx) = _attr(ctx); })];
 
 // ---- rules, sequences, lets, tests ---------------------------------------------------
 
@@ -844,23 +841,23 @@ auto const let_def = kw("let") > (pos >> name)[([](auto& ctx) {
 
 // `table NAME by KEY from FILTER [row PATH] [delete on FILTER]`; `from`, `row`, `delete` are
 // keywords here only.
-auto const table_def =
-    kw("table") > (pos >> name)[([](auto& ctx) {
-      _val(ctx).pos = at_c<0>(_attr(ctx));
-      _val(ctx).name = at_c<1>(_attr(ctx));
-    })] > kw("by") > path[([](auto& ctx) {
-      const Expr& p = A(ctx).exprs[_attr(ctx)];
-      _val(ctx).key = KeyPath{p.path, p.pos};
-    })] > kw("from") > filter[([](auto& ctx) { _val(ctx).from = _attr(ctx); })] >>
-    -(kw("row") > path[([](auto& ctx) {
-      const Expr& p = A(ctx).exprs[_attr(ctx)];
-      _val(ctx).row = p.path;
-      _val(ctx).row_pos = p.pos;
-    })]) >>
-    -(kw("delete") > kw("on") > filter[([](auto& ctx) {
-      _val(ctx).del = _attr(ctx);
-      _val(ctx).has_delete = true;
-    })]);
+auto const table_def = kw("table") > (pos >> name)[([](auto& ctx) {
+                         _val(ctx).pos = at_c<0>(_attr(ctx));
+                         _val(ctx).name = at_c<1>(_attr(ctx));
+                       })] > kw("by") > path[([](auto& ctx) {
+                         const Expr& p = A(ctx).exprs[_attr(ctx)];
+                         _val(ctx).key = KeyPath{p.path, p.pos};
+                       })] >
+                       kw("from") > filter[([](auto& ctx) { _val(ctx).from = _attr(ctx); })] >>
+                       -(kw("row") > path[([](auto& ctx) {
+                           const Expr& p = A(ctx).exprs[_attr(ctx)];
+                           _val(ctx).row = p.path;
+                           _val(ctx).row_pos = p.pos;
+                         })]) >>
+                       -(kw("delete") > kw("on") > filter[([](auto& ctx) {
+                           _val(ctx).del = _attr(ctx);
+                           _val(ctx).has_delete = true;
+                         })]);
 
 JsonRawParser const json_object{true};
 JsonRawParser const json_value{false};
@@ -925,8 +922,8 @@ auto const item_def = rule[([](auto& ctx) {
 
 BOOST_SPIRIT_DEFINE(ident, name, backticked, segment, path, string_lit, duration, regex, expr,
                     and_expr, not_expr, cmp_expr, cmp_tail, in_rhs, sum, product, unary, primary,
-                    strop, keys, quant, filter, alias, term, sequence, emit_field, rule, let,
-                    table, expect, test, item, string_raw, duration_raw, regex_raw, flags_raw, number_raw,
+                    strop, keys, quant, filter, alias, term, sequence, emit_field, rule, let, table,
+                    expect, test, item, string_raw, duration_raw, regex_raw, flags_raw, number_raw,
                     type_name, field_name)
 
 std::string DescribeToken(std::string_view text, size_t at) {
@@ -971,11 +968,10 @@ std::string Hint(std::string_view text, size_t at, bool item_start) {
            "(f: login_failed{5,} where ...)";
   if (word.size() < 3) return "";  // too short to guess what was meant
   static const std::vector<std::string> kKeywords = {
-      "rule",   "let",   "test",   "on",    "where",    "having",     "suppress",
-      "emit",   "by",    "within", "until", "strict",   "every",      "sequence",
-      "and",    "or",    "not",    "in",    "contains", "startswith", "endswith",
-      "exists", "given", "expect", "none",     "like",  "cidr",       "null",
-      "table",  "from",  "row",    "delete"};
+      "rule", "let",    "test",     "on",         "where",    "having",   "suppress", "emit",
+      "by",   "within", "until",    "strict",     "every",    "sequence", "and",      "or",
+      "not",  "in",     "contains", "startswith", "endswith", "exists",   "given",    "expect",
+      "none", "like",   "cidr",     "null",       "table",    "from",     "row",      "delete"};
   std::string near = Suggest(word, kKeywords);
   if (!near.empty() && near != word)
     return "unknown word '" + word + "'; did you mean '" + near + "'?";
@@ -1008,9 +1004,8 @@ bool ParseItem(std::string_view text, size_t& p, Ast& ast, bool& at_end, ItemErr
     error.at_item_start = true;
     error.message = detail::Hint(text, error.offset, true);
     if (error.message.empty())
-      error.message =
-          "expected 'rule', 'let', 'table' or 'test', found " +
-          detail::DescribeToken(text, error.offset);
+      error.message = "expected 'rule', 'let', 'table' or 'test', found " +
+                      detail::DescribeToken(text, error.offset);
   } catch (const x3::expectation_failure<It>& e) {
     It w = e.where();
     x3::parse(w, last, *detail::skipper);

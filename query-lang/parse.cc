@@ -82,8 +82,7 @@ bool ParseFile(std::string_view text, uint32_t file, Ast& ast, std::vector<Diagn
         return (item.first == Ast::ItemKind::kRule && item.second >= ast.rules.size()) ||
                (item.first == Ast::ItemKind::kTest && item.second >= ast.tests.size());
       };
-      ast.order.erase(std::remove_if(ast.order.begin(), ast.order.end(), dropped),
-                      ast.order.end());
+      ast.order.erase(std::remove_if(ast.order.begin(), ast.order.end(), dropped), ast.order.end());
     }
     rules_before = ast.rules.size();
     tests_before = ast.tests.size();

@@ -127,13 +127,15 @@ Status Pipeline::Impl::Open() {
   if (kafka_in && o.inputs.size() != 1)
     return Status::Error("a Kafka input must be the only input");
   if (kafka_in && !o.tables.empty())
-    return Status::Error("--table with a Kafka input is not supported yet (tables there start "
-                         "empty and fill from the changelog in each partition)");
+    return Status::Error(
+        "--table with a Kafka input is not supported yet (tables there start "
+        "empty and fill from the changelog in each partition)");
   for (const auto& [name, file] : o.tables) {
     bool known = false;
     for (const engine::TableSpec& t : program.tables) known = known || t.name == name;
-    if (!known) return Status::Error("--table " + name + "=" + file + ": the rules have no table '" +
-                                     name + "'");
+    if (!known)
+      return Status::Error("--table " + name + "=" + file + ": the rules have no table '" + name +
+                           "'");
     if (file == "-" || !std::ifstream(file))
       return Status::Error("--table " + name + ": cannot read '" + file + "'");
   }

@@ -13,9 +13,8 @@ Result<std::pair<std::string, std::string>> ParseTableOption(const std::string& 
 }
 
 Status PreloadTables(const std::vector<std::pair<std::string, std::string>>& tables,
-                     const engine::Program& p, engine::Engine& eng,
-                     adapters::EventDecoder& decoder, adapters::DeadLetters& dead,
-                     size_t max_line, PreloadReport& report) {
+                     const engine::Program& p, engine::Engine& eng, adapters::EventDecoder& decoder,
+                     adapters::DeadLetters& dead, size_t max_line, PreloadReport& report) {
   for (const auto& [name, file] : tables) {
     uint32_t t = 0;
     while (t < p.tables.size() && p.tables[t].name != name) ++t;

@@ -23,9 +23,8 @@ struct PreloadReport {
 
 // An unknown table name or a file that cannot be read is an error (nothing is loaded then).
 Status PreloadTables(const std::vector<std::pair<std::string, std::string>>& tables,
-                     const engine::Program& p, engine::Engine& eng,
-                     adapters::EventDecoder& decoder, adapters::DeadLetters& dead,
-                     size_t max_line, PreloadReport& report);
+                     const engine::Program& p, engine::Engine& eng, adapters::EventDecoder& decoder,
+                     adapters::DeadLetters& dead, size_t max_line, PreloadReport& report);
 
 // NAME=FILE into its parts; an error when it is not of that form.
 Result<std::pair<std::string, std::string>> ParseTableOption(const std::string& text);

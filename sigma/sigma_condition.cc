@@ -54,7 +54,8 @@ class Parser {
   static std::string Join(const std::vector<std::string>& parts, const char* op) {
     if (parts.size() == 1) return parts[0];
     std::string o = "(";
-    for (size_t i = 0; i < parts.size(); ++i) o += (i ? std::string(" ") + op + " " : "") + parts[i];
+    for (size_t i = 0; i < parts.size(); ++i)
+      o += (i ? std::string(" ") + op + " " : "") + parts[i];
     return o + ")";
   }
 

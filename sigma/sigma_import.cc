@@ -106,8 +106,8 @@ std::string Quote(const std::string& s) {
 std::string TypeName(const std::string& t) {
   bool plain = !t.empty() && !(t[0] >= '0' && t[0] <= '9');
   for (char c : t) {
-    plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                      (c >= '0' && c <= '9') || c == '_');
+    plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_');
   }
   std::string n = StrixName(t);  // also guards reserved words
   return plain && n == t ? t : "`" + t + "`";

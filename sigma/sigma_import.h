@@ -18,7 +18,7 @@ struct Skipped {
 };
 
 struct ImportResult {
-  std::string text;              // the strix rule file
+  std::string text;  // the strix rule file
   size_t translated = 0;
   std::vector<Skipped> skipped;  // in file order
   std::vector<Skipped> notes;    // translated, but worth saying (a name taken twice)

@@ -139,8 +139,8 @@ std::optional<std::vector<Toks>> Windash(const Toks& t) {
   static const char* kDashes[] = {"-", "/", "\xE2\x80\x93", "\xE2\x80\x94", "\xE2\x80\x95"};
   std::vector<size_t> at;
   for (size_t i = 0; i < t.size(); ++i) {
-    bool word_start = i == 0 || (t[i - 1].kind == Tok::kLit &&
-                                 (t[i - 1].c == ' ' || t[i - 1].c == '\t')) ||
+    bool word_start = i == 0 ||
+                      (t[i - 1].kind == Tok::kLit && (t[i - 1].c == ' ' || t[i - 1].c == '\t')) ||
                       t[i - 1].kind == Tok::kStar;
     if (t[i].kind == Tok::kLit && (t[i].c == '-' || t[i].c == '/') && word_start) at.push_back(i);
   }
@@ -233,7 +233,8 @@ void Classify(Toks t, const std::string& subject, const std::string& path, Shape
   });
   if (!literal_wildcard) {
     std::string glob;
-    for (const Tok& k : c) glob.push_back(k.kind == Tok::kStar ? '*' : k.kind == Tok::kOne ? '?' : k.c);
+    for (const Tok& k : c)
+      glob.push_back(k.kind == Tok::kStar ? '*' : k.kind == Tok::kOne ? '?' : k.c);
     s.other.push_back(subject + " like " + Quote(glob));
   } else {
     s.other.push_back(path + " =~ /" + RegexOf(c) + "/s" + (subject == path ? "" : "i"));
@@ -279,14 +280,17 @@ bool IsNumber(const std::string& s) {
   return RE2::FullMatch(s, kNumber);
 }
 
-char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; }
+char AsciiLower(char c) {
+  return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c;
+}
 
 }  // namespace
 
 std::string StrixName(const std::string& text) {
   std::string n;
   for (char c : text) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     n.push_back(ok ? c : '_');
   }
   if (n.empty() || (n[0] >= '0' && n[0] <= '9') || ql::IsReserved(n)) n = "sigma_" + n;
@@ -321,7 +325,8 @@ Translation TranslateFieldItem(const std::string& key, const std::vector<SigmaVa
   std::vector<std::string> mods;
   for (size_t at = bar; at != std::string::npos;) {
     size_t next = key.find('|', at + 1);
-    mods.push_back(key.substr(at + 1, next == std::string::npos ? std::string::npos : next - at - 1));
+    mods.push_back(
+        key.substr(at + 1, next == std::string::npos ? std::string::npos : next - at - 1));
     at = next;
   }
   if (field.empty()) return fail("a keyword search with modifiers ('" + key + "') has no field");
@@ -330,8 +335,8 @@ Translation TranslateFieldItem(const std::string& key, const std::vector<SigmaVa
   if (values.empty()) return fail("the field '" + field + "' has an empty list of values");
 
   bool all = false, cased = false, re = false, cidr = false, exists = false, fieldref = false;
-  std::string compare, match, re_flags;           // gt/gte/lt/lte; contains/startswith/endswith
-  std::vector<std::string> encodings;             // wide, base64, ... in written order
+  std::string compare, match, re_flags;  // gt/gte/lt/lte; contains/startswith/endswith
+  std::vector<std::string> encodings;    // wide, base64, ... in written order
   bool windash = false;
   for (const std::string& m : mods) {
     if (m == "all") {
@@ -403,7 +408,8 @@ Translation TranslateFieldItem(const std::string& key, const std::vector<SigmaVa
       RE2::Options opts;
       opts.set_log_errors(false);
       RE2 check(flags.empty() ? v.text : "(?" + flags + ")" + v.text, opts);
-      if (!check.ok()) return fail("the regex '" + v.text + "' is not RE2 syntax: " + check.error());
+      if (!check.ok())
+        return fail("the regex '" + v.text + "' is not RE2 syntax: " + check.error());
       parts.push_back(path + " =~ /" + pattern + "/" + flags);
     }
     return {Join(parts, join), ""};

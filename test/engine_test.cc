@@ -245,13 +245,13 @@ rule pre on p where name like "ab*"
 )");
   auto got = r.Feed({
       R"({"type":"p","image":"C:\\Windows\\System32\\cmd1.exe","ts":1})",  // cmd
-      R"({"type":"p","image":"C:\\cmd1.exe","ts":2})",                      // no: one '\' only
-      R"({"type":"p","image":"C:\\x\\cmd.exe","ts":3})",                    // no: ? needs one
-      R"({"type":"p","name":"abc","ts":4})",                                // any_run exact pre
-      R"({"type":"p","name":"aXbYbZc","ts":5})",                            // any_run
-      R"({"type":"p","name":"é","ts":6})",                                  // one (2 bytes)
-      R"({"type":"p","name":"abcd","ts":7})",                               // pre
-      R"({"type":"p","name":"xabc","ts":8})",                               // none
+      R"({"type":"p","image":"C:\\cmd1.exe","ts":2})",                     // no: one '\' only
+      R"({"type":"p","image":"C:\\x\\cmd.exe","ts":3})",                   // no: ? needs one
+      R"({"type":"p","name":"abc","ts":4})",                               // any_run exact pre
+      R"({"type":"p","name":"aXbYbZc","ts":5})",                           // any_run
+      R"({"type":"p","name":"é","ts":6})",                                 // one (2 bytes)
+      R"({"type":"p","name":"abcd","ts":7})",                              // pre
+      R"({"type":"p","name":"xabc","ts":8})",                              // none
   });
   CHECK(got == std::vector<std::string>{"cmd@1", "any_run@4", "exact@4", "pre@4", "any_run@5",
                                         "one@6", "pre@7"});
@@ -280,8 +280,7 @@ rule all6 on c where ip in cidr ["::/0"]
       R"({"type":"c","ts":8})",                         // nothing
   });
   CHECK(got == std::vector<std::string>{"inside@1", "inside@2", "outside@2", "all6@2", "outside@3",
-                                        "all6@3",
-                                        "inside@4", "outside@4", "outside@5"});
+                                        "all6@3", "inside@4", "outside@4", "outside@5"});
   std::string plan;
   REQUIRE(engine::Explain(r.rules, *r.prog, "", engine::ExplainFormat::kText, plan));
   CHECK_THAT(plan, Catch::Contains("network    ip in cidr 10.0.0.0/8"));
@@ -306,10 +305,11 @@ rule deep on e where lower(a.b) is not null
 }
 
 TEST_CASE("[L2] networks and sets are checked where they are written", "[checker][l2]") {
-  auto rules = ql::LoadRules({{"t.strix", "rule r on c where ip in cidr [\"10.0.0.1/8\"]\n"
-                                          "rule q on c where ip in cidr [\"fe80::/129\", 5]\n"
-                                          "rule s on c where s contains any []\n"
-                                          "rule g on c where s like x\n"}});
+  auto rules = ql::LoadRules({{"t.strix",
+                               "rule r on c where ip in cidr [\"10.0.0.1/8\"]\n"
+                               "rule q on c where ip in cidr [\"fe80::/129\", 5]\n"
+                               "rule s on c where s contains any []\n"
+                               "rule g on c where s like x\n"}});
   REQUIRE(!rules.ok());
   std::vector<std::string> got;
   for (const auto& d : rules.diags) {

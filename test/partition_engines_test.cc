@@ -118,7 +118,8 @@ TEST_CASE("partition engines: a partition assigned but silent holds time back un
   CHECK(f.sink.out.empty());
 }
 
-TEST_CASE("partition engines: state is per partition, and a dropped one keeps its counts", "[kafka]") {
+TEST_CASE("partition engines: state is per partition, and a dropped one keeps its counts",
+          "[kafka]") {
   Fixture f(kRules);
   runtime::PartitionEngines parts(*f.prog, runtime::PartitionSettings{});
   f.Push(parts, 1, R"({"type":"login","user":"u","ts":0})");

@@ -33,9 +33,10 @@ struct Gen {
   // Longer literals and fragments of event strings, so that the literal filters (4-byte
   // grams, literals of 35 bytes and more) and the regex atoms are exercised.
   const std::vector<std::string> frags = {
-      "ab",    "cd", "abcd",
-      "x",     "y",  "/p1/",
-      "XYZZY", "Ab", "abcdabcdabcdabcdabcdabcdabcdabcdabcdabcd", "\u00e9", "x\u00e9"};
+      "ab",     "cd",     "abcd",
+      "x",      "y",      "/p1/",
+      "XYZZY",  "Ab",     "abcdabcdabcdabcdabcdabcdabcdabcdabcdabcd",
+      "\u00e9", "x\u00e9"};
   const std::vector<std::string> lits = {
       "\"abcd\"", "\"bcda\"", "\"abcdab\"", "\"/p1/\"",
       "\"dab\"",  "\"cdx\"",  "\"xyzzy\"",  "\"abcdabcdabcdabcdabcdabcdabcdabcdabcdabcd\""};
@@ -57,17 +58,17 @@ struct Gen {
     return v + "]";
   }
   std::string Glob() {
-    return "\"" +
-           Pick<std::string>({"*ab*", "ab*", "*cd", "a?c*", "*", "x", "?", "*b?d*", "/p1/*",
-                              "**ab**cd*", "?y", "*\u00e9*", "x?", "*dab?", "abcd", "*XYZZY*",
-                              "??*", "*a*b*c*d*", "??", "*?", "?\u00e9*", "*x?"}) +
+    return "\"" + Pick<std::string>({"*ab*", "ab*",   "*cd",      "a?c*",      "*",   "x",
+                                     "?",    "*b?d*", "/p1/*",    "**ab**cd*", "?y",  "*\u00e9*",
+                                     "x?",   "*dab?", "abcd",     "*XYZZY*",   "??*", "*a*b*c*d*",
+                                     "??",   "*?",    "?\u00e9*", "*x?"}) +
            "\"";
   }
   std::string Networks() {
     static const std::vector<std::string> nets = {
-        "10.0.0.0/8",   "10.1.0.0/16",   "192.168.1.0/24", "0.0.0.0/0",      "fe80::/10",
-        "2001:db8::/32", "::/0",          "10.1.2.3",       "::ffff:0:0/96",  "192.168.1.1/32",
-        "10.1.2.0/23",  "2001:db8::5/128"};
+        "10.0.0.0/8",    "10.1.0.0/16",    "192.168.1.0/24", "0.0.0.0/0",
+        "fe80::/10",     "2001:db8::/32",  "::/0",           "10.1.2.3",
+        "::ffff:0:0/96", "192.168.1.1/32", "10.1.2.0/23",    "2001:db8::5/128"};
     std::string v = "[\"" + Pick(nets) + "\"";
     for (int i = Int(0, 2); i > 0; --i) v += ", \"" + Pick(nets) + "\"";
     return v + "]";
@@ -75,9 +76,8 @@ struct Gen {
   std::string L2Atom() {
     switch (Int(0, 6)) {
       case 0:
-        return Pick(str_fields) + " " +
-               Pick<std::string>({"contains", "startswith", "endswith"}) + " " +
-               Pick<std::string>({"any", "any", "all"}) + " " + StrSet();
+        return Pick(str_fields) + " " + Pick<std::string>({"contains", "startswith", "endswith"}) +
+               " " + Pick<std::string>({"any", "any", "all"}) + " " + StrSet();
       case 1:
         return "lower(" + Pick(str_fields) + ") contains any " + StrSet();
       case 2:
@@ -264,11 +264,14 @@ struct Gen {
     maybe("s", false);
     maybe("t", false);
     if (Int(0, 3)) {
-      e += ",\"ip\":" + (Int(0, 5) ? "\"" + Pick<std::string>({"10.1.2.3", "10.255.0.1", "192.168.1.1",
-                                                         "fe80::1", "::ffff:10.0.0.1", "2001:db8::5",
-                                                         "not-an-ip", "10.1.2", "fe80::1%eth0",
-                                                         "0.0.0.0", "10.1.3.255", "::"}) + "\""
-                                    : Value(false));
+      e += ",\"ip\":" +
+           (Int(0, 5)
+                ? "\"" +
+                      Pick<std::string>({"10.1.2.3", "10.255.0.1", "192.168.1.1", "fe80::1",
+                                         "::ffff:10.0.0.1", "2001:db8::5", "not-an-ip", "10.1.2",
+                                         "fe80::1%eth0", "0.0.0.0", "10.1.3.255", "::"}) +
+                      "\""
+                : Value(false));
     }
     if (Int(0, 3)) {
       e += ",\"n\":{";

@@ -229,7 +229,8 @@ static bool RefInNetwork(const std::vector<uint8_t>& addr, const std::string& ne
   size_t slash = network.find('/');
   std::vector<uint8_t> net;
   if (!RefAddress(network.substr(0, slash), net) || net.size() != addr.size()) return false;
-  size_t prefix = slash == std::string::npos ? net.size() * 8 : std::stoul(network.substr(slash + 1));
+  size_t prefix =
+      slash == std::string::npos ? net.size() * 8 : std::stoul(network.substr(slash + 1));
   for (size_t bit = 0; bit < prefix; ++bit) {
     int shift = 7 - int(bit % 8);
     if (((addr[bit / 8] >> shift) & 1) != ((net[bit / 8] >> shift) & 1)) return false;
@@ -332,10 +333,11 @@ bool Eval::Truth(ExprId id) {
       const Expr& list = a.exprs[e.kids[1]];
       for (ExprId k : list.kids) {
         const std::string& lit = a.exprs[k].text;
-        bool hit = e.op == Op::kContains     ? x.s.find(lit) != std::string::npos
-                   : e.op == Op::kStartsWith ? x.s.rfind(lit, 0) == 0
-                                             : x.s.size() >= lit.size() &&
-                                                   std::equal(lit.rbegin(), lit.rend(), x.s.rbegin());
+        bool hit =
+            e.op == Op::kContains ? x.s.find(lit) != std::string::npos
+            : e.op == Op::kStartsWith
+                ? x.s.rfind(lit, 0) == 0
+                : x.s.size() >= lit.size() && std::equal(lit.rbegin(), lit.rend(), x.s.rbegin());
         if (hit != e.set_all) return hit;  // any: the first hit decides; all: the first miss
       }
       return e.set_all;
@@ -484,7 +486,8 @@ void RefTables::Apply(simdjson::dom::element root, const std::string& line) {
     };
     std::string key;
     if (tb.has_delete && Holds(t, tb.del, root)) {
-      if (key_of(tb.del.has_keys ? tb.del.keys[0].path : tb.key.path, key)) rows_[tb.name].erase(key);
+      if (key_of(tb.del.has_keys ? tb.del.keys[0].path : tb.key.path, key))
+        rows_[tb.name].erase(key);
     } else if (Holds(t, tb.from, root)) {
       if (key_of(tb.key.path, key)) rows_[tb.name][key] = line;
     }

@@ -23,8 +23,8 @@ struct Fired : engine::ComplexEventSink {
 // `ts` of the events (JSON objects without type and ts; ts is the position from 1) that fire.
 std::set<int64_t> FiringOf(const std::string& detection, const std::vector<std::string>& events,
                            std::string* text = nullptr) {
-  std::string yaml = "title: T\nid: 1234\nlevel: high\nlogsource:\n  category: proc\ndetection:\n" +
-                     detection;
+  std::string yaml =
+      "title: T\nid: 1234\nlevel: high\nlogsource:\n  category: proc\ndetection:\n" + detection;
   sigma::RuleTranslation t = sigma::TranslateSigmaYaml(yaml, "r", "t.yml");
   INFO(yaml);
   REQUIRE(t.error == "");
@@ -66,12 +66,13 @@ TEST_CASE("sigma: plain values are case-insensitive, with * and ? wildcards and 
     Lit: 'a\*b'
   condition: sel
 )";
-  CHECK(FiringOf(det, {R"({"Image":"c:\\windows\\system32\\CMD.EXE","User":"admin1","Lit":"A*B"})",
-                       R"({"Image":"c:\\windows\\cmd.exe","User":"admin1","Lit":"a*b"})",
-                       R"({"Image":"c:\\windows\\x\\cmd.exe","User":"admin12","Lit":"a*b"})",
-                       R"({"Image":"c:\\windows\\x\\cmd.exe","User":"admin1","Lit":"axb"})",
-                       R"({"Image":"c:\\windows\\x\\cmd.exe","User":"Admin\u00e9","Lit":"a*B"})"}) ==
-        S{1, 5});
+  CHECK(
+      FiringOf(det, {R"({"Image":"c:\\windows\\system32\\CMD.EXE","User":"admin1","Lit":"A*B"})",
+                     R"({"Image":"c:\\windows\\cmd.exe","User":"admin1","Lit":"a*b"})",
+                     R"({"Image":"c:\\windows\\x\\cmd.exe","User":"admin12","Lit":"a*b"})",
+                     R"({"Image":"c:\\windows\\x\\cmd.exe","User":"admin1","Lit":"axb"})",
+                     R"({"Image":"c:\\windows\\x\\cmd.exe","User":"Admin\u00e9","Lit":"a*B"})"}) ==
+      S{1, 5});
 }
 
 TEST_CASE("sigma: contains, startswith, endswith, lists and all", "[sigma]") {
@@ -86,15 +87,18 @@ TEST_CASE("sigma: contains, startswith, endswith, lists and all", "[sigma]") {
     Parent|startswith: 'C:\Users\'
   condition: sel
 )";
-  CHECK(FiringOf(det,
-                 {R"({"CommandLine":"x -ENC y -w HIDDEN","Image":"C:\\PowerShell.exe","Parent":"c:\\users\\a"})",
-                  R"({"CommandLine":"x -enc y","Image":"C:\\pwsh.exe","Parent":"c:\\users\\a"})",
-                  R"({"CommandLine":"-enc hidden -enc ","Image":"C:\\pwsh.exe","Parent":"c:\\users\\a"})",
-                  R"({"CommandLine":" -enc hidden","Image":"C:\\cmd.exe","Parent":"c:\\users\\a"})",
-                  R"({"CommandLine":" -enc hidden","Image":"\\pwsh.exe","Parent":"d:\\users\\a"})"},
-                 &text) == S{1, 3});
+  CHECK(
+      FiringOf(
+          det,
+          {R"({"CommandLine":"x -ENC y -w HIDDEN","Image":"C:\\PowerShell.exe","Parent":"c:\\users\\a"})",
+           R"({"CommandLine":"x -enc y","Image":"C:\\pwsh.exe","Parent":"c:\\users\\a"})",
+           R"({"CommandLine":"-enc hidden -enc ","Image":"C:\\pwsh.exe","Parent":"c:\\users\\a"})",
+           R"({"CommandLine":" -enc hidden","Image":"C:\\cmd.exe","Parent":"c:\\users\\a"})",
+           R"({"CommandLine":" -enc hidden","Image":"\\pwsh.exe","Parent":"d:\\users\\a"})"},
+          &text) == S{1, 3});
   CHECK_THAT(text, Catch::Contains("lower(CommandLine) contains all [\" -enc \", \"hidden\"]"));
-  CHECK_THAT(text, Catch::Contains("lower(Image) endswith any [\"\\\\powershell.exe\", \"\\\\pwsh.exe\"]"));
+  CHECK_THAT(text, Catch::Contains(
+                       "lower(Image) endswith any [\"\\\\powershell.exe\", \"\\\\pwsh.exe\"]"));
 }
 
 TEST_CASE("sigma: numbers match numbers and their text, null, exists, cased", "[sigma]") {
@@ -167,8 +171,7 @@ TEST_CASE("sigma: conditions: and, or, not, parentheses, 1 of, all of, them", "[
   condition: (all of sel_* and not filter) or (1 of them and D == w)
 )";
   // "D == w" is not Sigma: the condition names an identifier that does not exist.
-  CHECK_THAT(SkipReason("logsource:\n  category: p\ndetection:\n" + det),
-             Catch::Contains("'D'"));
+  CHECK_THAT(SkipReason("logsource:\n  category: p\ndetection:\n" + det), Catch::Contains("'D'"));
   std::string ok = R"(  sel_a:
     A: 'x'
   sel_b:

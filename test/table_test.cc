@@ -52,14 +52,13 @@ TEST_CASE("tables: an event of both filters deletes; keys compare as values", "[
 table t by id from up delete on up where gone == true
 rule r on q emit { v: t[k].v }
 )";
-  auto got = Run(rules, {R"({"type":"up","id":7,"v":"a","ts":1})",
-                         R"({"type":"q","k":7.0,"ts":2})",   // 7.0 is the key 7
-                         R"({"type":"q","k":"7","ts":3})",   // the string "7" is not
-                         R"({"type":"up","id":7,"gone":true,"v":"b","ts":4})",
-                         R"({"type":"q","k":7,"ts":5})",
-                         R"({"type":"up","v":"c","ts":6})",  // no key: nothing changes
-                         R"({"type":"up","id":null,"v":"c","ts":7})",
-                         R"({"type":"q","k":null,"ts":8})"});
+  auto got = Run(
+      rules, {R"({"type":"up","id":7,"v":"a","ts":1})",
+              R"({"type":"q","k":7.0,"ts":2})",  // 7.0 is the key 7
+              R"({"type":"q","k":"7","ts":3})",  // the string "7" is not
+              R"({"type":"up","id":7,"gone":true,"v":"b","ts":4})", R"({"type":"q","k":7,"ts":5})",
+              R"({"type":"up","v":"c","ts":6})",  // no key: nothing changes
+              R"({"type":"up","id":null,"v":"c","ts":7})", R"({"type":"q","k":null,"ts":8})"});
   CHECK(got == std::vector<std::string>{"r@2 \"a\"", "r@3 null", "r@5 null", "r@8 null"});
 }
 
@@ -70,12 +69,13 @@ rule first_login on login where seen[user] is null
 rule again on login where seen[user].ts < ts emit { before: seen[user].ts }
 )";
   for (unsigned threads : {1u, 3u}) {
-    auto got = Run(rules,
-                   {R"({"type":"login","user":"a","ts":1})", R"({"type":"login","user":"a","ts":2})",
-                    R"({"type":"login","user":"b","ts":3})", R"({"type":"login","user":"a","ts":4})"},
-                   0, threads);
-    CHECK(got == std::vector<std::string>{"first_login@1", "again@2 1", "first_login@3",
-                                          "again@4 2"});
+    auto got =
+        Run(rules,
+            {R"({"type":"login","user":"a","ts":1})", R"({"type":"login","user":"a","ts":2})",
+             R"({"type":"login","user":"b","ts":3})", R"({"type":"login","user":"a","ts":4})"},
+            0, threads);
+    CHECK(got ==
+          std::vector<std::string>{"first_login@1", "again@2 1", "first_login@3", "again@4 2"});
   }
 }
 
