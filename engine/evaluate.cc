@@ -74,7 +74,7 @@ Value Calc(const Program& p, NodeId id, const Event& e, EvalScratch& s) noexcept
       return e.slots[n.ref];
     case CKind::kLookup:
       if (!s.tables) return Value();
-      return s.tables->Lookup(n.ref, Calc(p, p.Kid(n, 0), e, s), n.aux);
+      return s.tables->Lookup(n.ref, Calc(p, p.Kid(n, 0), e, s), n.aux, &s.memo);
     case CKind::kAliasSlot:
     case CKind::kFirstSlot:
     case CKind::kLastSlot:

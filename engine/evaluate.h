@@ -29,10 +29,20 @@ class TableStore;
 // Scratch space for strings made while evaluating (lower/upper of a computed value), the
 // partial match a sequence condition sees (null for single-event rules), and the tables that
 // lookups read (null: every lookup is missing).
+// The last row a lookup found (rules of one event often look the same key up): valid while
+// the table store's version is the one noted.
+struct LookupMemo {
+  uint32_t table = UINT32_MAX;
+  uint64_t version = 0;
+  std::string key;
+  const Event* row = nullptr;  // null: no row for the key
+};
+
 struct EvalScratch {
   std::deque<std::string> strings;
   const MatchView* match = nullptr;
   const TableStore* tables = nullptr;
+  LookupMemo memo;
   void Reset() { strings.clear(); }
 };
 

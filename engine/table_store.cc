@@ -46,6 +46,7 @@ void TableStore::Apply(const Event& e, EvalScratch& s) {
       if (it != rows_[t].end()) {
         bytes_ -= Cost(it->first, it->second);
         rows_[t].erase(it);
+        ++version_;
       }
       continue;
     }
@@ -64,6 +65,7 @@ bool TableStore::Upsert(uint32_t table, const Event& e) {
     it = rows.emplace(key_, e.Clone()).first;
   }
   bytes_ += Cost(it->first, it->second);
+  ++version_;
   return true;
 }
 
@@ -101,12 +103,25 @@ double TopLevelMembers(std::string_view json) {
 
 }  // namespace
 
-Value TableStore::Lookup(uint32_t table, const Value& key, uint32_t member) const {
+Value TableStore::Lookup(uint32_t table, const Value& key, uint32_t member,
+                         LookupMemo* memo) const {
   std::string text;
   if (!KeyText(key, text)) return Value();
-  auto it = rows_[table].find(text);
-  if (it == rows_[table].end()) return Value();
-  const Event& row = it->second;
+  const Event* found = nullptr;
+  if (memo && memo->table == table && memo->version == version_ && memo->key == text) {
+    found = memo->row;
+  } else {
+    auto it = rows_[table].find(text);
+    found = it == rows_[table].end() ? nullptr : &it->second;
+    if (memo) {
+      memo->table = table;
+      memo->version = version_;
+      memo->key = std::move(text);
+      memo->row = found;
+    }
+  }
+  if (!found) return Value();
+  const Event& row = *found;
   const uint32_t slot = p_.tables[table].member_slots[member];
   if (slot == kWholeEvent) {
     Value v;

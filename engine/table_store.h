@@ -30,8 +30,10 @@ class TableStore {
   // when the key is missing or null.
   bool Upsert(uint32_t table, const Event& e);
   // The member `member` (TableSpec::members) of the row of `key` in `table`; missing when there
-  // is no such row. Views into the row: valid until the next update.
-  Value Lookup(uint32_t table, const Value& key, uint32_t member) const;
+  // is no such row. Views into the row: valid until the next update. `memo` (the caller's,
+  // one per thread) remembers the last row found, so repeated lookups of a key cost a compare.
+  Value Lookup(uint32_t table, const Value& key, uint32_t member,
+               LookupMemo* memo = nullptr) const;
 
   size_t rows() const;
   size_t bytes() const { return bytes_; }
@@ -51,7 +53,8 @@ class TableStore {
   const Program& p_;
   std::vector<std::unordered_map<std::string, Event>> rows_;  // per table: key text -> row
   size_t bytes_ = 0;
-  std::string key_;  // scratch
+  uint64_t version_ = 1;  // changes with every update (LookupMemo)
+  std::string key_;       // scratch
 };
 
 }  // namespace strix::engine

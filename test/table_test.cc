@@ -47,7 +47,7 @@ std::string Errors(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("tables: an event of both filters deletes; keys compare as values", "[tables]") {
+TEST_CASE("tables: an event of both filters deletes, keys compare as values", "[tables]") {
   const std::string rules = R"(
 table t by id from up delete on up where gone == true
 rule r on q emit { v: t[k].v }
