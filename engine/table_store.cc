@@ -5,7 +5,8 @@
 
 namespace strix::engine {
 
-TableStore::TableStore(const Program& p) : p_(p), rows_(p.tables.size()) {}
+TableStore::TableStore(const Program& p)
+    : p_(p), rows_(p.tables.size()), without_key_(p.tables.size(), 0) {}
 
 bool TableStore::KeyText(const Value& v, std::string& out) {
   out.clear();
@@ -41,7 +42,10 @@ void TableStore::Apply(const Event& e, EvalScratch& s) {
   for (uint32_t t = 0; t < p_.tables.size(); ++t) {
     const TableSpec& spec = p_.tables[t];
     if (spec.has_delete && Holds(spec.del, e, s)) {
-      if (!KeyText(e.slots[spec.del.key_slot], key_)) continue;
+      if (!KeyText(e.slots[spec.del.key_slot], key_)) {
+        ++without_key_[t];
+        continue;
+      }
       auto it = rows_[t].find(key_);
       if (it != rows_[t].end()) {
         bytes_ -= Cost(it->first, it->second);
@@ -50,7 +54,7 @@ void TableStore::Apply(const Event& e, EvalScratch& s) {
       }
       continue;
     }
-    if (Holds(spec.from, e, s)) Upsert(t, e);
+    if (Holds(spec.from, e, s) && !Upsert(t, e)) ++without_key_[t];
   }
 }
 

@@ -37,6 +37,9 @@ class TableStore {
 
   size_t rows() const;
   size_t bytes() const { return bytes_; }
+  // Per table: changelog events (of its `from` or `delete on`) whose key was missing or null,
+  // so that they changed nothing; said at the end of a run.
+  const std::vector<uint64_t>& without_key() const { return without_key_; }
   // Every row as (table, event), in no particular order (checkpoints, take-over).
   template <class F>
   void ForEach(F&& f) const {
@@ -54,6 +57,7 @@ class TableStore {
   std::vector<std::unordered_map<std::string, Event>> rows_;  // per table: key text -> row
   size_t bytes_ = 0;
   uint64_t version_ = 1;  // changes with every update (LookupMemo)
+  std::vector<uint64_t> without_key_;
   std::string key_;       // scratch
 };
 

@@ -805,6 +805,25 @@ RunReport Pipeline::Impl::Run() {
   if (report.status == 0) src->Durable();
   std::string summary = dead.Summary();
   if (!summary.empty() && !dead_out) Say(summary);
+  // Changelog events that changed nothing for want of a key (LANGUAGE.md 7) are not dead
+  // letters (rules saw them), but they are said.
+  auto without_key = [&](const engine::Engine& e, std::vector<uint64_t>& sum) {
+    if (!e.tables()) return;
+    const auto& n = e.tables()->without_key();
+    sum.resize(n.size(), 0);
+    for (size_t t = 0; t < n.size(); ++t) sum[t] += n[t];
+  };
+  std::vector<uint64_t> keyless;
+  if (parts) {
+    parts->ForEach([&](uint32_t, PartitionEngines::Part& part) { without_key(*part.engine, keyless); });
+  } else {
+    without_key(*eng, keyless);
+  }
+  for (size_t t = 0; t < keyless.size() && t < prog->tables.size(); ++t) {
+    if (keyless[t])
+      Say("table " + prog->tables[t].name + ": " + std::to_string(keyless[t]) +
+          " changelog events without a key changed nothing");
+  }
   report.stats = run_stats();
   if (reloader) report.reload_failures = reloader->failures();
   publish();                           // the final numbers, for a last scrape
