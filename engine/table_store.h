@@ -32,8 +32,7 @@ class TableStore {
   // The member `member` (TableSpec::members) of the row of `key` in `table`; missing when there
   // is no such row. Views into the row: valid until the next update. `memo` (the caller's,
   // one per thread) remembers the last row found, so repeated lookups of a key cost a compare.
-  Value Lookup(uint32_t table, const Value& key, uint32_t member,
-               LookupMemo* memo = nullptr) const;
+  Value Lookup(uint32_t table, const Value& key, uint32_t member, LookupMemo* memo = nullptr) const;
 
   size_t rows() const;
   size_t bytes() const { return bytes_; }
@@ -58,7 +57,7 @@ class TableStore {
   size_t bytes_ = 0;
   uint64_t version_ = 1;  // changes with every update (LookupMemo)
   std::vector<uint64_t> without_key_;
-  std::string key_;       // scratch
+  std::string key_;  // scratch
 };
 
 }  // namespace strix::engine

@@ -815,7 +815,8 @@ RunReport Pipeline::Impl::Run() {
   };
   std::vector<uint64_t> keyless;
   if (parts) {
-    parts->ForEach([&](uint32_t, PartitionEngines::Part& part) { without_key(*part.engine, keyless); });
+    parts->ForEach(
+        [&](uint32_t, PartitionEngines::Part& part) { without_key(*part.engine, keyless); });
   } else {
     without_key(*eng, keyless);
   }
