@@ -35,6 +35,11 @@ class TableStore {
   Value Lookup(uint32_t table, const Value& key, uint32_t member, LookupMemo* memo = nullptr) const;
 
   size_t rows() const;
+  // Adds each table's row count to `per_table` (sized to the program's tables).
+  void CountRows(std::vector<uint64_t>& per_table) const {
+    for (size_t t = 0; t < rows_.size() && t < per_table.size(); ++t)
+      per_table[t] += rows_[t].size();
+  }
   size_t bytes() const { return bytes_; }
   // Per table: changelog events (of its `from` or `delete on`) whose key was missing or null,
   // so that they changed nothing; said at the end of a run.

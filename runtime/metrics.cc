@@ -61,6 +61,8 @@ struct MetricsServer::Impl {
   std::map<std::string, prometheus::Counter*> suppressed_by_rule;
   prometheus::Family<prometheus::Gauge>* rule_partial_family = nullptr;
   std::map<std::string, prometheus::Gauge*> partial_by_rule;
+  prometheus::Family<prometheus::Gauge>* table_family = nullptr;
+  std::map<std::string, prometheus::Gauge*> table_rows;
   prometheus::Family<prometheus::Gauge>* lag_family = nullptr;
   std::map<std::string, prometheus::Gauge*> lag_by_partition;
   std::mutex lag_mu;  // the scrape (server threads) against SetKafkaLag (the run)
@@ -120,6 +122,10 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& h
                                 .Name("strix_rule_partial_matches")
                                 .Help("Live partial matches by rule (rules that have had one)")
                                 .Register(reg);
+  im.table_family = &prometheus::BuildGauge()
+                         .Name("strix_table_rows")
+                         .Help("Rows of each table (LANGUAGE.md 7)")
+                         .Register(reg);
   im.lag_family = &prometheus::BuildGauge()
                        .Name("strix_kafka_consumer_lag")
                        .Help(
@@ -224,6 +230,11 @@ void MetricsServer::Update(const MetricsSample& s) {
   for (const auto& [rule, n] : s.partial_by_rule) {
     prometheus::Gauge*& g = im.partial_by_rule[rule];
     if (!g) g = &im.rule_partial_family->Add({{"rule", rule}});
+    g->Set(static_cast<double>(n));
+  }
+  for (const auto& [table, n] : s.table_rows) {
+    prometheus::Gauge*& g = im.table_rows[table];
+    if (!g) g = &im.table_family->Add({{"table", table}});
     g->Set(static_cast<double>(n));
   }
   im.partial->Set(static_cast<double>(s.partial_matches));

@@ -10,7 +10,8 @@
 // they match), strix_complex_events_suppressed_total (and
 // strix_rule_complex_events_suppressed_total{rule}), strix_partial_matches (and
 // strix_rule_partial_matches{rule}: rules that have had one), strix_kafka_consumer_lag{topic,
-// partition} (assigned partitions),
+// partition} (assigned partitions), strix_table_rows{table} (LANGUAGE.md 7, summed over Kafka
+// partitions),
 // strix_partial_matches_dropped_total, strix_state_bytes, strix_watermark_lag_seconds,
 // strix_processing_latency_seconds (histogram, one event in 64), strix_reloads_total{result},
 // strix_checkpoints_total, strix_checkpoint_size_bytes, strix_checkpoint_capture_seconds_total,
@@ -37,6 +38,7 @@ struct MetricsSample {
   std::vector<std::pair<std::string, uint64_t>> emitted_by_rule;  // since the last Update
   std::vector<std::pair<std::string, uint64_t>> suppressed_by_rule;  // since the last Update
   std::vector<std::pair<std::string, uint64_t>> partial_by_rule;     // now (rules with any)
+  std::vector<std::pair<std::string, uint64_t>> table_rows;          // now, every table
   uint64_t partial_matches = 0;
   uint64_t state_bytes = 0;
   bool have_watermark = false;

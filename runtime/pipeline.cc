@@ -608,6 +608,17 @@ RunReport Pipeline::Impl::Run() {
     named(suppressed, m.suppressed_by_rule);
     named(partial, m.partial_by_rule);
     m.partial_matches = parts ? parts->live_partial_matches() : eng->live_partial_matches();
+    std::vector<uint64_t> rows(prog->tables.size(), 0);
+    auto count_rows = [&](const engine::Engine& e) {
+      if (e.tables()) e.tables()->CountRows(rows);
+    };
+    if (parts) {
+      parts->ForEach([&](uint32_t, PartitionEngines::Part& part) { count_rows(*part.engine); });
+    } else {
+      count_rows(*eng);
+    }
+    for (size_t t = 0; t < rows.size(); ++t)
+      m.table_rows.emplace_back(prog->tables[t].name, rows[t]);
     m.state_bytes = parts ? parts->state_bytes() : eng->state_bytes();
     TimeMs wm = 0;
     m.have_watermark = parts ? parts->watermark(&wm) : eng->seen_any();

@@ -14,6 +14,7 @@ rule twice on sequence by user within 50ms a: login b: pay where amount > 500 em
 rule never on pay where amount > 5000
 rule quiet on pay by user where amount > 800 suppress 200ms
 rule open on sequence by user within 10s a: login b: pay where amount > 2000
+table last_pay by user from pay
 RULES
 python3 - "$tmp/e.jsonl" << 'GEN'
 import json, random, sys
@@ -78,6 +79,9 @@ expect "partial matches by rule sum to the gauge" "$(value strix_partial_matches
   "$((open_pm + ${twice_pm:-0}))"
 expect "open rule holds one per login" "$(grep -c '"type": "login"' "$tmp/e.jsonl")" "$open_pm"
 expect "rejected by reason" 1 "$(value 'strix_events_rejected_total{reason="bad json"}')"
+expect "table rows: one per user who paid" \
+  "$(head -3000 "$tmp/e.jsonl" | grep '"type": "pay"' | grep -o '"user": "u[0-9]*"' | sort -u | wc -l)" \
+  "$(value 'strix_table_rows{table="last_pay"}')"
 expect "partial matches gauge" yes "$(grep -qE '^strix_partial_matches [0-9]+' "$tmp/m" && echo yes)"
 expect "latency histogram" yes \
   "$(grep -qE '^strix_processing_latency_seconds_count [1-9]' "$tmp/m" && echo yes)"
