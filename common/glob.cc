@@ -1,21 +1,9 @@
 // Glob matching for `like` (see glob.h).
 #include "common/glob.h"
 
+#include "common/json_text.h"
+
 namespace strix {
-namespace {
-
-// Bytes of the character that starts at text[i]: a well-formed UTF-8 sequence, else one byte.
-size_t CharLen(std::string_view text, size_t i) {
-  unsigned char c = static_cast<unsigned char>(text[i]);
-  size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
-  if (i + n > text.size()) return 1;
-  for (size_t k = 1; k < n; ++k) {
-    if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return 1;
-  }
-  return n;
-}
-
-}  // namespace
 
 bool GlobMatch(std::string_view pattern, std::string_view text) {
   // Greedy with one backtrack point: the last `*` seen and where its run may end next. A
@@ -30,7 +18,7 @@ bool GlobMatch(std::string_view pattern, std::string_view text) {
     }
     if (p < pattern.size() && pattern[p] == '?') {
       ++p;
-      t += CharLen(text, t);
+      DecodeUtf8(text, t);  // one character: a code point, or one byte that starts none
       continue;
     }
     if (p < pattern.size() && pattern[p] == text[t]) {
@@ -40,7 +28,7 @@ bool GlobMatch(std::string_view pattern, std::string_view text) {
     }
     if (star == std::string_view::npos) return false;
     p = star + 1;  // let the star's run take one more character and try again
-    resume += CharLen(text, resume);
+    DecodeUtf8(text, resume);
     t = resume;
   }
   while (p < pattern.size() && pattern[p] == '*') ++p;
