@@ -10,8 +10,7 @@ namespace strix {
 Uint128 NetworkMask(bool v6, uint8_t prefix) {
   const int width = v6 ? 128 : 32;
   if (prefix == 0) return 0;
-  Uint128 all = v6 ? ~Uint128(0) : Uint128(0xFFFFFFFFu);
-  return (all << (width - prefix)) & all;
+  return (FamilyTop(v6) << (width - prefix)) & FamilyTop(v6);
 }
 
 std::optional<IpAddress> ParseIpAddress(std::string_view text) {
@@ -61,12 +60,11 @@ std::optional<IpNetwork> ParseIpNetwork(std::string_view text, std::string* why)
   n.v6 = a->v6;
   n.prefix = static_cast<uint8_t>(prefix);
   Uint128 mask = NetworkMask(n.v6, n.prefix);
-  Uint128 all = n.v6 ? ~Uint128(0) : Uint128(0xFFFFFFFFu);
-  if ((a->bits & ~mask & all) != 0)
+  if ((a->bits & ~mask) != 0)
     return fail("'" + std::string(text) + "' has host bits set: the network is written with " +
                 "them cleared");
   n.lo = a->bits & mask;
-  n.hi = n.lo | (~mask & all);
+  n.hi = n.lo | (~mask & FamilyTop(n.v6));
   return n;
 }
 

@@ -37,6 +37,9 @@ std::optional<IpNetwork> ParseIpNetwork(std::string_view text, std::string* why 
 // "10.0.0.0/8", "fe80::/10": the network in its usual text form.
 std::string FormatIpNetwork(const IpNetwork& n);
 
+// The last address of a family: all ones over its width (32 or 128 bits).
+inline Uint128 FamilyTop(bool v6) { return v6 ? ~Uint128(0) : Uint128(0xFFFFFFFFu); }
+
 // The network's mask over its address family's width.
 Uint128 NetworkMask(bool v6, uint8_t prefix);
 

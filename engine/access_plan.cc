@@ -91,7 +91,7 @@ Op Flip(Op op) {
 std::vector<IpNetwork> CoveringNetworks(bool v6, Uint128 lo, Uint128 hi) {
   std::vector<IpNetwork> out;
   const int width = v6 ? 128 : 32;
-  const Uint128 top = v6 ? ~Uint128(0) : Uint128(0xFFFFFFFFu);
+  const Uint128 top = FamilyTop(v6);
   while (true) {
     // The largest block that starts at lo, is aligned to its size and ends by hi.
     int prefix = width;
