@@ -180,13 +180,7 @@ void Engine::Save(EngineSnapshot& s) const {
     windows(matcher_.sequence_suppression());
   }
   for (const Event& e : held_.items()) s.held.Add(e.raw, e.time, e.source, e.line, e.seq);
-  if (tables_) {
-    for (const TableSpec& t : p_.tables) s.table_names.push_back(t.name);
-    tables_->ForEach([&](uint32_t table, const Event& row) {
-      s.table_rows.Add(row.raw, row.time, row.source, row.line, row.seq);
-      s.table_of_row.push_back(table);
-    });
-  }
+  if (tables_) tables_->Save(s.tables);
   // Rules without state this time (kept from an earlier Save for their memory) are not written.
   s.rules.erase(
       std::remove_if(s.rules.begin(), s.rules.end(), [](const RuleRecord& r) { return r.empty(); }),
@@ -240,7 +234,7 @@ RestoreReport Engine::Restore(const EngineSnapshot& s, const DecodeFn& decode) {
   for (size_t i = 0; i < s.held.size(); ++i) {
     if (!Hold(s.held.Get(i), decode)) ++report.undecodable_events;
   }
-  RestoreTables(s.table_names, s.table_rows, s.table_of_row, decode, report);
+  RestoreTables(s.tables, decode, report);
   seen_any_ = s.seen_any;
   max_seen_ = s.max_seen;
   watermark_ = s.watermark;
@@ -249,17 +243,15 @@ RestoreReport Engine::Restore(const EngineSnapshot& s, const DecodeFn& decode) {
   return report;
 }
 
-void Engine::RestoreTables(const std::vector<std::string>& names, const EventColumns& rows,
-                           const std::vector<uint32_t>& table_of_row, const DecodeFn& decode,
-                           RestoreReport& report) {
+void Engine::RestoreTables(const TableRows& saved, const DecodeFn& decode, RestoreReport& report) {
   if (!tables_) return;  // tables no longer in the rules: their rows go
-  for (size_t i = 0; i < rows.size() && i < table_of_row.size(); ++i) {
-    if (table_of_row[i] >= names.size()) continue;
-    const std::string& name = names[table_of_row[i]];
+  for (size_t i = 0; i < saved.rows.size() && i < saved.table_of_row.size(); ++i) {
+    if (saved.table_of_row[i] >= saved.names.size()) continue;
+    const std::string& name = saved.names[saved.table_of_row[i]];
     for (uint32_t t = 0; t < p_.tables.size(); ++t) {
       if (p_.tables[t].name != name) continue;
       Event ev;
-      if (!decode(rows.Get(i), ev)) {
+      if (!decode(saved.rows.Get(i), ev)) {
         ++report.undecodable_events;
         break;
       }

@@ -126,9 +126,7 @@ class Engine {
   void UpdateTables(const Event& e);
   // Saved rows (Save(), or an engine taken over) into the tables of the same name, decoded
   // again and keyed as the tables are now.
-  void RestoreTables(const std::vector<std::string>& names, const EventColumns& rows,
-                     const std::vector<uint32_t>& table_of_row, const DecodeFn& decode,
-                     RestoreReport& report);
+  void RestoreTables(const TableRows& saved, const DecodeFn& decode, RestoreReport& report);
 
   // Shared with an engine that took over from this one: the events it moved still count here.
   // First of the members: the state that holds events goes before it.

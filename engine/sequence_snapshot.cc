@@ -47,7 +47,7 @@ void EventColumns::Detach() {
 void EngineSnapshot::Detach() {
   events.Detach();
   this->held.Detach();
-  table_rows.Detach();
+  tables.rows.Detach();
 }
 
 void RuleRecord::Clear() {
@@ -66,9 +66,7 @@ void EngineSnapshot::Clear() {
   for (RuleRecord& r : rules) r.Clear();  // names stay: the next Save finds them
   suppression.clear();
   held.Clear();
-  table_names.clear();
-  table_rows.Clear();
-  table_of_row.clear();
+  tables.Clear();
   seen_any = false;
   max_seen = watermark = timers_before = 0;
   stats = RunStats();

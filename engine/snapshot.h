@@ -89,15 +89,24 @@ struct SuppressionRecord {
   int64_t until = 0;
 };
 
+// Table rows (LANGUAGE.md 7): each the changelog event that set it, and its table's name.
+struct TableRows {
+  std::vector<std::string> names;      // the tables, by name
+  EventColumns rows;                   // each row's event
+  std::vector<uint32_t> table_of_row;  // index into names
+  void Clear() {
+    names.clear();
+    rows.Clear();
+    table_of_row.clear();
+  }
+};
+
 struct EngineSnapshot {
   EventColumns events;            // every event the state refers to, once
   std::vector<RuleRecord> rules;  // sequence rules with state
   std::vector<SuppressionRecord> suppression;
   EventColumns held;  // waiting for --max-delay, in any order
-  // Table rows (LANGUAGE.md 7): each the changelog event that set it, and its table's name.
-  std::vector<std::string> table_names;
-  EventColumns table_rows;
-  std::vector<uint32_t> table_of_row;  // index into table_names
+  TableRows tables;
   bool seen_any = false;
   int64_t max_seen = 0, watermark = 0, timers_before = 0;
   RunStats stats;

@@ -137,6 +137,17 @@ Value TableStore::Lookup(uint32_t table, const Value& key, uint32_t member,
   return slot < row.slots.size() ? row.slots[slot] : Value();
 }
 
+void TableStore::Save(TableRows& out) const {
+  const uint32_t first = static_cast<uint32_t>(out.names.size());
+  for (const TableSpec& t : p_.tables) out.names.push_back(t.name);
+  for (uint32_t t = 0; t < rows_.size(); ++t) {
+    for (const auto& [key, row] : rows_[t]) {
+      out.rows.Add(row.raw, row.time, row.source, row.line, row.seq);
+      out.table_of_row.push_back(first + t);
+    }
+  }
+}
+
 size_t TableStore::rows() const {
   size_t n = 0;
   for (const auto& t : rows_) n += t.size();

@@ -15,6 +15,7 @@
 
 #include "engine/evaluate.h"
 #include "engine/program.h"
+#include "engine/snapshot.h"
 
 namespace strix::engine {
 
@@ -44,13 +45,9 @@ class TableStore {
   // Per table: changelog events (of its `from` or `delete on`) whose key was missing or null,
   // so that they changed nothing; said at the end of a run.
   const std::vector<uint64_t>& without_key() const { return without_key_; }
-  // Every row as (table, event), in no particular order (checkpoints, take-over).
-  template <class F>
-  void ForEach(F&& f) const {
-    for (uint32_t t = 0; t < rows_.size(); ++t) {
-      for (const auto& [key, ev] : rows_[t]) f(t, ev);
-    }
-  }
+  // Every row, as its changelog event's line and position, with its table's name
+  // (checkpoints, take-over); appended to `out`.
+  void Save(TableRows& out) const;
 
  private:
   bool Holds(const TableFilter& f, const Event& e, EvalScratch& s) const;

@@ -106,15 +106,9 @@ std::optional<RestoreReport> Engine::TakeOver(Engine& old, const DecodeFn& decod
       ++report.undecodable_events;
   }
   if (old.tables_) {  // rows decoded again: the new rules may read members the old ones did not
-    std::vector<std::string> names;
-    for (const TableSpec& t : old.p_.tables) names.push_back(t.name);
-    EventColumns rows;
-    std::vector<uint32_t> table_of_row;
-    old.tables_->ForEach([&](uint32_t table, const Event& row) {
-      rows.Add(row.raw, row.time, row.source, row.line, row.seq);
-      table_of_row.push_back(table);
-    });
-    RestoreTables(names, rows, table_of_row, decode, report);
+    TableRows rows;
+    old.tables_->Save(rows);
+    RestoreTables(rows, decode, report);
   }
   seen_any_ = old.seen_any_;
   max_seen_ = old.max_seen_;

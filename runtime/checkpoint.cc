@@ -79,7 +79,7 @@ void serialize(A& ar, RunStats& s) {
 template <class A>
 void serialize(A& ar, EngineSnapshot& s) {
   ar(s.events, s.rules, s.suppression, s.held, s.seen_any, s.max_seen, s.watermark, s.timers_before,
-     s.stats, s.table_names, s.table_rows, s.table_of_row);
+     s.stats, s.tables.names, s.tables.rows, s.tables.table_of_row);
 }
 
 }  // namespace strix::engine
