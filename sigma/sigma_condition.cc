@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/glob.h"
+#include "sigma/sigma_values.h"
 
 namespace strix::sigma {
 namespace {
@@ -51,23 +52,15 @@ class Parser {
     return false;
   }
 
-  static std::string Join(const std::vector<std::string>& parts, const char* op) {
-    if (parts.size() == 1) return parts[0];
-    std::string o = "(";
-    for (size_t i = 0; i < parts.size(); ++i)
-      o += (i ? std::string(" ") + op + " " : "") + parts[i];
-    return o + ")";
-  }
-
   std::string Or() {
     std::vector<std::string> parts{And()};
     while (error_.empty() && Next("or")) parts.push_back(And());
-    return Join(parts, "or");
+    return JoinConditions(parts, "or");
   }
   std::string And() {
     std::vector<std::string> parts{Not()};
     while (error_.empty() && Next("and")) parts.push_back(Not());
-    return Join(parts, "and");
+    return JoinConditions(parts, "and");
   }
   std::string Not() {
     if (Next("not")) return "not " + Not();
@@ -101,7 +94,7 @@ class Parser {
         error_ = "no search identifier matches '" + pattern + "'";
         return "";
       }
-      return Join(parts, t == "all" ? "and" : "or");
+      return JoinConditions(parts, t == "all" ? "and" : "or");
     }
     if (t == ")" || t == "|" || t == "and" || t == "or") {
       error_ = t == "|" ? "aggregations ('| count() ...') are not supported"

@@ -11,7 +11,6 @@
 #include <set>
 #include <sstream>
 
-#include "common/json_text.h"
 #include "sigma/sigma_condition.h"
 #include "sigma/sigma_values.h"
 
@@ -42,13 +41,6 @@ SigmaValue ScalarOf(const YAML::Node& n) {
   return v;
 }
 
-std::string Join(const std::vector<std::string>& parts, const char* op) {
-  if (parts.size() == 1) return parts[0];
-  std::string o = "(";
-  for (size_t i = 0; i < parts.size(); ++i) o += (i ? std::string(" ") + op + " " : "") + parts[i];
-  return o + ")";
-}
-
 // A map of field items: all of them hold.
 std::string TranslateMap(const YAML::Node& m, const std::string& search) {
   std::vector<std::string> parts;
@@ -73,7 +65,7 @@ std::string TranslateMap(const YAML::Node& m, const std::string& search) {
     parts.push_back(t.condition);
   }
   if (parts.empty()) throw Failed{"search '" + search + "' is empty"};
-  return Join(parts, "and");
+  return JoinConditions(parts, "and");
 }
 
 // A search identifier: a map (and), or a list of maps (or); a list of plain values is a
@@ -88,7 +80,7 @@ std::string TranslateSearch(const YAML::Node& n, const std::string& name) {
       parts.push_back(TranslateMap(item, name));
     }
     if (parts.empty()) throw Failed{"search '" + name + "' is empty"};
-    return Join(parts, "or");
+    return JoinConditions(parts, "or");
   }
   throw Failed{"search '" + name + "' is a keyword search (values without a field)"};
 }
@@ -97,20 +89,8 @@ std::string Str(const YAML::Node& n) {
   return n && n.IsScalar() ? n.Scalar() : std::string();
 }
 
-std::string Quote(const std::string& s) {
-  std::string o;
-  AppendJsonString(o, s);
-  return o;
-}
-
 std::string TypeName(const std::string& t) {
-  bool plain = !t.empty() && !(t[0] >= '0' && t[0] <= '9');
-  for (char c : t) {
-    plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '_');
-  }
-  std::string n = StrixName(t);  // also guards reserved words
-  return plain && n == t ? t : "`" + t + "`";
+  return IsPlainName(t) ? t : "`" + t + "`";
 }
 
 std::string Translate(const YAML::Node& doc, const std::string& name, const std::string& source) {
@@ -151,11 +131,11 @@ std::string Translate(const YAML::Node& doc, const std::string& name, const std:
     if (!r.error.empty()) throw Failed{r.error};
     parts.push_back(r.condition);
   }
-  std::string where = Join(parts, "or");
+  std::string where = JoinConditions(parts, "or");
 
   auto value_or_null = [&](const char* k) {
     std::string v = Str(doc[k]);
-    return v.empty() ? std::string("null") : Quote(v);
+    return v.empty() ? std::string("null") : StrixString(v);
   };
   std::string title = Str(doc["title"]), id = Str(doc["id"]);
   std::string text;

@@ -167,12 +167,6 @@ std::optional<std::vector<Toks>> Windash(const Toks& t) {
 
 // ---- output ---------------------------------------------------------------------------
 
-std::string Quote(const std::string& s) {
-  std::string o;
-  AppendJsonString(o, s);
-  return o;
-}
-
 std::string QuoteList(const std::vector<std::string>& items) {
   std::string o = "[";
   for (size_t i = 0; i < items.size(); ++i) o += (i ? ", " : "") + items[i];
@@ -208,7 +202,7 @@ struct Shapes {
 
 void Classify(Toks t, const std::string& subject, const std::string& path, Shapes& s) {
   if (!HasWildcard(t)) {
-    s.eq.push_back(Quote(LiteralText(t)));
+    s.eq.push_back(StrixString(LiteralText(t)));
     return;
   }
   // Stars in a row are one star.
@@ -224,7 +218,7 @@ void Classify(Toks t, const std::string& subject, const std::string& path, Shape
     return;
   }
   if (!HasWildcard(body)) {
-    std::string lit = Quote(LiteralText(body));
+    std::string lit = StrixString(LiteralText(body));
     (lead && trail ? s.contains : lead ? s.ends : s.starts).push_back(lit);
     return;
   }
@@ -235,17 +229,10 @@ void Classify(Toks t, const std::string& subject, const std::string& path, Shape
     std::string glob;
     for (const Tok& k : c)
       glob.push_back(k.kind == Tok::kStar ? '*' : k.kind == Tok::kOne ? '?' : k.c);
-    s.other.push_back(subject + " like " + Quote(glob));
+    s.other.push_back(subject + " like " + StrixString(glob));
   } else {
     s.other.push_back(path + " =~ /" + RegexOf(c) + "/s" + (subject == path ? "" : "i"));
   }
-}
-
-std::string Join(const std::vector<std::string>& parts, const char* op) {
-  if (parts.size() == 1) return parts[0];
-  std::string o = "(";
-  for (size_t i = 0; i < parts.size(); ++i) o += (i ? std::string(" ") + op + " " : "") + parts[i];
-  return o + ")";
 }
 
 // The conditions of a set of shapes: string sets where the shape allows, the rest one by one.
@@ -284,17 +271,34 @@ char AsciiLower(char c) {
   return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c;
 }
 
+bool NameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
 }  // namespace
+
+std::string StrixString(const std::string& s) {
+  std::string o;
+  AppendJsonString(o, s);
+  return o;
+}
+
+std::string JoinConditions(const std::vector<std::string>& parts, const char* op) {
+  if (parts.size() == 1) return parts[0];
+  std::string o = "(";
+  for (size_t i = 0; i < parts.size(); ++i) o += (i ? std::string(" ") + op + " " : "") + parts[i];
+  return o + ")";
+}
+
+bool IsPlainName(const std::string& text) {
+  return !text.empty() && !(text[0] >= '0' && text[0] <= '9') && !ql::IsReserved(text) &&
+         std::all_of(text.begin(), text.end(), NameChar);
+}
 
 std::string StrixName(const std::string& text) {
   std::string n;
-  for (char c : text) {
-    bool ok =
-        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-    n.push_back(ok ? c : '_');
-  }
-  if (n.empty() || (n[0] >= '0' && n[0] <= '9') || ql::IsReserved(n)) n = "sigma_" + n;
-  return n;
+  for (char c : text) n.push_back(NameChar(c) ? c : '_');
+  return IsPlainName(n) ? n : "sigma_" + n;
 }
 
 std::string StrixPath(const std::string& field) {
@@ -305,13 +309,8 @@ std::string StrixPath(const std::string& field) {
     std::string seg = field.substr(at, dot == std::string::npos ? std::string::npos : dot - at);
     if (seg.empty() || seg.find('`') != std::string::npos || seg.find('\n') != std::string::npos)
       return "";
-    bool plain = !(seg[0] >= '0' && seg[0] <= '9') && !ql::IsReserved(seg);
-    for (char c : seg) {
-      plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                        (c >= '0' && c <= '9') || c == '_');
-    }
     if (!out.empty()) out += ".";
-    out += plain ? seg : "`" + seg + "`";
+    out += IsPlainName(seg) ? seg : "`" + seg + "`";
     if (dot == std::string::npos) return out;
     at = dot + 1;
   }
@@ -412,14 +411,14 @@ Translation TranslateFieldItem(const std::string& key, const std::vector<SigmaVa
         return fail("the regex '" + v.text + "' is not RE2 syntax: " + check.error());
       parts.push_back(path + " =~ /" + pattern + "/" + flags);
     }
-    return {Join(parts, join), ""};
+    return {JoinConditions(parts, join), ""};
   }
   if (cidr) {
     std::vector<std::string> nets;
     for (const SigmaValue& v : values) {
       std::string why;
       if (!ParseIpNetwork(v.text, &why)) return fail("bad network in '" + key + "': " + why);
-      nets.push_back(Quote(v.text));
+      nets.push_back(StrixString(v.text));
     }
     if (all) return fail("'cidr' with 'all' (an address in every network) is not supported");
     return {path + " in cidr " + QuoteList(nets), ""};
@@ -430,7 +429,7 @@ Translation TranslateFieldItem(const std::string& key, const std::vector<SigmaVa
       if (other.empty()) return fail("the field name '" + v.text + "' cannot be written in strix");
       parts.push_back(path + " == " + other);
     }
-    return {Join(parts, join), ""};
+    return {JoinConditions(parts, join), ""};
   }
   if (!compare.empty()) {
     const char* op = compare == "gt" ? ">" : compare == "gte" ? ">=" : compare == "lt" ? "<" : "<=";
@@ -438,7 +437,7 @@ Translation TranslateFieldItem(const std::string& key, const std::vector<SigmaVa
       if (!IsNumber(v.text)) return fail("'" + key + "' needs numbers, found '" + v.text + "'");
       parts.push_back(path + " " + op + " " + v.text);
     }
-    return {Join(parts, join), ""};
+    return {JoinConditions(parts, join), ""};
   }
 
   // String matching: encodings, windash, the match modifier, case, then the shapes.
@@ -459,7 +458,7 @@ Translation TranslateFieldItem(const std::string& key, const std::vector<SigmaVa
     if (v.kind == SigmaValue::Kind::kNumber && IsNumber(v.text) && match.empty() && !encoded &&
         !windash) {
       numbers.push_back(v.text);
-      numbers.push_back(Quote(v.text));
+      numbers.push_back(StrixString(v.text));
       continue;
     }
     std::vector<Toks> variants;
@@ -513,14 +512,14 @@ Translation TranslateFieldItem(const std::string& key, const std::vector<SigmaVa
       for (const Toks& t : variants) Classify(t, subject, path, one);
       std::vector<std::string> alt;
       Emit(one, subject, path, false, alt);
-      parts.push_back(Join(alt, "or"));
+      parts.push_back(JoinConditions(alt, "or"));
       continue;
     }
     for (const Toks& t : variants) Classify(t, subject, path, strings);
   }
   if (!numbers.empty()) parts.push_back(path + " in " + QuoteList(numbers));
   Emit(strings, subject, path, all, parts);
-  return {Join(parts, join), ""};
+  return {JoinConditions(parts, join), ""};
 }
 
 }  // namespace strix::sigma

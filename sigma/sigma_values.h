@@ -39,4 +39,13 @@ std::string StrixPath(const std::string& field);
 // name that would start with a digit or be a reserved word gets the prefix `sigma_`.
 std::string StrixName(const std::string& text);
 
+// Whether `text` can be written as a bare strix name (letters, digits, `_`, not starting with
+// a digit, not a reserved word); otherwise it goes in backticks.
+bool IsPlainName(const std::string& text);
+
+// Pieces of strix text shared by the translation stages: a string literal, and one condition
+// or several joined by `op` ("and", "or") in parentheses.
+std::string StrixString(const std::string& s);
+std::string JoinConditions(const std::vector<std::string>& parts, const char* op);
+
 }  // namespace strix::sigma
