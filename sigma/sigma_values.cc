@@ -57,20 +57,6 @@ std::string LiteralText(const Toks& t) {
 
 // ---- encodings (base64, UTF-16) -------------------------------------------------------
 
-std::u32string Utf8ToCodePoints(const std::string& s) {
-  std::u32string out;
-  for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
-    if (i + n > s.size()) n = 1;
-    char32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
-    for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-    out.push_back(cp);
-    i += n;
-  }
-  return out;
-}
-
 std::string Utf16(const std::string& s, bool big_endian, bool bom) {
   std::string out;
   auto unit = [&](uint16_t u) {
@@ -84,7 +70,10 @@ std::string Utf16(const std::string& s, bool big_endian, bool bom) {
     }
   };
   if (bom) unit(0xFEFF);
-  for (char32_t cp : Utf8ToCodePoints(s)) {
+  for (size_t i = 0; i < s.size();) {
+    const size_t at = i;
+    int32_t decoded = DecodeUtf8(s, i);  // a byte that starts no character stands for itself
+    char32_t cp = decoded < 0 ? static_cast<unsigned char>(s[at]) : static_cast<char32_t>(decoded);
     if (cp >= 0x10000) {
       cp -= 0x10000;
       unit(static_cast<uint16_t>(0xD800 + (cp >> 10)));
