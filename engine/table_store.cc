@@ -15,12 +15,6 @@ bool TableStore::KeyText(const Value& v, std::string& out) {
   return true;
 }
 
-size_t TableStore::Cost(const std::string& key, const Event& e) {
-  size_t b = 64 + key.size() + e.raw.size() + e.slots.capacity() * sizeof(Value);
-  for (const Value& v : e.slots) b += v.kind == ValueKind::kString ? v.text.size() : 0;
-  return b;
-}
-
 bool TableStore::Holds(const TableFilter& f, const Event& e, EvalScratch& s) const {
   if (!f.any_type && !(e.type().is_string() && e.type().text == f.type)) return false;
   if (f.where == kNoNode) return true;
@@ -46,12 +40,7 @@ void TableStore::Apply(const Event& e, EvalScratch& s) {
         ++without_key_[t];
         continue;
       }
-      auto it = rows_[t].find(key_);
-      if (it != rows_[t].end()) {
-        bytes_ -= Cost(it->first, it->second);
-        rows_[t].erase(it);
-        ++version_;
-      }
+      if (rows_[t].erase(key_)) ++version_;
       continue;
     }
     if (Holds(spec.from, e, s) && !Upsert(t, e)) ++without_key_[t];
@@ -60,15 +49,7 @@ void TableStore::Apply(const Event& e, EvalScratch& s) {
 
 bool TableStore::Upsert(uint32_t table, const Event& e) {
   if (!KeyText(e.slots[p_.tables[table].from.key_slot], key_)) return false;
-  auto& rows = rows_[table];
-  auto it = rows.find(key_);
-  if (it != rows.end()) {
-    bytes_ -= Cost(it->first, it->second);
-    it->second = e.Clone();
-  } else {
-    it = rows.emplace(key_, e.Clone()).first;
-  }
-  bytes_ += Cost(it->first, it->second);
+  rows_[table].insert_or_assign(key_, e.Clone());
   ++version_;
   return true;
 }
@@ -148,9 +129,9 @@ void TableStore::Save(TableRows& out) const {
   }
 }
 
-size_t TableStore::rows() const {
-  size_t n = 0;
-  for (const auto& t : rows_) n += t.size();
+std::vector<uint64_t> TableStore::row_counts() const {
+  std::vector<uint64_t> n;
+  for (const auto& t : rows_) n.push_back(t.size());
   return n;
 }
 

@@ -35,13 +35,8 @@ class TableStore {
   // one per thread) remembers the last row found, so repeated lookups of a key cost a compare.
   Value Lookup(uint32_t table, const Value& key, uint32_t member, LookupMemo* memo = nullptr) const;
 
-  size_t rows() const;
-  // Adds each table's row count to `per_table` (sized to the program's tables).
-  void CountRows(std::vector<uint64_t>& per_table) const {
-    for (size_t t = 0; t < rows_.size() && t < per_table.size(); ++t)
-      per_table[t] += rows_[t].size();
-  }
-  size_t bytes() const { return bytes_; }
+  // Per table: its rows.
+  std::vector<uint64_t> row_counts() const;
   // Per table: changelog events (of its `from` or `delete on`) whose key was missing or null,
   // so that they changed nothing; said at the end of a run.
   const std::vector<uint64_t>& without_key() const { return without_key_; }
@@ -52,11 +47,9 @@ class TableStore {
  private:
   bool Holds(const TableFilter& f, const Event& e, EvalScratch& s) const;
   static bool KeyText(const Value& v, std::string& out);
-  static size_t Cost(const std::string& key, const Event& e);
 
   const Program& p_;
   std::vector<std::unordered_map<std::string, Event>> rows_;  // per table: key text -> row
-  size_t bytes_ = 0;
   uint64_t version_ = 1;  // changes with every update (LookupMemo)
   std::vector<uint64_t> without_key_;
   std::string key_;  // scratch

@@ -275,6 +275,22 @@ RunReport Pipeline::Impl::Run() {
   }
   // The run's counters: a Kafka input's are summed over its partitions' engines.
   auto run_stats = [&]() { return parts ? parts->stats() : eng->stats(); };
+  // Per table of the rules, a figure of the engines' table stores (LANGUAGE.md 7) summed over
+  // the run's engines: a Kafka input's partitions, or the one.
+  auto sum_tables = [&](auto figure) {
+    std::vector<uint64_t> sum(prog->tables.size(), 0);
+    auto add = [&](const engine::Engine& e) {
+      if (!e.tables()) return;
+      const std::vector<uint64_t> n = figure(*e.tables());
+      for (size_t t = 0; t < n.size() && t < sum.size(); ++t) sum[t] += n[t];
+    };
+    if (parts) {
+      parts->ForEach([&](uint32_t, PartitionEngines::Part& part) { add(*part.engine); });
+    } else {
+      add(*eng);
+    }
+    return sum;
+  };
   bool state_warned = false;  // --max-state reached: said once, when it first happens
   // (With a Kafka input it is looked at every 256 lines, not per event: the sum is a walk.)
   auto warn_state = [&]() {
@@ -608,15 +624,8 @@ RunReport Pipeline::Impl::Run() {
     named(suppressed, m.suppressed_by_rule);
     named(partial, m.partial_by_rule);
     m.partial_matches = parts ? parts->live_partial_matches() : eng->live_partial_matches();
-    std::vector<uint64_t> rows(prog->tables.size(), 0);
-    auto count_rows = [&](const engine::Engine& e) {
-      if (e.tables()) e.tables()->CountRows(rows);
-    };
-    if (parts) {
-      parts->ForEach([&](uint32_t, PartitionEngines::Part& part) { count_rows(*part.engine); });
-    } else {
-      count_rows(*eng);
-    }
+    std::vector<uint64_t> rows =
+        sum_tables([](const engine::TableStore& t) { return t.row_counts(); });
     for (size_t t = 0; t < rows.size(); ++t)
       m.table_rows.emplace_back(prog->tables[t].name, rows[t]);
     m.state_bytes = parts ? parts->state_bytes() : eng->state_bytes();
@@ -818,20 +827,9 @@ RunReport Pipeline::Impl::Run() {
   if (!summary.empty() && !dead_out) Say(summary);
   // Changelog events that changed nothing for want of a key (LANGUAGE.md 7) are not dead
   // letters (rules saw them), but they are said.
-  auto without_key = [&](const engine::Engine& e, std::vector<uint64_t>& sum) {
-    if (!e.tables()) return;
-    const auto& n = e.tables()->without_key();
-    sum.resize(n.size(), 0);
-    for (size_t t = 0; t < n.size(); ++t) sum[t] += n[t];
-  };
-  std::vector<uint64_t> keyless;
-  if (parts) {
-    parts->ForEach(
-        [&](uint32_t, PartitionEngines::Part& part) { without_key(*part.engine, keyless); });
-  } else {
-    without_key(*eng, keyless);
-  }
-  for (size_t t = 0; t < keyless.size() && t < prog->tables.size(); ++t) {
+  std::vector<uint64_t> keyless =
+      sum_tables([](const engine::TableStore& t) { return t.without_key(); });
+  for (size_t t = 0; t < keyless.size(); ++t) {
     if (keyless[t])
       Say("table " + prog->tables[t].name + ": " + std::to_string(keyless[t]) +
           " changelog events without a key changed nothing");
