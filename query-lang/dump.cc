@@ -65,6 +65,13 @@ void Out(const Ast& a, ExprId id, std::string& o) {
       Out(a, e.kids[i], o);
     }
   };
+  auto infix = [&](const std::string& op) {  // (left OP right)
+    o += "(";
+    Out(a, e.kids[0], o);
+    o += op;
+    Out(a, e.kids[1], o);
+    o += ")";
+  };
   switch (e.kind) {
     case ExprKind::kLiteral:
       switch (e.lit) {
@@ -104,39 +111,19 @@ void Out(const Ast& a, ExprId id, std::string& o) {
     case ExprKind::kArith:
     case ExprKind::kCompare:
     case ExprKind::kStrTest:
-      o += "(";
-      Out(a, e.kids[0], o);
-      o += std::string(" ") + OpText(e.op) + " ";
-      Out(a, e.kids[1], o);
-      o += ")";
+      infix(std::string(" ") + OpText(e.op) + " ");
       break;
     case ExprKind::kIn:
-      o += "(";
-      Out(a, e.kids[0], o);
-      o += e.negated ? " not in " : " in ";
-      Out(a, e.kids[1], o);
-      o += ")";
+      infix(e.negated ? " not in " : " in ");
       break;
     case ExprKind::kStrSet:
-      o += "(";
-      Out(a, e.kids[0], o);
-      o += std::string(" ") + OpText(e.op) + (e.set_all ? " all " : " any ");
-      Out(a, e.kids[1], o);
-      o += ")";
+      infix(std::string(" ") + OpText(e.op) + (e.set_all ? " all " : " any "));
       break;
     case ExprKind::kLike:
-      o += "(";
-      Out(a, e.kids[0], o);
-      o += " like ";
-      Out(a, e.kids[1], o);
-      o += ")";
+      infix(" like ");
       break;
     case ExprKind::kInCidr:
-      o += "(";
-      Out(a, e.kids[0], o);
-      o += e.negated ? " not in cidr " : " in cidr ";
-      Out(a, e.kids[1], o);
-      o += ")";
+      infix(e.negated ? " not in cidr " : " in cidr ");
       break;
     case ExprKind::kIsNull:
       o += "(";
