@@ -124,6 +124,13 @@ void AppendJsonNumber(std::string& out, double d) {
   out.append(buf, r.ptr);
 }
 
+bool AppendKeyPart(std::string& out, const Value& v) {
+  if (v.missing() || v.kind == ValueKind::kNull) return false;
+  AppendJsonValue(out, v);
+  out += '\n';
+  return true;
+}
+
 void AppendJsonValue(std::string& out, const Value& v) {
   switch (v.kind) {
     case ValueKind::kMissing:

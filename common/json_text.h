@@ -17,6 +17,10 @@ void AppendJsonNumber(std::string& out, double d);
 // Missing prints as null.
 void AppendJsonValue(std::string& out, const Value& v);
 
+// One part of a key as keys compare (LANGUAGE.md 3.2: by value, so `7` and `7.0` are one key):
+// its JSON text and a line break. A missing or null part makes no key: false, nothing appended.
+bool AppendKeyPart(std::string& out, const Value& v);
+
 // Decodes one UTF-8 code point at s[i], advancing i; returns -1 (and advances by one)
 // for an invalid byte sequence.
 int32_t DecodeUtf8(std::string_view s, size_t& i);

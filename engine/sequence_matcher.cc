@@ -167,13 +167,10 @@ void SequenceMatcher::ComputeKeys(const Automaton& a, const Event& e) {
   for (size_t k = 0; k < a.keysets.size(); ++k) {
     keys_[k].clear();
     for (uint32_t slot : a.keysets[k]) {
-      const Value& v = e.slots[slot];
-      if (v.missing() || v.kind == ValueKind::kNull) {
+      if (!AppendKeyPart(keys_[k], e.slots[slot])) {
         key_ok_[k] = false;
         break;
       }
-      AppendJsonValue(keys_[k], v);
-      keys_[k] += '\n';
     }
     hashes_[k] = HashBytes(keys_[k]);
   }

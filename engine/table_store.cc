@@ -10,9 +10,7 @@ TableStore::TableStore(const Program& p)
 
 bool TableStore::KeyText(const Value& v, std::string& out) {
   out.clear();
-  if (v.missing() || v.kind == ValueKind::kNull) return false;
-  AppendJsonValue(out, v);
-  return true;
+  return AppendKeyPart(out, v);
 }
 
 bool TableStore::Holds(const TableFilter& f, const Event& e, EvalScratch& s) const {
