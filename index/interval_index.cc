@@ -18,6 +18,18 @@ size_t PointSegment(const std::vector<double>& points, double v) {
          static_cast<size_t>(std::lower_bound(points.begin(), points.end(), v) - points.begin());
 }
 
+// Both ends of every interval, sorted (repeats kept).
+std::vector<double> SortedEnds(const std::vector<IntervalIndex::Interval>& xs) {
+  std::vector<double> p;
+  p.reserve(xs.size() * 2);
+  for (const IntervalIndex::Interval& x : xs) {
+    p.push_back(x.lo);
+    p.push_back(x.hi);
+  }
+  std::sort(p.begin(), p.end());
+  return p;
+}
+
 }  // namespace
 
 void IntervalIndex::Build(std::vector<Interval> intervals) {
@@ -47,13 +59,7 @@ void IntervalIndex::Build(std::vector<Interval> intervals) {
 
 void IntervalIndex::BuildSegments(const std::vector<Interval>& finite) {
   auto endpoints = [](const std::vector<Interval>& xs) {
-    std::vector<double> p;
-    p.reserve(xs.size() * 2);
-    for (const Interval& x : xs) {
-      p.push_back(x.lo);
-      p.push_back(x.hi);
-    }
-    std::sort(p.begin(), p.end());
+    std::vector<double> p = SortedEnds(xs);
     p.erase(std::unique(p.begin(), p.end()), p.end());
     return p;
   };
@@ -127,13 +133,7 @@ void IntervalIndex::BuildSegments(const std::vector<Interval>& finite) {
 void IntervalIndex::BuildCoarse(const std::vector<Interval>& intervals) {
   coarse_size_ = intervals.size();
   // Cuts at quantiles of the endpoints: up to 32 buckets of about equal numbers of ends.
-  std::vector<double> ends;
-  ends.reserve(intervals.size() * 2);
-  for (const Interval& x : intervals) {
-    ends.push_back(x.lo);
-    ends.push_back(x.hi);
-  }
-  std::sort(ends.begin(), ends.end());
+  const std::vector<double> ends = SortedEnds(intervals);
   // As many buckets as keep the whole-cover lists near 16 entries an interval: an interval
   // spanning a fraction f of the ends covers about f * B buckets. Fewer buckets mean longer
   // lists of intervals ending inside a bucket (about 2n / B), tested one by one.
