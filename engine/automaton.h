@@ -1,11 +1,11 @@
 // Automaton: what a sequence rule compiles to (LANGUAGE.md 3.2), immutable and shared.
 // Stage: engine (compile -> Automaton -> sequence matching). Interface: Automaton, SeqTerm.
 // The states are the positive terms: a partial match sits on the term it last fed, with a
-// count. Transitions are guarded by the term filters (type, key, condition); a term's
-// quantifier gives its minimum and maximum; `not` terms are absence guards on the gap in
-// which they stand; `within`, `until` and `having` are the window, the reset and the
-// completion guard. Aggregates over list aliases are kept per partial match, incrementally.
-// Thread safety: immutable after Compile(). Covered by test/sequence_test.cc.
+// count (inside an all(...) group, one term and count per branch). Transitions are guarded by the
+// term filters (type, key, condition); a term's quantifier gives its minimum and maximum; `not`
+// terms are absence guards on the gap in which they stand; `within`, `until` and `having` are the
+// window, the reset and the completion guard. Aggregates over list aliases are kept per partial
+// match, incrementally. Thread safety: immutable after Compile(). Covered by test/sequence_test.cc.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +37,18 @@ struct SeqTerm {
   bool list = false;          // quantified: its alias is a list (the alias: CompiledRule::aliases)
   uint32_t min = 1, max = 1;  // max == kUnbounded for {n,}
   SeqFilter filter;
+  int32_t group = -1;   // its all(...) group (Automaton::groups), -1: a step of its own
+  uint16_t branch = 0;  // its branch in the group
+};
+
+// An all(SEQ, SEQ ...) step: its terms are terms [first, end) of the automaton, branch b being
+// [starts[b], starts[b + 1]) (the last one ending at `end`). Every term in it is positive with
+// a minimum of at least 1 (the checker). A partial match inside a group keeps one (term, count)
+// per branch (PartialMatch::branches).
+struct SeqGroup {
+  uint32_t first = 0, end = 0;
+  std::vector<uint32_t> starts;
+  uint32_t BranchEnd(size_t b) const { return b + 1 < starts.size() ? starts[b + 1] : end; }
 };
 
 // One incrementally kept aggregate input: values of field `slot` of the events of `term`.
@@ -55,12 +67,21 @@ struct Automaton {
   std::optional<SeqFilter> until;
   NodeId having = kNoNode;
   std::vector<AggInput> aggregates;  // CNode kAggregate refers to these
+  std::vector<SeqGroup> groups;      // the all(...) steps
   uint32_t last_positive = 0;        // index of the last positive term
+  uint32_t last_step = 0;            // first term of the step that holds it (a group's first)
   bool trailing_not = false;         // the sequence ends with `not` terms
   std::vector<std::string> types;    // event types any filter or guard names
   bool any_type = false;             // some filter or guard takes every type
 
   bool keyed() const { return !keysets[0].empty(); }
+  // The term after the step that term `k` belongs to.
+  uint32_t StepEnd(uint32_t k) const {
+    return terms[k].group < 0 ? k + 1 : groups[static_cast<size_t>(terms[k].group)].end;
+  }
+  const SeqGroup* GroupOf(uint32_t k) const {
+    return terms[k].group < 0 ? nullptr : &groups[static_cast<size_t>(terms[k].group)];
+  }
   // A keyed sequence with a term that has no key at all: that term takes events of every
   // partition, so such events visit every partition (and every worker).
   bool unkeyed_terms = false;

@@ -490,10 +490,23 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules,
         st.min = qt.min;
         st.max = qt.max ? *qt.max : kUnbounded;
         st.filter = filter(term.filter);
+        st.group = term.group;
+        st.branch = static_cast<uint16_t>(term.branch);
         if (!term.negated) a.last_positive = static_cast<uint32_t>(t);
         a.terms.push_back(std::move(st));
         cr.aliases.push_back(term.alias);
       }
+      for (const ql::Group& g : q.groups) {
+        SeqGroup sg;
+        sg.first = g.first;
+        sg.end = g.end;
+        for (uint32_t t = g.first; t < g.end; ++t) {
+          if (t == g.first || q.terms[t].branch != q.terms[t - 1].branch) sg.starts.push_back(t);
+        }
+        a.groups.push_back(std::move(sg));
+      }
+      const SeqGroup* last_group = a.terms.empty() ? nullptr : a.GroupOf(a.last_positive);
+      a.last_step = last_group ? last_group->first : a.last_positive;
       a.trailing_not = !a.terms.empty() && a.terms.back().negated;
       for (size_t k = 1; k < a.keysets.size(); ++k) {
         a.unkeyed_terms = a.unkeyed_terms || (a.keyed() && a.keysets[k].empty());
@@ -507,9 +520,18 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules,
         cr.emit_values.push_back(c.Compile(f.value));
       }
       // The first term's events reach the rule through the index, like a standing search.
-      const SeqFilter& first = a.terms[0].filter;
-      enter(starts, first.any_type ? starts.AnyBucket() : starts.Bucket(first.type),
-            first.condition, i);
+      // A leading all(...) starts with the first term of any branch: each enters its type
+      // unconditionally (one rule cannot hold several plans), the automaton tests the rest.
+      if (const SeqGroup* g = a.GroupOf(0)) {
+        for (uint32_t t : g->starts) {
+          const SeqFilter& f = a.terms[t].filter;
+          enter(starts, f.any_type ? starts.AnyBucket() : starts.Bucket(f.type), kNoNode, i);
+        }
+      } else {
+        const SeqFilter& first = a.terms[0].filter;
+        enter(starts, first.any_type ? starts.AnyBucket() : starts.Bucket(first.type),
+              first.condition, i);
+      }
       p.rules.push_back(std::move(cr));
       continue;
     }

@@ -90,7 +90,12 @@ PartialMatch::PartialMatch(const PartialMatch& o)
       start(o.start),
       events(o.events),
       naggs(o.naggs),
-      has_distinct(o.has_distinct) {
+      has_distinct(o.has_distinct),
+      nbranches(o.nbranches) {
+  if (o.branches) {
+    branches = std::make_unique<BranchPos[]>(nbranches);
+    std::copy(o.branches.get(), o.branches.get() + nbranches, branches.get());
+  }
   if (o.aggs) {
     aggs = std::make_unique<AggState[]>(naggs);
     std::copy(o.aggs.get(), o.aggs.get() + naggs, aggs.get());
@@ -103,11 +108,26 @@ PartialMatch::PartialMatch(const PartialMatch& o)
 
 void PartialMatch::Take(const Automaton& a, uint32_t term, const StoredEvent* e) {
   if (events.empty()) start = e->ev.time;
-  if (events.empty() || term != pos) {
+  if (const SeqGroup* g = a.GroupOf(term)) {
+    if (events.empty() || a.terms[pos].group != a.terms[term].group) {  // entering the group
+      nbranches = static_cast<uint16_t>(g->starts.size());
+      branches = std::make_unique<BranchPos[]>(nbranches);
+    }
+    BranchPos& b = branches[a.terms[term].branch];
+    if (b.term != term) b = BranchPos{term, 0};
     pos = term;
-    count = 0;
+    count = ++b.count;
+  } else {
+    if (branches) {  // left the group
+      branches.reset();
+      nbranches = 0;
+    }
+    if (events.empty() || term != pos) {
+      pos = term;
+      count = 0;
+    }
+    ++count;
   }
-  ++count;
   if (!a.aggregates.empty()) {
     if (!aggs) {
       naggs = static_cast<uint16_t>(a.aggregates.size());
@@ -131,8 +151,26 @@ void PartialMatch::Take(const Automaton& a, uint32_t term, const StoredEvent* e)
   events.Push(term, e);
 }
 
+void PartialMatch::RebuildBranches(const Automaton& a) {
+  branches.reset();
+  nbranches = 0;
+  if (events.empty()) return;
+  const SeqGroup* g = a.GroupOf(pos);
+  if (!g) return;
+  nbranches = static_cast<uint16_t>(g->starts.size());
+  branches = std::make_unique<BranchPos[]>(nbranches);
+  // The group's events are the last run of the bindings; a branch's terms only move forward.
+  for (size_t i = events.Begin(g->first); i < events.size(); ++i) {
+    const uint32_t t = events.term(i);
+    if (t >= a.terms.size() || a.terms[t].group != a.terms[pos].group) continue;
+    BranchPos& b = branches[a.terms[t].branch];
+    if (b.term != t) b = BranchPos{t, 0};
+    ++b.count;
+  }
+}
+
 size_t PartialMatch::heap_bytes() const {
-  size_t b = events.heap_bytes();
+  size_t b = events.heap_bytes() + nbranches * sizeof(BranchPos);
   if (aggs) b += naggs * sizeof(AggState);
   if (distinct) {
     b += naggs * sizeof(DistinctSet);
@@ -143,7 +181,7 @@ size_t PartialMatch::heap_bytes() const {
 }
 
 size_t PartialMatch::used_bytes() const {
-  size_t b = events.used_bytes();
+  size_t b = events.used_bytes() + nbranches * sizeof(BranchPos);
   if (aggs) b += naggs * sizeof(AggState);
   if (distinct) {
     b += naggs * sizeof(DistinctSet);
@@ -152,10 +190,20 @@ size_t PartialMatch::used_bytes() const {
   return b;
 }
 
+MatchState::Run MatchState::RunOf(uint32_t term) const {
+  const BoundEvents& ev = pm_->events;
+  const SeqGroup* g = a_.GroupOf(term);
+  if (!g) return {ev.Begin(term), ev.Begin(term + 1), false};
+  return {ev.Begin(g->first), ev.Begin(g->end), true};  // interleaved: scan for the term
+}
+
 const Event* MatchState::First(uint32_t term) const {
   if (pm_) {
-    size_t i = pm_->events.Begin(term);
-    if (i < pm_->events.size() && pm_->events.term(i) == term) return pm_->events.event(i);
+    const Run r = RunOf(term);
+    for (size_t i = r.begin; i < r.end; ++i) {
+      if (pm_->events.term(i) == term) return pm_->events.event(i);
+      if (!r.scan) break;
+    }
   }
   return extra_ && extra_term_ == term ? extra_ : nullptr;
 }
@@ -163,8 +211,11 @@ const Event* MatchState::First(uint32_t term) const {
 const Event* MatchState::Last(uint32_t term) const {
   if (extra_ && extra_term_ == term) return extra_;
   if (pm_) {
-    size_t end = pm_->events.Begin(term + 1);
-    if (end > 0 && pm_->events.term(end - 1) == term) return pm_->events.event(end - 1);
+    const Run r = RunOf(term);
+    for (size_t i = r.end; i > r.begin; --i) {
+      if (pm_->events.term(i - 1) == term) return pm_->events.event(i - 1);
+      if (!r.scan) break;
+    }
   }
   return nullptr;
 }
@@ -172,7 +223,16 @@ const Event* MatchState::Last(uint32_t term) const {
 Value MatchState::Aggregate(uint32_t input, AggFn fn) const {
   if (fn == AggFn::kCount) {  // `input` is the term
     size_t n = extra_ && extra_term_ == input ? 1 : 0;
-    if (pm_) n += pm_->events.Begin(input + 1) - pm_->events.Begin(input);
+    if (pm_) {
+      const Run r = RunOf(input);
+      if (!r.scan) {
+        n += r.end - r.begin;
+      } else if (pm_->pos == input || pm_->Branch(a_.terms[input].branch).term == input) {
+        n += pm_->Branch(a_.terms[input].branch).count;
+      } else {
+        for (size_t i = r.begin; i < r.end; ++i) n += pm_->events.term(i) == input;
+      }
+    }
     return Value::Number(double(n));
   }
   const AggInput& in = a_.aggregates[input];

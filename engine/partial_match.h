@@ -116,7 +116,9 @@ class BoundEvents {
   const Event* event(size_t i) const { return &Ptr(v_[i])->ev; }
   const StoredEvent* stored(size_t i) const { return Ptr(v_[i]); }
   // Terms never decrease along a match (it only moves forward), so the events of one term are
-  // a run: [Begin(term), Begin(term + 1)), found by binary search.
+  // a run: [Begin(term), Begin(term + 1)), found by binary search. Inside an all(...) group
+  // the branches interleave: the group's events are the run [Begin(first), Begin(end)), and
+  // one term's events are found by scanning it (MatchState).
   size_t Begin(uint32_t term) const {
     size_t lo = 0, hi = v_.size();
     while (lo < hi) {
@@ -173,6 +175,14 @@ bool DistinctEqual(const Value& a, const Value& b);
 // values count as one.
 using DistinctSet = std::vector<std::pair<uint64_t, uint32_t>>;
 
+// Where one branch of an all(...) group stands: the term it last fed (kNoBranchTerm: none
+// yet) and that term's number of events.
+constexpr uint32_t kNoBranchTerm = UINT32_MAX;
+struct BranchPos {
+  uint32_t term = kNoBranchTerm;
+  uint32_t count = 0;
+};
+
 struct PartialMatch {
   PartialMatch() = default;
   PartialMatch(const PartialMatch& o);
@@ -180,21 +190,27 @@ struct PartialMatch {
   PartialMatch& operator=(PartialMatch&&) noexcept = default;
 
   uint32_t pos = 0;    // the term last fed
-  uint32_t count = 0;  // its number of events
+  uint32_t count = 0;  // its number of events (inside a group: in its branch)
   TimeMs start = 0;    // the first event's time (kept here: windows are checked often)
   BoundEvents events;
   // Aggregates, allocated only for automata that have them: AggState per input, then (only
   // when distinct() is used) a sorted hash set per input.
   uint16_t naggs = 0;
   bool has_distinct = false;
+  uint16_t nbranches = 0;  // while `pos` is in an all(...) group: its branches
   std::unique_ptr<AggState[]> aggs;
   std::unique_ptr<DistinctSet[]> distinct;
+  std::unique_ptr<BranchPos[]> branches;
 
   TimeMs start_time() const { return start; }
   const StoredEvent* first() const { return events.stored(0); }
   uint64_t start_seq() const { return events.event(0)->seq; }
-  // Binds `e` to `term` and updates the aggregates.
+  // Binds `e` to `term` and updates the aggregates (and the branches of a group).
   void Take(const Automaton& a, uint32_t term, const StoredEvent* e);
+  // Branch b of the group `pos` is in (a match not in a group, or empty: nothing taken).
+  BranchPos Branch(size_t b) const { return b < nbranches ? branches[b] : BranchPos{}; }
+  // Sets the branches from the bound events (a restored match).
+  void RebuildBranches(const Automaton& a);
   size_t heap_bytes() const;
   // Heap bytes by content (not capacity), so that a move does not change it: --max-state.
   size_t used_bytes() const;
@@ -218,6 +234,13 @@ class MatchState : public MatchView {
   Value Aggregate(uint32_t input, AggFn fn) const override;
 
  private:
+  // Where term's events are among the bindings: exactly [begin, end), or (inside a group)
+  // somewhere in it.
+  struct Run {
+    size_t begin, end;
+    bool scan;
+  };
+  Run RunOf(uint32_t term) const;
   const Automaton& a_;
   const PartialMatch* pm_;
   const Event* prev_ = nullptr;

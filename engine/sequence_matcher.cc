@@ -244,18 +244,73 @@ bool SequenceMatcher::TermHolds(const Automaton& a, size_t k, const Event& e,
   return c != 0;
 }
 
+namespace {
+
+// Whether the step `pm` stands on has its minimum (a group: every branch on its last term
+// with that term's minimum).
+bool HasMin(const Automaton& a, const PartialMatch& pm) {
+  const SeqGroup* g = a.GroupOf(pm.pos);
+  if (!g) return pm.count >= a.terms[pm.pos].min;
+  for (size_t b = 0; b < g->starts.size(); ++b) {
+    const BranchPos bp = pm.Branch(b);
+    if (bp.term != g->BranchEnd(b) - 1 || bp.count < a.terms[bp.term].min) return false;
+  }
+  return true;
+}
+
+// Whether `pm`, once an event is bound to `term`, has the last step's minimum: the match may
+// complete (rules 3 and 7; a group: its last missing event).
+bool LastStepFull(const Automaton& a, const PartialMatch& pm, uint32_t term) {
+  if (term < a.last_step || term > a.last_positive) return false;
+  const SeqGroup* g = a.GroupOf(term);
+  if (!g) return (!pm.events.empty() && pm.pos == term ? pm.count + 1 : 1) >= a.terms[term].min;
+  const bool inside = !pm.events.empty() && a.terms[pm.pos].group == a.terms[term].group;
+  for (size_t b = 0; b < g->starts.size(); ++b) {
+    BranchPos bp = inside ? pm.Branch(b) : BranchPos{};
+    if (b == a.terms[term].branch) bp = BranchPos{term, bp.term == term ? bp.count + 1 : 1};
+    if (bp.term != g->BranchEnd(b) - 1 || bp.count < a.terms[bp.term].min) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool SequenceMatcher::Offer(const Automaton& a, const PartialMatch& pm, uint32_t term,
+                            const Event& e, std::vector<Option>& out) {
+  if (a.trailing_not || !LastStepFull(a, pm, term)) {
+    out.push_back({term, false});
+    return true;
+  }
+  if (HavingHolds(a, pm, term, &e)) {
+    out.push_back({term, true});
+    return true;
+  }
+  if (!a.terms[term].list) return false;
+  out.push_back({term, false});  // a quantified last term keeps collecting
+  return true;
+}
+
+bool SequenceMatcher::TermOffers(const Automaton& a, const PartialMatch& pm, uint32_t term,
+                                 const Event& e, const std::string& key_text,
+                                 std::vector<Option>& out) {
+  MatchState view(a, &pm);
+  if (term == pm.pos || (pm.nbranches && pm.Branch(a.terms[term].branch).term == term)) {
+    view.SetPrev(view.Last(term));  // another event for the term: prev() is its last one
+  }
+  return TermHolds(a, term, e, key_text, &view) && Offer(a, pm, term, e, out);
+}
+
 bool SequenceMatcher::Options(const Automaton& a, const PartialMatch& pm, const Event& e,
                               const std::string& key_text, std::vector<Option>& out) {
   const bool every = a.policy == SeqPolicy::kEvery;
   // Rule 5: window.
   if (a.within_ms && e.time > Deadline(pm.start_time(), *a.within_ms)) return false;
-  const SeqTerm& cur = a.terms[pm.pos];
-  const bool has_min = pm.count >= cur.min;
   const size_t before = out.size();
-  if (has_min) {
-    // Rule 4: absence. Guards stand in the gap after the current term, and after any
+  const uint32_t next = a.StepEnd(pm.pos);
+  if (HasMin(a, pm)) {
+    // Rule 4: absence. Guards stand in the gap after the current step, and after any
     // following terms with minimum 0 (the match may pass them).
-    for (size_t k = pm.pos + 1; k < a.terms.size(); ++k) {
+    for (size_t k = next; k < a.terms.size(); ++k) {
       const SeqTerm& t = a.terms[k];
       if (t.negated) {
         MatchState view(a, &pm);
@@ -264,57 +319,59 @@ bool SequenceMatcher::Options(const Automaton& a, const PartialMatch& pm, const 
         break;
       }
     }
-    // Rules 2, 3 and 7: hand-over to a later term (the quantifier is reluctant).
-    for (size_t k = pm.pos + 1; k <= a.last_positive; ++k) {
+    // Rules 2, 3 and 7: hand-over to a later step (the quantifier is reluctant). A group is
+    // entered through the first term of any branch, in written order.
+    for (uint32_t k = next; k <= a.last_positive; ++k) {
       const SeqTerm& t = a.terms[k];
       if (t.negated) continue;
-      MatchState view(a, &pm);
-      if (TermHolds(a, k, e, key_text, &view)) {
-        uint32_t term = static_cast<uint32_t>(k);
-        if (k == a.last_positive && !a.trailing_not && t.min <= 1) {
-          if (HavingHolds(a, pm, term, &e)) {
-            out.push_back({term, true});
-          } else if (t.list) {
-            out.push_back({term, false});  // a quantified last term keeps collecting
-          }
-        } else {
-          out.push_back({term, false});
+      if (const SeqGroup* g = a.GroupOf(k)) {
+        for (uint32_t s : g->starts) {
+          if (TermOffers(a, pm, s, e, key_text, out) && !every) return true;
         }
-        if (!every && out.size() > before) return true;
+        break;  // every term of a group has a minimum of at least 1
       }
+      if (TermOffers(a, pm, k, e, key_text, out) && !every) return true;
       if (t.min > 0) break;
     }
   }
-  // Rule 3: another event for the current term.
-  if ((every || out.size() == before) && pm.count < cur.max) {
-    MatchState view(a, &pm);
-    view.SetPrev(pm.events.event(pm.events.size() - 1));
-    if (TermHolds(a, pm.pos, e, key_text, &view)) {
-      bool completes = pm.pos == a.last_positive && !a.trailing_not && pm.count + 1 >= cur.min &&
-                       HavingHolds(a, pm, pm.pos, &e);
-      out.push_back({pm.pos, completes});
+  if (!every && out.size() > before) return true;
+  // Rule 3: another event for the current term; inside a group, for any branch in written
+  // order (its next term first, once its current one has its minimum).
+  if (const SeqGroup* g = a.GroupOf(pm.pos)) {
+    for (size_t b = 0; b < g->starts.size(); ++b) {
+      const BranchPos bp = pm.Branch(b);
+      if (bp.term == kNoBranchTerm) {
+        if (TermOffers(a, pm, g->starts[b], e, key_text, out) && !every) return true;
+        continue;
+      }
+      const SeqTerm& cur = a.terms[bp.term];
+      if (bp.count >= cur.min && bp.term + 1 < g->BranchEnd(b) &&
+          TermOffers(a, pm, bp.term + 1, e, key_text, out) && !every)
+        return true;
+      if (bp.count < cur.max && TermOffers(a, pm, bp.term, e, key_text, out) && !every) return true;
     }
+  } else if (pm.count < a.terms[pm.pos].max) {
+    TermOffers(a, pm, pm.pos, e, key_text, out);
   }
   return true;
 }
 
-SequenceMatcher::StartPlan SequenceMatcher::PlanStart(const Automaton& a, const Event& e,
-                                                      const std::string& key_text) {
-  StartPlan sp;
-  MatchState view(a, nullptr);
-  const SeqTerm& first = a.terms[0];
-  if (!TermHolds(a, 0, e, key_text, &view)) return sp;
-  sp.take = true;
-  if (a.last_positive == 0 && !a.trailing_not && first.min <= 1) {
-    PartialMatch none;
-    sp.completes = HavingHolds(a, none, 0, &e);
-    sp.take = sp.completes || first.list;
+void SequenceMatcher::PlanStart(const Automaton& a, const Event& e, const std::string& key_text,
+                                std::vector<Option>& out) {
+  out.clear();
+  static const PartialMatch kNone;
+  const SeqGroup* g = a.GroupOf(0);
+  if (!g) {
+    TermOffers(a, kNone, 0, e, key_text, out);
+    return;
   }
-  return sp;
+  for (uint32_t s : g->starts) {  // a leading group starts with any branch
+    if (TermOffers(a, kNone, s, e, key_text, out) && a.policy != SeqPolicy::kEvery) return;
+  }
 }
 
 void SequenceMatcher::StepEvery(const Automaton& a, Partition* part, const std::string& key_text,
-                                const Event& e, const StartPlan& start,
+                                const Event& e, const std::vector<Option>& starts,
                                 std::vector<Completion>& done, RunStats& stats) {
   std::vector<PartialMatch>& pms = part->pms;
   // Pass 1: each partial match's choices, and how many survivors (m) and open branches (b).
@@ -334,7 +391,9 @@ void SequenceMatcher::StepEvery(const Automaton& a, Partition* part, const std::
   }
   // The list becomes survivors, branches, then the start, in this order; the bound drops the
   // first `drop` of them (rule 11).
-  const size_t total = m + b + (start.take && !start.completes ? 1 : 0);
+  size_t started = 0;
+  for (const Option& o : starts) started += !o.completes;
+  const size_t total = m + b + started;
   const size_t drop = total > max_partial_ ? total - max_partial_ : 0;
   stats.dropped_partial += drop;
   // Pass 2.
@@ -390,15 +449,16 @@ void SequenceMatcher::Step(uint32_t rule, RuleState& rs, Partition* part,
   if (part && a.until && FilterHolds(a, *a.until, e, key_text, nullptr)) ForgetAll(part);
   // Under `every`, whether the event starts a match is known before the splits (the bound
   // counts it); otherwise it is decided after them (a completion forbids it, rule 8).
-  StartPlan start;
+  std::vector<Option>& starts = starts_;
+  starts.clear();
   bool planned = false;
   if (every && can_start) {
-    start = PlanStart(a, e, key_text);
+    PlanStart(a, e, key_text, starts);
     planned = true;
   }
   if (part && !part->pms.empty()) {
     if (every) {
-      StepEvery(a, part, key_text, e, start, done, stats);
+      StepEvery(a, part, key_text, e, starts, done, stats);
     } else {
       // Rule 9: under `strict`, an event of the partition (by its header key) must be taken.
       const bool discard_unused = a.policy == SeqPolicy::kStrict && InPartition(a, 0, key_text);
@@ -436,33 +496,36 @@ void SequenceMatcher::Step(uint32_t rule, RuleState& rs, Partition* part,
   }
   // Rule 1: start.
   if (can_start) {
-    if (!planned) start = PlanStart(a, e, key_text);
-    if (start.take) {
+    if (!planned) PlanStart(a, e, key_text, starts);
+    bool timer = false;
+    for (const Option& opt : starts) {
       if (!part) {
         part = NewPartition(rs, hash, key_text);
         part->key_event = EventRef(Ref(e));
       }
       PartialMatch pm;
-      pm.Take(a, 0, Ref(e));
-      if (start.completes) {
+      pm.Take(a, opt.term, Ref(e));
+      if (opt.completes) {
         done.push_back(Completion{std::move(pm), e.time, part->key_event});
         if (!every) ForgetAll(part);
-      } else {
-        Remember(pm);
-        part->pms.push_back(std::move(pm));
-        ++live_;
-        if (a.within_ms) {  // the window's timer (rule 5, and rule 4's trailing deadline)
-          const PartialMatch& started = part->pms.back();
-          if (rs.timers.empty())
-            next_deadline_ = std::min(next_deadline_, Deadline(started.start_time(), *a.within_ms));
-          rs.timers.push_back(Timer{Deadline(started.start_time(), *a.within_ms),
-                                    started.start_seq(), started.first(), part});
-          bytes_ += sizeof(Timer);
-          ++part->timers;
-          // Amortized: compacted only once the queue is twice the live matches (and more).
-          if (rs.timers.size() > 2 * live_ + 64) CompactTimers(rs);
-        }
+        continue;
       }
+      Remember(pm);
+      part->pms.push_back(std::move(pm));
+      ++live_;
+      timer = true;
+    }
+    if (timer && a.within_ms) {  // the window's timer (rule 5, and rule 4's trailing deadline)
+      // One for the matches this event started: a timer ends all the matches of its start.
+      const PartialMatch& started = part->pms.back();
+      if (rs.timers.empty())
+        next_deadline_ = std::min(next_deadline_, Deadline(started.start_time(), *a.within_ms));
+      rs.timers.push_back(Timer{Deadline(started.start_time(), *a.within_ms), started.start_seq(),
+                                started.first(), part});
+      bytes_ += sizeof(Timer);
+      ++part->timers;
+      // Amortized: compacted only once the queue is twice the live matches (and more).
+      if (rs.timers.size() > 2 * live_ + 64) CompactTimers(rs);
     }
   }
   if (!part) return;
@@ -594,7 +657,7 @@ void SequenceMatcher::FireDeadlines(TimeMs watermark, ComplexEventSink& sink, Ru
         continue;
       }
       Forget(pm);
-      if (a.trailing_not && pm.pos == a.last_positive && pm.count >= a.terms[pm.pos].min &&
+      if (a.trailing_not && pm.pos >= a.last_step && HasMin(a, pm) &&
           HavingHolds(a, pm, 0, nullptr)) {
         done.push_back(Completion{std::move(pm), t.deadline, part->key_event});
       }

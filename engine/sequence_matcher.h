@@ -144,11 +144,6 @@ class SequenceMatcher {
   struct Planned {
     uint32_t index, begin, end;
   };
-  // Whether and how the event starts a match (rule 1).
-  struct StartPlan {
-    bool take = false;       // the first term takes the event
-    bool completes = false;  // and that completes the match
-  };
 
   void Step(uint32_t rule, RuleState& rs, Partition* part, const std::string& key_text,
             uint64_t hash, const Event& e, bool can_start, std::vector<Completion>& done,
@@ -157,12 +152,23 @@ class SequenceMatcher {
   // survivors that the bound on partial matches would drop at once are never made (the oldest
   // go: survivors, then branches); a survivor that is dropped moves into its last branch.
   void StepEvery(const Automaton& a, Partition* part, const std::string& key_text, const Event& e,
-                 const StartPlan& start, std::vector<Completion>& done, RunStats& stats);
+                 const std::vector<Option>& starts, std::vector<Completion>& done, RunStats& stats);
   // Appends to `out` how `pm` may take `e` (rules 2, 3, 7; under `every` every choice, else
   // the first). False when `e` ends it (window, rule 5; absence, rule 4).
   bool Options(const Automaton& a, const PartialMatch& pm, const Event& e,
                const std::string& key_text, std::vector<Option>& out);
-  StartPlan PlanStart(const Automaton& a, const Event& e, const std::string& key_text);
+  // How the event starts matches (rule 1): the first term (a leading group: the first term
+  // of a branch) taking it; under `every` each way, else the first.
+  void PlanStart(const Automaton& a, const Event& e, const std::string& key_text,
+                 std::vector<Option>& out);
+  // Appends the option of `term` taking `e` (rule 7: completing when the last step is full and
+  // `having` holds; else a list term keeps collecting and another takes nothing). False when
+  // there is none.
+  bool Offer(const Automaton& a, const PartialMatch& pm, uint32_t term, const Event& e,
+             std::vector<Option>& out);
+  // Offer() when term `term`'s filter holds for `e` seen from `pm`.
+  bool TermOffers(const Automaton& a, const PartialMatch& pm, uint32_t term, const Event& e,
+                  const std::string& key_text, std::vector<Option>& out);
   // FilterHolds for term `k`, once per event when its condition is match-free.
   bool TermHolds(const Automaton& a, size_t k, const Event& e, const std::string& key_text,
                  MatchState* view);
@@ -201,6 +207,7 @@ class SequenceMatcher {
   std::vector<bool> key_ok_;
   std::vector<PartialMatch> born_;  // scratch of Step()
   std::vector<Option> options_;     // scratch of Step()
+  std::vector<Option> starts_;      // scratch of Step(): PlanStart's
   std::vector<Planned> plan_;       // scratch of StepEvery()
   std::vector<int8_t> term_cache_;  // per term, this event and partition: -1 unknown, 0, 1
   std::vector<Completion> done_;

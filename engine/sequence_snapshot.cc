@@ -275,6 +275,7 @@ void SequenceMatcher::Restore(const EngineSnapshot& s,
         pm.pos = rec.pos[m];
         pm.count = rec.count[m];
         pm.start = rec.start[m];
+        if (!a.groups.empty()) pm.RebuildBranches(a);  // derived from the bindings
         if (kind != 0 && naggs > 0) {
           pm.naggs = static_cast<uint16_t>(naggs);
           pm.aggs = std::make_unique<AggState[]>(naggs);

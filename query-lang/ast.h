@@ -112,6 +112,19 @@ struct Term {
   uint32_t alias_pos = 0;
   Filter filter;
   uint32_t pos = 0;
+  // Inside `all(...)` (LANGUAGE.md 3.2): the group (Sequence::groups) and the branch in it;
+  // -1 for a term that is a step of its own.
+  int32_t group = -1;
+  uint32_t branch = 0;
+};
+
+// One `all(SEQ, SEQ ...)`: its terms are consecutive in Sequence::terms.
+struct Group {
+  uint32_t pos = 0;   // of `all`
+  std::string alias;  // refused by the checker (not defined yet)
+  uint32_t alias_pos = 0;
+  uint32_t first = 0, end = 0;  // its terms [first, end)
+  uint32_t branches = 0;
 };
 
 enum class Policy : uint8_t { kNext, kStrict, kEvery };
@@ -122,7 +135,8 @@ struct Sequence {
   std::optional<int64_t> within_ms;
   uint32_t within_pos = 0;
   Policy policy = Policy::kNext;
-  std::vector<Term> terms;
+  std::vector<Term> terms;  // as written; the terms of a group flattened in place
+  std::vector<Group> groups;
   std::optional<Filter> until;
   uint32_t pos = 0;
 };

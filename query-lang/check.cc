@@ -381,7 +381,19 @@ class Checker {
       if (t.negated) {
         if (i == 0) Error(f, t.pos, "a sequence cannot start with 'not'");
         if (qt.written) Error(f, t.filter.type_pos, "'not' takes no quantifier");
+        if (t.group >= 0)
+          Error(f, t.pos, "'not' cannot stand inside all(...); put it before or after the group");
       } else {
+        if (t.group >= 0 && qt.min == 0) {
+          Error(f, t.filter.type_pos,
+                "a term inside all(...) needs a minimum of at least 1 (an optional term has no "
+                "place in 'all of these')");
+        }
+        if (t.group == 0 && q.groups[0].first == 0 && IsBranchStart(q, i) && t.filter.has_keys) {
+          Error(f, t.filter.keys[0].pos,
+                "the terms that start a leading all(...) take the sequence's key; put 'by' on "
+                "the sequence instead");
+        }
         if (qt.max && *qt.max == 0) {
           Error(f, t.filter.type_pos, "a quantifier needs a maximum of at least 1");
         } else if (qt.max && *qt.max < qt.min) {
@@ -399,6 +411,11 @@ class Checker {
       Scope ts = s;
       ts.term = static_cast<int>(i);
       CheckCondition(t.filter.where, ts, "where");
+    }
+    for (const Group& g : q.groups) {
+      if (!g.alias.empty())
+        Error(f, g.alias_pos,
+              "an alias on all(...) is not supported; name the terms inside the group instead");
     }
     if (!q.terms.empty()) {
       const Term& last = q.terms.back();
@@ -595,6 +612,13 @@ class Checker {
     }
   }
 
+  // Whether term `i` is the first of a branch of an all(...) group.
+  static bool IsBranchStart(const Sequence& q, size_t i) {
+    const Term& t = q.terms[i];
+    return t.group >= 0 &&
+           (i == q.groups[static_cast<size_t>(t.group)].first || q.terms[i - 1].branch != t.branch);
+  }
+
   // Index of the term whose alias is `name`, or -1.
   int AliasTerm(const Scope& s, const std::string& name) const {
     if (!s.sequence || !s.seq) return -1;
@@ -621,6 +645,16 @@ class Checker {
     if (s.term >= 0 && t >= s.term) {
       ErrorAt(id, "alias '" + a + "' is used before the term that binds it");
       return false;
+    }
+    if (s.term >= 0) {
+      const Term& user = s.seq->terms[static_cast<size_t>(s.term)];
+      const Term& bound = s.seq->terms[static_cast<size_t>(t)];
+      if (user.group >= 0 && user.group == bound.group && user.branch != bound.branch) {
+        ErrorAt(id, "alias '" + a +
+                        "' is bound in another branch of all(...); the branches are matched in "
+                        "any order, so its event may not have come yet");
+        return false;
+      }
     }
     return true;
   }

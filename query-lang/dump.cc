@@ -236,11 +236,21 @@ std::string DumpRule(const Ast& ast, const Rule& r) {
     if (q.within_ms) o += " within " + FormatDuration(*q.within_ms);
     if (q.policy == Policy::kStrict) o += " strict";
     if (q.policy == Policy::kEvery) o += " every";
-    for (const Term& t : q.terms) {
-      o += "  ";
+    for (size_t i = 0; i < q.terms.size(); ++i) {
+      const Term& t = q.terms[i];
+      const Group* g = t.group >= 0 ? &q.groups[static_cast<size_t>(t.group)] : nullptr;
+      if (g && i == g->first) {
+        o += "  ";
+        if (!g->alias.empty()) o += g->alias + ": ";
+        o += "all(";
+      } else if (g && t.branch != q.terms[i - 1].branch) {
+        o += ",";
+      }
+      o += g && i == g->first ? "" : "  ";
       if (t.negated) o += "not ";
       if (!t.alias.empty()) o += t.alias + ": ";
       o += DumpFilter(ast, t.filter);
+      if (g && i + 1 == g->end) o += ")";
     }
     if (q.until) o += " until " + DumpFilter(ast, *q.until);
   }

@@ -299,6 +299,14 @@ struct AliasT {
   std::string name;
 };
 
+// `[ALIAS:] all( SEQ, SEQ ... )` as parsed, before its terms are flattened into the sequence.
+struct GroupT {
+  uint32_t pos = 0;
+  AliasT alias;
+  bool has_alias = false;
+  std::vector<std::vector<Term>> branches;
+};
+
 struct Tail {
   ExprKind kind = ExprKind::kCompare;
   Op op = Op::kNone;
@@ -371,6 +379,8 @@ x3::rule<class quant_cls, Quantifier> const quant = "quantifier";
 x3::rule<class filter_cls, Filter> const filter = "event type or 'any'";
 x3::rule<class alias_cls, AliasT> const alias = "alias";
 x3::rule<class term_cls, Term> const term = "sequence term";
+x3::rule<class branch_cls, std::vector<Term>> const branch = "sequence term";
+x3::rule<class group_cls, GroupT> const group = "all(...)";
 x3::rule<class seq_cls, Sequence> const sequence = "'sequence'";
 x3::rule<class emitf_cls, EmitField> const emit_field = "emit field (name: expression)";
 x3::rule<class rule_cls, Rule> const rule = "rule";
@@ -781,19 +791,65 @@ struct PushTerm {
   }
 };
 
-auto const sequence_def =
-    pos[([](auto& ctx) { _val(ctx).pos = _attr(ctx); })] >> kw("sequence") >>
-    *((kw("by") > keys[([](auto& ctx) {
-         _val(ctx).keys = _attr(ctx);
-         _val(ctx).has_keys = true;
-       })]) |
-      (pos >> kw("within") > duration)[([](auto& ctx) {
-        _val(ctx).within_pos = at_c<0>(_attr(ctx));
-        _val(ctx).within_ms = at_c<1>(_attr(ctx));
-      })] |
-      kw("strict")[([](auto& ctx) { _val(ctx).policy = Policy::kStrict; })] |
-      kw("every")[([](auto& ctx) { _val(ctx).policy = Policy::kEvery; })]) > term[PushTerm{}] >>
-    *term[PushTerm{}] >> -(kw("until") > filter[([](auto& ctx) { _val(ctx).until = _attr(ctx); })]);
+// A group's terms go into the sequence in place, each marked with its group and branch.
+struct PushGroup {
+  template <class Ctx>
+  void operator()(Ctx& ctx) const {
+    Sequence& q = _val(ctx);
+    GroupT& g = _attr(ctx);
+    Group out;
+    out.pos = g.pos;
+    if (g.has_alias) {
+      out.alias = g.alias.name;
+      out.alias_pos = g.alias.pos;
+    }
+    out.first = static_cast<uint32_t>(q.terms.size());
+    out.branches = static_cast<uint32_t>(g.branches.size());
+    const auto id = static_cast<int32_t>(q.groups.size());
+    for (size_t b = 0; b < g.branches.size(); ++b) {
+      for (Term& t : g.branches[b]) {
+        t.group = id;
+        t.branch = static_cast<uint32_t>(b);
+        q.terms.push_back(std::move(t));
+      }
+    }
+    out.end = static_cast<uint32_t>(q.terms.size());
+    q.groups.push_back(std::move(out));
+  }
+};
+
+struct PushBranch {
+  template <class Ctx>
+  void operator()(Ctx& ctx) const {
+    _val(ctx).branches.push_back(std::move(_attr(ctx)));
+  }
+};
+
+auto const branch_def = +term;
+auto const group_def = (pos >> -alias >> kw("all") >> '(')[([](auto& ctx) {
+                         auto& a = _attr(ctx);
+                         _val(ctx).pos = at_c<0>(a);
+                         if (at_c<1>(a)) {
+                           _val(ctx).alias = *at_c<1>(a);
+                           _val(ctx).has_alias = true;
+                         }
+                       })] > branch[PushBranch{}] > *(',' > branch[PushBranch{}]) > ')';
+
+auto const sequence_def = pos[([](auto& ctx) { _val(ctx).pos = _attr(ctx); })] >> kw("sequence") >>
+                          *((kw("by") > keys[([](auto& ctx) {
+                               _val(ctx).keys = _attr(ctx);
+                               _val(ctx).has_keys = true;
+                             })]) |
+                            (pos >> kw("within") > duration)[([](auto& ctx) {
+                              _val(ctx).within_pos = at_c<0>(_attr(ctx));
+                              _val(ctx).within_ms = at_c<1>(_attr(ctx));
+                            })] |
+                            kw("strict")[([](auto& ctx) { _val(ctx).policy = Policy::kStrict; })] |
+                            kw("every")[([](auto& ctx) { _val(ctx).policy = Policy::kEvery; })]) >
+                          (group[PushGroup{}] | term[PushTerm{}]) >>
+                          *(group[PushGroup{}] | term[PushTerm{}]) >>
+                          -(kw("until") >
+                            filter[([](auto& ctx) { _val(ctx).until = _attr(ctx); })]);
 
 auto const field_name_def = name | backticked | string_lit;
 auto const emit_field_def = (pos >> field_name > ':' > expr)[([](auto& ctx) {
@@ -922,9 +978,9 @@ auto const item_def = rule[([](auto& ctx) {
 
 BOOST_SPIRIT_DEFINE(ident, name, backticked, segment, path, string_lit, duration, regex, expr,
                     and_expr, not_expr, cmp_expr, cmp_tail, in_rhs, sum, product, unary, primary,
-                    strop, keys, quant, filter, alias, term, sequence, emit_field, rule, let, table,
-                    expect, test, item, string_raw, duration_raw, regex_raw, flags_raw, number_raw,
-                    type_name, field_name)
+                    strop, keys, quant, filter, alias, term, branch, group, sequence, emit_field,
+                    rule, let, table, expect, test, item, string_raw, duration_raw, regex_raw,
+                    flags_raw, number_raw, type_name, field_name)
 
 std::string DescribeToken(std::string_view text, size_t at) {
   if (at >= text.size()) return "end of file";

@@ -134,6 +134,13 @@ const Accept kAccept[] = {
      "having (count(r) > 3) emit {top: max(r.price), f: first(r).x}\n"},
     {"rule r on sequence a: A t: tx by account.owner where x == 1",
      "rule r on sequence  a: A  t: tx by account.owner where (x == 1)\n"},
+    // all(...) (LANGUAGE.md 3.2): branches split by commas, terms inside by spaces.
+    {"rule r on sequence by u within 1h l: login all(p: reset, d: device where os != l.os t: tx "
+     "where n > 1) o: logout",
+     "rule r on sequence by u within 1h  l: login  all(p: reset,  d: device where (os != l.os)  "
+     "t: tx where (n > 1))  o: logout\n"},
+    {"rule r on sequence every all(A+, B{2}) not C",
+     "rule r on sequence every  all(A{1,},  B{2})  not C\n"},
     {"test \"t1\" given\n {\"type\":\"A\",\"s\":\"}{\"}\n {\"type\":\"B\"}\n expect r { user: "
      "\"u1\", n: 5 }"
      " expect 2 q expect none z",
@@ -176,6 +183,9 @@ const Reject kReject[] = {
     {"rule r on tx where a > 1 emti { a: a }", "did you mean 'emit'?", 1, 26},
     {"rule r on sequence within 1m f: F where a > 1 {3} g: G",
      "a quantifier follows the event type directly", 1, 47},
+    {"rule r on sequence all(a: A, b: B", "expected ')'", 1, 34},
+    {"rule r on sequence all(a: A,) c: C", "expected sequence term", 1, 29},
+    {"rule r on sequence all() c: C", "expected sequence term", 1, 24},
     // [L2] forms that are cut short.
     {"rule r on tx where s contains any", "expected", 1, 34},
     {"rule r on tx where s is nul", "expected 'null'", 1, 25},

@@ -397,6 +397,28 @@ struct SeqGen {
         r += " not " + Type();
         if (Chance(50)) r += " where " + Cond(terms, nullptr);
       }
+      if (Chance(20)) {  // an all(...) step: 2-3 branches of 1-2 terms, minimum >= 1 each
+        r += " all(";
+        std::vector<TermInfo> group;
+        int branches = Int(2, 3);
+        for (int b = 0; b < branches; ++b) {
+          if (b) r += ",";
+          std::vector<TermInfo> seen = terms;  // a branch sees the terms before the group
+          int n = Int(1, 2);
+          for (int j = 0; j < n; ++j) {
+            TermInfo t{"g" + std::to_string(i) + std::to_string(b) + std::to_string(j), false};
+            std::string quant = Pick<std::string>({"", "", "", "+", "{2}", "{1,3}", "{2,}", "{1}"});
+            t.list = !quant.empty();
+            r += " " + t.alias + ": " + Type() + quant;
+            if (Chance(50)) r += " where " + Cond(seen, &t);
+            seen.push_back(t);
+            group.push_back(t);
+          }
+        }
+        r += ")";
+        terms.insert(terms.end(), group.begin(), group.end());
+        continue;
+      }
       TermInfo t{"a" + std::to_string(i), false};
       std::string quant;
       switch (Int(0, 9)) {

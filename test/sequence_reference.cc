@@ -76,6 +76,78 @@ class Ref {
   }
   bool Trailing(size_t r) const { return R(r).sequence.terms.back().negated; }
 
+  // all(...) groups (LANGUAGE.md 3.2), read off the bindings every time.
+  const Group* GroupAt(size_t r, size_t k) const {
+    const Term& t = R(r).sequence.terms[k];
+    return t.group < 0 ? nullptr : &R(r).sequence.groups[size_t(t.group)];
+  }
+  size_t StepEnd(size_t r, size_t k) const {
+    const Group* g = GroupAt(r, k);
+    return g ? g->end : k + 1;
+  }
+  // The first term of each branch of `g`, and where each branch ends.
+  std::vector<std::pair<size_t, size_t>> Branches(size_t r, const Group& g) const {
+    std::vector<std::pair<size_t, size_t>> out;
+    const auto& ts = R(r).sequence.terms;
+    for (size_t k = g.first; k < g.end; ++k) {
+      if (k == g.first || ts[k].branch != ts[k - 1].branch) out.push_back({k, g.end});
+      if (out.size() > 1 && k == out.back().first) out[out.size() - 2].second = k;
+    }
+    return out;
+  }
+  // Per branch of `g`: the term it last fed (-1: none) and that term's events in `pm`.
+  std::vector<std::pair<long, size_t>> BranchState(size_t r, const Group& g, const PM& pm) const {
+    const auto& ts = R(r).sequence.terms;
+    std::vector<std::pair<long, size_t>> st(g.branches, {-1, 0});
+    for (auto [t, e] : pm.b) {
+      if (t < g.first || t >= g.end) continue;
+      auto& b = st[ts[t].branch];
+      if (b.first != long(t)) b = {long(t), 0};
+      ++b.second;
+    }
+    return st;
+  }
+  // Whether the step that `pm` last fed has its minimum.
+  bool StepMin(size_t r, const PM& pm) const {
+    const auto& ts = R(r).sequence.terms;
+    size_t pos = pm.b.back().first;
+    if (const Group* g = GroupAt(r, pos)) {
+      auto st = BranchState(r, *g, pm);
+      auto br = Branches(r, *g);
+      for (size_t b = 0; b < br.size(); ++b) {
+        if (st[b].first != long(br[b].second - 1) || st[b].second < Min(ts[br[b].second - 1]))
+          return false;
+      }
+      return true;
+    }
+    size_t cnt = 0;
+    for (auto [t, e] : pm.b) cnt += t == pos;
+    return cnt >= Min(ts[pos]);
+  }
+  // The first term of the last positive step.
+  size_t LastStep(size_t r) const {
+    size_t lp = LastPositive(r);
+    const Group* g = GroupAt(r, lp);
+    return g ? g->first : lp;
+  }
+  // The option of `term` taking event i (rule 7), into `opts`; false when there is none.
+  bool Offer(size_t r, const PM& pm, size_t term, size_t i,
+             std::vector<std::pair<size_t, bool>>& opts) const {
+    PM t = pm;
+    t.b.push_back({term, i});
+    if (Trailing(r) || term < LastStep(r) || !StepMin(r, t)) {
+      opts.push_back({term, false});
+      return true;
+    }
+    if (Having(r, t)) {
+      opts.push_back({term, true});
+      return true;
+    }
+    if (!List(R(r).sequence.terms[term])) return false;
+    opts.push_back({term, false});
+    return true;
+  }
+
   RefBindings Bind(size_t r, const PM& pm) const {
     RefBindings b;
     b.by_term.resize(R(r).sequence.terms.size());
@@ -133,7 +205,6 @@ class Ref {
     const auto& terms = q.terms;
     const bool every = q.policy == Policy::kEvery;
     const size_t lp = LastPositive(r);
-    const bool trailing = Trailing(r);
     auto key = KeyOf(r, i);
     if (!key) return;
     Part& P = state_[r][*key];
@@ -144,14 +215,13 @@ class Ref {
     for (PM& pm : P.pms) {
       // 5: window
       if (q.within_ms && evs[i].t > Deadline(r, pm)) continue;
-      size_t pos = pm.b.back().first;
-      size_t cnt = 0;
-      for (auto [t, e] : pm.b) cnt += t == pos;
-      bool minmet = cnt >= Min(terms[pos]);
+      const size_t pos = pm.b.back().first;
+      const bool minmet = StepMin(r, pm);
+      const size_t after = StepEnd(r, pos);
       // 4: absence, in the gap up to the next positive term that needs an event
       bool violated = false;
       if (minmet) {
-        for (size_t k = pos + 1; k < terms.size(); ++k) {
+        for (size_t k = after; k < terms.size(); ++k) {
           if (terms[k].negated) {
             if (Holds(r, terms[k].filter, i, pm, -1, false)) violated = true;
           } else if (Min(terms[k]) > 0) {
@@ -161,33 +231,43 @@ class Ref {
       }
       if (violated) continue;
       std::vector<std::pair<size_t, bool>> opts;
-      // 2, 3, 7: hand-over
+      auto offer = [&](size_t k, bool prev) {
+        return Holds(r, terms[k].filter, i, pm, int(k), prev) && Offer(r, pm, k, i, opts) && !every;
+      };
+      bool taken = false;
+      // 2, 3, 7: hand-over to a later step (into a group: any branch's first term)
       if (minmet) {
-        for (size_t k = pos + 1; k <= lp; ++k) {
+        for (size_t k = after; k <= lp && !taken; ++k) {
           if (terms[k].negated) continue;
-          if (Holds(r, terms[k].filter, i, pm, int(k), false)) {
-            if (k == lp && !trailing && Min(terms[k]) <= 1) {
-              PM t = pm;
-              t.b.push_back({k, i});
-              if (Having(r, t))
-                opts.push_back({k, true});
-              else if (List(terms[k]))
-                opts.push_back({k, false});
-            } else {
-              opts.push_back({k, false});
+          if (const Group* g = GroupAt(r, k)) {
+            for (auto [first, end] : Branches(r, *g)) {
+              if (!taken) taken = offer(first, false);
             }
-            if (!every && !opts.empty()) break;
+            break;
           }
+          taken = offer(k, false);
           if (Min(terms[k]) > 0) break;
         }
       }
-      // 3: another event for the current term
-      if ((every || opts.empty()) && cnt < Max(terms[pos]) &&
-          Holds(r, terms[pos].filter, i, pm, int(pos), true)) {
-        PM t = pm;
-        t.b.push_back({pos, i});
-        bool completes = pos == lp && !trailing && cnt + 1 >= Min(terms[pos]) && Having(r, t);
-        opts.push_back({pos, completes});
+      // 3: another event for the current term, or inside a group for each branch in order
+      if (!taken) {
+        if (const Group* g = GroupAt(r, pos)) {
+          auto st = BranchState(r, *g, pm);
+          auto br = Branches(r, *g);
+          for (size_t b = 0; b < br.size() && !taken; ++b) {
+            if (st[b].first < 0) {
+              taken = offer(br[b].first, false);
+              continue;
+            }
+            size_t t = size_t(st[b].first);
+            if (st[b].second >= Min(terms[t]) && t + 1 < br[b].second) taken = offer(t + 1, false);
+            if (!taken && st[b].second < Max(terms[t])) taken = offer(t, true);
+          }
+        } else {
+          size_t cnt = 0;
+          for (auto [t, e] : pm.b) cnt += t == pos;
+          if (cnt < Max(terms[pos])) offer(pos, true);
+        }
       }
       if (every) {
         for (auto [term, completes] : opts) {
@@ -220,21 +300,27 @@ class Ref {
       P.pms.clear();
       start = false;
     }
-    // 1: start
-    if (start && Holds(r, terms[0].filter, i, PM{}, 0, false)) {
+    // 1: start (a leading group: with the first term of any branch)
+    std::vector<size_t> firsts = {0};
+    if (const Group* g = GroupAt(r, 0)) {
+      firsts.clear();
+      for (auto [first, end] : Branches(r, *g)) firsts.push_back(first);
+    }
+    for (size_t f = 0; start && f < firsts.size(); ++f) {
+      std::vector<std::pair<size_t, bool>> opts;
+      if (!Holds(r, terms[firsts[f]].filter, i, PM{}, int(firsts[f]), false) ||
+          !Offer(r, PM{}, firsts[f], i, opts))
+        continue;
       PM pm;
-      pm.b.push_back({0, i});
+      pm.b.push_back({firsts[f], i});
       pm.created = P.next++;
-      if (lp == 0 && !trailing && Min(terms[0]) <= 1) {
-        if (Having(r, pm)) {
-          done.push_back({pm, evs[i].t, *key});
-          if (!every) P.pms.clear();
-        } else if (List(terms[0])) {
-          P.pms.push_back(pm);
-        }
+      if (opts[0].second) {
+        done.push_back({pm, evs[i].t, *key});
+        if (!every) P.pms.clear();
       } else {
         P.pms.push_back(pm);
       }
+      if (!every) break;
     }
     if (!every && done.size() > 1) {
       auto best = done.begin();
@@ -280,7 +366,6 @@ class Ref {
       if (!found) return;
       auto [d, r, line] = best;
       Part& P = state_[r][best_key];
-      const size_t lp = LastPositive(r);
       std::vector<Done> done;
       std::vector<PM> next;
       for (const PM& pm : P.pms) {
@@ -288,9 +373,7 @@ class Ref {
           next.push_back(pm);
           continue;
         }
-        size_t pos = pm.b.back().first, cnt = 0;
-        for (auto [tm, e] : pm.b) cnt += tm == pos;
-        if (Trailing(r) && pos == lp && cnt >= Min(R(r).sequence.terms[pos]) && Having(r, pm)) {
+        if (Trailing(r) && pm.b.back().first >= LastStep(r) && StepMin(r, pm) && Having(r, pm)) {
           done.push_back({pm, d, best_key});
         }
       }
