@@ -109,10 +109,18 @@ RuleView SequenceView(const ql::CheckedRules& rules, const Program& p, size_t i)
   const ql::Sequence& q = r.sequence;
   RuleView v;
   v.header = "rule " + r.name + " (sequence)";
-  const SeqFilter& first = a.terms[0].filter;
-  IndexEntries(p, first.any_type, first.type, first.condition, v);
-  v.residual =
-      q.terms[0].filter.where != ql::kNoExpr ? ql::DumpExpr(ast, q.terms[0].filter.where) : "true";
+  if (const SeqGroup* g = a.GroupOf(0)) {  // a leading group: every branch's first type
+    for (uint32_t s : g->starts) {
+      const SeqFilter& f = a.terms[s].filter;
+      IndexEntries(p, f.any_type, f.type, kNoNode, v);
+    }
+    v.residual = "the first terms of the branches, tested by the automaton";
+  } else {
+    const SeqFilter& first = a.terms[0].filter;
+    IndexEntries(p, first.any_type, first.type, first.condition, v);
+    v.residual = q.terms[0].filter.where != ql::kNoExpr ? ql::DumpExpr(ast, q.terms[0].filter.where)
+                                                        : "true";
+  }
   auto name = [&](size_t t) {
     return cr.aliases[t].empty() ? "term" + std::to_string(t + 1) : cr.aliases[t];
   };
@@ -131,45 +139,81 @@ RuleView SequenceView(const ql::CheckedRules& rules, const Program& p, size_t i)
   }
   v.notes.push_back("automaton:");
   v.states.push_back("start");
-  v.notes.push_back("  start --[" + filter(0) + "]--> " + name(0));
-  v.edges.push_back({"start", name(0), filter(0)});
-  for (size_t t = 0; t < a.terms.size(); ++t) {
+  // A step is a term or an all(...) group; a group is one state named by its terms.
+  auto step_name = [&](size_t t) {
+    const SeqGroup* g = a.GroupOf(static_cast<uint32_t>(t));
+    if (!g) return name(t);
+    std::string n = "all(";
+    for (uint32_t k = g->first; k < g->end; ++k) {
+      n += k == g->first ? "" : (a.terms[k].branch != a.terms[k - 1].branch ? ", " : " ");
+      n += name(k);
+    }
+    return n + ")";
+  };
+  auto entry = [&](size_t t) {  // the filters that enter step t
+    const SeqGroup* g = a.GroupOf(static_cast<uint32_t>(t));
+    if (!g) return filter(t);
+    std::string f;
+    for (uint32_t s : g->starts) f += (f.empty() ? "" : " | ") + filter(s);
+    return f;
+  };
+  v.notes.push_back("  start --[" + entry(0) + "]--> " + step_name(0));
+  v.edges.push_back({"start", step_name(0), entry(0)});
+  for (size_t t = 0; t < a.terms.size(); t = a.StepEnd(static_cast<uint32_t>(t))) {
     const SeqTerm& st = a.terms[t];
     if (st.negated) continue;
-    v.states.push_back(name(t));
-    std::string line = "  state " + name(t) + ": " + filter(t);
-    if (st.list) {
-      line += "   min " + std::to_string(st.min) + ", max " +
-              (st.max == kUnbounded ? std::string("unbounded") : std::to_string(st.max));
+    const SeqGroup* g = a.GroupOf(static_cast<uint32_t>(t));
+    const std::string sn = step_name(t);
+    v.states.push_back(sn);
+    std::string min_text = std::to_string(st.min) + " event(s)";
+    if (g) {
+      v.notes.push_back("  state " + sn + ": complete when every branch has its minimum");
+      for (size_t b = 0; b < g->starts.size(); ++b) {
+        std::string line = "    branch " + std::to_string(b + 1) + ":";
+        for (uint32_t k = g->starts[b]; k < g->BranchEnd(b); ++k) {
+          line += (k == g->starts[b] ? " " : " -> ") + name(k) + ": " + filter(k);
+        }
+        v.notes.push_back(line);
+      }
+      v.notes.push_back(
+          "    an event goes to the first branch (in written order) that can take it");
+      v.edges.push_back({sn, sn, "a branch takes the event"});
+      min_text = "its minimum";
+    } else {
+      std::string line = "  state " + sn + ": " + filter(t);
+      if (st.list) {
+        line += "   min " + std::to_string(st.min) + ", max " +
+                (st.max == kUnbounded ? std::string("unbounded") : std::to_string(st.max));
+      }
+      v.notes.push_back(line);
+      if (st.max > 1) {
+        v.notes.push_back("    loop: another " + st.filter.type + Quant(st) +
+                          " event while count < max" +
+                          (st.list ? " (prev(" + name(t) + ") is the last one)" : ""));
+        v.edges.push_back({sn, sn, "count < max"});
+      }
     }
-    v.notes.push_back(line);
-    if (st.max > 1) {
-      v.notes.push_back("    loop: another " + st.filter.type + Quant(st) +
-                        " event while count < max" +
-                        (st.list ? " (prev(" + name(t) + ") is the last one)" : ""));
-      v.edges.push_back({name(t), name(t), "count < max"});
-    }
-    for (size_t k = t + 1; k < a.terms.size(); ++k) {
+    const uint32_t next = a.StepEnd(static_cast<uint32_t>(t));
+    for (size_t k = next; k < a.terms.size(); ++k) {
       if (!a.terms[k].negated) break;
       std::string absent = "not " + filter(k);
-      v.notes.push_back("    absence: " + absent + " discards the match once " + name(t) + " has " +
-                        std::to_string(st.min) + " event(s)");
-      v.edges.push_back({name(t), "discarded", absent, true});
+      v.notes.push_back("    absence: " + absent + " discards the match once " + sn + " has " +
+                        min_text);
+      v.edges.push_back({sn, "discarded", absent, true});
     }
-    for (size_t k = t + 1; k <= a.last_positive; ++k) {
+    for (size_t k = next; k <= a.last_positive; k = a.StepEnd(static_cast<uint32_t>(k))) {
       if (a.terms[k].negated) continue;
-      v.notes.push_back("    hand-over: " + filter(k) + " --> " + name(k) + " (when " + name(t) +
-                        " has >= " + std::to_string(st.min) + ")");
-      v.edges.push_back({name(t), name(k), filter(k)});
+      v.notes.push_back("    hand-over: " + entry(k) + " --> " + step_name(k) + " (when " + sn +
+                        " has " + (g ? "its minimum" : ">= " + std::to_string(st.min)) + ")");
+      v.edges.push_back({sn, step_name(k), entry(k)});
       if (a.terms[k].min > 0) break;
     }
-    if (t == a.last_positive) {
-      std::string how = a.trailing_not
-                            ? "completes at first time + window if no absence event came"
-                            : "completes when it has " + std::to_string(st.min) + " event(s)";
+    if (t == a.last_step) {
+      std::string how = a.trailing_not ? "completes at first time + window if no absence event came"
+                                       : "completes when it has " + min_text;
       if (a.having != kNoNode) how += " and having holds";
       v.notes.push_back("    " + how);
-      v.edges.push_back({name(t), "complete", a.trailing_not ? "deadline" : "min reached"});
+      v.edges.push_back({sn, "complete", a.trailing_not ? "deadline" : "min reached"});
     }
   }
   if (q.until) {

@@ -29,6 +29,8 @@ std::string CheckedRules::FormatDiagnostics() const {
 
 namespace {
 
+constexpr size_t kMaxSequenceTerms = 65535;
+
 enum class Ty : uint8_t { kCond, kBool, kNum, kStr, kNull, kAny, kList, kRange, kBad };
 
 bool IsCondition(Ty t) {
@@ -374,6 +376,12 @@ class Checker {
     s.seq = &q;
     if (q.within_ms && *q.within_ms <= 0)
       Error(f, q.within_pos, "'within' needs a positive duration");
+    if (q.terms.size() > kMaxSequenceTerms) {  // a bound event names its term in 16 bits
+      Error(f, q.pos,
+            "a sequence has at most " + std::to_string(kMaxSequenceTerms) +
+                " terms; this one has " + std::to_string(q.terms.size()));
+      return;
+    }
     std::unordered_map<std::string, uint32_t> aliases;
     for (size_t i = 0; i < q.terms.size(); ++i) {
       Term& t = q.terms[i];

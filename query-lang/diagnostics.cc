@@ -21,27 +21,40 @@ LineCol LocateOffset(std::string_view text, uint32_t offset) {
 
 namespace {
 
-// "file:line:col: KIND: message", the source line and a caret under the column.
+// "file:line:col: KIND: message", the source line and a caret under the column. A long line
+// is cut to kContext bytes either side of the caret (marked "..."), so that a diagnostic stays
+// readable and many diagnostics on one generated line do not multiply it.
+constexpr size_t kContext = 100;
+
 std::string FormatAt(const SourceFile& f, uint32_t offset, const char* kind,
                      const std::string& message) {
   LineCol lc = LocateOffset(f.text, offset);
   std::string out = f.name + ":" + std::to_string(lc.line) + ":" + std::to_string(lc.column) +
                     ": " + kind + message + "\n";
   size_t start = std::min<size_t>(offset, f.text.size());
+  const size_t caret_at = start;
   while (start > 0 && f.text[start - 1] != '\n') --start;
   size_t stop = f.text.find('\n', start);
   if (stop == std::string::npos) stop = f.text.size();
   std::string_view line(f.text.data() + start, stop - start);
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  out += "  ";
-  out.append(line);
-  out += "\n  ";
+  const size_t caret = std::min(caret_at - start, line.size());
+  auto continuation = [&](size_t i) {
+    return i < line.size() && (static_cast<unsigned char>(line[i]) & 0xC0) == 0x80;
+  };
+  size_t from = caret > kContext ? caret - kContext : 0;
+  while (from > 0 && continuation(from)) --from;
+  size_t to = std::min(line.size(), caret + kContext);
+  while (continuation(to)) ++to;
+  const std::string_view shown = line.substr(from, to - from);
+  out += from > 0 ? "  ..." : "  ";
+  out.append(shown);
+  out += to < line.size() ? "...\n  " : "\n  ";
+  if (from > 0) out += "   ";
   // Keep tabs so the caret lines up under the source line.
-  size_t col = 1;
-  for (size_t i = 0; i < line.size() && col < lc.column;) {
-    out.push_back(line[i] == '\t' ? '\t' : ' ');
-    DecodeUtf8(line, i);
-    ++col;
+  for (size_t i = 0; i < caret - from;) {
+    out.push_back(shown[i] == '\t' ? '\t' : ' ');
+    DecodeUtf8(shown, i);
   }
   out += "^\n";
   return out;

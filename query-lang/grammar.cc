@@ -735,7 +735,8 @@ auto const keys_def = path[([](auto& ctx) {
                         const Expr& p = A(ctx).exprs[_attr(ctx)];
                         _val(ctx).push_back(KeyPath{p.path, p.pos});
                       })] %
-                      ',';
+                      // `, NAME:` is the next branch of an all(...), never another key.
+                      (',' >> !(name >> ':'));
 
 auto const quant_def = x3::lit('+')[([](auto& ctx) {
                          _val(ctx) = Quantifier{1, std::nullopt, true};

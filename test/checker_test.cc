@@ -20,6 +20,30 @@ struct Row {
 };
 
 const Row kRows[] = {
+    // all(...) (LANGUAGE.md 3.2): positive terms with a minimum, aliases by branch.
+    {"rule r on sequence by u within 1m a: A all(b: B where x > a.x, c: C) d: D where x > b.x "
+     "and y > c.y",
+     "", Severity::kError},
+    {"rule r on sequence by u within 1m a: A all(b: B, c: C where x > b.x)",
+     "bound in another branch of all(...)", Severity::kError},
+    {"rule r on sequence by u within 1m all(b: B  c: C where x > b.x, d: D)", "",
+     Severity::kError},  // the same branch, earlier: visible
+    {"rule r on sequence by u within 1m a: A all(b: B, not C)",
+     "'not' cannot stand inside all(...)", Severity::kError},
+    {"rule r on sequence by u within 1m a: A all(b: B?, c: C)",
+     "inside all(...) needs a minimum of at least 1", Severity::kError},
+    {"rule r on sequence by u within 1m a: A all(b: B*, c: C)",
+     "inside all(...) needs a minimum of at least 1", Severity::kError},
+    {"rule r on sequence by u within 1m a: A g: all(b: B, c: C)", "an alias on all(...)",
+     Severity::kError},
+    {"rule r on sequence by u within 1m all(b: B by v, c: C)",
+     "the terms that start a leading all(...) take the sequence's key", Severity::kError},
+    {"rule r on sequence by u within 1m a: A all(b: B by v, c: C)", "", Severity::kError},
+    {"rule r on sequence by u within 1m a: A all(b: B+, c: C{2}) having count(b) > 2 emit "
+     "{ n: count(c) }",
+     "", Severity::kError},
+    {"rule r on sequence by u within 1m a: A all(b: B+, c: C) emit { x: b.x }",
+     "alias 'b' is a list", Severity::kError},
     {"rule r on sequence within 1m a: A not B c: C where x > a.y", "", Severity::kError},
     {"rule r on sequence within 1m a: A c: C where x > b.y", "",
      Severity::kError},  // b is a field path, not an alias
@@ -219,4 +243,22 @@ TEST_CASE("a rule cut short by a stray token is dropped from the item order too"
   REQUIRE(r.rules.size() == 1);
   CHECK(r.rule(0).name == "b");
   CHECK(r.asts[0].order.size() == 1);
+}
+
+TEST_CASE("a diagnostic on a long line shows the line around the caret, not all of it",
+          "[checker][diagnostics]") {
+  std::string text = "rule r on tx where ";
+  for (int i = 0; i < 2000; ++i) text += "a" + std::to_string(i) + " > 1 and ";
+  text += "zz = 1";  // the mistake, at the end of a 20 KB line
+  CheckedRules r = Load(text);
+  std::string all = r.FormatDiagnostics();
+  INFO(all);
+  REQUIRE(r.errors == 1);
+  CHECK(all.size() < 600);
+  CHECK_THAT(all, Catch::Contains("  ...") && Catch::Contains("and a1999 > 1 and zz = 1\n"));
+  // The caret stands under '=': the marker's three columns, then the bytes shown before it.
+  const size_t shown = all.find("  ...");
+  const size_t caret = all.find('^');
+  const size_t eq = all.find("zz = 1") + 3;
+  CHECK(caret - all.find('\n', shown) - 1 == eq - shown);
 }

@@ -348,3 +348,106 @@ rule quiet on sequence by k within 1h a: A not B
   CHECK(s.out.size() == pairs + 40);
   for (size_t i = pairs; i < s.out.size(); ++i) CHECK(s.out[i].rfind("quiet@", 0) == 0);
 }
+
+// all(SEQ, SEQ ...): docs/language.md "all(SEQ, SEQ ...)", rules 1-10.
+TEST_CASE("all(): branches in any order, terms in order within a branch", "[sequence][all]") {
+  Seq s("rule g on sequence by k a: A all(b: B, c: C  d: D) e: E");
+  CHECK(s.Feed({E("1", "A", 0), E("2", "C", 1), E("3", "B", 2), E("4", "D", 3), E("5", "E", 4)}) ==
+        Out{"g@4 \"k1\" [a=1 c=2 b=3 d=4 e=5]"});
+  // D before C is passed over: within a branch the terms keep their order.
+  CHECK(s.Feed({E("1", "A", 0), E("2", "D", 1), E("3", "B", 2), E("4", "C", 3), E("5", "E", 4)}) ==
+        Out{});
+  CHECK(s.Feed({E("1", "A", 0), E("2", "D", 1), E("3", "B", 2), E("4", "C", 3), E("5", "D", 4),
+                E("6", "E", 5)}) == Out{"g@5 \"k1\" [a=1 b=3 c=4 d=5 e=6]"});
+  // The step after the group waits for the whole group.
+  CHECK(s.Feed({E("1", "A", 0), E("2", "B", 1), E("3", "E", 2), E("4", "C", 3), E("5", "D", 4)}) ==
+        Out{});
+}
+
+TEST_CASE("all(): the first written branch takes an event two could take, every splits",
+          "[sequence][all]") {
+  Seq s("rule g on sequence by k all(x: A, y: A where n > 0) emit { x: x.n, y: y.n }");
+  CHECK(s.Feed({E("1", "A", 0, "\"n\":1"), E("2", "A", 1, "\"n\":2")}) ==
+        Out{"g@1 \"k1\" [x=1 y=2] x:1 y:2"});
+  // n = 0 only fits x: the first event goes to x either way, the second (n = 0) to nobody.
+  CHECK(s.Feed({E("1", "A", 0, "\"n\":5"), E("2", "A", 1, "\"n\":0")}) == Out{});
+  Seq e("rule g on sequence by k every all(x: A, y: A where n > 0) emit { x: x.n, y: y.n }");
+  CHECK(e.Feed({E("1", "A", 0, "\"n\":1"), E("2", "A", 1, "\"n\":2")}) ==
+        Out{"g@1 \"k1\" [x=1 y=2] x:1 y:2", "g@1 \"k1\" [y=1 x=2] x:2 y:1"});
+}
+
+TEST_CASE("all(): a group with its minimum keeps collecting and hands over reluctantly",
+          "[sequence][all]") {
+  Seq s("rule g on sequence by k a: A all(f: F{2,}, s: S) d: D emit { n: count(f) }");
+  CHECK(s.Feed({E("1", "A", 0), E("2", "F", 1), E("3", "F", 2), E("4", "S", 3), E("5", "F", 4),
+                E("6", "D", 5)}) == Out{"g@5 \"k1\" [a=1 f=2 f=3 s=4 f=5 d=6] n:3"});
+  // As the last step, the group completes as soon as it has its minimum.
+  Seq last("rule g on sequence by k all(f: F{2,}, s: S) emit { n: count(f) }");
+  CHECK(last.Feed({E("1", "F", 0), E("2", "S", 1), E("3", "F", 2), E("4", "F", 3)}) ==
+        Out{"g@2 \"k1\" [f=1 s=2 f=3] n:2"});
+}
+
+TEST_CASE("all(): having at completion, a single term does not take what having refuses",
+          "[sequence][all]") {
+  Seq s("rule g on sequence by k all(a: A, b: B) having b.x > 5");
+  CHECK(s.Feed({E("1", "A", 0), E("2", "B", 1, "\"x\":1"), E("3", "B", 2, "\"x\":9")}) ==
+        Out{"g@2 \"k1\" [a=1 b=3]"});
+  // A quantified term takes it and keeps collecting, having checked again on each.
+  Seq q("rule g on sequence by k all(a: A, b: B+) having sum(b.x) > 5 emit { s: sum(b.x) }");
+  CHECK(q.Feed({E("1", "A", 0), E("2", "B", 1, "\"x\":2"), E("3", "B", 2, "\"x\":1"),
+                E("4", "B", 3, "\"x\":4")}) == Out{"g@3 \"k1\" [a=1 b=2 b=3 b=4] s:7"});
+  // A single term is refused while having is false; the branch waits for another of its events.
+  CHECK(q.Feed({E("1", "B", 0, "\"x\":2"), E("2", "A", 1), E("3", "B", 2, "\"x\":4"),
+                E("4", "A", 3)}) == Out{"g@3 \"k1\" [b=1 b=3 a=4] s:6"});
+}
+
+TEST_CASE("all(): absence after the group waits from its minimum, trailing not at the deadline",
+          "[sequence][all]") {
+  Seq s("rule g on sequence by k all(a: A, b: B) not X c: C");
+  CHECK(s.Feed({E("1", "A", 0), E("2", "X", 1), E("3", "B", 2), E("4", "C", 3)}) ==
+        Out{"g@3 \"k1\" [a=1 b=3 c=4]"});
+  CHECK(s.Feed({E("1", "A", 0), E("2", "B", 1), E("3", "X", 2), E("4", "C", 3)}) == Out{});
+  Seq before("rule g on sequence by k a: A not X all(b: B, c: C)");
+  CHECK(before.Feed({E("1", "A", 0), E("2", "X", 1), E("3", "B", 2), E("4", "C", 3)}) == Out{});
+  CHECK(before.Feed({E("1", "A", 0), E("2", "B", 1), E("3", "X", 2), E("4", "C", 3)}) ==
+        Out{"g@3 \"k1\" [a=1 b=2 c=4]"});
+  Seq t("rule g on sequence by k within 10ms all(a: A, b: B{2,}) not X emit { n: count(b) }");
+  CHECK(t.Feed({E("1", "B", 0), E("2", "A", 1), E("3", "B", 2), E("4", "B", 3), E("5", "Y", 20)}) ==
+        Out{"g@10 \"k1\" [b=1 a=2 b=3 b=4] n:3"});
+  CHECK(t.Feed({E("1", "B", 0), E("2", "A", 1), E("3", "X", 2), E("4", "B", 3), E("5", "Y", 20)}) ==
+        Out{"g@10 \"k1\" [b=1 a=2 b=4] n:2"});  // X came before the group had its minimum
+  CHECK(t.Feed({E("1", "B", 0), E("2", "A", 1), E("3", "B", 2), E("4", "X", 3), E("5", "Y", 20)}) ==
+        Out{});
+  CHECK(t.Feed({E("1", "B", 0), E("2", "A", 1), E("5", "Y", 20)}) == Out{});  // no minimum
+}
+
+TEST_CASE("all(): strict discards on an event no branch takes, keys per partition",
+          "[sequence][all]") {
+  Seq s("rule g on sequence by k strict all(a: A, b: B)");
+  CHECK(s.Feed({E("1", "A", 0), E("2", "C", 1), E("3", "B", 2)}) == Out{});
+  CHECK(s.Feed({E("1", "B", 0), E("2", "A", 1)}) == Out{"g@1 \"k1\" [b=1 a=2]"});
+  Seq k("rule g on sequence by k all(a: A, b: B)");
+  CHECK(k.Feed({"{\"id\":\"1\",\"type\":\"A\",\"ts\":0,\"k\":\"u\"}",
+                "{\"id\":\"2\",\"type\":\"B\",\"ts\":1,\"k\":\"v\"}",
+                "{\"id\":\"3\",\"type\":\"B\",\"ts\":2,\"k\":\"u\"}"}) ==
+        Out{"g@2 \"u\" [a=1 b=3]"});
+  // A later term of a branch with its own key.
+  Seq own("rule g on sequence by k a: A all(b: B, c: C  d: D by owner)");
+  CHECK(own.Feed({E("1", "A", 0), E("2", "C", 1), E("3", "B", 2),
+                  "{\"id\":\"4\",\"type\":\"D\",\"ts\":3,\"owner\":\"k2\"}",
+                  "{\"id\":\"5\",\"type\":\"D\",\"ts\":4,\"owner\":\"k1\"}"}) ==
+        Out{"g@4 \"k1\" [a=1 c=2 b=3 d=5]"});
+}
+
+TEST_CASE("all(): explain shows the group as one state with its branches, the index its starts",
+          "[sequence][all][explain]") {
+  Seq s("rule g on sequence by k within 1m all(b: B where x > 1, c: C  d: D{2,}) not X e: E");
+  std::string text;
+  REQUIRE(engine::Explain(s.rules, *s.prog, "", engine::ExplainFormat::kText, text));
+  CHECK_THAT(text, Catch::Contains("start --[B where (x > 1) | C]--> all(b, c d)"));
+  CHECK_THAT(text, Catch::Contains("branch 2: c: C -> d: D{2,}"));
+  CHECK_THAT(text, Catch::Contains("absence: not X discards the match once all(b, c d) has its "
+                                   "minimum"));
+  CHECK_THAT(text, Catch::Contains("type       C"));  // a leading group enters by each branch
+  CHECK_THAT(text, Catch::Contains("hand-over: E --> e (when all(b, c d) has its minimum)"));
+}
