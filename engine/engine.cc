@@ -245,6 +245,7 @@ RestoreReport Engine::Restore(const EngineSnapshot& s, const DecodeFn& decode) {
 
 void Engine::RestoreTables(const TableRows& saved, const DecodeFn& decode, RestoreReport& report) {
   if (!tables_) return;  // tables no longer in the rules: their rows go
+  tables_->Clear();      // the saved rows, and only they (not rows preloaded before)
   for (size_t i = 0; i < saved.rows.size() && i < saved.table_of_row.size(); ++i) {
     if (saved.table_of_row[i] >= saved.names.size()) continue;
     const std::string& name = saved.names[saved.table_of_row[i]];

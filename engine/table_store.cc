@@ -116,6 +116,11 @@ Value TableStore::Lookup(uint32_t table, const Value& key, uint32_t member,
   return slot < row.slots.size() ? row.slots[slot] : Value();
 }
 
+void TableStore::Clear() {
+  for (auto& rows : rows_) rows.clear();
+  ++version_;  // memos of rows that are gone must not match
+}
+
 void TableStore::Save(TableRows& out) const {
   const uint32_t first = static_cast<uint32_t>(out.names.size());
   for (const TableSpec& t : p_.tables) out.names.push_back(t.name);

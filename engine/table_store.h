@@ -43,6 +43,8 @@ class TableStore {
   // Every row, as its changelog event's line and position, with its table's name
   // (checkpoints, take-over); appended to `out`.
   void Save(TableRows& out) const;
+  // Every row goes (a restore replaces the rows with the saved ones).
+  void Clear();
 
  private:
   bool Holds(const TableFilter& f, const Event& e, EvalScratch& s) const;

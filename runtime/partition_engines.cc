@@ -34,6 +34,7 @@ PartitionEngines::Part& PartitionEngines::Get(uint32_t source) {
   Part& part = parts_[source];
   if (!part.engine) {
     part.engine = NewEngine();
+    if (init_) init_(*part.engine);
     part.last_arrival = std::chrono::steady_clock::now();
   }
   return part;

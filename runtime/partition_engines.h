@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -43,7 +44,10 @@ class PartitionEngines {
   };
 
   PartitionEngines(const engine::Program& p, PartitionSettings s) : p_(&p), s_(s) {}
-  // The partition of source `source` (created, empty, when it has none).
+  // What a partition's engine starts with when it is created (--table rows, the same for each
+  // partition); a restore of saved state replaces it.
+  void SetInitialState(std::function<void(engine::Engine&)> init) { init_ = std::move(init); }
+  // The partition of source `source` (created with the initial state when it has none).
   Part& Get(uint32_t source);
   bool Has(uint32_t source) const { return parts_.count(source) != 0; }
   // Its engine goes (its statistics stay in stats()).
@@ -71,6 +75,7 @@ class PartitionEngines {
   std::unique_ptr<engine::Engine> NewEngine() const;
   const engine::Program* p_;
   PartitionSettings s_;
+  std::function<void(engine::Engine&)> init_;
   std::map<uint32_t, Part> parts_;
   engine::RunStats dropped_;                  // of the engines that went
   std::vector<uint64_t> dropped_suppressed_;  // theirs by rule, not yet taken

@@ -126,10 +126,6 @@ Status Pipeline::Impl::Open() {
   // rebalance callbacks call into the run: it is read alone, on the run's thread.
   if (kafka_in && o.inputs.size() != 1)
     return Status::Error("a Kafka input must be the only input");
-  if (kafka_in && !o.tables.empty())
-    return Status::Error(
-        "--table with a Kafka input is not supported yet (tables there start "
-        "empty and fill from the changelog in each partition)");
   for (const auto& [name, file] : o.tables) {
     bool known = false;
     for (const engine::TableSpec& t : program.tables) known = known || t.name == name;
@@ -326,14 +322,29 @@ RunReport Pipeline::Impl::Run() {
     Say(m);
   }
   if (!restored && !o.tables.empty()) {
+    // A Kafka input: each partition's tables start with the rows (CLI.md "Kafka": rows belong
+    // to partitions), loaded once here and copied into a partition's engine when it is created;
+    // saved state of the partition, when there is some, replaces them.
+    std::unique_ptr<engine::Engine> seed = parts ? make_engine(*prog) : nullptr;
     PreloadReport loaded;
-    Status s = PreloadTables(o.tables, *prog, *eng, *decoder, dead, o.limits.max_line, loaded);
+    Status s = PreloadTables(o.tables, *prog, parts ? *seed : *eng, *decoder, dead,
+                             o.limits.max_line, loaded);
     if (!s.ok()) {
       Say(s.message());
       report.status = 2;
       return report;
     }
-    for (const std::string& m : loaded.lines) Say(m);
+    for (const std::string& m : loaded.lines)
+      Say(m + (parts ? " (each Kafka partition starts with them)" : ""));
+    if (parts) {
+      auto rows = std::make_shared<engine::EngineSnapshot>();
+      seed->Save(*rows);
+      parts->SetInitialState([rows, &decoder](engine::Engine& e) {
+        e.Restore(*rows, [&](const engine::EventRecord& rec, Event& ev) {
+          return adapters::DecodeSaved(*decoder, rec, ev);
+        });
+      });
+    }
   }
   auto next_checkpoint = std::chrono::steady_clock::now() +
                          std::chrono::milliseconds(std::max<int64_t>(1, o.checkpoint_every_ms));
