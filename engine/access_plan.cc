@@ -44,6 +44,10 @@ double AtomCost(const Program& p, const Atom& a) {
   return c;
 }
 
+bool IsLiteral(AtomKind k) {
+  return k == AtomKind::kContains || k == AtomKind::kStartsWith || k == AtomKind::kEndsWith;
+}
+
 double Cost(const Program& p, const std::vector<Atom>& atoms) {
   double c = 0;
   for (const Atom& a : atoms) c += AtomCost(p, a);
@@ -319,7 +323,13 @@ std::optional<AccessPlan> PlanAccess(const Program& p, NodeId id, bool counting)
       }
       if (!best) return std::nullopt;
       // Counting (see access_plan.h): two or more exact conjuncts and no cheap anchor.
-      if (counting && exact >= 2 && Cost(p, best->atoms) >= kCountingFrom) {
+      bool literals = true;
+      for (const std::optional<AccessPlan>& k : kids) {
+        if (!k || k->atoms.empty() || !k->residual.empty()) continue;
+        for (const Atom& a : k->atoms) literals = literals && IsLiteral(a.kind);
+      }
+      const double from = literals ? kCountingFromLiterals : kCountingFrom;
+      if (counting && exact >= 2 && Cost(p, best->atoms) >= from) {
         AccessPlan plan;
         for (uint32_t i = 0; i < n.nkids; ++i) {
           const std::optional<AccessPlan>& k = kids[i];

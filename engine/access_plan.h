@@ -30,9 +30,14 @@ struct AccessPlan {
   std::vector<NodeId> residual;                   // empty: the entries decide the whole condition
   std::vector<std::vector<index::Atom>> counted;  // non-empty: a counted conjunction
 };
-// An anchor at least this costly (a range, a literal, a regex: AtomCost) makes a conjunction
-// with two or more exact parts counted instead.
+// An anchor at least this costly (a range, a regex: AtomCost) makes a conjunction with two or
+// more exact parts counted instead; when every exact part is a string literal test, from
+// kCountingFromLiterals (a startswith or endswith anchor): the literal matcher scans each field
+// for all of its literals at once, so counting their hits costs an increment per occurrence,
+// where an anchor would test the others one by one on every candidate (measured on Sigma rules:
+// perf/results/2026-11-30-sigma.txt).
 constexpr double kCountingFrom = 4;
+constexpr double kCountingFromLiterals = 3;
 // nullopt when nothing is indexable (always-check); no entries when the condition never holds.
 // `counting` false: anchored plans only (the parts of a disjunction).
 std::optional<AccessPlan> PlanAccess(const Program& p, NodeId node, bool counting = true);

@@ -323,3 +323,30 @@ TEST_CASE("[L2] networks and sets are checked where they are written", "[checker
   CHECK_THAT(got[3], Catch::StartsWith("3:34 a string set needs at least one string"));
   CHECK_THAT(got[4], Catch::StartsWith("4:26 'like' needs a glob in a string"));
 }
+
+TEST_CASE("conjunctions of string literals are counted from a startswith or endswith anchor",
+          "[engine]") {
+  // Sigma's usual shape: an image suffix and command-line keywords. Counting finds the rule
+  // from the literal matcher's hits on both fields; an anchor would test the keywords one by
+  // one on every event with that suffix. Beside a range the suffix still anchors.
+  Run r(R"(
+rule sigma on proc where lower(Image) endswith "\\x.exe" and CommandLine contains any ["-a", "-b"]
+rule ranged on proc where lower(Image) endswith "\\x.exe" and pid > 100
+)");
+  engine::CompileOptions keep;
+  keep.keep_index_choices = true;  // explain shows the residual the compiler chose
+  auto chosen = engine::Compile(r.rules, keep);
+  REQUIRE(chosen.ok());
+  std::string text;
+  REQUIRE(engine::Explain(r.rules, **chosen, "sigma", engine::ExplainFormat::kText, text));
+  CHECK_THAT(text, Catch::Contains("counted    2 predicates"));
+  CHECK_THAT(text, Catch::Contains("residual: true"));
+  text.clear();
+  REQUIRE(engine::Explain(r.rules, **chosen, "ranged", engine::ExplainFormat::kText, text));
+  CHECK_THAT(text, Catch::Contains("literal    lower(Image) endswith \"\\\\x.exe\""));
+  CHECK_THAT(text, Catch::Contains("residual: (pid > 100)"));
+  auto got = r.Feed({R"({"type":"proc","Image":"C:\\X.EXE","CommandLine":"run -b","pid":5})",
+                     R"({"type":"proc","Image":"C:\\X.EXE","CommandLine":"run -c","pid":500})",
+                     R"({"type":"proc","Image":"C:\\y.exe","CommandLine":"run -a","pid":500})"});
+  CHECK(got == std::vector<std::string>{"sigma@0", "ranged@0"});
+}
