@@ -82,6 +82,17 @@ struct Automaton {
   const SeqGroup* GroupOf(uint32_t k) const {
     return terms[k].group < 0 ? nullptr : &groups[static_cast<size_t>(terms[k].group)];
   }
+  // Alias "terms" past the real ones name groups: terms.size() + g is the alias of group g, a
+  // list of all its events (aggregates, first/last, count read it).
+  const SeqGroup* AliasGroup(uint32_t t) const {
+    return t >= terms.size() ? &groups[t - terms.size()] : nullptr;
+  }
+  // Whether an event bound to `term` belongs to alias term `alias` (itself, or its group).
+  bool Feeds(uint32_t alias, uint32_t term) const {
+    if (alias == term) return true;
+    const SeqGroup* g = AliasGroup(alias);
+    return g && term >= g->first && term < g->end;
+  }
   // A keyed sequence with a term that has no key at all: that term takes events of every
   // partition, so such events visit every partition (and every worker).
   bool unkeyed_terms = false;

@@ -137,7 +137,7 @@ void PartialMatch::Take(const Automaton& a, uint32_t term, const StoredEvent* e)
     }
     for (size_t i = 0; i < a.aggregates.size(); ++i) {
       const AggInput& in = a.aggregates[i];
-      if (in.term != term) continue;
+      if (!a.Feeds(in.term, term)) continue;
       const Value& v = e->ev.slots[in.slot];
       aggs[i].Add(v);
       if (in.distinct && !v.missing()) {
@@ -192,28 +192,31 @@ size_t PartialMatch::used_bytes() const {
 
 MatchState::Run MatchState::RunOf(uint32_t term) const {
   const BoundEvents& ev = pm_->events;
+  if (const SeqGroup* all = a_.AliasGroup(term)) {  // every event of the group: no scan
+    return {ev.Begin(all->first), ev.Begin(all->end), false, true};
+  }
   const SeqGroup* g = a_.GroupOf(term);
-  if (!g) return {ev.Begin(term), ev.Begin(term + 1), false};
-  return {ev.Begin(g->first), ev.Begin(g->end), true};  // interleaved: scan for the term
+  if (!g) return {ev.Begin(term), ev.Begin(term + 1), false, false};
+  return {ev.Begin(g->first), ev.Begin(g->end), true, false};  // interleaved: scan for it
 }
 
 const Event* MatchState::First(uint32_t term) const {
   if (pm_) {
     const Run r = RunOf(term);
     for (size_t i = r.begin; i < r.end; ++i) {
-      if (pm_->events.term(i) == term) return pm_->events.event(i);
+      if (r.whole || pm_->events.term(i) == term) return pm_->events.event(i);
       if (!r.scan) break;
     }
   }
-  return extra_ && extra_term_ == term ? extra_ : nullptr;
+  return extra_ && a_.Feeds(term, extra_term_) ? extra_ : nullptr;
 }
 
 const Event* MatchState::Last(uint32_t term) const {
-  if (extra_ && extra_term_ == term) return extra_;
+  if (extra_ && a_.Feeds(term, extra_term_)) return extra_;
   if (pm_) {
     const Run r = RunOf(term);
     for (size_t i = r.end; i > r.begin; --i) {
-      if (pm_->events.term(i - 1) == term) return pm_->events.event(i - 1);
+      if (r.whole || pm_->events.term(i - 1) == term) return pm_->events.event(i - 1);
       if (!r.scan) break;
     }
   }
@@ -222,7 +225,7 @@ const Event* MatchState::Last(uint32_t term) const {
 
 Value MatchState::Aggregate(uint32_t input, AggFn fn) const {
   if (fn == AggFn::kCount) {  // `input` is the term
-    size_t n = extra_ && extra_term_ == input ? 1 : 0;
+    size_t n = extra_ && a_.Feeds(input, extra_term_) ? 1 : 0;
     if (pm_) {
       const Run r = RunOf(input);
       if (!r.scan) {
@@ -236,7 +239,7 @@ Value MatchState::Aggregate(uint32_t input, AggFn fn) const {
     return Value::Number(double(n));
   }
   const AggInput& in = a_.aggregates[input];
-  const bool extra = extra_ && extra_term_ == in.term;
+  const bool extra = extra_ && a_.Feeds(in.term, extra_term_);
   if (fn == AggFn::kDistinct) {
     const DistinctSet* set = pm_ && pm_->distinct ? &pm_->distinct[input] : nullptr;
     size_t n = set ? set->size() : 0;

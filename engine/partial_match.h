@@ -238,7 +238,8 @@ class MatchState : public MatchView {
   // somewhere in it.
   struct Run {
     size_t begin, end;
-    bool scan;
+    bool scan;   // the term's events are somewhere in [begin, end)
+    bool whole;  // every event in [begin, end) counts (a group's alias)
   };
   Run RunOf(uint32_t term) const;
   const Automaton& a_;

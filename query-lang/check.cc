@@ -421,9 +421,9 @@ class Checker {
       CheckCondition(t.filter.where, ts, "where");
     }
     for (const Group& g : q.groups) {
-      if (!g.alias.empty())
-        Error(f, g.alias_pos,
-              "an alias on all(...) is not supported; name the terms inside the group instead");
+      if (g.alias.empty()) continue;
+      auto [it, fresh] = aliases.emplace(g.alias, g.alias_pos);
+      if (!fresh) Error(f, g.alias_pos, "alias '" + g.alias + "' is already used in this rule");
     }
     if (!q.terms.empty()) {
       const Term& last = q.terms.back();
@@ -627,15 +627,20 @@ class Checker {
            (i == q.groups[static_cast<size_t>(t.group)].first || q.terms[i - 1].branch != t.branch);
   }
 
-  // Index of the term whose alias is `name`, or -1.
+  // Index of the term whose alias is `name`, or -1. The alias of all(...) group g is "term"
+  // terms.size() + g: a list of the group's events (Expr::alias_term, the automaton alike).
   int AliasTerm(const Scope& s, const std::string& name) const {
     if (!s.sequence || !s.seq) return -1;
     for (size_t i = 0; i < s.seq->terms.size(); ++i) {
       if (!s.seq->terms[i].negated && s.seq->terms[i].alias == name) return static_cast<int>(i);
     }
+    for (size_t g = 0; g < s.seq->groups.size(); ++g) {
+      if (s.seq->groups[g].alias == name) return static_cast<int>(s.seq->terms.size() + g);
+    }
     return -1;
   }
   bool IsListTerm(const Scope& s, int t) const {
+    if (static_cast<size_t>(t) >= s.seq->terms.size()) return true;  // a group's alias
     const Quantifier& q = s.seq->terms[static_cast<size_t>(t)].filter.quant;
     return q.written;  // any written quantifier, {1} and {1,1} included (LANGUAGE.md 3.2)
   }
@@ -649,6 +654,15 @@ class Checker {
     if (!s.aliases) {
       ErrorAt(id, "'until' cannot refer to alias '" + a + "'");
       return false;
+    }
+    const size_t nterms = s.seq->terms.size();
+    if (static_cast<size_t>(t) >= nterms) {  // a group's alias: complete after its last term
+      const Group& g = s.seq->groups[static_cast<size_t>(t) - nterms];
+      if (s.term >= 0 && static_cast<uint32_t>(s.term) < g.end) {
+        ErrorAt(id, "alias '" + a + "' of all(...) is used before the group is complete");
+        return false;
+      }
+      return true;
     }
     if (s.term >= 0 && t >= s.term) {
       ErrorAt(id, "alias '" + a + "' is used before the term that binds it");

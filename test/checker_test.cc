@@ -34,7 +34,14 @@ const Row kRows[] = {
      "inside all(...) needs a minimum of at least 1", Severity::kError},
     {"rule r on sequence by u within 1m a: A all(b: B*, c: C)",
      "inside all(...) needs a minimum of at least 1", Severity::kError},
-    {"rule r on sequence by u within 1m a: A g: all(b: B, c: C)", "an alias on all(...)",
+    {"rule r on sequence by u within 1m a: A g: all(b: B, c: C) d: D where x > last(g).x "
+     "having count(g) > 2 emit { s: sum(g.x), f: first(g).y }",
+     "", Severity::kError},  // a group's alias: a list of its events, after the group
+    {"rule r on sequence by u within 1m a: A g: all(b: B, c: C where x > count(g))",
+     "alias 'g' of all(...) is used before the group is complete", Severity::kError},
+    {"rule r on sequence by u within 1m a: A g: all(b: B, c: C) emit { x: g.x }",
+     "alias 'g' is a list", Severity::kError},
+    {"rule r on sequence by u within 1m g: A g: all(b: B, c: C)", "alias 'g' is already used",
      Severity::kError},
     {"rule r on sequence by u within 1m all(b: B by v, c: C)",
      "the terms that start a leading all(...) take the sequence's key", Severity::kError},

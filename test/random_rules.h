@@ -398,7 +398,8 @@ struct SeqGen {
         if (Chance(50)) r += " where " + Cond(terms, nullptr);
       }
       if (Chance(20)) {  // an all(...) step: 2-3 branches of 1-2 terms, minimum >= 1 each
-        r += " all(";
+        const bool named = Chance(50);  // its alias: a list of all its events
+        r += named ? " g" + std::to_string(i) + ": all(" : " all(";
         std::vector<TermInfo> group;
         int branches = Int(2, 3);
         for (int b = 0; b < branches; ++b) {
@@ -417,6 +418,7 @@ struct SeqGen {
         }
         r += ")";
         terms.insert(terms.end(), group.begin(), group.end());
+        if (named) terms.push_back(TermInfo{"g" + std::to_string(i), true});
         continue;
       }
       TermInfo t{"a" + std::to_string(i), false};

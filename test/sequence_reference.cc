@@ -148,10 +148,16 @@ class Ref {
     return true;
   }
 
+  // The events of each term, then (past the terms) of each all(...) group: a group's alias.
   RefBindings Bind(size_t r, const PM& pm) const {
+    const Sequence& q = R(r).sequence;
     RefBindings b;
-    b.by_term.resize(R(r).sequence.terms.size());
-    for (auto [t, i] : pm.b) b.by_term[t].push_back(evs[i].root);
+    b.by_term.resize(q.terms.size() + q.groups.size());
+    for (auto [t, i] : pm.b) {
+      b.by_term[t].push_back(evs[i].root);
+      if (q.terms[t].group >= 0)
+        b.by_term[q.terms.size() + size_t(q.terms[t].group)].push_back(evs[i].root);
+    }
     return b;
   }
 

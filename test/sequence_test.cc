@@ -421,6 +421,15 @@ TEST_CASE("all(): absence after the group waits from its minimum, trailing not a
   CHECK(t.Feed({E("1", "B", 0), E("2", "A", 1), E("5", "Y", 20)}) == Out{});  // no minimum
 }
 
+TEST_CASE("all(): the group's alias is a list of its events in arrival order", "[sequence][all]") {
+  Seq s(
+      "rule g on sequence by k a: A g: all(b: B+, c: C) d: D where x > max(g.x) having "
+      "count(g) >= 3 emit { n: count(g), f: first(g).x, l: last(g).x, s: sum(g.x) }");
+  CHECK(s.Feed({E("1", "A", 0), E("2", "C", 1, "\"x\":5"), E("3", "B", 2, "\"x\":1"),
+                E("4", "D", 3, "\"x\":4"), E("5", "B", 4, "\"x\":2"), E("6", "D", 5, "\"x\":9")}) ==
+        Out{"g@5 \"k1\" [a=1 c=2 b=3 b=5 d=6] n:3 f:5 l:2 s:8"});
+}
+
 TEST_CASE("all(): strict discards on an event no branch takes, keys per partition",
           "[sequence][all]") {
   Seq s("rule g on sequence by k strict all(a: A, b: B)");
