@@ -401,11 +401,11 @@ struct SeqGen {
         const bool named = Chance(50);  // its alias: a list of all its events
         r += named ? " g" + std::to_string(i) + ": all(" : " all(";
         std::vector<TermInfo> group;
-        int branches = Int(2, 3);
+        int branches = Chance(75) ? 2 : 3;
         for (int b = 0; b < branches; ++b) {
           if (b) r += ",";
           std::vector<TermInfo> seen = terms;  // a branch sees the terms before the group
-          int n = Int(1, 2);
+          int n = Chance(70) ? 1 : 2;
           for (int j = 0; j < n; ++j) {
             TermInfo t{"g" + std::to_string(i) + std::to_string(b) + std::to_string(j), false};
             std::string quant = Pick<std::string>({"", "", "", "+", "{2}", "{1,3}", "{2,}", "{1}"});

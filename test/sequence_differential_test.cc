@@ -34,6 +34,7 @@ TEST_CASE("sequence engine equals the literal reference on random rules and stre
   CHECK(seeds_with_output >= kSeeds * 2 / 3);
   CHECK(total >= kSeeds * 6);
   CHECK(dropped > 0);
-  WARN("sequence differential: " << total << " complex events over " << kSeeds << " seeds, "
-                                 << dropped << " partial matches dropped");
+  WARN("sequence differential: " << total << " complex events over " << kSeeds << " seeds ("
+                                 << seeds_with_output << " with output), " << dropped
+                                 << " partial matches dropped");
 }
