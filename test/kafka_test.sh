@@ -61,15 +61,21 @@ expect "bad kafka address exit" 2 $?
 expect "bad --kafka exit" 2 $?
 
 # One member: produce, consume, compare by id.
+one_member() {  # RULES IN OUT WANT GOT ERR [options...]: a member until WANT complex events came
+  local rules=$1 in=$2 out=$3 n=$4 got=$5 err=$6
+  shift 6
+  "$strix" run "$rules" -i "kafka://$b/$in" -o "kafka://$b/$out" --output-events ids \
+    --idle-timeout 2s "$@" 2> "$err" &
+  local pid=$!
+  "$fixture" consume "$b" "$out" "$n" 60 | ids_of > "$got"
+  sleep 1
+  kill -TERM "$pid"
+  wait "$pid"
+}
 "$fixture" produce "$b" events user < "$tmp/e.jsonl" 2> /dev/null
 printf 'not json\n' | "$fixture" produce "$b" events user 2> /dev/null
-"$strix" run "$tmp/r.strix" -i "kafka://$b/events" -o "kafka://$b/alerts" --group one \
-  --dead-letter "kafka://$b/dead" --output-events ids --idle-timeout 2s 2> "$tmp/err1" &
-member=$!
-"$fixture" consume "$b" alerts "$want" 60 | ids_of > "$tmp/got1.ids"
-sleep 1
-kill -TERM "$member"
-wait "$member"
+one_member "$tmp/r.strix" events alerts "$want" "$tmp/got1.ids" "$tmp/err1" --group one \
+  --dead-letter "kafka://$b/dead"
 expect "one member exit" 0 $?
 expect "one member: the file run's complex events" same "$(cmp -s "$tmp/want.ids" "$tmp/got1.ids" && echo same)"
 "$fixture" consume "$b" alerts $((want + 1)) 3 | ids_of > "$tmp/all1.ids"
@@ -108,14 +114,8 @@ GEN
 wantT=$(wc -l < "$tmp/wantT.ids")
 expect "table file run has complex events" yes "$([ "$wantT" -gt 100 ] && echo yes)"
 "$fixture" produce "$b" tevents user < "$tmp/te.jsonl" 2> /dev/null
-"$strix" run "$tmp/t.strix" -i "kafka://$b/tevents" -o "kafka://$b/talerts" --group tbl \
-  --table "acct=$tmp/rows.jsonl" --dead-letter "$tmp/deadT" --output-events ids \
-  --idle-timeout 2s 2> "$tmp/errT" &
-tmember=$!
-"$fixture" consume "$b" talerts "$wantT" 60 | ids_of > "$tmp/gotT.ids"
-sleep 1
-kill -TERM "$tmember"
-wait "$tmember"
+one_member "$tmp/t.strix" tevents talerts "$wantT" "$tmp/gotT.ids" "$tmp/errT" --group tbl \
+  --table "acct=$tmp/rows.jsonl" --dead-letter "$tmp/deadT"
 expect "table under Kafka: exit" 0 $?
 expect "table under Kafka: the file run's complex events" same \
   "$(cmp -s "$tmp/wantT.ids" "$tmp/gotT.ids" && echo same)"
