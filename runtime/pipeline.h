@@ -58,7 +58,8 @@ struct PipelineOptions {
   double speed = 0;          // replay pacing: event time / speed; 0 as fast as possible
   bool keep_output = false;  // keep the formatted complex events (golden files)
   // --table NAME=FILE (LANGUAGE.md 7): rows loaded before the first event (not when the state
-  // is restored from a checkpoint: the checkpoint holds the tables). Not with a Kafka input.
+  // is restored from a checkpoint: the checkpoint holds the tables). With a Kafka input, into
+  // each partition's engine as it is created (unless its state is restored).
   std::vector<std::pair<std::string, std::string>> tables;
 
   // Checkpoints (CLI.md "State: checkpoints and restarts"; runtime/checkpoint.h). Empty
