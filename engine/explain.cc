@@ -292,7 +292,8 @@ bool Explain(const ql::CheckedRules& rules, const Program& p, const std::string&
       nodes.push_back("complete");
       nodes.push_back("discarded");
       for (const std::string& n : nodes) {
-        out += "    " + rid + "_" + n + " [shape=" +
+        // Quoted: a group's state is named by its terms, `all(b, c d)`.
+        out += "    " + DotQuote(rid + "_" + n) + " [shape=" +
                (n == "complete"    ? "doublecircle"
                 : n == "discarded" ? "octagon"
                                    : "circle") +
@@ -300,7 +301,7 @@ bool Explain(const ql::CheckedRules& rules, const Program& p, const std::string&
       }
       out += "  }\n  " + rid + " -> " + rid + "_start;\n";
       for (const Edge& e : v.edges) {
-        out += "  " + rid + "_" + e.from + " -> " + rid + "_" + e.to +
+        out += "  " + DotQuote(rid + "_" + e.from) + " -> " + DotQuote(rid + "_" + e.to) +
                " [label=" + DotQuote(e.label) + (e.dashed ? ", style=dashed" : "") + "];\n";
       }
     }

@@ -459,4 +459,8 @@ TEST_CASE("all(): explain shows the group as one state with its branches, the in
                                    "minimum"));
   CHECK_THAT(text, Catch::Contains("type       C"));  // a leading group enters by each branch
   CHECK_THAT(text, Catch::Contains("hand-over: E --> e (when all(b, c d) has its minimum)"));
+  std::string dot;
+  REQUIRE(engine::Explain(s.rules, *s.prog, "", engine::ExplainFormat::kDot, dot));
+  CHECK_THAT(dot, Catch::Contains("\"rule0_all(b, c d)\" [shape=circle, label=\"all(b, c d)\"]"));
+  CHECK_THAT(dot, Catch::Contains("\"rule0_all(b, c d)\" -> \"rule0_e\" [label=\"E\"]"));
 }
