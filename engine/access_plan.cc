@@ -323,8 +323,9 @@ std::optional<AccessPlan> PlanAccess(const Program& p, NodeId id, bool counting)
       }
       if (!best) return std::nullopt;
       // Counting (see access_plan.h): two or more exact conjuncts and no cheap anchor.
-      bool literals = true;
-      for (const std::optional<AccessPlan>& k : kids) {
+      bool literals = counting && exact >= 2;  // (looked at only where counting may be chosen)
+      for (size_t i = 0; literals && i < kids.size(); ++i) {
+        const std::optional<AccessPlan>& k = kids[i];
         if (!k || k->atoms.empty() || !k->residual.empty()) continue;
         for (const Atom& a : k->atoms) literals = literals && IsLiteral(a.kind);
       }

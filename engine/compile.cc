@@ -497,13 +497,7 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules,
         cr.aliases.push_back(term.alias);
       }
       for (const ql::Group& g : q.groups) {
-        SeqGroup sg;
-        sg.first = g.first;
-        sg.end = g.end;
-        for (uint32_t t = g.first; t < g.end; ++t) {
-          if (t == g.first || q.terms[t].branch != q.terms[t - 1].branch) sg.starts.push_back(t);
-        }
-        a.groups.push_back(std::move(sg));
+        a.groups.push_back(SeqGroup{g.first, g.end, g.starts});
       }
       const SeqGroup* last_group = a.terms.empty() ? nullptr : a.GroupOf(a.last_positive);
       a.last_step = last_group ? last_group->first : a.last_positive;

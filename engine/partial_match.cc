@@ -109,14 +109,9 @@ PartialMatch::PartialMatch(const PartialMatch& o)
 void PartialMatch::Take(const Automaton& a, uint32_t term, const StoredEvent* e) {
   if (events.empty()) start = e->ev.time;
   if (const SeqGroup* g = a.GroupOf(term)) {
-    if (events.empty() || a.terms[pos].group != a.terms[term].group) {  // entering the group
-      nbranches = static_cast<uint16_t>(g->starts.size());
-      branches = std::make_unique<BranchPos[]>(nbranches);
-    }
-    BranchPos& b = branches[a.terms[term].branch];
-    if (b.term != term) b = BranchPos{term, 0};
+    if (events.empty() || a.terms[pos].group != a.terms[term].group) EnterGroup(*g);
     pos = term;
-    count = ++b.count;
+    count = TakeInBranch(a, term);
   } else {
     if (branches) {  // left the group
       branches.reset();
@@ -151,21 +146,27 @@ void PartialMatch::Take(const Automaton& a, uint32_t term, const StoredEvent* e)
   events.Push(term, e);
 }
 
+void PartialMatch::EnterGroup(const SeqGroup& g) {
+  nbranches = static_cast<uint16_t>(g.starts.size());
+  branches = std::make_unique<BranchPos[]>(nbranches);
+}
+
+uint32_t PartialMatch::TakeInBranch(const Automaton& a, uint32_t term) {
+  BranchPos& b = branches[a.terms[term].branch];
+  if (b.term != term) b = BranchPos{term, 0};  // a branch's terms only move forward
+  return ++b.count;
+}
+
 void PartialMatch::RebuildBranches(const Automaton& a) {
   branches.reset();
   nbranches = 0;
-  if (events.empty()) return;
-  const SeqGroup* g = a.GroupOf(pos);
+  const SeqGroup* g = events.empty() ? nullptr : a.GroupOf(pos);
   if (!g) return;
-  nbranches = static_cast<uint16_t>(g->starts.size());
-  branches = std::make_unique<BranchPos[]>(nbranches);
-  // The group's events are the last run of the bindings; a branch's terms only move forward.
+  EnterGroup(*g);
+  // The group's events are the last run of the bindings.
   for (size_t i = events.Begin(g->first); i < events.size(); ++i) {
     const uint32_t t = events.term(i);
-    if (t >= a.terms.size() || a.terms[t].group != a.terms[pos].group) continue;
-    BranchPos& b = branches[a.terms[t].branch];
-    if (b.term != t) b = BranchPos{t, 0};
-    ++b.count;
+    if (t < a.terms.size() && a.terms[t].group == a.terms[pos].group) TakeInBranch(a, t);
   }
 }
 
@@ -230,7 +231,7 @@ Value MatchState::Aggregate(uint32_t input, AggFn fn) const {
       const Run r = RunOf(input);
       if (!r.scan) {
         n += r.end - r.begin;
-      } else if (pm_->pos == input || pm_->Branch(a_.terms[input].branch).term == input) {
+      } else if (pm_->Branch(a_.terms[input].branch).term == input) {  // where its branch stands
         n += pm_->Branch(a_.terms[input].branch).count;
       } else {
         for (size_t i = r.begin; i < r.end; ++i) n += pm_->events.term(i) == input;

@@ -211,6 +211,12 @@ struct PartialMatch {
   BranchPos Branch(size_t b) const { return b < nbranches ? branches[b] : BranchPos{}; }
   // Sets the branches from the bound events (a restored match).
   void RebuildBranches(const Automaton& a);
+
+ private:
+  void EnterGroup(const SeqGroup& g);                        // every branch without events
+  uint32_t TakeInBranch(const Automaton& a, uint32_t term);  // the term's count after it
+
+ public:
   size_t heap_bytes() const;
   // Heap bytes by content (not capacity), so that a move does not change it: --max-state.
   size_t used_bytes() const;

@@ -246,14 +246,18 @@ bool SequenceMatcher::TermHolds(const Automaton& a, size_t k, const Event& e,
 
 namespace {
 
-// Whether the step `pm` stands on has its minimum (a group: every branch on its last term
-// with that term's minimum).
+// Whether branch b of `g`, standing at `bp`, has its minimum: on its last term, with that
+// term's minimum number of events.
+bool BranchHasMin(const Automaton& a, const SeqGroup& g, size_t b, BranchPos bp) {
+  return bp.term == g.BranchEnd(b) - 1 && bp.count >= a.terms[bp.term].min;
+}
+
+// Whether the step `pm` stands on has its minimum (a group: every branch has).
 bool HasMin(const Automaton& a, const PartialMatch& pm) {
   const SeqGroup* g = a.GroupOf(pm.pos);
   if (!g) return pm.count >= a.terms[pm.pos].min;
   for (size_t b = 0; b < g->starts.size(); ++b) {
-    const BranchPos bp = pm.Branch(b);
-    if (bp.term != g->BranchEnd(b) - 1 || bp.count < a.terms[bp.term].min) return false;
+    if (!BranchHasMin(a, *g, b, pm.Branch(b))) return false;
   }
   return true;
 }
@@ -268,7 +272,7 @@ bool LastStepFull(const Automaton& a, const PartialMatch& pm, uint32_t term) {
   for (size_t b = 0; b < g->starts.size(); ++b) {
     BranchPos bp = inside ? pm.Branch(b) : BranchPos{};
     if (b == a.terms[term].branch) bp = BranchPos{term, bp.term == term ? bp.count + 1 : 1};
-    if (bp.term != g->BranchEnd(b) - 1 || bp.count < a.terms[bp.term].min) return false;
+    if (!BranchHasMin(a, *g, b, bp)) return false;
   }
   return true;
 }
@@ -294,7 +298,7 @@ bool SequenceMatcher::TermOffers(const Automaton& a, const PartialMatch& pm, uin
                                  const Event& e, const std::string& key_text,
                                  std::vector<Option>& out) {
   MatchState view(a, &pm);
-  if (term == pm.pos || (pm.nbranches && pm.Branch(a.terms[term].branch).term == term)) {
+  if (term == pm.pos || pm.Branch(a.terms[term].branch).term == term) {
     view.SetPrev(view.Last(term));  // another event for the term: prev() is its last one
   }
   return TermHolds(a, term, e, key_text, &view) && Offer(a, pm, term, e, out);

@@ -121,10 +121,10 @@ struct Term {
 // One `all(SEQ, SEQ ...)`: its terms are consecutive in Sequence::terms.
 struct Group {
   uint32_t pos = 0;   // of `all`
-  std::string alias;  // refused by the checker (not defined yet)
+  std::string alias;  // empty when none; a list of the group's events
   uint32_t alias_pos = 0;
-  uint32_t first = 0, end = 0;  // its terms [first, end)
-  uint32_t branches = 0;
+  uint32_t first = 0, end = 0;   // its terms [first, end)
+  std::vector<uint32_t> starts;  // the first term of each branch, in written order
 };
 
 enum class Policy : uint8_t { kNext, kStrict, kEvery };

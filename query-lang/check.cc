@@ -397,7 +397,9 @@ class Checker {
                 "a term inside all(...) needs a minimum of at least 1 (an optional term has no "
                 "place in 'all of these')");
         }
-        if (t.group == 0 && q.groups[0].first == 0 && IsBranchStart(q, i) && t.filter.has_keys) {
+        if (t.group == 0 && q.groups[0].first == 0 && t.filter.has_keys &&
+            std::find(q.groups[0].starts.begin(), q.groups[0].starts.end(), i) !=
+                q.groups[0].starts.end()) {
           Error(f, t.filter.keys[0].pos,
                 "the terms that start a leading all(...) take the sequence's key; put 'by' on "
                 "the sequence instead");
@@ -618,13 +620,6 @@ class Checker {
                 (q.has_keys ? "the header 'by'" : "the first term's 'by'") + ") has " +
                 std::to_string(part.size()) + "; a key of another size never matches");
     }
-  }
-
-  // Whether term `i` is the first of a branch of an all(...) group.
-  static bool IsBranchStart(const Sequence& q, size_t i) {
-    const Term& t = q.terms[i];
-    return t.group >= 0 &&
-           (i == q.groups[static_cast<size_t>(t.group)].first || q.terms[i - 1].branch != t.branch);
   }
 
   // Index of the term whose alias is `name`, or -1. The alias of all(...) group g is "term"

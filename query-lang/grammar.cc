@@ -805,9 +805,9 @@ struct PushGroup {
       out.alias_pos = g.alias.pos;
     }
     out.first = static_cast<uint32_t>(q.terms.size());
-    out.branches = static_cast<uint32_t>(g.branches.size());
     const auto id = static_cast<int32_t>(q.groups.size());
     for (size_t b = 0; b < g.branches.size(); ++b) {
+      out.starts.push_back(static_cast<uint32_t>(q.terms.size()));
       for (Term& t : g.branches[b]) {
         t.group = id;
         t.branch = static_cast<uint32_t>(b);

@@ -86,19 +86,16 @@ class Ref {
     return g ? g->end : k + 1;
   }
   // The first term of each branch of `g`, and where each branch ends.
-  std::vector<std::pair<size_t, size_t>> Branches(size_t r, const Group& g) const {
+  static std::vector<std::pair<size_t, size_t>> Branches(const Group& g) {
     std::vector<std::pair<size_t, size_t>> out;
-    const auto& ts = R(r).sequence.terms;
-    for (size_t k = g.first; k < g.end; ++k) {
-      if (k == g.first || ts[k].branch != ts[k - 1].branch) out.push_back({k, g.end});
-      if (out.size() > 1 && k == out.back().first) out[out.size() - 2].second = k;
-    }
+    for (size_t b = 0; b < g.starts.size(); ++b)
+      out.push_back({g.starts[b], b + 1 < g.starts.size() ? g.starts[b + 1] : g.end});
     return out;
   }
   // Per branch of `g`: the term it last fed (-1: none) and that term's events in `pm`.
   std::vector<std::pair<long, size_t>> BranchState(size_t r, const Group& g, const PM& pm) const {
     const auto& ts = R(r).sequence.terms;
-    std::vector<std::pair<long, size_t>> st(g.branches, {-1, 0});
+    std::vector<std::pair<long, size_t>> st(g.starts.size(), {-1, 0});
     for (auto [t, e] : pm.b) {
       if (t < g.first || t >= g.end) continue;
       auto& b = st[ts[t].branch];
@@ -113,7 +110,7 @@ class Ref {
     size_t pos = pm.b.back().first;
     if (const Group* g = GroupAt(r, pos)) {
       auto st = BranchState(r, *g, pm);
-      auto br = Branches(r, *g);
+      auto br = Branches(*g);
       for (size_t b = 0; b < br.size(); ++b) {
         if (st[b].first != long(br[b].second - 1) || st[b].second < Min(ts[br[b].second - 1]))
           return false;
@@ -246,7 +243,7 @@ class Ref {
         for (size_t k = after; k <= lp && !taken; ++k) {
           if (terms[k].negated) continue;
           if (const Group* g = GroupAt(r, k)) {
-            for (auto [first, end] : Branches(r, *g)) {
+            for (auto [first, end] : Branches(*g)) {
               if (!taken) taken = offer(first, false);
             }
             break;
@@ -259,7 +256,7 @@ class Ref {
       if (!taken) {
         if (const Group* g = GroupAt(r, pos)) {
           auto st = BranchState(r, *g, pm);
-          auto br = Branches(r, *g);
+          auto br = Branches(*g);
           for (size_t b = 0; b < br.size() && !taken; ++b) {
             if (st[b].first < 0) {
               taken = offer(br[b].first, false);
@@ -310,7 +307,7 @@ class Ref {
     std::vector<size_t> firsts = {0};
     if (const Group* g = GroupAt(r, 0)) {
       firsts.clear();
-      for (auto [first, end] : Branches(r, *g)) firsts.push_back(first);
+      for (auto [first, end] : Branches(*g)) firsts.push_back(first);
     }
     for (size_t f = 0; start && f < firsts.size(); ++f) {
       std::vector<std::pair<size_t, bool>> opts;
