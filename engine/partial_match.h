@@ -113,6 +113,7 @@ class BoundEvents {
   size_t size() const { return v_.size(); }
   bool empty() const { return v_.empty(); }
   uint32_t term(size_t i) const { return uint32_t(v_[i] >> 48); }
+  uint64_t tagged(size_t i) const { return v_[i]; }  // (term << 48) | event, as stored
   const Event* event(size_t i) const { return &Ptr(v_[i])->ev; }
   const StoredEvent* stored(size_t i) const { return Ptr(v_[i]); }
   // Terms never decrease along a match (it only moves forward), so the events of one term are

@@ -8,14 +8,6 @@
 #include "common/json_text.h"
 
 namespace strix::engine {
-namespace {
-
-TimeMs Deadline(TimeMs start, int64_t within) {
-  return start > kEndOfTime - within ? kEndOfTime - 1 : start + within;
-}
-
-}  // namespace
-
 SequenceMatcher::SequenceMatcher(const Program& p, size_t max_partial_matches, bool suppress)
     : p_(p),
       max_partial_(std::max<size_t>(1, max_partial_matches)),
@@ -25,6 +17,7 @@ SequenceMatcher::SequenceMatcher(const Program& p, size_t max_partial_matches, b
   for (uint32_t r = 0; r < p.rules.size(); ++r) {
     if (p.checks[r].sequence) rule_of_[static_cast<size_t>(p.rules[r].automaton)] = r;
   }
+  for (const Automaton& a : p.automata) runs_allowed_.push_back(RunsAllowed(a));
 }
 
 size_t SequenceMatcher::partitions() const {
@@ -42,6 +35,7 @@ size_t SequenceMatcher::StateBytes() const {
       if (part.key_text.capacity() > 15) b += part.key_text.capacity();
       b += part.pms.capacity() * sizeof(PartialMatch);
       for (const PartialMatch& pm : part.pms) b += pm.heap_bytes();
+      if (part.run) b += Cost(*part.run);
     });
   }
   return b;
@@ -52,6 +46,7 @@ size_t SequenceMatcher::RecountBytes(const RuleState& rs) {
   rs.parts.ForEach([&](const Partition& part) {
     b += Cost(part);
     for (const PartialMatch& pm : part.pms) b += Cost(pm);
+    if (part.run) b += Cost(*part.run);
   });
   return b;
 }
@@ -77,6 +72,12 @@ void SequenceMatcher::EnforceStateLimit(RunStats& stats) {
   const size_t limit = max_state_ / state_share_;
   if (Used() <= limit) return;
   // Oldest first: by first event (input order), then rule, then place in the partition.
+  // Runs go back to partial matches first (their matches are not in first-event order).
+  for (size_t r = 0; r < rules_.size(); ++r) {
+    rules_[r].parts.ForEachMutable([&](Partition& part) {
+      if (part.run) Dissolve(p_.automata[r], &part);
+    });
+  }
   struct Victim {
     uint64_t seq;
     uint32_t rule;
@@ -110,7 +111,7 @@ void SequenceMatcher::EnforceStateLimit(RunStats& stats) {
       size_t before = part.pms.size();
       part.pms.erase(std::remove_if(part.pms.begin(), part.pms.end(), gone), part.pms.end());
       rules_[r].live -= before - part.pms.size();
-      if (part.pms.empty() && part.timers == 0) idle.push_back(&part);
+      if (part.pms.empty() && !part.run && part.timers == 0) idle.push_back(&part);
     });
     for (Partition* part : idle) DropIfIdle(rules_[r], part);
   }
@@ -308,7 +309,7 @@ bool SequenceMatcher::Options(const Automaton& a, const PartialMatch& pm, const 
                               const std::string& key_text, std::vector<Option>& out) {
   const bool every = a.policy == SeqPolicy::kEvery;
   // Rule 5: window.
-  if (a.within_ms && e.time > Deadline(pm.start_time(), *a.within_ms)) return false;
+  if (a.within_ms && e.time > WindowDeadline(pm.start_time(), *a.within_ms)) return false;
   const size_t before = out.size();
   const uint32_t next = a.StepEnd(pm.pos);
   if (HasMin(a, pm)) {
@@ -460,7 +461,18 @@ void SequenceMatcher::Step(uint32_t rule, RuleState& rs, Partition* part,
     PlanStart(a, e, key_text, starts);
     planned = true;
   }
-  if (part && !part->pms.empty()) {
+  // A partition kept as a run steps as one (sequence_run.cc), or dissolves first.
+  bool stepped = false, starts_taken = false;
+  if (part && part->run) {
+    RunOutcome r = StepRun(a, rs, part, key_text, e, starts, done, stats);
+    if (r == RunOutcome::kFallBack) {
+      Dissolve(a, part);
+    } else {
+      stepped = true;
+      starts_taken = r == RunOutcome::kDone;
+    }
+  }
+  if (!stepped && part && !part->pms.empty()) {
     if (every) {
       StepEvery(a, part, key_text, e, starts, done, stats);
     } else {
@@ -499,7 +511,7 @@ void SequenceMatcher::Step(uint32_t rule, RuleState& rs, Partition* part,
     can_start = false;
   }
   // Rule 1: start.
-  if (can_start) {
+  if (can_start && !starts_taken) {
     if (!planned) PlanStart(a, e, key_text, starts);
     bool timer = false;
     for (const Option& opt : starts) {
@@ -519,18 +531,7 @@ void SequenceMatcher::Step(uint32_t rule, RuleState& rs, Partition* part,
       ++live_;
       timer = true;
     }
-    if (timer && a.within_ms) {  // the window's timer (rule 5, and rule 4's trailing deadline)
-      // One for the matches this event started: a timer ends all the matches of its start.
-      const PartialMatch& started = part->pms.back();
-      if (rs.timers.empty())
-        next_deadline_ = std::min(next_deadline_, Deadline(started.start_time(), *a.within_ms));
-      rs.timers.push_back(Timer{Deadline(started.start_time(), *a.within_ms), started.start_seq(),
-                                started.first(), part});
-      bytes_ += sizeof(Timer);
-      ++part->timers;
-      // Amortized: compacted only once the queue is twice the live matches (and more).
-      if (rs.timers.size() > 2 * live_ + 64) CompactTimers(rs);
-    }
+    if (timer && a.within_ms) QueueWindowTimer(a, rs, part, part->pms.back().first());
   }
   if (!part) return;
   // Rule 8: of the matches completing on this event, the earliest first event wins.
@@ -554,13 +555,32 @@ void SequenceMatcher::Step(uint32_t rule, RuleState& rs, Partition* part,
     live_ -= drop;
     stats.dropped_partial += drop;
   }
+  if (runs_allowed_[static_cast<size_t>(p_.rules[rule].automaton)] && !part->run)
+    TryFormRun(a, part);
   DropIfIdle(rs, part);
+}
+
+void SequenceMatcher::QueueWindowTimer(const Automaton& a, RuleState& rs, Partition* part,
+                                       const StoredEvent* first) {
+  // One for the matches this event started: a timer ends all the matches of its start.
+  const TimeMs deadline = WindowDeadline(first->ev.time, *a.within_ms);
+  if (rs.timers.empty()) next_deadline_ = std::min(next_deadline_, deadline);
+  rs.timers.push_back(Timer{deadline, first->ev.seq, first, part});
+  bytes_ += sizeof(Timer);
+  ++part->timers;
+  // Amortized: compacted only once the queue is twice the live matches (and more).
+  if (rs.timers.size() > 2 * live_ + 64) CompactTimers(rs);
 }
 
 void SequenceMatcher::ForgetAll(Partition* part) {
   for (const PartialMatch& pm : part->pms) Forget(pm);
   live_ -= part->pms.size();
   part->pms.clear();
+  if (part->run) {
+    bytes_ -= Cost(*part->run);
+    live_ -= part->run->size();
+    part->run.reset();
+  }
 }
 
 size_t SequenceMatcher::Cost(const Partition& part) {
@@ -575,7 +595,7 @@ SequenceMatcher::Partition* SequenceMatcher::NewPartition(RuleState& rs, uint64_
 }
 
 void SequenceMatcher::DropIfIdle(RuleState& rs, Partition* part) {
-  if (part->pms.empty() && part->timers == 0) {
+  if (part->pms.empty() && !part->run && part->timers == 0) {
     bytes_ -= Cost(*part);
     rs.parts.Erase(part);
   }
@@ -593,6 +613,7 @@ void SequenceMatcher::CompactTimers(RuleState& rs) {
   live.clear();
   rs.parts.ForEach([&](const Partition& p) {
     for (const PartialMatch& pm : p.pms) live.insert(pm.start_seq());
+    for (size_t i = 0; p.run && i < p.run->size(); ++i) live.insert(p.run->first(i)->ev.seq);
   });
   size_t w = 0;
   for (size_t i = 0; i < rs.timers.size(); ++i) {
@@ -646,6 +667,7 @@ void SequenceMatcher::FireDeadlines(TimeMs watermark, ComplexEventSink& sink, Ru
     Partition* part = t.part;
     --part->timers;
     const size_t live_before = live_;
+    if (part->run && !RunTimer(a, part, t)) Dissolve(a, part);
     // The partial matches that started with this event: a trailing absence completes
     // (rule 4), anything else can no longer complete (rule 5). Others keep their place.
     std::vector<Completion>& done = done_;
@@ -654,7 +676,7 @@ void SequenceMatcher::FireDeadlines(TimeMs watermark, ComplexEventSink& sink, Ru
     for (size_t i = 0; i < part->pms.size(); ++i) {
       PartialMatch& pm = part->pms[i];
       // The pointer may name a newer event at a reused address: the seq tells them apart.
-      if (pm.first() != t.first || Deadline(pm.start_time(), *a.within_ms) != t.deadline ||
+      if (pm.first() != t.first || WindowDeadline(pm.start_time(), *a.within_ms) != t.deadline ||
           pm.start_seq() != t.seq) {
         if (w != i) part->pms[w] = std::move(pm);
         ++w;
@@ -681,7 +703,8 @@ void SequenceMatcher::FireDeadlines(TimeMs watermark, ComplexEventSink& sink, Ru
 void SequenceMatcher::RecountPartialMatchesByRule(std::vector<uint64_t>& add) const {
   for (size_t r = 0; r < rules_.size(); ++r) {
     rules_[r].parts.ForEach([&](const Partition& part) {
-      if (rule_of_[r] < add.size()) add[rule_of_[r]] += part.pms.size();
+      if (rule_of_[r] < add.size())
+        add[rule_of_[r]] += part.pms.size() + (part.run ? part.run->size() : 0);
     });
   }
 }

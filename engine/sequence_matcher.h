@@ -20,6 +20,7 @@
 
 #include <deque>
 #include <limits>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -27,6 +28,7 @@
 
 #include "common/hash.h"
 #include "engine/complex_event.h"
+#include "engine/match_run.h"
 #include "engine/partial_match.h"
 #include "engine/partition_table.h"
 #include "engine/program.h"
@@ -48,6 +50,11 @@ class EventTable {
 };
 
 constexpr TimeMs kEndOfTime = std::numeric_limits<TimeMs>::max();
+
+// The end of the window of a match that started at `start` (rule 5).
+inline TimeMs WindowDeadline(TimeMs start, int64_t within) {
+  return start > kEndOfTime - within ? kEndOfTime - 1 : start + within;
+}
 
 class SequenceMatcher {
  public:
@@ -72,6 +79,8 @@ class SequenceMatcher {
   // The same by walking every partition (tests compare the two).
   void RecountPartialMatchesByRule(std::vector<uint64_t>& add) const;
   size_t partitions() const;
+  // Steps taken by runs (match_run.h): how often the O(1) path served a partition (tests).
+  uint64_t run_steps() const { return run_steps_; }
   // Bytes of matching state (partitions, partial matches, bindings, aggregates, timers), not
   // counting the events they refer to. Walks everything: for benchmarks and --stats.
   size_t StateBytes() const;
@@ -109,12 +118,14 @@ class SequenceMatcher {
 
  private:
   struct Partition {
-    uint64_t hash = 0;                // of key_text; its place in the table
-    std::string key_text;             // the key fields' JSON text, each followed by a newline
-    EventRef key_event;               // the event that opened it: its key fields are the key
-    std::vector<PartialMatch> pms;    // in creation order (the oldest first)
-    uint32_t timers = 0;              // queued timers that point here
-    mutable uint32_t snap_index = 0;  // its place in the snapshot being written (Save)
+    uint64_t hash = 0;                    // of key_text; its place in the table
+    std::string key_text;                 // the key fields' JSON text, each followed by a newline
+    EventRef key_event;                   // the event that opened it: its key fields are the key
+    std::vector<PartialMatch> pms;        // in creation order (the oldest first)
+    std::unique_ptr<MatchRun> run;        // instead of `pms`, when they form a run (match_run.h)
+    uint32_t timers = 0;                  // queued timers that point here
+    uint16_t run_skip = 0, run_wait = 1;  // steps until the next try to form a run, backoff
+    mutable uint32_t snap_index = 0;      // its place in the snapshot being written (Save)
   };
   // A window end: the partial matches of `part` that started with event `seq` at
   // deadline - within. Queued per rule in start order, which is deadline order.
@@ -144,6 +155,27 @@ class SequenceMatcher {
   struct Planned {
     uint32_t index, begin, end;
   };
+
+  // Runs (match_run.h; sequence_run.cc). Whether automaton `a`'s partial matches answer every
+  // event alike when they stand on the same unbounded term: `every`, no window, no `having`,
+  // no all(...) group, and term filters that read nothing of the match.
+  static bool RunsAllowed(const Automaton& a);
+  enum class RunOutcome { kFallBack, kDone, kStartsLeft };
+  // Rule 10 for a partition kept as a run, when every match of it can take `e` the same way
+  // and the bound leaves no survivor that passed it: kDone (the starts too), kStartsLeft (the
+  // run ended: start as usual), or kFallBack (nothing changed: dissolve and step as usual).
+  RunOutcome StepRun(const Automaton& a, RuleState& rs, Partition* part,
+                     const std::string& key_text, const Event& e, const std::vector<Option>& starts,
+                     std::vector<Completion>& done, RunStats& stats);
+  void TryFormRun(const Automaton& a, Partition* part);  // after a step, when runs are allowed
+  // Ends the run's matches that window timer `t` ends (those at its front); false, with nothing
+  // changed, when some are elsewhere in it.
+  bool RunTimer(const Automaton& a, Partition* part, const Timer& t);
+  void Dissolve(const Automaton& a, Partition* part);  // the run's matches one by one again
+  static void BackOff(Partition* part);
+  std::vector<bool> runs_allowed_;  // per automaton
+  PartialMatch run_proto_;          // scratch of StepRun()
+  PartialMatch run_member_;         // scratch of StepRun()
 
   void Step(uint32_t rule, RuleState& rs, Partition* part, const std::string& key_text,
             uint64_t hash, const Event& e, bool can_start, std::vector<Completion>& done,
@@ -180,12 +212,17 @@ class SequenceMatcher {
   bool HavingHolds(const Automaton& a, const PartialMatch& pm, uint32_t term, const Event* e);
   void Emit(uint32_t rule, std::vector<Completion>& done, ComplexEventSink& sink, RunStats& stats);
   void DropIfIdle(RuleState& rs, Partition* part);  // erases it when nothing refers to it
+  // Queues the window timer (rule 5, and rule 4's trailing deadline) of the matches `first`
+  // started.
+  void QueueWindowTimer(const Automaton& a, RuleState& rs, Partition* part,
+                        const StoredEvent* first);
   // Drops the queued window timers whose partial matches are gone (see the .cc).
   void CompactTimers(RuleState& rs);
   std::unordered_set<uint64_t> live_seqs_;  // scratch of CompactTimers
   // State accounting (--max-state): a partial match's bytes enter when it joins a partition's
   // list and leave when it leaves it (dropped, completed, discarded).
   static size_t Cost(const PartialMatch& pm) { return sizeof(PartialMatch) + pm.used_bytes(); }
+  static size_t Cost(const MatchRun& r) { return sizeof(MatchRun) + r.used_bytes(); }
   static size_t Cost(const Partition& part);
   static size_t RecountBytes(const RuleState& rs);  // one rule's share, by walking it
   void Remember(const PartialMatch& pm) { bytes_ += Cost(pm); }
@@ -220,6 +257,7 @@ class SequenceMatcher {
   bool suppress_on_;
   Suppression suppress_;
   size_t live_ = 0;
+  uint64_t run_steps_ = 0;
   size_t bytes_ = 0;  // accounted state (see Cost)
   size_t max_state_ = 0;
   unsigned state_share_ = 1;

@@ -113,8 +113,9 @@ void SequenceMatcher::Save(EngineSnapshot& s, EventTable& events) const {
       part.snap_index = static_cast<uint32_t>(rec->partitions());  // for the timers
       rec->key_text.push_back(part.key_text);
       rec->key_event.push_back(events.Add(part.key_event.get()));
-      rec->matches.push_back(static_cast<uint32_t>(part.pms.size()));
-      for (const PartialMatch& pm : part.pms) {
+      const size_t in_run = part.run ? part.run->size() : 0;
+      rec->matches.push_back(static_cast<uint32_t>(part.pms.size() + in_run));
+      auto save = [&](const PartialMatch& pm) {
         rec->pos.push_back(pm.pos);
         rec->count.push_back(pm.count);
         rec->start.push_back(pm.start);
@@ -139,6 +140,14 @@ void SequenceMatcher::Save(EngineSnapshot& s, EventTable& events) const {
             for (const auto& [hash, at] : pm.distinct[i]) rec->distinct_at.push_back(at);
           }
         }
+      };
+      for (const PartialMatch& pm : part.pms) save(pm);
+      // A run's matches are saved one by one, as partial matches (the format knows no runs;
+      // a restored partition forms its run again when it steps).
+      PartialMatch pm;
+      for (size_t i = 0; i < in_run; ++i) {
+        part.run->Materialize(p_.automata[r], i, pm);
+        save(pm);
       }
     });
     if (rs.timers.empty()) continue;

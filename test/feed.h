@@ -1,6 +1,7 @@
 // Test helper: pushes JSON lines through a decoder into an engine, as `run` does for one input
-// (seq = `first` + position, line from `first` + 1). Every line must decode to an event. Returns the lines (from 1)
-// that the engine found late. The caller decides when the input ends (Engine::Finish).
+// (seq = `first` + position, line from `first` + 1). Every line must decode to an event. Returns
+// the lines (from 1) that the engine found late. The caller decides when the input ends
+// (Engine::Finish).
 #pragma once
 
 #include <simdjson.h>

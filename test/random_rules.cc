@@ -101,15 +101,18 @@ std::string SingleEventCase(uint64_t seed, int nrules, int nevents, bool conjunc
   return "";
 }
 
-SequenceCaseResult SequenceCase(uint64_t seed, bool collide_distinct, int nevents) {
+SequenceCaseResult SequenceCase(uint64_t seed, bool collide_distinct, int nevents, bool hot) {
   SequenceCaseResult out;
   SeqGen g(seed * 7919);
+  g.hot = hot;
   std::string text;
   ql::CheckedRules rules = RandomSequenceRules(g, text, out.mismatch);
   if (!out.mismatch.empty()) return out;
   RefOptions opts;
   opts.max_delay_ms = seed % 3 == 0 ? g.Int(1, 6) : 0;
-  opts.max_partial_matches = seed % 4 == 0 ? static_cast<size_t>(g.Int(1, 4)) : 10000;
+  opts.max_partial_matches = hot             ? static_cast<size_t>(g.Int(2, 12))
+                             : seed % 4 == 0 ? static_cast<size_t>(g.Int(1, 4))
+                                             : 10000;
   std::vector<std::string> lines;
   int64_t ts = 0;
   for (int i = 0; i < nevents; ++i) {
@@ -178,16 +181,21 @@ SequenceCaseResult SequenceCase(uint64_t seed, bool collide_distinct, int nevent
                      Show(want) + "engine:\n" + Show(sink.got);
       break;
     }
-    if (threads == 1) out.dropped = eng.stats().dropped_partial;
+    if (threads == 1) {
+      out.dropped = eng.stats().dropped_partial;
+      out.run_steps = eng.matcher().sequences().run_steps();
+    }
   }
   engine::g_distinct_hash_collides_for_testing = false;
   out.complex_events = want.size();
   return out;
 }
 
-RestoreCaseResult RestoreCase(uint64_t seed, const SnapshotRoundtrip& roundtrip, int nevents) {
+RestoreCaseResult RestoreCase(uint64_t seed, const SnapshotRoundtrip& roundtrip, int nevents,
+                              bool hot) {
   RestoreCaseResult out;
   SeqGen g(seed * 104729 + 7);
+  g.hot = hot;
   std::string text;
   ql::CheckedRules rules = RandomSequenceRules(g, text, out.mismatch);
   if (!out.mismatch.empty()) return out;
@@ -198,7 +206,9 @@ RestoreCaseResult RestoreCase(uint64_t seed, const SnapshotRoundtrip& roundtrip,
   }
   const engine::Program& p = **prog;
   const int64_t delay = seed % 3 == 0 ? g.Int(1, 6) : 0;
-  const size_t max_partial = seed % 4 == 0 ? static_cast<size_t>(g.Int(1, 4)) : 10000;
+  const size_t max_partial = hot             ? static_cast<size_t>(g.Int(2, 12))
+                             : seed % 4 == 0 ? static_cast<size_t>(g.Int(1, 4))
+                                             : 10000;
   std::vector<std::string> lines;
   int64_t ts = 0;
   for (int i = 0; i < nevents; ++i) {

@@ -304,6 +304,10 @@ struct SeqGen {
   // Tables (LANGUAGE.md 7): with `tables`, the rules may look table `tb` up (Table() must then
   // head the rule file): rows keyed by y, set by D events, removed by some D or C events.
   bool tables = false;
+  // Hot keys (`hot`): mostly `every` rules led by `A+` without a window or `having`, over streams
+  // of mostly A events on few keys: the shape where partial matches become runs
+  // (engine/match_run.h) under a small bound.
+  bool hot = false;
   std::string Table() {
     return Chance(50) ? "table tb by y from D where x != 0 delete on D where x == 0\n"
                       : "table tb by y from D delete on C by y where x == 1\n";
@@ -385,9 +389,9 @@ struct SeqGen {
   std::string Rule(int id) {
     std::string r = "rule s" + std::to_string(id) + " on sequence";
     if (Chance(85)) r += Chance(80) ? " by k" : " by k, y";
-    bool within = Chance(75);
+    bool within = Chance(hot ? 40 : 75);
     if (within) r += " within " + std::to_string(Int(3, 25)) + "ms";
-    int policy = Int(0, 9);
+    int policy = hot ? (Chance(85) ? 1 : Int(0, 9)) : Int(0, 9);
     if (policy == 0) r += " strict";
     if (policy == 1 || policy == 2) r += " every";
     int positives = Int(1, 3);
@@ -397,7 +401,7 @@ struct SeqGen {
         r += " not " + Type();
         if (Chance(50)) r += " where " + Cond(terms, nullptr);
       }
-      if (Chance(20)) {  // an all(...) step: 2-3 branches of 1-2 terms, minimum >= 1 each
+      if (Chance(hot ? 5 : 20)) {  // an all(...) step: 2-3 branches of 1-2 terms, minimum >= 1 each
         const bool named = Chance(50);  // its alias: a list of all its events
         r += named ? " g" + std::to_string(i) + ": all(" : " all(";
         std::vector<TermInfo> group;
@@ -423,7 +427,7 @@ struct SeqGen {
       }
       TermInfo t{"a" + std::to_string(i), false};
       std::string quant;
-      switch (Int(0, 9)) {
+      switch (hot && Chance(i == 0 ? 70 : 30) ? 0 : Int(0, 9)) {
         case 0:
           quant = "+";
           break;
@@ -450,7 +454,7 @@ struct SeqGen {
       }
       t.list = !quant.empty();
       r += " " + t.alias + ": " + Type() + quant;
-      if (Chance(60)) r += " where " + Cond(terms, &t);
+      if (Chance(hot ? 30 : 60)) r += " where " + Cond(terms, &t);
       terms.push_back(t);
     }
     if (within && Chance(25)) {
@@ -458,7 +462,7 @@ struct SeqGen {
       if (Chance(40)) r += " where " + Cond(terms, nullptr);
     }
     if (Chance(20)) r += " until D" + std::string(Chance(50) ? " where x > 5" : "");
-    if (Chance(35)) r += " having " + Having(terms);
+    if (Chance(hot ? 10 : 35)) r += " having " + Having(terms);
     if (Chance(15)) r += " suppress " + std::to_string(Int(2, 10)) + "ms";
     if (Chance(60)) r += Emit(terms);
     return r + "\n";
@@ -476,9 +480,13 @@ struct SeqGen {
   }
 
   std::string Event(int64_t ts) {
-    std::string e = "{\"type\":\"" + Pick<std::string>({"A", "B", "C", "D", "A", "B"}) + "\"";
+    std::string e = "{\"type\":\"" +
+                    (hot ? Pick<std::string>({"A", "A", "A", "A", "A", "A", "B", "B", "C", "D"})
+                         : Pick<std::string>({"A", "B", "C", "D", "A", "B"})) +
+                    "\"";
     e += ",\"ts\":" + std::to_string(ts);
-    if (Int(0, 12)) e += ",\"k\":\"" + Pick<std::string>({"k1", "k2", "k3"}) + "\"";
+    if (Int(0, 12))
+      e += ",\"k\":\"" + (hot && Chance(80) ? "k1" : Pick<std::string>({"k1", "k2", "k3"})) + "\"";
     if (Int(0, 8)) e += ",\"x\":" + Value();
     if (Int(0, 8)) e += ",\"y\":\"" + Pick<std::string>({"p", "q", "r"}) + "\"";
     return e + "}";
@@ -493,11 +501,14 @@ std::string SingleEventCase(uint64_t seed, int nrules = 60, int nevents = 300,
 struct SequenceCaseResult {
   std::string mismatch;  // "" when engine (1, 2, 3 workers) and reference agree
   size_t complex_events = 0;
-  uint64_t dropped = 0;  // partial matches dropped by the bound (one thread)
+  uint64_t dropped = 0;    // partial matches dropped by the bound (one thread)
+  uint64_t run_steps = 0;  // steps served by runs (one thread)
 };
 // One seed of sequence rules and a stream against the literal reference. `collide_distinct`
 // makes every distinct() hash equal (values must then be compared).
-SequenceCaseResult SequenceCase(uint64_t seed, bool collide_distinct, int nevents = 250);
+// `hot`: SeqGen::hot rules and streams under a bound of 2-12 partial matches.
+SequenceCaseResult SequenceCase(uint64_t seed, bool collide_distinct, int nevents = 250,
+                                bool hot = false);
 
 // One seed of sequence rules and a stream, run once without a break and once with the engine
 // saved at random points (after a Flush, as checkpoints are taken) and restored into a fresh
@@ -509,7 +520,8 @@ struct RestoreCaseResult {
   size_t complex_events = 0, restored_matches = 0, snapshots = 0;
 };
 using SnapshotRoundtrip = std::function<engine::EngineSnapshot(const engine::EngineSnapshot&)>;
-RestoreCaseResult RestoreCase(uint64_t seed, const SnapshotRoundtrip& roundtrip, int nevents = 250);
+RestoreCaseResult RestoreCase(uint64_t seed, const SnapshotRoundtrip& roundtrip, int nevents = 250,
+                              bool hot = false);
 
 // New rules taking over mid-stream (a reload): random sequence rules, of which the new set
 // keeps some unchanged, changes, drops and adds some, compiled with the old fields as seed.

@@ -239,6 +239,57 @@ TEST_CASE("max-state: the oldest partial matches go first, the state stays under
   CHECK(free_eng.stats().dropped_state == 0);
 }
 
+TEST_CASE("rule 10 on a hot key: the bound's survivors kept as one run, state linear in them",
+          "[sequence][runs]") {
+  // `every` with A+ over one key: past the bound, each A extends every live match and the
+  // matches are kept as one run (engine/match_run.h): the state is a few bytes per match, not
+  // a copy of each match's events, and the output is what the matches one by one give.
+  Seq s("rule e on sequence by k every a: A+ b: B emit { n: count(a), f: first(a).ts }");
+  engine::Engine eng(*s.prog, 0, 1000, 1);
+  for (int i = 0; i < 5000; ++i)
+    test::FeedLines(eng, *s.prog, {E(std::to_string(i), "A", i)}, s, uint64_t(i));
+  const engine::SequenceMatcher& sm = eng.matcher().sequences();
+  CHECK(sm.live_partial_matches() == 1000);
+  CHECK(sm.run_steps() > 4900);
+  CHECK(sm.accounted_bytes() == sm.RecountBytes());
+  // One by one: 1000 matches of 500 events on average, 8 bytes each, 4 MB; as a run: the log
+  // and an entry per match.
+  CHECK(sm.accounted_bytes() < (200u << 10));
+  test::FeedLines(eng, *s.prog, {E("b", "B", 6000)}, s, 5000);
+  eng.Finish(s);
+  REQUIRE(s.out.size() == 1000);
+  // The live matches are the 1000 latest starts, each with every A since: A 4000..4999, B.
+  CHECK(s.out.front().find("[a=4000 a=4001 ") != std::string::npos);
+  CHECK(s.out.front().find("a=4999 b=b] n:1000 f:4000") != std::string::npos);
+  CHECK(s.out.back() == "e@6000 \"k1\" [a=4999 b=b] n:1 f:4999");
+  CHECK(eng.stats().dropped_partial > 0);
+}
+
+TEST_CASE("rule 5 on a run: the window ends its matches at the front, idle keys are freed",
+          "[sequence][runs]") {
+  Seq s("rule e on sequence by k within 100ms every a: A+ b: B");
+  engine::Engine eng(*s.prog, 0, 50, 1);
+  for (int i = 0; i < 300; ++i)
+    test::FeedLines(eng, *s.prog, {E(std::to_string(i), "A", i)}, s, uint64_t(i));
+  const engine::SequenceMatcher& sm = eng.matcher().sequences();
+  CHECK(sm.run_steps() > 250);
+  CHECK(sm.live_partial_matches() == 50);
+  CHECK(sm.accounted_bytes() == sm.RecountBytes());
+  test::FeedLines(eng, *s.prog, {E("b", "B", 300)}, s, 300);
+  REQUIRE(s.out.size() == 50);  // the 50 latest starts, each with every A since
+  CHECK(s.out.front().find("[a=250 a=251 ") != std::string::npos);
+  CHECK(s.out.back() == "e@300 \"k1\" [a=299 b=b]");
+  // Past every window: the timers end the run's matches and free the key.
+  const std::string other = "{\"id\":\"o\",\"type\":\"A\",\"ts\":10000,\"k\":\"k2\"}";
+  test::FeedLines(eng, *s.prog, {other}, s, 301);
+  CHECK(sm.live_partial_matches() == 1);  // k2's new match only
+  CHECK(sm.partitions() == 1);
+  CHECK(sm.accounted_bytes() == sm.RecountBytes());
+  s.out.clear();
+  test::FeedLines(eng, *s.prog, {E("b2", "B", 10001)}, s, 302);
+  CHECK(s.out.empty());
+}
+
 TEST_CASE("max-state: across partitions, the partial matches with the oldest first event go",
           "[sequence]") {
   Seq s("rule e on sequence by k a: A b: B");

@@ -1,0 +1,67 @@
+// A run of partial matches that share their future (see match_run.h).
+#include "engine/match_run.h"
+
+#include <algorithm>
+
+namespace strix::engine {
+
+bool g_eager_match_runs_for_testing = false;
+
+void MatchRun::Form(std::vector<PartialMatch>& pms) {
+  for (PartialMatch& pm : pms) {
+    own_bytes_ += pm.events.used_bytes();
+    members_.push_back(Member{std::move(pm.events), base_ + log_.size()});
+  }
+  if (pms.empty()) return;
+  pos_ = pms[0].pos;
+  earliest_ = first(0)->ev.time;
+  for (size_t i = 1; i < members_.size(); ++i) {
+    in_time_order_ = in_time_order_ && first(i)->ev.time >= first(i - 1)->ev.time;
+    earliest_ = std::min(earliest_, first(i)->ev.time);
+  }
+}
+
+void MatchRun::StartAtLast() {
+  const TimeMs t = Ptr(log_.back())->ev.time;
+  if (members_.empty()) {
+    in_time_order_ = true;
+    earliest_ = t;
+  } else {
+    in_time_order_ = in_time_order_ && t >= first(members_.size() - 1)->ev.time;
+    earliest_ = std::min(earliest_, t);
+  }
+  members_.push_back(Member{BoundEvents(), base_ + log_.size() - 1});
+}
+
+void MatchRun::Append(uint32_t term, const StoredEvent* e) {
+  Retain(e);
+  log_.push_back((uint64_t(term) << 48) | reinterpret_cast<uint64_t>(e));
+  pos_ = term;
+}
+
+void MatchRun::PopFront(size_t n) {
+  for (size_t i = 0; i < n && !members_.empty(); ++i) {
+    own_bytes_ -= members_.front().own.used_bytes();
+    members_.pop_front();
+  }
+  PopLog(members_.empty() ? log_.size() : members_.front().join - base_);
+  if (in_time_order_ && !members_.empty()) earliest_ = first(0)->ev.time;
+}
+
+void MatchRun::PopLog(size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    Release(Ptr(log_.front()));
+    log_.pop_front();
+    ++base_;
+  }
+}
+
+void MatchRun::Materialize(const Automaton& a, size_t i, PartialMatch& out) const {
+  out = PartialMatch();
+  const Member& m = members_[i];
+  for (size_t j = 0; j < m.own.size(); ++j) out.Take(a, m.own.term(j), m.own.stored(j));
+  for (size_t j = m.join - base_; j < log_.size(); ++j)
+    out.Take(a, uint32_t(log_[j] >> 48), Ptr(log_[j]));
+}
+
+}  // namespace strix::engine
