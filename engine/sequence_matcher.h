@@ -157,8 +157,9 @@ class SequenceMatcher {
   };
 
   // Runs (match_run.h; sequence_run.cc). Whether automaton `a`'s partial matches answer every
-  // event alike when they stand on the same unbounded term: `every`, no window, no `having`,
-  // no all(...) group, and term filters that read nothing of the match.
+  // event alike when they stand on the same unbounded term (windows aside, which end them by
+  // start): `every`, no `having`, no trailing `not`, no all(...) group, no unkeyed term, and
+  // term filters that read nothing of the match.
   static bool RunsAllowed(const Automaton& a);
   enum class RunOutcome { kFallBack, kDone, kStartsLeft };
   // Rule 10 for a partition kept as a run, when every match of it can take `e` the same way
