@@ -297,9 +297,10 @@ RestoreCaseResult RestoreCase(uint64_t seed, const SnapshotRoundtrip& roundtrip,
   return out;
 }
 
-RestoreCaseResult TakeOverCase(uint64_t seed, int nevents) {
+RestoreCaseResult TakeOverCase(uint64_t seed, int nevents, bool hot) {
   RestoreCaseResult out;
   SeqGen g(seed * 7919 + 3);
+  g.hot = hot;
   g.tables = g.Chance(50);  // both sets then start with the same table, whose rows move
   const std::string table = g.tables ? g.Table() : "";
   std::vector<std::string> before;
@@ -334,7 +335,9 @@ RestoreCaseResult TakeOverCase(uint64_t seed, int nevents) {
     return out;
   }
   const int64_t delay = seed % 3 == 0 ? g.Int(1, 6) : 0;
-  const size_t max_partial = seed % 4 == 0 ? static_cast<size_t>(g.Int(1, 4)) : 10000;
+  const size_t max_partial = hot             ? static_cast<size_t>(g.Int(2, 12))
+                             : seed % 4 == 0 ? static_cast<size_t>(g.Int(1, 4))
+                                             : 10000;
   const unsigned threads = seed % 2 ? 3u : 1u;
   std::vector<std::string> lines;
   int64_t ts = 0;

@@ -529,6 +529,6 @@ RestoreCaseResult RestoreCase(uint64_t seed, const SnapshotRoundtrip& roundtrip,
 // snapshot path, itself checked against uninterrupted runs by RestoreCase); their reports,
 // their complex events after the reload and their counters must agree, and the state the
 // take-over moved must be accounted as a walk counts it. `restored_matches`: matches kept.
-RestoreCaseResult TakeOverCase(uint64_t seed, int nevents = 250);
+RestoreCaseResult TakeOverCase(uint64_t seed, int nevents = 250, bool hot = false);
 
 }  // namespace strix::test

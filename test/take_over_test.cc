@@ -5,6 +5,7 @@
 
 #include "engine/compile.h"
 #include "engine/engine.h"
+#include "engine/match_run.h"
 #include "query-lang/check.h"
 #include "test/random_rules.h"
 
@@ -23,6 +24,22 @@ TEST_CASE("a take-over equals a snapshot and restore: kept, changed, dropped and
   INFO("partial matches moved " << kept << ", complex events after " << events);
   CHECK(kept > 1000);  // the take-overs moved state, not only empty engines
   CHECK(events > 1000);
+}
+
+TEST_CASE("a take-over moves partitions kept as runs whole",
+          "[snapshot][differential][reload][runs]") {
+  // Hot keys under a small bound (SeqGen::hot): the state handed over often holds runs
+  // (engine/match_run.h); the twin saves them match by match and restores partial matches.
+  size_t kept = 0;
+  for (uint64_t seed = 1; seed <= 150; ++seed) {
+    engine::g_eager_match_runs_for_testing = seed % 2 == 0;
+    test::RestoreCaseResult r = test::TakeOverCase(seed, 300, true);
+    engine::g_eager_match_runs_for_testing = false;
+    INFO(r.mismatch);
+    REQUIRE(r.mismatch.empty());
+    kept += r.restored_matches;
+  }
+  CHECK(kept > 300);
 }
 
 TEST_CASE("a take-over is refused when the new program moved a field (no seed)", "[reload]") {
