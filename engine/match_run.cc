@@ -10,27 +10,25 @@ bool g_eager_match_runs_for_testing = false;
 void MatchRun::Form(std::vector<PartialMatch>& pms) {
   for (PartialMatch& pm : pms) {
     own_bytes_ += pm.events.used_bytes();
-    members_.push_back(Member{std::move(pm.events), base_ + log_.size()});
+    Join(Member{std::move(pm.events), base_ + log_.size()});
   }
-  if (pms.empty()) return;
-  pos_ = pms[0].pos;
-  earliest_ = first(0)->ev.time;
-  for (size_t i = 1; i < members_.size(); ++i) {
-    in_time_order_ = in_time_order_ && first(i)->ev.time >= first(i - 1)->ev.time;
-    earliest_ = std::min(earliest_, first(i)->ev.time);
-  }
+  if (!pms.empty()) pos_ = pms[0].pos;
 }
 
 void MatchRun::StartAtLast() {
-  const TimeMs t = Ptr(log_.back())->ev.time;
-  if (members_.empty()) {
+  Join(Member{BoundEvents(), base_ + log_.size() - 1});
+}
+
+void MatchRun::Join(Member m) {
+  members_.push_back(std::move(m));
+  const TimeMs t = first(members_.size() - 1)->ev.time;
+  if (members_.size() == 1) {
     in_time_order_ = true;
     earliest_ = t;
   } else {
-    in_time_order_ = in_time_order_ && t >= first(members_.size() - 1)->ev.time;
+    in_time_order_ = in_time_order_ && t >= first(members_.size() - 2)->ev.time;
     earliest_ = std::min(earliest_, t);
   }
-  members_.push_back(Member{BoundEvents(), base_ + log_.size() - 1});
 }
 
 void MatchRun::Append(uint32_t term, const StoredEvent* e) {

@@ -80,6 +80,7 @@ class MatchRun {
   static const StoredEvent* Ptr(uint64_t x) {
     return reinterpret_cast<const StoredEvent*>(x & ((uint64_t(1) << 48) - 1));
   }
+  void Join(Member m);  // a match joins at the back (keeps the time order and earliest start)
   void PopLog(size_t n);
   std::deque<uint64_t> log_;    // (term << 48) | event, retained, as BoundEvents holds them
   uint64_t base_ = 0;           // the log index of log_.front()

@@ -111,7 +111,7 @@ void SequenceMatcher::EnforceStateLimit(RunStats& stats) {
       size_t before = part.pms.size();
       part.pms.erase(std::remove_if(part.pms.begin(), part.pms.end(), gone), part.pms.end());
       rules_[r].live -= before - part.pms.size();
-      if (part.pms.empty() && !part.run && part.timers == 0) idle.push_back(&part);
+      if (part.pms.empty() && part.timers == 0) idle.push_back(&part);  // (runs dissolved above)
     });
     for (Partition* part : idle) DropIfIdle(rules_[r], part);
   }

@@ -173,6 +173,8 @@ class SequenceMatcher {
   // changed, when some are elsewhere in it.
   bool RunTimer(const Automaton& a, Partition* part, const Timer& t);
   void Dissolve(const Automaton& a, Partition* part);  // the run's matches one by one again
+  // Ends the run's n oldest matches (a window, a timer); a run left empty goes.
+  void PopRun(Partition* part, size_t n);
   static void BackOff(Partition* part);
   std::vector<bool> runs_allowed_;  // per automaton
   PartialMatch run_proto_;          // scratch of StepRun()

@@ -87,16 +87,9 @@ SequenceMatcher::RunOutcome SequenceMatcher::StepRun(
     } else {
       size_t ended = 0;
       while (ended < run.size() && e.time > WindowDeadline(run.first(ended)->ev.time, w)) ++ended;
-      if (ended > 0) {
-        bytes_ -= Cost(run);
-        run.PopFront(ended);
-        bytes_ += Cost(run);
-        live_ -= ended;
-      }
-      if (run.empty()) {
+      if (ended > 0) PopRun(part, ended);
+      if (!part->run) {
         ++run_steps_;
-        bytes_ -= Cost(run);
-        part->run.reset();
         return RunOutcome::kStartsLeft;
       }
     }
@@ -168,15 +161,13 @@ SequenceMatcher::RunOutcome SequenceMatcher::StepRun(
     }
     bytes_ += Cost(run);
   }
+  // (The run is not empty: the bound leaves max_partial_ - started >= 0 of its branches, and
+  // when that is none, the start joined.)
   for (const Option& o : starts) {
     if (!o.completes) continue;
     PartialMatch pm;
     pm.Take(a, o.term, Ref(e));
     done.push_back(Completion{std::move(pm), e.time, part->key_event});
-  }
-  if (run.empty()) {
-    bytes_ -= Cost(run);
-    part->run.reset();
   }
   return RunOutcome::kDone;
 }
@@ -198,16 +189,20 @@ bool SequenceMatcher::RunTimer(const Automaton& a, Partition* part, const Timer&
       break;
     if (ends(i)) return false;
   }
-  if (n == 0) return true;
+  if (n > 0) PopRun(part, n);
+  return true;
+}
+
+void SequenceMatcher::PopRun(Partition* part, size_t n) {
+  MatchRun& run = *part->run;
   bytes_ -= Cost(run);
   run.PopFront(n);
-  bytes_ += Cost(run);
   live_ -= n;
   if (run.empty()) {
-    bytes_ -= Cost(run);
     part->run.reset();
+  } else {
+    bytes_ += Cost(run);
   }
-  return true;
 }
 
 }  // namespace strix::engine
