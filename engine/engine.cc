@@ -167,6 +167,31 @@ void Engine::Save(EngineSnapshot& s) const {
   } else {
     matcher_.Save(s, table);
   }
+  SaveRest(s);
+  DropEmptyRules(s);
+}
+
+void Engine::BeginCapture(EngineSnapshot& s) {
+  s.Clear();
+  if (sharded_) {
+    sharded_->BeginCapture();
+  } else {
+    matcher_.BeginCapture();
+  }
+  SaveRest(s);
+}
+
+void Engine::CompleteCapture(EngineSnapshot& s) {
+  EventTable table(s.events, /*copy=*/true);
+  if (sharded_) {
+    sharded_->CaptureRest(s, table);
+  } else {
+    matcher_.CaptureRest(s, table);
+  }
+  DropEmptyRules(s);
+}
+
+void Engine::SaveRest(EngineSnapshot& s) const {
   auto windows = [&](const Suppression& sup) {
     sup.ForEach([&](uint32_t rule, std::string_view key, TimeMs until) {
       const CompiledRule& cr = p_.rules[rule];
@@ -181,15 +206,18 @@ void Engine::Save(EngineSnapshot& s) const {
   }
   for (const Event& e : held_.items()) s.held.Add(e.raw, e.time, e.source, e.line, e.seq);
   if (tables_) tables_->Save(s.tables);
-  // Rules without state this time (kept from an earlier Save for their memory) are not written.
-  s.rules.erase(
-      std::remove_if(s.rules.begin(), s.rules.end(), [](const RuleRecord& r) { return r.empty(); }),
-      s.rules.end());
   s.seen_any = seen_any_;
   s.max_seen = max_seen_;
   s.watermark = watermark_;
   s.timers_before = timers_before_;
   s.stats = stats_;
+}
+
+void Engine::DropEmptyRules(EngineSnapshot& s) {
+  // Rules without state this time (kept from an earlier Save for their memory) are not written.
+  s.rules.erase(
+      std::remove_if(s.rules.begin(), s.rules.end(), [](const RuleRecord& r) { return r.empty(); }),
+      s.rules.end());
 }
 
 bool Engine::Hold(const EventRecord& rec, const DecodeFn& decode) {

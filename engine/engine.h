@@ -83,6 +83,15 @@ class Engine {
   // `decode` turns a saved event back into an Event (owning its bytes, time and position as saved);
   // false drops what refers to it.
   void Save(EngineSnapshot& s) const;
+  // The same while the run goes on (a checkpoint written every second must not stop it for
+  // a walk over all its state): BeginCapture(s) between events, after Flush(), copies what is
+  // small (held events, suppression, tables, counters, timers) and notes the partitions;
+  // CompleteCapture(s), on another thread and while Push() goes on, completes `s` as Save()
+  // would have given it at BeginCapture (copy on write: a partition the run changes first is
+  // saved by the run; SequenceMatcher::BeginCapture). Once each, in this order; `s` then
+  // holds the events' bytes. Save, Restore and TakeOver wait for a capture in progress.
+  void BeginCapture(EngineSnapshot& s);
+  void CompleteCapture(EngineSnapshot& s);
   using DecodeFn = std::function<bool(const EventRecord&, Event&)>;
   RestoreReport Restore(const EngineSnapshot& s, const DecodeFn& decode);
   // New rules taking over from `old` (a reload; take_over.cc), into this fresh engine for the
@@ -144,6 +153,8 @@ class Engine {
   };
   HeldQueue held_;
   void Match(Event&& e, ComplexEventSink& sink);  // one released event, in processing order
+  void SaveRest(EngineSnapshot& s) const;         // Save() but the matchers' partitions and timers
+  static void DropEmptyRules(EngineSnapshot& s);
   bool Hold(const EventRecord& rec, const DecodeFn& decode);  // a saved held event, decoded again
   bool TooFar(TimeMs t);                                      // --max-future
   TimeMs advanced_ = std::numeric_limits<TimeMs>::min();      // AdvanceTo

@@ -57,6 +57,8 @@ class Matcher {
   // Checkpoints: the sequence state (see SequenceMatcher::Save/Restore); suppression windows
   // are saved by the Engine through these.
   void Save(EngineSnapshot& s, EventTable& events) const { seq_.Save(s, events); }
+  void BeginCapture() { seq_.BeginCapture(); }  // see SequenceMatcher::BeginCapture
+  void CaptureRest(EngineSnapshot& s, EventTable& events) { seq_.CaptureRest(s, events); }
   void Restore(const EngineSnapshot& s, const std::vector<const StoredEvent*>& events,
                const Shard* shard, RestoreReport& report) {
     seq_.Restore(s, events, shard, report);

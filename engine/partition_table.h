@@ -1,5 +1,5 @@
 // PartitionTable: the live partitions of one sequence rule, by key.
-// Stage: engine (sequence matching). Interface: Find(), Insert(), Erase(), ForEach().
+// Stage: engine (sequence matching). Interface: Find(), Insert(), Erase(), Remove(), ForEach().
 // An open-addressing table (linear probing, backward-shift deletion) of (key hash, pointer):
 // one probe usually touches one cache line, then the partition itself. Equal hashes of
 // different keys are told apart by the key text. Not thread-safe.
@@ -54,10 +54,15 @@ class PartitionTable {
   }
 
   void Erase(Part* p) {
+    Remove(p);
+    delete p;
+  }
+
+  // Takes `p` out of the table without freeing it (the caller owns it then).
+  void Remove(Part* p) {
     size_t mask = slots_.size() - 1;
     size_t i = p->hash & mask;
     while (slots_[i].part != p) i = (i + 1) & mask;
-    delete p;
     // Backward-shift: move later entries of the probe run into the hole.
     size_t hole = i;
     for (size_t j = (i + 1) & mask; slots_[j].part; j = (j + 1) & mask) {

@@ -71,6 +71,10 @@ size_t SequenceMatcher::Used() const {
 void SequenceMatcher::EnforceStateLimit(RunStats& stats) {
   const size_t limit = max_state_ / state_share_;
   if (Used() <= limit) return;
+  if (capturing_) {  // everything below may change any partition: the capture gets them first
+    for (RuleState& rs : rules_)
+      rs.parts.ForEachMutable([&](Partition& part) { Touch(rs, &part); });
+  }
   // Oldest first: by first event (input order), then rule, then place in the partition.
   // Runs go back to partial matches first (their matches are not in first-event order).
   for (size_t r = 0; r < rules_.size(); ++r) {
@@ -208,6 +212,7 @@ bool SequenceMatcher::Process(uint32_t rule, const Event& e, bool starts, Comple
     uint64_t h = hashes_[k];
     if (shard && !shard->OwnsKey(h)) continue;
     Partition* part = rs.parts.Find(h, keys_[k]);
+    if (part) Touch(rs, part);
     bool can_start = starts && k == 0;
     if (!part && !can_start) continue;
     Step(rule, rs, part, keys_[k], h, e, can_start, done, stats);
@@ -225,8 +230,10 @@ bool SequenceMatcher::Process(uint32_t rule, const Event& e, bool starts, Comple
     });
     for (const std::string& kt : visit) {
       uint64_t h = HashBytes(kt);
-      if (Partition* part = rs.parts.Find(h, kt))
+      if (Partition* part = rs.parts.Find(h, kt)) {
+        Touch(rs, part);
         Step(rule, rs, part, kt, h, e, false, done, stats);
+      }
     }
   }
   rs.live = rs.live + live_ - live_before;  // (unsigned: wraps back when fewer)
@@ -591,13 +598,20 @@ SequenceMatcher::Partition* SequenceMatcher::NewPartition(RuleState& rs, uint64_
                                                           const std::string& key_text) {
   Partition* part = rs.parts.Insert(hash, key_text);
   bytes_ += Cost(*part);
+  if (capturing_) part->snap.store(2 * cap_.epoch, std::memory_order_relaxed);  // not in it
   return part;
 }
 
 void SequenceMatcher::DropIfIdle(RuleState& rs, Partition* part) {
   if (part->pms.empty() && !part->run && part->timers == 0) {
     bytes_ -= Cost(*part);
-    rs.parts.Erase(part);
+    Touch(rs, part);
+    if (!capturing_) {
+      rs.parts.Erase(part);
+      return;
+    }
+    rs.parts.Remove(part);  // the capture in progress may still read it
+    cap_.graveyard.push_back(part);
   }
 }
 
@@ -623,6 +637,7 @@ void SequenceMatcher::CompactTimers(RuleState& rs) {
       continue;
     }
     bytes_ -= sizeof(Timer);
+    Touch(rs, t.part);
     --t.part->timers;
     DropIfIdle(rs, t.part);
   }
@@ -665,6 +680,7 @@ void SequenceMatcher::FireDeadlines(TimeMs watermark, ComplexEventSink& sink, Ru
     uint32_t rule = rule_of_[best];
     const Automaton& a = p_.automata[best];
     Partition* part = t.part;
+    Touch(rs, part);
     --part->timers;
     const size_t live_before = live_;
     if (part->run && !RunTimer(a, part, t)) Dissolve(a, part);

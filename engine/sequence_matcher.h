@@ -18,6 +18,7 @@
 // differential test and conformance cases 02-11, 14, 16.
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <limits>
 #include <memory>
@@ -38,15 +39,17 @@
 namespace strix::engine {
 
 // The events of a snapshot being written: each stored event once, by index. One table at a
-// time per process (it marks the events).
+// time per process (it marks the events). The events are referred to (EventColumns::refs), or
+// with `copy` their bytes copied into the columns at once.
 class EventTable {
  public:
-  explicit EventTable(EventColumns& out);
+  explicit EventTable(EventColumns& out, bool copy = false);
   uint64_t Add(const StoredEvent* e);
 
  private:
   EventColumns& out_;
   uint64_t mark_;
+  bool copy_;
 };
 
 constexpr TimeMs kEndOfTime = std::numeric_limits<TimeMs>::max();
@@ -116,6 +119,16 @@ class SequenceMatcher {
   void TakeOver(SequenceMatcher& old, const std::vector<int64_t>& rule_map,
                 std::vector<uint64_t>& dropped, std::vector<bool>& had_state, uint64_t& kept);
 
+  // Checkpoints taken while the run goes on (copy on write, by partition; docs/state.md).
+  // BeginCapture(), between two events with the matcher idle, notes the partitions and copies
+  // the timers; CaptureRest(), on another thread, appends to `s` what Save() would have at
+  // BeginCapture() while this matcher goes on: a partition the run is about to change is
+  // saved by the run first (CaptureOnWrite), the others by CaptureRest. One capture at a time;
+  // Save, Restore, TakeOver and the next BeginCapture wait for the one in progress.
+  void BeginCapture();
+  void CaptureRest(EngineSnapshot& s, EventTable& events);
+  ~SequenceMatcher();
+
  private:
   struct Partition {
     uint64_t hash = 0;                    // of key_text; its place in the table
@@ -125,7 +138,13 @@ class SequenceMatcher {
     std::unique_ptr<MatchRun> run;        // instead of `pms`, when they form a run (match_run.h)
     uint32_t timers = 0;                  // queued timers that point here
     uint16_t run_skip = 0, run_wait = 1;  // steps until the next try to form a run, backoff
-    mutable uint32_t snap_index = 0;      // its place in the snapshot being written (Save)
+    // Its place in the snapshot being written (Save; with a capture, among the partitions
+    // saved by the thread that saved it: `snap_by_run`).
+    mutable uint32_t snap_index = 0;
+    bool snap_by_run = false;
+    // The capture (BeginCapture) this partition was saved for: 2E when saved for capture E,
+    // 2E - 1 while being saved, less before (see CaptureOnWrite).
+    std::atomic<uint64_t> snap{0};
   };
   // A window end: the partial matches of `part` that started with event `seq` at
   // deadline - within. Queued per rule in start order, which is deadline order.
@@ -236,6 +255,38 @@ class SequenceMatcher {
   size_t Used() const;
   void UpdateNextDeadline();
   const StoredEvent* Ref(const Event& e);
+
+  // Capture (BeginCapture). Save()'s walk over one partition, its events numbered by `index`.
+  template <class Index>
+  void SavePartition(size_t r, const Partition& part, RuleRecord& rec, Index& index) const;
+  RuleRecord& RecordFor(EngineSnapshot& s, size_t r) const;
+  struct TimerCopy {
+    TimeMs deadline;
+    uint64_t seq;
+    Partition* part;
+  };
+  // Appends the timers, in (deadline, seq) order, merged with those already in `rec`.
+  static void SaveTimers(const std::vector<TimerCopy>& timers, RuleRecord& rec, uint32_t run_base);
+  struct Capture {
+    uint64_t epoch = 0;
+    std::vector<std::vector<Partition*>> parts;  // per automaton, at BeginCapture
+    std::vector<std::vector<TimerCopy>> timers;  // per automaton, at BeginCapture
+    std::vector<RuleRecord> by_run;              // per automaton: what the run saved itself
+    EventColumns run_events;                     // their events (bytes copied)
+    std::unordered_map<const StoredEvent*, uint64_t> run_index;
+    std::vector<Partition*> graveyard;  // erased while being captured: freed at the end
+    std::atomic<bool> walked{false};    // CaptureRest is done with the partitions
+  };
+  Capture cap_;
+  bool capturing_ = false;  // a capture is in progress (the run's view)
+  // Before the run changes `part` (or erases it): saves it for the capture in progress unless
+  // that is done.
+  void Touch(RuleState& rs, Partition* part) {
+    if (capturing_) CaptureOnWrite(rs, part);
+  }
+  void CaptureOnWrite(RuleState& rs, Partition* part);
+  void EndCapture();   // once walked: frees the graveyard, stops touching
+  void WaitCapture();  // waits for the capture in progress to be walked, then EndCapture()
 
   const Program& p_;
   size_t max_partial_;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <numeric>
+#include <thread>
 #include <unordered_map>
 
 #include "common/hash.h"
@@ -85,99 +86,208 @@ EventRecord EventColumns::Get(size_t i) const {
   return EventRecord{text.substr(begin, ends[i] - begin), time[i], source[i], line[i], seq[i]};
 }
 
-EventTable::EventTable(EventColumns& out) : out_(out), mark_(++g_snapshot_marks) {}
+EventTable::EventTable(EventColumns& out, bool copy)
+    : out_(out), mark_(++g_snapshot_marks), copy_(copy) {}
 
 uint64_t EventTable::Add(const StoredEvent* e) {
   if (e->snap_mark != mark_) {
     e->snap_mark = mark_;
     e->snap_index = out_.size();
-    out_.refs.emplace_back(e);  // its bytes are copied when the snapshot is encoded
+    if (copy_) {
+      out_.Add(e->ev.raw, e->ev.time, e->ev.source, e->ev.line, e->ev.seq);
+    } else {
+      out_.refs.emplace_back(e);  // its bytes are copied when the snapshot is encoded
+    }
   }
   return e->snap_index;
 }
 
+template <class Index>
+void SequenceMatcher::SavePartition(size_t r, const Partition& part, RuleRecord& rec,
+                                    Index& index) const {
+  part.snap_index = static_cast<uint32_t>(rec.partitions());  // for the timers
+  rec.key_text.push_back(part.key_text);
+  rec.key_event.push_back(index(part.key_event.get()));
+  const size_t in_run = part.run ? part.run->size() : 0;
+  rec.matches.push_back(static_cast<uint32_t>(part.pms.size() + in_run));
+  auto save = [&](const PartialMatch& pm) {
+    rec.pos.push_back(pm.pos);
+    rec.count.push_back(pm.count);
+    rec.start.push_back(pm.start);
+    rec.bound.push_back(static_cast<uint32_t>(pm.events.size()));
+    for (size_t i = 0; i < pm.events.size(); ++i) {
+      rec.bound_term.push_back(pm.events.term(i));
+      rec.bound_event.push_back(index(pm.events.stored(i)));
+    }
+    rec.aggs.push_back(!pm.aggs ? 0 : pm.distinct ? 2 : 1);
+    if (pm.aggs) {
+      for (size_t i = 0; i < pm.naggs; ++i) {
+        const AggState& a = pm.aggs[i];
+        rec.agg_numbers.push_back(a.numbers);
+        rec.agg_sum.push_back(a.sum);
+        rec.agg_min.push_back(a.min);
+        rec.agg_max.push_back(a.max);
+      }
+    }
+    if (pm.aggs && pm.distinct) {
+      for (size_t i = 0; i < pm.naggs; ++i) {
+        rec.distinct_count.push_back(static_cast<uint32_t>(pm.distinct[i].size()));
+        for (const auto& [hash, at] : pm.distinct[i]) rec.distinct_at.push_back(at);
+      }
+    }
+  };
+  for (const PartialMatch& pm : part.pms) save(pm);
+  // A run's matches are saved one by one, as partial matches (the format knows no runs;
+  // a restored partition forms its run again when it steps).
+  PartialMatch pm;
+  for (size_t i = 0; i < in_run; ++i) {
+    part.run->Materialize(p_.automata[r], i, pm);
+    save(pm);
+  }
+}
+
+RuleRecord& SequenceMatcher::RecordFor(EngineSnapshot& s, size_t r) const {
+  const CompiledRule& cr = p_.rules[rule_of_[r]];
+  auto rec = std::find_if(s.rules.begin(), s.rules.end(),
+                          [&](const RuleRecord& x) { return x.name == cr.name; });
+  if (rec != s.rules.end()) return *rec;
+  s.rules.emplace_back();
+  s.rules.back().name = cr.name;
+  s.rules.back().identity = cr.identity;
+  return s.rules.back();
+}
+
+void SequenceMatcher::SaveTimers(const std::vector<TimerCopy>& timers, RuleRecord& rec,
+                                 uint32_t run_base) {
+  // This matcher's timers are in (deadline, seq) order; another worker's, saved before, are
+  // merged in so that the record holds the order one matcher would. A partition saved by the
+  // run during a capture is numbered after those of the other thread (run_base).
+  const size_t before = rec.timer_seq.size();
+  for (const TimerCopy& t : timers) {
+    rec.timer_deadline.push_back(t.deadline);
+    rec.timer_seq.push_back(t.seq);
+    rec.timer_partition.push_back(t.part->snap_index + (t.part->snap_by_run ? run_base : 0));
+  }
+  if (before == 0) return;
+  struct T {
+    int64_t deadline;
+    uint64_t seq;
+    uint32_t partition;
+  };
+  std::vector<T> all;
+  for (size_t i = 0; i < rec.timer_seq.size(); ++i)
+    all.push_back({rec.timer_deadline[i], rec.timer_seq[i], rec.timer_partition[i]});
+  std::inplace_merge(all.begin(), all.begin() + static_cast<long>(before), all.end(),
+                     [](const T& a, const T& b) {
+                       return std::tie(a.deadline, a.seq) < std::tie(b.deadline, b.seq);
+                     });
+  for (size_t i = 0; i < all.size(); ++i) {
+    rec.timer_deadline[i] = all[i].deadline;
+    rec.timer_seq[i] = all[i].seq;
+    rec.timer_partition[i] = all[i].partition;
+  }
+}
+
 void SequenceMatcher::Save(EngineSnapshot& s, EventTable& events) const {
+  const_cast<SequenceMatcher*>(this)->WaitCapture();
   for (size_t r = 0; r < rules_.size(); ++r) {
     const RuleState& rs = rules_[r];
     if (rs.parts.empty() && rs.timers.empty()) continue;
-    const CompiledRule& cr = p_.rules[rule_of_[r]];
-    auto rec = std::find_if(s.rules.begin(), s.rules.end(),
-                            [&](const RuleRecord& x) { return x.name == cr.name; });
-    if (rec == s.rules.end()) {
-      s.rules.emplace_back();
-      rec = s.rules.end() - 1;
-      rec->name = cr.name;
-      rec->identity = cr.identity;
-    }
+    RuleRecord& rec = RecordFor(s, r);
+    auto index = [&](const StoredEvent* e) { return events.Add(e); };
     rs.parts.ForEach([&](const Partition& part) {
-      part.snap_index = static_cast<uint32_t>(rec->partitions());  // for the timers
-      rec->key_text.push_back(part.key_text);
-      rec->key_event.push_back(events.Add(part.key_event.get()));
-      const size_t in_run = part.run ? part.run->size() : 0;
-      rec->matches.push_back(static_cast<uint32_t>(part.pms.size() + in_run));
-      auto save = [&](const PartialMatch& pm) {
-        rec->pos.push_back(pm.pos);
-        rec->count.push_back(pm.count);
-        rec->start.push_back(pm.start);
-        rec->bound.push_back(static_cast<uint32_t>(pm.events.size()));
-        for (size_t i = 0; i < pm.events.size(); ++i) {
-          rec->bound_term.push_back(pm.events.term(i));
-          rec->bound_event.push_back(events.Add(pm.events.stored(i)));
-        }
-        rec->aggs.push_back(!pm.aggs ? 0 : pm.distinct ? 2 : 1);
-        if (pm.aggs) {
-          for (size_t i = 0; i < pm.naggs; ++i) {
-            const AggState& a = pm.aggs[i];
-            rec->agg_numbers.push_back(a.numbers);
-            rec->agg_sum.push_back(a.sum);
-            rec->agg_min.push_back(a.min);
-            rec->agg_max.push_back(a.max);
-          }
-        }
-        if (pm.aggs && pm.distinct) {
-          for (size_t i = 0; i < pm.naggs; ++i) {
-            rec->distinct_count.push_back(static_cast<uint32_t>(pm.distinct[i].size()));
-            for (const auto& [hash, at] : pm.distinct[i]) rec->distinct_at.push_back(at);
-          }
-        }
-      };
-      for (const PartialMatch& pm : part.pms) save(pm);
-      // A run's matches are saved one by one, as partial matches (the format knows no runs;
-      // a restored partition forms its run again when it steps).
-      PartialMatch pm;
-      for (size_t i = 0; i < in_run; ++i) {
-        part.run->Materialize(p_.automata[r], i, pm);
-        save(pm);
-      }
+      const_cast<Partition&>(part).snap_by_run = false;
+      SavePartition(r, part, rec, index);
     });
     if (rs.timers.empty()) continue;
-    // This matcher's timers are in (deadline, seq) order; another worker's, saved before, are
-    // merged in so that the record holds the order one matcher would.
-    const size_t before = rec->timer_seq.size();
-    for (const Timer& t : rs.timers) {
-      rec->timer_deadline.push_back(t.deadline);
-      rec->timer_seq.push_back(t.seq);
-      rec->timer_partition.push_back(t.part->snap_index);
-    }
-    if (before > 0) {
-      struct T {
-        int64_t deadline;
-        uint64_t seq;
-        uint32_t partition;
-      };
-      std::vector<T> all;
-      for (size_t i = 0; i < rec->timer_seq.size(); ++i)
-        all.push_back({rec->timer_deadline[i], rec->timer_seq[i], rec->timer_partition[i]});
-      std::inplace_merge(all.begin(), all.begin() + static_cast<long>(before), all.end(),
-                         [](const T& a, const T& b) {
-                           return std::tie(a.deadline, a.seq) < std::tie(b.deadline, b.seq);
-                         });
-      for (size_t i = 0; i < all.size(); ++i) {
-        rec->timer_deadline[i] = all[i].deadline;
-        rec->timer_seq[i] = all[i].seq;
-        rec->timer_partition[i] = all[i].partition;
-      }
-    }
+    std::vector<TimerCopy> timers;
+    timers.reserve(rs.timers.size());
+    for (const Timer& t : rs.timers) timers.push_back({t.deadline, t.seq, t.part});
+    SaveTimers(timers, rec, 0);
+  }
+}
+
+namespace {
+
+std::atomic<uint64_t> g_capture_epochs{0};
+
+template <typename T>
+void Append(std::vector<T>& to, const std::vector<T>& from) {
+  to.insert(to.end(), from.begin(), from.end());
+}
+
+// Appends the partitions of `from` to `to`, their events numbered through `remap`.
+void AppendRecord(const RuleRecord& from, const std::vector<uint64_t>& remap, RuleRecord& to) {
+  Append(to.key_text, from.key_text);
+  for (uint64_t e : from.key_event) to.key_event.push_back(remap[e]);
+  Append(to.matches, from.matches);
+  Append(to.pos, from.pos);
+  Append(to.count, from.count);
+  Append(to.start, from.start);
+  Append(to.bound, from.bound);
+  Append(to.aggs, from.aggs);
+  Append(to.bound_term, from.bound_term);
+  for (uint64_t e : from.bound_event) to.bound_event.push_back(remap[e]);
+  Append(to.agg_numbers, from.agg_numbers);
+  Append(to.agg_sum, from.agg_sum);
+  Append(to.agg_min, from.agg_min);
+  Append(to.agg_max, from.agg_max);
+  Append(to.distinct_count, from.distinct_count);
+  Append(to.distinct_at, from.distinct_at);
+}
+
+}  // namespace
+
+SequenceMatcher::~SequenceMatcher() {
+  WaitCapture();
+}
+
+void SequenceMatcher::BeginCapture() {
+  WaitCapture();
+  Capture& c = cap_;
+  c.epoch = ++g_capture_epochs;
+  c.parts.resize(rules_.size());
+  c.timers.resize(rules_.size());
+  c.by_run.resize(rules_.size());
+  for (size_t r = 0; r < rules_.size(); ++r) {
+    c.parts[r].clear();
+    c.timers[r].clear();
+    c.by_run[r].Clear();
+    rules_[r].parts.ForEachMutable([&](Partition& part) { c.parts[r].push_back(&part); });
+    for (const Timer& t : rules_[r].timers) c.timers[r].push_back({t.deadline, t.seq, t.part});
+  }
+  c.run_events.Clear();
+  c.run_index.clear();
+  c.walked.store(false, std::memory_order_release);
+  capturing_ = true;
+}
+
+// A partition is saved once per capture, by whichever thread claims it first: the run before
+// it changes it (here), or CaptureRest walking the partitions noted at BeginCapture.
+void SequenceMatcher::CaptureOnWrite(RuleState& rs, Partition* part) {
+  Capture& c = cap_;
+  if (c.walked.load(std::memory_order_acquire)) {
+    EndCapture();
+    return;
+  }
+  const uint64_t done = 2 * c.epoch, busy = done - 1;
+  uint64_t v = part->snap.load(std::memory_order_acquire);
+  if (v < busy && part->snap.compare_exchange_strong(v, busy, std::memory_order_acq_rel)) {
+    auto index = [&](const StoredEvent* e) {
+      auto [it, added] = c.run_index.try_emplace(e, c.run_events.size());
+      if (added) c.run_events.Add(e->ev.raw, e->ev.time, e->ev.source, e->ev.line, e->ev.seq);
+      return it->second;
+    };
+    SavePartition(static_cast<size_t>(&rs - rules_.data()), *part, c.by_run[&rs - rules_.data()],
+                  index);
+    part->snap_by_run = true;
+    part->snap.store(done, std::memory_order_release);
+    return;
+  }
+  // The other thread is saving it (or failed while it did: then the capture ends).
+  while (part->snap.load(std::memory_order_acquire) != done) {
+    if (c.walked.load(std::memory_order_acquire)) return EndCapture();
+    std::this_thread::yield();
   }
 }
 
@@ -225,6 +335,7 @@ bool Consistent(const RuleRecord& r, size_t nterms, size_t naggs) {
 void SequenceMatcher::Restore(const EngineSnapshot& s,
                               const std::vector<const StoredEvent*>& events, const Shard* shard,
                               RestoreReport& report) {
+  WaitCapture();
   std::unordered_map<std::string_view, uint32_t> by_name;  // sequence rule -> automaton
   for (size_t r = 0; r < rules_.size(); ++r) by_name.emplace(p_.rules[rule_of_[r]].name, r);
   auto event = [&](uint64_t i) { return i < events.size() ? events[i] : nullptr; };
@@ -339,5 +450,72 @@ void SequenceMatcher::Restore(const EngineSnapshot& s,
   }
   UpdateNextDeadline();
 }
+
+void SequenceMatcher::EndCapture() {
+  capturing_ = false;
+  for (Partition* part : cap_.graveyard) delete part;
+  cap_.graveyard.clear();
+}
+
+void SequenceMatcher::WaitCapture() {
+  if (!capturing_) return;
+  while (!cap_.walked.load(std::memory_order_acquire)) std::this_thread::yield();
+  EndCapture();
+}
+
+void SequenceMatcher::CaptureRest(EngineSnapshot& s, EventTable& events) {
+  Capture& c = cap_;
+  const uint64_t done = 2 * c.epoch, busy = done - 1;
+  // However this ends (out of memory: the checkpoint fails), the run must not wait for it.
+  struct Walked {
+    std::atomic<bool>& flag;
+    ~Walked() { flag.store(true, std::memory_order_release); }
+  } walked{c.walked};
+  auto index = [&](const StoredEvent* e) { return events.Add(e); };
+  // The partitions the run has not claimed, as they were at BeginCapture.
+  for (size_t r = 0; r < rules_.size(); ++r) {
+    if (c.parts[r].empty() && c.timers[r].empty()) continue;
+    RuleRecord& rec = RecordFor(s, r);
+    const std::vector<Partition*>& parts = c.parts[r];
+    for (size_t i = 0; i < parts.size(); ++i) {
+      Partition* part = parts[i];
+      // The partitions are scattered: ask for the next ones early (their own fields only; what
+      // they point to may be changing under the run until they are claimed).
+      if (i + 8 < parts.size()) __builtin_prefetch(parts[i + 8]);
+      uint64_t v = part->snap.load(std::memory_order_acquire);
+      if (v < busy && part->snap.compare_exchange_strong(v, busy, std::memory_order_acq_rel)) {
+        SavePartition(r, *part, rec, index);
+        part->snap_by_run = false;
+        part->snap.store(done, std::memory_order_release);
+        continue;
+      }
+      while (part->snap.load(std::memory_order_acquire) != done) std::this_thread::yield();
+    }
+  }
+  // Every partition is saved: what the run saved itself is final. Its events join the
+  // snapshot's (the same event once, by input order), its partitions follow the others.
+  std::vector<uint64_t> remap(c.run_events.size(), ~uint64_t{0});
+  if (!remap.empty()) {
+    std::unordered_map<uint64_t, uint64_t> by_seq;
+    by_seq.reserve(remap.size());
+    for (size_t i = 0; i < remap.size(); ++i) by_seq.emplace(c.run_events.seq[i], i);
+    for (size_t i = 0; i < s.events.size(); ++i) {
+      auto it = by_seq.find(s.events.seq[i]);
+      if (it != by_seq.end()) remap[it->second] = i;
+    }
+    for (size_t i = 0; i < remap.size(); ++i) {
+      if (remap[i] != ~uint64_t{0}) continue;
+      remap[i] = s.events.size();
+      s.events.Add(c.run_events.Get(i));
+    }
+  }
+  for (size_t r = 0; r < rules_.size(); ++r) {
+    if (c.parts[r].empty() && c.timers[r].empty()) continue;
+    RuleRecord& rec = RecordFor(s, r);
+    const auto run_base = static_cast<uint32_t>(rec.partitions());
+    AppendRecord(c.by_run[r], remap, rec);
+    if (!c.timers[r].empty()) SaveTimers(c.timers[r], rec, run_base);
+  }
+}  // `walked`: the run may free erased partitions now
 
 }  // namespace strix::engine

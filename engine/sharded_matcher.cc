@@ -138,6 +138,14 @@ void ShardedMatcher::Save(EngineSnapshot& s, EventTable& events) const {
   for (const auto& w : workers_) w->matcher.Save(s, events);
 }
 
+void ShardedMatcher::BeginCapture() {
+  for (auto& w : workers_) w->matcher.BeginCapture();
+}
+
+void ShardedMatcher::CaptureRest(EngineSnapshot& s, EventTable& events) {
+  for (auto& w : workers_) w->matcher.CaptureRest(s, events);
+}
+
 void ShardedMatcher::Restore(const EngineSnapshot& s, const std::vector<const StoredEvent*>& events,
                              RestoreReport& report) {
   for (auto& w : workers_) w->matcher.Restore(s, events, &w->shard, report);

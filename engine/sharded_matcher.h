@@ -50,6 +50,8 @@ class ShardedMatcher {
   // Checkpoints: every worker's partitions, merged by rule (nothing may wait in the batch);
   // restore gives each worker the partitions it owns under this worker count.
   void Save(EngineSnapshot& s, EventTable& events) const;
+  void BeginCapture();  // every worker's (see SequenceMatcher::BeginCapture)
+  void CaptureRest(EngineSnapshot& s, EventTable& events);
   void Restore(const EngineSnapshot& s, const std::vector<const StoredEvent*>& events,
                RestoreReport& report);
   // New rules taking over, worker by worker (Matcher::TakeOver); false when the worker counts

@@ -20,6 +20,8 @@ namespace strix::engine {
 void SequenceMatcher::TakeOver(SequenceMatcher& old, const std::vector<int64_t>& rule_map,
                                std::vector<uint64_t>& dropped, std::vector<bool>& had_state,
                                uint64_t& kept) {
+  WaitCapture();
+  old.WaitCapture();
   size_t dropped_bytes = 0;
   for (size_t r = 0; r < old.rules_.size(); ++r) {
     RuleState& from = old.rules_[r];

@@ -466,6 +466,7 @@ struct CheckpointWriter::Impl {
   bool stop = false, pending = false;
   Checkpoint data;
   std::vector<int> fds;
+  std::function<void(engine::EngineSnapshot&)> complete;
   Status result = Status::Ok();
   size_t result_bytes = 0;
   double result_seconds = 0;
@@ -482,6 +483,13 @@ struct CheckpointWriter::Impl {
       lock.unlock();
       auto t0 = std::chrono::steady_clock::now();
       Status s = Status::Ok();
+      try {
+        if (complete) complete(data.engine);
+      } catch (const std::exception& e) {  // out of memory: a failed checkpoint, not a crash
+        s = Status::Error(std::string("cannot capture a checkpoint: ") + e.what() +
+                          " (the previous checkpoint stays)");
+      }
+      complete = nullptr;
       for (int fd : fds) {
         if (::fsync(fd) != 0 && s.ok())
           s = Status::Error(std::string("cannot sync an output: ") + std::strerror(errno) +
@@ -523,11 +531,13 @@ bool CheckpointWriter::busy() const {
   return impl_->pending;
 }
 
-void CheckpointWriter::Submit(Checkpoint& c, std::vector<int> sync_fds) {
+void CheckpointWriter::Submit(Checkpoint& c, std::vector<int> sync_fds,
+                              std::function<void(engine::EngineSnapshot&)> complete) {
   std::unique_lock<std::mutex> lock(impl_->mu);
   impl_->cv.wait(lock, [this] { return !impl_->pending; });
   std::swap(impl_->data, c);  // the caller gets the finished write's checkpoint back
   impl_->fds = std::move(sync_fds);
+  impl_->complete = std::move(complete);
   impl_->pending = true;
   impl_->cv.notify_all();
 }

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -96,8 +97,10 @@ class CheckpointWriter {
   ~CheckpointWriter();  // waits for the write in flight
   bool busy() const;
   // Starts writing `c` (swapped out: `c` gets the checkpoint of an earlier write back, whose
-  // memory the next capture reuses); waits for the write in flight first.
-  void Submit(Checkpoint& c, std::vector<int> sync_fds);
+  // memory the next capture reuses); waits for the write in flight first. `complete`, when
+  // given, is called on the writer's thread with `c.engine` first (Engine::CompleteCapture).
+  void Submit(Checkpoint& c, std::vector<int> sync_fds,
+              std::function<void(engine::EngineSnapshot&)> complete = nullptr);
   // Waits for the write in flight (if any) and returns how it went; `bytes` and `seconds` of
   // that write when it succeeded (0 when nothing was written since the last Wait()).
   Status Wait(size_t* bytes = nullptr, double* seconds = nullptr);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <thread>
 
 #include "adapters/complex_event_writer.h"
 #include "adapters/event_decoder.h"
@@ -192,7 +193,7 @@ SequenceCaseResult SequenceCase(uint64_t seed, bool collide_distinct, int nevent
 }
 
 RestoreCaseResult RestoreCase(uint64_t seed, const SnapshotRoundtrip& roundtrip, int nevents,
-                              bool hot) {
+                              bool hot, Capture capture) {
   RestoreCaseResult out;
   SeqGen g(seed * 104729 + 7);
   g.hot = hot;
@@ -277,7 +278,28 @@ RestoreCaseResult RestoreCase(uint64_t seed, const SnapshotRoundtrip& roundtrip,
     if (leg < cuts.size()) {
       eng.Flush(pieces);
       engine::EngineSnapshot s;
-      eng.Save(s);
+      if (capture == Capture::kSave) {
+        eng.Save(s);
+      } else {
+        // The run goes on past the cut while the capture completes; what it does there is
+        // thrown away (the next leg does it again from the snapshot).
+        eng.BeginCapture(s);
+        CollectOuts ahead;
+        ahead.p = &p;
+        const size_t more = static_cast<size_t>(g.Int(0, 80));
+        const size_t during = std::min(lines.size(), to + more);
+        if (capture == Capture::kBeside) {
+          feed(eng, ahead, to, during);
+          eng.CompleteCapture(s);
+        } else {
+          std::thread writer([&] { eng.CompleteCapture(s); });
+          feed(eng, ahead, to, during);
+          writer.join();
+        }
+        feed(eng, ahead, during, std::min(lines.size(), during + 20));  // after it
+        eng.Flush(ahead);
+        context += "captured while " + std::to_string(during - to) + " more events ran\n";
+      }
       s.Detach();  // it outlives this leg's engine
       saved = roundtrip(s);
       ++out.snapshots;

@@ -520,8 +520,13 @@ struct RestoreCaseResult {
   size_t complex_events = 0, restored_matches = 0, snapshots = 0;
 };
 using SnapshotRoundtrip = std::function<engine::EngineSnapshot(const engine::EngineSnapshot&)>;
+// `capture`: how each snapshot is taken. kSave: Engine::Save. kBeside: BeginCapture, then
+// the run goes on over more events (into a sink that is thrown away: the restored engine does
+// them again) before CompleteCapture on the same thread; kConcurrent: CompleteCapture on a
+// thread of its own while the run goes on (the checkpoint writer's way).
+enum class Capture { kSave, kBeside, kConcurrent };
 RestoreCaseResult RestoreCase(uint64_t seed, const SnapshotRoundtrip& roundtrip, int nevents = 250,
-                              bool hot = false);
+                              bool hot = false, Capture capture = Capture::kSave);
 
 // New rules taking over mid-stream (a reload): random sequence rules, of which the new set
 // keeps some unchanged, changes, drops and adds some, compiled with the old fields as seed.
