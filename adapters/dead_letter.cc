@@ -9,6 +9,7 @@ void DeadLetters::Reject(const char* reason, const std::string& source, uint64_t
                          std::string_view input) {
   ++counts_[reason];
   ++total_;
+  if (observe_) observe_(reason, source, line);
   if (!out_) return;
   line_.clear();
   line_ += "{\"reason\":";

@@ -4,6 +4,7 @@
 // (10, 11, 12) and test/adapters_test.cc.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -16,8 +17,11 @@ namespace strix::adapters {
 
 class DeadLetters {
  public:
-  // `out` may be null: then only counts are kept.
-  explicit DeadLetters(Output* out) : out_(out) {}
+  // `out` may be null: then only counts are kept. `observe`, when set, hears of each one.
+  using Observer =
+      std::function<void(const char* reason, const std::string& source, uint64_t line)>;
+  explicit DeadLetters(Output* out, Observer observe = nullptr)
+      : out_(out), observe_(std::move(observe)) {}
   void Reject(const char* reason, const std::string& source, uint64_t line, std::string_view input);
   uint64_t total() const { return total_; }
   // "3 rejected (bad json: 1, late: 2)" or empty when nothing was rejected.
@@ -37,6 +41,7 @@ class DeadLetters {
 
  private:
   Output* out_;
+  Observer observe_;
   std::map<std::string, uint64_t> counts_;
   uint64_t total_ = 0;
   std::string line_;

@@ -4,9 +4,9 @@
 // failed test, 2 when a file cannot be read (CLI.md).
 #include <cstdio>
 
-#include "adapters/rule_tests.h"
 #include "cli/commands.h"
 #include "engine/compile.h"
+#include "runtime/rule_tests.h"
 
 namespace strix::cli {
 
@@ -23,9 +23,9 @@ std::function<int()> RegisterTest(CLI::App& app) {
       std::fprintf(stderr, "strix: %s\n", prog.message().c_str());
       return 1;
     }
-    std::vector<adapters::RuleTestResult> results = adapters::RunRuleTests(rules, **prog);
+    std::vector<runtime::RuleTestResult> results = runtime::RunRuleTests(rules, **prog);
     size_t passed = 0, failed = 0;
-    for (const adapters::RuleTestResult& r : results) {
+    for (const runtime::RuleTestResult& r : results) {
       if (r.passed) {
         ++passed;
         std::printf("ok    %s \"%s\"\n", r.where.c_str(), r.name.c_str());

@@ -23,8 +23,9 @@ namespace {
 // Formats complex events, writes them (when there is an output) and keeps them (golden files).
 class OutputSink : public engine::ComplexEventSink {
  public:
-  OutputSink(adapters::ComplexEventWriter& w, adapters::Output* out, bool keep)
-      : w_(&w), out_(out), keep_(keep) {}
+  OutputSink(adapters::ComplexEventWriter& w, adapters::Output* out, bool keep,
+             const std::function<void(const engine::ComplexEvent&, const std::string&)>& observe)
+      : w_(&w), out_(out), keep_(keep), observe_(observe) {}
   void SetFormatter(adapters::ComplexEventWriter& w) { w_ = &w; }  // new rules (reload)
   void Emit(const engine::ComplexEvent& ce) override {
     if (ce.rule < by_rule.size()) ++by_rule[ce.rule];
@@ -37,6 +38,7 @@ class OutputSink : public engine::ComplexEventSink {
       out_->Write(line);
     }
     if (keep_) kept.push_back(line);
+    if (observe_) observe_(ce, line);
   }
   std::vector<std::string> kept;
   std::vector<uint64_t> by_rule;  // complex events per rule since the metrics last took them
@@ -45,6 +47,7 @@ class OutputSink : public engine::ComplexEventSink {
   adapters::ComplexEventWriter* w_;
   adapters::Output* out_;
   bool keep_;
+  const std::function<void(const engine::ComplexEvent&, const std::string&)>& observe_;
   std::string key_;
 };
 
@@ -180,7 +183,8 @@ Status Pipeline::Impl::Open() {
   std::vector<std::unique_ptr<adapters::Source>> sources;
   for (size_t i = 0; i < o.inputs.size(); ++i) {
     const std::string& in = o.inputs[i];
-    auto s = adapters::OpenSource(in, o.limits, stop, kafka);
+    auto s = hooks.open_input ? hooks.open_input(i, in)
+                              : adapters::OpenSource(in, o.limits, stop, kafka);
     if (!s.ok()) return s.status();
     resumable.push_back((*s)->resumable());
     if (restored && i < restored->positions.size() && restored->positions[i].resumable) {
@@ -208,10 +212,12 @@ Status Pipeline::Impl::Open() {
     }
     return std::nullopt;
   };
-  auto main_out =
-      adapters::Output::Open(o.output, TcpOptions(o.output), length_of(o.output), kafka);
-  if (!main_out.ok()) return main_out.status();
-  out = std::move(*main_out);
+  if (!o.output.empty()) {
+    auto main_out =
+        adapters::Output::Open(o.output, TcpOptions(o.output), length_of(o.output), kafka);
+    if (!main_out.ok()) return main_out.status();
+    out = std::move(*main_out);
+  }
   if (!o.dead_letter.empty()) {
     auto d = adapters::Output::Open(o.dead_letter, TcpOptions(o.dead_letter),
                                     length_of(o.dead_letter), kafka);
@@ -243,7 +249,7 @@ RunReport Pipeline::Impl::Run() {
   std::shared_ptr<const RuleSet> rule_set;  // a reloaded set (null: the program given)
   auto formatter =
       std::make_unique<adapters::ComplexEventWriter>(*prog, names, o.output_events, nullptr);
-  OutputSink writer(*formatter, out.get(), o.keep_output);
+  OutputSink writer(*formatter, out.get(), o.keep_output, hooks.complex_event);
   writer.by_rule.assign(prog->rules.size(), 0);
   uint64_t latency_tick = 0;  // metrics: one event in 64 is timed
   auto progress = [&](uint64_t events) {
@@ -252,7 +258,7 @@ RunReport Pipeline::Impl::Run() {
   bool paced = false;
   TimeMs pace_from = 0;
   auto pace_start = std::chrono::steady_clock::now();
-  adapters::DeadLetters dead(dead_out.get());
+  adapters::DeadLetters dead(dead_out.get(), hooks.rejected);
   auto decoder = std::make_unique<adapters::EventDecoder>(prog->fields, o.clock);
   // A Kafka input's partitions each have an engine of their own (one thread each).
   const unsigned threads = kafka_src ? 1u : std::max(1u, o.threads);
@@ -360,7 +366,7 @@ RunReport Pipeline::Impl::Run() {
       if (ms > 0 && when > std::chrono::steady_clock::now() && !stop->load()) {
         // Everything due is shown before waiting, and the wait ends at once on a signal.
         eng->Flush(writer);
-        (void)out->Flush();
+        if (out) (void)out->Flush();
         while (!stop->load() && std::chrono::steady_clock::now() < when) {
           progress(seq);
           std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
@@ -407,7 +413,9 @@ RunReport Pipeline::Impl::Run() {
     numbers.clear();
   };
   // A failed output (disk full, ...) stops the run: reading on would lose what it cannot write.
-  auto outputs_failed = [&]() { return out->failed() || (dead_out && dead_out->failed()); };
+  auto outputs_failed = [&]() {
+    return (out && out->failed()) || (dead_out && dead_out->failed());
+  };
   // A checkpoint between two lines: everything read so far is matched and written (and
   // synced), then the engine, the input positions and the output lengths are saved.
   // Live input went quiet: what was read is matched and written out now. A Kafka output is
@@ -421,13 +429,13 @@ RunReport Pipeline::Impl::Run() {
   };
   auto emit_now = [&]() {
     match_read();
-    if (!out->keyed()) (void)out->Flush();
+    if (out && !out->keyed()) (void)out->Flush();
     if (dead_out && !dead_out->keyed()) (void)dead_out->Flush();
   };
   // Everything read so far matched and its output flushed (delivered, for Kafka).
   auto settle = [&]() {
     match_read();
-    Status os = out->Flush();
+    Status os = out ? out->Flush() : Status::Ok();
     if (dead_out && os.ok()) os = dead_out->Flush();
     return os;
   };
@@ -463,7 +471,7 @@ RunReport Pipeline::Impl::Run() {
     c.positions = positions;
     c.outputs.clear();
     std::vector<int> sync;
-    if (out->is_file()) {
+    if (out && out->is_file()) {
       c.outputs.emplace_back(o.output, out->length());
       sync.push_back(out->fd());
     }
@@ -474,9 +482,11 @@ RunReport Pipeline::Impl::Run() {
     c.names = names;
     c.next_seq = seq;
     c.dead_counts = dead.Counts();
-    eng->Save(c.engine);
-    collect();  // the previous write
-    writer_thread->Submit(c, std::move(sync));
+    eng->BeginCapture(c.engine);  // the partitions are saved on the writer's thread
+    collect();                    // the previous write
+    engine::Engine* e = eng.get();
+    writer_thread->Submit(c, std::move(sync),
+                          [e](engine::EngineSnapshot& s) { e->CompleteCapture(s); });
     report.capture_seconds +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (wait) collect();
@@ -821,7 +831,7 @@ RunReport Pipeline::Impl::Run() {
     parts->ForEach([&](uint32_t, PartitionEngines::Part& p) { p.engine->Finish(writer, true); });
   }
   warn_state();
-  Status fs = out->Flush();
+  Status fs = out ? out->Flush() : Status::Ok();
   if (!fs.ok()) {
     Say(fs.message());
     report.status = 2;

@@ -45,8 +45,8 @@ struct PipelineOptions {
   adapters::SourceLimits limits;
   adapters::KafkaConfig kafka;      // for kafka:// inputs and outputs (group, properties)
   int64_t idle_timeout_ms = 30000;  // a Kafka partition this quiet stops holding time back
-  std::string output = "-";         // "-", a file, or tcp://HOST:PORT
-  std::string dead_letter;          // empty: dead letters are only counted (summary message)
+  std::string output = "-";  // "-", a file, tcp://HOST:PORT, kafka://...; "": none (hooks only)
+  std::string dead_letter;   // empty: dead letters are only counted (summary message)
   adapters::OutputEvents output_events = adapters::OutputEvents::kFull;
   int64_t write_timeout_ms = 30000;
   adapters::Clock clock = adapters::Clock::kEvent;
@@ -94,6 +94,14 @@ struct PipelineHooks {
       load_rules;
   // A stamp of the rule files that changes when they do (--watch).
   std::function<std::string()> rules_stamp;
+  // Opens input `index` (named options.inputs[index]) instead of adapters::OpenSource: lines
+  // from elsewhere (`strix test` reads its given events from memory).
+  std::function<Result<std::unique_ptr<adapters::Source>>(size_t index, const std::string& name)>
+      open_input;
+  // Every complex event as it is written (`line` formatted, with its newline).
+  std::function<void(const engine::ComplexEvent& ce, const std::string& line)> complex_event;
+  // Every dead letter: its reason, the input's name and the line number.
+  std::function<void(const char* reason, const std::string& source, uint64_t line)> rejected;
 };
 
 struct RunReport {

@@ -8,8 +8,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "adapters/rule_tests.h"
 #include "engine/engine.h"
+#include "runtime/rule_tests.h"
 
 namespace strix::runtime {
 
@@ -63,10 +63,9 @@ Result<std::shared_ptr<const RuleSet>> LoadRuleSet(const std::vector<std::string
     set->rule_map = engine::RuleMap(*options.seed, *set->program);
   }
   if (options.require_tests) {
-    std::vector<adapters::RuleTestResult> results =
-        adapters::RunRuleTests(set->rules, *set->program);
+    std::vector<runtime::RuleTestResult> results = runtime::RunRuleTests(set->rules, *set->program);
     std::string failed;
-    for (const adapters::RuleTestResult& r : results) {
+    for (const runtime::RuleTestResult& r : results) {
       if (!r.passed) failed += (failed.empty() ? "" : ", ") + r.where + " \"" + r.name + "\"";
     }
     if (results.empty()) return Status::Error("the rule files hold no test blocks");

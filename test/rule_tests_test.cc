@@ -1,7 +1,7 @@
 // Tests of `test` blocks: the judge (expect, expect N, expect none, leftovers, matching that
 // does not depend on the order of expects), JSON equality, and malformed test blocks as
 // compile errors with line and column.
-#include "adapters/rule_tests.h"
+#include "runtime/rule_tests.h"
 
 #include <catch2/catch.hpp>
 
@@ -11,13 +11,13 @@ using namespace strix;
 
 namespace {
 
-std::vector<adapters::RuleTestResult> RunTests(const std::string& text) {
+std::vector<runtime::RuleTestResult> RunTests(const std::string& text) {
   ql::CheckedRules rules = ql::LoadRules({{"t.strix", text}});
   INFO(rules.FormatDiagnostics());
   REQUIRE(rules.ok());
   auto p = engine::Compile(rules, engine::CompileOptions{});
   REQUIRE(p.ok());
-  return adapters::RunRuleTests(rules, **p);
+  return runtime::RunRuleTests(rules, **p);
 }
 
 const char* kRules = R"(
@@ -114,13 +114,13 @@ test "late"
 }
 
 TEST_CASE("JSON equality compares numbers as numbers and objects without order", "[rule-tests]") {
-  CHECK(adapters::JsonEqual("1", "1.0"));
-  CHECK(adapters::JsonEqual(R"({"a":1,"b":[1,"x"]})", R"({"b":[1.0,"x"],"a":1})"));
-  CHECK_FALSE(adapters::JsonEqual("1", "\"1\""));
-  CHECK_FALSE(adapters::JsonEqual(R"({"a":1})", R"({"a":1,"b":2})"));
-  CHECK_FALSE(adapters::JsonEqual("[1,2]", "[2,1]"));
-  CHECK(adapters::JsonEqual("null", "null"));
-  CHECK_FALSE(adapters::JsonEqual("nul", "null"));
+  CHECK(runtime::JsonEqual("1", "1.0"));
+  CHECK(runtime::JsonEqual(R"({"a":1,"b":[1,"x"]})", R"({"b":[1.0,"x"],"a":1})"));
+  CHECK_FALSE(runtime::JsonEqual("1", "\"1\""));
+  CHECK_FALSE(runtime::JsonEqual(R"({"a":1})", R"({"a":1,"b":2})"));
+  CHECK_FALSE(runtime::JsonEqual("[1,2]", "[2,1]"));
+  CHECK(runtime::JsonEqual("null", "null"));
+  CHECK_FALSE(runtime::JsonEqual("nul", "null"));
 }
 
 TEST_CASE("malformed test blocks are compile errors with line and column", "[rule-tests]") {

@@ -1,18 +1,18 @@
 // Test blocks run and judged (see rule_tests.h).
-#include "adapters/rule_tests.h"
+#include "runtime/rule_tests.h"
 
 #include <simdjson.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <unordered_map>
 
-#include "adapters/complex_event_writer.h"
-#include "adapters/event_decoder.h"
+#include "adapters/memory_source.h"
 #include "common/json_text.h"
-#include "engine/engine.h"
+#include "runtime/pipeline.h"
 
-namespace strix::adapters {
+namespace strix::runtime {
 namespace {
 
 bool ElementsEqual(simdjson::dom::element a, simdjson::dom::element b) {
@@ -69,23 +69,19 @@ struct Actual {
   std::string line;
 };
 
-struct Collect : engine::ComplexEventSink {
-  const engine::Program* p = nullptr;
-  ComplexEventWriter* writer = nullptr;
-  std::vector<Actual> got;
-  void Emit(const engine::ComplexEvent& ce) override {
-    Actual a;
-    a.rule = ce.rule;
-    for (size_t i = 0; i < ce.fields.size(); ++i) {
-      std::string v;
-      AppendJsonValue(v, ce.fields[i]);
-      a.fields[p->rules[ce.rule].emit_names[i]] = v;
-    }
-    a.line = writer->Format(ce);
-    if (!a.line.empty() && a.line.back() == '\n') a.line.pop_back();
-    got.push_back(std::move(a));
+// A complex event for the judge: its rule, fields by name, and line as written.
+Actual Observe(const engine::Program& p, const engine::ComplexEvent& ce, const std::string& line) {
+  Actual a;
+  a.rule = ce.rule;
+  for (size_t i = 0; i < ce.fields.size(); ++i) {
+    std::string v;
+    AppendJsonValue(v, ce.fields[i]);
+    a.fields[p.rules[ce.rule].emit_names[i]] = v;
   }
-};
+  a.line = line;
+  if (!a.line.empty() && a.line.back() == '\n') a.line.pop_back();
+  return a;
+}
 
 std::string Describe(const ql::Expect& e) {
   std::string s = "expect ";
@@ -327,35 +323,44 @@ std::vector<RuleTestResult> RunRuleTests(const ql::CheckedRules& rules, const en
       RuleTestResult r;
       r.where = file.name + ":" + std::to_string(ql::LocateOffset(file.text, t.pos).line);
       r.name = t.name;
-      // A fresh engine per test; the given events, then the end of the input.
-      std::vector<std::string> sources = {file.name};
-      ComplexEventWriter writer(p, sources, OutputEvents::kIds, nullptr);
-      Collect sink;
-      sink.p = &p;
-      sink.writer = &writer;
-      engine::Engine eng(p, 0);
-      EventDecoder dec(p.fields, Clock::kEvent);
-      std::vector<simdjson::padded_string> keep;
-      for (size_t g = 0; g < t.given.size(); ++g) {
-        uint32_t line = ql::LocateOffset(file.text, t.given_pos[g]).line;
-        keep.emplace_back(t.given[g]);
-        Event ev;
-        DecodeOutcome o = dec.Decode(std::string_view(keep.back().data(), keep.back().size()), ev);
-        if (o != DecodeOutcome::kEvent) {
-          r.problems.push_back("the event on line " + std::to_string(line) +
-                               " was rejected: " + ReasonText(o));
-          continue;
-        }
-        ev.source = 0;
-        ev.line = line;
-        ev.seq = g;
-        if (eng.Push(std::move(ev), sink) == engine::Admit::kLate) {
+      // A run of its own per test (runtime/pipeline.h, as `strix run` over a file holding the
+      // given events): the given events, then the end of the input (deadlines fire).
+      std::vector<std::pair<std::string, uint64_t>> given;
+      for (size_t g = 0; g < t.given.size(); ++g)
+        given.emplace_back(t.given[g], ql::LocateOffset(file.text, t.given_pos[g]).line);
+      PipelineOptions o;
+      o.inputs = {file.name};
+      o.output = "";  // judged from the hook below
+      o.output_events = adapters::OutputEvents::kIds;
+      o.max_state_bytes = 0;
+      PipelineHooks hooks;
+      hooks.open_input = [&](size_t,
+                             const std::string&) -> Result<std::unique_ptr<adapters::Source>> {
+        return std::unique_ptr<adapters::Source>(new adapters::MemorySource(given));
+      };
+      std::vector<Actual> got;
+      hooks.complex_event = [&](const engine::ComplexEvent& ce, const std::string& line) {
+        got.push_back(Observe(p, ce, line));
+      };
+      hooks.rejected = [&](const char* reason, const std::string&, uint64_t line) {
+        if (std::string_view(reason) == "late") {
           r.problems.push_back("the event on line " + std::to_string(line) +
                                " is late (older than an earlier event) and was not matched");
+        } else {
+          r.problems.push_back("the event on line " + std::to_string(line) +
+                               " was rejected: " + reason);
         }
+      };
+      std::vector<std::string> said;  // the run's messages: problems when it failed
+      hooks.message = [&](const std::string& m) { said.push_back(m); };
+      std::atomic<bool> stop{false};
+      Pipeline run(p, o, hooks, &stop);
+      if (Status s = run.Open(); !s.ok()) {
+        r.problems.push_back(s.message());
+      } else if (run.Run().status != 0) {
+        r.problems.insert(r.problems.end(), said.begin(), said.end());
       }
-      eng.Finish(sink);
-      for (const Actual& a : sink.got) r.actual.push_back(a.line);
+      for (const Actual& a : got) r.actual.push_back(a.line);
 
       for (const ql::Expect& e : t.expects) r.expected.push_back(Describe(e));
       // Per rule named by an expect, its expectations (`expect none` names the rule with none).
@@ -365,11 +370,11 @@ std::vector<RuleTestResult> RunRuleTests(const ql::CheckedRules& rules, const en
         if (it != rule_index.end()) by_rule[it->second].push_back(&e);  // else a compile error
       }
       for (const auto& [rule, expects] : by_rule) {
-        std::vector<const Actual*> got;
-        for (const Actual& a : sink.got) {
-          if (a.rule == rule) got.push_back(&a);
+        std::vector<const Actual*> of_rule;
+        for (const Actual& a : got) {
+          if (a.rule == rule) of_rule.push_back(&a);
         }
-        Judge(expects, got, r.problems);
+        Judge(expects, of_rule, r.problems);
       }
       r.passed = r.problems.empty();
       results.push_back(std::move(r));
@@ -378,4 +383,4 @@ std::vector<RuleTestResult> RunRuleTests(const ql::CheckedRules& rules, const en
   return results;
 }
 
-}  // namespace strix::adapters
+}  // namespace strix::runtime

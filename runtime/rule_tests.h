@@ -1,7 +1,8 @@
 // Rule tests: runs the `test` blocks of loaded rule files (LANGUAGE.md 5) and judges them.
-// Stage: adapters (drives decode -> engine -> sink for `strix test`). Interface: RunRuleTests().
-// Each test gets a fresh engine holding every loaded rule; its `given` events are decoded as
-// input (identity FILE:LINE without an `id`), then the input ends (deadlines fire). Each
+// Stage: runtime (`strix test`). Interface: RunRuleTests().
+// Each test is a run of the pipeline (runtime/pipeline.h) of its own holding every loaded rule:
+// its `given` events are its input (identity FILE:LINE without an `id`), then the input ends
+// (deadlines fire); rejected and late events are problems of the test. Each
 // `expect RULE {fields}` takes one complex event of RULE whose fields include those values
 // (JSON values, numbers compared as numbers), `expect N RULE` N of them, `expect none RULE`
 // none; expectations are matched to complex events as a maximum bipartite matching (counts are
@@ -18,7 +19,7 @@
 #include "engine/program.h"
 #include "query-lang/check.h"
 
-namespace strix::adapters {
+namespace strix::runtime {
 
 struct RuleTestResult {
   std::string where;  // FILE:LINE of the test
@@ -34,4 +35,4 @@ std::vector<RuleTestResult> RunRuleTests(const ql::CheckedRules& rules, const en
 // Structural JSON equality with numbers compared numerically (for expectations and goldens).
 bool JsonEqual(std::string_view a, std::string_view b);
 
-}  // namespace strix::adapters
+}  // namespace strix::runtime
