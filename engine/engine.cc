@@ -182,7 +182,7 @@ void Engine::BeginCapture(EngineSnapshot& s) {
 }
 
 void Engine::CompleteCapture(EngineSnapshot& s) {
-  EventTable table(s.events, /*copy=*/true);
+  EventTable table(s.events);
   if (sharded_) {
     sharded_->CaptureRest(s, table);
   } else {

@@ -88,8 +88,9 @@ class Engine {
   // small (held events, suppression, tables, counters, timers) and notes the partitions;
   // CompleteCapture(s), on another thread and while Push() goes on, completes `s` as Save()
   // would have given it at BeginCapture (copy on write: a partition the run changes first is
-  // saved by the run; SequenceMatcher::BeginCapture). Once each, in this order; `s` then
-  // holds the events' bytes. Save, Restore and TakeOver wait for a capture in progress.
+  // saved by the run; SequenceMatcher::BeginCapture). Once each, in this order; `s`
+  // then refers to the engine's events as Save's does. Save, Restore and TakeOver wait for a
+  // capture in progress.
   void BeginCapture(EngineSnapshot& s);
   void CompleteCapture(EngineSnapshot& s);
   using DecodeFn = std::function<bool(const EventRecord&, Event&)>;

@@ -39,17 +39,15 @@
 namespace strix::engine {
 
 // The events of a snapshot being written: each stored event once, by index. One table at a
-// time per process (it marks the events). The events are referred to (EventColumns::refs), or
-// with `copy` their bytes copied into the columns at once.
+// time per process (it marks the events).
 class EventTable {
  public:
-  explicit EventTable(EventColumns& out, bool copy = false);
+  explicit EventTable(EventColumns& out);
   uint64_t Add(const StoredEvent* e);
 
  private:
   EventColumns& out_;
   uint64_t mark_;
-  bool copy_;
 };
 
 constexpr TimeMs kEndOfTime = std::numeric_limits<TimeMs>::max();
@@ -272,7 +270,7 @@ class SequenceMatcher {
     std::vector<std::vector<Partition*>> parts;  // per automaton, at BeginCapture
     std::vector<std::vector<TimerCopy>> timers;  // per automaton, at BeginCapture
     std::vector<RuleRecord> by_run;              // per automaton: what the run saved itself
-    EventColumns run_events;                     // their events (bytes copied)
+    std::vector<EventRef> run_events;            // their events, held
     std::unordered_map<const StoredEvent*, uint64_t> run_index;
     std::vector<Partition*> graveyard;  // erased while being captured: freed at the end
     std::atomic<bool> walked{false};    // CaptureRest is done with the partitions

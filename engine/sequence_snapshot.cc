@@ -86,18 +86,13 @@ EventRecord EventColumns::Get(size_t i) const {
   return EventRecord{text.substr(begin, ends[i] - begin), time[i], source[i], line[i], seq[i]};
 }
 
-EventTable::EventTable(EventColumns& out, bool copy)
-    : out_(out), mark_(++g_snapshot_marks), copy_(copy) {}
+EventTable::EventTable(EventColumns& out) : out_(out), mark_(++g_snapshot_marks) {}
 
 uint64_t EventTable::Add(const StoredEvent* e) {
   if (e->snap_mark != mark_) {
     e->snap_mark = mark_;
     e->snap_index = out_.size();
-    if (copy_) {
-      out_.Add(e->ev.raw, e->ev.time, e->ev.source, e->ev.line, e->ev.seq);
-    } else {
-      out_.refs.emplace_back(e);  // its bytes are copied when the snapshot is encoded
-    }
+    out_.refs.emplace_back(e);  // its bytes are copied when the snapshot is encoded
   }
   return e->snap_index;
 }
@@ -256,7 +251,7 @@ void SequenceMatcher::BeginCapture() {
     rules_[r].parts.ForEachMutable([&](Partition& part) { c.parts[r].push_back(&part); });
     for (const Timer& t : rules_[r].timers) c.timers[r].push_back({t.deadline, t.seq, t.part});
   }
-  c.run_events.Clear();
+  c.run_events.clear();
   c.run_index.clear();
   c.walked.store(false, std::memory_order_release);
   capturing_ = true;
@@ -273,9 +268,11 @@ void SequenceMatcher::CaptureOnWrite(RuleState& rs, Partition* part) {
   const uint64_t done = 2 * c.epoch, busy = done - 1;
   uint64_t v = part->snap.load(std::memory_order_acquire);
   if (v < busy && part->snap.compare_exchange_strong(v, busy, std::memory_order_acq_rel)) {
+    // Its events are held (refs) until CaptureRest numbers them with the others': the run
+    // may let go of them meanwhile. The writer owns the events' snapshot marks.
     auto index = [&](const StoredEvent* e) {
       auto [it, added] = c.run_index.try_emplace(e, c.run_events.size());
-      if (added) c.run_events.Add(e->ev.raw, e->ev.time, e->ev.source, e->ev.line, e->ev.seq);
+      if (added) c.run_events.emplace_back(e);
       return it->second;
     };
     SavePartition(static_cast<size_t>(&rs - rules_.data()), *part, c.by_run[&rs - rules_.data()],
@@ -493,22 +490,9 @@ void SequenceMatcher::CaptureRest(EngineSnapshot& s, EventTable& events) {
     }
   }
   // Every partition is saved: what the run saved itself is final. Its events join the
-  // snapshot's (the same event once, by input order), its partitions follow the others.
-  std::vector<uint64_t> remap(c.run_events.size(), ~uint64_t{0});
-  if (!remap.empty()) {
-    std::unordered_map<uint64_t, uint64_t> by_seq;
-    by_seq.reserve(remap.size());
-    for (size_t i = 0; i < remap.size(); ++i) by_seq.emplace(c.run_events.seq[i], i);
-    for (size_t i = 0; i < s.events.size(); ++i) {
-      auto it = by_seq.find(s.events.seq[i]);
-      if (it != by_seq.end()) remap[it->second] = i;
-    }
-    for (size_t i = 0; i < remap.size(); ++i) {
-      if (remap[i] != ~uint64_t{0}) continue;
-      remap[i] = s.events.size();
-      s.events.Add(c.run_events.Get(i));
-    }
-  }
+  // snapshot's (each event once: the table's marks), its partitions follow the others.
+  std::vector<uint64_t> remap(c.run_events.size());
+  for (size_t i = 0; i < remap.size(); ++i) remap[i] = events.Add(c.run_events[i].get());
   for (size_t r = 0; r < rules_.size(); ++r) {
     if (c.parts[r].empty() && c.timers[r].empty()) continue;
     RuleRecord& rec = RecordFor(s, r);

@@ -76,9 +76,12 @@ int main(int argc, char** argv) {
   adapters::EventDecoder dec(p.fields, adapters::Clock::kEvent);
   std::printf(
       "# bench_checkpoint: save = Engine::Save, encode = EncodeCheckpoint, decode = "
-      "DecodeCheckpoint, restore = Engine::Restore (events decoded again)\n");
-  std::printf("%10s %12s %8s %9s %9s %9s %9s %9s %12s %9s\n", "live_pm", "bytes", "B/pm", "cold_s",
-              "save_s", "encode_s", "decode_s", "restore_s", "pm/s_write", "rss_MiB");
+      "DecodeCheckpoint, restore = Engine::Restore (events decoded again); begin = "
+      "Engine::BeginCapture (what the run waits for in strix run), complete = "
+      "CompleteCapture (on the writer's thread there)\n");
+  std::printf("%10s %12s %8s %9s %9s %9s %9s %9s %12s %9s %9s %10s\n", "live_pm", "bytes", "B/pm",
+              "cold_s", "save_s", "encode_s", "decode_s", "restore_s", "pm/s_write", "rss_MiB",
+              "begin_s", "complete_s");
   for (uint64_t n : sizes) {
     engine::Engine eng(p, 0, 10000, 1);
     Count sink;
@@ -104,7 +107,25 @@ int main(int argc, char** argv) {
       encode_s = Since(t1);
       if (round == 0) cold_s = save_s + encode_s;
     }
+    // The same checkpoint captured the way `strix run` takes it (nothing runs meanwhile
+    // here): the same content, so the same size once encoded.
+    runtime::Checkpoint c2;
+    double begin_s = 0, complete_s = 0;
+    for (int round = 0; round < 2; ++round) {  // the second reuses the memory (timed)
+      auto t = Clock::now();
+      eng.BeginCapture(c2.engine);
+      begin_s = Since(t);
+      t = Clock::now();
+      eng.CompleteCapture(c2.engine);
+      complete_s = Since(t);
+    }
     auto t0 = Clock::now();
+    std::string bytes2;
+    runtime::EncodeCheckpointInto(c2, "bench", bytes2);
+    if (bytes2.size() != bytes.size()) {
+      std::fprintf(stderr, "captured %zu bytes, saved %zu\n", bytes2.size(), bytes.size());
+      return 1;
+    }
     t0 = Clock::now();
     auto back = runtime::DecodeCheckpoint(bytes);
     double decode_s = Since(t0);
@@ -125,9 +146,10 @@ int main(int argc, char** argv) {
                    static_cast<unsigned long long>(done.n), static_cast<unsigned long long>(n));
       return 1;
     }
-    std::printf("%10llu %12zu %8.1f %9.3f %9.3f %9.3f %9.3f %9.3f %12.0f %9ld\n",
+    std::printf("%10llu %12zu %8.1f %9.3f %9.3f %9.3f %9.3f %9.3f %12.0f %9ld %9.4f %10.3f\n",
                 static_cast<unsigned long long>(n), bytes.size(), double(bytes.size()) / n, cold_s,
-                save_s, encode_s, decode_s, restore_s, n / (save_s + encode_s), RssMiB());
+                save_s, encode_s, decode_s, restore_s, n / (save_s + encode_s), RssMiB(), begin_s,
+                complete_s);
   }
   return 0;
 }
