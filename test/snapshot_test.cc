@@ -58,8 +58,14 @@ TEST_CASE("a snapshot captured while the run goes on equals one taken at once",
   // change first), then CompleteCapture: on the same thread in between, or on a thread of its
   // own at the same time (as the checkpoint writer does). Restored, the snapshot must give
   // what one uninterrupted run gives; hot keys put runs (match_run.h) in it too.
+  // Fewer seeds under the sanitizers (the CI's ASan/UBSan and TSan runs).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  const uint64_t kSeeds = 80;
+#else
+  const uint64_t kSeeds = 240;
+#endif
   size_t events = 0, restored = 0;
-  for (uint64_t seed = 1; seed <= 240; ++seed) {
+  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
     const bool hot = seed % 3 == 0;
     engine::g_eager_match_runs_for_testing = hot && seed % 2 == 0;
     test::RestoreCaseResult r = test::RestoreCase(
@@ -72,8 +78,8 @@ TEST_CASE("a snapshot captured while the run goes on equals one taken at once",
     restored += r.restored_matches;
   }
   INFO("complex events " << events << ", partial matches restored " << restored);
-  CHECK(events > 1000);
-  CHECK(restored > 1000);
+  CHECK(events > kSeeds * 100);   // the runs made output (240 seeds: ~1,100 a seed)
+  CHECK(restored > kSeeds * 50);  // the snapshots held state (~500 a seed)
 }
 
 namespace {
