@@ -51,6 +51,12 @@ void EngineSnapshot::Detach() {
   tables.rows.Detach();
 }
 
+void EngineSnapshot::ReleaseEvents() {
+  events.refs.clear();
+  held.refs.clear();
+  tables.rows.refs.clear();
+}
+
 void RuleRecord::Clear() {
   for (auto* v : {&key_event, &timer_seq, &bound_event}) v->clear();
   for (auto* v : {&matches, &pos, &count, &bound, &bound_term, &agg_numbers, &distinct_count,
@@ -500,6 +506,9 @@ void SequenceMatcher::CaptureRest(EngineSnapshot& s, EventTable& events) {
     AppendRecord(c.by_run[r], remap, rec);
     if (!c.timers[r].empty()) SaveTimers(c.timers[r], rec, run_base);
   }
+  // The snapshot holds the run's events now; letting go of these here spares the run's thread.
+  c.run_events.clear();
+  c.run_index.clear();
 }  // `walked`: the run may free erased partitions now
 
 }  // namespace strix::engine

@@ -117,6 +117,9 @@ struct EngineSnapshot {
   // A snapshot from Engine::Save refers to the engine's events (EventColumns::refs) and must
   // not outlive the engine; Detach() copies their bytes into the columns so that it may.
   void Detach();
+  // Lets go of the referenced events (once written: the events the engine no longer holds are
+  // freed here, on the caller's thread, instead of at the next capture on the run's).
+  void ReleaseEvents();
 };
 
 // What a restore kept and dropped.

@@ -498,6 +498,7 @@ struct CheckpointWriter::Impl {
       size_t bytes = 0;
       try {
         if (s.ok()) s = dir.Write(data, version, &bytes);
+        data.engine.ReleaseEvents();  // written: the run need not free them at its next capture
       } catch (const std::exception& e) {  // out of memory: a failed checkpoint, not a crash
         s = Status::Error(std::string("cannot write checkpoint: ") + e.what() +
                           " (the previous checkpoint stays)");
