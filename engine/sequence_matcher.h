@@ -283,6 +283,7 @@ class SequenceMatcher {
     if (capturing_) CaptureOnWrite(rs, part);
   }
   void CaptureOnWrite(RuleState& rs, Partition* part);
+  static bool Claim(Partition* part, uint64_t done);
   void EndCapture();   // once walked: frees the graveyard, stops touching
   void WaitCapture();  // waits for the capture in progress to be walked, then EndCapture()
 

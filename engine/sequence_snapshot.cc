@@ -263,6 +263,14 @@ void SequenceMatcher::BeginCapture() {
   capturing_ = true;
 }
 
+// Whether this thread claims `part` for saving in the capture whose stamp is `done` (it is
+// then marked as being saved); false when the other thread has it or is done with it.
+bool SequenceMatcher::Claim(Partition* part, uint64_t done) {
+  const uint64_t busy = done - 1;
+  uint64_t v = part->snap.load(std::memory_order_acquire);
+  return v < busy && part->snap.compare_exchange_strong(v, busy, std::memory_order_acq_rel);
+}
+
 // A partition is saved once per capture, by whichever thread claims it first: the run before
 // it changes it (here), or CaptureRest walking the partitions noted at BeginCapture.
 void SequenceMatcher::CaptureOnWrite(RuleState& rs, Partition* part) {
@@ -271,9 +279,8 @@ void SequenceMatcher::CaptureOnWrite(RuleState& rs, Partition* part) {
     EndCapture();
     return;
   }
-  const uint64_t done = 2 * c.epoch, busy = done - 1;
-  uint64_t v = part->snap.load(std::memory_order_acquire);
-  if (v < busy && part->snap.compare_exchange_strong(v, busy, std::memory_order_acq_rel)) {
+  const uint64_t done = 2 * c.epoch;
+  if (Claim(part, done)) {
     // Its events are held (refs) until CaptureRest numbers them with the others': the run
     // may let go of them meanwhile. The writer owns the events' snapshot marks.
     auto index = [&](const StoredEvent* e) {
@@ -281,8 +288,8 @@ void SequenceMatcher::CaptureOnWrite(RuleState& rs, Partition* part) {
       if (added) c.run_events.emplace_back(e);
       return it->second;
     };
-    SavePartition(static_cast<size_t>(&rs - rules_.data()), *part, c.by_run[&rs - rules_.data()],
-                  index);
+    const auto r = static_cast<size_t>(&rs - rules_.data());
+    SavePartition(r, *part, c.by_run[r], index);
     part->snap_by_run = true;
     part->snap.store(done, std::memory_order_release);
     return;
@@ -468,7 +475,7 @@ void SequenceMatcher::WaitCapture() {
 
 void SequenceMatcher::CaptureRest(EngineSnapshot& s, EventTable& events) {
   Capture& c = cap_;
-  const uint64_t done = 2 * c.epoch, busy = done - 1;
+  const uint64_t done = 2 * c.epoch;
   // However this ends (out of memory: the checkpoint fails), the run must not wait for it.
   struct Walked {
     std::atomic<bool>& flag;
@@ -485,8 +492,7 @@ void SequenceMatcher::CaptureRest(EngineSnapshot& s, EventTable& events) {
       // The partitions are scattered: ask for the next ones early (their own fields only; what
       // they point to may be changing under the run until they are claimed).
       if (i + 8 < parts.size()) __builtin_prefetch(parts[i + 8]);
-      uint64_t v = part->snap.load(std::memory_order_acquire);
-      if (v < busy && part->snap.compare_exchange_strong(v, busy, std::memory_order_acq_rel)) {
+      if (Claim(part, done)) {
         SavePartition(r, *part, rec, index);
         part->snap_by_run = false;
         part->snap.store(done, std::memory_order_release);
