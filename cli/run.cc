@@ -323,10 +323,11 @@ int Run(const RunOptions& o) {
     if (!o.state_dir.empty()) {
       std::fprintf(stderr,
                    "checkpoints: %llu written, last %llu bytes, %.3f s capturing (the run "
-                   "waits), %.3f s writing (in the background)\n",
+                   "waits), %.3f s writing (in the background), %.3f s for the last at the "
+                   "end of the input\n",
                    static_cast<unsigned long long>(report.checkpoints),
                    static_cast<unsigned long long>(report.checkpoint_bytes), report.capture_seconds,
-                   report.checkpoint_seconds);
+                   report.checkpoint_seconds, report.final_checkpoint_seconds);
     }
     if (report.reloads || report.reload_failures) {
       std::fprintf(stderr, "reloads: %llu, failed: %llu, longest take-over: %.3f ms\n",

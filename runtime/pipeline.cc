@@ -807,8 +807,13 @@ RunReport Pipeline::Impl::Run() {
   drain();
   // At the end of the input or on a signal, before the end-of-input deadlines fire: a restart
   // goes on from here (and writes those complex events again, over the same bytes).
+  auto final_t0 = std::chrono::steady_clock::now();
   if (state && !outputs_failed()) checkpoint(true);
   if (writer_thread) collect();
+  // A one-off at shutdown (the run waits for the whole write), apart from the throughput cost.
+  if (state)
+    report.final_checkpoint_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - final_t0).count();
   if (txn) {
     // The partitions' state is in Kafka, held events and pending deadlines included: they are
     // not finished here but by whoever reads the partitions next.

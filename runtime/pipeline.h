@@ -115,6 +115,7 @@ struct RunReport {
   uint64_t checkpoint_bytes = 0;    // size of the last one
   double checkpoint_seconds = 0;    // time spent writing them (on their own thread)
   double capture_seconds = 0;       // time the run stood still to capture them
+  double final_checkpoint_seconds = 0;  // the one at the end of the input, waited for
   uint64_t reloads = 0;             // new rules that took over
   uint64_t reload_failures = 0;     // reloads refused (errors, failed tests, unreadable files)
   double reload_pause_seconds = 0;  // the longest stand-still of a take-over
