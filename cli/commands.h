@@ -16,9 +16,6 @@
 
 namespace strix::cli {
 
-// The bytes of a file; nullopt when it cannot be opened.
-std::optional<std::string> ReadWholeFile(const std::string& path);
-
 // Reads the rule files (a folder: its *.strix files in name order) and checks them; prints
 // diagnostics to standard error. Returns 2 (with a message) when a file cannot be read or a
 // folder holds no rule files, else 0 and fills `out`.

@@ -1,20 +1,10 @@
 // Loading rule files for every subcommand (see commands.h).
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "cli/commands.h"
 #include "runtime/rule_set.h"
 
 namespace strix::cli {
-
-std::optional<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 int LoadRuleFiles(const std::vector<std::string>& args, ql::CheckedRules& out,
                   const ql::LoadOptions& options) {
@@ -25,7 +15,7 @@ int LoadRuleFiles(const std::vector<std::string>& args, ql::CheckedRules& out,
   }
   std::vector<ql::SourceFile> files;
   for (const std::string& p : *paths) {
-    auto text = ReadWholeFile(p);
+    auto text = runtime::ReadWholeFile(p);
     if (!text) {
       std::fprintf(stderr, "strix: cannot open rule file '%s'\n", p.c_str());
       return 2;

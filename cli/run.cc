@@ -152,7 +152,7 @@ int Run(const RunOptions& o) {
   }
   std::string golden_text;
   if (!o.expect.empty() && !o.update) {
-    auto text = ReadWholeFile(o.expect);
+    auto text = runtime::ReadWholeFile(o.expect);
     if (!text) {
       std::fprintf(stderr, "strix: cannot open golden file '%s'\n", o.expect.c_str());
       return 2;

@@ -610,7 +610,7 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules,
   p.start_index = std::move(starts).Build(p.rules.size());
   if (!opts.keep_index_choices) {
     std::unordered_map<std::string, uint32_t>().swap(p.eq_frequency);
-    std::vector<ql::ExprId>().swap(p.node_expr);
+    BigVector<ql::ExprId>().swap(p.node_expr);
   }
   return prog;
 }

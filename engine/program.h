@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/event.h"
+#include "common/huge_pages.h"
 #include "common/network.h"
 #include "engine/automaton.h"
 #include "index/condition_index.h"
@@ -138,24 +139,24 @@ struct Program {
   // Unique in the process (never reused, unlike an address): which program another was
   // compiled against (a reload's rule map, runtime/rule_set.h).
   uint64_t serial = 0;
-  std::vector<FieldSpec> fields;    // the slot table; slots 0-2 are type, time, id
-  std::vector<CompiledRule> rules;  // in load order: the output's rule order
-  std::vector<RuleCheck> checks;    // per rule
-  std::vector<CNode> nodes;
-  std::vector<NodeId> kids;
+  std::vector<FieldSpec> fields;  // the slot table; slots 0-2 are type, time, id
+  BigVector<CompiledRule> rules;  // in load order: the output's rule order
+  std::vector<RuleCheck> checks;  // per rule
+  BigVector<CNode> nodes;         // large with many rules: first written in huge pages
+  BigVector<NodeId> kids;
   std::vector<std::unique_ptr<RE2>> regexes;
   std::vector<ConstSet> sets;
-  std::vector<ConstRange> ranges;
+  BigVector<ConstRange> ranges;
   std::vector<std::string_view> globs;  // kLike patterns (in the arena)
   std::vector<CidrSet> cidrs;
-  std::vector<TableSpec> tables;             // in load order
-  std::vector<Value> constants = {Value()};  // kConst nodes (constant 0: missing)
-  std::vector<Automaton> automata;           // one per sequence rule
+  std::vector<TableSpec> tables;           // in load order
+  BigVector<Value> constants = {Value()};  // kConst nodes (constant 0: missing)
+  std::vector<Automaton> automata;         // one per sequence rule
   // Rules per equality value (slot, kind, value), for choosing index entries (compile.cc);
   // kept after compiling only for explain (CompileOptions::keep_index_choices).
   std::unordered_map<std::string, uint32_t> eq_frequency;
   // The expression (of its rule's AST) each node was compiled from; kept like eq_frequency.
-  std::vector<ql::ExprId> node_expr;
+  BigVector<ql::ExprId> node_expr;
   index::ConditionIndex index;        // single-event rules
   index::ConditionIndex start_index;  // the first terms of sequence rules
 

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "common/huge_pages.h"
+
 namespace strix::ql {
 
 using ExprId = uint32_t;
@@ -208,9 +210,9 @@ struct Test {
 // One parsed file. Items keep their file order within each kind; `order` records the
 // interleaving (kind, index) for the canonical printer.
 struct Ast {
-  std::vector<Expr> exprs;
+  BigVector<Expr> exprs;  // large: first written in huge pages
   std::vector<Let> lets;
-  std::vector<Rule> rules;
+  BigVector<Rule> rules;
   std::vector<Test> tests;
   std::vector<Table> tables;
   enum class ItemKind : uint8_t { kLet, kRule, kTest, kTable };

@@ -58,6 +58,8 @@ bool ParseFile(std::string_view text, uint32_t file, Ast& ast, std::vector<Diagn
   // An expression takes 4 or more bytes of text: reserved (address space; pages are touched as
   // used), a file of 100k rules does not move its millions of expressions as the arena grows.
   ast.exprs.reserve(ast.exprs.size() + text.size() / 4 + 16);
+  // A rule takes 16 or more bytes (`rule r on t a:x`); reserved the same way.
+  ast.rules.reserve(ast.rules.size() + text.size() / 16 + 4);
   size_t p = 0;
   size_t rules_before = 0, tests_before = 0;  // before the last item that parsed
   while (p < text.size()) {

@@ -4,9 +4,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "engine/engine.h"
 #include "runtime/rule_tests.h"
@@ -36,17 +35,32 @@ Result<std::vector<std::string>> ExpandRulePaths(const std::vector<std::string>&
   return paths;
 }
 
+std::optional<std::string> ReadWholeFile(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return std::nullopt;
+  std::string text;
+  struct stat st;
+  if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    text.resize(static_cast<size_t>(st.st_size));  // one read of the size seen now
+    text.resize(std::fread(text.data(), 1, text.size(), f));
+  }
+  char buf[1 << 16];  // the rest: a file that grew, a pipe, a device
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
+  bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) return std::nullopt;
+  return text;
+}
+
 Result<std::shared_ptr<const RuleSet>> LoadRuleSet(const std::vector<std::string>& args,
                                                    const RuleSetOptions& options) {
   auto paths = ExpandRulePaths(args);
   if (!paths.ok()) return paths.status();
   std::vector<ql::SourceFile> files;
   for (const std::string& p : *paths) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) return Status::Error("cannot open rule file '" + p + "'");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    files.push_back(ql::SourceFile{p, ss.str()});
+    auto text = ReadWholeFile(p);
+    if (!text) return Status::Error("cannot open rule file '" + p + "'");
+    files.push_back(ql::SourceFile{p, std::move(*text)});
   }
   auto set = std::make_shared<RuleSet>();
   set->rules = ql::LoadRules(std::move(files), options.load);

@@ -1,11 +1,12 @@
 // RuleSet: rule files loaded, checked and compiled, which is what a run matches with, and
 // loading them again for a live reload (CLI.md "Live operation"). Stage: runtime (rules).
-// Interface: ExpandRulePaths(), LoadRuleSet(), RuleFilesStamp().
+// Interface: ExpandRulePaths(), ReadWholeFile(), LoadRuleSet(), RuleFilesStamp().
 // No printing: diagnostics come back as text (GCC style) in the error or in `warnings`.
 // Covered by test/reload_test.sh and test/cli_test.sh.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,10 @@ struct RuleSetOptions {
   // seed_fields) and its rules are mapped to the new ones, so the state moves whole.
   std::shared_ptr<const engine::Program> seed;
 };
+
+// The whole content of a file (a regular file read in one piece, anything else in chunks);
+// nullopt when it cannot be opened or read.
+std::optional<std::string> ReadWholeFile(const std::string& path);
 
 // Folders stand for their *.strix files (not subfolders), in name order. An error names a
 // folder that cannot be read or holds no rule files.

@@ -1,8 +1,10 @@
-// Tests for common/: RFC 3339 times, durations, JSON text output, hashing.
+// Tests for common/: RFC 3339 times, durations, JSON text output, hashing, the huge-page
+// allocator.
 #include <catch2/catch.hpp>
 #include <random>
 
 #include "common/hash.h"
+#include "common/huge_pages.h"
 #include "common/json_text.h"
 #include "common/key_table.h"
 #include "common/time.h"
@@ -111,4 +113,23 @@ TEST_CASE("key table finds every id under its hash, the caller deciding between 
     CHECK(t.Find(hash(keys[i]), [&](uint32_t id) { return keys[id] == keys[i]; }) == i);
   }
   CHECK(t.Find(HashKeyBytes("absent"), [](uint32_t) { return true; }) == KeyTable::kNone);
+}
+
+TEST_CASE("the huge-page allocator keeps what is written as the vector grows", "[common]") {
+  // From tiny blocks (operator new) through the mapped ones (4 MiB and more), moved on growth.
+  std::vector<uint64_t, HugePageAllocator<uint64_t>> v;
+  const uint64_t n = 3'000'000;  // 24 MB at the end
+  for (uint64_t i = 0; i < n; ++i) v.push_back(i * 2654435761u);
+  REQUIRE(v.size() == n);
+  CHECK(reinterpret_cast<uintptr_t>(v.data()) % (size_t{2} << 20) == 0);  // a mapped block
+  uint64_t bad = 0;
+  for (uint64_t i = 0; i < n; ++i) bad += v[i] != i * 2654435761u;
+  CHECK(bad == 0);
+  v.shrink_to_fit();
+  v.resize(1000);
+  v.shrink_to_fit();  // back to operator new: 8 kB
+  CHECK(v.size() == 1000);
+  CHECK(v[999] == uint64_t{999} * 2654435761u);
+  std::vector<uint64_t, HugePageAllocator<uint64_t>> copy = v;
+  CHECK(copy == v);
 }
