@@ -145,7 +145,7 @@ class Compiler {
         n.kind = CKind::kMatch;
         n.negated = e.negated;
         std::string flags;
-        for (char f : e.flags) {
+        for (char f : e.flags()) {
           if (flags.find(f) == std::string::npos) flags.push_back(f);
         }
         std::string pattern = flags.empty() ? e.text : "(?" + flags + ")" + e.text;

@@ -7,8 +7,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/huge_pages.h"
@@ -60,30 +62,39 @@ enum class Op : uint8_t {
 
 enum class LiteralKind : uint8_t { kNull, kBool, kNumber, kString };
 
+// What few nodes carry, out of line so that the millions of nodes of a large rule set stay
+// small. Never changed once set: copies of a node share it.
+struct ExprRare {
+  std::string flags;  // kMatch: the regex flags as written
+  // Set by the checker on the root of an expanded `let`: where the let's name stood (in the
+  // rule's file) and which let it was, so a let of the wrong kind is reported at its use.
+  int32_t let_use = -1;
+  int32_t let_file = -1, let_index = -1;
+};
+
 struct Expr {
   ExprKind kind = ExprKind::kLiteral;
   Op op = Op::kNone;
   bool negated = false;  // `not in`, `!~`, `not in cidr`, `is not null`
   LiteralKind lit = LiteralKind::kNull;
   bool boolean = false;
-  double number = 0;
-  uint32_t pos = 0;               // byte offset in the file text
-  std::string text;               // string literal, call name, regex pattern
-  std::string flags;              // regex flags
-  std::vector<std::string> path;  // path segments (also the trailing path of a call)
-  bool head_backticked = false;   // the first path segment was written in backticks
-  bool set_all = false;           // kStrSet: `all` (every literal) rather than `any`
-  std::vector<ExprId> kids;
+  bool head_backticked = false;  // the first path segment was written in backticks
+  bool set_all = false;          // kStrSet: `all` (every literal) rather than `any`
+  uint32_t pos = 0;              // byte offset in the file text
   // Set by the checker: for a path or aggregate whose head is a sequence alias, the index of
   // the term that binds it (the alias segment stays in `path`).
   int32_t alias_term = -1;
   // Set by the checker on nodes copied from a `let` in another file: that file's index, so
   // diagnostics inside an expanded let point at its definition.
   int32_t origin_file = -1;
-  // Set by the checker on the root of an expanded `let`: where the let's name stood (in the
-  // rule's file) and which let it was, so a let of the wrong kind is reported at its use.
-  int32_t let_use = -1;
-  int32_t let_file = -1, let_index = -1;
+  double number = 0;
+  std::string text;               // string literal, call name, regex pattern
+  std::vector<std::string> path;  // path segments (also the trailing path of a call)
+  std::vector<ExprId> kids;
+  std::shared_ptr<const ExprRare> rare;  // null for most nodes
+
+  std::string_view flags() const { return rare ? std::string_view(rare->flags) : ""; }
+  int32_t let_use() const { return rare ? rare->let_use : -1; }
 };
 
 struct Quantifier {

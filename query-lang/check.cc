@@ -95,11 +95,12 @@ class Checker {
   }
   void ErrorAt(ExprId id, std::string msg) {
     const Expr& e = ast().exprs[id];
-    if (e.let_use >= 0) {  // the let as a whole is wrong here: the mistake is at the use
-      const Let& let = out_.asts[size_t(e.let_file)].lets[size_t(e.let_index)];
-      Diagnostic d{Severity::kError, file_, uint32_t(e.let_use), std::move(msg)};
+    if (e.let_use() >= 0) {  // the let as a whole is wrong here: the mistake is at the use
+      const ExprRare& use = *e.rare;
+      const Let& let = out_.asts[size_t(use.let_file)].lets[size_t(use.let_index)];
+      Diagnostic d{Severity::kError, file_, uint32_t(use.let_use), std::move(msg)};
       d.note = "'" + let.name + "' is defined here";
-      d.note_file = uint32_t(e.let_file);
+      d.note_file = uint32_t(use.let_file);
       d.note_offset = let.pos;
       out_.diags.push_back(std::move(d));
       return;
@@ -283,7 +284,11 @@ class Checker {
       if (li) {
         if (li->bad) {
           Expr& e = out_.asts[f].exprs[id];
-          e = Expr{ExprKind::kLiteral, Op::kNone, false, LiteralKind::kBool, true, 0, e.pos};
+          Expr t;  // `true` in its place, so that checking goes on
+          t.lit = LiteralKind::kBool;
+          t.boolean = true;
+          t.pos = e.pos;
+          e = std::move(t);
           continue;
         }
         expanded_nodes_ += li->size;
@@ -291,9 +296,11 @@ class Checker {
         uint32_t use = out_.asts[f].exprs[id].pos;
         out_.asts[f].exprs[id] = out_.asts[f].exprs[copy];
         Expr& root = out_.asts[f].exprs[id];
-        root.let_use = int32_t(use);  // a let of a let: the outermost use counts
-        root.let_file = int32_t(li->file);
-        root.let_index = int32_t(li->index);
+        auto rare = std::make_shared<ExprRare>(root.rare ? *root.rare : ExprRare{});
+        rare->let_use = int32_t(use);  // a let of a let: the outermost use counts
+        rare->let_file = int32_t(li->file);
+        rare->let_index = int32_t(li->index);
+        root.rare = std::move(rare);
         continue;  // a let body is already expanded
       }
       for (ExprId k : out_.asts[f].exprs[id].kids) stack.push_back(k);
@@ -970,7 +977,7 @@ class Checker {
       case ExprKind::kMatch: {
         Ty ta = CheckValue(e.kids[0], s, "to match");
         std::string prefix;
-        for (char f : e.flags) {
+        for (char f : e.flags()) {
           if (prefix.find(f) == std::string::npos) prefix.push_back(f);
         }
         std::string pattern = prefix.empty() ? e.text : "(?" + prefix + ")" + e.text;

@@ -145,7 +145,7 @@ void Out(const Ast& a, ExprId id, std::string& o) {
       o += "(";
       Out(a, e.kids[0], o);
       o += e.negated ? " !~ " : " =~ ";
-      o += DumpRegex(e.text, e.flags) + ")";
+      o += DumpRegex(e.text, e.flags()) + ")";
       break;
     }
     case ExprKind::kExists:
@@ -190,7 +190,7 @@ std::string Quant(const Quantifier& q) {
 
 }  // namespace
 
-std::string DumpRegex(const std::string& pattern, const std::string& flags) {
+std::string DumpRegex(const std::string& pattern, std::string_view flags) {
   // The parser keeps every escape but `\/` as written, so a slash in the pattern always follows
   // an even run of backslashes and escaping it reads back the same pattern.
   std::string o = "/";
@@ -198,7 +198,9 @@ std::string DumpRegex(const std::string& pattern, const std::string& flags) {
     if (c == '/') o += "\\";
     o.push_back(c);
   }
-  return o + "/" + flags;
+  o += "/";
+  o += flags;
+  return o;
 }
 
 std::string DumpPath(const std::vector<std::string>& path, bool head_backticked) {

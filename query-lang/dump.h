@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "query-lang/ast.h"
 
@@ -19,7 +20,7 @@ std::string DumpRule(const Ast& ast, const Rule& r);
 std::string DumpExpr(const Ast& ast, ExprId id);
 std::string DumpFilter(const Ast& ast, const Filter& f);
 // A regex as written in a rule: /pattern/flags, slashes escaped, reading back the same.
-std::string DumpRegex(const std::string& pattern, const std::string& flags);
+std::string DumpRegex(const std::string& pattern, std::string_view flags);
 std::string DumpPath(const std::vector<std::string>& path, bool head_backticked = false);
 
 }  // namespace strix::ql

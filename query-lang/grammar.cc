@@ -616,7 +616,11 @@ auto const cmp_expr_def = (pos >> kw("exists") > path)[([](auto& ctx) {
                             e.kids.push_back(lhs);
                             if (t.rhs != kNoExpr) e.kids.push_back(t.rhs);
                             e.text = std::move(t.pattern);
-                            e.flags = std::move(t.flags);
+                            if (!t.flags.empty()) {
+                              auto rare = std::make_shared<ExprRare>();
+                              rare->flags = std::move(t.flags);
+                              e.rare = std::move(rare);
+                            }
                             _val(ctx) = A(ctx).Add(std::move(e));
                           })];
 

@@ -364,7 +364,7 @@ bool Eval::Truth(ExprId id) {
       V x = Val(e.kids[0]);
       if (x.k != V::kStr) return false;
       std::string flags;
-      for (char f : e.flags)
+      for (char f : e.flags())
         if (flags.find(f) == std::string::npos) flags += f;
       RE2 re(flags.empty() ? e.text : "(?" + flags + ")" + e.text);
       bool m = RE2::PartialMatch(x.s, re);
