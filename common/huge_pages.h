@@ -1,10 +1,10 @@
 // HugePageAllocator: a std::allocator for the few very large arrays that are filled once and
-// read many times (a parsed rule file's expression arena and rules, the program's nodes). Blocks of 4 MiB and more are
-// mapped on their own, 2 MiB aligned, and advised as huge pages (MADV_HUGEPAGE), so that a
-// machine whose transparent huge pages are set to `madvise` (not `always`) does not take one
-// page fault per 4 KiB while the array is first written: on such a VM, 100k rules compiled
-// ~2x faster. Smaller blocks, and systems without madvise, use operator new.
-// Stage: shared. Interface: HugePageAllocator<T>, BigVector<T>. Covered by test/common_test.cc.
+// read many times (a parsed rule file's expression arena and rules, the program's nodes). Blocks of
+// 4 MiB and more are mapped on their own, 2 MiB aligned, and advised as huge pages (MADV_HUGEPAGE),
+// so that a machine whose transparent huge pages are set to `madvise` (not `always`) does not take
+// one page fault per 4 KiB while the array is first written: on such a VM, 100k rules compiled ~2x
+// faster. Smaller blocks, and systems without madvise, use operator new. Stage: shared. Interface:
+// HugePageAllocator<T>, BigVector<T>. Covered by test/common_test.cc.
 #pragma once
 
 #include <cstddef>
