@@ -144,11 +144,7 @@ class Compiler {
       case ExprKind::kMatch: {
         n.kind = CKind::kMatch;
         n.negated = e.negated;
-        std::string flags;
-        for (char f : e.flags()) {
-          if (flags.find(f) == std::string::npos) flags.push_back(f);
-        }
-        std::string pattern = flags.empty() ? e.text : "(?" + flags + ")" + e.text;
+        std::string pattern = ql::Re2Pattern(e);
         RE2::Options opts;
         opts.set_log_errors(false);
         n.ref = static_cast<uint32_t>(p_.regexes.size());

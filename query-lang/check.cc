@@ -976,14 +976,9 @@ class Checker {
       }
       case ExprKind::kMatch: {
         Ty ta = CheckValue(e.kids[0], s, "to match");
-        std::string prefix;
-        for (char f : e.flags()) {
-          if (prefix.find(f) == std::string::npos) prefix.push_back(f);
-        }
-        std::string pattern = prefix.empty() ? e.text : "(?" + prefix + ")" + e.text;
         RE2::Options opts;
         opts.set_log_errors(false);
-        RE2 re(pattern, opts);
+        RE2 re(Re2Pattern(e), opts);
         if (!re.ok()) {
           ErrorAt(id, "bad regular expression: " + re.error());
           return Ty::kBad;
@@ -1028,6 +1023,14 @@ class Checker {
 };
 
 }  // namespace
+
+std::string Re2Pattern(const Expr& match) {
+  std::string flags;
+  for (char f : match.flags()) {
+    if (flags.find(f) == std::string::npos) flags.push_back(f);
+  }
+  return flags.empty() ? match.text : "(?" + flags + ")" + match.text;
+}
 
 CheckedRules LoadRules(std::vector<SourceFile> files, const LoadOptions& options) {
   CheckedRules out;

@@ -42,6 +42,10 @@ struct LoadOptions {
   std::vector<std::string> type_field = {"type"};
 };
 
+// The RE2 pattern of a `=~` / `!~` node: its flags (each once, in written order) as a leading
+// `(?flags)` group, then the pattern. What the checker validates is what the compiler builds.
+std::string Re2Pattern(const Expr& match);
+
 // Parses and checks the files as one namespace.
 CheckedRules LoadRules(std::vector<SourceFile> files, const LoadOptions& options = {});
 
