@@ -128,6 +128,12 @@ RuleView SequenceView(const ql::CheckedRules& rules, const Program& p, size_t i)
   std::string key;
   for (uint32_t s : a.keysets[0]) key += (key.empty() ? "" : ", ") + DescribeField(p.fields[s]);
   v.notes.push_back("partition: " + (key.empty() ? std::string("none (the whole stream)") : key));
+  if (!a.inferred_key.empty()) {
+    v.notes.push_back(
+        "matches kept by " + a.inferred_path + " (every later term requires " + a.inferred_path +
+        " equal to an earlier event's): an event meets only the matches of its " + a.inferred_path +
+        "; output, suppression and --max-partial-matches as without it");
+  }
   v.notes.push_back(std::string("policy: ") +
                     (a.policy == SeqPolicy::kStrict  ? "strict (contiguous)"
                      : a.policy == SeqPolicy::kEvery ? "every (skip-till-any-match: runs split)"

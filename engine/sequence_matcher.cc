@@ -18,6 +18,9 @@ SequenceMatcher::SequenceMatcher(const Program& p, size_t max_partial_matches, b
     if (p.checks[r].sequence) rule_of_[static_cast<size_t>(p.rules[r].automaton)] = r;
   }
   for (const Automaton& a : p.automata) runs_allowed_.push_back(RunsAllowed(a));
+  for (size_t i = 0; i < rules_.size(); ++i) {
+    rules_[i].inferable = rules_[i].by_inferred = !p.automata[i].inferred_key.empty();
+  }
 }
 
 size_t SequenceMatcher::partitions() const {
@@ -199,9 +202,19 @@ bool SequenceMatcher::Process(uint32_t rule, const Event& e, bool starts, Comple
   if (rs.parts.empty() && !starts) return false;
   shared_ = shard ? shard->stored : nullptr;
   const size_t live_before = live_;
-  ComputeKeys(a, e);
   std::vector<Completion>& done = done_;
   done.clear();
+  if (rs.by_inferred && !ProcessInferred(rule, rs, e, starts, done, stats, shard)) {
+    Unpartition(a, rs);
+  }
+  if (rs.by_inferred) {
+    rs.live = rs.live + live_ - live_before;
+    if (max_state_) EnforceStateLimit(stats);
+    if (done.empty()) return false;
+    Emit(rule, done, sink, stats);
+    return true;
+  }
+  ComputeKeys(a, e);
   // Every partition the event belongs to under some keyset (usually exactly one).
   for (size_t k = 0; k < a.keysets.size(); ++k) {
     if (!key_ok_[k]) continue;
@@ -604,6 +617,7 @@ SequenceMatcher::Partition* SequenceMatcher::NewPartition(RuleState& rs, uint64_
 
 void SequenceMatcher::DropIfIdle(RuleState& rs, Partition* part) {
   if (part->pms.empty() && !part->run && part->timers == 0) {
+    MayInferAgain(rs, part);
     bytes_ -= Cost(*part);
     Touch(rs, part);
     if (!capturing_) {

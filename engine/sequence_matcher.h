@@ -82,6 +82,10 @@ class SequenceMatcher {
   size_t partitions() const;
   // Steps taken by runs (match_run.h): how often the O(1) path served a partition (tests).
   uint64_t run_steps() const { return run_steps_; }
+  // Steps of rules kept by an inferred key, and merges of such rules back into one partition
+  // (sequence_inferred.cc; tests).
+  uint64_t inferred_steps() const { return inferred_steps_; }
+  uint64_t unpartitions() const { return unpartitions_; }
   // Bytes of matching state (partitions, partial matches, bindings, aggregates, timers), not
   // counting the events they refer to. Walks everything: for benchmarks and --stats.
   size_t StateBytes() const;
@@ -156,6 +160,10 @@ class SequenceMatcher {
     PartitionTable<Partition> parts;
     std::deque<Timer> timers;
     size_t live = 0;  // its share of live_ (settled after each Process, deadline, drop)
+    // The automaton has an inferred key (key_inference.h) and its partitions are by that key
+    // now (sequence_inferred.cc); false while it is one partition, as written.
+    bool by_inferred = false;
+    bool inferable = false;  // the automaton has an inferred key
   };
   // One way a partial match can take an event: feed `term`; `completes` when that finishes
   // the match (the last positive term reaching its minimum with `having` true).
@@ -194,8 +202,26 @@ class SequenceMatcher {
   void PopRun(Partition* part, size_t n);
   static void BackOff(Partition* part);
   std::vector<bool> runs_allowed_;  // per automaton
-  PartialMatch run_proto_;          // scratch of StepRun()
-  PartialMatch run_member_;         // scratch of StepRun()
+
+  // Inferred partitions (key_inference.h; sequence_inferred.cc). The key text of a start
+  // whose P is missing or null: such matches can never complete, but as written they would
+  // count against the bound, so they wait in a partition of their own.
+  static constexpr std::string_view kNoInferredValue{"\x01", 1};
+  // Process() for a rule kept by its inferred key. False, with nothing done, when the step
+  // might make the rule's partial matches exceed the bound: the caller merges them back
+  // (Unpartition) and steps the rule as written.
+  bool ProcessInferred(uint32_t rule, RuleState& rs, const Event& e, bool starts,
+                       std::vector<Completion>& done, RunStats& stats, const Shard* shard);
+  // Merges the rule's partitions into the one partition of the rule as written, its partial
+  // matches in the order that partition would hold them (creation order), its timers with it.
+  void Unpartition(const Automaton& a, RuleState& rs);
+  // Whether a rule with an inferred key may go back to partitions by it: when its one
+  // partition as written goes (DropIfIdle).
+  void MayInferAgain(RuleState& rs, const Partition* part);
+  std::string inferred_text_;  // scratch of ProcessInferred
+  uint64_t inferred_steps_ = 0, unpartitions_ = 0;
+  PartialMatch run_proto_;   // scratch of StepRun()
+  PartialMatch run_member_;  // scratch of StepRun()
 
   void Step(uint32_t rule, RuleState& rs, Partition* part, const std::string& key_text,
             uint64_t hash, const Event& e, bool can_start, std::vector<Completion>& done,

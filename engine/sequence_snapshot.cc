@@ -368,9 +368,14 @@ void SequenceMatcher::Restore(const EngineSnapshot& s,
     RuleState& rs = rules_[r];
     std::vector<Partition*> parts(rec.partitions(), nullptr);
     size_t m = 0, b = 0, g = 0, dc = 0, da = 0;  // cursors into the match, bound, agg columns
+    // A rule kept by an inferred key lives where the rule as written would: on the worker of
+    // its empty key (sequence_inferred.cc). Its one partition as written ("") means the
+    // checkpoint was taken while it was merged back (or by a strix that did not infer).
+    const uint64_t unkeyed = HashBytes(std::string_view());
     for (size_t pi = 0; pi < rec.partitions(); ++pi) {
       const uint64_t h = HashBytes(rec.key_text[pi]);
-      const bool mine = !shard || shard->OwnsKey(h);
+      const bool mine = !shard || shard->OwnsKey(rs.inferable ? unkeyed : h);
+      if (mine && rs.inferable && rec.key_text[pi].empty()) rs.by_inferred = false;
       const StoredEvent* key_event = event(rec.key_event[pi]);
       Partition* part = nullptr;
       if (mine && key_event) {

@@ -37,6 +37,7 @@ void SequenceMatcher::TakeOver(SequenceMatcher& old, const std::vector<int64_t>&
     RuleState& to = rules_[static_cast<size_t>(p_.rules[static_cast<size_t>(to_rule)].automaton)];
     to.parts.Swap(from.parts);
     to.timers.swap(from.timers);
+    to.by_inferred = from.by_inferred;  // the same automaton: both may infer, or neither
     to.live = from.live;
     from.live = 0;
     live_ += to.live;

@@ -102,16 +102,19 @@ std::string SingleEventCase(uint64_t seed, int nrules, int nevents, bool conjunc
   return "";
 }
 
-SequenceCaseResult SequenceCase(uint64_t seed, bool collide_distinct, int nevents, bool hot) {
+SequenceCaseResult SequenceCase(uint64_t seed, bool collide_distinct, int nevents, bool hot,
+                                bool join) {
   SequenceCaseResult out;
   SeqGen g(seed * 7919);
   g.hot = hot;
+  g.join = join;
   std::string text;
   ql::CheckedRules rules = RandomSequenceRules(g, text, out.mismatch);
   if (!out.mismatch.empty()) return out;
   RefOptions opts;
   opts.max_delay_ms = seed % 3 == 0 ? g.Int(1, 6) : 0;
-  opts.max_partial_matches = hot             ? static_cast<size_t>(g.Int(2, 12))
+  opts.max_partial_matches = hot    ? static_cast<size_t>(g.Int(2, 12))
+                             : join ? (seed % 2 ? static_cast<size_t>(g.Int(3, 40)) : 10000)
                              : seed % 4 == 0 ? static_cast<size_t>(g.Int(1, 4))
                                              : 10000;
   std::vector<std::string> lines;
@@ -185,6 +188,8 @@ SequenceCaseResult SequenceCase(uint64_t seed, bool collide_distinct, int nevent
     if (threads == 1) {
       out.dropped = eng.stats().dropped_partial;
       out.run_steps = eng.matcher().sequences().run_steps();
+      out.inferred_steps = eng.matcher().sequences().inferred_steps();
+      out.unpartitions = eng.matcher().sequences().unpartitions();
     }
   }
   engine::g_distinct_hash_collides_for_testing = false;
@@ -193,10 +198,11 @@ SequenceCaseResult SequenceCase(uint64_t seed, bool collide_distinct, int nevent
 }
 
 RestoreCaseResult RestoreCase(uint64_t seed, const SnapshotRoundtrip& roundtrip, int nevents,
-                              bool hot, Capture capture) {
+                              bool hot, Capture capture, bool join) {
   RestoreCaseResult out;
   SeqGen g(seed * 104729 + 7);
   g.hot = hot;
+  g.join = join;
   std::string text;
   ql::CheckedRules rules = RandomSequenceRules(g, text, out.mismatch);
   if (!out.mismatch.empty()) return out;
@@ -207,7 +213,8 @@ RestoreCaseResult RestoreCase(uint64_t seed, const SnapshotRoundtrip& roundtrip,
   }
   const engine::Program& p = **prog;
   const int64_t delay = seed % 3 == 0 ? g.Int(1, 6) : 0;
-  const size_t max_partial = hot             ? static_cast<size_t>(g.Int(2, 12))
+  const size_t max_partial = hot    ? static_cast<size_t>(g.Int(2, 12))
+                             : join ? (seed % 2 ? static_cast<size_t>(g.Int(3, 40)) : 10000)
                              : seed % 4 == 0 ? static_cast<size_t>(g.Int(1, 4))
                                              : 10000;
   std::vector<std::string> lines;
@@ -319,10 +326,11 @@ RestoreCaseResult RestoreCase(uint64_t seed, const SnapshotRoundtrip& roundtrip,
   return out;
 }
 
-RestoreCaseResult TakeOverCase(uint64_t seed, int nevents, bool hot) {
+RestoreCaseResult TakeOverCase(uint64_t seed, int nevents, bool hot, bool join) {
   RestoreCaseResult out;
   SeqGen g(seed * 7919 + 3);
   g.hot = hot;
+  g.join = join;
   g.tables = g.Chance(50);  // both sets then start with the same table, whose rows move
   const std::string table = g.tables ? g.Table() : "";
   std::vector<std::string> before;
@@ -357,7 +365,8 @@ RestoreCaseResult TakeOverCase(uint64_t seed, int nevents, bool hot) {
     return out;
   }
   const int64_t delay = seed % 3 == 0 ? g.Int(1, 6) : 0;
-  const size_t max_partial = hot             ? static_cast<size_t>(g.Int(2, 12))
+  const size_t max_partial = hot    ? static_cast<size_t>(g.Int(2, 12))
+                             : join ? (seed % 2 ? static_cast<size_t>(g.Int(3, 40)) : 10000)
                              : seed % 4 == 0 ? static_cast<size_t>(g.Int(1, 4))
                                              : 10000;
   const unsigned threads = seed % 2 ? 3u : 1u;

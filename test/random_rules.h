@@ -308,6 +308,10 @@ struct SeqGen {
   // of mostly A events on few keys: the shape where partial matches become runs
   // (engine/match_run.h) under a small bound.
   bool hot = false;
+  // Joins (`join`): mostly keyless `every` rules whose later terms require k equal to an
+  // earlier event's (the rules whose matches the engine keeps by an inferred key,
+  // engine/key_inference.h), over streams whose k is sometimes null or a number written two ways.
+  bool join = false;
   std::string Table() {
     return Chance(50) ? "table tb by y from D where x != 0 delete on D where x == 0\n"
                       : "table tb by y from D delete on C by y where x == 1\n";
@@ -386,7 +390,56 @@ struct SeqGen {
     return e + " }";
   }
 
+  // A keyless `every` rule whose later terms each require `k == x.k` (x: an earlier term that
+  // binds one event) next to other conditions; sometimes written so that no key is inferred.
+  std::string JoinRule(int id) {
+    std::string r = "rule s" + std::to_string(id) + " on sequence";
+    if (Chance(75)) r += " within " + std::to_string(Int(3, 25)) + "ms";
+    r += " every";
+    const int positives = Int(2, 3);
+    std::vector<TermInfo> terms, singles;
+    for (int i = 0; i < positives; ++i) {
+      TermInfo t{"a" + std::to_string(i), false};
+      std::string quant;
+      switch (i == 0 ? 9 : Int(0, 6)) {
+        case 0:
+          quant = "+";
+          break;
+        case 1:
+          quant = "{1,2}";
+          break;
+        case 2:
+          quant = i < positives - 1 ? "?" : "{2}";
+          break;
+        default:
+          break;
+      }
+      t.list = !quant.empty();
+      r += " " + t.alias + ": " + Type() + quant;
+      if (i == 0) {
+        if (Chance(50)) r += " where " + Cond(terms, &t);
+      } else {
+        const std::string x = Pick(singles).alias;
+        std::string eq = Chance(50) ? "k == " + x + ".k" : x + ".k == k";
+        if (Chance(5)) eq = "y == " + x + ".y";  // another path: no key inferred
+        if (Chance(5)) eq += " or x > 8";        // not a conjunct: no key inferred
+        if (Chance(60)) {
+          const std::string more = "(" + Cond(terms, &t) + ")";
+          eq = Chance(50) ? eq + " and " + more : more + " and " + eq;
+        }
+        r += " where " + eq;
+      }
+      if (!t.list) singles.push_back(t);
+      terms.push_back(t);
+    }
+    if (Chance(25)) r += " having " + Having(terms);
+    if (Chance(15)) r += " suppress " + std::to_string(Int(2, 10)) + "ms";
+    if (Chance(60)) r += Emit(terms);
+    return r + "\n";
+  }
+
   std::string Rule(int id) {
+    if (join && Chance(75)) return JoinRule(id);
     std::string r = "rule s" + std::to_string(id) + " on sequence";
     if (Chance(85)) r += Chance(80) ? " by k" : " by k, y";
     bool within = Chance(hot ? 40 : 75);
@@ -485,8 +538,11 @@ struct SeqGen {
                          : Pick<std::string>({"A", "B", "C", "D", "A", "B"})) +
                     "\"";
     e += ",\"ts\":" + std::to_string(ts);
-    if (Int(0, 12))
+    if (join && Chance(20)) {
+      e += ",\"k\":" + Pick<std::string>({"null", "1", "1.0", "\"k1\""});
+    } else if (Int(0, 12)) {
       e += ",\"k\":\"" + (hot && Chance(80) ? "k1" : Pick<std::string>({"k1", "k2", "k3"})) + "\"";
+    }
     if (Int(0, 8)) e += ",\"x\":" + Value();
     if (Int(0, 8)) e += ",\"y\":\"" + Pick<std::string>({"p", "q", "r"}) + "\"";
     return e + "}";
@@ -503,12 +559,16 @@ struct SequenceCaseResult {
   size_t complex_events = 0;
   uint64_t dropped = 0;    // partial matches dropped by the bound (one thread)
   uint64_t run_steps = 0;  // steps served by runs (one thread)
+  // Steps of rules kept by an inferred key, and merges back for the bound (one thread).
+  uint64_t inferred_steps = 0, unpartitions = 0;
 };
 // One seed of sequence rules and a stream against the literal reference. `collide_distinct`
 // makes every distinct() hash equal (values must then be compared).
 // `hot`: SeqGen::hot rules and streams under a bound of 2-12 partial matches.
+// `join`: SeqGen::join rules and streams, under a bound of 3-40 partial matches on half the
+// seeds.
 SequenceCaseResult SequenceCase(uint64_t seed, bool collide_distinct, int nevents = 250,
-                                bool hot = false);
+                                bool hot = false, bool join = false);
 
 // One seed of sequence rules and a stream, run once without a break and once with the engine
 // saved at random points (after a Flush, as checkpoints are taken) and restored into a fresh
@@ -526,7 +586,8 @@ using SnapshotRoundtrip = std::function<engine::EngineSnapshot(const engine::Eng
 // thread of its own while the run goes on (the checkpoint writer's way).
 enum class Capture { kSave, kBeside, kConcurrent };
 RestoreCaseResult RestoreCase(uint64_t seed, const SnapshotRoundtrip& roundtrip, int nevents = 250,
-                              bool hot = false, Capture capture = Capture::kSave);
+                              bool hot = false, Capture capture = Capture::kSave,
+                              bool join = false);
 
 // New rules taking over mid-stream (a reload): random sequence rules, of which the new set
 // keeps some unchanged, changes, drops and adds some, compiled with the old fields as seed.
@@ -534,6 +595,7 @@ RestoreCaseResult RestoreCase(uint64_t seed, const SnapshotRoundtrip& roundtrip,
 // snapshot path, itself checked against uninterrupted runs by RestoreCase); their reports,
 // their complex events after the reload and their counters must agree, and the state the
 // take-over moved must be accounted as a walk counts it. `restored_matches`: matches kept.
-RestoreCaseResult TakeOverCase(uint64_t seed, int nevents = 250, bool hot = false);
+RestoreCaseResult TakeOverCase(uint64_t seed, int nevents = 250, bool hot = false,
+                               bool join = false);
 
 }  // namespace strix::test

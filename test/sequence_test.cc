@@ -515,3 +515,57 @@ TEST_CASE("all(): explain shows the group as one state with its branches, the in
   CHECK_THAT(dot, Catch::Contains("\"rule0_all(b, c d)\" [shape=circle, label=\"all(b, c d)\"]"));
   CHECK_THAT(dot, Catch::Contains("\"rule0_all(b, c d)\" -> \"rule0_e\" [label=\"E\"]"));
 }
+
+TEST_CASE("inferred keys: which keyless every rules are kept by a key", "[sequence][inferred]") {
+  auto path = [](const std::string& text) {
+    Seq s(text);
+    return s.prog->automata[0].inferred_path;
+  };
+  // Every later term requires the field equal to an earlier single event's: kept by it.
+  CHECK(path("rule r on sequence within 1s every a: A b: B where id == a.id") == "id");
+  CHECK(path("rule r on sequence every a: A b: B where x > 1 and a.u.v == u.v "
+             "c: C+ where u.v == b.u.v and x < 3") == "u.v");
+  CHECK(path("rule r on sequence every a: A where x > 1 b: B? where id == a.id "
+             "c: C where id == a.id") == "id");
+  // Not: the default policy or strict (a completion discards the others), a header or term
+  // `by`, until, not, all(...), a later term without the equality, another field, a
+  // disjunction, a list alias, a first term that binds a list.
+  CHECK(path("rule r on sequence within 1s a: A b: B where id == a.id") == "");
+  CHECK(path("rule r on sequence strict a: A b: B where id == a.id") == "");
+  CHECK(path("rule r on sequence by k every a: A b: B where id == a.id") == "");
+  CHECK(path("rule r on sequence every a: A by k b: B where id == a.id") == "");
+  CHECK(path("rule r on sequence within 1s every a: A b: B where id == a.id until C") == "");
+  CHECK(path("rule r on sequence within 1s every a: A not C b: B where id == a.id") == "");
+  CHECK(path("rule r on sequence every a: A b: B where id == a.id c: C") == "");
+  CHECK(path("rule r on sequence every a: A b: B where id == a.user") == "");
+  CHECK(path("rule r on sequence every a: A b: B where id == a.id or x > 1") == "");
+  CHECK(path("rule r on sequence every a: A b: B+ where id == a.id c: C where id == "
+             "first(b).id") == "");
+  CHECK(path("rule r on sequence every a: A{1} b: B where id == first(a).id") == "");
+}
+
+TEST_CASE("inferred keys: output, suppression and the bound as the rule is written",
+          "[sequence][inferred]") {
+  auto ev = [](const std::string& id, const std::string& type, int64_t ts, const std::string& u) {
+    return "{\"id\":\"" + id + "\",\"type\":\"" + type + "\",\"ts\":" + std::to_string(ts) +
+           ",\"u\":" + u + "}";
+  };
+  const std::vector<std::string> lines = {
+      ev("a1", "A", 1, "1"),    ev("a2", "A", 2, "2"),    ev("a3", "A", 3, "1.0"),
+      ev("a4", "A", 4, "null"), ev("b1", "B", 5, "1"),    ev("b2", "B", 6, "\"1\""),
+      ev("b3", "B", 7, "2"),    ev("b4", "B", 8, "null"), ev("a5", "A", 9, "[1]"),
+      ev("b5", "B", 10, "[1]"), ev("b6", "B", 2000, "2")};
+  Seq s("rule r on sequence within 1s every a: A b: B where u == a.u");
+  REQUIRE(s.prog->automata[0].inferred_path == "u");
+  // Key null (as written); 1 and 1.0 are equal, "1", null and arrays equal nothing.
+  CHECK(s.Feed(lines) == Out{"r@5 [a=a1 b=b1]", "r@5 [a=a3 b=b1]", "r@7 [a=a2 b=b3]"});
+  CHECK(s.partitions_after == 0);  // the window timers freed every partition
+  // Suppression stays over the whole rule, not per value of u.
+  Seq sup("rule r on sequence within 1s every a: A b: B where u == a.u suppress 10ms");
+  CHECK(sup.Feed(lines) == Out{"r@5 [a=a1 b=b1]"});
+  CHECK(sup.stats.suppressed == 2);
+  // The bound counts the rule's matches as one partition: with 3, the fourth start (a4, whose
+  // u is null and can never complete) drops the oldest, a1, as written.
+  CHECK(s.Feed(lines, 0, 3) == Out{"r@5 [a=a3 b=b1]", "r@7 [a=a2 b=b3]"});
+  CHECK(s.stats.dropped_partial > 0);
+}

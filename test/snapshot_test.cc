@@ -82,6 +82,33 @@ TEST_CASE("a snapshot captured while the run goes on equals one taken at once",
   CHECK(restored > kSeeds * 50);  // the snapshots held state (~500 a seed)
 }
 
+TEST_CASE("snapshot and restore of rules kept by an inferred key equals one uninterrupted run",
+          "[snapshot][differential][inferred]") {
+  // Keyless `every` rules joined on k (engine/key_inference.h): their partitions by k are
+  // saved, restored on the worker of the rule as written (1 or 3 threads either side), and
+  // merged back for the bound on half the seeds; captured at once or while the run goes on.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  const uint64_t kSeeds = 20;
+#else
+  const uint64_t kSeeds = 150;
+#endif
+  size_t events = 0, restored = 0;
+  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    const test::Capture how = seed % 3 == 0   ? test::Capture::kSave
+                              : seed % 3 == 1 ? test::Capture::kBeside
+                                              : test::Capture::kConcurrent;
+    test::RestoreCaseResult r = test::RestoreCase(
+        seed, [](const engine::EngineSnapshot& s) { return s; }, 250, false, how, true);
+    INFO(r.mismatch);
+    REQUIRE(r.mismatch.empty());
+    events += r.complex_events;
+    restored += r.restored_matches;
+  }
+  INFO("complex events " << events << ", partial matches restored " << restored);
+  CHECK(events > kSeeds * 20);
+  CHECK(restored > kSeeds * 10);
+}
+
 namespace {
 
 std::unique_ptr<engine::Program> CompileText(const std::string& text) {

@@ -1,0 +1,72 @@
+// Key inference (see key_inference.h): reads the checked AST of one sequence.
+#include "engine/key_inference.h"
+
+namespace strix::engine {
+
+namespace {
+
+// The top-level conjuncts of `id` (an `and` chain), in order.
+void Conjuncts(const ql::Ast& ast, ql::ExprId id, std::vector<ql::ExprId>& out) {
+  const ql::Expr& e = ast.exprs[id];
+  if (e.kind == ql::ExprKind::kAnd) {
+    for (ql::ExprId k : e.kids) Conjuncts(ast, k, out);
+    return;
+  }
+  out.push_back(id);
+}
+
+// When `id` is `P == x.P` or `x.P == P` with x the alias of an earlier term in `single`
+// (terms that bind one event and carry the equality themselves, or the first term): P.
+std::optional<std::vector<std::string>> JoinPath(const ql::Ast& ast, ql::ExprId id, size_t term,
+                                                 const std::vector<bool>& single) {
+  const ql::Expr& e = ast.exprs[id];
+  if (e.kind != ql::ExprKind::kCompare || e.op != ql::Op::kEq || e.kids.size() != 2)
+    return std::nullopt;
+  for (int side = 0; side < 2; ++side) {
+    const ql::Expr& own = ast.exprs[e.kids[static_cast<size_t>(side)]];
+    const ql::Expr& other = ast.exprs[e.kids[static_cast<size_t>(1 - side)]];
+    if (own.kind != ql::ExprKind::kPath || own.alias_term >= 0 || own.path.empty()) continue;
+    if (other.kind != ql::ExprKind::kPath || other.alias_term < 0) continue;
+    const auto x = static_cast<size_t>(other.alias_term);
+    if (x >= term || !single[x] || other.path.size() != own.path.size() + 1) continue;
+    if (!std::equal(own.path.begin(), own.path.end(), other.path.begin() + 1)) continue;
+    return own.path;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::vector<std::string>> InferSequenceKey(const ql::Ast& ast,
+                                                         const ql::Sequence& q) {
+  if (q.policy != ql::Policy::kEvery || q.has_keys || !q.keys.empty() || q.until ||
+      !q.groups.empty() || q.terms.size() < 2)
+    return std::nullopt;
+  for (const ql::Term& t : q.terms) {
+    if (t.negated || t.group >= 0 || t.filter.has_keys) return std::nullopt;
+  }
+  // single[k]: term k binds one event and its P equals the first event's.
+  std::vector<bool> single(q.terms.size(), false);
+  single[0] = !q.terms[0].filter.quant.written;
+  if (!single[0]) return std::nullopt;
+  std::optional<std::vector<std::string>> key;
+  for (size_t k = 1; k < q.terms.size(); ++k) {
+    const ql::Filter& f = q.terms[k].filter;
+    if (f.where == ql::kNoExpr) return std::nullopt;
+    std::vector<ql::ExprId> conj;
+    Conjuncts(ast, f.where, conj);
+    bool found = false;
+    for (ql::ExprId c : conj) {
+      std::optional<std::vector<std::string>> p = JoinPath(ast, c, k, single);
+      if (!p || (key && *p != *key)) continue;
+      key = std::move(p);
+      found = true;
+      break;
+    }
+    if (!found) return std::nullopt;
+    single[k] = !f.quant.written;
+  }
+  return key;
+}
+
+}  // namespace strix::engine

@@ -1,0 +1,112 @@
+// Sequence matching of rules with an inferred key (key_inference.h): a keyless `every` rule
+// whose later terms all require field P to equal P of an earlier event keeps its partial
+// matches in partitions by P, so an event meets only the matches of its own P.
+//
+// Why this is exact: a match can take no event of another P (each later term's filter still
+// tests the equality), so as written the event would pass over those matches and change
+// nothing; the complex events are the same, and Emit() orders them the same way. The one
+// thing the partitions could change is the bound on partial matches (LANGUAGE.md 3.2 rule
+// 11), which as written counts the whole rule: before a step that could take the rule past
+// it (its live matches, plus every branch and start the step could make), the partitions are
+// merged back into the one partition of the rule as written, in the order it would hold
+// them, and the rule goes on as written until that partition is empty again.
+#include <algorithm>
+
+#include "common/hash.h"
+#include "common/json_text.h"
+#include "engine/sequence_matcher.h"
+
+namespace strix::engine {
+
+bool SequenceMatcher::ProcessInferred(uint32_t rule, RuleState& rs, const Event& e, bool starts,
+                                      std::vector<Completion>& done, RunStats& stats,
+                                      const Shard* shard) {
+  const Automaton& a = p_.automata[static_cast<size_t>(p_.rules[rule].automaton)];
+  ComputeKeys(a, e);  // the rule's own (empty) key: ownership, as written
+  if (shard && !shard->OwnsKey(hashes_[0])) return true;
+  std::string& kt = inferred_text_;
+  kt.clear();
+  if (!AppendKeyPart(kt, e.slots[a.inferred_key[0]])) {
+    if (!starts) return true;  // no later term can take it: the equality fails
+    kt.assign(kNoInferredValue);
+  }
+  const uint64_t h = HashBytes(kt);
+  Partition* part = rs.parts.Find(h, kt);
+  if (!part && !starts) return true;
+  // As written, this step would see every live match of the rule, each of which may branch
+  // once per term, and the start.
+  const size_t held = part ? part->pms.size() + (part->run ? part->run->size() : 0) : 0;
+  if (rs.live + (held + 1) * a.terms.size() > max_partial_) return false;
+  if (part) Touch(rs, part);
+  ++inferred_steps_;
+  Step(rule, rs, part, kt, h, e, starts, done, stats);
+  return true;
+}
+
+namespace {
+
+// Order of creation of two partial matches as one partition's list holds them: a match is
+// made by its last event (a start by its first), and the matches made on one event are
+// placed in the order of the matches they branched from, each one's options in Options()'
+// order (hand-over to later terms, ascending, then another event for its own term), and the
+// starts last. So: by last event (in processing order); then by the matches they branched from (a
+// start after a branch), compared the same way; then by the option taken.
+bool CreatedBefore(const BoundEvents& x, const BoundEvents& y) {
+  // The option taken at a level: the term, or after every hand-over when the match stayed.
+  auto option = [](const BoundEvents& b, size_t i) {
+    const uint32_t t = b.term(i);
+    return i > 0 && b.term(i - 1) == t ? UINT32_MAX : t;
+  };
+  int decided = 0;  // the deepest level's difference in the option taken
+  size_t i = x.size(), j = y.size();
+  while (i > 0 && j > 0) {
+    // Processing order (LANGUAGE.md 4): input order, or event time and then input order
+    // under --max-delay; an event that came too late to keep it was not matched.
+    const Event &ex = *x.event(i - 1), &ey = *y.event(j - 1);
+    if (ex.seq != ey.seq) return std::make_pair(ex.time, ex.seq) < std::make_pair(ey.time, ey.seq);
+    if (i == 1 && j > 1) return false;  // x started on this event, y branched on it
+    if (j == 1 && i > 1) return true;
+    const uint32_t ox = option(x, i - 1), oy = option(y, j - 1);
+    if (ox != oy) decided = ox < oy ? -1 : 1;
+    --i;
+    --j;
+  }
+  return decided < 0;
+}
+
+}  // namespace
+
+void SequenceMatcher::Unpartition(const Automaton& a, RuleState& rs) {
+  ++unpartitions_;
+  std::vector<Partition*> parts;
+  rs.parts.ForEachMutable([&](Partition& p) { parts.push_back(&p); });
+  std::vector<PartialMatch> all;
+  for (Partition* p : parts) {
+    Touch(rs, p);
+    if (p->run) Dissolve(a, p);
+    for (PartialMatch& pm : p->pms) all.push_back(std::move(pm));
+    p->pms.clear();
+  }
+  std::stable_sort(all.begin(), all.end(), [](const PartialMatch& x, const PartialMatch& y) {
+    return CreatedBefore(x.events, y.events);
+  });
+  rs.by_inferred = false;
+  if (!all.empty()) {  // else the timers stay where they are: they find no match to end
+    const std::string none;
+    Partition* one = NewPartition(rs, HashBytes(none), none);
+    one->key_event = EventRef(all.front().first());
+    one->pms = std::move(all);
+    for (Timer& t : rs.timers) {
+      --t.part->timers;
+      t.part = one;
+      ++one->timers;
+    }
+  }
+  for (Partition* p : parts) DropIfIdle(rs, p);
+}
+
+void SequenceMatcher::MayInferAgain(RuleState& rs, const Partition* part) {
+  if (rs.inferable && !rs.by_inferred && part->key_text.empty()) rs.by_inferred = true;
+}
+
+}  // namespace strix::engine
