@@ -53,7 +53,26 @@ void AppendIdentity(std::string& out, const Event& e, const std::vector<std::str
 ComplexEventWriter::ComplexEventWriter(const engine::Program& p,
                                        const std::vector<std::string>& sources, OutputEvents mode,
                                        Output* out)
-    : p_(p), sources_(sources), mode_(mode), out_(out) {}
+    : p_(p), sources_(sources), mode_(mode), out_(out) {
+  for (const engine::CompiledRule& rule : p.rules) {
+    std::string h = "{\"rule\":";
+    AppendJsonString(h, rule.name);
+    h += ",\"time\":\"";
+    head_.push_back(std::move(h));
+    std::vector<std::string> as;
+    for (const std::string& alias : rule.aliases) {
+      std::string a = "{\"as\":";
+      if (alias.empty()) {
+        a += "null";
+      } else {
+        AppendJsonString(a, alias);
+      }
+      a += mode == OutputEvents::kIds ? ",\"id\":" : ",\"event\":";
+      as.push_back(std::move(a));
+    }
+    as_.push_back(std::move(as));
+  }
+}
 
 void ComplexEventWriter::Emit(const engine::ComplexEvent& ce) {
   const std::string& line = Format(ce);
@@ -62,21 +81,35 @@ void ComplexEventWriter::Emit(const engine::ComplexEvent& ce) {
 
 const std::string& ComplexEventWriter::Format(const engine::ComplexEvent& ce) {
   const engine::CompiledRule& rule = p_.rules[ce.rule];
+  idents_.clear();
+  ident_at_.clear();
+  for (const engine::MatchedEvent& m : ce.events) {
+    ident_at_.push_back(idents_.size());
+    AppendIdentity(idents_, *m.event, sources_);
+  }
+  ident_at_.push_back(idents_.size());
+  auto ident = [&](size_t i) {
+    return std::string_view(idents_).substr(ident_at_[i], ident_at_[i + 1] - ident_at_[i]);
+  };
   Hasher h;
   h.Add(rule.name);
-  for (const engine::MatchedEvent& m : ce.events) {
-    ident_.clear();
-    AppendIdentity(ident_, *m.event, sources_);
-    h.Add(ident_);
-  }
+  for (size_t i = 0; i < ce.events.size(); ++i) h.Add(ident(i));
   h.Add(static_cast<uint64_t>(ce.time));
   std::string& o = line_;
   o.clear();
-  o += "{\"rule\":";
-  AppendJsonString(o, rule.name);
-  o += ",\"time\":\"";
-  AppendRfc3339Ms(o, ce.time);
-  o += "\",\"key\":";
+  o += head_[ce.rule];
+  const TimeMs ms = ((ce.time % 1000) + 1000) % 1000;
+  if (ce.time - ms != second_) {
+    second_ = ce.time - ms;
+    second_text_.clear();
+    AppendRfc3339Ms(second_text_, second_);
+    second_text_.resize(second_text_.size() - 4);  // "000Z"
+  }
+  o += second_text_;
+  o += static_cast<char>('0' + ms / 100);
+  o += static_cast<char>('0' + ms / 10 % 10);
+  o += static_cast<char>('0' + ms % 10);
+  o += "Z\",\"key\":";
   AppendKeyJson(o, ce.key);
   char id[16];
   uint64_t v = h.value();
@@ -90,19 +123,14 @@ const std::string& ComplexEventWriter::Format(const engine::ComplexEvent& ce) {
     for (size_t i = 0; i < ce.events.size(); ++i) {
       const engine::MatchedEvent& m = ce.events[i];
       if (i) o += ',';
-      o += "{\"as\":";
       if (m.alias_term < 0) {
-        o += "null";
+        o += mode_ == OutputEvents::kIds ? "{\"as\":null,\"id\":" : "{\"as\":null,\"event\":";
       } else {
-        AppendJsonString(o, rule.aliases[static_cast<size_t>(m.alias_term)]);
+        o += as_[ce.rule][static_cast<size_t>(m.alias_term)];
       }
       if (mode_ == OutputEvents::kIds) {
-        o += ",\"id\":";
-        ident_.clear();
-        AppendIdentity(ident_, *m.event, sources_);
-        AppendJsonString(o, ident_);
+        AppendJsonString(o, ident(i));
       } else {
-        o += ",\"event\":";
         o.append(m.event->raw);
       }
       o += '}';

@@ -22,8 +22,9 @@ bool SequenceMatcher::ProcessInferred(uint32_t rule, RuleState& rs, const Event&
                                       std::vector<Completion>& done, RunStats& stats,
                                       const Shard* shard) {
   const Automaton& a = p_.automata[static_cast<size_t>(p_.rules[rule].automaton)];
-  ComputeKeys(a, e);  // the rule's own (empty) key: ownership, as written
-  if (shard && !shard->OwnsKey(hashes_[0])) return true;
+  // Ownership as written: the rule's (empty) key.
+  static const uint64_t kUnkeyed = HashBytes(std::string_view());
+  if (shard && !shard->OwnsKey(kUnkeyed)) return true;
   std::string& kt = inferred_text_;
   kt.clear();
   if (!AppendKeyPart(kt, e.slots[a.inferred_key[0]])) {

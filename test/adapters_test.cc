@@ -13,6 +13,8 @@
 #include "adapters/golden.h"
 #include "adapters/line_source.h"
 #include "adapters/merged_source.h"
+#include "common/time.h"
+#include "engine/compile.h"
 
 using namespace strix;
 using namespace strix::adapters;
@@ -317,4 +319,65 @@ TEST_CASE("under --clock wall, times never go back in processing order", "[adapt
     }
     batch.Clear();
   }
+}
+
+TEST_CASE("complex event lines: time text, aliases and ids whatever the order of times",
+          "[adapters]") {
+  ql::CheckedRules rules = ql::LoadRules(
+      {{"w.strix", "rule s on sequence every a: A x: B emit { n: 1 }\nrule t on A\n"}});
+  REQUIRE(rules.ok());
+  auto prog = engine::Compile(rules, engine::CompileOptions{});
+  REQUIRE(prog.ok());
+  Event a, b;
+  a.slots.resize((*prog)->fields.size());
+  b.slots.resize((*prog)->fields.size());
+  a.slots[2] = Value::String("e\"1");  // the id field: escaped in the line, hashed as is
+  b.line = 7;                          // no id: SOURCE:LINE
+  const std::vector<std::string> sources = {"in.jsonl"};
+  ComplexEventWriter ids(**prog, sources, OutputEvents::kIds, nullptr);
+  ComplexEventWriter none(**prog, sources, OutputEvents::kNone, nullptr);
+  engine::ComplexEvent ce;
+  ce.rule = 0;
+  ce.fields = {Value::Number(1)};
+  ce.events = {{0, &a, nullptr}, {1, &b, nullptr}};
+  // Times in and out of order, across seconds, days, before 1970 and past year 9999: the
+  // writer keeps the text of the last second and must never reuse it for another.
+  const std::vector<TimeMs> times = {0,
+                                     999,
+                                     1000,
+                                     1001,
+                                     -1,
+                                     -1000,
+                                     -1001,
+                                     5000,
+                                     4999,
+                                     86399999,
+                                     86400000,
+                                     1700000000123,
+                                     1700000000999,
+                                     1700000001000,
+                                     253402300800000,
+                                     253402300799999};
+  std::string first_id;
+  for (TimeMs t : times) {
+    ce.time = t;
+    const std::string line = ids.Format(ce);
+    INFO(line);
+    CHECK(line.find("{\"rule\":\"s\",\"time\":\"" + FormatRfc3339Ms(t) + "\",\"key\":null,") == 0);
+    CHECK(line.find("\"fields\":{\"n\":1},\"events\":[{\"as\":\"a\",\"id\":\"e\\\"1\"},"
+                    "{\"as\":\"x\",\"id\":\"in.jsonl:7\"}]}\n") != std::string::npos);
+    // The same match formatted without events has the same id.
+    const std::string bare = none.Format(ce);
+    CHECK(bare.substr(0, bare.find("\"fields\"")) == line.substr(0, line.find("\"fields\"")));
+    CHECK(bare.find("\"events\"") == std::string::npos);
+  }
+  // A single-event rule: no alias.
+  ce.rule = 1;
+  ce.time = 1000;
+  ce.fields.clear();
+  ce.events = {{-1, &b, nullptr}};
+  CHECK(ids.Format(ce) ==
+        "{\"rule\":\"t\",\"time\":\"1970-01-01T00:00:01.000Z\",\"key\":null,\"id\":\"" +
+            ids.Format(ce).substr(ids.Format(ce).find("\"id\":\"") + 6, 16) +
+            "\",\"fields\":{},\"events\":[{\"as\":null,\"id\":\"in.jsonl:7\"}]}\n");
 }
