@@ -38,7 +38,7 @@ struct RuleView {
 };
 
 void IndexEntries(const Program& p, bool any_type, const std::string& type, NodeId cond,
-                  RuleView& v) {
+                  RuleView& v, const index::ConditionIndex* idx = nullptr, uint32_t term = 0) {
   v.entries.push_back(any_type ? "type       any" : "type       " + type);
   auto plan = cond == kNoNode ? std::nullopt : PlanAccess(p, cond);
   if (!plan) {
@@ -46,8 +46,14 @@ void IndexEntries(const Program& p, bool any_type, const std::string& type, Node
   } else if (!plan->counted.empty()) {
     // A counted conjunction: a candidate once every one of these has hit.
     v.counted = true;
-    v.entries.push_back("counted    " + std::to_string(plan->counted.size()) +
-                        " predicates (any atom of a line hits it):");
+    if (idx && idx->InRangeBitmap(term)) {
+      v.entries.push_back("counted    " + std::to_string(plan->counted.size()) +
+                          " ranges, in a range bitmap (an event marks the rules its values "
+                          "miss, per field and value cell):");
+    } else {
+      v.entries.push_back("counted    " + std::to_string(plan->counted.size()) +
+                          " predicates (any atom of a line hits it):");
+    }
     for (const std::vector<index::Atom>& pred : plan->counted) {
       std::string any;
       for (const index::Atom& a : pred) any += (any.empty() ? "" : " | ") + DescribeAtom(p, a);
@@ -117,7 +123,8 @@ RuleView SequenceView(const ql::CheckedRules& rules, const Program& p, size_t i)
     v.residual = "the first terms of the branches, tested by the automaton";
   } else {
     const SeqFilter& first = a.terms[0].filter;
-    IndexEntries(p, first.any_type, first.type, first.condition, v);
+    IndexEntries(p, first.any_type, first.type, first.condition, v, &p.start_index,
+                 static_cast<uint32_t>(i));
     v.residual = q.terms[0].filter.where != ql::kNoExpr ? ql::DumpExpr(ast, q.terms[0].filter.where)
                                                         : "true";
   }
@@ -242,7 +249,7 @@ RuleView View(const ql::CheckedRules& rules, const Program& p, size_t i) {
   const CompiledRule& cr = p.rules[i];
   RuleView v;
   v.header = "rule " + r.name + " (single event)";
-  IndexEntries(p, cr.any_type, cr.type, cr.condition, v);
+  IndexEntries(p, cr.any_type, cr.type, cr.condition, v, &p.index, static_cast<uint32_t>(i));
   if (!p.node_expr.empty()) {
     v.residual = NodeText(ast, p, p.checks[i].residual);
   } else {  // compiled without keep_index_choices: the whole condition

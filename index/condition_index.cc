@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <numeric>
 
 #include "common/hash.h"
@@ -54,9 +55,76 @@ void ConditionIndexBuilder::Add(uint32_t bucket, const Atom& a, TermId term) {
   }
 }
 
+bool g_range_bitmap_always_for_testing = false;
+
 void ConditionIndexBuilder::AddCounted(uint32_t bucket,
                                        const std::vector<std::vector<Atom>>& predicates,
                                        TermId term) {
+  bool ranges = true;
+  for (const std::vector<Atom>& pred : predicates) {
+    ranges = ranges && pred.size() == 1 && pred[0].kind == AtomKind::kRange;
+  }
+  if (!ranges) {
+    EnterCounted(bucket, predicates, term);
+    return;
+  }
+  RangeConjunction& c = drafts_[bucket].range_conjunctions.emplace_back();
+  c.term = term;
+  c.ranges.reserve(predicates.size());
+  for (const std::vector<Atom>& pred : predicates) {
+    const Atom& a = pred[0];
+    c.ranges.push_back({a.slot, a.lo, a.hi, a.lo_open, a.hi_open});
+  }
+}
+
+// Estimated cost per event, in rough nanoseconds: counting pays a counter per range an event
+// falls in (each range's share of the span of its field's endpoints, values taken as uniform
+// there); the bitmap pays a word per rule and field, and the exact tests of a cell's edges.
+bool ConditionIndexBuilder::PreferBitmap(const std::vector<RangeConjunction>& lot) {
+  if (g_range_bitmap_always_for_testing) return true;
+  if (lot.size() < 64) return false;
+  struct Slot {
+    double lo = INFINITY, hi = -INFINITY;  // the finite endpoints' span
+    size_t ranges = 0;
+  };
+  std::vector<Slot> slots;
+  for (const RangeConjunction& c : lot) {
+    for (const RangeBitmap::Range& r : c.ranges) {
+      if (r.slot >= slots.size()) slots.resize(r.slot + 1);
+      Slot& s = slots[r.slot];
+      for (double x : {r.lo, r.hi}) {
+        if (!std::isfinite(x)) continue;
+        s.lo = std::min(s.lo, x);
+        s.hi = std::max(s.hi, x);
+      }
+      ++s.ranges;
+    }
+  }
+  double counting = 0;
+  for (const RangeConjunction& c : lot) {
+    for (const RangeBitmap::Range& r : c.ranges) {
+      const Slot& s = slots[r.slot];
+      if (!(s.hi > s.lo)) {
+        counting += 4;
+        continue;
+      }
+      const double from = std::max(r.lo, s.lo), to = std::min(r.hi, s.hi);
+      counting += to > from ? 4 * (to - from) / (s.hi - s.lo) : 0;
+    }
+  }
+  double fields = 0;
+  for (const Slot& s : slots) fields += s.ranges > 0;
+  const double words = (static_cast<double>(lot.size()) + 63) / 64;
+  const double cells =
+      std::clamp(static_cast<double>(kBitmapBudget) / (words * 8 * fields), 2.0, 256.0);
+  double bitmap = words * (fields * 0.5 + 1);
+  for (const Slot& s : slots) bitmap += 2 * 2 * static_cast<double>(s.ranges) / cells;
+  return bitmap < counting;
+}
+
+void ConditionIndexBuilder::EnterCounted(uint32_t bucket,
+                                         const std::vector<std::vector<Atom>>& predicates,
+                                         TermId term) {
   for (const std::vector<Atom>& pred : predicates) {
     TermId q = static_cast<TermId>(pred_term_.size());
     pred_term_.push_back(term);
@@ -104,6 +172,38 @@ uint64_t ConditionIndex::HashKey(uint32_t bucket, uint32_t slot, const Value& v)
 
 ConditionIndex ConditionIndexBuilder::Build(size_t num_terms) && {
   ConditionIndex idx;
+  // Counted conjunctions of ranges: a bitmap per bucket where it is cheaper, else counted.
+  std::vector<std::unique_ptr<RangeBitmap>> bitmaps(drafts_.size());
+  for (size_t b = 0; b < drafts_.size(); ++b) {
+    std::vector<RangeConjunction> lot = std::move(drafts_[b].range_conjunctions);
+    if (lot.empty()) continue;
+    if (!PreferBitmap(lot)) {
+      std::vector<std::vector<Atom>> preds;
+      for (const RangeConjunction& c : lot) {
+        preds.resize(c.ranges.size());
+        for (size_t i = 0; i < c.ranges.size(); ++i) {
+          const RangeBitmap::Range& r = c.ranges[i];
+          preds[i].resize(1);
+          Atom& a = preds[i][0];
+          a.kind = AtomKind::kRange;
+          a.slot = r.slot;
+          a.lo = r.lo;
+          a.hi = r.hi;
+          a.lo_open = r.lo_open;
+          a.hi_open = r.hi_open;
+        }
+        EnterCounted(static_cast<uint32_t>(b), preds, c.term);
+      }
+      continue;
+    }
+    bitmaps[b] = std::make_unique<RangeBitmap>();
+    for (RangeConjunction& c : lot) {
+      bitmaps[b]->Add(c.term, std::move(c.ranges));
+      idx.bitmap_terms_.push_back(c.term);
+    }
+    bitmaps[b]->Build(kBitmapBudget);
+  }
+  std::sort(idx.bitmap_terms_.begin(), idx.bitmap_terms_.end());
   idx.type_names_ = types_;
   idx.type_table_.Reset(types_.size());
   for (size_t i = 0; i < types_.size(); ++i) {
@@ -171,6 +271,7 @@ ConditionIndex ConditionIndexBuilder::Build(size_t num_terms) && {
     std::sort(d.always.begin(), d.always.end());
     d.always.erase(std::unique(d.always.begin(), d.always.end()), d.always.end());
     out.always = std::move(d.always);
+    out.bitmap = std::move(bitmaps[b]);
     for (auto& [slot, ivs] : d.ranges) {
       IntervalIndex ii;
       ii.Build(std::move(ivs));
@@ -292,6 +393,7 @@ void ConditionIndex::ProbeBucket(const Bucket& b, uint32_t id, const std::vector
     if (v.kind == ValueKind::kMissing || v.kind == ValueKind::kNull) continue;
     for (TermId t : terms) emit(t);
   }
+  if (b.bitmap) b.bitmap->Match(slots, s.miss, emit);  // whole conjunctions: plain terms
 }
 
 uint32_t ConditionIndex::TypeBucket(std::string_view type) const {
@@ -326,12 +428,15 @@ IndexStats ConditionIndex::stats() const {
   st.eq_entries = keys_.size();
   st.counted_predicates = pred_term_.size();
   for (uint32_t n : need_) st.counted_terms += n != 0;
+  st.bitmap_terms = bitmap_terms_.size();
+  st.counted_terms += bitmap_terms_.size();
   st.memory_bytes = pred_term_.capacity() * 4 + need_.capacity() * 4 + eq_table_.memory_bytes() +
                     keys_.capacity() * sizeof(EqEntry) + postings_.capacity() * 4 +
                     strings_.capacity() + eq_bloom_.memory_bytes();
   for (const Bucket& b : buckets_) {
     st.always += b.always.size();
     st.memory_bytes += b.always.capacity() * 4;
+    if (b.bitmap) st.memory_bytes += b.bitmap->memory_bytes();
     for (const auto& [slot, ii] : b.ranges) {
       st.ranges += ii.size();
       st.memory_bytes += ii.memory_bytes();

@@ -25,6 +25,7 @@
 // test/differential_test.cc.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -36,6 +37,7 @@
 #include "index/bloom_filter.h"
 #include "index/cidr_index.h"
 #include "index/interval_index.h"
+#include "index/range_bitmap.h"
 #include "index/string_matcher.h"
 
 namespace strix::index {
@@ -49,12 +51,17 @@ struct ProbeScratch {
   // Sized by the first probe of an index with counted terms.
   std::vector<uint32_t> pred_stamp;
   std::vector<uint64_t> count;
+  std::vector<uint64_t> miss;  // RangeBitmap::Match
 };
+
+// Tests set this to put every counted conjunction of ranges in a RangeBitmap, however few or
+// narrow (the builder otherwise chooses by estimated cost). Never set outside tests.
+extern bool g_range_bitmap_always_for_testing;
 
 struct IndexStats {
   size_t buckets = 0, eq_entries = 0, postings = 0, ranges = 0, patterns = 0, always = 0;
   size_t networks = 0, present = 0;
-  size_t counted_terms = 0, counted_predicates = 0;
+  size_t counted_terms = 0, counted_predicates = 0, bitmap_terms = 0;
   size_t matcher_shards = 0, failed_shards = 0;
   size_t memory_bytes = 0;
 };
@@ -83,7 +90,17 @@ class ConditionIndexBuilder {
     std::string text;
     TermId term;
   };
+  // Counted conjunctions whose predicates are each one range: entered at Build(), counted or
+  // in a RangeBitmap, whichever is estimated cheaper for the bucket's lot.
+  struct RangeConjunction {
+    TermId term;
+    std::vector<RangeBitmap::Range> ranges;
+  };
+  void EnterCounted(uint32_t bucket, const std::vector<std::vector<Atom>>& predicates, TermId term);
+  static bool PreferBitmap(const std::vector<RangeConjunction>& lot);
+  static constexpr size_t kBitmapBudget = size_t(32) << 20;  // bytes of bitmaps per bucket
   struct BucketDraft {
+    std::vector<RangeConjunction> range_conjunctions;
     std::vector<TermId> always;
     std::unordered_map<uint32_t, std::vector<IntervalIndex::Interval>> ranges;
     std::unordered_map<uint32_t, StringMatcher> matchers;
@@ -110,6 +127,10 @@ class ConditionIndex {
              std::vector<TermId>& out) const;
 
   IndexStats stats() const;
+  // Whether counted term `t` is matched through a RangeBitmap (explain).
+  bool InRangeBitmap(TermId t) const {
+    return std::binary_search(bitmap_terms_.begin(), bitmap_terms_.end(), t);
+  }
 
   // Posting ids of counted predicates: the flag; then either (a predicate hit at most once per
   // probe: one equality or range atom) the term's number of predicates in 4 bits and the term
@@ -141,6 +162,7 @@ class ConditionIndex {
     std::vector<std::pair<uint32_t, std::unique_ptr<StringMatcher>>> matchers;
     std::vector<std::pair<uint32_t, CidrIndex>> cidrs;
     std::vector<std::pair<uint32_t, std::vector<TermId>>> present;  // `is not null`
+    std::unique_ptr<RangeBitmap> bitmap;  // counted conjunctions of ranges matched by misses
   };
 
   static uint64_t HashKey(uint32_t bucket, uint32_t slot, const Value& v);
@@ -158,9 +180,10 @@ class ConditionIndex {
   std::vector<EqEntry> keys_;  // the equality keys, dense
   BloomFilter eq_bloom_;       // the hashes of keys_
   std::vector<TermId> postings_;
-  std::vector<char> strings_;      // bytes of string keys (a vector: its buffer survives moves)
-  std::vector<TermId> pred_term_;  // counted predicate -> term
-  std::vector<uint32_t> need_;     // per term: predicates to hit (0: not counted)
+  std::vector<char> strings_;         // bytes of string keys (a vector: its buffer survives moves)
+  std::vector<TermId> pred_term_;     // counted predicate -> term
+  std::vector<uint32_t> need_;        // per term: predicates to hit (0: not counted)
+  std::vector<TermId> bitmap_terms_;  // sorted: the terms in some bucket's RangeBitmap
 };
 
 }  // namespace strix::index

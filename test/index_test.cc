@@ -10,6 +10,7 @@
 #include "index/condition_index.h"
 #include "index/interval_index.h"
 #include "index/literal_matcher.h"
+#include "index/range_bitmap.h"
 #include "index/string_matcher.h"
 
 using namespace strix;
@@ -244,4 +245,92 @@ TEST_CASE("bloom filter never forgets a key and rarely admits others", "[index]"
   for (int i = 0; i < 100000; ++i) admitted += f.MayContain(MixHash(rng()));
   CHECK(admitted < 5000);  // about 2% expected
   CHECK(admitted > 0);     // a filter, not a set
+}
+
+TEST_CASE("range bitmap: conjunctions of ranges by their misses, against a brute force",
+          "[index][bitmap]") {
+  // Random conjunctions of 1-4 ranges over 3 fields (open and closed ends, one-sided and empty
+  // ranges), values on and between the endpoints (so on the cuts), missing and non-numbers;
+  // small and large budgets (few and many cells per field).
+  std::mt19937_64 rng(7);
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  const double inf = std::numeric_limits<double>::infinity();
+  for (size_t budget : {size_t(0), size_t(1) << 12, size_t(1) << 20}) {
+    std::vector<std::vector<RangeBitmap::Range>> rules(300);
+    RangeBitmap m;
+    for (size_t t = 0; t < rules.size(); ++t) {
+      for (int k = pick(1, 4); k > 0; --k) {
+        RangeBitmap::Range r{static_cast<uint32_t>(pick(0, 2)), double(pick(-5, 20)),
+                             double(pick(-5, 20)), pick(0, 1) == 1, pick(0, 1) == 1};
+        if (pick(0, 5) == 0) r.lo = -inf;
+        if (pick(0, 5) == 0) r.hi = inf;
+        rules[t].push_back(r);
+      }
+      m.Add(static_cast<TermId>(1000 + t), rules[t]);
+    }
+    m.Build(budget);
+    std::vector<uint64_t> scratch;
+    for (int e = 0; e < 2000; ++e) {
+      std::vector<Value> slots(3);
+      for (Value& v : slots) {
+        const int k = pick(0, 9);
+        v = k == 0 ? Value() : k == 1 ? Value::String("5") : Value::Number(pick(-12, 50) / 2.0);
+      }
+      std::vector<TermId> got, want;
+      m.Match(slots, scratch, [&](TermId t) { got.push_back(t); });
+      for (size_t t = 0; t < rules.size(); ++t) {
+        bool all = true;
+        for (const RangeBitmap::Range& r : rules[t]) {
+          const Value& v = slots[r.slot];
+          all = all && v.kind == ValueKind::kNumber && RangeBitmap::Holds(r, v.number);
+        }
+        if (all) want.push_back(static_cast<TermId>(1000 + t));
+      }
+      INFO("budget " << budget << " event " << e);
+      REQUIRE(got == want);
+    }
+  }
+}
+
+TEST_CASE("range bitmap: chosen for many wide conjunctions, counting for narrow ones",
+          "[index][bitmap]") {
+  // 2000 conjunctions of 3 ranges over a domain of 1000: 50% wide go to a bitmap, 0.1% wide
+  // are counted; both give the same terms as a brute force.
+  for (double width : {500.0, 1.0}) {
+    std::mt19937_64 rng(11);
+    ConditionIndexBuilder b;
+    const uint32_t bucket = b.Bucket("A");
+    std::vector<std::vector<std::vector<Atom>>> preds_of(2000);
+    for (TermId t = 0; t < 2000; ++t) {
+      for (uint32_t f = 0; f < 3; ++f) {
+        Atom a;
+        a.kind = AtomKind::kRange;
+        a.slot = 3 + f;
+        a.lo = double(rng() % 1000);
+        a.hi = a.lo + width;
+        preds_of[t].push_back({a});
+      }
+      b.AddCounted(bucket, preds_of[t], t);
+    }
+    ConditionIndex idx = std::move(b).Build(2000);
+    CHECK(idx.InRangeBitmap(0) == (width > 100));
+    CHECK(idx.stats().bitmap_terms == (width > 100 ? 2000u : 0u));
+    ProbeScratch s(2000);
+    for (int e = 0; e < 200; ++e) {
+      std::vector<Value> slots(6);
+      for (uint32_t f = 3; f < 6; ++f) slots[f] = Value::Number(double(rng() % 1000));
+      std::vector<TermId> got;
+      idx.Probe(Value::String("A"), slots, s, got);
+      std::sort(got.begin(), got.end());
+      std::vector<TermId> want;
+      for (TermId t = 0; t < 2000; ++t) {
+        bool all = true;
+        for (const auto& p : preds_of[t]) {
+          all = all && slots[p[0].slot].number >= p[0].lo && slots[p[0].slot].number <= p[0].hi;
+        }
+        if (all) want.push_back(t);
+      }
+      REQUIRE(got == want);
+    }
+  }
 }

@@ -73,9 +73,10 @@ bool Decode(adapters::EventDecoder& dec, const std::string& line, Event& ev) {
 
 }  // namespace
 
-std::string SingleEventCase(uint64_t seed, int nrules, int nevents, bool conjunctions) {
+std::string SingleEventCase(uint64_t seed, int nrules, int nevents, bool conjunctions,
+                            bool ranges_only) {
   Gen g(seed);
-  std::string text = conjunctions ? g.Conjunctions(nrules) : g.Rules(nrules);
+  std::string text = conjunctions ? g.Conjunctions(nrules, ranges_only) : g.Rules(nrules);
   ql::CheckedRules rules = ql::LoadRules({{"random.strix", text}});
   if (!rules.ok()) return "rules do not load:\n" + text + rules.FormatDiagnostics();
   auto prog = engine::Compile(rules, engine::CompileOptions{});

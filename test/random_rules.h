@@ -158,9 +158,12 @@ struct Gen {
   // and narrow ranges and comparisons, sets, literals, equalities, now and then a disjunction,
   // a regex or a negation among them (the counting plan of engine/access_plan.h and its
   // residual).
-  std::string Predicate() {
+  // `ranges_only`: only ranges and comparisons over numbers (conjunctions a RangeBitmap takes).
+  std::string Predicate(bool ranges_only = false) {
     const std::string f = Pick(num_fields);
-    switch (Int(0, 12)) {
+    int kind = Int(0, 12);
+    if (ranges_only) kind = Pick<int>({0, 1, 2, 11, 12});
+    switch (kind) {
       case 0:
       case 1: {
         int lo = Int(-3, 10);
@@ -189,12 +192,12 @@ struct Gen {
         return f + " in " + Num() + ".." + std::to_string(Int(3, 14));
     }
   }
-  std::string Conjunctions(int count) {
+  std::string Conjunctions(int count, bool ranges_only = false) {
     std::string out;
     for (int i = 0; i < count; ++i) {
       out += "rule r" + std::to_string(i) + " on " + Pick<std::string>({"A", "B", "any"}) +
-             " where " + Predicate();
-      for (int k = Int(1, 5); k > 0; --k) out += " and " + Predicate();
+             " where " + Predicate(ranges_only);
+      for (int k = Int(1, 5); k > 0; --k) out += " and " + Predicate(ranges_only);
       out += "\n";
     }
     return out;
@@ -551,8 +554,9 @@ struct SeqGen {
 
 // One seed of single-event rules against the reference matcher: "" when they agree, else the
 // rules, the event and both outputs.
+// `ranges_only`: conjunctions of ranges and comparisons only.
 std::string SingleEventCase(uint64_t seed, int nrules = 60, int nevents = 300,
-                            bool conjunctions = false);
+                            bool conjunctions = false, bool ranges_only = false);
 
 struct SequenceCaseResult {
   std::string mismatch;  // "" when engine (1, 2, 3 workers) and reference agree
