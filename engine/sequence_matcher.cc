@@ -617,7 +617,7 @@ SequenceMatcher::Partition* SequenceMatcher::NewPartition(RuleState& rs, uint64_
 
 void SequenceMatcher::DropIfIdle(RuleState& rs, Partition* part) {
   if (part->pms.empty() && !part->run && part->timers == 0) {
-    MayInferAgain(rs, part);
+    if (rs.inferable) MayInferAgain(rs, part);
     bytes_ -= Cost(*part);
     Touch(rs, part);
     if (!capturing_) {
