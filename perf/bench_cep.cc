@@ -125,16 +125,7 @@ uint64_t BruteForce(const std::string& q, const std::vector<Ev>& s) {
   return n;
 }
 
-struct Count : engine::ComplexEventSink {
-  const engine::Program* p = nullptr;
-  bool record = false;
-  uint64_t n = 0;
-  std::vector<test::RefOut> got;
-  void Emit(const engine::ComplexEvent& ce) override {
-    ++n;
-    if (record) got.push_back(test::FromComplexEvent(*p, ce));
-  }
-};
+using Count = test::RefSink;
 
 // Pushes `lines` through a fresh engine, decoding each; returns seconds.
 double Run(const engine::Program& p, const std::vector<simdjson::padded_string>& lines,
@@ -216,13 +207,13 @@ int main(int argc, char** argv) {
     Count sink;
     sink.p = &p;
     const double s = Run(p, lines, sink);
-    if (sink.n != brute) {
+    if (sink.count != brute) {
       std::fprintf(stderr, "%s: %llu complex events, brute force %llu\n", q.c_str(),
-                   (unsigned long long)sink.n, (unsigned long long)brute);
+                   (unsigned long long)sink.count, (unsigned long long)brute);
       return 1;
     }
     std::printf("%-5s %9zu %12.0f %12llu %10s\n", q.c_str(), events, double(events) / s,
-                (unsigned long long)sink.n, "equal");
+                (unsigned long long)sink.count, "equal");
     std::fflush(stdout);
     if (!write_dir.empty()) {
       std::ofstream(write_dir + "/" + q + ".strix") << rules_text;

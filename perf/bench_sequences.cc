@@ -147,16 +147,7 @@ long PeakRssKiB() {
   return u.ru_maxrss;
 }
 
-struct Sink : engine::ComplexEventSink {
-  const engine::Program* p = nullptr;
-  bool record = false;
-  size_t count = 0;
-  std::vector<test::RefOut> got;
-  void Emit(const engine::ComplexEvent& ce) override {
-    ++count;
-    if (record) got.push_back(test::FromComplexEvent(*p, ce));
-  }
-};
+using Sink = test::RefSink;
 
 struct Result {
   double seconds = 0;

@@ -36,6 +36,19 @@ struct RefOptions {
   size_t max_partial_matches = 10000;
 };
 
+// A sink that counts complex events and, when `record`, keeps them in the reference's form
+// (benchmarks compare a prefix with the reference, then count).
+struct RefSink : engine::ComplexEventSink {
+  const engine::Program* p = nullptr;
+  bool record = false;
+  size_t count = 0;
+  std::vector<RefOut> got;
+  void Emit(const engine::ComplexEvent& ce) override {
+    ++count;
+    if (record) got.push_back(FromComplexEvent(*p, ce));
+  }
+};
+
 // Complex events of the sequence rules over `lines` (JSON objects), in output order; `late`
 // receives the lines (from 1) that were late.
 std::vector<RefOut> ReferenceSequences(const ql::CheckedRules& rules,
