@@ -542,6 +542,12 @@ TEST_CASE("inferred keys: which keyless every rules are kept by a key", "[sequen
   CHECK(path("rule r on sequence every a: A b: B+ where id == a.id c: C where id == "
              "first(b).id") == "");
   CHECK(path("rule r on sequence every a: A{1} b: B where id == first(a).id") == "");
+  // explain says it.
+  Seq q("rule r on sequence within 1s every a: A b: B where id == a.id");
+  std::string text;
+  REQUIRE(engine::Explain(q.rules, *q.prog, "r", engine::ExplainFormat::kText, text));
+  CHECK(text.find("partition: none (the whole stream)") != std::string::npos);
+  CHECK(text.find("matches kept by id") != std::string::npos);
 }
 
 TEST_CASE("inferred keys: output, suppression and the bound as the rule is written",
