@@ -54,23 +54,23 @@ ComplexEventWriter::ComplexEventWriter(const engine::Program& p,
                                        const std::vector<std::string>& sources, OutputEvents mode,
                                        Output* out)
     : p_(p), sources_(sources), mode_(mode), out_(out) {
+  auto as = [&](const std::string& alias) {  // alias "": a term (or rule) without one
+    std::string a = "{\"as\":";
+    if (alias.empty()) {
+      a += "null";
+    } else {
+      AppendJsonString(a, alias);
+    }
+    return a + (mode == OutputEvents::kIds ? ",\"id\":" : ",\"event\":");
+  };
+  no_as_ = as("");
   for (const engine::CompiledRule& rule : p.rules) {
     std::string h = "{\"rule\":";
     AppendJsonString(h, rule.name);
     h += ",\"time\":\"";
     head_.push_back(std::move(h));
-    std::vector<std::string> as;
-    for (const std::string& alias : rule.aliases) {
-      std::string a = "{\"as\":";
-      if (alias.empty()) {
-        a += "null";
-      } else {
-        AppendJsonString(a, alias);
-      }
-      a += mode == OutputEvents::kIds ? ",\"id\":" : ",\"event\":";
-      as.push_back(std::move(a));
-    }
-    as_.push_back(std::move(as));
+    as_.emplace_back();
+    for (const std::string& alias : rule.aliases) as_.back().push_back(as(alias));
   }
 }
 
@@ -123,11 +123,7 @@ const std::string& ComplexEventWriter::Format(const engine::ComplexEvent& ce) {
     for (size_t i = 0; i < ce.events.size(); ++i) {
       const engine::MatchedEvent& m = ce.events[i];
       if (i) o += ',';
-      if (m.alias_term < 0) {
-        o += mode_ == OutputEvents::kIds ? "{\"as\":null,\"id\":" : "{\"as\":null,\"event\":";
-      } else {
-        o += as_[ce.rule][static_cast<size_t>(m.alias_term)];
-      }
+      o += m.alias_term < 0 ? no_as_ : as_[ce.rule][static_cast<size_t>(m.alias_term)];
       if (mode_ == OutputEvents::kIds) {
         AppendJsonString(o, ident(i));
       } else {

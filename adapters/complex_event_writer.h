@@ -44,9 +44,11 @@ class ComplexEventWriter : public engine::ComplexEventSink {
   // The matched events' identities, each once: [ident_at_[i], ident_at_[i + 1]) of idents_.
   std::string idents_;
   std::vector<size_t> ident_at_;
-  // Per rule, `{"rule":NAME,"time":"`; per rule and term, `{"as":ALIAS,"id":` (or "event").
+  // Per rule, `{"rule":NAME,"time":"`; per rule and term, `{"as":ALIAS,"id":` (or "event"),
+  // and the same for an event without an alias.
   std::vector<std::string> head_;
   std::vector<std::vector<std::string>> as_;
+  std::string no_as_;
   // The time text of the last second formatted ("YYYY-MM-DDTHH:MM:SS."): complex events come
   // in time order, so most share it and only the milliseconds change.
   TimeMs second_ = -1;

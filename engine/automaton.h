@@ -97,10 +97,9 @@ struct Automaton {
   // partition, so such events visit every partition (and every worker).
   bool unkeyed_terms = false;
   // A keyless `every` sequence whose later terms all require field P to equal P of an earlier
-  // event (key_inference.h): P's slot, and P as written for `explain`. The matcher may keep its
-  // partial matches in partitions by P (sequence_inferred.cc); the rule stays keyless.
+  // event (key_inference.h): P's slot. The matcher may keep its partial matches in partitions
+  // by P (sequence_inferred.cc); the rule stays keyless.
   std::vector<uint32_t> inferred_key;
-  std::string inferred_path;
 };
 
 }  // namespace strix::engine

@@ -503,12 +503,7 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules,
         a.unkeyed_terms = a.unkeyed_terms || (a.keyed() && a.keysets[k].empty());
       }
       if (q.until) a.until = filter(*q.until);
-      if (auto path = InferSequenceKey(ast, q)) {
-        a.inferred_key.push_back(c.Slot(FieldSpec{*path}));
-        for (const std::string& seg : *path) {
-          a.inferred_path += a.inferred_path.empty() ? seg : "." + seg;
-        }
-      }
+      if (auto path = InferSequenceKey(ast, q)) a.inferred_key.push_back(c.Slot(FieldSpec{*path}));
       if (a.policy == SeqPolicy::kStrict) a.any_type = true;  // every event of the key counts
       a.having = r.having != ql::kNoExpr ? c.Compile(r.having) : kNoNode;
       cr.has_keys = a.keyed();

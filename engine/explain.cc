@@ -46,14 +46,11 @@ void IndexEntries(const Program& p, bool any_type, const std::string& type, Node
   } else if (!plan->counted.empty()) {
     // A counted conjunction: a candidate once every one of these has hit.
     v.counted = true;
-    if (idx && idx->InRangeBitmap(term)) {
-      v.entries.push_back("counted    " + std::to_string(plan->counted.size()) +
-                          " ranges, in a range bitmap (an event marks the rules its values "
-                          "miss, per field and value cell):");
-    } else {
-      v.entries.push_back("counted    " + std::to_string(plan->counted.size()) +
-                          " predicates (any atom of a line hits it):");
-    }
+    v.entries.push_back("counted    " + std::to_string(plan->counted.size()) +
+                        (idx && idx->InRangeBitmap(term)
+                             ? " ranges, in a range bitmap (an event marks the rules its values "
+                               "miss, per field and value cell):"
+                             : " predicates (any atom of a line hits it):"));
     for (const std::vector<index::Atom>& pred : plan->counted) {
       std::string any;
       for (const index::Atom& a : pred) any += (any.empty() ? "" : " | ") + DescribeAtom(p, a);
@@ -136,10 +133,10 @@ RuleView SequenceView(const ql::CheckedRules& rules, const Program& p, size_t i)
   for (uint32_t s : a.keysets[0]) key += (key.empty() ? "" : ", ") + DescribeField(p.fields[s]);
   v.notes.push_back("partition: " + (key.empty() ? std::string("none (the whole stream)") : key));
   if (!a.inferred_key.empty()) {
-    v.notes.push_back(
-        "matches kept by " + a.inferred_path + " (every later term requires " + a.inferred_path +
-        " equal to an earlier event's): an event meets only the matches of its " + a.inferred_path +
-        "; output, suppression and --max-partial-matches as without it");
+    const std::string by = DescribeField(p.fields[a.inferred_key[0]]);
+    v.notes.push_back("matches kept by " + by + " (every later term requires " + by +
+                      " equal to an earlier event's): an event meets only the matches of its " +
+                      by + "; output, suppression and --max-partial-matches as without it");
   }
   v.notes.push_back(std::string("policy: ") +
                     (a.policy == SeqPolicy::kStrict  ? "strict (contiguous)"

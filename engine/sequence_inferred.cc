@@ -18,13 +18,16 @@
 
 namespace strix::engine {
 
+uint64_t SequenceMatcher::UnkeyedHash() {
+  static const uint64_t h = HashBytes(std::string_view());
+  return h;
+}
+
 bool SequenceMatcher::ProcessInferred(uint32_t rule, RuleState& rs, const Event& e, bool starts,
                                       std::vector<Completion>& done, RunStats& stats,
                                       const Shard* shard) {
   const Automaton& a = p_.automata[static_cast<size_t>(p_.rules[rule].automaton)];
-  // Ownership as written: the rule's (empty) key.
-  static const uint64_t kUnkeyed = HashBytes(std::string_view());
-  if (shard && !shard->OwnsKey(kUnkeyed)) return true;
+  if (shard && !shard->OwnsKey(UnkeyedHash())) return true;  // ownership as written
   std::string& kt = inferred_text_;
   kt.clear();
   if (!AppendKeyPart(kt, e.slots[a.inferred_key[0]])) {
@@ -93,8 +96,7 @@ void SequenceMatcher::Unpartition(const Automaton& a, RuleState& rs) {
   });
   rs.by_inferred = false;
   if (!all.empty()) {  // else the timers stay where they are: they find no match to end
-    const std::string none;
-    Partition* one = NewPartition(rs, HashBytes(none), none);
+    Partition* one = NewPartition(rs, UnkeyedHash(), std::string());
     one->key_event = EventRef(all.front().first());
     one->pms = std::move(all);
     for (Timer& t : rs.timers) {

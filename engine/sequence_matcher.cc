@@ -207,13 +207,18 @@ bool SequenceMatcher::Process(uint32_t rule, const Event& e, bool starts, Comple
   if (rs.by_inferred && !ProcessInferred(rule, rs, e, starts, done, stats, shard)) {
     Unpartition(a, rs);
   }
-  if (rs.by_inferred) {
-    rs.live = rs.live + live_ - live_before;
-    if (max_state_) EnforceStateLimit(stats);
-    if (done.empty()) return false;
-    Emit(rule, done, sink, stats);
-    return true;
-  }
+  if (!rs.by_inferred) ProcessAsWritten(rule, rs, e, starts, done, stats, shard);
+  rs.live = rs.live + live_ - live_before;  // (unsigned: wraps back when fewer)
+  if (max_state_) EnforceStateLimit(stats);
+  if (done.empty()) return false;
+  Emit(rule, done, sink, stats);
+  return true;
+}
+
+void SequenceMatcher::ProcessAsWritten(uint32_t rule, RuleState& rs, const Event& e, bool starts,
+                                       std::vector<Completion>& done, RunStats& stats,
+                                       const Shard* shard) {
+  const Automaton& a = p_.automata[static_cast<size_t>(p_.rules[rule].automaton)];
   ComputeKeys(a, e);
   // Every partition the event belongs to under some keyset (usually exactly one).
   for (size_t k = 0; k < a.keysets.size(); ++k) {
@@ -249,11 +254,6 @@ bool SequenceMatcher::Process(uint32_t rule, const Event& e, bool starts, Comple
       }
     }
   }
-  rs.live = rs.live + live_ - live_before;  // (unsigned: wraps back when fewer)
-  if (max_state_) EnforceStateLimit(stats);
-  if (done.empty()) return false;
-  Emit(rule, done, sink, stats);
-  return true;
 }
 
 bool SequenceMatcher::TermHolds(const Automaton& a, size_t k, const Event& e,

@@ -207,6 +207,13 @@ class SequenceMatcher {
   // whose P is missing or null: such matches can never complete, but as written they would
   // count against the bound, so they wait in a partition of their own.
   static constexpr std::string_view kNoInferredValue{"\x01", 1};
+  // Process() for a rule as written: the partitions of the event's keys (and, for terms
+  // without a key, every partition).
+  void ProcessAsWritten(uint32_t rule, RuleState& rs, const Event& e, bool starts,
+                        std::vector<Completion>& done, RunStats& stats, const Shard* shard);
+  // The hash of the empty key: the one partition of a rule without `by`, and where a rule kept
+  // by an inferred key lives among workers.
+  static uint64_t UnkeyedHash();
   // Process() for a rule kept by its inferred key. False, with nothing done, when the step
   // might make the rule's partial matches exceed the bound: the caller merges them back
   // (Unpartition) and steps the rule as written.

@@ -371,10 +371,9 @@ void SequenceMatcher::Restore(const EngineSnapshot& s,
     // A rule kept by an inferred key lives where the rule as written would: on the worker of
     // its empty key (sequence_inferred.cc). Its one partition as written ("") means the
     // checkpoint was taken while it was merged back (or by a strix that did not infer).
-    const uint64_t unkeyed = HashBytes(std::string_view());
     for (size_t pi = 0; pi < rec.partitions(); ++pi) {
       const uint64_t h = HashBytes(rec.key_text[pi]);
-      const bool mine = !shard || shard->OwnsKey(rs.inferable ? unkeyed : h);
+      const bool mine = !shard || shard->OwnsKey(rs.inferable ? UnkeyedHash() : h);
       if (mine && rs.inferable && rec.key_text[pi].empty()) rs.by_inferred = false;
       const StoredEvent* key_event = event(rec.key_event[pi]);
       Partition* part = nullptr;

@@ -25,6 +25,12 @@ enum class AtomKind : uint8_t {
   kPresent,  // the field is there and not null (`is not null`)
 };
 
+// Whether v is in the range from lo to hi, each end open or closed (NaN is in none): the test
+// of a kRange atom, shared by the structures that hold ranges.
+inline bool InRange(double v, double lo, double hi, bool lo_open, bool hi_open) {
+  return (lo_open ? lo < v : lo <= v) && (hi_open ? v < hi : v <= hi);
+}
+
 struct Atom {
   AtomKind kind = AtomKind::kEq;
   uint32_t slot = 0;

@@ -102,7 +102,7 @@ class IntervalIndex {
     for (uint32_t k = whole_[b]; k < whole_[b + 1]; ++k) f(whole_terms_[k]);
     for (uint32_t k = ends_at_[b]; k < ends_at_[b + 1]; ++k) {
       const Interval& x = ends_[k];
-      if ((x.lo_open ? x.lo < v : x.lo <= v) && (x.hi_open ? v < x.hi : v <= x.hi)) f(x.term);
+      if (InRange(v, x.lo, x.hi, x.lo_open, x.hi_open)) f(x.term);
     }
   }
   void BuildSegments(const std::vector<Interval>& finite);

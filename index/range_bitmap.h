@@ -57,7 +57,10 @@ class RangeBitmap {
       Or(miss, fd.miss.data() + cell * words_);
       for (uint32_t i = fd.edge_begin[cell]; i < fd.edge_begin[cell + 1]; ++i) {
         const Edge& e = fd.edges[i];
-        if (!Holds(e.range, v.number)) miss[e.g >> 6] |= uint64_t(1) << (e.g & 63);
+        const Range& r = e.range;
+        if (!InRange(v.number, r.lo, r.hi, r.lo_open, r.hi_open)) {
+          miss[e.g >> 6] |= uint64_t(1) << (e.g & 63);
+        }
       }
     }
     for (size_t w = 0; w < words_; ++w) {
@@ -68,10 +71,6 @@ class RangeBitmap {
         hits &= hits - 1;
       }
     }
-  }
-
-  static bool Holds(const Range& r, double v) {
-    return (r.lo_open ? v > r.lo : v >= r.lo) && (r.hi_open ? v < r.hi : v <= r.hi);
   }
 
  private:

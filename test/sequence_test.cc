@@ -7,6 +7,7 @@
 
 #include "adapters/event_decoder.h"
 #include "common/json_text.h"
+#include "engine/access_plan.h"
 #include "engine/compile.h"
 #include "engine/engine.h"
 #include "engine/explain.h"
@@ -519,7 +520,8 @@ TEST_CASE("all(): explain shows the group as one state with its branches, the in
 TEST_CASE("inferred keys: which keyless every rules are kept by a key", "[sequence][inferred]") {
   auto path = [](const std::string& text) {
     Seq s(text);
-    return s.prog->automata[0].inferred_path;
+    const std::vector<uint32_t>& key = s.prog->automata[0].inferred_key;
+    return key.empty() ? std::string() : engine::DescribeField(s.prog->fields[key[0]]);
   };
   // Every later term requires the field equal to an earlier single event's: kept by it.
   CHECK(path("rule r on sequence within 1s every a: A b: B where id == a.id") == "id");
@@ -562,7 +564,7 @@ TEST_CASE("inferred keys: output, suppression and the bound as the rule is writt
       ev("b3", "B", 7, "2"),    ev("b4", "B", 8, "null"), ev("a5", "A", 9, "[1]"),
       ev("b5", "B", 10, "[1]"), ev("b6", "B", 2000, "2")};
   Seq s("rule r on sequence within 1s every a: A b: B where u == a.u");
-  REQUIRE(s.prog->automata[0].inferred_path == "u");
+  REQUIRE(s.prog->automata[0].inferred_key.size() == 1);
   // Key null (as written); 1 and 1.0 are equal, "1", null and arrays equal nothing.
   CHECK(s.Feed(lines) == Out{"r@5 [a=a1 b=b1]", "r@5 [a=a3 b=b1]", "r@7 [a=a2 b=b3]"});
   CHECK(s.partitions_after == 0);  // the window timers freed every partition
