@@ -60,6 +60,7 @@ class Engine {
   void Flush(ComplexEventSink& sink);
   const Matcher& matcher() const { return matcher_; }
   size_t live_partial_matches() const;
+  unsigned workers() const { return sharded_ ? static_cast<unsigned>(sharded_->workers()) : 1u; }
   // Per rule, for the metrics (`add` has a place per rule of the program): live partial matches,
   // and complex events suppressed since the last call.
   void PartialMatchesByRule(std::vector<uint64_t>& add) const;

@@ -107,6 +107,13 @@ struct ShardedMatcher::Worker : ComplexEventSink {
   std::vector<size_t> item_end;           // per event of the chunk: end of its items
 };
 
+unsigned UsefulWorkers(const Program& p, unsigned threads) {
+  for (const Automaton& a : p.automata) {
+    if (a.keyed()) return std::max(1u, threads);
+  }
+  return 1;
+}
+
 ShardedMatcher::ShardedMatcher(const Program& p, size_t max_partial_matches, unsigned threads)
     : p_(p) {
   // Routes name their owners in a 64-bit mask (Matcher::RouteItem): at most 64 workers.

@@ -14,7 +14,8 @@
 // (values copied, events kept alive) with a sort key: (time, event before deadline, position
 // in processing order or rule, rule, first event's input order, worker order). The merge sorts
 // by that key, applies `suppress` in the final order and hands complex events to the sink.
-// Not thread-safe itself: one caller. Covered by test/sharded_test.cc and the thread-count
+// Not thread-safe itself: one caller. Covered by test/sequence_differential_test.cc (1-3
+// workers against the reference), test/sequence_test.cc ([threads]) and the thread-count
 // comparison in test/cli_test.sh.
 #pragma once
 
@@ -28,6 +29,13 @@
 #include "engine/suppression.h"
 
 namespace strix::engine {
+
+// The workers worth starting for `p` out of `threads`: the workers share out sequence
+// partitions by key, so rules with no keyed sequence (single-event rules only, sequences without
+// `by`, keys inferred from equalities: each such rule is one partition, on one worker) get one.
+// With more, routing, the batch and the ordered merge cost more than the matching they would
+// split (measured in perf/results/2026-12-01-threads.txt: 2.5-3x slower on 2 cores).
+unsigned UsefulWorkers(const Program& p, unsigned threads);
 
 class ShardedMatcher {
  public:

@@ -9,6 +9,8 @@
 // reference (test/sequence_reference.h), whose time on that prefix is the baseline; then the
 // full stream runs end to end (JSON decoding included) next to a decode-only pass.
 // Usage: bench_sequences [--profile] [events] [active_keys...]   (default 1000000 100000 1000000)
+//        bench_sequences --write DIR [events] [active_keys]: writes DIR/fraud.strix and
+//        DIR/fraud.jsonl (the fraud-ops rules and stream) for `strix run` (perf/bench_threads.sh)
 #include <simdjson.h>
 #include <sys/resource.h>
 
@@ -224,6 +226,22 @@ double DecodeOnly(const engine::Program& p, const Lines& lines) {
 
 bool g_profile = false;  // --profile: only the 1-thread timed run (for perf record)
 
+// --write: the fraud-ops rules and stream as files.
+bool WriteFraud(const std::string& dir, size_t events, size_t keys) {
+  std::FILE* r = std::fopen((dir + "/fraud.strix").c_str(), "w");
+  std::FILE* e = std::fopen((dir + "/fraud.jsonl").c_str(), "w");
+  if (!r || !e) return false;
+  std::fputs(kRulesA, r);
+  StreamA s(keys);
+  for (size_t i = 0; i < events; ++i) {
+    std::string line = s.Next();
+    line += '\n';
+    std::fwrite(line.data(), 1, line.size(), e);
+  }
+  bool ok = std::fclose(r) == 0;
+  return std::fclose(e) == 0 && ok;
+}
+
 template <typename Stream>
 bool Workload(const char* name, const char* rules_text, size_t events, size_t keys) {
   ql::CheckedRules rules = ql::LoadRules({{"bench.strix", rules_text}});
@@ -294,6 +312,13 @@ bool Workload(const char* name, const char* rules_text, size_t events, size_t ke
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() >= 2 && args[0] == "--write") {
+    size_t events = args.size() > 2 ? std::stoul(args[2]) : 1000000;
+    size_t keys = args.size() > 3 ? std::stoul(args[3]) : 100000;
+    if (WriteFraud(args[1], events, keys)) return 0;
+    std::fprintf(stderr, "bench_sequences: cannot write to %s\n", args[1].c_str());
+    return 1;
+  }
   if (!args.empty() && args[0] == "--profile") {
     g_profile = true;
     args.erase(args.begin());

@@ -261,9 +261,22 @@ RunReport Pipeline::Impl::Run() {
   adapters::DeadLetters dead(dead_out.get(), hooks.rejected);
   auto decoder = std::make_unique<adapters::EventDecoder>(prog->fields, o.clock);
   // A Kafka input's partitions each have an engine of their own (one thread each).
-  const unsigned threads = kafka_src ? 1u : std::max(1u, o.threads);
+  // --threads: as many workers as the rules can use (engine::UsefulWorkers), said once.
+  bool said_workers = false;
+  auto workers_for = [&](const engine::Program& p) {
+    if (kafka_src) return 1u;
+    const unsigned n = engine::UsefulWorkers(p, std::max(1u, o.threads));
+    if (n < o.threads && !said_workers) {
+      said_workers = true;
+      Say("--threads " + std::to_string(o.threads) +
+          ": matching on one thread (the rules have no sequence with a `by` key for the "
+          "threads to share out)");
+    }
+    return n;
+  };
   auto make_engine = [&](const engine::Program& p) {
-    auto e = std::make_unique<engine::Engine>(p, o.max_delay_ms, o.max_partial_matches, threads);
+    auto e =
+        std::make_unique<engine::Engine>(p, o.max_delay_ms, o.max_partial_matches, workers_for(p));
     if (o.max_future_ms) e->set_max_future(*o.max_future_ms);
     e->set_max_state(o.max_state_bytes);
     return e;
@@ -392,7 +405,8 @@ RunReport Pipeline::Impl::Run() {
   };
   // With worker threads, lines are decoded in parallel batches; the rest is in input order.
   std::unique_ptr<adapters::BatchDecoder> batch;
-  if (threads > 1) batch = std::make_unique<adapters::BatchDecoder>(prog->fields, o.clock, threads);
+  if (eng->workers() > 1)
+    batch = std::make_unique<adapters::BatchDecoder>(prog->fields, o.clock, eng->workers());
   std::vector<std::pair<uint32_t, uint64_t>> numbers;  // per batched line: source, line number
   auto drain = [&]() {
     if (!batch || batch->size() == 0) return;
@@ -691,8 +705,10 @@ RunReport Pipeline::Impl::Run() {
     writer.SetFormatter(*next_formatter);
     formatter = std::move(next_formatter);
     decoder = std::move(next_decoder);
-    if (batch)
-      batch = std::make_unique<adapters::BatchDecoder>(set->program->fields, o.clock, threads);
+    batch.reset();
+    if (eng->workers() > 1)
+      batch =
+          std::make_unique<adapters::BatchDecoder>(set->program->fields, o.clock, eng->workers());
     prog = set->program.get();
     writer.by_rule.assign(prog->rules.size(), 0);
     rule_set = std::move(set);  // the old set goes last, after all that was built from it

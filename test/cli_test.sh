@@ -167,5 +167,16 @@ for delay in 0s 20ms; do
     expect "threads $t delay $delay same dead letters" "$(md5sum < "$tmp/d1")" "$(md5sum < "$tmp/d$t")"
   done
 done
+# Rules without a `by` key give the workers nothing to share out: one thread, and it is said.
+cat > "$tmp/nokey.strix" <<'RULES'
+rule pick on tx where amount > 290
+rule pair on sequence within 1s every a: payment b: shipment where user == a.user
+RULES
+"$strix" run "$tmp/nokey.strix" -i "$tmp/seq.jsonl" --threads 1 > "$tmp/n1" 2> "$tmp/e1"
+"$strix" run "$tmp/nokey.strix" -i "$tmp/seq.jsonl" --threads 2 > "$tmp/n2" 2> "$tmp/e2"
+expect "no key: threads 2 same output" "$(md5sum < "$tmp/n1")" "$(md5sum < "$tmp/n2")"
+expect "no key: one thread said" 1 "$(grep -c -- '--threads 2: matching on one thread' "$tmp/e2")"
+expect "no key: nothing said with --threads 1" 0 "$(grep -c 'matching on one thread' "$tmp/e1")"
+expect "keyed: nothing said" 0 "$("$strix" run "$tmp/seq.strix" -i "$tmp/seq.jsonl" --threads 2 2>&1 > /dev/null | grep -c 'matching on one thread')"
 
 finish

@@ -517,6 +517,22 @@ TEST_CASE("all(): explain shows the group as one state with its branches, the in
   CHECK_THAT(dot, Catch::Contains("\"rule0_all(b, c d)\" -> \"rule0_e\" [label=\"E\"]"));
 }
 
+TEST_CASE("threads: workers only for rules with a keyed sequence", "[sequence][threads]") {
+  auto workers = [](const std::string& text, unsigned threads) {
+    Seq s(text);
+    return engine::UsefulWorkers(*s.prog, threads);
+  };
+  // Nothing to share out by key: one worker, whatever was asked.
+  CHECK(workers("rule r on A where x > 1", 4) == 1);
+  CHECK(workers("rule r on sequence within 1s a: A b: B", 2) == 1);
+  CHECK(workers("rule r on sequence within 1s every a: A b: B where id == a.id", 2) == 1);
+  // A `by` key anywhere in the program: as many as asked.
+  CHECK(workers("rule r on sequence by id within 1s a: A b: B", 2) == 2);
+  CHECK(workers("rule s on A\nrule r on sequence by id within 1s a: A b: B", 3) == 3);
+  CHECK(workers("rule r on sequence by id within 1s a: A b: B", 1) == 1);
+  CHECK(workers("rule r on sequence by id within 1s a: A b: B", 0) == 1);
+}
+
 TEST_CASE("inferred keys: which keyless every rules are kept by a key", "[sequence][inferred]") {
   auto path = [](const std::string& text) {
     Seq s(text);
