@@ -30,23 +30,28 @@ void Matcher::Candidates(const Event& e, bool singles) {
     for (index::TermId r : candidates_) starts_[r] = 1;
   }
   if (singles) p_.index.Probe(e.type(), e.slots, scratch_, candidates_);
+  // Output in rule order: what the indexes found is sorted, and the lists below (each in rule
+  // order already) are merged in, so that many sequence rules on a type cost no sort.
+  std::sort(candidates_.begin(), candidates_.end());
+  candidates_.erase(std::unique(candidates_.begin(), candidates_.end()), candidates_.end());
   // Sequences with live partial matches see the types their later terms name.
-  for (uint32_t r : seq_any_) {
-    if (!starts_[r]) candidates_.push_back(r);
-  }
+  auto merge_in = [&](const std::vector<uint32_t>& rules) {
+    const auto mid = static_cast<std::ptrdiff_t>(candidates_.size());
+    for (uint32_t r : rules) {
+      if (!starts_[r]) candidates_.push_back(r);
+    }
+    std::inplace_merge(candidates_.begin(), candidates_.begin() + mid, candidates_.end());
+  };
+  merge_in(seq_any_);
   if (!seq_by_type_.empty() && e.type().is_string()) {
     auto it = seq_by_type_.find(e.type().text);
-    if (it != seq_by_type_.end()) {
-      for (uint32_t r : it->second) {
-        if (!starts_[r]) candidates_.push_back(r);
-      }
-    }
+    if (it != seq_by_type_.end()) merge_in(it->second);
   }
-  std::sort(candidates_.begin(), candidates_.end());  // output in rule order
   candidates_.erase(std::unique(candidates_.begin(), candidates_.end()), candidates_.end());
 }
 
 void Matcher::Process(const Event& e, ComplexEventSink& sink, RunStats& stats, const Shard* shard) {
+  seq_.NextEvent();
   bool any = Visit(e, !shard || shard->OwnsEvent(), sink, stats, [&](uint32_t r, bool starts) {
     return seq_.Process(r, e, starts, sink, stats, shard);
   });
@@ -55,6 +60,7 @@ void Matcher::Process(const Event& e, ComplexEventSink& sink, RunStats& stats, c
 
 void Matcher::Route(const Event& e, uint32_t workers, std::vector<RouteItem>& items,
                     ComplexEventSink& sink, RunStats& stats) {
+  seq_.NextEvent();
   Visit(e, true, sink, stats, [&](uint32_t r, bool starts) {
     uint64_t owners = seq_.Owners(r, e, workers);
     if (owners) items.push_back(RouteItem{r, starts, owners});
@@ -64,6 +70,7 @@ void Matcher::Route(const Event& e, uint32_t workers, std::vector<RouteItem>& it
 
 void Matcher::ProcessRouted(const Event& e, const RouteItem* begin, const RouteItem* end,
                             const Shard& shard, ComplexEventSink& sink, RunStats& stats) {
+  seq_.NextEvent();
   for (const RouteItem* it = begin; it != end; ++it) {
     if (it->owners >> shard.index & 1) seq_.Process(it->rule, e, it->starts, sink, stats, &shard);
   }

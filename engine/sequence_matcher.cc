@@ -3,6 +3,7 @@
 #include "engine/sequence_matcher.h"
 
 #include <algorithm>
+#include <map>
 #include <tuple>
 
 #include "common/json_text.h"
@@ -21,6 +22,14 @@ SequenceMatcher::SequenceMatcher(const Program& p, size_t max_partial_matches, b
   for (size_t i = 0; i < rules_.size(); ++i) {
     rules_[i].inferable = rules_[i].by_inferred = !p.automata[i].inferred_key.empty();
   }
+  std::map<std::vector<uint32_t>, uint32_t> memo_of;  // distinct key slots -> memo
+  for (const Automaton& a : p.automata) {
+    std::vector<uint32_t>& ids = keyset_ids_.emplace_back();
+    for (const std::vector<uint32_t>& slots : a.keysets)
+      ids.push_back(
+          memo_of.try_emplace(slots, static_cast<uint32_t>(memo_of.size())).first->second);
+  }
+  key_memo_.resize(memo_of.size());
 }
 
 size_t SequenceMatcher::partitions() const {
@@ -140,7 +149,7 @@ const StoredEvent* SequenceMatcher::Ref(const Event& e) {
 bool SequenceMatcher::InPartition(const Automaton& a, uint32_t keyset,
                                   const std::string& key_text) const {
   if (a.keysets[keyset].empty() || a.keysets[0].empty()) return true;
-  return key_ok_[keyset] && keys_[keyset] == key_text;
+  return key_of_[keyset]->ok && key_of_[keyset]->text == key_text;
 }
 
 bool SequenceMatcher::FilterHolds(const Automaton& a, const SeqFilter& f, const Event& e,
@@ -169,18 +178,24 @@ bool SequenceMatcher::HavingHolds(const Automaton& a, const PartialMatch& pm, ui
 
 void SequenceMatcher::ComputeKeys(const Automaton& a, const Event& e) {
   // The event's key under each keyset; missing or null key fields: no part in that keyset.
-  keys_.resize(a.keysets.size());
-  hashes_.resize(a.keysets.size());
-  key_ok_.assign(a.keysets.size(), true);
+  key_of_.resize(a.keysets.size());
+  const std::vector<uint32_t>& ids = keyset_ids_[static_cast<size_t>(&a - p_.automata.data())];
   for (size_t k = 0; k < a.keysets.size(); ++k) {
-    keys_[k].clear();
-    for (uint32_t slot : a.keysets[k]) {
-      if (!AppendKeyPart(keys_[k], e.slots[slot])) {
-        key_ok_[k] = false;
-        break;
+    KeyMemo& m = key_memo_[ids[k]];
+    if (m.epoch != key_epoch_ || m.event != &e) {
+      m.epoch = key_epoch_;
+      m.event = &e;
+      m.text.clear();
+      m.ok = true;
+      for (uint32_t slot : a.keysets[k]) {
+        if (!AppendKeyPart(m.text, e.slots[slot])) {
+          m.ok = false;
+          break;
+        }
       }
+      m.hash = HashBytes(m.text);
     }
-    hashes_[k] = HashBytes(keys_[k]);
+    key_of_[k] = &m;
   }
 }
 
@@ -190,7 +205,7 @@ uint64_t SequenceMatcher::Owners(uint32_t rule, const Event& e, uint32_t workers
   if (a.unkeyed_terms) return workers >= 64 ? ~uint64_t(0) : (uint64_t(1) << workers) - 1;
   uint64_t mask = 0;
   for (size_t k = 0; k < a.keysets.size(); ++k) {
-    if (key_ok_[k]) mask |= uint64_t(1) << Shard::OwnerOf(hashes_[k], workers);
+    if (key_of_[k]->ok) mask |= uint64_t(1) << Shard::OwnerOf(key_of_[k]->hash, workers);
   }
   return mask;
 }
@@ -222,18 +237,19 @@ void SequenceMatcher::ProcessAsWritten(uint32_t rule, RuleState& rs, const Event
   ComputeKeys(a, e);
   // Every partition the event belongs to under some keyset (usually exactly one).
   for (size_t k = 0; k < a.keysets.size(); ++k) {
-    if (!key_ok_[k]) continue;
+    const KeyMemo& key = *key_of_[k];
+    if (!key.ok) continue;
     bool seen = false;
-    for (size_t j = 0; j < k; ++j) seen = seen || (key_ok_[j] && keys_[j] == keys_[k]);
+    for (size_t j = 0; j < k; ++j) seen = seen || (key_of_[j]->ok && key_of_[j]->text == key.text);
     if (seen) continue;
     if (!a.keysets[0].empty() && a.keysets[k].empty()) continue;  // unkeyed terms: see below
-    uint64_t h = hashes_[k];
+    uint64_t h = key.hash;
     if (shard && !shard->OwnsKey(h)) continue;
-    Partition* part = rs.parts.Find(h, keys_[k]);
+    Partition* part = rs.parts.Find(h, key.text);
     if (part) Touch(rs, part);
     bool can_start = starts && k == 0;
     if (!part && !can_start) continue;
-    Step(rule, rs, part, keys_[k], h, e, can_start, done, stats);
+    Step(rule, rs, part, key.text, h, e, can_start, done, stats);
   }
   // Terms without any key (no `by` anywhere on them) apply in every partition of a keyed
   // rule; such rules are rare, so they visit every partition.
@@ -242,7 +258,7 @@ void SequenceMatcher::ProcessAsWritten(uint32_t rule, RuleState& rs, const Event
     rs.parts.ForEach([&](const Partition& part) {
       bool covered = false;
       for (size_t k = 0; k < a.keysets.size(); ++k) {
-        covered = covered || (key_ok_[k] && keys_[k] == part.key_text);
+        covered = covered || (key_of_[k]->ok && key_of_[k]->text == part.key_text);
       }
       if (!covered) visit.push_back(part.key_text);
     });
@@ -584,8 +600,12 @@ void SequenceMatcher::QueueWindowTimer(const Automaton& a, RuleState& rs, Partit
                                        const StoredEvent* first) {
   // One for the matches this event started: a timer ends all the matches of its start.
   const TimeMs deadline = WindowDeadline(first->ev.time, *a.within_ms);
-  if (rs.timers.empty()) next_deadline_ = std::min(next_deadline_, deadline);
+  const bool was_empty = rs.timers.empty();
   rs.timers.push_back(Timer{deadline, first->ev.seq, first, part});
+  if (was_empty) {
+    PushFront(static_cast<size_t>(&rs - rules_.data()));
+    next_deadline_ = std::min(next_deadline_, deadline);
+  }
   bytes_ += sizeof(Timer);
   ++part->timers;
   // Amortized: compacted only once the queue is twice the live matches (and more).
@@ -656,41 +676,64 @@ void SequenceMatcher::CompactTimers(RuleState& rs) {
     DropIfIdle(rs, t.part);
   }
   rs.timers.resize(w);
-  UpdateNextDeadline();
+  if (!rs.timers.empty()) PushFront(static_cast<size_t>(&rs - rules_.data()));
+  SettleFronts();
 }
 
 TimeMs SequenceMatcher::NextDeadline() const {
   return next_deadline_;
 }
 
-void SequenceMatcher::UpdateNextDeadline() {
-  next_deadline_ = kEndOfTime;
-  for (const RuleState& rs : rules_) {
-    if (!rs.timers.empty()) next_deadline_ = std::min(next_deadline_, rs.timers.front().deadline);
+namespace {
+
+// The heap's order: std::push_heap keeps the greatest on top, so "greater" puts the earliest
+// (deadline, rule, first event) there.
+template <class F>
+bool Later(const F& x, const F& y) {
+  return std::tie(x.deadline, x.rule, x.seq) > std::tie(y.deadline, y.rule, y.seq);
+}
+
+}  // namespace
+
+void SequenceMatcher::PushFront(size_t automaton) {
+  const Timer& t = rules_[automaton].timers.front();
+  fronts_.push_back(
+      Front{t.deadline, rule_of_[automaton], t.seq, static_cast<uint32_t>(automaton)});
+  std::push_heap(fronts_.begin(), fronts_.end(), Later<Front>);
+}
+
+void SequenceMatcher::SettleFronts() {
+  while (!fronts_.empty()) {
+    const Front& f = fronts_.front();
+    const std::deque<Timer>& q = rules_[f.automaton].timers;
+    if (!q.empty() && q.front().deadline == f.deadline && q.front().seq == f.seq) break;
+    std::pop_heap(fronts_.begin(), fronts_.end(), Later<Front>);
+    fronts_.pop_back();
   }
+  next_deadline_ = fronts_.empty() ? kEndOfTime : fronts_.front().deadline;
+}
+
+void SequenceMatcher::UpdateNextDeadline() {
+  fronts_.clear();
+  for (size_t r = 0; r < rules_.size(); ++r) {
+    if (!rules_[r].timers.empty()) PushFront(r);
+  }
+  SettleFronts();
 }
 
 void SequenceMatcher::FireDeadlines(TimeMs watermark, ComplexEventSink& sink, RunStats& stats) {
+  SettleFronts();
   while (next_deadline_ < watermark) {
-    // The earliest timer in (deadline, rule, first event) order: the queue fronts.
-    size_t best = rules_.size();
-    for (size_t r = 0; r < rules_.size(); ++r) {
-      if (rules_[r].timers.empty()) continue;
-      const Timer& t = rules_[r].timers.front();
-      if (best == rules_.size()) {
-        best = r;
-        continue;
-      }
-      const Timer& b = rules_[best].timers.front();
-      if (std::make_tuple(t.deadline, rule_of_[r], t.seq) <
-          std::make_tuple(b.deadline, rule_of_[best], b.seq))
-        best = r;
-    }
+    // The earliest timer in (deadline, rule, first event) order: the top queue front.
+    const size_t best = fronts_.front().automaton;
+    std::pop_heap(fronts_.begin(), fronts_.end(), Later<Front>);
+    fronts_.pop_back();
     RuleState& rs = rules_[best];
     Timer t = rs.timers.front();
     rs.timers.pop_front();
     bytes_ -= sizeof(Timer);
-    UpdateNextDeadline();
+    if (!rs.timers.empty()) PushFront(best);
+    SettleFronts();
     uint32_t rule = rule_of_[best];
     const Automaton& a = p_.automata[best];
     Partition* part = t.part;

@@ -68,6 +68,9 @@ class SequenceMatcher {
                const Shard* shard = nullptr);
   // The workers (bit w of `workers`) whose partitions `e` may touch under `rule`.
   uint64_t Owners(uint32_t rule, const Event& e, uint32_t workers);
+  // A new event is being offered (to Process or Owners, rule after rule): the keys computed for
+  // the last one no longer apply. The Matcher says so once per event.
+  void NextEvent() { ++key_epoch_; }
   // Fires every timer whose deadline is before `watermark` (the watermark is past it).
   void FireDeadlines(TimeMs watermark, ComplexEventSink& sink, RunStats& stats);
   // The earliest pending timer, or kEndOfTime.
@@ -260,7 +263,7 @@ class SequenceMatcher {
   bool FilterHolds(const Automaton& a, const SeqFilter& f, const Event& e,
                    const std::string& key_text, MatchState* view);
   bool InPartition(const Automaton& a, uint32_t keyset, const std::string& key_text) const;
-  void ComputeKeys(const Automaton& a, const Event& e);  // keys_, hashes_, key_ok_
+  void ComputeKeys(const Automaton& a, const Event& e);  // key_of_
   // Completion check of `pm` (plus `e` bound to `term` when given) against `having`.
   bool HavingHolds(const Automaton& a, const PartialMatch& pm, uint32_t term, const Event* e);
   void Emit(uint32_t rule, std::vector<Completion>& done, ComplexEventSink& sink, RunStats& stats);
@@ -284,8 +287,35 @@ class SequenceMatcher {
   Partition* NewPartition(RuleState& rs, uint64_t hash, const std::string& key_text);
   void EnforceStateLimit(RunStats& stats);
   size_t Used() const;
-  void UpdateNextDeadline();
+  // The timer queues' fronts in firing order, (deadline, rule, first event): a min-heap with
+  // an entry for the front of every non-empty queue, so that the next timer is found in
+  // O(log rules) however many sequence rules there are. An entry whose queue front has changed
+  // since is stale and skipped when it comes up (queues only lose their fronts by firing or
+  // compaction, which push the new front).
+  struct Front {
+    TimeMs deadline;
+    uint32_t rule;
+    uint64_t seq;
+    uint32_t automaton;
+  };
+  std::vector<Front> fronts_;
+  void PushFront(size_t automaton);  // an entry for rules_[automaton]'s front
+  void SettleFronts();               // stale entries off the top; next_deadline_ from it
+  void UpdateNextDeadline();         // the heap built again from every queue
   const StoredEvent* Ref(const Event& e);
+  // Keys computed for the event being offered, shared by the rules with the same key fields
+  // (keysets with equal slots): with many sequence rules `by` the same field, the key text is
+  // built and hashed once per event, not once per rule.
+  struct KeyMemo {
+    uint64_t epoch = 0;
+    const Event* event = nullptr;
+    std::string text;
+    uint64_t hash = 0;
+    bool ok = false;
+  };
+  std::vector<std::vector<uint32_t>> keyset_ids_;  // per automaton, per keyset: its memo
+  std::vector<KeyMemo> key_memo_;
+  uint64_t key_epoch_ = 1;
 
   // Capture (BeginCapture). Save()'s walk over one partition, its events numbered by `index`.
   template <class Index>
@@ -325,9 +355,9 @@ class SequenceMatcher {
   std::vector<RuleState> rules_;       // per automaton
   std::vector<uint32_t> rule_of_;      // automaton -> rule index
   TimeMs next_deadline_ = kEndOfTime;  // the earliest queued timer
-  std::vector<std::string> keys_;      // per keyset of the rule being processed
-  std::vector<uint64_t> hashes_;
-  std::vector<bool> key_ok_;
+  // Per keyset of the rule being processed: the event's key (ComputeKeys; in key_memo_, whose
+  // entries stay put).
+  std::vector<const KeyMemo*> key_of_;
   std::vector<PartialMatch> born_;  // scratch of Step()
   std::vector<Option> options_;     // scratch of Step()
   std::vector<Option> starts_;      // scratch of Step(): PlanStart's

@@ -4,6 +4,8 @@
 //   Q2   by id: A B C
 //   Q3   a: A where x < 10  b: B where x > 90  (no key at all)
 //   Q10  ten rules like Q1 over ten ordered type pairs
+//   Q1000  a thousand standing sequence rules `by id`: rule i is `a: A where x == i % 100`
+//        then `b: B where x == 7i % 100` (each event concerns every rule with a live match)
 // Stream: 1M events (default), types A-D uniform, id uniform over 100 values, x uniform over
 // 0..99, one event per millisecond (ts = line number - 1), so a window holds 1,000 events.
 // Method: the complex events of each query are counted by brute force (for each completing
@@ -13,7 +15,7 @@
 // does) is pushed through an Engine that counts complex events, which must equal the brute
 // force. Prints events/s and the count; `--write DIR` writes DIR/events.jsonl, DIR/QN.strix and
 // DIR/QN.count for the end-to-end run (perf/bench_cep.sh runs `strix run` on them).
-// Usage: bench_cep [--write DIR] [events] [Q1 Q2 Q3 Q10]
+// Usage: bench_cep [--write DIR] [events] [Q1 Q2 Q3 Q10 Q1000]
 #include <simdjson.h>
 
 #include <chrono>
@@ -70,6 +72,14 @@ std::string Rules(const std::string& q) {
   }
   if (q == "Q3") return "rule q3" + head + "  a: A where x < 10\n  b: B where x > 90\n";
   std::string t;
+  if (q == "Q1000") {
+    for (int i = 0; i < 1000; ++i) {
+      t += "rule m" + std::to_string(i) +
+           " on sequence by id within 1000ms every a: A where x == " + std::to_string(i % 100) +
+           " b: B where x == " + std::to_string(i * 7 % 100) + "\n";
+    }
+    return t;
+  }
   static const char* kTypes[] = {"A", "B", "C", "D"};
   for (int i = 0; i < 10; ++i) {
     t += "rule q10_" + std::to_string(i) + head + "  a: " + kTypes[kPairs[i].first] +
@@ -105,6 +115,16 @@ uint64_t BruteForce(const std::string& q, const std::vector<Ev>& s) {
   if (q == "Q10") {
     uint64_t n = 0;
     for (auto [t1, t2] : kPairs) n += CountPairs(s, t1, t2, true, any, any);
+    return n;
+  }
+  if (q == "Q1000") {
+    uint64_t n = 0;
+    for (int i = 0; i < 1000; ++i) {
+      const int xa = i % 100, xb = i * 7 % 100;
+      n += CountPairs(
+          s, 0, 1, true, [xa](const Ev& e) { return e.x == xa; },
+          [xb](const Ev& e) { return e.x == xb; });
+    }
     return n;
   }
   // Q2: for each C, the (A, B) pairs of its id in order within the window that C closes.

@@ -52,8 +52,9 @@ std::string Show(const std::vector<RefOut>& v) {
 }
 
 // One to four random sequence rules, their text in `text`; `error` says why they do not load.
-ql::CheckedRules RandomSequenceRules(SeqGen& g, std::string& text, std::string& error) {
-  int nrules = g.Int(1, 4);
+ql::CheckedRules RandomSequenceRules(SeqGen& g, std::string& text, std::string& error,
+                                     bool many = false) {
+  int nrules = many ? g.Int(24, 48) : g.Int(1, 4);
   g.tables = g.Chance(50);
   if (g.tables) text += g.Table();
   for (int i = 0; i < nrules; ++i) text += g.Rule(i);
@@ -104,13 +105,13 @@ std::string SingleEventCase(uint64_t seed, int nrules, int nevents, bool conjunc
 }
 
 SequenceCaseResult SequenceCase(uint64_t seed, bool collide_distinct, int nevents, bool hot,
-                                bool join) {
+                                bool join, bool many) {
   SequenceCaseResult out;
   SeqGen g(seed * 7919);
   g.hot = hot;
   g.join = join;
   std::string text;
-  ql::CheckedRules rules = RandomSequenceRules(g, text, out.mismatch);
+  ql::CheckedRules rules = RandomSequenceRules(g, text, out.mismatch, many);
   if (!out.mismatch.empty()) return out;
   RefOptions opts;
   opts.max_delay_ms = seed % 3 == 0 ? g.Int(1, 6) : 0;

@@ -570,9 +570,10 @@ struct SequenceCaseResult {
 // makes every distinct() hash equal (values must then be compared).
 // `hot`: SeqGen::hot rules and streams under a bound of 2-12 partial matches.
 // `join`: SeqGen::join rules and streams, under a bound of 3-40 partial matches on half the
-// seeds.
+// seeds. `many`: 24-48 rules at once instead of 1-4 (timers of many rules due together, keys
+// shared between rules).
 SequenceCaseResult SequenceCase(uint64_t seed, bool collide_distinct, int nevents = 250,
-                                bool hot = false, bool join = false);
+                                bool hot = false, bool join = false, bool many = false);
 
 // One seed of sequence rules and a stream, run once without a break and once with the engine
 // saved at random points (after a Flush, as checkpoints are taken) and restored into a fresh
