@@ -176,27 +176,30 @@ bool SequenceMatcher::HavingHolds(const Automaton& a, const PartialMatch& pm, ui
   return ok;
 }
 
+const SequenceMatcher::KeyMemo& SequenceMatcher::KeyOf(const Automaton& a, size_t k,
+                                                       const Event& e) {
+  const size_t id = keyset_ids_[static_cast<size_t>(&a - p_.automata.data())][k];
+  KeyMemo& m = key_memo_[id];
+  if (m.epoch != key_epoch_ || m.event != &e) {
+    m.epoch = key_epoch_;
+    m.event = &e;
+    m.text.clear();
+    m.ok = true;
+    for (uint32_t slot : a.keysets[k]) {
+      if (!AppendKeyPart(m.text, e.slots[slot])) {
+        m.ok = false;
+        break;
+      }
+    }
+    m.hash = HashBytes(m.text);
+  }
+  return m;
+}
+
 void SequenceMatcher::ComputeKeys(const Automaton& a, const Event& e) {
   // The event's key under each keyset; missing or null key fields: no part in that keyset.
   key_of_.resize(a.keysets.size());
-  const std::vector<uint32_t>& ids = keyset_ids_[static_cast<size_t>(&a - p_.automata.data())];
-  for (size_t k = 0; k < a.keysets.size(); ++k) {
-    KeyMemo& m = key_memo_[ids[k]];
-    if (m.epoch != key_epoch_ || m.event != &e) {
-      m.epoch = key_epoch_;
-      m.event = &e;
-      m.text.clear();
-      m.ok = true;
-      for (uint32_t slot : a.keysets[k]) {
-        if (!AppendKeyPart(m.text, e.slots[slot])) {
-          m.ok = false;
-          break;
-        }
-      }
-      m.hash = HashBytes(m.text);
-    }
-    key_of_[k] = &m;
-  }
+  for (size_t k = 0; k < a.keysets.size(); ++k) key_of_[k] = &KeyOf(a, k, e);
 }
 
 uint64_t SequenceMatcher::Owners(uint32_t rule, const Event& e, uint32_t workers) {
@@ -214,7 +217,15 @@ bool SequenceMatcher::Process(uint32_t rule, const Event& e, bool starts, Comple
                               RunStats& stats, const Shard* shard) {
   const Automaton& a = p_.automata[static_cast<size_t>(p_.rules[rule].automaton)];
   RuleState& rs = rules_[static_cast<size_t>(p_.rules[rule].automaton)];
-  if (rs.parts.empty() && !starts) return false;
+  if (!starts) {
+    if (rs.parts.empty()) return false;
+    // The usual case with many rules: one key, and no partition of it here.
+    if (!rs.by_inferred && a.keysets.size() == 1 && !a.unkeyed_terms) {
+      const KeyMemo& key = KeyOf(a, 0, e);
+      if (!key.ok || (shard && !shard->OwnsKey(key.hash)) || !rs.parts.Find(key.hash, key.text))
+        return false;
+    }
+  }
   shared_ = shard ? shard->stored : nullptr;
   const size_t live_before = live_;
   std::vector<Completion>& done = done_;

@@ -313,6 +313,8 @@ class SequenceMatcher {
     uint64_t hash = 0;
     bool ok = false;
   };
+  // The event's key under keyset k of `a` (computed once per event and set of key fields).
+  const KeyMemo& KeyOf(const Automaton& a, size_t k, const Event& e);
   std::vector<std::vector<uint32_t>> keyset_ids_;  // per automaton, per keyset: its memo
   std::vector<KeyMemo> key_memo_;
   uint64_t key_epoch_ = 1;
