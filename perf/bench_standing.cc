@@ -6,12 +6,15 @@
 // regex, contains/startswith, Zipf-skewed values) and matching events; results are checked
 // against evaluate-every-rule on a sample before timing; the baseline runs in the same process.
 // Usage: bench_standing [--profile] [rules...]   (default 1000 10000 100000)
+//        bench_standing --write DIR [rules]: writes DIR/standing.strix and DIR/standing.jsonl
+//        (the rules and the 300k events of that size) for `strix run` (perf/bench_threads.sh)
 #include <simdjson.h>
 #include <sys/resource.h>
 #include <tbb/scalable_allocator.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -132,6 +135,15 @@ long PeakRssKb() {
 int main(int argc, char** argv) {
   std::vector<int> sizes;
   bool profile = false;  // --profile: only the timed indexed run (for perf record)
+  if (argc >= 3 && std::string(argv[1]) == "--write") {
+    const int n = argc > 3 ? std::atoi(argv[3]) : 100000;
+    std::mt19937_64 rng(42);  // the same draws as the timed run of that size
+    std::ofstream r(std::string(argv[2]) + "/standing.strix");
+    r << Rules(n, rng);
+    std::ofstream e(std::string(argv[2]) + "/standing.jsonl");
+    for (const std::string& l : Events(300000, n, rng)) e << l << '\n';
+    return r && e ? 0 : 1;
+  }
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--profile") {
       profile = true;
