@@ -31,7 +31,9 @@ void Matcher::Candidates(const Event& e, bool singles) {
   }
   if (singles) p_.index.Probe(e.type(), e.slots, scratch_, candidates_);
   // Output in rule order: what the indexes found is sorted, and the lists below (each in rule
-  // order already) are merged in, so that many sequence rules on a type cost no sort.
+  // order already, without repeats: an automaton's types are distinct) are merged in, so that
+  // many sequence rules on a type cost no sort. They add only rules the start index did not
+  // offer, and the single-event index holds no sequence rule: no rule comes twice.
   std::sort(candidates_.begin(), candidates_.end());
   candidates_.erase(std::unique(candidates_.begin(), candidates_.end()), candidates_.end());
   // Sequences with live partial matches see the types their later terms name.
@@ -47,7 +49,6 @@ void Matcher::Candidates(const Event& e, bool singles) {
     auto it = seq_by_type_.find(e.type().text);
     if (it != seq_by_type_.end()) merge_in(it->second);
   }
-  candidates_.erase(std::unique(candidates_.begin(), candidates_.end()), candidates_.end());
 }
 
 void Matcher::Process(const Event& e, ComplexEventSink& sink, RunStats& stats, const Shard* shard) {

@@ -34,7 +34,7 @@ namespace strix::engine {
 // partitions by key, so rules with no keyed sequence (single-event rules only, sequences without
 // `by`, keys inferred from equalities: each such rule is one partition, on one worker) get one.
 // With more, routing, the batch and the ordered merge cost more than the matching they would
-// split (measured in perf/results/2026-12-01-threads.txt: 2.5-3x slower on 2 cores).
+// split (perf/results/2026-12-01-threads-and-many-rules.txt: 1.3-3x slower on 2 cores).
 unsigned UsefulWorkers(const Program& p, unsigned threads);
 
 class ShardedMatcher {

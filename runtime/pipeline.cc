@@ -405,8 +405,12 @@ RunReport Pipeline::Impl::Run() {
   };
   // With worker threads, lines are decoded in parallel batches; the rest is in input order.
   std::unique_ptr<adapters::BatchDecoder> batch;
-  if (eng->workers() > 1)
-    batch = std::make_unique<adapters::BatchDecoder>(prog->fields, o.clock, eng->workers());
+  auto batch_for = [&](const engine::Program& p) {  // as the engine's workers (none: null)
+    batch.reset();
+    if (eng->workers() > 1)
+      batch = std::make_unique<adapters::BatchDecoder>(p.fields, o.clock, eng->workers());
+  };
+  batch_for(*prog);
   std::vector<std::pair<uint32_t, uint64_t>> numbers;  // per batched line: source, line number
   auto drain = [&]() {
     if (!batch || batch->size() == 0) return;
@@ -705,10 +709,7 @@ RunReport Pipeline::Impl::Run() {
     writer.SetFormatter(*next_formatter);
     formatter = std::move(next_formatter);
     decoder = std::move(next_decoder);
-    batch.reset();
-    if (eng->workers() > 1)
-      batch =
-          std::make_unique<adapters::BatchDecoder>(set->program->fields, o.clock, eng->workers());
+    batch_for(*set->program);
     prog = set->program.get();
     writer.by_rule.assign(prog->rules.size(), 0);
     rule_set = std::move(set);  // the old set goes last, after all that was built from it
