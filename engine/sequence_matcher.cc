@@ -732,7 +732,7 @@ void SequenceMatcher::UpdateNextDeadline() {
   SettleFronts();
 }
 
-void SequenceMatcher::FireDeadlines(TimeMs watermark, ComplexEventSink& sink, RunStats& stats) {
+void SequenceMatcher::FireQueued(TimeMs watermark, ComplexEventSink& sink, RunStats& stats) {
   SettleFronts();
   while (next_deadline_ < watermark) {
     // The earliest timer in (deadline, rule, first event) order: the top queue front.

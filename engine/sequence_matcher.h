@@ -71,8 +71,15 @@ class SequenceMatcher {
   // A new event is being offered (to Process or Owners, rule after rule): the keys computed for
   // the last one no longer apply. The Matcher says so once per event.
   void NextEvent() { ++key_epoch_; }
-  // Fires every timer whose deadline is before `watermark` (the watermark is past it).
-  void FireDeadlines(TimeMs watermark, ComplexEventSink& sink, RunStats& stats);
+  // Fires every timer whose deadline is before `watermark` (the watermark is past it). Called
+  // before every event: with no timer queued (no sequence, or none waiting) it costs a test.
+  void FireDeadlines(TimeMs watermark, ComplexEventSink& sink, RunStats& stats) {
+    if (fronts_.empty()) {
+      next_deadline_ = kEndOfTime;
+      return;
+    }
+    FireQueued(watermark, sink, stats);
+  }
   // The earliest pending timer, or kEndOfTime.
   TimeMs NextDeadline() const;
 
@@ -301,7 +308,8 @@ class SequenceMatcher {
   std::vector<Front> fronts_;
   void PushFront(size_t automaton);  // an entry for rules_[automaton]'s front
   void SettleFronts();               // stale entries off the top; next_deadline_ from it
-  void UpdateNextDeadline();         // the heap built again from every queue
+  void FireQueued(TimeMs watermark, ComplexEventSink& sink, RunStats& stats);
+  void UpdateNextDeadline();  // the heap built again from every queue
   const StoredEvent* Ref(const Event& e);
   // Keys computed for the event being offered, shared by the rules with the same key fields
   // (keysets with equal slots): with many sequence rules `by` the same field, the key text is

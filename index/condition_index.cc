@@ -333,9 +333,11 @@ void ConditionIndex::ProbeBucket(const Bucket& b, uint32_t id, const std::vector
         need = (t >> kTermBits) & kMaxCounted;
         t &= kTermMask;
       }
-      uint64_t& c = s.count[t];
-      if (static_cast<uint32_t>(c >> 32) != s.epoch) c = static_cast<uint64_t>(s.epoch) << 32;
-      if (static_cast<uint32_t>(++c) != need) return;
+      uint16_t& c = s.count[t];
+      const uint16_t tag = static_cast<uint16_t>(s.count_epoch << 4);
+      if ((c & 0xFFF0u) != tag) c = tag;
+      static_assert(kMaxCounted <= 0xF, "hits of a counted term fit the cell's low 4 bits");
+      if ((++c & 0xFu) != need) return;
     }
     if (s.stamp[t] != s.epoch) {
       s.stamp[t] = s.epoch;
@@ -396,6 +398,12 @@ void ConditionIndex::ProbeBucket(const Bucket& b, uint32_t id, const std::vector
 }
 
 uint32_t ConditionIndex::TypeBucket(std::string_view type) const {
+  if (type_names_.size() <= 4) {  // a few types (the usual case): compared, not hashed
+    for (size_t i = 0; i < type_names_.size(); ++i) {
+      if (KeyEqual(type_names_[i], type)) return static_cast<uint32_t>(i) + 1;
+    }
+    return 0;
+  }
   uint32_t id = type_table_.Find(HashKeyBytes(type),
                                  [&](uint32_t i) { return KeyEqual(type_names_[i], type); });
   return id == KeyTable::kNone ? 0 : id + 1;
@@ -411,8 +419,11 @@ void ConditionIndex::Probe(const Value& type, const std::vector<Value>& slots, P
   if (++s.epoch == 0) {  // wrapped: forget every old stamp
     std::fill(s.stamp.begin(), s.stamp.end(), 0);
     std::fill(s.pred_stamp.begin(), s.pred_stamp.end(), 0);
-    std::fill(s.count.begin(), s.count.end(), 0);
     s.epoch = 1;
+  }
+  if (++s.count_epoch == 4096) {  // the counters' own, shorter wrap
+    std::fill(s.count.begin(), s.count.end(), 0);
+    s.count_epoch = 1;
   }
   ProbeBucket(buckets_[0], 0, slots, s, out);
   if (type.kind == ValueKind::kString) {

@@ -47,10 +47,14 @@ struct ProbeScratch {
   std::vector<uint32_t> stamp;
   uint32_t epoch = 0;
   StringMatcher::Scratch strings;
-  // Counted terms: per predicate the epoch it was last hit in; per term (epoch << 32 | hits).
+  // Counted terms: per predicate the epoch it was last hit in; per term a 16-bit cell
+  // (count_epoch << 4 | hits), hits <= kMaxCounted: 2 bytes a term, so that the cells a probe
+  // touches at random stay in cache (the hot loop of narrow conjunctions). count_epoch
+  // counts probes modulo 4096 (0 never: fresh cells are 0); at a wrap every cell is cleared.
   // Sized by the first probe of an index with counted terms.
   std::vector<uint32_t> pred_stamp;
-  std::vector<uint64_t> count;
+  std::vector<uint16_t> count;
+  uint16_t count_epoch = 0;
   std::vector<uint64_t> miss;  // RangeBitmap::Match
 };
 

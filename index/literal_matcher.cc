@@ -7,10 +7,6 @@
 
 namespace strix::index {
 
-uint64_t LiteralMatcher::Hash(std::string_view s) {
-  return HashKeyBytes(s, 0x6c69746572616cULL);
-}
-
 void LiteralMatcher::Add(std::string_view literal, uint32_t id) {
   if (literal.size() > kMaxLiteral) {  // its anchored part stands for it
     literal = anchor_ == Anchor::kEnd ? literal.substr(literal.size() - kMaxLiteral)

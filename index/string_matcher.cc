@@ -4,6 +4,8 @@
 
 #include <re2/filtered_re2.h>
 
+#include <cstring>
+
 namespace strix::index {
 
 void StringMatcher::AddRegex(std::string pattern, TermId term) {
@@ -20,7 +22,21 @@ void StringMatcher::AddLiteral(AtomKind kind, std::string_view literal, TermId t
 void StringMatcher::LowerForAtoms(std::string_view text, std::string& out) {
   out.resize(text.size());
   char* o = out.data();
-  for (size_t i = 0; i < text.size(); ++i) {
+  const size_t n = text.size();
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  for (size_t i = 0; i < n;) {
+    if (n - i >= 8) {  // eight ASCII bytes at once: bit 7 of each byte marks 'A'..'Z'
+      uint64_t w;
+      std::memcpy(&w, text.data() + i, 8);
+      if ((w & kHigh) == 0) {
+        const uint64_t upper = (w + (0x80 - 'A') * kOnes) & ~(w + (0x80 - 'Z' - 1) * kOnes) & kHigh;
+        w |= upper >> 2;  // 0x80 >> 2 is the 0x20 between 'A' and 'a'
+        std::memcpy(o, &w, 8);
+        o += 8;
+        i += 8;
+        continue;
+      }
+    }
     char c = text[i];
     if (c >= 'A' && c <= 'Z') {
       c = static_cast<char>(c - 'A' + 'a');
@@ -32,6 +48,7 @@ void StringMatcher::LowerForAtoms(std::string_view text, std::string& out) {
       i += 1;
     }
     *o++ = c;
+    ++i;
   }
   out.resize(static_cast<size_t>(o - out.data()));
 }

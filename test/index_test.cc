@@ -117,6 +117,63 @@ TEST_CASE("atoms see the value lower-cased the way RE2 folds ASCII letters", "[i
   CHECK(out == "abc k s \xC3\x89");
 }
 
+TEST_CASE("atoms: lower-casing eight bytes at a time equals a byte-wise reference", "[index]") {
+  // Random values of ASCII letters, digits, punctuation and the folded non-ASCII sequences at
+  // every offset, so that words of eight ASCII bytes and the byte-wise path alternate.
+  auto reference = [](std::string_view t) {
+    std::string o;
+    for (size_t i = 0; i < t.size(); ++i) {
+      if (t.substr(i, 3) == "\xE2\x84\xAA") {
+        o += 'k';
+        i += 2;
+      } else if (t.substr(i, 2) == "\xC5\xBF") {
+        o += 's';
+        i += 1;
+      } else {
+        o += t[i] >= 'A' && t[i] <= 'Z' ? static_cast<char>(t[i] + 32) : t[i];
+      }
+    }
+    return o;
+  };
+  const std::vector<std::string> pieces = {"A",
+                                           "Z",
+                                           "a",
+                                           "z",
+                                           "@",
+                                           "[",
+                                           "`",
+                                           "{",
+                                           "0",
+                                           "~",
+                                           "\x7F",
+                                           "\xE2\x84\xAA",
+                                           "\xC5\xBF",
+                                           "\xC3\x89",
+                                           "\xE2",
+                                           "\xC5",
+                                           "Mozilla/5.0 ",
+                                           "BOT"};
+  std::mt19937 rng(5);
+  std::string out;
+  for (int k = 0; k < 5000; ++k) {
+    std::string t;
+    const size_t parts = rng() % 24;
+    for (size_t i = 0; i < parts; ++i) t += pieces[rng() % pieces.size()];
+    StringMatcher::LowerForAtoms(t, out);
+    INFO("value '" << t << "'");
+    REQUIRE(out == reference(t));
+  }
+  // Every byte value, each at every offset of a word.
+  for (int b = 0; b < 256; ++b) {
+    for (size_t at = 0; at < 9; ++at) {
+      std::string t(17, 'Q');
+      t[at] = static_cast<char>(b);
+      StringMatcher::LowerForAtoms(t, out);
+      REQUIRE(out == reference(t));
+    }
+  }
+}
+
 TEST_CASE("literal matcher equals a brute-force scan for every anchor", "[index]") {
   std::mt19937 rng(11);
   const char alphabet[] = "ab/.xyZ";
@@ -335,4 +392,35 @@ TEST_CASE("range bitmap: chosen for many wide conjunctions, counting for narrow 
       REQUIRE(got == want);
     }
   }
+}
+
+TEST_CASE("counted terms: hits of an earlier probe never count after the counters wrap",
+          "[index]") {
+  // `a == 1 and b == 2` counted (two equalities). One probe hits `a` only; 4094 probes hit
+  // nothing; the next one, which carries the first one's probe number again (they run 1 to
+  // 4095), hits `b` only: still no candidate, and one hitting both is one.
+  ConditionIndexBuilder b;
+  const uint32_t bucket = b.Bucket("A");
+  Atom a, c;
+  a.slot = 0;
+  a.value_kind = ValueKind::kNumber;
+  a.number = 1;
+  c.slot = 1;
+  c.value_kind = ValueKind::kNumber;
+  c.number = 2;
+  b.AddCounted(bucket, {{a}, {c}}, 0);
+  ConditionIndex idx = std::move(b).Build(1);
+  ProbeScratch s(1);
+  auto probe = [&](double x, double y) {
+    std::vector<Value> slots = {Value::Number(x), Value::Number(y)};
+    std::vector<TermId> got;
+    idx.Probe(Value::String("A"), slots, s, got);
+    return got.size();
+  };
+  for (int round = 0; round < 3; ++round) {
+    REQUIRE(probe(1, 0) == 0);
+    for (int i = 0; i < 4094; ++i) REQUIRE(probe(0, 0) == 0);
+    REQUIRE(probe(0, 2) == 0);
+  }
+  CHECK(probe(1, 2) == 1);
 }
