@@ -47,6 +47,7 @@ class ComplexEventWriter : public engine::ComplexEventSink {
   // Per rule, `{"rule":NAME,"time":"`; per rule and term, `{"as":ALIAS,"id":` (or "event"),
   // and the same for an event without an alias.
   std::vector<std::string> head_;
+  std::vector<std::vector<std::string>> names_;  // per rule, per field: [","]"name":
   std::vector<std::vector<std::string>> as_;
   std::string no_as_;
   // The time text of the last second formatted ("YYYY-MM-DDTHH:MM:SS."): complex events come

@@ -110,12 +110,13 @@ void EventDecoder::Walk(simdjson::dom::object obj, uint32_t node, Event& out) {
   for (auto field : obj) {
     // Events of a stream tend to list their members in the same order: the top level's k-th
     // member is first compared with the last event's k-th one, and hashed only if it differs.
+    // Members no rule reads are remembered too (as UINT32_MAX): most members of real events.
     uint32_t id;
     if (node == 0 && k < order_.size() && KeyEqual(order_[k].second, field.key)) {
       id = order_[k].first;
     } else {
       id = Find(node, field.key);
-      if (node == 0 && id != UINT32_MAX) {
+      if (node == 0 && k < kMaxRemembered) {
         if (order_.size() <= k) order_.resize(k + 1, {UINT32_MAX, std::string()});
         order_[k] = {id, std::string(field.key)};
       }

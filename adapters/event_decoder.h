@@ -51,8 +51,11 @@ class EventDecoder {
 
   std::vector<Node> trie_;
   std::vector<Edge> edges_;
-  KeyTable edge_table_;                                  // EdgeHash -> index in edges_
-  std::vector<std::pair<uint32_t, std::string>> order_;  // top-level member k last time
+  KeyTable edge_table_;  // EdgeHash -> index in edges_
+  // Top-level member k of the last event and its trie node (UINT32_MAX: not read), for the
+  // first kMaxRemembered members (an event with very many members does not grow this).
+  static constexpr size_t kMaxRemembered = 256;
+  std::vector<std::pair<uint32_t, std::string>> order_;
   size_t num_slots_;
   Clock clock_;
   simdjson::dom::parser parser_;

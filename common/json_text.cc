@@ -1,6 +1,7 @@
 // JSON text output helpers (see json_text.h).
 #include "common/json_text.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 
@@ -57,17 +58,29 @@ size_t CountCodePoints(std::string_view s) {
   return n;
 }
 
+namespace {
+// The bytes a JSON string holds as they are: printable ASCII but the quote and the backslash.
+constexpr auto kPlain = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x80; ++c) t[static_cast<size_t>(c)] = c != '"' && c != '\\';
+  return t;
+}();
+}  // namespace
+
 void AppendJsonString(std::string& out, std::string_view s) {
   static const char kHex[] = "0123456789abcdef";
   out.push_back('"');
   size_t i = 0;
   while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-      out.push_back(static_cast<char>(c));
-      ++i;
-      continue;
+    // A run of printable ASCII other than quote and backslash is copied in one append.
+    size_t run = i;
+    while (run < s.size() && kPlain[static_cast<unsigned char>(s[run])]) ++run;
+    if (run > i) {
+      out.append(s.data() + i, run - i);
+      i = run;
+      if (i == s.size()) break;
     }
+    unsigned char c = static_cast<unsigned char>(s[i]);
     switch (c) {
       case '"':
         out += "\\\"";
@@ -115,10 +128,13 @@ void AppendJsonNumber(std::string& out, double d) {
     return;
   }
   char buf[64];
-  if (d == std::floor(d) && std::fabs(d) < 1e15) {
-    auto r = std::to_chars(buf, buf + sizeof buf, static_cast<long long>(d));
-    out.append(buf, r.ptr);
-    return;
+  if (d > -1e15 && d < 1e15) {  // integers print as such (no call to floor: the cast tells)
+    const auto i = static_cast<long long>(d);
+    if (static_cast<double>(i) == d) {
+      auto r = std::to_chars(buf, buf + sizeof buf, i);
+      out.append(buf, r.ptr);
+      return;
+    }
   }
   auto r = std::to_chars(buf, buf + sizeof buf, d);
   out.append(buf, r.ptr);

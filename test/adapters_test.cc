@@ -186,23 +186,30 @@ TEST_CASE("decoder finds members whatever their order, first occurrence wins", "
   // The same members in another order, an unread member in between, a repeated member.
   const char* lines[] = {R"({"type":"t","a":1,"b":"x","n":{"x":5}})",
                          R"({"b":"y","junk":0,"a":2,"type":"u","n":{"x":6}})",
-                         R"({"a":3,"a":4,"type":"v"})",
-                         R"({"type":"t","a":1,"b":"x","n":{"x":5}})"};
-  double want_a[] = {1, 2, 3, 1};
-  const char* want_b[] = {"x", "y", nullptr, "x"};
-  const char* want_type[] = {"t", "u", "v", "t"};
-  for (int i = 0; i < 4; ++i) {
+                         R"({"a":3,"a":4,"type":"v"})", R"({"type":"t","a":1,"b":"x","n":{"x":5}})",
+                         // An unread member where a read one was last time, and back (the
+                         // decoder remembers both kinds by position).
+                         R"({"junk":1,"a":5,"type":"w"})", R"({"a":6,"junk":2,"type":"w"})",
+                         R"({"junk":3,"a":7,"type":"w"})", R"({"junk":3,"b":"z","type":"w"})"};
+  double want_a[] = {1, 2, 3, 1, 5, 6, 7, -1};
+  const char* want_b[] = {"x", "y", nullptr, "x", nullptr, nullptr, nullptr, "z"};
+  const char* want_type[] = {"t", "u", "v", "t", "w", "w", "w", "w"};
+  for (int i = 0; i < 8; ++i) {
     Event ev;
     decode(lines[i], ev);
     INFO(lines[i]);
     CHECK(ev.slots[0].text == want_type[i]);
-    CHECK(ev.slots[3].number == want_a[i]);
+    if (want_a[i] >= 0) {
+      CHECK(ev.slots[3].number == want_a[i]);
+    } else {
+      CHECK(ev.slots[3].missing());
+    }
     if (want_b[i]) {
       CHECK(ev.slots[4].text == want_b[i]);
     } else {
       CHECK(ev.slots[4].missing());
     }
-    CHECK(ev.slots[5].missing() == (i == 2));
+    CHECK(ev.slots[5].missing() == (i == 2 || i >= 4));
   }
 }
 

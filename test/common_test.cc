@@ -1,6 +1,10 @@
 // Tests for common/: RFC 3339 times, durations, JSON text output, hashing, the huge-page
 // allocator.
+#include <simdjson.h>
+
 #include <catch2/catch.hpp>
+#include <charconv>
+#include <cmath>
 #include <random>
 
 #include "common/hash.h"
@@ -74,6 +78,51 @@ TEST_CASE("JSON text escapes strings and prints numbers minimally", "[common]") 
   AppendJsonNumber(s, 99.5);
   CHECK(s == "99.5");
   CHECK(CountCodePoints("caf\xc3\xa9") == 4);
+}
+
+TEST_CASE("JSON strings read back as written, numbers print as the shortest form", "[common]") {
+  // Random strings of runs of plain ASCII, quotes, backslashes, control bytes and valid UTF-8:
+  // the JSON text parses (simdjson) back to the same bytes.
+  const std::vector<std::string> pieces = {"a",
+                                           "plain words ",
+                                           "\"",
+                                           "\\",
+                                           "\n",
+                                           "\r",
+                                           "\t",
+                                           std::string(1, '\0'),
+                                           "\x01",
+                                           "\x1f",
+                                           "\x7f",
+                                           " ",
+                                           "caf\xc3\xa9",
+                                           "\xe2\x82\xac",
+                                           "\xf0\x9f\x98\x80"};
+  std::mt19937 rng(3);
+  simdjson::dom::parser parser;
+  for (int k = 0; k < 3000; ++k) {
+    std::string in;
+    const size_t parts = rng() % 12;
+    for (size_t i = 0; i < parts; ++i) in += pieces[rng() % pieces.size()];
+    std::string text;
+    AppendJsonString(text, in);
+    std::string_view back;
+    INFO("string '" << in << "' as " << text);
+    REQUIRE(parser.parse(text).get(back) == simdjson::SUCCESS);
+    REQUIRE(back == in);
+  }
+  // Numbers: integers below 1e15 print as integers, others as std::to_chars' shortest form.
+  std::string out;
+  for (double d : {0.0, -0.0, 1.0, -1.0, 999999999999999.0, -999999999999999.0, 1e15, -1e15, 0.5,
+                   -2.5, 1e300, 123456789.25, 4503599627370497.0}) {
+    out.clear();
+    AppendJsonNumber(out, d);
+    char buf[64];
+    auto r = std::fabs(d) < 1e15 && d == std::floor(d)
+                 ? std::to_chars(buf, buf + sizeof buf, static_cast<long long>(d))
+                 : std::to_chars(buf, buf + sizeof buf, d);
+    CHECK(out == std::string(buf, r.ptr));
+  }
 }
 
 TEST_CASE("hashes are stable and order-sensitive", "[common]") {
