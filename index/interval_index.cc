@@ -12,23 +12,12 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// Segment of `v` among `points` (v must be one of them): 2 * its index.
-size_t PointSegment(const std::vector<double>& points, double v) {
-  return 2 *
-         static_cast<size_t>(std::lower_bound(points.begin(), points.end(), v) - points.begin());
-}
-
-// Both ends of every interval, sorted (repeats kept).
-std::vector<double> SortedEnds(const std::vector<IntervalIndex::Interval>& xs) {
-  std::vector<double> p;
-  p.reserve(xs.size() * 2);
-  for (const IntervalIndex::Interval& x : xs) {
-    p.push_back(x.lo);
-    p.push_back(x.hi);
-  }
-  std::sort(p.begin(), p.end());
-  return p;
-}
+// One end of an interval, in the order of all ends sorted once (BuildSegments).
+struct End {
+  double at;
+  uint32_t interval;
+  bool hi;
+};
 
 }  // namespace
 
@@ -58,47 +47,83 @@ void IntervalIndex::Build(std::vector<Interval> intervals) {
 }
 
 void IntervalIndex::BuildSegments(const std::vector<Interval>& finite) {
-  auto endpoints = [](const std::vector<Interval>& xs) {
-    std::vector<double> p = SortedEnds(xs);
-    p.erase(std::unique(p.begin(), p.end()), p.end());
-    return p;
-  };
-  // Per interval, the segments [first, last] it is listed in.
-  auto spans_of = [](const std::vector<double>& p, const std::vector<Interval>& xs) {
-    std::vector<std::pair<size_t, size_t>> out;
-    out.reserve(xs.size());
-    for (const Interval& x : xs) {
-      out.emplace_back(PointSegment(p, x.lo) + (x.lo_open ? 1 : 0),
-                       PointSegment(p, x.hi) - (x.hi_open ? 1 : 0));
+  // Every end sorted once: the intervals listed in segments and those sent to the coarse
+  // buckets take their ends from it in order, without sorting again.
+  std::vector<End> ends;
+  ends.reserve(finite.size() * 2);
+  for (uint32_t i = 0; i < finite.size(); ++i) {
+    ends.push_back(End{finite[i].lo, i, false});
+    ends.push_back(End{finite[i].hi, i, true});
+  }
+  std::sort(ends.begin(), ends.end(), [](const End& a, const End& b) { return a.at < b.at; });
+  // For the intervals `in` selects: the distinct ends (`points`) and per interval the segments
+  // [first, last] it is listed in (segment 2k is point k, 2k + 1 the gap after it).
+  std::vector<char> in(finite.size(), 1);
+  std::vector<double> points;
+  std::vector<std::pair<size_t, size_t>> spans(finite.size());
+  auto list_segments = [&]() {
+    points.clear();
+    for (const End& e : ends) {
+      if (!in[e.interval]) continue;
+      if (points.empty() || points.back() != e.at) points.push_back(e.at);
+      const size_t seg = 2 * (points.size() - 1);
+      const Interval& x = finite[e.interval];
+      if (e.hi) {
+        spans[e.interval].second = seg - (x.hi_open ? 1 : 0);
+      } else {
+        spans[e.interval].first = seg + (x.lo_open ? 1 : 0);
+      }
     }
-    return out;
   };
-  std::vector<Interval> kept = finite;
-  std::vector<double> points = endpoints(kept);
-  auto spans = spans_of(points, kept);
+  list_segments();
   size_t total = 0;
   for (const auto& [first, last] : spans) total += last - first + 1;
   // Long intervals would be listed in many segments: past the budget, the longest go to
   // the coarse buckets.
-  const size_t budget = 8 * kept.size() + 4096;
+  const size_t budget = 8 * finite.size() + 4096;
   if (total > budget) {
     std::vector<std::pair<size_t, size_t>> by_span;  // (span, index)
-    for (size_t i = 0; i < kept.size(); ++i) {
+    by_span.reserve(finite.size());
+    for (size_t i = 0; i < finite.size(); ++i) {
       by_span.emplace_back(spans[i].second - spans[i].first + 1, i);
     }
     std::sort(by_span.begin(), by_span.end(), std::greater<>());
-    std::vector<bool> to_tree(kept.size(), false);
     for (size_t k = 0; k < by_span.size() && total > budget; ++k) {
-      to_tree[by_span[k].second] = true;
+      in[by_span[k].second] = 0;
       total -= by_span[k].first;
     }
-    std::vector<Interval> coarse, rest;
-    for (size_t i = 0; i < kept.size(); ++i) (to_tree[i] ? coarse : rest).push_back(kept[i]);
-    kept = std::move(rest);
-    points = endpoints(kept);
-    spans = spans_of(points, kept);
-    BuildCoarse(coarse);
+    // The coarse intervals in their order, their ends in sorted order, and per interval the
+    // rank of each end among them (the first position of its value).
+    std::vector<Interval> coarse;
+    std::vector<uint32_t> slot(finite.size());
+    for (uint32_t i = 0; i < finite.size(); ++i) {
+      if (in[i]) continue;
+      slot[i] = static_cast<uint32_t>(coarse.size());
+      coarse.push_back(finite[i]);
+    }
+    std::vector<double> coarse_ends;
+    coarse_ends.reserve(coarse.size() * 2);
+    std::vector<std::pair<uint32_t, uint32_t>> ranks(coarse.size());
+    uint32_t run = 0;
+    for (const End& e : ends) {
+      if (in[e.interval]) continue;
+      if (coarse_ends.empty() || coarse_ends.back() != e.at) {
+        run = static_cast<uint32_t>(coarse_ends.size());
+      }
+      coarse_ends.push_back(e.at);
+      (e.hi ? ranks[slot[e.interval]].second : ranks[slot[e.interval]].first) = run;
+    }
+    list_segments();
+    BuildCoarse(coarse, coarse_ends, ranks);
   }
+  std::vector<Interval> kept;
+  std::vector<std::pair<size_t, size_t>> kept_spans;
+  for (size_t i = 0; i < finite.size(); ++i) {
+    if (!in[i]) continue;
+    kept.push_back(finite[i]);
+    kept_spans.push_back(spans[i]);
+  }
+  spans = std::move(kept_spans);
   if (kept.empty()) return;
   // Counting sort of (segment, term) pairs: coverage per segment, then the lists.
   const size_t segments = 2 * points.size();
@@ -130,19 +155,17 @@ void IntervalIndex::BuildSegments(const std::vector<Interval>& finite) {
   for (size_t b = buckets; b-- > 0;) radix_[b] = std::min(radix_[b], radix_[b + 1]);
 }
 
-void IntervalIndex::BuildCoarse(const std::vector<Interval>& intervals) {
+void IntervalIndex::BuildCoarse(const std::vector<Interval>& intervals,
+                                const std::vector<double>& ends,
+                                const std::vector<std::pair<uint32_t, uint32_t>>& ranks) {
   coarse_size_ = intervals.size();
-  // Cuts at quantiles of the endpoints: up to 32 buckets of about equal numbers of ends.
-  const std::vector<double> ends = SortedEnds(intervals);
+  // Cuts at quantiles of the endpoints (`ends`: both ends of every interval, sorted).
   // As many buckets as keep the whole-cover lists near 16 entries an interval: an interval
   // spanning a fraction f of the ends covers about f * B buckets. Fewer buckets mean longer
   // lists of intervals ending inside a bucket (about 2n / B), tested one by one.
   double spanned = 0;
-  for (const Interval& x : intervals) {
-    auto rank = [&](double v) {
-      return static_cast<double>(std::lower_bound(ends.begin(), ends.end(), v) - ends.begin());
-    };
-    spanned += (rank(x.hi) - rank(x.lo)) / static_cast<double>(ends.size());
+  for (const auto& [lo, hi] : ranks) {
+    spanned += static_cast<double>(hi - lo) / static_cast<double>(ends.size());
   }
   const double f = std::max(spanned / static_cast<double>(intervals.size()), 1e-6);
   const size_t want = static_cast<size_t>(std::clamp(16 / f, 2.0, 4096.0)) - 1;
@@ -162,27 +185,35 @@ void IntervalIndex::BuildCoarse(const std::vector<Interval>& intervals) {
   auto meets = [&](const Interval& x, size_t b) {  // some value of the bucket may be in x
     return x.hi >= lo_of(b) && x.lo < hi_of(b);
   };
-  std::vector<std::vector<TermId>> whole(buckets);
-  std::vector<std::vector<Interval>> partial(buckets);
-  for (const Interval& x : intervals) {
-    const size_t first =
-        static_cast<size_t>(std::upper_bound(cuts_.begin(), cuts_.end(), x.lo) - cuts_.begin());
-    for (size_t b = first == 0 ? 0 : first - 1; b < buckets && lo_of(b) <= x.hi; ++b) {
-      if (covers(x, b)) {
-        whole[b].push_back(x.term);
-      } else if (meets(x, b)) {
-        partial[b].push_back(x);
+  // Each interval against the buckets it reaches: counted first, then placed (a counting
+  // sort into the flat lists, in interval order within a bucket).
+  auto each = [&](auto&& whole, auto&& partial) {
+    for (const Interval& x : intervals) {
+      const size_t first =
+          static_cast<size_t>(std::upper_bound(cuts_.begin(), cuts_.end(), x.lo) - cuts_.begin());
+      for (size_t b = first == 0 ? 0 : first - 1; b < buckets && lo_of(b) <= x.hi; ++b) {
+        if (covers(x, b)) {
+          whole(b, x);
+        } else if (meets(x, b)) {
+          partial(b, x);
+        }
       }
     }
-  }
-  whole_.assign(1, 0);
-  ends_at_.assign(1, 0);
+  };
+  whole_.assign(buckets + 1, 0);
+  ends_at_.assign(buckets + 1, 0);
+  each([&](size_t b, const Interval&) { ++whole_[b + 1]; },
+       [&](size_t b, const Interval&) { ++ends_at_[b + 1]; });
   for (size_t b = 0; b < buckets; ++b) {
-    whole_terms_.insert(whole_terms_.end(), whole[b].begin(), whole[b].end());
-    ends_.insert(ends_.end(), partial[b].begin(), partial[b].end());
-    whole_.push_back(static_cast<uint32_t>(whole_terms_.size()));
-    ends_at_.push_back(static_cast<uint32_t>(ends_.size()));
+    whole_[b + 1] += whole_[b];
+    ends_at_[b + 1] += ends_at_[b];
   }
+  whole_terms_.resize(whole_[buckets]);
+  ends_.resize(ends_at_[buckets]);
+  std::vector<uint32_t> at_whole(whole_.begin(), whole_.end() - 1);
+  std::vector<uint32_t> at_ends(ends_at_.begin(), ends_at_.end() - 1);
+  each([&](size_t b, const Interval& x) { whole_terms_[at_whole[b]++] = x.term; },
+       [&](size_t b, const Interval& x) { ends_[at_ends[b]++] = x; });
 }
 
 }  // namespace strix::index

@@ -106,7 +106,10 @@ class IntervalIndex {
     }
   }
   void BuildSegments(const std::vector<Interval>& finite);
-  void BuildCoarse(const std::vector<Interval>& intervals);
+  // `ends`: both ends of every interval, sorted; `ranks`: per interval, the first position of
+  // its lo and of its hi in `ends`.
+  void BuildCoarse(const std::vector<Interval>& intervals, const std::vector<double>& ends,
+                   const std::vector<std::pair<uint32_t, uint32_t>>& ranks);
 
   // An endpoint and where the lists of its two segments start in seg_terms_ (the point
   // itself, then the open gap up to the next endpoint), read from the same cache line.
