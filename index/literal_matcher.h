@@ -92,24 +92,9 @@ class LiteralMatcher {
     return g;
   }
   size_t GramCell(uint32_t gram) const { return (gram * 0x9E3779B1u) >> gram_shift_; }
-  // The exact table's hash (entries compare length and bytes too). Literals of 1 to 8 bytes,
-  // most of them, are mixed from one or two loads that with the length cover every byte: no
-  // loop at each probe. Longer ones are hashed word by word.
-  static uint64_t Hash(std::string_view s) {
-    const char* p = s.data();
-    const size_t n = s.size();
-    uint64_t w;
-    if (n >= 4 && n <= 8) {
-      w = uint64_t{Load4(p)} | uint64_t{Load4(p + n - 4)} << 32;
-    } else if (n > 0 && n < 4) {
-      w = uint64_t{static_cast<unsigned char>(p[0])} |
-          uint64_t{static_cast<unsigned char>(p[n / 2])} << 8 |
-          uint64_t{static_cast<unsigned char>(p[n - 1])} << 16;
-    } else {
-      return HashKeyBytes(s, 0x6c69746572616cULL);
-    }
-    return MixHash(w ^ n * 0x9e3779b97f4a7c15ULL);
-  }
+  // The exact table's hash, inline at every probe (HashKeyBytes reads short literals with one
+  // or two loads, no loop).
+  static uint64_t Hash(std::string_view s) { return HashKeyBytes(s, 0x6c69746572616cULL); }
 
   template <typename F>
   void Lookup(std::string_view key, F& f) const {
