@@ -803,15 +803,26 @@ void SequenceMatcher::Emit(uint32_t rule, std::vector<Completion>& done, Complex
                            RunStats& stats) {
   const CompiledRule& cr = p_.rules[rule];
   const Automaton& a = p_.automata[static_cast<size_t>(cr.automaton)];
-  // Section 3.4: then in the input order of the first events, then of the second, and so on.
-  std::stable_sort(done.begin(), done.end(), [](const Completion& x, const Completion& y) {
+  // Section 3.4: then in the input order of the first events, then of the second, and so on;
+  // ties keep the order of completion. `done` is usually in that order already (matches are
+  // kept by start); otherwise its positions are sorted, never the completions themselves.
+  auto before = [](const Completion& x, const Completion& y) {
     const BoundEvents &a = x.pm.events, &b = y.pm.events;
     for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
       if (a.event(i)->seq != b.event(i)->seq) return a.event(i)->seq < b.event(i)->seq;
     }
     return a.size() < b.size();
-  });
-  for (Completion& c : done) {
+  };
+  order_.resize(done.size());
+  for (uint32_t i = 0; i < order_.size(); ++i) order_[i] = i;
+  if (!std::is_sorted(done.begin(), done.end(), before)) {
+    std::sort(order_.begin(), order_.end(), [&](uint32_t i, uint32_t j) {
+      if (before(done[i], done[j])) return true;
+      return !before(done[j], done[i]) && i < j;
+    });
+  }
+  for (uint32_t at : order_) {
+    Completion& c = done[at];
     ce_.rule = rule;
     ce_.time = c.time;
     ce_.key.clear();

@@ -374,6 +374,7 @@ class SequenceMatcher {
   std::vector<Planned> plan_;       // scratch of StepEvery()
   std::vector<int8_t> term_cache_;  // per term, this event and partition: -1 unknown, 0, 1
   std::vector<Completion> done_;
+  std::vector<uint32_t> order_;          // Emit: positions in `done` in emission order
   const StoredEvent* shared_ = nullptr;  // the caller's shared copy of the event, if any
   EventRef current_;                     // else our shared copy of the event being processed
   const Event* current_of_ = nullptr;
