@@ -43,7 +43,9 @@ struct EvalScratch {
   const MatchView* match = nullptr;
   const TableStore* tables = nullptr;
   LookupMemo memo;
-  void Reset() { strings.clear(); }
+  void Reset() {
+    if (!strings.empty()) strings.clear();  // (clearing an empty deque still walks its map)
+  }
 };
 
 bool Test(const Program& p, NodeId node, const Event& e, EvalScratch& s) noexcept;

@@ -202,7 +202,11 @@ MatchState::Run MatchState::RunOf(uint32_t term) const {
 }
 
 const Event* MatchState::First(uint32_t term) const {
-  if (pm_) {
+  if (pm_ && !a_.AliasGroup(term) && !a_.GroupOf(term)) {  // a plain term: one run, one search
+    const BoundEvents& ev = pm_->events;
+    const size_t i = ev.Begin(term);
+    if (i < ev.size() && ev.term(i) == term) return ev.event(i);
+  } else if (pm_) {
     const Run r = RunOf(term);
     for (size_t i = r.begin; i < r.end; ++i) {
       if (r.whole || pm_->events.term(i) == term) return pm_->events.event(i);
@@ -214,6 +218,11 @@ const Event* MatchState::First(uint32_t term) const {
 
 const Event* MatchState::Last(uint32_t term) const {
   if (extra_ && a_.Feeds(term, extra_term_)) return extra_;
+  if (pm_ && !a_.AliasGroup(term) && !a_.GroupOf(term)) {  // a plain term: one run, one search
+    const BoundEvents& ev = pm_->events;
+    const size_t i = ev.Begin(term + 1);
+    return i > 0 && ev.term(i - 1) == term ? ev.event(i - 1) : nullptr;
+  }
   if (pm_) {
     const Run r = RunOf(term);
     for (size_t i = r.end; i > r.begin; --i) {

@@ -383,8 +383,8 @@ struct SeqGen {
       if (n++) e += ", ";
       if (t.list) {
         e += "n" + t.alias + ": count(" + t.alias + "), s" + t.alias + ": sum(" + t.alias +
-             ".x), l" + t.alias + ": last(" + t.alias + ").y, m" + t.alias + ": min(" + t.alias +
-             ".x)";
+             ".x), f" + t.alias + ": first(" + t.alias + ").y, l" + t.alias + ": last(" + t.alias +
+             ").y, m" + t.alias + ": min(" + t.alias + ".x)";
       } else {
         e += "v" + t.alias + ": " + t.alias + ".x";
       }
