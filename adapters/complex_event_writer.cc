@@ -1,6 +1,7 @@
 // Complex-event JSON formatting (see complex_event_writer.h).
 #include "adapters/complex_event_writer.h"
 
+#include <array>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -9,6 +10,16 @@
 #include "common/json_text.h"
 
 namespace strix::adapters {
+namespace {
+
+// Each byte's two lower-case hex digits.
+constexpr auto kHexPairs = [] {
+  std::array<std::array<char, 2>, 256> t{};
+  for (size_t b = 0; b < 256; ++b) t[b] = {"0123456789abcdef"[b >> 4], "0123456789abcdef"[b & 15]};
+  return t;
+}();
+
+}  // namespace
 
 void AppendKeyJson(std::string& out, const std::vector<Value>& key) {
   if (key.empty()) {
@@ -99,6 +110,7 @@ const std::string& ComplexEventWriter::Format(const engine::ComplexEvent& ce) {
     AppendIdentity(idents_, *m.event, sources_);
   }
   ident_at_.push_back(idents_.size());
+  const bool plain = JsonPlain(idents_);
   auto ident = [&](size_t i) {
     return std::string_view(idents_).substr(ident_at_[i], ident_at_[i + 1] - ident_at_[i]);
   };
@@ -128,8 +140,10 @@ const std::string& ComplexEventWriter::Format(const engine::ComplexEvent& ce) {
   AppendKeyJson(o, ce.key);
   constexpr std::string_view kId = ",\"id\":\"", kFields = "\",\"fields\":{";
   std::memcpy(buf, kId.data(), kId.size());
-  uint64_t v = h.value();
-  for (size_t i = kId.size() + 16; i-- > kId.size(); v >>= 4) buf[i] = "0123456789abcdef"[v & 15];
+  const uint64_t v = h.value();
+  for (size_t i = 0; i < 8; ++i) {
+    std::memcpy(buf + kId.size() + 2 * i, kHexPairs[v >> (56 - 8 * i) & 255].data(), 2);
+  }
   std::memcpy(buf + kId.size() + 16, kFields.data(), kFields.size());
   o.append(buf, kId.size() + 16 + kFields.size());
   for (size_t i = 0; i < ce.fields.size(); ++i) {  // AppendFieldsJson, names made per rule
@@ -138,16 +152,43 @@ const std::string& ComplexEventWriter::Format(const engine::ComplexEvent& ce) {
   }
   if (mode_ != OutputEvents::kNone) {
     o += "},\"events\":[";
-    for (size_t i = 0; i < ce.events.size(); ++i) {
-      const engine::MatchedEvent& m = ce.events[i];
-      if (i) o += ',';
-      o += m.alias_term < 0 ? no_as_ : as_[ce.rule][static_cast<size_t>(m.alias_term)];
-      if (mode_ == OutputEvents::kIds) {
-        AppendJsonString(o, ident(i));
-      } else {
-        o.append(m.event->raw);
+    if (mode_ == OutputEvents::kIds && plain) {
+      // Identities that need no escaping (the usual case): the entries are sized, then copied.
+      auto prefix = [&](size_t i) -> const std::string& {
+        const int32_t t = ce.events[i].alias_term;
+        return t < 0 ? no_as_ : as_[ce.rule][static_cast<size_t>(t)];
+      };
+      size_t n = 0;
+      for (size_t i = 0; i < ce.events.size(); ++i) {
+        n += (i ? 1 : 0) + prefix(i).size() + ident(i).size() + 3;  // ,PREFIX"IDENT"}
       }
-      o += '}';
+      const size_t at = o.size();
+      o.resize(at + n);
+      char* w = o.data() + at;
+      for (size_t i = 0; i < ce.events.size(); ++i) {
+        if (i) *w++ = ',';
+        const std::string& pre = prefix(i);
+        std::memcpy(w, pre.data(), pre.size());
+        w += pre.size();
+        *w++ = '"';
+        const std::string_view id = ident(i);
+        std::memcpy(w, id.data(), id.size());
+        w += id.size();
+        *w++ = '"';
+        *w++ = '}';
+      }
+    } else {
+      for (size_t i = 0; i < ce.events.size(); ++i) {
+        const engine::MatchedEvent& m = ce.events[i];
+        if (i) o += ',';
+        o += m.alias_term < 0 ? no_as_ : as_[ce.rule][static_cast<size_t>(m.alias_term)];
+        if (mode_ == OutputEvents::kIds) {
+          AppendJsonString(o, ident(i));
+        } else {
+          o.append(m.event->raw);
+        }
+        o += '}';
+      }
     }
     o += "]}\n";
   } else {

@@ -67,6 +67,13 @@ constexpr auto kPlain = [] {
 }();
 }  // namespace
 
+bool JsonPlain(std::string_view s) {
+  for (char c : s) {
+    if (!kPlain[static_cast<unsigned char>(c)]) return false;
+  }
+  return true;
+}
+
 void AppendJsonString(std::string& out, std::string_view s) {
   static const char kHex[] = "0123456789abcdef";
   out.push_back('"');

@@ -12,6 +12,8 @@
 namespace strix {
 
 void AppendJsonString(std::string& out, std::string_view s);
+// Whether AppendJsonString would copy `s` as it is (printable ASCII, no quote or backslash).
+bool JsonPlain(std::string_view s);
 // Integers print without a fraction ("55000"); others in shortest round-trip form.
 void AppendJsonNumber(std::string& out, double d);
 // Missing prints as null.

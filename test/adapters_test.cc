@@ -13,6 +13,7 @@
 #include "adapters/golden.h"
 #include "adapters/line_source.h"
 #include "adapters/merged_source.h"
+#include "common/hash.h"
 #include "common/time.h"
 #include "engine/compile.h"
 
@@ -387,4 +388,22 @@ TEST_CASE("complex event lines: time text, aliases and ids whatever the order of
         "{\"rule\":\"t\",\"time\":\"1970-01-01T00:00:01.000Z\",\"key\":null,\"id\":\"" +
             ids.Format(ce).substr(ids.Format(ce).find("\"id\":\"") + 6, 16) +
             "\",\"fields\":{},\"events\":[{\"as\":null,\"id\":\"in.jsonl:7\"}]}\n");
+  // Identities that need no escaping take the writer's copying path; the id is the hash of the
+  // rule name, the identities and the time, as 16 hex digits.
+  a.slots[2] = Value::String("e1");
+  ce.rule = 0;
+  ce.time = 1700000000123;
+  ce.fields = {Value::Number(2)};
+  ce.events = {{0, &a, nullptr}, {1, &b, nullptr}};
+  Hasher h;
+  h.Add(std::string_view("s")).Add(std::string_view("e1")).Add(std::string_view("in.jsonl:7"));
+  h.Add(static_cast<uint64_t>(ce.time));
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h.value()));
+  CHECK(ids.Format(ce) ==
+        "{\"rule\":\"s\",\"time\":\"2023-11-14T22:13:20.123Z\",\"key\":null,"
+        "\"id\":\"" +
+            std::string(hex) +
+            "\",\"fields\":{\"n\":2},\"events\":[{\"as\":\"a\",\"id\":\"e1\"},"
+            "{\"as\":\"x\",\"id\":\"in.jsonl:7\"}]}\n");
 }
