@@ -54,6 +54,11 @@ void AppendIdentity(std::string& out, const Event& e, const std::vector<std::str
   const Value& id = e.id_field();
   if (id.is_string()) {
     out.append(id.text);
+  } else if (id.is_number() && id.number >= 0 && id.number < 1e15 &&
+             static_cast<double>(static_cast<int64_t>(id.number)) == id.number) {
+    char digits[24];  // the usual numeric id: an integer, as AppendJsonNumber prints it
+    out.append(digits,
+               std::to_chars(digits, digits + sizeof digits, static_cast<int64_t>(id.number)).ptr);
   } else if (!id.missing()) {
     AppendJsonValue(out, id);
   } else {
@@ -79,6 +84,7 @@ ComplexEventWriter::ComplexEventWriter(const engine::Program& p,
   };
   no_as_ = as("");
   for (const engine::CompiledRule& rule : p.rules) {
+    named_.push_back(Hasher().Add(rule.name));
     std::string h = "{\"rule\":";
     AppendJsonString(h, rule.name);
     h += ",\"time\":\"";
@@ -102,7 +108,6 @@ void ComplexEventWriter::Emit(const engine::ComplexEvent& ce) {
 }
 
 const std::string& ComplexEventWriter::Format(const engine::ComplexEvent& ce) {
-  const engine::CompiledRule& rule = p_.rules[ce.rule];
   idents_.clear();
   ident_at_.clear();
   for (const engine::MatchedEvent& m : ce.events) {
@@ -114,8 +119,7 @@ const std::string& ComplexEventWriter::Format(const engine::ComplexEvent& ce) {
   auto ident = [&](size_t i) {
     return std::string_view(idents_).substr(ident_at_[i], ident_at_[i + 1] - ident_at_[i]);
   };
-  Hasher h;
-  h.Add(rule.name);
+  Hasher h = named_[ce.rule];
   for (size_t i = 0; i < ce.events.size(); ++i) h.Add(ident(i));
   h.Add(static_cast<uint64_t>(ce.time));
   std::string& o = line_;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "adapters/output.h"
+#include "common/hash.h"
 #include "engine/complex_event.h"
 #include "engine/program.h"
 
@@ -47,6 +48,7 @@ class ComplexEventWriter : public engine::ComplexEventSink {
   // Per rule, `{"rule":NAME,"time":"`; per rule and term, `{"as":ALIAS,"id":` (or "event"),
   // and the same for an event without an alias.
   std::vector<std::string> head_;
+  std::vector<Hasher> named_;                    // per rule: the id's hash with the rule name added
   std::vector<std::vector<std::string>> names_;  // per rule, per field: [","]"name":
   std::vector<std::vector<std::string>> as_;
   std::string no_as_;

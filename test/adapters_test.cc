@@ -14,6 +14,7 @@
 #include "adapters/line_source.h"
 #include "adapters/merged_source.h"
 #include "common/hash.h"
+#include "common/json_text.h"
 #include "common/time.h"
 #include "engine/compile.h"
 
@@ -137,6 +138,16 @@ TEST_CASE("decoder outcomes and time rules", "[adapters]") {
   ident.clear();
   AppendIdentity(ident, ev, {"-"});
   CHECK(ident == "-:17");
+  // A numeric id prints as AppendJsonValue prints the number (integers take a shorter path).
+  for (double id : {0.0, -0.0, 7.0, 12345678901234.0, 999999999999999.0, 1e15, 2.5, -3.0, -7.25,
+                    1e300, 9007199254740993.0}) {
+    ev.slots[kIdSlot] = Value::Number(id);
+    ident.clear();
+    AppendIdentity(ident, ev, {"-"});
+    std::string want;
+    AppendJsonValue(want, Value::Number(id));
+    CHECK(ident == want);
+  }
 }
 
 TEST_CASE("valid JSON that simdjson refuses is decoded, not dead-lettered", "[adapters][json]") {
