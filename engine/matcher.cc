@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "common/sorted_ids.h"
+
 namespace strix::engine {
 
 Matcher::Matcher(const Program& p, size_t max_partial_matches, bool suppress)
@@ -34,8 +36,7 @@ void Matcher::Candidates(const Event& e, bool singles) {
   // order already, without repeats: an automaton's types are distinct) are merged in, so that
   // many sequence rules on a type cost no sort. They add only rules the start index did not
   // offer, and the single-event index holds no sequence rule: no rule comes twice.
-  std::sort(candidates_.begin(), candidates_.end());
-  candidates_.erase(std::unique(candidates_.begin(), candidates_.end()), candidates_.end());
+  SortUniqueIds(candidates_, static_cast<uint32_t>(p_.rules.size()), id_bits_);
   // Sequences with live partial matches see the types their later terms name.
   auto merge_in = [&](const std::vector<uint32_t>& rules) {
     const auto mid = static_cast<std::ptrdiff_t>(candidates_.size());
@@ -92,7 +93,7 @@ void Matcher::Single(uint32_t r, const Event& e, ComplexEventSink& sink, RunStat
   if (check.residual != kNoNode && !Test(p_, check.residual, e, eval_)) return;
   const CompiledRule& rule = p_.rules[r];
   any = true;
-  if (suppress_on_ && !suppress_.Admit(r, ce_.key, e.time, rule.suppress_ms)) {
+  if (suppress_on_ && rule.suppress_ms && !suppress_.Admit(r, ce_.key, e.time, rule.suppress_ms)) {
     ++stats.suppressed;
     return;
   }

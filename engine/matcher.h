@@ -95,7 +95,8 @@ class Matcher {
   const Program& p_;
   index::ProbeScratch scratch_;
   std::vector<index::TermId> candidates_;
-  std::vector<uint8_t> starts_;  // per rule: the index offered the event (reset after use)
+  std::vector<uint64_t> id_bits_;  // SortUniqueIds' scratch
+  std::vector<uint8_t> starts_;    // per rule: the index offered the event (reset after use)
   std::unordered_map<std::string_view, std::vector<uint32_t>> seq_by_type_;  // views: Program
   std::vector<uint32_t> seq_any_;
   EvalScratch eval_;

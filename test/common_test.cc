@@ -11,6 +11,7 @@
 #include "common/huge_pages.h"
 #include "common/json_text.h"
 #include "common/key_table.h"
+#include "common/sorted_ids.h"
 #include "common/time.h"
 
 using namespace strix;
@@ -181,4 +182,27 @@ TEST_CASE("the huge-page allocator keeps what is written as the vector grows", "
   CHECK(v[999] == uint64_t{999} * 2654435761u);
   std::vector<uint64_t, HugePageAllocator<uint64_t>> copy = v;
   CHECK(copy == v);
+}
+
+TEST_CASE("SortUniqueIds equals sort and unique at every density", "[common]") {
+  std::mt19937_64 rng(20261201);
+  std::vector<uint64_t> bits;
+  int bitmap_cases = 0;
+  for (uint32_t bound : {1u, 63u, 64u, 65u, 1000u, 65536u, 100003u}) {
+    for (size_t n : {size_t{0}, size_t{1}, size_t{63}, size_t{64}, size_t{65}, size_t{200},
+                     size_t{3100}, size_t{50000}}) {
+      std::vector<uint32_t> ids(n);
+      for (uint32_t& id : ids) id = static_cast<uint32_t>(rng() % bound);
+      if (n > 2) ids[1] = bound - 1;  // the last id of the bound, and repeats
+      if (n > 3) ids[2] = ids[0];
+      std::vector<uint32_t> want = ids;
+      std::sort(want.begin(), want.end());
+      want.erase(std::unique(want.begin(), want.end()), want.end());
+      bitmap_cases += n >= 64 && n * 1024 >= bound;
+      SortUniqueIds(ids, bound, bits);
+      INFO("bound " << bound << ", " << n << " ids");
+      CHECK(ids == want);
+    }
+  }
+  CHECK(bitmap_cases >= 20);  // the bitmap path was taken, not only the sort
 }
