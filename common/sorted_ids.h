@@ -22,12 +22,14 @@ inline void SortUniqueIds(std::vector<uint32_t>& ids, uint32_t bound, std::vecto
   }
   bits.assign((size_t{bound} + 63) / 64, 0);
   for (uint32_t id : ids) bits[id >> 6] |= uint64_t{1} << (id & 63);
-  ids.clear();
+  // Read back over the list itself: it holds at least as many ids as there are distinct ones.
+  uint32_t* out = ids.data();
   for (size_t w = 0; w < bits.size(); ++w) {
     for (uint64_t word = bits[w]; word != 0; word &= word - 1) {
-      ids.push_back(static_cast<uint32_t>(w * 64 + static_cast<size_t>(std::countr_zero(word))));
+      *out++ = static_cast<uint32_t>(w * 64 + static_cast<size_t>(std::countr_zero(word)));
     }
   }
+  ids.resize(static_cast<size_t>(out - ids.data()));
 }
 
 }  // namespace strix
