@@ -30,6 +30,13 @@ struct SeqFilter {
   // its value depends on the event alone, so the matcher tests it once per event, not once
   // per partial match.
   bool match_free = true;
+  // With an inferred key (Automaton::inferred_key), a later term's condition without the key
+  // equalities the partition already guarantees for an event whose key value is exact
+  // (key_inference.h): its other conjuncts, all to hold (none: true), and whether they read
+  // nothing of the match. `keyed` is false where this does not apply.
+  bool keyed = false;
+  std::vector<NodeId> keyed_rest;
+  bool keyed_match_free = true;
 };
 
 struct SeqTerm {

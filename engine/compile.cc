@@ -503,7 +503,18 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules,
         a.unkeyed_terms = a.unkeyed_terms || (a.keyed() && a.keysets[k].empty());
       }
       if (q.until) a.until = filter(*q.until);
-      if (auto path = InferSequenceKey(ast, q)) a.inferred_key.push_back(c.Slot(FieldSpec{*path}));
+      if (auto path = InferSequenceKey(ast, q)) {
+        a.inferred_key.push_back(c.Slot(FieldSpec{*path}));
+        const std::vector<std::vector<ql::ExprId>> rest = ConjunctsBesideKey(ast, q, *path);
+        for (size_t t = 1; t < a.terms.size(); ++t) {
+          SeqFilter& sf = a.terms[t].filter;
+          sf.keyed = true;
+          for (ql::ExprId x : rest[t]) {
+            sf.keyed_rest.push_back(c.Compile(x));
+            sf.keyed_match_free = sf.keyed_match_free && !c.ReadsMatch(sf.keyed_rest.back());
+          }
+        }
+      }
       if (a.policy == SeqPolicy::kStrict) a.any_type = true;  // every event of the key counts
       a.having = r.having != ql::kNoExpr ? c.Compile(r.having) : kNoNode;
       cr.has_keys = a.keyed();

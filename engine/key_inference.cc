@@ -35,7 +35,31 @@ std::optional<std::vector<std::string>> JoinPath(const ql::Ast& ast, ql::ExprId 
   return std::nullopt;
 }
 
+// single[k]: term k binds one event (and, past the first, its P equals the first event's).
+std::vector<bool> SingleTerms(const ql::Sequence& q) {
+  std::vector<bool> single(q.terms.size(), false);
+  for (size_t k = 0; k < q.terms.size(); ++k) single[k] = !q.terms[k].filter.quant.written;
+  return single;
+}
+
 }  // namespace
+
+std::vector<std::vector<ql::ExprId>> ConjunctsBesideKey(const ql::Ast& ast, const ql::Sequence& q,
+                                                        const std::vector<std::string>& key) {
+  const std::vector<bool> single = SingleTerms(q);
+  std::vector<std::vector<ql::ExprId>> rest(q.terms.size());
+  for (size_t k = 1; k < q.terms.size(); ++k) {
+    const ql::Filter& f = q.terms[k].filter;
+    if (f.where == ql::kNoExpr) continue;
+    std::vector<ql::ExprId> conj;
+    Conjuncts(ast, f.where, conj);
+    for (ql::ExprId c : conj) {
+      const std::optional<std::vector<std::string>> p = JoinPath(ast, c, k, single);
+      if (!p || *p != key) rest[k].push_back(c);
+    }
+  }
+  return rest;
+}
 
 std::optional<std::vector<std::string>> InferSequenceKey(const ql::Ast& ast,
                                                          const ql::Sequence& q) {

@@ -27,4 +27,11 @@ namespace strix::engine {
 // The field path P, or nothing when the rule does not qualify.
 std::optional<std::vector<std::string>> InferSequenceKey(const ql::Ast& ast, const ql::Sequence& q);
 
+// For a sequence whose key P was inferred: per term after the first, the top-level conjuncts of
+// its condition other than its equalities `P == x.P` (x an earlier single event). Inside one
+// partition those equalities hold whenever the event's P has one value per key text (a number,
+// a boolean or a valid UTF-8 string; sequence_inferred.cc): the matcher then tests only these.
+std::vector<std::vector<ql::ExprId>> ConjunctsBesideKey(const ql::Ast& ast, const ql::Sequence& q,
+                                                        const std::vector<std::string>& key);
+
 }  // namespace strix::engine

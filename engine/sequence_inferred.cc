@@ -4,19 +4,51 @@
 //
 // Why this is exact: a match can take no event of another P (each later term's filter still
 // tests the equality), so as written the event would pass over those matches and change
-// nothing; the complex events are the same, and Emit() orders them the same way. The one
+// nothing; the complex events are the same, and Emit() orders them the same way. Within the
+// partition the equality is known to hold when the event's P has a text no other value has
+// (KeyValueExact): then only the term's other conjuncts are tested (SeqFilter::keyed_rest),
+// once per event when they read nothing of the match. The one
 // thing the partitions could change is the bound on partial matches (LANGUAGE.md 3.2 rule
 // 11), which as written counts the whole rule: before a step that could take the rule past
 // it (its live matches, plus every branch and start the step could make), the partitions are
 // merged back into the one partition of the rule as written, in the order it would hold
 // them, and the rule goes on as written until that partition is empty again.
 #include <algorithm>
+#include <cmath>
 
 #include "common/hash.h"
 #include "common/json_text.h"
 #include "engine/sequence_matcher.h"
 
 namespace strix::engine {
+
+namespace {
+
+// Whether no other value has `v`'s key text, so that equal key texts mean `==` holds (LANGUAGE.md
+// 3.2): numbers print one text per value (7 and 7.0 alike, and equal), booleans too, and valid
+// UTF-8 strings are escaped reversibly. Not so for invalid UTF-8 (every bad byte becomes
+// \ufffd), arrays and objects (equal text, never `==`), null and missing (no key).
+bool KeyValueExact(const Value& v) {
+  switch (v.kind) {
+    case ValueKind::kNumber:
+      return std::isfinite(v.number);
+    case ValueKind::kBool:
+      return true;
+    case ValueKind::kString:
+      for (size_t i = 0; i < v.text.size();) {
+        if (static_cast<unsigned char>(v.text[i]) < 0x80) {
+          ++i;
+        } else if (DecodeUtf8(v.text, i) < 0) {
+          return false;
+        }
+      }
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
 
 uint64_t SequenceMatcher::UnkeyedHash() {
   static const uint64_t h = HashBytes(std::string_view());
@@ -43,7 +75,9 @@ bool SequenceMatcher::ProcessInferred(uint32_t rule, RuleState& rs, const Event&
   if (rs.live + (held + 1) * a.terms.size() > max_partial_) return false;
   if (part) Touch(rs, part);
   ++inferred_steps_;
+  key_exact_ = kt != kNoInferredValue && KeyValueExact(e.slots[a.inferred_key[0]]);
   Step(rule, rs, part, kt, h, e, starts, done, stats);
+  key_exact_ = false;
   return true;
 }
 

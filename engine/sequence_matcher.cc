@@ -153,9 +153,19 @@ bool SequenceMatcher::InPartition(const Automaton& a, uint32_t keyset,
 }
 
 bool SequenceMatcher::FilterHolds(const Automaton& a, const SeqFilter& f, const Event& e,
-                                  const std::string& key_text, MatchState* view) {
+                                  const std::string& key_text, MatchState* view, bool keyed) {
   if (!f.any_type && !(e.type().is_string() && e.type().text == f.type)) return false;
   if (!InPartition(a, f.keyset, key_text)) return false;
+  if (keyed) {  // the key equalities hold in this partition: the other conjuncts
+    bool ok = true;
+    eval_.match = view;
+    for (size_t i = 0; ok && i < f.keyed_rest.size(); ++i) {
+      eval_.Reset();
+      ok = Test(p_, f.keyed_rest[i], e, eval_);
+    }
+    eval_.match = nullptr;
+    return ok;
+  }
   if (f.condition == kNoNode) return true;
   eval_.Reset();
   eval_.match = view;
@@ -286,9 +296,11 @@ void SequenceMatcher::ProcessAsWritten(uint32_t rule, RuleState& rs, const Event
 bool SequenceMatcher::TermHolds(const Automaton& a, size_t k, const Event& e,
                                 const std::string& key_text, MatchState* view) {
   const SeqFilter& f = a.terms[k].filter;
-  if (!f.match_free) return FilterHolds(a, f, e, key_text, view);
+  const bool keyed = key_exact_ && f.keyed;  // (constant for the whole step: the cache holds)
+  if (keyed ? !f.keyed_match_free : !f.match_free)
+    return FilterHolds(a, f, e, key_text, view, keyed);
   int8_t& c = term_cache_[k];
-  if (c < 0) c = FilterHolds(a, f, e, key_text, nullptr) ? 1 : 0;
+  if (c < 0) c = FilterHolds(a, f, e, key_text, nullptr, keyed) ? 1 : 0;
   return c != 0;
 }
 

@@ -217,6 +217,9 @@ class SequenceMatcher {
   // whose P is missing or null: such matches can never complete, but as written they would
   // count against the bound, so they wait in a partition of their own.
   static constexpr std::string_view kNoInferredValue{"\x01", 1};
+  // During a step of ProcessInferred whose event's key value is exact (one value per key
+  // text): the later terms' key equalities hold in the partition and are not tested again.
+  bool key_exact_ = false;
   // Process() for a rule as written: the partitions of the event's keys (and, for terms
   // without a key, every partition).
   void ProcessAsWritten(uint32_t rule, RuleState& rs, const Event& e, bool starts,
@@ -267,8 +270,9 @@ class SequenceMatcher {
   // FilterHolds for term `k`, once per event when its condition is match-free.
   bool TermHolds(const Automaton& a, size_t k, const Event& e, const std::string& key_text,
                  MatchState* view);
+  // `keyed`: only SeqFilter::keyed_rest (an inferred key's step with an exact key value).
   bool FilterHolds(const Automaton& a, const SeqFilter& f, const Event& e,
-                   const std::string& key_text, MatchState* view);
+                   const std::string& key_text, MatchState* view, bool keyed = false);
   bool InPartition(const Automaton& a, uint32_t keyset, const std::string& key_text) const;
   void ComputeKeys(const Automaton& a, const Event& e);  // key_of_
   // Completion check of `pm` (plus `e` bound to `term` when given) against `having`.

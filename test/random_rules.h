@@ -542,7 +542,10 @@ struct SeqGen {
                     "\"";
     e += ",\"ts\":" + std::to_string(ts);
     if (join && Chance(20)) {
-      e += ",\"k\":" + Pick<std::string>({"null", "1", "1.0", "\"k1\""});
+      // Values whose key text is shared without `==` holding (arrays, objects), booleans, and
+      // a non-ASCII string: the matcher skips the key equality only for exact values.
+      e += ",\"k\":" + Pick<std::string>({"null", "1", "1.0", "\"k1\"", "[1]", "{\"a\":1}", "true",
+                                          "\"k\u00e9\""});
     } else if (Int(0, 12)) {
       e += ",\"k\":\"" + (hot && Chance(80) ? "k1" : Pick<std::string>({"k1", "k2", "k3"})) + "\"";
     }
