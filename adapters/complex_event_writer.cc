@@ -54,11 +54,8 @@ void AppendIdentity(std::string& out, const Event& e, const std::vector<std::str
   const Value& id = e.id_field();
   if (id.is_string()) {
     out.append(id.text);
-  } else if (id.is_number() && id.number >= 0 && id.number < 1e15 &&
-             static_cast<double>(static_cast<int64_t>(id.number)) == id.number) {
-    char digits[24];  // the usual numeric id: an integer, as AppendJsonNumber prints it
-    out.append(digits,
-               std::to_chars(digits, digits + sizeof digits, static_cast<int64_t>(id.number)).ptr);
+  } else if (id.is_number()) {  // the usual numeric id, without AppendJsonValue's switch
+    AppendJsonNumber(out, id.number);
   } else if (!id.missing()) {
     AppendJsonValue(out, id);
   } else {
@@ -115,7 +112,7 @@ const std::string& ComplexEventWriter::Format(const engine::ComplexEvent& ce) {
     AppendIdentity(idents_, *m.event, sources_);
   }
   ident_at_.push_back(idents_.size());
-  const bool plain = JsonPlain(idents_);
+  const bool plain = mode_ == OutputEvents::kIds && JsonPlain(idents_);
   auto ident = [&](size_t i) {
     return std::string_view(idents_).substr(ident_at_[i], ident_at_[i + 1] - ident_at_[i]);
   };
@@ -156,7 +153,7 @@ const std::string& ComplexEventWriter::Format(const engine::ComplexEvent& ce) {
   }
   if (mode_ != OutputEvents::kNone) {
     o += "},\"events\":[";
-    if (mode_ == OutputEvents::kIds && plain) {
+    if (plain) {
       // Identities that need no escaping (the usual case): the entries are sized, then copied.
       auto prefix = [&](size_t i) -> const std::string& {
         const int32_t t = ce.events[i].alias_term;

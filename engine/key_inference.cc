@@ -69,9 +69,9 @@ std::optional<std::vector<std::string>> InferSequenceKey(const ql::Ast& ast,
   for (const ql::Term& t : q.terms) {
     if (t.negated || t.group >= 0 || t.filter.has_keys) return std::nullopt;
   }
-  // single[k]: term k binds one event and its P equals the first event's.
-  std::vector<bool> single(q.terms.size(), false);
-  single[0] = !q.terms[0].filter.quant.written;
+  // Term k's equality may name an earlier term x only (JoinPath), whose own equality was
+  // required before k is reached: so single[x] is known up front.
+  const std::vector<bool> single = SingleTerms(q);
   if (!single[0]) return std::nullopt;
   std::optional<std::vector<std::string>> key;
   for (size_t k = 1; k < q.terms.size(); ++k) {
@@ -88,7 +88,6 @@ std::optional<std::vector<std::string>> InferSequenceKey(const ql::Ast& ast,
       break;
     }
     if (!found) return std::nullopt;
-    single[k] = !f.quant.written;
   }
   return key;
 }

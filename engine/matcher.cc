@@ -93,7 +93,7 @@ void Matcher::Single(uint32_t r, const Event& e, ComplexEventSink& sink, RunStat
   if (check.residual != kNoNode && !Test(p_, check.residual, e, eval_)) return;
   const CompiledRule& rule = p_.rules[r];
   any = true;
-  if (suppress_on_ && rule.suppress_ms && !suppress_.Admit(r, ce_.key, e.time, rule.suppress_ms)) {
+  if (suppress_on_ && !suppress_.Admit(r, ce_.key, e.time, rule.suppress_ms)) {
     ++stats.suppressed;
     return;
   }

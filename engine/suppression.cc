@@ -16,9 +16,8 @@ void SuppressionKey(const std::vector<Value>& key, std::string& out) {
   }
 }
 
-bool Suppression::Admit(uint32_t rule, const std::vector<Value>& key, TimeMs time,
-                        std::optional<int64_t> window_ms) {
-  if (!window_ms) return true;
+bool Suppression::AdmitInWindow(uint32_t rule, const std::vector<Value>& key, TimeMs time,
+                                int64_t window_ms) {
   Windows& w = Of(rule);
   SuppressionKey(key, scratch_);
   auto it = w.until.find(scratch_);
@@ -27,9 +26,9 @@ bool Suppression::Admit(uint32_t rule, const std::vector<Value>& key, TimeMs tim
     return false;
   }
   if (it != w.until.end()) {
-    it->second = time + *window_ms;
+    it->second = time + window_ms;
   } else {
-    w.until.emplace(scratch_, time + *window_ms);
+    w.until.emplace(scratch_, time + window_ms);
   }
   if (w.until.size() >= w.purge_at) {
     // Complex events come out in non-decreasing time, so windows ending by now are over.

@@ -22,8 +22,11 @@ namespace strix::engine {
 class Suppression {
  public:
   // True when the complex event may go out (and then starts a window when `window_ms` is set).
+  // Inline for the usual rule without `suppress` (no call per complex event).
   bool Admit(uint32_t rule, const std::vector<Value>& key, TimeMs time,
-             std::optional<int64_t> window_ms);
+             std::optional<int64_t> window_ms) {
+    return !window_ms || AdmitInWindow(rule, key, time, *window_ms);
+  }
   // Every open window: f(rule, key text (JSON texts, each followed by '\n'), end).
   template <typename F>
   void ForEach(F&& f) const {
@@ -42,6 +45,7 @@ class Suppression {
   void TakeRefused(std::vector<uint64_t>& add);
 
  private:
+  bool AdmitInWindow(uint32_t rule, const std::vector<Value>& key, TimeMs time, int64_t window_ms);
   struct Windows {
     // Key (the key values' JSON texts, each followed by a line break, which JSON text never
     // holds: the whole key is compared, so no two keys share a window) -> end of the window.
