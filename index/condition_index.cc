@@ -152,23 +152,6 @@ Value ItemValue(ValueKind kind, double number, bool boolean, std::string_view te
 }
 }  // namespace
 
-uint64_t ConditionIndex::HashKey(uint32_t bucket, uint32_t slot, const Value& v) {
-  uint64_t h =
-      MixHash((static_cast<uint64_t>(bucket) << 32 | slot) + static_cast<uint64_t>(v.kind));
-  switch (v.kind) {
-    case ValueKind::kNumber: {
-      double d = v.number == 0 ? 0.0 : v.number;  // -0 == 0
-      uint64_t bits;
-      std::memcpy(&bits, &d, sizeof bits);
-      return MixHash(h ^ bits);
-    }
-    case ValueKind::kBool:
-      return MixHash(h ^ (v.boolean ? 2 : 1));
-    default:
-      return HashKeyBytes(v.text, h);
-  }
-}
-
 ConditionIndex ConditionIndexBuilder::Build(size_t num_terms) && {
   ConditionIndex idx;
   // Counted conjunctions of ranges: a bitmap per bucket where it is cheaper, else counted.

@@ -26,11 +26,13 @@
 #pragma once
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "common/hash.h"
 #include "common/key_table.h"
 #include "common/value.h"
 #include "index/access_predicate.h"
@@ -169,7 +171,25 @@ class ConditionIndex {
     std::unique_ptr<RangeBitmap> bitmap;  // counted conjunctions of ranges matched by misses
   };
 
-  static uint64_t HashKey(uint32_t bucket, uint32_t slot, const Value& v);
+  // Inline: every equality field of every event is hashed. The (bucket, slot, kind) seed is
+  // spread by one multiply; HashKeyBytes and MixHash avalanche the rest.
+  static uint64_t HashKey(uint32_t bucket, uint32_t slot, const Value& v) {
+    const uint64_t h =
+        ((static_cast<uint64_t>(bucket) << 32 | slot) * 8 + static_cast<uint64_t>(v.kind)) *
+        0x9e3779b97f4a7c15ULL;
+    switch (v.kind) {
+      case ValueKind::kNumber: {
+        const double d = v.number == 0 ? 0.0 : v.number;  // -0 == 0
+        uint64_t bits;
+        std::memcpy(&bits, &d, sizeof bits);
+        return MixHash(h ^ bits);
+      }
+      case ValueKind::kBool:
+        return MixHash(h ^ (v.boolean ? 2 : 1));
+      default:
+        return HashKeyBytes(v.text, h);
+    }
+  }
   // `h` = HashKey(bucket, slot, v), already past the Bloom filter.
   const EqEntry* FindEq(uint32_t bucket, uint32_t slot, const Value& v, uint64_t h) const;
   void ProbeBucket(const Bucket& b, uint32_t id, const std::vector<Value>& slots, ProbeScratch& s,

@@ -35,6 +35,7 @@ void LiteralMatcher::Build() {
 
   // Anchor grams of the literals of kMinGram bytes or more, with their length bits.
   std::vector<std::pair<uint32_t, uint32_t>> grams;
+  std::vector<std::pair<uint32_t, uint32_t>> far;  // far gram, length (literals > kMinGram)
   for (size_t i = 0; i < pending_.size();) {
     const std::string& text = pending_[i].first;
     size_t j = i;
@@ -66,6 +67,11 @@ void LiteralMatcher::Build() {
     } else {
       const char* g = anchor_ == Anchor::kEnd ? text.data() + text.size() - kMinGram : text.data();
       grams.emplace_back(Load4(g), static_cast<uint32_t>(text.size() - kMinGram));
+      if (text.size() > kMinGram) {
+        const char* fg =
+            anchor_ == Anchor::kEnd ? text.data() : text.data() + text.size() - kMinGram;
+        far.emplace_back(Load4(fg), static_cast<uint32_t>(text.size()));
+      }
     }
     i = j;
   }
@@ -82,6 +88,17 @@ void LiteralMatcher::Build() {
     gram_shift_ = 32 - bits;
     grams_.assign(size_t{1} << bits, 0);
     for (const auto& [gram, bit] : grams) grams_[GramCell(gram)] |= 1u << bit;
+  }
+  if (!far.empty()) {
+    // About 16 bits per pair: one wrong length in sixteen reaches the exact table.
+    unsigned bits = 6;
+    while (bits < 26 && (size_t{1} << bits) < far.size() * 16) ++bits;
+    far_shift_ = 32 - bits;
+    far_.assign((size_t{1} << bits) / 64, 0);
+    for (const auto& [gram, len] : far) {
+      const size_t c = FarCell(gram, len);
+      far_[c >> 6] |= uint64_t{1} << (c & 63);
+    }
   }
   pending_.clear();
   pending_.shrink_to_fit();

@@ -8,7 +8,11 @@
 // kMaxLiteral; shorter literals use a 256-entry mask table keyed by one byte. A text
 // position costs one 4-byte load, one multiply and one small-table read, and reaches the
 // exact table (behind a Bloom filter) only for the lengths whose bit is set, so the cost per
-// value does not grow with the number of literals.
+// value does not grow with the number of literals. A length bit names every literal of that
+// length under the anchor gram, so with many literals sharing a gram ("/p12/", "/p123/", ...)
+// most lengths miss: a second filter, one bit per (far gram, length) where the far gram is the
+// literal's 4 bytes at its other end, turns those away with one load and one multiply before
+// the exact table is hashed.
 // A literal longer than kMaxLiteral is stored as its first kMaxLiteral bytes (last, for
 // endswith) and reported when those occur: exact up to kMaxLiteral bytes, a superset beyond
 // (the caller tests it again). So a position never costs more than 34 lookups of at most 34
@@ -74,7 +78,7 @@ class LiteralMatcher {
   size_t size() const { return literals_; }
   size_t memory_bytes() const {
     return table_.capacity() * sizeof(Entry) + bytes_.capacity() + ids_.capacity() * 4 +
-           grams_.capacity() * 4 + sizeof(short_) + bloom_.memory_bytes();
+           grams_.capacity() * 4 + far_.capacity() * 8 + sizeof(short_) + bloom_.memory_bytes();
   }
 
  private:
@@ -92,6 +96,15 @@ class LiteralMatcher {
     return g;
   }
   size_t GramCell(uint32_t gram) const { return (gram * 0x9E3779B1u) >> gram_shift_; }
+  // The (far gram, length) filter: one bit per cell of far_.
+  size_t FarCell(uint32_t gram, size_t len) const {
+    return static_cast<uint32_t>((gram ^ static_cast<uint32_t>(len) * 0x9E3779B1u) * 0x85EBCA77u) >>
+           far_shift_;
+  }
+  bool FarBit(uint32_t gram, size_t len) const {
+    const size_t c = FarCell(gram, len);
+    return far_[c >> 6] >> (c & 63) & 1;
+  }
   // The exact table's hash, inline at every probe (HashKeyBytes reads short literals with one
   // or two loads, no loop).
   static uint64_t Hash(std::string_view s) { return HashKeyBytes(s, 0x6c69746572616cULL); }
@@ -119,7 +132,10 @@ class LiteralMatcher {
     const size_t room = ends ? at : text.size() - at;
     for (; m; m &= m - 1) {
       size_t len = static_cast<size_t>(__builtin_ctz(m)) + base;
-      if (len <= room) Lookup(ends ? text.substr(at - len, len) : text.substr(at, len), f);
+      if (len > room) break;  // the bits go up in length
+      const char* start = ends ? text.data() + at - len : text.data() + at;
+      if (len > kMinGram && !FarBit(Load4(ends ? start : start + len - kMinGram), len)) continue;
+      Lookup(std::string_view(start, len), f);
     }
   }
 
@@ -133,6 +149,8 @@ class LiteralMatcher {
   std::vector<uint32_t> ids_;
   std::vector<uint32_t> grams_;  // anchor gram cell -> length bits
   unsigned gram_shift_ = 32;
+  std::vector<uint64_t> far_;  // FarCell bits of the literals longer than kMinGram
+  unsigned far_shift_ = 32;
   uint8_t short_[256] = {};  // anchor byte -> bits of lengths 1..3
   bool has_short_ = false;
   size_t literals_ = 0;
