@@ -19,6 +19,21 @@ constexpr auto kHexPairs = [] {
   return t;
 }();
 
+// Constant pieces and padded texts are followed by this many readable bytes, and the line
+// has this much room past its bound: a piece that short is copied in one fixed-size move.
+constexpr size_t kSlack = 32;
+
+// Copies `n` bytes of `src` to `w` and returns the end. `padded`: kSlack bytes are readable
+// from `src` (a constant piece or a padded text).
+inline char* Put(char* w, const char* src, size_t n, bool padded) {
+  if (padded && n <= kSlack) {
+    std::memcpy(w, src, kSlack);
+  } else {
+    std::memcpy(w, src, n);
+  }
+  return w + n;
+}
+
 }  // namespace
 
 void AppendKeyJson(std::string& out, const std::vector<Value>& key) {
@@ -50,20 +65,55 @@ void AppendFieldsJson(std::string& out, const engine::CompiledRule& rule,
   out += '}';
 }
 
-void AppendIdentity(std::string& out, const Event& e, const std::vector<std::string>& sources) {
+namespace {
+
+// The most bytes WriteIdentity writes for `e`.
+size_t IdentityBound(const Event& e, const std::vector<std::string>& sources) {
   const Value& id = e.id_field();
-  if (id.is_string()) {
-    out.append(id.text);
-  } else if (id.is_number()) {  // the usual numeric id, without AppendJsonValue's switch
-    AppendJsonNumber(out, id.number);
-  } else if (!id.missing()) {
-    AppendJsonValue(out, id);
-  } else {
-    out += sources[e.source];
-    out += ':';
-    char digits[24];
-    out.append(digits, std::to_chars(digits, digits + sizeof digits, e.line).ptr);
+  switch (id.kind) {
+    case ValueKind::kMissing:
+      return sources[e.source].size() + 1 + 20;  // SOURCE:LINE
+    case ValueKind::kNumber:
+      return kJsonNumberMax;
+    case ValueKind::kNull:
+    case ValueKind::kBool:
+      return 5;
+    default:
+      return id.text.size();
   }
+}
+
+// The identity of `e` (see AppendIdentity) at `w`, which has IdentityBound bytes of room.
+char* WriteIdentity(char* w, const Event& e, const std::vector<std::string>& sources) {
+  const Value& id = e.id_field();
+  switch (id.kind) {
+    case ValueKind::kMissing: {
+      const std::string& source = sources[e.source];
+      std::memcpy(w, source.data(), source.size());
+      w += source.size();
+      *w++ = ':';
+      return std::to_chars(w, w + 20, e.line).ptr;
+    }
+    case ValueKind::kNumber:
+      return WriteJsonNumber(w, id.number);
+    case ValueKind::kNull:
+      std::memcpy(w, "null", 4);
+      return w + 4;
+    case ValueKind::kBool:
+      std::memcpy(w, id.boolean ? "true" : "false", id.boolean ? 4 : 5);
+      return w + (id.boolean ? 4 : 5);
+    default:  // a string as it is (escaped by the caller); arrays and objects as their JSON text
+      std::memcpy(w, id.text.data(), id.text.size());
+      return w + id.text.size();
+  }
+}
+
+}  // namespace
+
+void AppendIdentity(std::string& out, const Event& e, const std::vector<std::string>& sources) {
+  const size_t at = out.size();
+  out.resize(at + IdentityBound(e, sources));
+  out.resize(static_cast<size_t>(WriteIdentity(out.data() + at, e, sources) - out.data()));
 }
 
 ComplexEventWriter::ComplexEventWriter(const engine::Program& p,
@@ -77,7 +127,7 @@ ComplexEventWriter::ComplexEventWriter(const engine::Program& p,
     } else {
       AppendJsonString(a, alias);
     }
-    return a + (mode == OutputEvents::kIds ? ",\"id\":" : ",\"event\":");
+    return AddPiece(a + (mode == OutputEvents::kIds ? ",\"id\":" : ",\"event\":"));
   };
   no_as_ = as("");
   for (const engine::CompiledRule& rule : p.rules) {
@@ -85,117 +135,144 @@ ComplexEventWriter::ComplexEventWriter(const engine::Program& p,
     std::string h = "{\"rule\":";
     AppendJsonString(h, rule.name);
     h += ",\"time\":\"";
-    head_.push_back(std::move(h));
+    head_.push_back(AddPiece(h));
     names_.emplace_back();
     for (size_t i = 0; i < rule.emit_names.size(); ++i) {
       std::string n;
       if (i) n += ',';
       AppendJsonString(n, rule.emit_names[i]);
       n += ':';
-      names_.back().push_back(std::move(n));
+      names_.back().push_back(AddPiece(n));
     }
     as_.emplace_back();
     for (const std::string& alias : rule.aliases) as_.back().push_back(as(alias));
   }
 }
 
+ComplexEventWriter::Piece ComplexEventWriter::AddPiece(std::string_view text) {
+  const Piece piece{static_cast<uint32_t>(pieces_.size()), static_cast<uint32_t>(text.size())};
+  pieces_.append(text);
+  pieces_.append(kSlack, '\0');
+  return piece;
+}
+
 void ComplexEventWriter::Emit(const engine::ComplexEvent& ce) {
-  const std::string& line = Format(ce);
+  const std::string_view line = Format(ce);
   if (out_) out_->Write(line);
 }
 
-const std::string& ComplexEventWriter::Format(const engine::ComplexEvent& ce) {
-  idents_.clear();
-  ident_at_.clear();
-  for (const engine::MatchedEvent& m : ce.events) {
-    ident_at_.push_back(idents_.size());
-    AppendIdentity(idents_, *m.event, sources_);
+std::string_view ComplexEventWriter::Format(const engine::ComplexEvent& ce) {
+  // 1. The identities, and the id: a hash of the rule name, the identities and the time.
+  const size_t n = ce.events.size();
+  size_t need = kSlack;
+  for (const engine::MatchedEvent& m : ce.events) need += IdentityBound(*m.event, sources_);
+  if (idents_.size() < need) idents_.resize(std::max(need, 2 * idents_.size()));
+  ident_at_.resize(n + 1);
+  char* const ids = idents_.data();
+  char* iw = ids;
+  for (size_t i = 0; i < n; ++i) {
+    ident_at_[i] = static_cast<size_t>(iw - ids);
+    iw = WriteIdentity(iw, *ce.events[i].event, sources_);
   }
-  ident_at_.push_back(idents_.size());
-  const bool plain = mode_ == OutputEvents::kIds && JsonPlain(idents_);
+  ident_at_[n] = static_cast<size_t>(iw - ids);
   auto ident = [&](size_t i) {
-    return std::string_view(idents_).substr(ident_at_[i], ident_at_[i + 1] - ident_at_[i]);
+    return std::string_view(ids + ident_at_[i], ident_at_[i + 1] - ident_at_[i]);
   };
   Hasher h = named_[ce.rule];
-  for (size_t i = 0; i < ce.events.size(); ++i) h.Add(ident(i));
+  for (size_t i = 0; i < n; ++i) h.Add(ident(i));
   h.Add(static_cast<uint64_t>(ce.time));
-  std::string& o = line_;
-  o.clear();
-  o += head_[ce.rule];
+
+  // 2. The variable texts: key and fields, then what follows each event's `"id":`.
+  values_.clear();
+  if (ce.key.empty()) {
+    values_ += "null";
+  } else {
+    AppendKeyJson(values_, ce.key);
+  }
+  const size_t key_len = values_.size();
+  for (size_t i = 0; i < ce.fields.size(); ++i) {
+    const Piece name = names_[ce.rule][i];
+    values_.append(pieces_.data() + name.at, name.len);
+    AppendJsonValue(values_, ce.fields[i]);
+  }
+  const size_t fields_len = values_.size() - key_len;
+  values_.append(kSlack, '\0');
+  escaped_.clear();
+  bodies_.resize(mode_ == OutputEvents::kNone ? 0 : n);
+  size_t events_len = 0;
+  for (size_t i = 0; i < bodies_.size(); ++i) {
+    Body& b = bodies_[i];
+    const Event& e = *ce.events[i].event;
+    if (mode_ == OutputEvents::kFull) {
+      b = {Body::kRaw, 0, e.raw.size()};
+    } else if (e.id_field().is_number() || JsonPlain(ident(i))) {  // numbers need no escaping
+      b = {Body::kIdent, ident_at_[i], ident(i).size() + 2};
+    } else {
+      const size_t at = escaped_.size();
+      AppendJsonString(escaped_, ident(i));
+      b = {Body::kEscaped, at, escaped_.size() - at};
+    }
+    const int32_t t = ce.events[i].alias_term;
+    events_len += (t < 0 ? no_as_ : as_[ce.rule][static_cast<size_t>(t)]).len + b.len + 2;
+  }
+
+  // 3. The line, into a buffer sized for all of it (plus kSlack for the short copies).
   const TimeMs ms = ((ce.time % 1000) + 1000) % 1000;
   if (ce.time - ms != second_) {
     second_ = ce.time - ms;
     second_text_.clear();
     AppendRfc3339Ms(second_text_, second_);
-    second_text_.resize(second_text_.size() - 4);  // "000Z"
+    second_len_ = second_text_.size() - 4;  // without "000Z"
+    second_text_.resize(second_len_);
+    second_text_.append(kSlack, '\0');
   }
-  o += second_text_;
-  // The constant pieces around the variable ones are put together on the stack and appended
-  // at once (a line is ~15 appends; each costs a capacity check and a copy call).
-  char buf[48];
-  buf[0] = static_cast<char>('0' + ms / 100);
-  buf[1] = static_cast<char>('0' + ms / 10 % 10);
-  buf[2] = static_cast<char>('0' + ms % 10);
-  std::memcpy(buf + 3, "Z\",\"key\":", 9);
-  o.append(buf, 12);
-  AppendKeyJson(o, ce.key);
-  constexpr std::string_view kId = ",\"id\":\"", kFields = "\",\"fields\":{";
-  std::memcpy(buf, kId.data(), kId.size());
+  const Piece head = head_[ce.rule];
+  const size_t bound = head.len + second_len_ + 12 + key_len + 7 + 16 + 12 + fields_len + 12 +
+                       events_len + 3 + kSlack;
+  if (buf_.size() < bound) buf_.resize(std::max(bound, 2 * buf_.size()));
+  char* w = buf_.data();
+  w = Put(w, pieces_.data() + head.at, head.len, true);
+  w = Put(w, second_text_.data(), second_len_, true);
+  w[0] = static_cast<char>('0' + ms / 100);
+  w[1] = static_cast<char>('0' + ms / 10 % 10);
+  w[2] = static_cast<char>('0' + ms % 10);
+  w = Put(w + 3, "Z\",\"key\":", 9, false);
+  w = Put(w, values_.data(), key_len, true);
+  w = Put(w, ",\"id\":\"", 7, false);
   const uint64_t v = h.value();
   for (size_t i = 0; i < 8; ++i) {
-    std::memcpy(buf + kId.size() + 2 * i, kHexPairs[v >> (56 - 8 * i) & 255].data(), 2);
+    std::memcpy(w + 2 * i, kHexPairs[v >> (56 - 8 * i) & 255].data(), 2);
   }
-  std::memcpy(buf + kId.size() + 16, kFields.data(), kFields.size());
-  o.append(buf, kId.size() + 16 + kFields.size());
-  for (size_t i = 0; i < ce.fields.size(); ++i) {  // AppendFieldsJson, names made per rule
-    o += names_[ce.rule][i];
-    AppendJsonValue(o, ce.fields[i]);
-  }
-  if (mode_ != OutputEvents::kNone) {
-    o += "},\"events\":[";
-    if (plain) {
-      // Identities that need no escaping (the usual case): the entries are sized, then copied.
-      auto prefix = [&](size_t i) -> const std::string& {
-        const int32_t t = ce.events[i].alias_term;
-        return t < 0 ? no_as_ : as_[ce.rule][static_cast<size_t>(t)];
-      };
-      size_t n = 0;
-      for (size_t i = 0; i < ce.events.size(); ++i) {
-        n += (i ? 1 : 0) + prefix(i).size() + ident(i).size() + 3;  // ,PREFIX"IDENT"}
-      }
-      const size_t at = o.size();
-      o.resize(at + n);
-      char* w = o.data() + at;
-      for (size_t i = 0; i < ce.events.size(); ++i) {
-        if (i) *w++ = ',';
-        const std::string& pre = prefix(i);
-        std::memcpy(w, pre.data(), pre.size());
-        w += pre.size();
-        *w++ = '"';
-        const std::string_view id = ident(i);
-        std::memcpy(w, id.data(), id.size());
-        w += id.size();
-        *w++ = '"';
-        *w++ = '}';
-      }
-    } else {
-      for (size_t i = 0; i < ce.events.size(); ++i) {
-        const engine::MatchedEvent& m = ce.events[i];
-        if (i) o += ',';
-        o += m.alias_term < 0 ? no_as_ : as_[ce.rule][static_cast<size_t>(m.alias_term)];
-        if (mode_ == OutputEvents::kIds) {
-          AppendJsonString(o, ident(i));
-        } else {
-          o.append(m.event->raw);
-        }
-        o += '}';
-      }
-    }
-    o += "]}\n";
+  w = Put(w + 16, "\",\"fields\":{", 12, false);
+  w = Put(w, values_.data() + key_len, fields_len, true);
+  if (mode_ == OutputEvents::kNone) {
+    w = Put(w, "}}\n", 3, false);
   } else {
-    o += "}}\n";
+    w = Put(w, "},\"events\":[", 12, false);
+    for (size_t i = 0; i < bodies_.size(); ++i) {
+      const Body& b = bodies_[i];
+      const int32_t t = ce.events[i].alias_term;
+      const Piece pre = t < 0 ? no_as_ : as_[ce.rule][static_cast<size_t>(t)];
+      if (i) *w++ = ',';
+      w = Put(w, pieces_.data() + pre.at, pre.len, true);
+      switch (b.from) {
+        case Body::kIdent:  // quoted as it is, in one move when short (idents_ is padded)
+          *w++ = '"';
+          w = Put(w, idents_.data() + b.at, b.len - 2, true);
+          *w++ = '"';
+          break;
+        case Body::kEscaped:
+          w = Put(w, escaped_.data() + b.at, b.len, false);
+          break;
+        case Body::kRaw:
+          w = Put(w, ce.events[i].event->raw.data(), b.len, false);
+          break;
+      }
+      *w++ = '}';
+    }
+    w = Put(w, "]}\n", 3, false);
   }
-  return o;
+  return {buf_.data(), static_cast<size_t>(w - buf_.data())};
 }
 
 }  // namespace strix::adapters

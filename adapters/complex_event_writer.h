@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "adapters/output.h"
@@ -33,29 +34,47 @@ class ComplexEventWriter : public engine::ComplexEventSink {
   ComplexEventWriter(const engine::Program& p, const std::vector<std::string>& sources,
                      OutputEvents mode, Output* out);
   void Emit(const engine::ComplexEvent& ce) override;
-  // The JSON line (with its newline) of a complex event.
-  const std::string& Format(const engine::ComplexEvent& ce);
+  // The JSON line (with its newline) of a complex event; valid until the next call.
+  std::string_view Format(const engine::ComplexEvent& ce);
 
  private:
+  // A constant piece of text in pieces_: [at, at + len).
+  struct Piece {
+    uint32_t at = 0, len = 0;
+  };
+  Piece AddPiece(std::string_view text);
+
   const engine::Program& p_;
   const std::vector<std::string>& sources_;
   OutputEvents mode_;
   Output* out_;
-  std::string line_;
+  // The line is written with a cursor into buf_, sized once for the whole line beforehand.
+  std::vector<char> buf_;
   // The matched events' identities, each once: [ident_at_[i], ident_at_[i + 1]) of idents_.
-  std::string idents_;
+  // idents_ only grows, and keeps kSlack bytes past the last identity.
+  std::vector<char> idents_;
   std::vector<size_t> ident_at_;
+  // The key and fields members (values of the complex event), and escaped identities.
+  std::string values_, escaped_;
+  struct Body {  // what follows an event's `{"as":...,"id":` (or "event":)
+    enum From : uint8_t { kIdent, kEscaped, kRaw } from;  // idents_ quoted, escaped_, the line
+    size_t at, len;                                       // len: as written (with the quotes)
+  };
+  std::vector<Body> bodies_;
+  // Every constant piece, each followed by kSlack bytes (short ones are copied in one move).
+  std::string pieces_;
   // Per rule, `{"rule":NAME,"time":"`; per rule and term, `{"as":ALIAS,"id":` (or "event"),
   // and the same for an event without an alias.
-  std::vector<std::string> head_;
-  std::vector<Hasher> named_;                    // per rule: the id's hash with the rule name added
-  std::vector<std::vector<std::string>> names_;  // per rule, per field: [","]"name":
-  std::vector<std::vector<std::string>> as_;
-  std::string no_as_;
+  std::vector<Piece> head_;
+  std::vector<Hasher> named_;              // per rule: the id's hash with the rule name added
+  std::vector<std::vector<Piece>> names_;  // per rule, per field: [","]"name":
+  std::vector<std::vector<Piece>> as_;
+  Piece no_as_;
   // The time text of the last second formatted ("YYYY-MM-DDTHH:MM:SS."): complex events come
   // in time order, so most share it and only the milliseconds change.
   TimeMs second_ = -1;
-  std::string second_text_;
+  std::string second_text_;  // followed by kSlack bytes
+  size_t second_len_ = 0;
 };
 
 }  // namespace strix::adapters

@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 namespace strix {
 
@@ -129,22 +130,21 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
-void AppendJsonNumber(std::string& out, double d) {
+char* WriteJsonNumber(char* w, double d) {
   if (!std::isfinite(d)) {
-    out += "null";
-    return;
+    std::memcpy(w, "null", 4);
+    return w + 4;
   }
-  char buf[64];
   if (d > -1e15 && d < 1e15) {  // integers print as such (no call to floor: the cast tells)
     const auto i = static_cast<long long>(d);
-    if (static_cast<double>(i) == d) {
-      auto r = std::to_chars(buf, buf + sizeof buf, i);
-      out.append(buf, r.ptr);
-      return;
-    }
+    if (static_cast<double>(i) == d) return std::to_chars(w, w + kJsonNumberMax, i).ptr;
   }
-  auto r = std::to_chars(buf, buf + sizeof buf, d);
-  out.append(buf, r.ptr);
+  return std::to_chars(w, w + kJsonNumberMax, d).ptr;
+}
+
+void AppendJsonNumber(std::string& out, double d) {
+  char buf[kJsonNumberMax];
+  out.append(buf, WriteJsonNumber(buf, d));
 }
 
 bool AppendKeyPart(std::string& out, const Value& v) {

@@ -16,6 +16,9 @@ void AppendJsonString(std::string& out, std::string_view s);
 bool JsonPlain(std::string_view s);
 // Integers print without a fraction ("55000"); others in shortest round-trip form.
 void AppendJsonNumber(std::string& out, double d);
+// The same text written at `w`, which has kJsonNumberMax bytes of room; returns its end.
+constexpr size_t kJsonNumberMax = 32;
+char* WriteJsonNumber(char* w, double d);
 // Missing prints as null.
 void AppendJsonValue(std::string& out, const Value& v);
 

@@ -24,12 +24,12 @@ namespace {
 class OutputSink : public engine::ComplexEventSink {
  public:
   OutputSink(adapters::ComplexEventWriter& w, adapters::Output* out, bool keep,
-             const std::function<void(const engine::ComplexEvent&, const std::string&)>& observe)
+             const std::function<void(const engine::ComplexEvent&, std::string_view)>& observe)
       : w_(&w), out_(out), keep_(keep), observe_(observe) {}
   void SetFormatter(adapters::ComplexEventWriter& w) { w_ = &w; }  // new rules (reload)
   void Emit(const engine::ComplexEvent& ce) override {
     if (ce.rule < by_rule.size()) ++by_rule[ce.rule];
-    const std::string& line = w_->Format(ce);
+    const std::string_view line = w_->Format(ce);
     if (out_ && out_->keyed()) {  // Kafka: the key's JSON text is the message key
       key_.clear();
       adapters::AppendKeyJson(key_, ce.key);
@@ -37,7 +37,7 @@ class OutputSink : public engine::ComplexEventSink {
     } else if (out_) {
       out_->Write(line);
     }
-    if (keep_) kept.push_back(line);
+    if (keep_) kept.emplace_back(line);
     if (observe_) observe_(ce, line);
   }
   std::vector<std::string> kept;
@@ -47,7 +47,7 @@ class OutputSink : public engine::ComplexEventSink {
   adapters::ComplexEventWriter* w_;
   adapters::Output* out_;
   bool keep_;
-  const std::function<void(const engine::ComplexEvent&, const std::string&)>& observe_;
+  const std::function<void(const engine::ComplexEvent&, std::string_view)>& observe_;
   std::string key_;
 };
 

@@ -99,7 +99,7 @@ struct PipelineHooks {
   std::function<Result<std::unique_ptr<adapters::Source>>(size_t index, const std::string& name)>
       open_input;
   // Every complex event as it is written (`line` formatted, with its newline).
-  std::function<void(const engine::ComplexEvent& ce, const std::string& line)> complex_event;
+  std::function<void(const engine::ComplexEvent& ce, std::string_view line)> complex_event;
   // Every dead letter: its reason, the input's name and the line number.
   std::function<void(const char* reason, const std::string& source, uint64_t line)> rejected;
 };
@@ -108,17 +108,17 @@ struct RunReport {
   int status = 0;            // 0, or 2: an input or output failed (said through hooks.message)
   bool interrupted = false;  // `stop` was set
   engine::RunStats stats;
-  uint64_t dead_letters = 0;        // every dead letter, late ones included
-  double seconds = 0;               // wall time of Run()
-  std::vector<std::string> kept;    // with keep_output: the complex events as written
-  uint64_t checkpoints = 0;         // written by this run
-  uint64_t checkpoint_bytes = 0;    // size of the last one
-  double checkpoint_seconds = 0;    // time spent writing them (on their own thread)
-  double capture_seconds = 0;       // time the run stood still to capture them
+  uint64_t dead_letters = 0;            // every dead letter, late ones included
+  double seconds = 0;                   // wall time of Run()
+  std::vector<std::string> kept;        // with keep_output: the complex events as written
+  uint64_t checkpoints = 0;             // written by this run
+  uint64_t checkpoint_bytes = 0;        // size of the last one
+  double checkpoint_seconds = 0;        // time spent writing them (on their own thread)
+  double capture_seconds = 0;           // time the run stood still to capture them
   double final_checkpoint_seconds = 0;  // the one at the end of the input, waited for
-  uint64_t reloads = 0;             // new rules that took over
-  uint64_t reload_failures = 0;     // reloads refused (errors, failed tests, unreadable files)
-  double reload_pause_seconds = 0;  // the longest stand-still of a take-over
+  uint64_t reloads = 0;                 // new rules that took over
+  uint64_t reload_failures = 0;         // reloads refused (errors, failed tests, unreadable files)
+  double reload_pause_seconds = 0;      // the longest stand-still of a take-over
 };
 
 class Pipeline {

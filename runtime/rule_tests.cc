@@ -70,7 +70,7 @@ struct Actual {
 };
 
 // A complex event for the judge: its rule, fields by name, and line as written.
-Actual Observe(const engine::Program& p, const engine::ComplexEvent& ce, const std::string& line) {
+Actual Observe(const engine::Program& p, const engine::ComplexEvent& ce, std::string_view line) {
   Actual a;
   a.rule = ce.rule;
   for (size_t i = 0; i < ce.fields.size(); ++i) {
@@ -339,7 +339,7 @@ std::vector<RuleTestResult> RunRuleTests(const ql::CheckedRules& rules, const en
         return std::unique_ptr<adapters::Source>(new adapters::MemorySource(given));
       };
       std::vector<Actual> got;
-      hooks.complex_event = [&](const engine::ComplexEvent& ce, const std::string& line) {
+      hooks.complex_event = [&](const engine::ComplexEvent& ce, std::string_view line) {
         got.push_back(Observe(p, ce, line));
       };
       hooks.rejected = [&](const char* reason, const std::string&, uint64_t line) {

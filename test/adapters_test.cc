@@ -380,13 +380,13 @@ TEST_CASE("complex event lines: time text, aliases and ids whatever the order of
   std::string first_id;
   for (TimeMs t : times) {
     ce.time = t;
-    const std::string line = ids.Format(ce);
+    const std::string line(ids.Format(ce));
     INFO(line);
     CHECK(line.find("{\"rule\":\"s\",\"time\":\"" + FormatRfc3339Ms(t) + "\",\"key\":null,") == 0);
     CHECK(line.find("\"fields\":{\"n\":1},\"events\":[{\"as\":\"a\",\"id\":\"e\\\"1\"},"
                     "{\"as\":\"x\",\"id\":\"in.jsonl:7\"}]}\n") != std::string::npos);
     // The same match formatted without events has the same id.
-    const std::string bare = none.Format(ce);
+    const std::string bare(none.Format(ce));
     CHECK(bare.substr(0, bare.find("\"fields\"")) == line.substr(0, line.find("\"fields\"")));
     CHECK(bare.find("\"events\"") == std::string::npos);
   }
@@ -395,10 +395,10 @@ TEST_CASE("complex event lines: time text, aliases and ids whatever the order of
   ce.time = 1000;
   ce.fields.clear();
   ce.events = {{-1, &b, nullptr}};
-  CHECK(ids.Format(ce) ==
-        "{\"rule\":\"t\",\"time\":\"1970-01-01T00:00:01.000Z\",\"key\":null,\"id\":\"" +
-            ids.Format(ce).substr(ids.Format(ce).find("\"id\":\"") + 6, 16) +
-            "\",\"fields\":{},\"events\":[{\"as\":null,\"id\":\"in.jsonl:7\"}]}\n");
+  const std::string single(ids.Format(ce));
+  CHECK(single == "{\"rule\":\"t\",\"time\":\"1970-01-01T00:00:01.000Z\",\"key\":null,\"id\":\"" +
+                      single.substr(single.find("\"id\":\"") + 6, 16) +
+                      "\",\"fields\":{},\"events\":[{\"as\":null,\"id\":\"in.jsonl:7\"}]}\n");
   // Identities that need no escaping take the writer's copying path; the id is the hash of the
   // rule name, the identities and the time, as 16 hex digits.
   a.slots[2] = Value::String("e1");
@@ -411,10 +411,87 @@ TEST_CASE("complex event lines: time text, aliases and ids whatever the order of
   h.Add(static_cast<uint64_t>(ce.time));
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h.value()));
-  CHECK(ids.Format(ce) ==
+  CHECK(std::string(ids.Format(ce)) ==
         "{\"rule\":\"s\",\"time\":\"2023-11-14T22:13:20.123Z\",\"key\":null,"
         "\"id\":\"" +
             std::string(hex) +
             "\",\"fields\":{\"n\":2},\"events\":[{\"as\":\"a\",\"id\":\"e1\"},"
             "{\"as\":\"x\",\"id\":\"in.jsonl:7\"}]}\n");
+}
+
+TEST_CASE("complex event lines: long names and identities and keys and full events", "[adapters]") {
+  // Pieces and identities past the writer's 32-byte short copies, composite keys, escaped
+  // fields and raw events: each line equals one put together here from the JSON helpers.
+  const std::string name(45, 'r'), alias(40, 'a');
+  ql::CheckedRules rules = ql::LoadRules(
+      {{"w.strix", "rule " + name + " on sequence by user, n within 1s every " + alias +
+                       ": A+ x: B emit { first_field_name_that_is_long: 1, s: \"q\\\"t\" }\n"}});
+  REQUIRE(rules.ok());
+  auto prog = engine::Compile(rules, engine::CompileOptions{});
+  REQUIRE(prog.ok());
+  const std::vector<std::string> sources = {"a-source-name-longer-than-thirty-two-bytes.jsonl"};
+  std::vector<Event> evs(40);
+  std::vector<std::string> raws(evs.size()), texts(evs.size());  // what the events view
+  for (size_t i = 0; i < evs.size(); ++i) {
+    evs[i].slots.resize((*prog)->fields.size());
+    evs[i].line = i + 1;
+    raws[i] = "{\"type\":\"A\",\"i\":" + std::to_string(i) + "}";
+    evs[i].raw = raws[i];
+    switch (i % 5) {  // the id field
+      case 0:
+        texts[i] = std::string(33 + i, 'x');
+        evs[i].slots[kIdSlot] = Value::String(texts[i]);
+        break;
+      case 1:
+        evs[i].slots[kIdSlot] = Value::Number(-12.5 * static_cast<double>(i));
+        break;
+      case 2:
+        evs[i].slots[kIdSlot] = Value::String("tab\there \xff");
+        break;
+      case 3:
+        evs[i].slots[kIdSlot] = Value::Bool(i % 2 == 0);
+        break;
+      default:
+        break;  // SOURCE:LINE
+    }
+  }
+  for (OutputEvents mode : {OutputEvents::kIds, OutputEvents::kFull, OutputEvents::kNone}) {
+    ComplexEventWriter w(**prog, sources, mode, nullptr);
+    for (size_t count : {1, 2, 7, 40}) {
+      engine::ComplexEvent ce;
+      ce.time = 1700000000000 + static_cast<TimeMs>(count);
+      ce.key = {Value::String("user \"one\""), Value::Number(3)};
+      ce.fields = {Value::Number(1), Value::String("q\"t")};
+      for (size_t i = 0; i < count; ++i) {
+        ce.events.push_back({i + 1 == count ? 1 : 0, &evs[i], nullptr});
+      }
+      std::string want = "{\"rule\":\"" + name + "\",\"time\":\"" + FormatRfc3339Ms(ce.time) +
+                         "\",\"key\":[\"user \\\"one\\\"\",3],\"id\":\"";
+      Hasher h;
+      h.Add(std::string_view(name));
+      std::string events;
+      for (size_t i = 0; i < count; ++i) {
+        std::string ident;
+        AppendIdentity(ident, evs[i], sources);
+        h.Add(std::string_view(ident));
+        if (i) events += ',';
+        events += "{\"as\":\"" + (i + 1 == count ? std::string("x") : alias) + "\",";
+        if (mode == OutputEvents::kIds) {
+          events += "\"id\":";
+          AppendJsonString(events, ident);
+        } else {
+          events += "\"event\":" + raws[i];
+        }
+        events += '}';
+      }
+      h.Add(static_cast<uint64_t>(ce.time));
+      char hex[17];
+      std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h.value()));
+      want +=
+          std::string(hex) + "\",\"fields\":{\"first_field_name_that_is_long\":1,\"s\":\"q\\\"t\"}";
+      want += mode == OutputEvents::kNone ? "}\n" : ",\"events\":[" + events + "]}\n";
+      INFO(static_cast<int>(mode) << " " << count);
+      CHECK(std::string(w.Format(ce)) == want);
+    }
+  }
 }
