@@ -29,8 +29,8 @@ void AppendIdentity(std::string& out, const Event& e, const std::vector<std::str
 
 class ComplexEventWriter : public engine::ComplexEventSink {
  public:
-  // alias_names[rule][term] gives the alias of a sequence term.
-  // `out` may be null: then Emit() only formats (see last()).
+  // The aliases come from the program's rules (CompiledRule::aliases, per term).
+  // `out` may be null: then Emit() only formats (callers use Format() directly).
   ComplexEventWriter(const engine::Program& p, const std::vector<std::string>& sources,
                      OutputEvents mode, Output* out);
   void Emit(const engine::ComplexEvent& ce) override;
