@@ -184,11 +184,7 @@ std::string_view ComplexEventWriter::Format(const engine::ComplexEvent& ce) {
 
   // 2. The variable texts: key and fields, then what follows each event's `"id":`.
   values_.clear();
-  if (ce.key.empty()) {
-    values_ += "null";
-  } else {
-    AppendKeyJson(values_, ce.key);
-  }
+  AppendKeyJson(values_, ce.key);
   const size_t key_len = values_.size();
   for (size_t i = 0; i < ce.fields.size(); ++i) {
     const Piece name = names_[ce.rule][i];
