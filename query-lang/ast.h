@@ -229,7 +229,7 @@ struct Ast {
   enum class ItemKind : uint8_t { kLet, kRule, kTest, kTable };
   std::vector<std::pair<ItemKind, uint32_t>> order;
 
-  ExprId Add(Expr e) {
+  ExprId Add(Expr&& e) {
     exprs.push_back(std::move(e));
     return static_cast<ExprId>(exprs.size() - 1);
   }

@@ -19,8 +19,28 @@ bool PlainName(const std::string& s) {
   return true;
 }
 
-std::string Name(const std::string& s, bool force_ticks = false) {
-  return (!force_ticks && PlainName(s)) ? s : "`" + s + "`";
+// Appends a name as written in a rule: plain, or in backticks when it is not a plain name.
+void AppendName(std::string& o, const std::string& s, bool force_ticks = false) {
+  if (!force_ticks && PlainName(s)) {
+    o += s;
+    return;
+  }
+  o += '`';
+  o += s;
+  o += '`';
+}
+
+std::string Name(const std::string& s) {
+  std::string o;
+  AppendName(o, s);
+  return o;
+}
+
+void AppendPath(std::string& o, const std::vector<std::string>& path, bool head_backticked) {
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (i) o += '.';
+    AppendName(o, path[i], i == 0 && head_backticked);
+  }
 }
 
 const char* OpText(Op op) {
@@ -65,12 +85,15 @@ void Out(const Ast& a, ExprId id, std::string& o) {
       Out(a, e.kids[i], o);
     }
   };
-  auto infix = [&](const std::string& op) {  // (left OP right)
-    o += "(";
+  // (left OP right), the operator's text in up to three pieces
+  auto infix = [&](const char* op, const char* op2 = "", const char* op3 = "") {
+    o += '(';
     Out(a, e.kids[0], o);
     o += op;
+    o += op2;
+    o += op3;
     Out(a, e.kids[1], o);
-    o += ")";
+    o += ')';
   };
   switch (e.kind) {
     case ExprKind::kLiteral:
@@ -90,7 +113,7 @@ void Out(const Ast& a, ExprId id, std::string& o) {
       }
       break;
     case ExprKind::kPath:
-      o += DumpPath(e.path, e.head_backticked);
+      AppendPath(o, e.path, e.head_backticked);
       break;
     case ExprKind::kList:
       o += "[";
@@ -98,10 +121,14 @@ void Out(const Ast& a, ExprId id, std::string& o) {
       o += "]";
       break;
     case ExprKind::kCall:
-      o += e.text + "(";
+      o += e.text;
+      o += '(';
       join(", ");
-      o += ")";
-      for (const std::string& s : e.path) o += "." + Name(s);
+      o += ')';
+      for (const std::string& s : e.path) {
+        o += '.';
+        AppendName(o, s);
+      }
       break;
     case ExprKind::kNeg:
       o += "(-";
@@ -111,13 +138,13 @@ void Out(const Ast& a, ExprId id, std::string& o) {
     case ExprKind::kArith:
     case ExprKind::kCompare:
     case ExprKind::kStrTest:
-      infix(std::string(" ") + OpText(e.op) + " ");
+      infix(" ", OpText(e.op), " ");
       break;
     case ExprKind::kIn:
       infix(e.negated ? " not in " : " in ");
       break;
     case ExprKind::kStrSet:
-      infix(std::string(" ") + OpText(e.op) + (e.set_all ? " all " : " any "));
+      infix(" ", OpText(e.op), e.set_all ? " all " : " any ");
       break;
     case ExprKind::kLike:
       infix(" like ");
@@ -131,10 +158,14 @@ void Out(const Ast& a, ExprId id, std::string& o) {
       o += e.negated ? " is not null)" : " is null)";
       break;
     case ExprKind::kLookup:
-      o += Name(e.text) + "[";
+      AppendName(o, e.text);
+      o += '[';
       Out(a, e.kids[0], o);
-      o += "]";
-      for (const std::string& s : e.path) o += "." + Name(s);
+      o += ']';
+      for (const std::string& s : e.path) {
+        o += '.';
+        AppendName(o, s);
+      }
       break;
     case ExprKind::kRange:
       Out(a, e.kids[0], o);
@@ -171,21 +202,41 @@ void Out(const Ast& a, ExprId id, std::string& o) {
   }
 }
 
-std::string Keys(const std::vector<KeyPath>& keys) {
-  std::string o;
-  for (size_t i = 0; i < keys.size(); ++i) o += (i ? ", " : "") + DumpPath(keys[i].path);
-  return o;
+void AppendKeys(std::string& o, const std::vector<KeyPath>& keys) {
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (i) o += ", ";
+    AppendPath(o, keys[i].path, false);
+  }
 }
 
-std::string Quant(const Quantifier& q) {
-  if (!q.written) return "";
-  std::string o = "{" + std::to_string(q.min);
+void AppendQuant(std::string& o, const Quantifier& q) {
+  if (!q.written) return;
+  o += '{';
+  o += std::to_string(q.min);
   if (!q.max) {
-    o += ",";
+    o += ',';
   } else if (*q.max != q.min) {
-    o += "," + std::to_string(*q.max);
+    o += ',';
+    o += std::to_string(*q.max);
   }
-  return o + "}";
+  o += '}';
+}
+
+void AppendFilter(std::string& o, const Ast& ast, const Filter& f) {
+  if (f.any) {
+    o += "any";
+  } else {
+    AppendName(o, f.type);
+  }
+  AppendQuant(o, f.quant);
+  if (f.has_keys) {
+    o += " by ";
+    AppendKeys(o, f.keys);
+  }
+  if (f.where != kNoExpr) {
+    o += " where ";
+    Out(ast, f.where, o);
+  }
 }
 
 }  // namespace
@@ -205,10 +256,7 @@ std::string DumpRegex(const std::string& pattern, std::string_view flags) {
 
 std::string DumpPath(const std::vector<std::string>& path, bool head_backticked) {
   std::string o;
-  for (size_t i = 0; i < path.size(); ++i) {
-    if (i) o += ".";
-    o += Name(path[i], i == 0 && head_backticked);
-  }
+  AppendPath(o, path, head_backticked);
   return o;
 }
 
@@ -219,22 +267,26 @@ std::string DumpExpr(const Ast& ast, ExprId id) {
 }
 
 std::string DumpFilter(const Ast& ast, const Filter& f) {
-  std::string o = f.any ? "any" : Name(f.type);
-  o += Quant(f.quant);
-  if (f.has_keys) o += " by " + Keys(f.keys);
-  if (f.where != kNoExpr) o += " where " + DumpExpr(ast, f.where);
+  std::string o;
+  AppendFilter(o, ast, f);
   return o;
 }
 
 std::string DumpRule(const Ast& ast, const Rule& r) {
   std::string o;
-  o += "rule " + r.name + " on ";
+  o.reserve(256);
+  o += "rule ";
+  o += r.name;
+  o += " on ";
   if (!r.is_sequence) {
-    o += DumpFilter(ast, r.filter);
+    AppendFilter(o, ast, r.filter);
   } else {
     const Sequence& q = r.sequence;
     o += "sequence";
-    if (q.has_keys) o += " by " + Keys(q.keys);
+    if (q.has_keys) {
+      o += " by ";
+      AppendKeys(o, q.keys);
+    }
     if (q.within_ms) o += " within " + FormatDuration(*q.within_ms);
     if (q.policy == Policy::kStrict) o += " strict";
     if (q.policy == Policy::kEvery) o += " every";
@@ -251,17 +303,26 @@ std::string DumpRule(const Ast& ast, const Rule& r) {
       o += g && i == g->first ? "" : "  ";
       if (t.negated) o += "not ";
       if (!t.alias.empty()) o += t.alias + ": ";
-      o += DumpFilter(ast, t.filter);
+      AppendFilter(o, ast, t.filter);
       if (g && i + 1 == g->end) o += ")";
     }
-    if (q.until) o += " until " + DumpFilter(ast, *q.until);
+    if (q.until) {
+      o += " until ";
+      AppendFilter(o, ast, *q.until);
+    }
   }
-  if (r.having != kNoExpr) o += " having " + DumpExpr(ast, r.having);
+  if (r.having != kNoExpr) {
+    o += " having ";
+    Out(ast, r.having, o);
+  }
   if (r.suppress_ms) o += " suppress " + FormatDuration(*r.suppress_ms);
   if (r.has_emit) {
     o += " emit {";
     for (size_t i = 0; i < r.emit.size(); ++i) {
-      o += (i ? ", " : "") + Name(r.emit[i].name) + ": " + DumpExpr(ast, r.emit[i].value);
+      if (i) o += ", ";
+      AppendName(o, r.emit[i].name);
+      o += ": ";
+      Out(ast, r.emit[i].value, o);
     }
     o += "}";
   }

@@ -46,7 +46,7 @@ uint32_t Offset(Ctx const& ctx, It it) {
 // ---- lexical pieces ------------------------------------------------------------------
 
 bool IdentChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
 // Yields the byte offset of the next token (after skipping whitespace and comments).
@@ -83,6 +83,29 @@ struct Keyword : x3::parser<Keyword> {
 inline Keyword kw(const char* w) {
   return Keyword(w);
 }
+
+// An identifier (ASCII letter or '_', then letters, digits, '_') that is not a reserved word:
+// NAME. Scans the bytes once and assigns the text once, instead of a character parser
+// appending byte by byte; a reserved word fails without moving `first`.
+struct NameParser : x3::parser<NameParser> {
+  using attribute_type = std::string;
+  static bool const has_attribute = true;
+  template <class Iter, class Ctx, class RCtx, class Attr>
+  bool parse(Iter& first, Iter const& last, Ctx const& ctx, RCtx&, Attr& attr) const {
+    x3::skip_over(first, last, ctx);
+    Iter it = first;
+    if (it == last) return false;
+    char c = *it;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_')) return false;
+    for (++it; it != last && IdentChar(*it); ++it) {
+    }
+    std::string_view word(first, static_cast<size_t>(it - first));
+    if (IsReserved(word)) return false;
+    x3::traits::move_to(std::string(word), attr);
+    first = it;
+    return true;
+  }
+};
 
 // A balanced JSON value taken as raw text (test blocks). Iterative, so nesting is not
 // limited by the stack; the JSON itself is validated later by the JSON decoder.
@@ -307,6 +330,15 @@ struct GroupT {
   std::vector<std::vector<Term>> branches;
 };
 
+// NAME followed by a call's arguments, a table row's key or a path (see name_primary).
+struct NamePrimary {
+  uint32_t pos = 0;
+  std::string name;
+  ExprKind kind = ExprKind::kPath;
+  std::vector<ExprId> args;
+  std::vector<std::string> path;  // the segments after NAME (and after the call or row)
+};
+
 struct Tail {
   ExprKind kind = ExprKind::kCompare;
   Op op = Op::kNone;
@@ -335,16 +367,38 @@ struct MatchOps : x3::symbols<bool> {
 // ASCII character classes as byte sets: x3::space, alpha, alnum and digit call the C library
 // classifiers with plain chars, undefined for bytes >= 0x80 (and an assertion in Debug), and
 // rule files are UTF-8. Every non-ASCII byte is outside these classes.
-auto const ascii_space = x3::char_(" \t\n\r\f\v");
 auto const ascii_alpha = x3::char_("a-zA-Z");
 auto const ascii_alnum = x3::char_("a-zA-Z0-9");
 auto const ascii_digit = x3::char_("0-9");
 
-auto const skipper = ascii_space | ('#' >> *(x3::char_ - x3::eol));
+// Whitespace and `# comments` (to the end of the line), all of a run in one call: X3 calls
+// the skipper before every token, most often where there is nothing to skip.
+struct Skipper : x3::parser<Skipper> {
+  using attribute_type = x3::unused_type;
+  static bool const has_attribute = false;
+  template <class Iter, class Ctx, class RCtx, class Attr>
+  bool parse(Iter& first, Iter const& last, Ctx const&, RCtx&, Attr&) const {
+    Iter it = first;
+    while (it != last) {
+      auto c = static_cast<unsigned char>(*it);
+      if (c > ' ') {  // most often: a token starts here
+        if (c != '#') break;
+        while (it != last && *it != '\n' && *it != '\r') ++it;
+      } else if (c == ' ' || (c >= '\t' && c <= '\r')) {  // \t \n \v \f \r
+        ++it;
+      } else {
+        break;
+      }
+    }
+    if (it == first) return false;
+    first = it;
+    return true;
+  }
+};
+Skipper const skipper{};
 
 // ---- rule declarations ---------------------------------------------------------------
 
-x3::rule<class ident_cls, std::string> const ident = "name";
 x3::rule<class name_cls, std::string> const name = "name";
 x3::rule<class bt_cls, std::string> const backticked = "backticked name";
 x3::rule<class seg_cls, Seg> const segment = "field name";
@@ -372,6 +426,7 @@ x3::rule<class sum_cls, ExprId> const sum = "expression";
 x3::rule<class prod_cls, ExprId> const product = "expression";
 x3::rule<class unary_cls, ExprId> const unary = "expression";
 x3::rule<class primary_cls, ExprId> const primary = "expression";
+x3::rule<class nameprim_cls, NamePrimary> const name_primary = "expression";
 x3::rule<class strop_cls, Op> const strop = "string operator";
 
 x3::rule<class keys_cls, std::vector<KeyPath>> const keys = "key field";
@@ -392,12 +447,7 @@ x3::rule<class item_cls> const item = "'rule', 'let', 'table' or 'test'";
 
 // ---- lexical rules -------------------------------------------------------------------
 
-auto const ident_def =
-    x3::lexeme[(ascii_alpha | x3::char_('_')) >> *(ascii_alnum | x3::char_('_'))];
-auto const name_def = ident[([](auto& ctx) {
-  _val(ctx) = _attr(ctx);
-  _pass(ctx) = !IsReserved(_attr(ctx));
-})];
+auto const name_def = NameParser{};
 auto const backticked_def = x3::lexeme['`' >> *(x3::char_ - '`' - x3::eol) >> '`'];
 auto const segment_def = backticked[([](auto& ctx) {
                            _val(ctx) = Seg{_attr(ctx), true};
@@ -529,67 +579,48 @@ auto const in_rhs_def = (sum >> -(x3::lit("..") > sum))[([](auto& ctx) {
   _val(ctx) = A(ctx).Add(std::move(e));
 })];
 
-// A tail with no right-hand side of its own (`is null`); `negated` for `is not null`.
-template <ExprKind K, bool Negated>
-struct MakeBareTail {
-  template <class Ctx>
-  void operator()(Ctx& ctx) const {
-    _val(ctx) = Tail{K, Op::kNone, Negated, _attr(ctx), kNoExpr, {}, {}};
-  }
-};
-
-// A tail `OP rhs` of kind K (the [L2] forms); for string sets `SetAll` says `all`.
+// The tail after a left-hand side, dispatched on its first token (one attempt per
+// operator word, not one per form): `pos` is the operator's offset.
 template <ExprKind K, bool Negated, bool SetAll = false>
-struct MakeTail {
+struct SetTail {
   template <class Ctx>
   void operator()(Ctx& ctx) const {
-    auto& a = _attr(ctx);
-    Tail t{K, Op::kNone, Negated, at_c<0>(a), at_c<1>(a), {}, {}};
+    Tail& t = _val(ctx);
+    t.kind = K;
+    t.negated = Negated;
     t.set_all = SetAll;
-    _val(ctx) = t;
-  }
-};
-
-template <bool SetAll>
-struct MakeSetTail {
-  template <class Ctx>
-  void operator()(Ctx& ctx) const {
-    auto& a = _attr(ctx);
-    Tail t{ExprKind::kStrSet, at_c<1>(a), false, at_c<0>(a), at_c<2>(a), {}, {}};
-    t.set_all = SetAll;
-    _val(ctx) = t;
+    if constexpr (!std::is_same_v<std::decay_t<decltype(_attr(ctx))>, x3::unused_type>) {
+      t.rhs = _attr(ctx);
+    }
   }
 };
 
 auto const cmp_tail_def =
-    (pos >> cmp_ops > sum)[([](auto& ctx) {
-      auto& a = _attr(ctx);
-      _val(ctx) = Tail{ExprKind::kCompare, at_c<1>(a), false, at_c<0>(a), at_c<2>(a), {}, {}};
-    })] |
-    (pos >> kw("is") >> kw("not") > kw("null"))[MakeBareTail<ExprKind::kIsNull, true>{}] |
-    (pos >> kw("is") > kw("null"))[MakeBareTail<ExprKind::kIsNull, false>{}] |
-    (pos >> kw("not") >> kw("in") >> kw("cidr") > sum)[MakeTail<ExprKind::kInCidr, true>{}] |
-    (pos >> kw("in") >> kw("cidr") > sum)[MakeTail<ExprKind::kInCidr, false>{}] |
-    (pos >> kw("like") > sum)[MakeTail<ExprKind::kLike, false>{}] |
-    (pos >> strop >> kw("any") > sum)[MakeSetTail<false>{}] |
-    (pos >> strop >> kw("all") > sum)[MakeSetTail<true>{}] |
-    (pos >> kw("not") >> kw("in") > in_rhs)[([](auto& ctx) {
-      auto& a = _attr(ctx);
-      _val(ctx) = Tail{ExprKind::kIn, Op::kNone, true, at_c<0>(a), at_c<1>(a), {}, {}};
-    })] |
-    (pos >> kw("in") > in_rhs)[([](auto& ctx) {
-      auto& a = _attr(ctx);
-      _val(ctx) = Tail{ExprKind::kIn, Op::kNone, false, at_c<0>(a), at_c<1>(a), {}, {}};
-    })] |
-    (pos >> strop > sum)[([](auto& ctx) {
-      auto& a = _attr(ctx);
-      _val(ctx) = Tail{ExprKind::kStrTest, at_c<1>(a), false, at_c<0>(a), at_c<2>(a), {}, {}};
-    })] |
-    (pos >> match_ops > regex)[([](auto& ctx) {
-      auto& a = _attr(ctx);
-      _val(ctx) = Tail{ExprKind::kMatch, Op::kNone,        at_c<1>(a),       at_c<0>(a),
-                       kNoExpr,          at_c<2>(a).first, at_c<2>(a).second};
-    })];
+    pos[([](auto& ctx) { _val(ctx).pos = _attr(ctx); })] >>
+    ((cmp_ops > sum)[([](auto& ctx) {
+       Tail& t = _val(ctx);
+       t.kind = ExprKind::kCompare;
+       t.op = at_c<0>(_attr(ctx));
+       t.rhs = at_c<1>(_attr(ctx));
+     })] |
+     (kw("is") >> ((kw("not") > kw("null"))[SetTail<ExprKind::kIsNull, true>{}] |
+                   (x3::eps > kw("null"))[SetTail<ExprKind::kIsNull, false>{}])) |
+     (kw("not") >> kw("in") >> ((kw("cidr") > sum)[SetTail<ExprKind::kInCidr, true>{}] |
+                                (x3::eps > in_rhs)[SetTail<ExprKind::kIn, true>{}])) |
+     (kw("in") >> ((kw("cidr") > sum)[SetTail<ExprKind::kInCidr, false>{}] |
+                   (x3::eps > in_rhs)[SetTail<ExprKind::kIn, false>{}])) |
+     (kw("like") > sum)[SetTail<ExprKind::kLike, false>{}] |
+     (strop[([](auto& ctx) { _val(ctx).op = _attr(ctx); })] >>
+      ((kw("any") > sum)[SetTail<ExprKind::kStrSet, false, false>{}] |
+       (kw("all") > sum)[SetTail<ExprKind::kStrSet, false, true>{}] |
+       (x3::eps > sum)[SetTail<ExprKind::kStrTest, false>{}])) |
+     (match_ops > regex)[([](auto& ctx) {
+       Tail& t = _val(ctx);
+       t.kind = ExprKind::kMatch;
+       t.negated = at_c<0>(_attr(ctx));
+       t.pattern = std::move(at_c<1>(_attr(ctx)).first);
+       t.flags = std::move(at_c<1>(_attr(ctx)).second);
+     })]);
 
 auto const cmp_expr_def = (pos >> kw("exists") > path)[([](auto& ctx) {
                             auto& a = _attr(ctx);
@@ -677,7 +708,17 @@ auto const number_lit = (pos >> number_raw)[([](auto& ctx) {
   e.kind = ExprKind::kLiteral;
   e.lit = LiteralKind::kNumber;
   e.pos = at_c<0>(a);
-  std::from_chars(r.begin(), r.end(), e.number);
+  // Integers of up to 15 digits (most numbers in rules) are exact doubles: converted
+  // directly; anything else by from_chars.
+  uint64_t v = 0;
+  It p = r.begin();
+  while (p != r.end() && *p >= '0' && *p <= '9' && p - r.begin() < 15)
+    v = v * 10 + uint64_t(*p++ - '0');
+  if (p == r.end()) {
+    e.number = static_cast<double>(v);
+  } else {
+    std::from_chars(r.begin(), r.end(), e.number);
+  }
   _val(ctx) = A(ctx).Add(std::move(e));
 })];
 
@@ -703,35 +744,57 @@ auto const list_expr = (pos >> '[' >> enter >> -(expr % ',') > ']' >> leave)[([]
 auto const paren_expr =
     '(' >> enter > expr[([](auto& ctx) { _val(ctx) = _attr(ctx); })] > ')' >> leave;
 
-auto const call_expr = (pos >> name >> '(' >> enter >> -(expr % ',') > ')' >> leave >>
-                        *('.' > segment))[([](auto& ctx) {
-  auto& a = _attr(ctx);
-  Expr e;
-  e.kind = ExprKind::kCall;
-  e.pos = at_c<0>(a);
-  e.text = at_c<1>(a);
-  if (at_c<2>(a)) e.kids = *at_c<2>(a);
-  for (const Seg& s : at_c<3>(a)) e.path.push_back(s.text);
-  _val(ctx) = A(ctx).Add(std::move(e));
-})];
+// A primary that starts with a NAME, parsed once and then told apart by the token after it:
+// NAME(ARGS).path is a call, NAME[EXPR].path a row of table NAME (LANGUAGE.md 7), anything
+// else a field path NAME.seg.seg.
+auto const name_primary_def = (pos >> name)[([](auto& ctx) {
+                                _val(ctx).pos = at_c<0>(_attr(ctx));
+                                _val(ctx).name = std::move(at_c<1>(_attr(ctx)));
+                              })] >>
+                              (('(' >> enter >> -(expr % ',') > ')' >> leave >>
+                                *('.' > segment))[([](auto& ctx) {
+                                 NamePrimary& n = _val(ctx);
+                                 n.kind = ExprKind::kCall;
+                                 if (at_c<0>(_attr(ctx))) n.args = std::move(*at_c<0>(_attr(ctx)));
+                                 for (Seg& s : at_c<1>(_attr(ctx)))
+                                   n.path.push_back(std::move(s.text));
+                               })] |
+                               ('[' > expr > ']' >> *('.' > segment))[([](auto& ctx) {
+                                 NamePrimary& n = _val(ctx);
+                                 n.kind = ExprKind::kLookup;
+                                 n.args = {at_c<0>(_attr(ctx))};
+                                 for (Seg& s : at_c<1>(_attr(ctx)))
+                                   n.path.push_back(std::move(s.text));
+                               })] |
+                               (*('.' >> segment))[([](auto& ctx) {
+                                 NamePrimary& n = _val(ctx);
+                                 n.kind = ExprKind::kPath;
+                                 for (Seg& s : _attr(ctx)) n.path.push_back(std::move(s.text));
+                               })]);
 
-// NAME[EXPR] and NAME[EXPR].path: a row of table NAME (LANGUAGE.md 7).
-auto const lookup = (pos >> name >> '[' > expr > ']' >> *('.' > segment))[([](auto& ctx) {
-  auto& a = _attr(ctx);
-  Expr e;
-  e.kind = ExprKind::kLookup;
-  e.pos = at_c<0>(a);
-  e.text = at_c<1>(a);
-  e.kids = {at_c<2>(a)};
-  for (const Seg& s : at_c<3>(a)) e.path.push_back(s.text);
-  _val(ctx) = A(ctx).Add(std::move(e));
-})];
-
-auto const primary_def =
-    number_lit | string_expr | (pos >> kw("true"))[MakeLiteral<LiteralKind::kBool, true>{}] |
-    (pos >> kw("false"))[MakeLiteral<LiteralKind::kBool, false>{}] |
-    (pos >> kw("null"))[MakeLiteral<LiteralKind::kNull>{}] | list_expr | paren_expr | call_expr |
-    lookup | path[([](auto& ctx) { _val(ctx) = _attr(ctx); })];
+// The alternatives start with disjoint tokens (a NAME is never a reserved word), so their
+// order only decides how many are tried: names and numbers, the common ones, first.
+auto const primary_def = name_primary[([](auto& ctx) {
+                           NamePrimary& n = _attr(ctx);
+                           Expr e;
+                           e.kind = n.kind;
+                           e.pos = n.pos;
+                           if (n.kind == ExprKind::kPath) {
+                             e.path.reserve(n.path.size() + 1);
+                             e.path.push_back(std::move(n.name));
+                             for (std::string& s : n.path) e.path.push_back(std::move(s));
+                           } else {
+                             e.text = std::move(n.name);
+                             e.kids = std::move(n.args);
+                             e.path = std::move(n.path);
+                           }
+                           _val(ctx) = A(ctx).Add(std::move(e));
+                         })] |
+                         number_lit | string_expr |
+                         (pos >> kw("true"))[MakeLiteral<LiteralKind::kBool, true>{}] |
+                         (pos >> kw("false"))[MakeLiteral<LiteralKind::kBool, false>{}] |
+                         (pos >> kw("null"))[MakeLiteral<LiteralKind::kNull>{}] | list_expr |
+                         paren_expr | path[([](auto& ctx) { _val(ctx) = _attr(ctx); })];
 
 // ---- rules, sequences, lets, tests ---------------------------------------------------
 
@@ -981,11 +1044,11 @@ auto const item_def = rule[([](auto& ctx) {
                         a.tables.push_back(std::move(_attr(ctx)));
                       })];
 
-BOOST_SPIRIT_DEFINE(ident, name, backticked, segment, path, string_lit, duration, regex, expr,
-                    and_expr, not_expr, cmp_expr, cmp_tail, in_rhs, sum, product, unary, primary,
-                    strop, keys, quant, filter, alias, term, branch, group, sequence, emit_field,
-                    rule, let, table, expect, test, item, string_raw, duration_raw, regex_raw,
-                    flags_raw, number_raw, type_name, field_name)
+BOOST_SPIRIT_DEFINE(name, backticked, segment, path, string_lit, duration, regex, expr, and_expr,
+                    not_expr, cmp_expr, cmp_tail, in_rhs, sum, product, unary, primary,
+                    name_primary, strop, keys, quant, filter, alias, term, branch, group, sequence,
+                    emit_field, rule, let, table, expect, test, item, string_raw, duration_raw,
+                    regex_raw, flags_raw, number_raw, type_name, field_name)
 
 std::string DescribeToken(std::string_view text, size_t at) {
   if (at >= text.size()) return "end of file";

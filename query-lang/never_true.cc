@@ -18,36 +18,45 @@ struct FieldTests {
   std::optional<std::set<std::string>> strings;  // it is one of these strings
 };
 
+// Per field key: what the conjunction so far says of it. Ordered, so that the field named in
+// the warning is the first contradicting one by key.
+using Tests = std::map<std::string, FieldTests, std::less<>>;
+
 class Analysis {
  public:
   explicit Analysis(const Ast& ast) : a_(ast) {}
 
-  // The field's key when `id` is a plain field path (no alias, no function).
-  std::optional<std::string> FieldKey(ExprId id) const {
+  // The field's key (its segments, each ended by '\x1f') into `key` when `id` is a plain
+  // field path (no alias, no function); false otherwise.
+  bool FieldKey(ExprId id, std::string& key) const {
     const Expr& e = a_.exprs[id];
-    if (e.kind != ExprKind::kPath || e.alias_term >= 0 || e.path.empty()) return std::nullopt;
-    std::string key;
-    for (const std::string& seg : e.path) key += seg + '\x1f';
-    return key;
+    if (e.kind != ExprKind::kPath || e.alias_term >= 0 || e.path.empty()) return false;
+    key.clear();
+    for (const std::string& seg : e.path) {
+      key += seg;
+      key += '\x1f';
+    }
+    return true;
   }
 
   // Adds the constraint of a comparison or membership test to `tests`; false if it is none.
-  bool Constrain(ExprId id, std::map<std::string, FieldTests>& tests) const {
+  // `key` is scratch space for the field's key.
+  bool Constrain(ExprId id, Tests& tests, std::string& key) const {
     const Expr& e = a_.exprs[id];
     if (e.kind == ExprKind::kCompare && e.op != Op::kNe) {
       ExprId field = e.kids[0], value = e.kids[1];
       Op op = e.op;
-      if (!FieldKey(field)) {  // constant on the left: mirror the comparison
+      if (!FieldKey(field, key)) {  // constant on the left: mirror the comparison
         std::swap(field, value);
         op = op == Op::kLt   ? Op::kGt
              : op == Op::kGt ? Op::kLt
              : op == Op::kLe ? Op::kGe
              : op == Op::kGe ? Op::kLe
                              : op;
+        if (!FieldKey(field, key)) return false;
       }
-      auto key = FieldKey(field);
       const Expr& v = a_.exprs[value];
-      if (!key || v.kind != ExprKind::kLiteral) return false;
+      if (v.kind != ExprKind::kLiteral) return false;
       if (v.lit == LiteralKind::kNumber) {
         double c = v.number;
         Interval iv = op == Op::kEq   ? Interval::closed(c, c)
@@ -55,25 +64,24 @@ class Analysis {
                       : op == Op::kLe ? Interval::left_open(-kInf, c)
                       : op == Op::kGt ? Interval::open(c, kInf)
                                       : Interval::right_open(c, kInf);
-        Number(tests[*key], iv);
+        Number(tests[key], iv);
         return true;
       }
       if (v.lit == LiteralKind::kString && op == Op::kEq) {
-        Strings(tests[*key], {v.text});
+        Strings(tests[key], std::set<std::string>{v.text});
         return true;
       }
       return false;
     }
     if (e.kind == ExprKind::kIn && !e.negated) {
-      auto key = FieldKey(e.kids[0]);
+      if (!FieldKey(e.kids[0], key)) return false;
       const Expr& rhs = a_.exprs[e.kids[1]];
-      if (!key) return false;
       if (rhs.kind == ExprKind::kRange) {
         const Expr& lo = a_.exprs[rhs.kids[0]];
         const Expr& hi = a_.exprs[rhs.kids[1]];
         if (lo.lit != LiteralKind::kNumber || hi.lit != LiteralKind::kNumber) return false;
-        Number(tests[*key], lo.number <= hi.number ? Interval::closed(lo.number, hi.number)
-                                                   : Interval::open(0, 0));
+        Number(tests[key], lo.number <= hi.number ? Interval::closed(lo.number, hi.number)
+                                                  : Interval::open(0, 0));
         return true;
       }
       if (rhs.kind == ExprKind::kList) {
@@ -83,7 +91,7 @@ class Analysis {
           if (x.kind != ExprKind::kLiteral || x.lit != LiteralKind::kString) return false;
           allowed.insert(x.text);
         }
-        Strings(tests[*key], allowed);
+        Strings(tests[key], std::move(allowed));
         return true;
       }
     }
@@ -93,9 +101,9 @@ class Analysis {
   static void Number(FieldTests& t, const Interval& iv) {
     t.numbers = t.numbers ? (*t.numbers & iv) : iv;
   }
-  static void Strings(FieldTests& t, const std::set<std::string>& allowed) {
+  static void Strings(FieldTests& t, std::set<std::string>&& allowed) {
     if (!t.strings) {
-      t.strings = allowed;
+      t.strings = std::move(allowed);
       return;
     }
     std::set<std::string> both;
@@ -105,14 +113,14 @@ class Analysis {
   }
 
   // Never true: the contradicting field's name ("" for other reasons), else nullopt.
-  std::optional<std::string> Never(ExprId id, std::map<std::string, FieldTests> tests,
-                                   int depth) const {
+  std::optional<std::string> Never(ExprId id, Tests tests, int depth) const {
     if (depth > 200) return std::nullopt;  // deep trees: no verdict rather than deep recursion
     std::vector<ExprId> conj;
     if (id != kNoExpr) Flatten(id, conj);
     std::vector<ExprId> rest;
+    std::string key;
     for (ExprId k : conj) {
-      if (!Constrain(k, tests)) rest.push_back(k);
+      if (!Constrain(k, tests, key)) rest.push_back(k);
     }
     for (const auto& [key, t] : tests) {
       bool empty_numbers = t.numbers && boost::icl::is_empty(*t.numbers);
@@ -169,10 +177,13 @@ class Analysis {
 std::optional<std::string> NeverTrue(const Ast& ast, ExprId where,
                                      const std::optional<std::string>& event_type,
                                      const std::vector<std::string>& type_field) {
-  std::map<std::string, FieldTests> tests;
+  Tests tests;
   if (event_type) {
     std::string key;
-    for (const std::string& seg : type_field) key += seg + '\x1f';
+    for (const std::string& seg : type_field) {
+      key += seg;
+      key += '\x1f';
+    }
     tests[key].strings = std::set<std::string>{*event_type};
   }
   return Analysis(ast).Never(where, std::move(tests), 0);

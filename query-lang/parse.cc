@@ -10,14 +10,27 @@
 namespace strix::ql {
 
 bool IsReserved(std::string_view w) {
-  static constexpr std::array<std::string_view, 38> kWords = {
-      "let",    "rule",  "on",       "having", "suppress", "emit",     "test",       "given",
-      "expect", "none",  "sequence", "by",     "within",   "strict",   "every",      "until",
-      "not",    "where", "and",      "or",     "in",       "contains", "startswith", "endswith",
-      "exists", "any",   "all",      "is",     "like",     "cidr",     "true",       "false",
-      "null",   "table", "",         "",       "",         ""};
-  if (w.empty()) return false;
-  return std::find(kWords.begin(), kWords.end(), w) != kWords.end();
+  // The reserved words by length, so a name is compared with the few of its own length.
+  switch (w.size()) {
+    case 2:
+      return w == "on" || w == "by" || w == "or" || w == "in" || w == "is";
+    case 3:
+      return w == "let" || w == "not" || w == "and" || w == "any" || w == "all";
+    case 4:
+      return w == "rule" || w == "emit" || w == "test" || w == "none" || w == "like" ||
+             w == "cidr" || w == "true" || w == "null";
+    case 5:
+      return w == "given" || w == "every" || w == "until" || w == "where" || w == "false" ||
+             w == "table";
+    case 6:
+      return w == "having" || w == "expect" || w == "within" || w == "strict" || w == "exists";
+    case 8:
+      return w == "suppress" || w == "sequence" || w == "contains" || w == "endswith";
+    case 10:
+      return w == "startswith";
+    default:
+      return false;
+  }
 }
 
 namespace {

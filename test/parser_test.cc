@@ -1,6 +1,7 @@
 // Table-driven parser tests: accepted inputs against their canonical Dump(), re-parsed with
 // their whitespace changed (and comments added); rejected inputs against their diagnostics.
 #include <catch2/catch.hpp>
+#include <cstdlib>
 
 #include "query-lang/dump.h"
 #include "query-lang/parse.h"
@@ -61,6 +62,11 @@ struct Accept {
 
 const Accept kAccept[] = {
     {"rule r on tx", "rule r on tx\n"},
+    // Names that start or end like a reserved word are names.
+    {"rule r on tx where inx == 1 and notes == onx and is_ == `in` and _and in cidrs",
+     "rule r on tx where ((inx == 1) and (notes == onx) and (is_ == `in`) and (_and in cidrs))\n"},
+    {"rule r on tx where f(a).b == g() and t[k].v.w == 1 and u.v.`w x` == 2",
+     "rule r on tx where ((f(a).b == g()) and (t[k].v.w == 1) and (u.v.`w x` == 2))\n"},
     {"rule r on any", "rule r on any\n"},
     {"rule r on tx where amount > 5", "rule r on tx where (amount > 5)\n"},
     {"rule r on tx where a == 1 or b == 2 and c == 3",
@@ -279,4 +285,62 @@ TEST_CASE("huge conditions parse without deep recursion", "[parser]") {
   Ast ast3;
   std::vector<Diagnostic> diags3;
   CHECK(ParseFile(minus, 0, ast3, diags3));
+}
+
+TEST_CASE("reserved words are exactly LANGUAGE.md's", "[parser]") {
+  const std::vector<std::string> words = {
+      "let",  "rule",     "on",   "having",   "suppress",   "emit",     "test",   "given", "expect",
+      "none", "sequence", "by",   "within",   "strict",     "every",    "until",  "not",   "where",
+      "and",  "or",       "in",   "contains", "startswith", "endswith", "exists", "any",   "all",
+      "is",   "like",     "cidr", "true",     "false",      "null",     "table"};
+  for (const std::string& w : words) {
+    INFO(w);
+    CHECK(IsReserved(w));
+    CHECK_FALSE(IsReserved(w + "x"));
+    CHECK_FALSE(IsReserved(w.substr(1)));
+    CHECK_FALSE(IsReserved(w.substr(0, w.size() - 1)));
+    std::string upper = w;
+    upper[0] = static_cast<char>(upper[0] - 'a' + 'A');
+    CHECK_FALSE(IsReserved(upper));
+    // As a field name it must be written in backticks.
+    CHECK(ParseDump("rule r on tx where `" + w + "` == 1") ==
+          "rule r on tx where (`" + w + "` == 1)\n");
+  }
+  for (const char* w : {"", "from", "row", "delete", "x", "type", "ins", "nul"}) {
+    INFO(w);
+    CHECK_FALSE(IsReserved(w));
+  }
+}
+
+TEST_CASE("number literals are the doubles strtod reads", "[parser]") {
+  std::vector<std::string> numbers = {"0",
+                                      "007",
+                                      "1",
+                                      "9",
+                                      "123456789012345",
+                                      "999999999999999",
+                                      "1000000000000000",
+                                      "9007199254740993",
+                                      "12345678901234567890",
+                                      "0.5",
+                                      "1e3",
+                                      "1.25E-2",
+                                      "00012",
+                                      "4503599627370497"};
+  uint64_t x = 88172645463325252ull;
+  for (int i = 0; i < 300; ++i) {  // random integers of 1 to 20 digits
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    numbers.push_back(std::to_string(x % 10 == 0 ? x : x >> (x % 64)));
+  }
+  for (const std::string& n : numbers) {
+    INFO(n);
+    Ast ast;
+    std::vector<Diagnostic> diags;
+    REQUIRE(ParseFile("rule r on tx where a == " + n, 0, ast, diags));
+    const Expr& cmp = ast.exprs[ast.rules[0].filter.where];
+    REQUIRE(cmp.kids.size() == 2);
+    CHECK(ast.exprs[cmp.kids[1]].number == std::strtod(n.c_str(), nullptr));
+  }
 }
