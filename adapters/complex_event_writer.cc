@@ -119,34 +119,42 @@ void AppendIdentity(std::string& out, const Event& e, const std::vector<std::str
 ComplexEventWriter::ComplexEventWriter(const engine::Program& p,
                                        const std::vector<std::string>& sources, OutputEvents mode,
                                        Output* out)
-    : p_(p), sources_(sources), mode_(mode), out_(out) {
-  auto as = [&](const std::string& alias) {  // alias "": a term (or rule) without one
-    std::string a = "{\"as\":";
-    if (alias.empty()) {
-      a += "null";
-    } else {
-      AppendJsonString(a, alias);
-    }
-    return AddPiece(a + (mode == OutputEvents::kIds ? ",\"id\":" : ",\"event\":"));
-  };
-  no_as_ = as("");
-  for (const engine::CompiledRule& rule : p.rules) {
-    named_.push_back(Hasher().Add(rule.name));
-    std::string h = "{\"rule\":";
-    AppendJsonString(h, rule.name);
-    h += ",\"time\":\"";
-    head_.push_back(AddPiece(h));
-    names_.emplace_back();
-    for (size_t i = 0; i < rule.emit_names.size(); ++i) {
-      std::string n;
-      if (i) n += ',';
-      AppendJsonString(n, rule.emit_names[i]);
-      n += ':';
-      names_.back().push_back(AddPiece(n));
-    }
-    as_.emplace_back();
-    for (const std::string& alias : rule.aliases) as_.back().push_back(as(alias));
+    : p_(p), sources_(sources), mode_(mode), out_(out), text_of_(p.rules.size(), 0) {
+  no_as_ = AsPiece("");
+}
+
+ComplexEventWriter::Piece ComplexEventWriter::AsPiece(const std::string& alias) {
+  std::string a = "{\"as\":";
+  if (alias.empty()) {  // a term (or rule) without one
+    a += "null";
+  } else {
+    AppendJsonString(a, alias);
   }
+  a += mode_ == OutputEvents::kIds ? ",\"id\":" : ",\"event\":";
+  return AddPiece(a);
+}
+
+const ComplexEventWriter::RuleText& ComplexEventWriter::TextOf(uint32_t rule) {
+  uint32_t& at = text_of_[rule];
+  if (at != 0) return texts_[at - 1];
+  const engine::CompiledRule& r = p_.rules[rule];
+  RuleText t;
+  t.named = Hasher().Add(r.name);
+  std::string h = "{\"rule\":";
+  AppendJsonString(h, r.name);
+  h += ",\"time\":\"";
+  t.head = AddPiece(h);
+  for (size_t i = 0; i < r.emit_names.size(); ++i) {
+    std::string n;
+    if (i) n += ',';
+    AppendJsonString(n, r.emit_names[i]);
+    n += ':';
+    t.names.push_back(AddPiece(n));
+  }
+  for (const std::string& alias : r.aliases) t.as.push_back(AsPiece(alias));
+  texts_.push_back(std::move(t));
+  at = static_cast<uint32_t>(texts_.size());
+  return texts_.back();
 }
 
 ComplexEventWriter::Piece ComplexEventWriter::AddPiece(std::string_view text) {
@@ -178,7 +186,8 @@ std::string_view ComplexEventWriter::Format(const engine::ComplexEvent& ce) {
   auto ident = [&](size_t i) {
     return std::string_view(ids + ident_at_[i], ident_at_[i + 1] - ident_at_[i]);
   };
-  Hasher h = named_[ce.rule];
+  const RuleText& rt = TextOf(ce.rule);
+  Hasher h = rt.named;
   for (size_t i = 0; i < n; ++i) h.Add(ident(i));
   h.Add(static_cast<uint64_t>(ce.time));
 
@@ -187,7 +196,7 @@ std::string_view ComplexEventWriter::Format(const engine::ComplexEvent& ce) {
   AppendKeyJson(values_, ce.key);
   const size_t key_len = values_.size();
   for (size_t i = 0; i < ce.fields.size(); ++i) {
-    const Piece name = names_[ce.rule][i];
+    const Piece name = rt.names[i];
     values_.append(pieces_.data() + name.at, name.len);
     AppendJsonValue(values_, ce.fields[i]);
   }
@@ -209,7 +218,7 @@ std::string_view ComplexEventWriter::Format(const engine::ComplexEvent& ce) {
       b = {Body::kEscaped, at, escaped_.size() - at};
     }
     const int32_t t = ce.events[i].alias_term;
-    events_len += (t < 0 ? no_as_ : as_[ce.rule][static_cast<size_t>(t)]).len + b.len + 2;
+    events_len += (t < 0 ? no_as_ : rt.as[static_cast<size_t>(t)]).len + b.len + 2;
   }
 
   // 3. The line, into a buffer sized for all of it (plus kSlack for the short copies).
@@ -222,7 +231,7 @@ std::string_view ComplexEventWriter::Format(const engine::ComplexEvent& ce) {
     second_text_.resize(second_len_);
     second_text_.append(kSlack, '\0');
   }
-  const Piece head = head_[ce.rule];
+  const Piece head = rt.head;
   const size_t bound = head.len + second_len_ + 12 + key_len + 7 + 16 + 12 + fields_len + 12 +
                        events_len + 3 + kSlack;
   if (buf_.size() < bound) buf_.resize(std::max(bound, 2 * buf_.size()));
@@ -248,7 +257,7 @@ std::string_view ComplexEventWriter::Format(const engine::ComplexEvent& ce) {
     for (size_t i = 0; i < bodies_.size(); ++i) {
       const Body& b = bodies_[i];
       const int32_t t = ce.events[i].alias_term;
-      const Piece pre = t < 0 ? no_as_ : as_[ce.rule][static_cast<size_t>(t)];
+      const Piece pre = t < 0 ? no_as_ : rt.as[static_cast<size_t>(t)];
       if (i) *w++ = ',';
       w = Put(w, pieces_.data() + pre.at, pre.len, true);
       switch (b.from) {

@@ -43,6 +43,17 @@ class ComplexEventWriter : public engine::ComplexEventSink {
     uint32_t at = 0, len = 0;
   };
   Piece AddPiece(std::string_view text);
+  // `{"as":ALIAS,"id":` (or "event"); ALIAS "" is null.
+  Piece AsPiece(const std::string& alias);
+  // A rule's constant texts, made when the rule first fires (a program of 100k rules of which
+  // few fire does not lay out 100k rules' texts).
+  struct RuleText {
+    Hasher named;              // the id's hash with the rule name added
+    Piece head;                // {"rule":NAME,"time":"
+    std::vector<Piece> names;  // per field: [","]"name":
+    std::vector<Piece> as;     // per term: `{"as":ALIAS,"id":` (or "event")
+  };
+  const RuleText& TextOf(uint32_t rule);
 
   const engine::Program& p_;
   const std::vector<std::string>& sources_;
@@ -63,13 +74,10 @@ class ComplexEventWriter : public engine::ComplexEventSink {
   std::vector<Body> bodies_;
   // Every constant piece, each followed by kSlack bytes (short ones are copied in one move).
   std::string pieces_;
-  // Per rule, `{"rule":NAME,"time":"`; per rule and term, `{"as":ALIAS,"id":` (or "event"),
-  // and the same for an event without an alias.
-  std::vector<Piece> head_;
-  std::vector<Hasher> named_;              // per rule: the id's hash with the rule name added
-  std::vector<std::vector<Piece>> names_;  // per rule, per field: [","]"name":
-  std::vector<std::vector<Piece>> as_;
-  Piece no_as_;
+  // Per rule: 0 until it fires, then 1 + its index in texts_.
+  std::vector<uint32_t> text_of_;
+  std::vector<RuleText> texts_;
+  Piece no_as_;  // `{"as":null,"id":` (or "event") for an event without an alias
   // The time text of the last second formatted ("YYYY-MM-DDTHH:MM:SS."): complex events come
   // in time order, so most share it and only the milliseconds change.
   TimeMs second_ = -1;

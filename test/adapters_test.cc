@@ -495,3 +495,51 @@ TEST_CASE("complex event lines: long names and identities and keys and full even
     }
   }
 }
+
+TEST_CASE("complex event lines: rules fire in any order and each keeps its own texts",
+          "[adapters]") {
+  // The writer makes a rule's constant texts when it first fires: rules fired out of order,
+  // again and again, each get their own name, field names and aliases.
+  ql::CheckedRules rules =
+      ql::LoadRules({{"o.strix",
+                      "rule r0 on A emit { a: 1 }\n"
+                      "rule r1 on sequence by user within 1s p: A q: B emit { b: 2, c: 3 }\n"
+                      "rule r2 on B\n"
+                      "rule r3 on sequence by user within 1s u: B v: A\n"}});
+  REQUIRE(rules.ok());
+  auto prog = engine::Compile(rules, engine::CompileOptions{});
+  REQUIRE(prog.ok());
+  const std::vector<std::string> sources = {"in.jsonl"};
+  std::vector<Event> evs(2);
+  for (size_t i = 0; i < evs.size(); ++i) {
+    evs[i].slots.resize((*prog)->fields.size());
+    evs[i].line = i + 1;
+  }
+  const std::vector<std::string> fields = {"{\"a\":1}", "{\"b\":2,\"c\":3}", "{}", "{}"};
+  const std::vector<std::vector<std::string>> as = {
+      {"null"}, {"\"p\"", "\"q\""}, {"null"}, {"\"u\"", "\"v\""}};
+  ComplexEventWriter w(**prog, sources, OutputEvents::kIds, nullptr);
+  for (uint32_t rule : {2u, 0u, 3u, 2u, 1u, 0u, 1u, 3u}) {
+    const engine::CompiledRule& r = (*prog)->rules[rule];
+    const bool seq = as[rule].size() == 2;
+    engine::ComplexEvent ce;
+    ce.rule = rule;
+    ce.time = 1700000000000;
+    if (seq) ce.key = {Value::String("u1")};
+    for (size_t i = 0; i < (seq ? 2u : 1u); ++i) {
+      ce.events.push_back({seq ? static_cast<int32_t>(i) : -1, &evs[i], nullptr});
+    }
+    for (size_t i = 0; i < r.emit_names.size(); ++i)
+      ce.fields.push_back(Value::Number(i + 1.0 + rule));
+    std::string line(w.Format(ce));
+    INFO(rule << ": " << line);
+    CHECK(line.rfind("{\"rule\":\"r" + std::to_string(rule) + "\",\"time\":", 0) == 0);
+    CHECK(line.find(",\"fields\":" + fields[rule] + ",") != std::string::npos);
+    std::string events = ",\"events\":[";
+    for (size_t i = 0; i < ce.events.size(); ++i) {
+      events += (i ? ",{\"as\":" : "{\"as\":") + as[rule][i] +
+                ",\"id\":\"in.jsonl:" + std::to_string(i + 1) + "\"}";
+    }
+    CHECK(line.find(events + "]}\n") != std::string::npos);
+  }
+}
