@@ -266,6 +266,7 @@ class Checker {
   // (with an error at the use) when the copies would pass kMaxExpandedNodes: lets that use
   // lets can grow exponentially (`let c2 = c1 or c1`), and every copy costs memory.
   bool Expand(uint32_t f, ExprId root) {
+    if (lets_.empty()) return true;  // nothing to expand (most generated rule sets)
     bool ok = true;
     std::vector<ExprId> stack{root};
     while (!stack.empty()) {
@@ -331,14 +332,17 @@ class Checker {
 
   // Tree depth, measured without recursion.
   int Depth(ExprId root) {
+    const auto& exprs = ast().exprs;
     int max_depth = 0;
-    std::vector<std::pair<ExprId, int>> stack{{root, 1}};
+    std::vector<std::pair<ExprId, int>>& stack = depth_stack_;  // reused: no allocation a call
+    stack.clear();
+    stack.push_back({root, 1});
     while (!stack.empty()) {
       auto [id, d] = stack.back();
       stack.pop_back();
       max_depth = std::max(max_depth, d);
       if (d > kMaxExprDepth) break;
-      for (ExprId k : ast().exprs[id].kids) stack.push_back({k, d + 1});
+      for (ExprId k : exprs[id].kids) stack.push_back({k, d + 1});
     }
     return max_depth;
   }
@@ -1017,7 +1021,8 @@ class Checker {
   CheckedRules& out_;
   std::unordered_map<std::string, LetInfo> lets_;
   std::set<std::string> table_names_;
-  size_t expanded_nodes_ = 0;  // nodes copied by let expansion so far
+  size_t expanded_nodes_ = 0;                        // nodes copied by let expansion so far
+  std::vector<std::pair<ExprId, int>> depth_stack_;  // Depth's work list
   const LoadOptions& options_;
   uint32_t file_ = 0;
 };

@@ -523,6 +523,7 @@ struct MakeNary {
     Expr e;
     e.kind = K;
     e.pos = A(ctx).exprs[first].pos;
+    e.kids.reserve(rest.size() + 1);
     e.kids.push_back(first);
     for (ExprId k : rest) e.kids.push_back(k);
     _val(ctx) = A(ctx).Add(std::move(e));
@@ -644,8 +645,11 @@ auto const cmp_expr_def = (pos >> kw("exists") > path)[([](auto& ctx) {
                             e.negated = t.negated;
                             e.set_all = t.set_all;
                             e.pos = t.pos;
-                            e.kids.push_back(lhs);
-                            if (t.rhs != kNoExpr) e.kids.push_back(t.rhs);
+                            if (t.rhs != kNoExpr) {
+                              e.kids = {lhs, t.rhs};  // one allocation
+                            } else {
+                              e.kids = {lhs};
+                            }
                             e.text = std::move(t.pattern);
                             if (!t.flags.empty()) {
                               auto rare = std::make_shared<ExprRare>();

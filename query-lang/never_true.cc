@@ -18,9 +18,42 @@ struct FieldTests {
   std::optional<std::set<std::string>> strings;  // it is one of these strings
 };
 
-// Per field key: what the conjunction so far says of it. Ordered, so that the field named in
-// the warning is the first contradicting one by key.
-using Tests = std::map<std::string, FieldTests, std::less<>>;
+// Per field key: what the conjunction so far says of it. A conjunction tests a few fields:
+// they are kept in a short list searched in a row, and in an ordered map past kShort.
+class Tests {
+ public:
+  FieldTests& operator[](const std::string& key) {
+    if (big_.empty()) {
+      for (auto& [k, t] : short_) {
+        if (k == key) return t;
+      }
+      if (short_.size() < kShort) {
+        if (short_.empty()) short_.reserve(8);
+        return short_.emplace_back(key, FieldTests{}).second;
+      }
+      for (auto& [k, t] : short_) big_.emplace(std::move(k), std::move(t));
+      short_.clear();
+    }
+    return big_[key];
+  }
+  // The least key (in byte order) whose tests `bad` says contradict; nullptr when none.
+  template <typename Bad>
+  const std::string* FirstBad(Bad bad) const {
+    const std::string* first = nullptr;
+    for (const auto& [k, t] : short_) {
+      if (bad(t) && (!first || k < *first)) first = &k;
+    }
+    for (const auto& [k, t] : big_) {
+      if (bad(t)) return &k;  // ordered: the first is the least
+    }
+    return first;
+  }
+
+ private:
+  static constexpr size_t kShort = 16;
+  std::vector<std::pair<std::string, FieldTests>> short_;
+  std::map<std::string, FieldTests, std::less<>> big_;  // used instead of short_ when full
+};
 
 class Analysis {
  public:
@@ -122,17 +155,18 @@ class Analysis {
     for (ExprId k : conj) {
       if (!Constrain(k, tests, key)) rest.push_back(k);
     }
-    for (const auto& [key, t] : tests) {
+    const std::string* bad = tests.FirstBad([](const FieldTests& t) {
       bool empty_numbers = t.numbers && boost::icl::is_empty(*t.numbers);
       bool empty_strings = t.strings && t.strings->empty();
       bool both = t.numbers && t.strings;  // a string and a number at once
-      if (empty_numbers || empty_strings || both) {
-        std::string name = key;
-        for (char& c : name)
-          if (c == '\x1f') c = '.';
-        name.pop_back();
-        return name;
-      }
+      return empty_numbers || empty_strings || both;
+    });
+    if (bad) {
+      std::string name = *bad;
+      for (char& c : name)
+        if (c == '\x1f') c = '.';
+      name.pop_back();
+      return name;
     }
     for (ExprId k : rest) {
       const Expr& e = a_.exprs[k];

@@ -134,6 +134,18 @@ const Row kRows[] = {
     {"rule r on tx where c == \"FR\" and c in [\"DE\", \"US\"]", "tests of 'c' contradict",
      Severity::kWarning},
     {"rule r on tx where a in 1..10 and a == \"x\"", "tests of 'a' contradict", Severity::kWarning},
+    // Two fields contradict: the warning names the least by its text, with few fields tested
+    // and with more than the short list holds (17 here).
+    {"rule r on tx where zz > 2 and zz < 1 and b.c == 1 and b.c == 2 and m == 3",
+     "tests of 'b.c' contradict", Severity::kWarning},
+    {"rule r on tx where f1 == 1 and f2 == 1 and f3 == 1 and f4 == 1 and f5 == 1 and f6 == 1 "
+     "and f7 == 1 and f8 == 1 and zz > 2 and zz < 1 and f9 == 1 and f10 == 1 and f11 == 1 and "
+     "f12 == 1 and f13 == 1 and f14 == 1 and b.c == 1 and f15 == 1 and b.c == 2",
+     "tests of 'b.c' contradict", Severity::kWarning},
+    {"rule r on tx where f1 == 1 and f2 == 1 and f3 == 1 and f4 == 1 and f5 == 1 and f6 == 1 "
+     "and f7 == 1 and f8 == 1 and f9 == 1 and f10 == 1 and f11 == 1 and f12 == 1 and f13 == 1 "
+     "and f14 == 1 and f15 == 1 and f16 == 1 and f17 == 1 and f3 == 2",
+     "tests of 'f3' contradict", Severity::kWarning},
     {"rule r on tx where a >= 5 and (a < 3 or a > 9) and a <= 7", "tests of 'a' contradict",
      Severity::kWarning},
     {"rule r on sequence within 1m x: A where n > 3 and n < 1 y: B", "tests of 'n' contradict",
