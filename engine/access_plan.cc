@@ -309,19 +309,23 @@ std::optional<AccessPlan> PlanAccess(const Program& p, NodeId id, bool counting)
     }
     case CKind::kAnd: {
       std::vector<std::optional<AccessPlan>> kids(n.nkids);
-      std::optional<AccessPlan> best;
+      bool found = false;  // kids[chosen] is the cheapest plan (the first of equal cost)
       uint32_t chosen = 0;
+      double best_cost = 0;
       size_t exact = 0;
       for (uint32_t i = 0; i < n.nkids; ++i) {
         kids[i] = PlanAccess(p, p.Kid(n, i), /*counting=*/false);
         const std::optional<AccessPlan>& k = kids[i];
-        if (k && !k->atoms.empty() && k->residual.empty()) ++exact;
-        if (k && (!best || Cost(p, k->atoms) < Cost(p, best->atoms))) {
-          best = k;
+        if (!k) continue;
+        if (!k->atoms.empty() && k->residual.empty()) ++exact;
+        const double cost = Cost(p, k->atoms);
+        if (!found || cost < best_cost) {
+          found = true;
           chosen = i;
+          best_cost = cost;
         }
       }
-      if (!best) return std::nullopt;
+      if (!found) return std::nullopt;
       // Counting (see access_plan.h): two or more exact conjuncts and no cheap anchor.
       bool literals = counting && exact >= 2;  // (looked at only where counting may be chosen)
       for (size_t i = 0; literals && i < kids.size(); ++i) {
@@ -330,21 +334,22 @@ std::optional<AccessPlan> PlanAccess(const Program& p, NodeId id, bool counting)
         for (const Atom& a : k->atoms) literals = literals && IsLiteral(a.kind);
       }
       const double from = literals ? kCountingFromLiterals : kCountingFrom;
-      if (counting && exact >= 2 && Cost(p, best->atoms) >= from) {
+      if (counting && exact >= 2 && best_cost >= from) {
         AccessPlan plan;
         for (uint32_t i = 0; i < n.nkids; ++i) {
-          const std::optional<AccessPlan>& k = kids[i];
+          std::optional<AccessPlan>& k = kids[i];
           if (k && !k->atoms.empty() && k->residual.empty() &&
               plan.counted.size() < index::ConditionIndex::kMaxCounted) {
-            plan.counted.push_back(k->atoms);
+            plan.counted.push_back(std::move(k->atoms));
           } else {
             plan.residual.push_back(p.Kid(n, i));
           }
         }
         return plan;
       }
+      AccessPlan best = std::move(*kids[chosen]);
       for (uint32_t i = 0; i < n.nkids; ++i) {
-        if (i != chosen) best->residual.push_back(p.Kid(n, i));
+        if (i != chosen) best.residual.push_back(p.Kid(n, i));
       }
       return best;
     }

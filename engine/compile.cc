@@ -275,10 +275,23 @@ class Compiler {
     return std::vector<std::string>(e.path.begin() + 1, e.path.end());
   }
 
+  // Slot(FieldSpec{FieldPath(e), t}) without building the spec for a field seen before (a
+  // rule set tests the same few fields over and over).
+  uint32_t FieldSlot(const Expr& e, Transform t) {
+    key_.assign(1, static_cast<char>('0' + static_cast<int>(t)));
+    for (size_t i = e.alias_term < 0 ? 0 : 1; i < e.path.size(); ++i) {
+      key_ += '\0';
+      key_ += e.path[i];
+    }
+    auto it = slot_of_.find(key_);
+    if (it != slot_of_.end()) return it->second;
+    return Slot(FieldSpec{FieldPath(e), t});
+  }
+
   NodeId AddField(const Expr& e, Transform t) {
     CNode n;
     n.kind = e.alias_term >= 0 ? CKind::kAliasSlot : CKind::kSlot;
-    n.ref = Slot(FieldSpec{FieldPath(e), t});
+    n.ref = FieldSlot(e, t);
     n.aux = e.alias_term >= 0 ? static_cast<uint32_t>(e.alias_term) : 0;
     return Add(n);
   }
@@ -368,6 +381,7 @@ class Compiler {
   Program& p_;
   const ql::Ast& ast_;
   std::map<std::string, uint32_t>& slot_of_;
+  std::string key_;  // FieldSlot's scratch key
 };
 
 }  // namespace
