@@ -354,12 +354,45 @@ struct CmpOps : x3::symbols<Op> {
     add("==", Op::kEq)("!=", Op::kNe)("<", Op::kLt)("<=", Op::kLe)(">", Op::kGt)(">=", Op::kGe);
   }
 } const cmp_ops;
-struct AddOps : x3::symbols<Op> {
-  AddOps() { add("+", Op::kAdd)("-", Op::kSub); }
-} const add_ops;
-struct MulOps : x3::symbols<Op> {
-  MulOps() { add("*", Op::kMul)("/", Op::kDiv); }
-} const mul_ops;
+// An operator of one character and its offset: `+`/`-` (A = '+') or `*`/`/` (A = '*'), or a
+// unary minus alone (A = '-'). One skip and one byte test where a position marker and a symbol
+// table took two skips and a lookup: tried after every operand.
+struct PosOp {
+  uint32_t pos = 0;
+  Op op = Op::kNone;
+};
+template <char A>
+struct OpChar : x3::parser<OpChar<A>> {
+  using attribute_type = std::conditional_t<A == '-', uint32_t, PosOp>;
+  static bool const has_attribute = true;
+  template <class Iter, class Ctx, class RCtx, class Attr>
+  bool parse(Iter& first, Iter const& last, Ctx const& ctx, RCtx&, Attr& attr) const {
+    x3::skip_over(first, last, ctx);
+    if (first == last) return false;
+    const char c = *first;
+    Op op;
+    if constexpr (A == '+') {
+      if (c != '+' && c != '-') return false;
+      op = c == '+' ? Op::kAdd : Op::kSub;
+    } else if constexpr (A == '*') {
+      if (c != '*' && c != '/') return false;
+      op = c == '*' ? Op::kMul : Op::kDiv;
+    } else {
+      if (c != '-') return false;
+      op = Op::kSub;
+    }
+    if constexpr (A == '-') {
+      x3::traits::move_to(Offset(ctx, first), attr);
+    } else {
+      x3::traits::move_to(PosOp{Offset(ctx, first), op}, attr);
+    }
+    ++first;
+    return true;
+  }
+};
+OpChar<'+'> const add_op{};
+OpChar<'*'> const mul_op{};
+OpChar<'-'> const minus{};
 struct MatchOps : x3::symbols<bool> {
   MatchOps() { add("=~", false)("!~", true); }
 } const match_ops;
@@ -538,9 +571,9 @@ struct MakeArith {
     for (auto& step : at_c<1>(a)) {
       Expr e;
       e.kind = ExprKind::kArith;
-      e.pos = at_c<0>(step);
-      e.op = at_c<1>(step);
-      e.kids = {acc, at_c<2>(step)};
+      e.pos = at_c<0>(step).pos;
+      e.op = at_c<0>(step).op;
+      e.kids = {acc, at_c<1>(step)};
       acc = A(ctx).Add(std::move(e));
     }
     _val(ctx) = acc;
@@ -659,9 +692,9 @@ auto const cmp_expr_def = (pos >> kw("exists") > path)[([](auto& ctx) {
                             _val(ctx) = A(ctx).Add(std::move(e));
                           })];
 
-auto const sum_def = (product >> *(pos >> add_ops > product))[MakeArith{}];
-auto const product_def = (unary >> *(pos >> mul_ops > unary))[MakeArith{}];
-auto const unary_def = (*(pos >> '-') >> primary)[([](auto& ctx) {
+auto const sum_def = (product >> *(add_op > product))[MakeArith{}];
+auto const product_def = (unary >> *(mul_op > unary))[MakeArith{}];
+auto const unary_def = (*minus >> primary)[([](auto& ctx) {
   auto& a = _attr(ctx);
   ExprId acc = at_c<1>(a);
   auto& minus = at_c<0>(a);
