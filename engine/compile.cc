@@ -278,11 +278,8 @@ class Compiler {
   // Slot(FieldSpec{FieldPath(e), t}) without building the spec for a field seen before (a
   // rule set tests the same few fields over and over).
   uint32_t FieldSlot(const Expr& e, Transform t) {
-    key_.assign(1, static_cast<char>('0' + static_cast<int>(t)));
-    for (size_t i = e.alias_term < 0 ? 0 : 1; i < e.path.size(); ++i) {
-      key_ += '\0';
-      key_ += e.path[i];
-    }
+    // FieldPath(e): an alias path without its alias segment.
+    MakeKey(key_, t, e.path.data() + (e.alias_term < 0 ? 0 : 1), e.path.data() + e.path.size());
     auto it = slot_of_.find(key_);
     if (it != slot_of_.end()) return it->second;
     return Slot(FieldSpec{FieldPath(e), t});
@@ -369,12 +366,17 @@ class Compiler {
   }
 
  private:
-  static std::string Key(const FieldSpec& f) {
-    std::string k(1, static_cast<char>('0' + static_cast<int>(f.transform)));
-    for (const std::string& s : f.path) {
+  // A field's key in slot_of_: the transform, then each path segment after a NUL.
+  static void MakeKey(std::string& k, Transform t, const std::string* seg, const std::string* end) {
+    k.assign(1, static_cast<char>('0' + static_cast<int>(t)));
+    for (; seg != end; ++seg) {
       k += '\0';
-      k += s;
+      k += *seg;
     }
+  }
+  static std::string Key(const FieldSpec& f) {
+    std::string k;
+    MakeKey(k, f.transform, f.path.data(), f.path.data() + f.path.size());
     return k;
   }
 

@@ -36,6 +36,14 @@ std::string Name(const std::string& s) {
   return o;
 }
 
+// The `.seg.seg` after a call or a table row.
+void AppendMembers(std::string& o, const std::vector<std::string>& path) {
+  for (const std::string& s : path) {
+    o += '.';
+    AppendName(o, s);
+  }
+}
+
 void AppendPath(std::string& o, const std::vector<std::string>& path, bool head_backticked) {
   for (size_t i = 0; i < path.size(); ++i) {
     if (i) o += '.';
@@ -125,10 +133,7 @@ void Out(const Ast& a, ExprId id, std::string& o) {
       o += '(';
       join(", ");
       o += ')';
-      for (const std::string& s : e.path) {
-        o += '.';
-        AppendName(o, s);
-      }
+      AppendMembers(o, e.path);
       break;
     case ExprKind::kNeg:
       o += "(-";
@@ -162,10 +167,7 @@ void Out(const Ast& a, ExprId id, std::string& o) {
       o += '[';
       Out(a, e.kids[0], o);
       o += ']';
-      for (const std::string& s : e.path) {
-        o += '.';
-        AppendName(o, s);
-      }
+      AppendMembers(o, e.path);
       break;
     case ExprKind::kRange:
       Out(a, e.kids[0], o);

@@ -370,20 +370,13 @@ struct OpChar : x3::parser<OpChar<A>> {
     x3::skip_over(first, last, ctx);
     if (first == last) return false;
     const char c = *first;
-    Op op;
-    if constexpr (A == '+') {
-      if (c != '+' && c != '-') return false;
-      op = c == '+' ? Op::kAdd : Op::kSub;
-    } else if constexpr (A == '*') {
-      if (c != '*' && c != '/') return false;
-      op = c == '*' ? Op::kMul : Op::kDiv;
-    } else {
-      if (c != '-') return false;
-      op = Op::kSub;
-    }
     if constexpr (A == '-') {
+      if (c != '-') return false;
       x3::traits::move_to(Offset(ctx, first), attr);
     } else {
+      const char other = A == '+' ? '-' : '/';
+      if (c != A && c != other) return false;
+      const Op op = A == '+' ? (c == '+' ? Op::kAdd : Op::kSub) : (c == '*' ? Op::kMul : Op::kDiv);
       x3::traits::move_to(PosOp{Offset(ctx, first), op}, attr);
     }
     ++first;

@@ -55,20 +55,25 @@ class Tests {
   std::map<std::string, FieldTests, std::less<>> big_;  // used instead of short_ when full
 };
 
+// A field's key in Tests: its segments, each ended by '\x1f'.
+void MakeKey(std::string& key, const std::vector<std::string>& path) {
+  key.clear();
+  for (const std::string& seg : path) {
+    key += seg;
+    key += '\x1f';
+  }
+}
+
 class Analysis {
  public:
   explicit Analysis(const Ast& ast) : a_(ast) {}
 
-  // The field's key (its segments, each ended by '\x1f') into `key` when `id` is a plain
-  // field path (no alias, no function); false otherwise.
+  // The field's key (MakeKey) into `key` when `id` is a plain field path (no alias, no
+  // function); false otherwise.
   bool FieldKey(ExprId id, std::string& key) const {
     const Expr& e = a_.exprs[id];
     if (e.kind != ExprKind::kPath || e.alias_term >= 0 || e.path.empty()) return false;
-    key.clear();
-    for (const std::string& seg : e.path) {
-      key += seg;
-      key += '\x1f';
-    }
+    MakeKey(key, e.path);
     return true;
   }
 
@@ -214,10 +219,7 @@ std::optional<std::string> NeverTrue(const Ast& ast, ExprId where,
   Tests tests;
   if (event_type) {
     std::string key;
-    for (const std::string& seg : type_field) {
-      key += seg;
-      key += '\x1f';
-    }
+    MakeKey(key, type_field);
     tests[key].strings = std::set<std::string>{*event_type};
   }
   return Analysis(ast).Never(where, std::move(tests), 0);
