@@ -50,6 +50,10 @@ void IndexEntries(const Program& p, bool any_type, const std::string& type, Node
                         (idx && idx->InRangeBitmap(term)
                              ? " ranges, in a range bitmap (an event marks the rules its values "
                                "miss, per field and value cell):"
+                         : idx && idx->InNarrowRanges(term)
+                             ? " ranges, through the narrowest (an event reads the ranges of "
+                               "about its width near its value, then tests the next narrowest "
+                               "and the rest):"
                              : " predicates (any atom of a line hits it):"));
     for (const std::vector<index::Atom>& pred : plan->counted) {
       std::string any;

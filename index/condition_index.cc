@@ -76,21 +76,13 @@ void ConditionIndexBuilder::AddCounted(uint32_t bucket,
   }
 }
 
-// Estimated cost per event, in rough nanoseconds: counting pays a counter per range an event
-// falls in (each range's share of the span of its field's endpoints, values taken as uniform
-// there); the bitmap pays a word per rule and field, and the exact tests of a cell's edges.
-bool ConditionIndexBuilder::PreferBitmap(const std::vector<RangeConjunction>& lot) {
-  if (g_range_bitmap_always_for_testing) return true;
-  if (lot.size() < 64) return false;
-  struct Slot {
-    double lo = INFINITY, hi = -INFINITY;  // the finite endpoints' span
-    size_t ranges = 0;
-  };
-  std::vector<Slot> slots;
+std::vector<ConditionIndexBuilder::SlotSpan> ConditionIndexBuilder::SpansOf(
+    const std::vector<RangeConjunction>& lot) {
+  std::vector<SlotSpan> slots;
   for (const RangeConjunction& c : lot) {
     for (const RangeBitmap::Range& r : c.ranges) {
       if (r.slot >= slots.size()) slots.resize(r.slot + 1);
-      Slot& s = slots[r.slot];
+      SlotSpan& s = slots[r.slot];
       for (double x : {r.lo, r.hi}) {
         if (!std::isfinite(x)) continue;
         s.lo = std::min(s.lo, x);
@@ -99,26 +91,89 @@ bool ConditionIndexBuilder::PreferBitmap(const std::vector<RangeConjunction>& lo
       ++s.ranges;
     }
   }
+  return slots;
+}
+
+double ConditionIndexBuilder::Share(const std::vector<SlotSpan>& spans,
+                                    const RangeBitmap::Range& r) {
+  const SlotSpan& s = spans[r.slot];
+  if (!(s.hi > s.lo)) return 1;
+  const double from = std::max(r.lo, s.lo), to = std::min(r.hi, s.hi);
+  return to > from ? (to - from) / (s.hi - s.lo) : 0;
+}
+
+// Estimated cost per event, in rough nanoseconds: counting pays a counter per range an event
+// falls in; the bitmap pays a word per rule and field, and the exact tests of a cell's edges.
+bool ConditionIndexBuilder::PreferBitmap(const std::vector<RangeConjunction>& lot) {
+  if (g_range_bitmap_always_for_testing) return true;
+  if (lot.size() < 64) return false;
+  const std::vector<SlotSpan> slots = SpansOf(lot);
   double counting = 0;
   for (const RangeConjunction& c : lot) {
-    for (const RangeBitmap::Range& r : c.ranges) {
-      const Slot& s = slots[r.slot];
-      if (!(s.hi > s.lo)) {
-        counting += 4;
-        continue;
-      }
-      const double from = std::max(r.lo, s.lo), to = std::min(r.hi, s.hi);
-      counting += to > from ? 4 * (to - from) / (s.hi - s.lo) : 0;
-    }
+    for (const RangeBitmap::Range& r : c.ranges) counting += 4 * Share(slots, r);
   }
   double fields = 0;
-  for (const Slot& s : slots) fields += s.ranges > 0;
+  for (const SlotSpan& s : slots) fields += s.ranges > 0;
   const double words = (static_cast<double>(lot.size()) + 63) / 64;
   const double cells =
       std::clamp(static_cast<double>(kBitmapBudget) / (words * 8 * fields), 2.0, 256.0);
   double bitmap = words * (fields * 0.5 + 1);
-  for (const Slot& s : slots) bitmap += 2 * 2 * static_cast<double>(s.ranges) / cells;
+  for (const SlotSpan& s : slots) bitmap += 2 * 2 * static_cast<double>(s.ranges) / cells;
   return bitmap < counting;
+}
+
+bool g_narrow_ranges_always_for_testing = false;
+
+// Per conjunction, in the units of PreferBitmap: NarrowRanges reads about twice the anchors
+// that hold (its width groups are a factor of two wide) and tests their guards beside them,
+// then the other ranges of those that pass (a cache miss each); counting pays every range's
+// share; the bitmap a word per field and 64 rules.
+std::unique_ptr<NarrowRanges> ConditionIndexBuilder::TakeNarrow(std::vector<RangeConjunction>& lot,
+                                                                std::vector<TermId>& terms) {
+  if (g_range_bitmap_always_for_testing) return nullptr;
+  const std::vector<SlotSpan> spans = SpansOf(lot);
+  double fields = 0;
+  for (const SlotSpan& s : spans) fields += s.ranges > 0;
+  const double bitmap = (fields * 0.5 + 1) / 64;
+  std::unique_ptr<NarrowRanges> narrow;
+  size_t kept = 0;
+  for (RangeConjunction& c : lot) {
+    // The anchor: the finite range of least share; the guard: the least of the others.
+    size_t anchor = c.ranges.size(), guard = c.ranges.size();
+    double counting = 0;
+    std::vector<double> share(c.ranges.size());
+    for (size_t i = 0; i < c.ranges.size(); ++i) {
+      const RangeBitmap::Range& r = c.ranges[i];
+      share[i] = Share(spans, r);
+      counting += 4 * share[i];
+      if (std::isfinite(r.lo) && std::isfinite(r.hi) && std::isfinite(r.hi - r.lo) &&
+          (anchor == c.ranges.size() || share[i] < share[anchor])) {
+        anchor = i;
+      }
+    }
+    bool take = false;
+    if (anchor < c.ranges.size()) {
+      for (size_t i = 0; i < c.ranges.size(); ++i) {
+        if (i != anchor && (guard == c.ranges.size() || share[i] < share[guard])) guard = i;
+      }
+      if (guard == c.ranges.size()) guard = anchor;
+      const double g = guard == anchor ? 1 : share[guard];
+      const double cost = 3 * share[anchor] + 50 * share[anchor] * g;
+      take = g_narrow_ranges_always_for_testing ||
+             cost < std::min(counting, lot.size() >= 64 ? bitmap : counting);
+    }
+    if (!take) {
+      if (&lot[kept] != &c) lot[kept] = std::move(c);
+      ++kept;
+      continue;
+    }
+    if (!narrow) narrow = std::make_unique<NarrowRanges>();
+    narrow->Add(c.term, c.ranges, anchor, guard);
+    terms.push_back(c.term);
+  }
+  lot.resize(kept);
+  if (narrow) narrow->Build();
+  return narrow;
 }
 
 void ConditionIndexBuilder::EnterCounted(uint32_t bucket,
@@ -156,8 +211,11 @@ ConditionIndex ConditionIndexBuilder::Build(size_t num_terms) && {
   ConditionIndex idx;
   // Counted conjunctions of ranges: a bitmap per bucket where it is cheaper, else counted.
   std::vector<std::unique_ptr<RangeBitmap>> bitmaps(drafts_.size());
+  std::vector<std::unique_ptr<NarrowRanges>> narrows(drafts_.size());
   for (size_t b = 0; b < drafts_.size(); ++b) {
     std::vector<RangeConjunction> lot = std::move(drafts_[b].range_conjunctions);
+    if (lot.empty()) continue;
+    narrows[b] = TakeNarrow(lot, idx.narrow_terms_);
     if (lot.empty()) continue;
     if (!PreferBitmap(lot)) {
       std::vector<std::vector<Atom>> preds;
@@ -186,6 +244,7 @@ ConditionIndex ConditionIndexBuilder::Build(size_t num_terms) && {
     bitmaps[b]->Build(kBitmapBudget);
   }
   std::sort(idx.bitmap_terms_.begin(), idx.bitmap_terms_.end());
+  std::sort(idx.narrow_terms_.begin(), idx.narrow_terms_.end());
   idx.type_names_ = types_;
   idx.type_table_.Reset(types_.size());
   for (size_t i = 0; i < types_.size(); ++i) {
@@ -254,6 +313,7 @@ ConditionIndex ConditionIndexBuilder::Build(size_t num_terms) && {
     d.always.erase(std::unique(d.always.begin(), d.always.end()), d.always.end());
     out.always = std::move(d.always);
     out.bitmap = std::move(bitmaps[b]);
+    out.narrow = std::move(narrows[b]);
     for (auto& [slot, ivs] : d.ranges) {
       IntervalIndex ii;
       ii.Build(std::move(ivs));
@@ -378,6 +438,7 @@ void ConditionIndex::ProbeBucket(const Bucket& b, uint32_t id, const std::vector
     for (TermId t : terms) emit(t);
   }
   if (b.bitmap) b.bitmap->Match(slots, s.miss, emit);  // whole conjunctions: plain terms
+  if (b.narrow) b.narrow->Match(slots, emit);          // the same
 }
 
 uint32_t ConditionIndex::TypeBucket(std::string_view type) const {
@@ -423,6 +484,8 @@ IndexStats ConditionIndex::stats() const {
   for (uint32_t n : need_) st.counted_terms += n != 0;
   st.bitmap_terms = bitmap_terms_.size();
   st.counted_terms += bitmap_terms_.size();
+  st.narrow_terms = narrow_terms_.size();
+  st.counted_terms += narrow_terms_.size();
   st.memory_bytes = pred_term_.capacity() * 4 + need_.capacity() * 4 + eq_table_.memory_bytes() +
                     keys_.capacity() * sizeof(EqEntry) + postings_.capacity() * 4 +
                     strings_.capacity() + eq_bloom_.memory_bytes();
@@ -430,6 +493,7 @@ IndexStats ConditionIndex::stats() const {
     st.always += b.always.size();
     st.memory_bytes += b.always.capacity() * 4;
     if (b.bitmap) st.memory_bytes += b.bitmap->memory_bytes();
+    if (b.narrow) st.memory_bytes += b.narrow->memory_bytes();
     for (const auto& [slot, ii] : b.ranges) {
       st.ranges += ii.size();
       st.memory_bytes += ii.memory_bytes();

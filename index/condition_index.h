@@ -39,6 +39,7 @@
 #include "index/bloom_filter.h"
 #include "index/cidr_index.h"
 #include "index/interval_index.h"
+#include "index/narrow_ranges.h"
 #include "index/range_bitmap.h"
 #include "index/string_matcher.h"
 
@@ -63,11 +64,14 @@ struct ProbeScratch {
 // Tests set this to put every counted conjunction of ranges in a RangeBitmap, however few or
 // narrow (the builder otherwise chooses by estimated cost). Never set outside tests.
 extern bool g_range_bitmap_always_for_testing;
+// Tests set this to put every counted conjunction of ranges that has a finite range in
+// NarrowRanges (the builder otherwise chooses by estimated cost). Never set outside tests.
+extern bool g_narrow_ranges_always_for_testing;
 
 struct IndexStats {
   size_t buckets = 0, eq_entries = 0, postings = 0, ranges = 0, patterns = 0, always = 0;
   size_t networks = 0, present = 0;
-  size_t counted_terms = 0, counted_predicates = 0, bitmap_terms = 0;
+  size_t counted_terms = 0, counted_predicates = 0, bitmap_terms = 0, narrow_terms = 0;
   size_t matcher_shards = 0, failed_shards = 0;
   size_t memory_bytes = 0;
 };
@@ -96,14 +100,27 @@ class ConditionIndexBuilder {
     std::string text;
     TermId term;
   };
-  // Counted conjunctions whose predicates are each one range: entered at Build(), counted or
-  // in a RangeBitmap, whichever is estimated cheaper for the bucket's lot.
+  // Counted conjunctions whose predicates are each one range: entered at Build(), each one with
+  // a narrow range in NarrowRanges where that is estimated cheaper, the rest of the bucket's
+  // lot counted or in a RangeBitmap, whichever is estimated cheaper for it.
   struct RangeConjunction {
     TermId term;
     std::vector<RangeBitmap::Range> ranges;
   };
   void EnterCounted(uint32_t bucket, const std::vector<std::vector<Atom>>& predicates, TermId term);
+  // Per slot, the span of the lot's finite endpoints and its number of ranges: a range's share
+  // of its span stands for its share of the events (values taken as uniform there).
+  struct SlotSpan {
+    double lo = INFINITY, hi = -INFINITY;
+    size_t ranges = 0;
+  };
+  static std::vector<SlotSpan> SpansOf(const std::vector<RangeConjunction>& lot);
+  static double Share(const std::vector<SlotSpan>& spans, const RangeBitmap::Range& r);
   static bool PreferBitmap(const std::vector<RangeConjunction>& lot);
+  // Moves the conjunctions estimated cheaper in NarrowRanges out of `lot` into a new one (null
+  // when there are none); `terms` collects them.
+  static std::unique_ptr<NarrowRanges> TakeNarrow(std::vector<RangeConjunction>& lot,
+                                                  std::vector<TermId>& terms);
   static constexpr size_t kBitmapBudget = size_t(32) << 20;  // bytes of bitmaps per bucket
   struct BucketDraft {
     std::vector<RangeConjunction> range_conjunctions;
@@ -137,6 +154,10 @@ class ConditionIndex {
   bool InRangeBitmap(TermId t) const {
     return std::binary_search(bitmap_terms_.begin(), bitmap_terms_.end(), t);
   }
+  // Whether counted term `t` is matched through NarrowRanges (explain).
+  bool InNarrowRanges(TermId t) const {
+    return std::binary_search(narrow_terms_.begin(), narrow_terms_.end(), t);
+  }
 
   // Posting ids of counted predicates: the flag; then either (a predicate hit at most once per
   // probe: one equality or range atom) the term's number of predicates in 4 bits and the term
@@ -168,7 +189,8 @@ class ConditionIndex {
     std::vector<std::pair<uint32_t, std::unique_ptr<StringMatcher>>> matchers;
     std::vector<std::pair<uint32_t, CidrIndex>> cidrs;
     std::vector<std::pair<uint32_t, std::vector<TermId>>> present;  // `is not null`
-    std::unique_ptr<RangeBitmap> bitmap;  // counted conjunctions of ranges matched by misses
+    std::unique_ptr<RangeBitmap> bitmap;   // counted conjunctions of ranges matched by misses
+    std::unique_ptr<NarrowRanges> narrow;  // counted conjunctions of ranges with a narrow one
   };
 
   // Inline: every equality field of every event is hashed. The (bucket, slot, kind) seed is
@@ -208,6 +230,7 @@ class ConditionIndex {
   std::vector<TermId> pred_term_;     // counted predicate -> term
   std::vector<uint32_t> need_;        // per term: predicates to hit (0: not counted)
   std::vector<TermId> bitmap_terms_;  // sorted: the terms in some bucket's RangeBitmap
+  std::vector<TermId> narrow_terms_;  // sorted: the terms in some bucket's NarrowRanges
 };
 
 }  // namespace strix::index

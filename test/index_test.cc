@@ -10,6 +10,7 @@
 #include "index/condition_index.h"
 #include "index/interval_index.h"
 #include "index/literal_matcher.h"
+#include "index/narrow_ranges.h"
 #include "index/range_bitmap.h"
 #include "index/string_matcher.h"
 
@@ -351,10 +352,76 @@ TEST_CASE("range bitmap: conjunctions of ranges by their misses, against a brute
   }
 }
 
-TEST_CASE("range bitmap: chosen for many wide conjunctions, counting for narrow ones",
-          "[index][bitmap]") {
+TEST_CASE("narrow ranges: conjunctions through their narrowest range, against a brute force",
+          "[index][narrow]") {
+  // Random conjunctions of 1-4 ranges over 3 fields, anchored on a random finite one of
+  // widths zero to thousands (several width groups per field), guarded by another (a ray,
+  // the whole line or a point as well); open and closed ends, empty ranges. Values on the
+  // endpoints and one double either side of them, between them, -0, +-inf, missing and
+  // non-numbers.
+  std::mt19937_64 rng(23);
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  const double inf = std::numeric_limits<double>::infinity();
+  for (int round = 0; round < 4; ++round) {
+    std::vector<std::vector<NarrowRanges::Range>> rules(400);
+    std::vector<double> ends;
+    NarrowRanges m;
+    for (size_t t = 0; t < rules.size(); ++t) {
+      const int k = pick(1, 4);
+      for (int i = 0; i < k; ++i) {
+        const double scale = std::vector<double>{0.25, 1, 8, 300}[static_cast<size_t>(pick(0, 3))];
+        const double lo = pick(-20, 20) * (round == 3 ? 1e12 : 0.5);
+        const double w = pick(0, 3) == 0 ? 0 : pick(0, 8) * scale;
+        NarrowRanges::Range r{static_cast<uint32_t>(pick(0, 2)), lo, lo + w, pick(0, 3) == 0,
+                              pick(0, 3) == 0};
+        if (i > 0 && pick(0, 4) == 0) r.lo = -inf;
+        if (i > 0 && pick(0, 4) == 0) r.hi = inf;
+        rules[t].push_back(r);
+        for (double x : {r.lo, r.hi}) ends.push_back(x);
+      }
+      const size_t anchor = 0;
+      const size_t guard = k == 1 ? 0 : static_cast<size_t>(pick(1, k - 1));
+      m.Add(static_cast<TermId>(7 + t), rules[t], anchor, guard);
+    }
+    m.Build();
+    CHECK(m.terms() == rules.size());
+    for (int e = 0; e < 3000; ++e) {
+      std::vector<Value> slots(3);
+      for (Value& v : slots) {
+        const int k = pick(0, 11);
+        const double end = ends[static_cast<size_t>(pick(0, int(ends.size()) - 1))];
+        v = k == 0   ? Value()
+            : k == 1 ? Value::String("5")
+            : k == 2 ? Value::Number(std::nextafter(end, inf))
+            : k == 3 ? Value::Number(std::nextafter(end, -inf))
+            : k <= 6 ? Value::Number(end)
+            : k == 7 ? Value::Number(pick(0, 5) == 0 ? -0.0
+                                     : pick(0, 1)    ? inf
+                                                     : -inf)
+                     : Value::Number(pick(-50, 400) / (round == 3 ? 1e-11 : 4.0));
+      }
+      std::vector<TermId> got, want;
+      m.Match(slots, [&](TermId t) { got.push_back(t); });
+      std::sort(got.begin(), got.end());
+      for (size_t t = 0; t < rules.size(); ++t) {
+        bool all = true;
+        for (const NarrowRanges::Range& r : rules[t]) {
+          const Value& v = slots[r.slot];
+          all = all && v.kind == ValueKind::kNumber &&
+                InRange(v.number, r.lo, r.hi, r.lo_open, r.hi_open);
+        }
+        if (all) want.push_back(static_cast<TermId>(7 + t));
+      }
+      INFO("round " << round << " event " << e);
+      REQUIRE(got == want);
+    }
+  }
+}
+
+TEST_CASE("range bitmap: chosen for many wide conjunctions, narrow ranges for narrow ones",
+          "[index][bitmap][narrow]") {
   // 2000 conjunctions of 3 ranges over a domain of 1000: 50% wide go to a bitmap, 0.1% wide
-  // are counted; both give the same terms as a brute force.
+  // to NarrowRanges; both give the same terms as a brute force.
   for (double width : {500.0, 1.0}) {
     std::mt19937_64 rng(11);
     ConditionIndexBuilder b;
@@ -374,6 +441,8 @@ TEST_CASE("range bitmap: chosen for many wide conjunctions, counting for narrow 
     ConditionIndex idx = std::move(b).Build(2000);
     CHECK(idx.InRangeBitmap(0) == (width > 100));
     CHECK(idx.stats().bitmap_terms == (width > 100 ? 2000u : 0u));
+    CHECK(idx.InNarrowRanges(0) == (width < 100));
+    CHECK(idx.stats().narrow_terms == (width < 100 ? 2000u : 0u));
     ProbeScratch s(2000);
     for (int e = 0; e < 200; ++e) {
       std::vector<Value> slots(6);
