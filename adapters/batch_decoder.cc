@@ -28,19 +28,22 @@ std::string_view BatchDecoder::line(size_t i) const {
   return std::string_view(text_.data() + offsets_[i].first, offsets_[i].second);
 }
 
-void BatchDecoder::Decode() {
+void BatchDecoder::Decode(bool parallel) {
   size_t n = offsets_.size();
   events_.resize(n);
   outcomes_.assign(n, DecodeOutcome::kBlank);
   size_t chunks = decoders_.size();
-  ParallelFor(chunks, [&](size_t c) {
-    EventDecoder& d = *decoders_[c];
-    for (size_t i = c * n / chunks; i < (c + 1) * n / chunks; ++i) {
-      events_[i] = Event();
-      outcomes_[i] = d.Decode(line(i), events_[i]);
-      if (outcomes_[i] == DecodeOutcome::kEvent) events_[i].Own();
-    }
-  });
+  ParallelFor(
+      chunks,
+      [&](size_t c) {
+        EventDecoder& d = *decoders_[c];
+        for (size_t i = c * n / chunks; i < (c + 1) * n / chunks; ++i) {
+          events_[i] = Event();
+          outcomes_[i] = d.Decode(line(i), events_[i]);
+          if (outcomes_[i] == DecodeOutcome::kEvent) events_[i].Own();
+        }
+      },
+      parallel);
   // Missing times take the previous decoded event's time, in input order. Under --clock wall
   // the chunks were stamped by different threads: times are made non-decreasing in input
   // order (arrival in processing order), so nothing is late.

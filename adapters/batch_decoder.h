@@ -28,7 +28,8 @@ class BatchDecoder {
 
   void Add(std::string_view line);
   size_t size() const { return offsets_.size(); }
-  void Decode();
+  // `parallel` false: every chunk on the calling thread (common/parallel_choice.h).
+  void Decode(bool parallel = true);
   DecodeOutcome outcome(size_t i) const { return outcomes_[i]; }
   Event& event(size_t i) { return events_[i]; }
   std::string_view line(size_t i) const;

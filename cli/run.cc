@@ -320,6 +320,13 @@ int Run(const RunOptions& o) {
         static_cast<unsigned long long>(st.dropped_partial),
         static_cast<unsigned long long>(st.dropped_state),
         secs > 0 ? static_cast<double>(st.events_in + st.late) / secs : 0.0);
+    if (report.parallel_batches + report.serial_batches > 0) {
+      std::fprintf(stderr,
+                   "batches: %llu on the worker threads, %llu on one thread (each way as its "
+                   "measured time per event favoured)\n",
+                   static_cast<unsigned long long>(report.parallel_batches),
+                   static_cast<unsigned long long>(report.serial_batches));
+    }
     if (!o.state_dir.empty()) {
       std::fprintf(stderr,
                    "checkpoints: %llu written, last %llu bytes, %.3f s capturing (the run "

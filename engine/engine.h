@@ -61,6 +61,11 @@ class Engine {
   const Matcher& matcher() const { return matcher_; }
   size_t live_partial_matches() const;
   unsigned workers() const { return sharded_ ? static_cast<unsigned>(sharded_->workers()) : 1u; }
+  // With workers: whether the next batches run on them or on the calling thread
+  // (ShardedMatcher::SetParallel; the output is the same).
+  void SetParallel(bool parallel) {
+    if (sharded_) sharded_->SetParallel(parallel);
+  }
   // Per rule, for the metrics (`add` has a place per rule of the program): live partial matches,
   // and complex events suppressed since the last call.
   void PartialMatchesByRule(std::vector<uint64_t>& add) const;

@@ -184,11 +184,13 @@ void ShardedMatcher::Flush(TimeMs timers_before, ComplexEventSink& sink, RunStat
   uint64_t first = next_ordinal_;
   next_ordinal_ += batch_.size();
   size_t n = batch_.size(), chunks = workers_.size();
-  ParallelFor(chunks, [&](size_t w) {
-    workers_[w]->Route(batch_, w * n / chunks, (w + 1) * n / chunks, first);
-  });
-  ParallelFor(chunks,
-              [&](size_t w) { workers_[w]->Match(batch_, workers_, first, timers_before); });
+  ParallelFor(
+      chunks,
+      [&](size_t w) { workers_[w]->Route(batch_, w * n / chunks, (w + 1) * n / chunks, first); },
+      parallel_);
+  ParallelFor(
+      chunks, [&](size_t w) { workers_[w]->Match(batch_, workers_, first, timers_before); },
+      parallel_);
   std::vector<Kept*> all;
   for (auto& w : workers_) {
     for (Kept& k : w->out) all.push_back(&k);

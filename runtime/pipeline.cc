@@ -10,6 +10,7 @@
 #include "adapters/batch_decoder.h"
 #include "adapters/dead_letter.h"
 #include "adapters/merged_source.h"
+#include "common/parallel_choice.h"
 #include "engine/engine.h"
 #include "runtime/checkpoint.h"
 #include "runtime/metrics.h"
@@ -412,9 +413,15 @@ RunReport Pipeline::Impl::Run() {
   };
   batch_for(*prog);
   std::vector<std::pair<uint32_t, uint64_t>> numbers;  // per batched line: source, line number
+  // Each batch on the workers or on this thread, whichever its time per event has favoured
+  // (common/parallel_choice.h): decoding, matching and output of the batch are timed together.
+  ParallelChoice choice;
   auto drain = [&]() {
     if (!batch || batch->size() == 0) return;
-    batch->Decode();
+    const auto t_batch = std::chrono::steady_clock::now();
+    const size_t lines = batch->size();
+    eng->SetParallel(choice.parallel());
+    batch->Decode(choice.parallel());
     for (size_t i = 0; i < batch->size(); ++i) {
       adapters::DecodeOutcome r = batch->outcome(i);
       if (r == adapters::DecodeOutcome::kBlank) continue;
@@ -429,6 +436,8 @@ RunReport Pipeline::Impl::Run() {
     }
     batch->Clear();
     numbers.clear();
+    choice.Done(lines,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t_batch).count());
   };
   // A failed output (disk full, ...) stops the run: reading on would lose what it cannot write.
   auto outputs_failed = [&]() {
@@ -878,6 +887,8 @@ RunReport Pipeline::Impl::Run() {
           " changelog events without a key changed nothing");
   }
   report.stats = run_stats();
+  report.parallel_batches = choice.parallel_batches();
+  report.serial_batches = choice.serial_batches();
   if (reloader) report.reload_failures = reloader->failures();
   publish();                           // the final numbers, for a last scrape
   report.dead_letters = dead.total();  // every dead letter, late ones included (as the summary)

@@ -119,6 +119,8 @@ struct RunReport {
   uint64_t reloads = 0;                 // new rules that took over
   uint64_t reload_failures = 0;         // reloads refused (errors, failed tests, unreadable files)
   double reload_pause_seconds = 0;      // the longest stand-still of a take-over
+  // With worker threads: batches run on them and on the calling thread (ParallelChoice).
+  uint64_t parallel_batches = 0, serial_batches = 0;
 };
 
 class Pipeline {

@@ -9,6 +9,7 @@
 
 #include "common/hash.h"
 #include "common/huge_pages.h"
+#include "common/parallel_choice.h"
 #include "common/json_text.h"
 #include "common/key_table.h"
 #include "common/sorted_ids.h"
@@ -205,4 +206,47 @@ TEST_CASE("SortUniqueIds equals sort and unique at every density", "[common]") {
     }
   }
   CHECK(bitmap_cases >= 20);  // the bitmap path was taken, not only the sort
+}
+
+TEST_CASE("parallel choice: batches go the way measured faster, the workers unless clearly not",
+          "[common]") {
+  // Simulated batches of 1000 events: `serial` and `workers` seconds per event each way.
+  auto run = [](double serial, double workers, int batches, ParallelChoice& c) {
+    for (int i = 0; i < batches; ++i) c.Done(1000, (c.parallel() ? workers : serial) * 1000);
+  };
+  {
+    ParallelChoice c;  // one thread twice as fast: it takes over once tried, the workers are
+                       // probed
+    CHECK(c.parallel());
+    run(1e-6, 2e-6, 640, c);
+    const uint64_t before = ParallelChoice::kFirstTrial - 1;  // on the workers until the trial
+    CHECK(c.serial_batches() > 600 - before);
+    CHECK(c.parallel_batches() >= before + 640 / ParallelChoice::kProbe - 1);
+    CHECK(c.parallel_batches() <= before + 640 / ParallelChoice::kProbe + 1);
+  }
+  {
+    ParallelChoice c;  // the workers faster: one thread only tried and probed
+    run(2e-6, 1e-6, 640, c);
+    CHECK(c.parallel_batches() > 600);
+    CHECK(c.serial_batches() <= 640 / ParallelChoice::kProbe + 2);
+  }
+  {
+    ParallelChoice c;  // one thread 5% faster: within the margin, the workers stay
+    run(0.95e-6, 1e-6, 640, c);
+    CHECK(c.parallel_batches() > 600);
+  }
+  {
+    ParallelChoice c;  // the stream changes: the choice follows within a few probes
+    run(1e-6, 2e-6, 200, c);
+    CHECK(!c.parallel());
+    const uint64_t before = c.parallel_batches();
+    run(3e-6, 1e-6, 400, c);
+    CHECK(c.parallel_batches() - before > 300);
+  }
+  {
+    ParallelChoice c;  // short batches (live input cut short) are not measured
+    for (int i = 0; i < 100; ++i) c.Done(ParallelChoice::kMinEvents - 1, 1.0);
+    CHECK(c.parallel());
+    CHECK(c.parallel_batches() + c.serial_batches() == 0);
+  }
 }
