@@ -26,20 +26,31 @@ TEST_CASE("counted conjunctions of many predicates equal the reference matcher",
   }
 }
 
+namespace {
+
+// 60 seeds of conjunctions (odd seeds: ranges only; even seeds: mixed with other predicates)
+// with the builder's test flag `forced` set, so that every conjunction it covers takes that
+// structure; the flag is cleared however the loop ends.
+void ForcedStructureCases(bool& forced) {
+  forced = true;
+  for (uint64_t seed = 1; seed <= 60; ++seed) {
+    std::string mismatch = test::SingleEventCase(seed, 80, 300, true, seed % 2 == 1);
+    INFO(mismatch);
+    if (!mismatch.empty()) forced = false;
+    REQUIRE(mismatch.empty());
+  }
+  forced = false;
+}
+
+}  // namespace
+
 TEST_CASE("conjunctions of ranges matched through range bitmaps equal the reference matcher",
           "[differential][index][bitmap]") {
   // Every counted conjunction of ranges goes to a RangeBitmap (index/range_bitmap.h), however
   // few: open and closed ends, one-sided comparisons, empty and single-point ranges, values
   // missing, null or of the wrong type. On odd seeds the conjunctions are ranges only (all in
   // bitmaps), on even seeds mixed with other predicates (some counted, some anchored).
-  index::g_range_bitmap_always_for_testing = true;
-  for (uint64_t seed = 1; seed <= 60; ++seed) {
-    std::string mismatch = test::SingleEventCase(seed, 80, 300, true, seed % 2 == 1);
-    INFO(mismatch);
-    if (!mismatch.empty()) index::g_range_bitmap_always_for_testing = false;
-    REQUIRE(mismatch.empty());
-  }
-  index::g_range_bitmap_always_for_testing = false;
+  ForcedStructureCases(index::g_range_bitmap_always_for_testing);
 }
 
 TEST_CASE("conjunctions of ranges matched through narrow ranges equal the reference matcher",
@@ -49,12 +60,5 @@ TEST_CASE("conjunctions of ranges matched through narrow ranges equal the refere
   // the next; one-sided comparisons (open ends) beside them, empty and single-point ranges,
   // values missing, null or of the wrong type. Odd seeds: ranges only; even seeds: mixed with
   // other predicates.
-  index::g_narrow_ranges_always_for_testing = true;
-  for (uint64_t seed = 1; seed <= 60; ++seed) {
-    std::string mismatch = test::SingleEventCase(seed, 80, 300, true, seed % 2 == 1);
-    INFO(mismatch);
-    if (!mismatch.empty()) index::g_narrow_ranges_always_for_testing = false;
-    REQUIRE(mismatch.empty());
-  }
-  index::g_narrow_ranges_always_for_testing = false;
+  ForcedStructureCases(index::g_narrow_ranges_always_for_testing);
 }
