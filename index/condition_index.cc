@@ -137,11 +137,12 @@ std::unique_ptr<NarrowRanges> ConditionIndexBuilder::TakeNarrow(std::vector<Rang
   const double bitmap = (fields * 0.5 + 1) / 64;
   std::unique_ptr<NarrowRanges> narrow;
   size_t kept = 0;
+  std::vector<double> share;  // per range of the conjunction
   for (RangeConjunction& c : lot) {
     // The anchor: the finite range of least share; the guard: the least of the others.
     size_t anchor = c.ranges.size(), guard = c.ranges.size();
     double counting = 0;
-    std::vector<double> share(c.ranges.size());
+    share.resize(c.ranges.size());
     for (size_t i = 0; i < c.ranges.size(); ++i) {
       const RangeBitmap::Range& r = c.ranges[i];
       share[i] = Share(spans, r);

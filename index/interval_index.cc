@@ -142,17 +142,7 @@ void IntervalIndex::BuildSegments(const std::vector<Interval>& finite) {
   }
   // Past the last endpoint nothing finite holds; the sentinel closes the last gap's list.
   points_.push_back(Point{kInf, begin[segments], begin[segments]});
-  // About 4 endpoints a bucket when they are spread evenly.
-  const size_t n = points.size();
-  size_t buckets = 1;
-  while (buckets * 4 < n && buckets < (size_t{1} << 16)) buckets <<= 1;
-  radix_lo_ = points.front();
-  double width = points.back() - points.front();
-  radix_scale_ = width > 0 && std::isfinite(width) ? static_cast<double>(buckets) / width : 0;
-  radix_.assign(buckets + 1, static_cast<uint32_t>(n));
-  for (size_t i = n; i-- > 0;) radix_[Bucket(points[i])] = static_cast<uint32_t>(i);
-  // Empty buckets start where the next non-empty one does.
-  for (size_t b = buckets; b-- > 0;) radix_[b] = std::min(radix_[b], radix_[b + 1]);
+  radix_.Build(points.data(), points.size());
 }
 
 void IntervalIndex::BuildCoarse(const std::vector<Interval>& intervals,

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "index/access_predicate.h"
+#include "index/radix_table.h"
 
 namespace strix::index {
 
@@ -44,7 +45,7 @@ class IntervalIndex {
     if (!points_.empty() && points_[0].at <= v) {
       // The last endpoint <= v: a radix table on the value narrows it to a few endpoints
       // (the ones in v's bucket), counted or binary-searched without branches.
-      size_t b = Bucket(v);
+      size_t b = radix_.Bucket(v);
       size_t i = std::max<uint32_t>(radix_[b], 1) - 1;  // an endpoint <= v
       size_t stop = radix_[b + 1];
       if (stop - i <= 16) {
@@ -80,7 +81,7 @@ class IntervalIndex {
   size_t size() const { return size_; }
   size_t coarse_intervals() const { return coarse_size_; }  // past the segment budget
   size_t memory_bytes() const {
-    return points_.capacity() * sizeof(Point) + radix_.capacity() * 4 + seg_terms_.capacity() * 4 +
+    return points_.capacity() * sizeof(Point) + radix_.memory_bytes() + seg_terms_.capacity() * 4 +
            (up_.capacity() + down_.capacity()) * sizeof(Ray) + everywhere_.capacity() * 4 +
            cuts_.capacity() * 8 + (whole_.capacity() + ends_at_.capacity()) * 4 +
            whole_terms_.capacity() * 4 + ends_.capacity() * sizeof(Interval);
@@ -117,15 +118,8 @@ class IntervalIndex {
     double at;
     uint32_t point_list, gap_list;
   };
-  // Radix bucket of a value >= the first endpoint: monotone in the value, so the endpoints
-  // of bucket b are points_[radix_[b], radix_[b + 1]).
-  size_t Bucket(double v) const {
-    double x = (v - radix_lo_) * radix_scale_;
-    return x < static_cast<double>(radix_.size() - 2) ? static_cast<size_t>(x) : radix_.size() - 2;
-  }
   std::vector<Point> points_;  // ascending; the last one is a sentinel at +inf
-  std::vector<uint32_t> radix_;
-  double radix_lo_ = 0, radix_scale_ = 0;
+  RadixTable radix_;           // over points_ but the sentinel
   std::vector<TermId> seg_terms_;
   std::vector<Ray> up_, down_;
   std::vector<TermId> everywhere_;  // (-inf, inf)

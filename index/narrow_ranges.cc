@@ -61,16 +61,7 @@ void NarrowRanges::Build() {
       }
       // At or above every exact width (the difference above is rounded to nearest).
       g.widest = widest > 0 ? std::nextafter(widest, kInf) : 0;
-      // About 4 anchors a radix bucket when they are spread evenly.
-      const size_t n = g.lo.size();
-      size_t buckets = 1;
-      while (buckets * 4 < n && buckets < (size_t{1} << 16)) buckets <<= 1;
-      g.radix_lo = g.lo.front();
-      const double span = g.lo.back() - g.lo.front();
-      g.radix_scale = span > 0 && std::isfinite(span) ? static_cast<double>(buckets) / span : 0;
-      g.radix.assign(buckets + 1, static_cast<uint32_t>(n));
-      for (size_t i = n; i-- > 0;) g.radix[g.Bucket(g.lo[i])] = static_cast<uint32_t>(i);
-      for (size_t b = buckets; b-- > 0;) g.radix[b] = std::min(g.radix[b], g.radix[b + 1]);
+      g.radix.Build(g.lo.data(), g.lo.size());
     }
   }
   drafts_.clear();
@@ -82,7 +73,7 @@ size_t NarrowRanges::memory_bytes() const {
   for (const Field& fd : fields_) {
     for (const Group& g : fd.groups) {
       b += (g.lo.capacity() + g.hi.capacity()) * 8 + g.entries.capacity() * sizeof(Entry) +
-           g.radix.capacity() * 4;
+           g.radix.memory_bytes();
     }
   }
   return b;

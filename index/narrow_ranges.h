@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "common/value.h"
+#include "index/radix_table.h"
 #include "index/range_bitmap.h"
 
 namespace strix::index {
@@ -56,7 +57,7 @@ class NarrowRanges {
         // below the rounded difference. A radix table on lo finds the first such anchor
         // among a few.
         const double from = Below(x - g.widest);
-        size_t k = g.radix[g.Bucket(from)];
+        size_t k = g.radix[g.radix.Bucket(from)];
         while (k < g.lo.size() && g.lo[k] < from) ++k;
         for (; k < g.lo.size() && g.lo[k] <= x; ++k) {
           if (g.hi[k] < x) continue;
@@ -84,15 +85,7 @@ class NarrowRanges {
     double widest = 0;
     std::vector<double> lo, hi;  // the anchors, ascending by lo
     std::vector<Entry> entries;  // beside them
-    // Radix table over lo: the anchors of bucket b start at radix[b] (about 4 a bucket when
-    // spread evenly); Bucket is monotone in the value, NaN and below the first lo in bucket 0.
-    std::vector<uint32_t> radix;
-    double radix_lo = 0, radix_scale = 0;
-    size_t Bucket(double v) const {
-      const double b = (v - radix_lo) * radix_scale;
-      const double last = static_cast<double>(radix.size() - 2);
-      return b > 0 ? (b < last ? static_cast<size_t>(b) : radix.size() - 2) : 0;
-    }
+    RadixTable radix;            // over lo
   };
   struct Field {
     uint32_t slot = 0;
