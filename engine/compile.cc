@@ -185,12 +185,13 @@ class Compiler {
           if (p_.tables[t].name == e.text) n.ref = t;  // the checker saw that it exists
         }
         TableSpec& spec = p_.tables[n.ref];
-        auto it = std::find(spec.members.begin(), spec.members.end(), e.path);
+        auto it = std::find_if(spec.members.begin(), spec.members.end(),
+                               [&](const auto& m) { return std::ranges::equal(m, e.path); });
         n.aux = static_cast<uint32_t>(it - spec.members.begin());
         if (it == spec.members.end()) {
           std::vector<std::string> full = spec.row;
           full.insert(full.end(), e.path.begin(), e.path.end());
-          spec.members.push_back(e.path);
+          spec.members.emplace_back(e.path.begin(), e.path.end());
           spec.member_slots.push_back(full.empty() ? kWholeEvent : Slot(FieldSpec{full}));
         }
         return Add(n, {Compile(e.kids[0])});
@@ -271,8 +272,7 @@ class Compiler {
 
   // The field path an expression reads: an alias path loses its alias segment.
   static std::vector<std::string> FieldPath(const Expr& e) {
-    if (e.alias_term < 0) return e.path;
-    return std::vector<std::string>(e.path.begin() + 1, e.path.end());
+    return std::vector<std::string>(e.path.begin() + (e.alias_term < 0 ? 0 : 1), e.path.end());
   }
 
   // Slot(FieldSpec{FieldPath(e), t}) without building the spec for a field seen before (a
@@ -317,14 +317,14 @@ class Compiler {
       n.kind = e.text == "first"  ? CKind::kFirstSlot
                : e.text == "last" ? CKind::kLastSlot
                                   : CKind::kPrevSlot;
-      n.ref = Slot(FieldSpec{e.path, Transform::kNone});
+      n.ref = Slot(FieldSpec{{e.path.begin(), e.path.end()}, Transform::kNone});
       return Add(n);
     }
     n.kind = CKind::kAggregate;
     static const std::map<std::string, AggFn> kFns = {
         {"count", AggFn::kCount}, {"sum", AggFn::kSum}, {"avg", AggFn::kAvg},
         {"min", AggFn::kMin},     {"max", AggFn::kMax}, {"distinct", AggFn::kDistinct}};
-    n.fn = kFns.at(e.text);
+    n.fn = kFns.at(std::string(e.text));
     if (n.fn == AggFn::kCount) {
       n.ref = n.aux;  // count() reads the term's bound events
       return Add(n);

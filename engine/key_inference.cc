@@ -30,7 +30,7 @@ std::optional<std::vector<std::string>> JoinPath(const ql::Ast& ast, ql::ExprId 
     const auto x = static_cast<size_t>(other.alias_term);
     if (x >= term || !single[x] || other.path.size() != own.path.size() + 1) continue;
     if (!std::equal(own.path.begin(), own.path.end(), other.path.begin() + 1)) continue;
-    return own.path;
+    return std::vector<std::string>(own.path.begin(), own.path.end());
   }
   return std::nullopt;
 }

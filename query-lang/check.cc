@@ -297,11 +297,11 @@ class Checker {
         uint32_t use = out_.asts[f].exprs[id].pos;
         out_.asts[f].exprs[id] = out_.asts[f].exprs[copy];
         Expr& root = out_.asts[f].exprs[id];
-        auto rare = std::make_shared<ExprRare>(root.rare ? *root.rare : ExprRare{});
-        rare->let_use = int32_t(use);  // a let of a let: the outermost use counts
-        rare->let_file = int32_t(li->file);
-        rare->let_index = int32_t(li->index);
-        root.rare = std::move(rare);
+        ExprRare rare = root.rare ? *root.rare : ExprRare{};
+        rare.let_use = int32_t(use);  // a let of a let: the outermost use counts
+        rare.let_file = int32_t(li->file);
+        rare.let_index = int32_t(li->index);
+        root.rare = out_.asts[f].store.Rare(std::move(rare));
         continue;  // a let body is already expanded
       }
       for (ExprId k : out_.asts[f].exprs[id].kids) stack.push_back(k);
@@ -313,7 +313,13 @@ class Checker {
     Ast& dst = out_.asts[dst_file];
     auto clone = [&](ExprId s) {
       Expr e = out_.asts[src_file].exprs[s];
-      if (src_file != dst_file && e.origin_file < 0) e.origin_file = static_cast<int32_t>(src_file);
+      e.kids = dst.store.Kids(e.kids);  // its own, rewritten below
+      if (src_file != dst_file) {       // nothing of dst points into another file's store
+        if (e.origin_file < 0) e.origin_file = static_cast<int32_t>(src_file);
+        e.text = dst.store.Text(e.text);
+        e.path = dst.store.Path(e.path);
+        if (e.rare) e.rare = dst.store.Rare(*e.rare);
+      }
       return dst.Add(std::move(e));
     };
     ExprId new_root = clone(root);
@@ -716,22 +722,23 @@ class Checker {
   // The alias argument of an aggregate, first/last or prev: returns its term or -1.
   int AliasArg(ExprId call, const Scope& s, bool want_field) {
     Expr& c = ast().exprs[call];
+    const std::string fn(c.text);
     if (c.kids.size() != 1) {
-      ErrorAt(call, "'" + c.text + "' takes one argument");
+      ErrorAt(call, "'" + fn + "' takes one argument");
       return -1;
     }
     const Expr& arg = ast().exprs[c.kids[0]];
     int t = (arg.kind == ExprKind::kPath && !arg.head_backticked) ? AliasTerm(s, arg.path[0]) : -1;
     if (t < 0) {
-      ErrorAt(c.kids[0], "'" + c.text + "' works over a list alias, as in " + c.text +
-                             (want_field ? "(f.x)" : "(f)"));
+      ErrorAt(c.kids[0],
+              "'" + fn + "' works over a list alias, as in " + fn + (want_field ? "(f.x)" : "(f)"));
       return -1;
     }
     if (want_field != (arg.path.size() > 1)) {
-      ErrorAt(c.kids[0], want_field ? "'" + c.text + "' needs a field of the alias, as in " +
-                                          c.text + "(" + arg.path[0] + ".x)"
-                                    : "'" + c.text + "' takes the alias alone, as in " + c.text +
-                                          "(" + arg.path[0] + ")");
+      ErrorAt(c.kids[0], want_field ? "'" + fn + "' needs a field of the alias, as in " + fn + "(" +
+                                          arg.path[0] + ".x)"
+                                    : "'" + fn + "' takes the alias alone, as in " + fn + "(" +
+                                          arg.path[0] + ")");
       return -1;
     }
     return t;
@@ -739,7 +746,7 @@ class Checker {
 
   Ty CheckCall(ExprId id, const Scope& s) {
     Expr& c = ast().exprs[id];
-    const std::string fn = c.text;
+    const std::string fn(c.text);
     static const std::set<std::string> kScalar = {"lower", "upper", "len", "abs"};
     static const std::set<std::string> kAggregate = {"count", "sum", "avg",
                                                      "min",   "max", "distinct"};
@@ -848,7 +855,7 @@ class Checker {
       case ExprKind::kPath:
         return s.permissive ? Ty::kAny : CheckPath(id, s);
       case ExprKind::kList: {
-        std::vector<ExprId> kids = e.kids;
+        const std::span<const ExprId> kids = e.kids;  // e may move: Expand adds nodes
         for (ExprId k : kids) {
           if (!IsConstant(ast().exprs[k])) {
             ErrorAt(k, "list elements must be constants (strings, numbers, true, false)");
@@ -932,7 +939,7 @@ class Checker {
           ErrorAt(b, what);
           return Ty::kBad;
         }
-        std::vector<ExprId> kids = rhs.kids;
+        const std::span<const ExprId> kids = rhs.kids;
         bool bad = false;
         if (kids.empty()) {
           ErrorAt(b, cidr ? "'in cidr' needs at least one network"
@@ -964,10 +971,11 @@ class Checker {
         return ta == Ty::kBad ? ta : Ty::kCond;
       }
       case ExprKind::kLookup: {
-        if (!table_names_.count(e.text)) {
+        const std::string table(e.text);
+        if (!table_names_.count(table)) {
           std::vector<std::string> known(table_names_.begin(), table_names_.end());
-          std::string near = Suggest(e.text, known);
-          ErrorAt(id, "unknown table '" + e.text + "'" +
+          std::string near = Suggest(table, known);
+          ErrorAt(id, "unknown table '" + table + "'" +
                           (near.empty() ? std::string() : "; did you mean '" + near + "'?"));
           return Ty::kBad;
         }
@@ -1001,7 +1009,7 @@ class Checker {
       case ExprKind::kNot:
       case ExprKind::kAnd:
       case ExprKind::kOr: {
-        std::vector<ExprId> kids = e.kids;
+        const std::span<const ExprId> kids = e.kids;  // e may move: Expand adds nodes
         bool bad = false;
         for (ExprId k : kids) {
           Ty t = CheckExpr(k, s);
@@ -1034,7 +1042,7 @@ std::string Re2Pattern(const Expr& match) {
   for (char f : match.flags()) {
     if (flags.find(f) == std::string::npos) flags.push_back(f);
   }
-  return flags.empty() ? match.text : "(?" + flags + ")" + match.text;
+  return flags.empty() ? std::string(match.text) : "(?" + flags + ")" + std::string(match.text);
 }
 
 CheckedRules LoadRules(std::vector<SourceFile> files, const LoadOptions& options) {

@@ -3,16 +3,24 @@
 
 #include <simdjson.h>
 
-#include <map>
 #include <set>
+#include <string_view>
+#include <unordered_map>
 
 #include "query-lang/check.h"
 
 namespace strix::ql {
 
 void CheckTests(const CheckedRules& rules, std::vector<Diagnostic>& out) {
-  std::map<std::string, const Rule*> by_name;
-  for (size_t i = 0; i < rules.rules.size(); ++i) by_name[rules.rule(i).name] = &rules.rule(i);
+  // Rules by name, made when the first `expect` needs it (most rule sets have no tests).
+  std::unordered_map<std::string_view, const Rule*> by_name;
+  auto find_rule = [&](const std::string& name) -> const Rule* {
+    if (by_name.empty()) {
+      for (size_t i = 0; i < rules.rules.size(); ++i) by_name[rules.rule(i).name] = &rules.rule(i);
+    }
+    auto it = by_name.find(name);
+    return it == by_name.end() ? nullptr : it->second;
+  };
   std::set<std::string> test_names;
   simdjson::dom::parser parser;
   for (uint32_t f = 0; f < rules.asts.size(); ++f) {
@@ -35,8 +43,8 @@ void CheckTests(const CheckedRules& rules, std::vector<Diagnostic>& out) {
         }
       }
       for (const Expect& e : t.expects) {
-        auto it = by_name.find(e.rule);
-        if (it == by_name.end()) {
+        const Rule* rule = find_rule(e.rule);
+        if (!rule) {
           error(e.pos, "expect names unknown rule '" + e.rule + "'");
           continue;
         }
@@ -44,7 +52,7 @@ void CheckTests(const CheckedRules& rules, std::vector<Diagnostic>& out) {
           error(e.pos, "'expect 0 " + e.rule + "' is written 'expect none " + e.rule + "'");
         }
         std::set<std::string> emitted, seen;
-        for (const EmitField& ef : it->second->emit) emitted.insert(ef.name);
+        for (const EmitField& ef : rule->emit) emitted.insert(ef.name);
         for (const ExpectField& ef : e.fields) {
           if (!emitted.count(ef.name)) {
             error(ef.pos, "rule '" + e.rule + "' has no emit field '" + ef.name + "'");

@@ -10,7 +10,7 @@
 namespace strix::ql {
 namespace {
 
-bool PlainName(const std::string& s) {
+bool PlainName(std::string_view s) {
   if (s.empty() || IsReserved(s)) return false;
   if (!std::isalpha(static_cast<unsigned char>(s[0])) && s[0] != '_') return false;
   for (char c : s) {
@@ -20,7 +20,7 @@ bool PlainName(const std::string& s) {
 }
 
 // Appends a name as written in a rule: plain, or in backticks when it is not a plain name.
-void AppendName(std::string& o, const std::string& s, bool force_ticks = false) {
+void AppendName(std::string& o, std::string_view s, bool force_ticks = false) {
   if (!force_ticks && PlainName(s)) {
     o += s;
     return;
@@ -37,14 +37,14 @@ std::string Name(const std::string& s) {
 }
 
 // The `.seg.seg` after a call or a table row.
-void AppendMembers(std::string& o, const std::vector<std::string>& path) {
+void AppendMembers(std::string& o, std::span<const std::string> path) {
   for (const std::string& s : path) {
     o += '.';
     AppendName(o, s);
   }
 }
 
-void AppendPath(std::string& o, const std::vector<std::string>& path, bool head_backticked) {
+void AppendPath(std::string& o, std::span<const std::string> path, bool head_backticked) {
   for (size_t i = 0; i < path.size(); ++i) {
     if (i) o += '.';
     AppendName(o, path[i], i == 0 && head_backticked);
@@ -243,7 +243,7 @@ void AppendFilter(std::string& o, const Ast& ast, const Filter& f) {
 
 }  // namespace
 
-std::string DumpRegex(const std::string& pattern, std::string_view flags) {
+std::string DumpRegex(std::string_view pattern, std::string_view flags) {
   // The parser keeps every escape but `\/` as written, so a slash in the pattern always follows
   // an even run of backslashes and escaping it reads back the same pattern.
   std::string o = "/";
@@ -256,7 +256,7 @@ std::string DumpRegex(const std::string& pattern, std::string_view flags) {
   return o;
 }
 
-std::string DumpPath(const std::vector<std::string>& path, bool head_backticked) {
+std::string DumpPath(std::span<const std::string> path, bool head_backticked) {
   std::string o;
   AppendPath(o, path, head_backticked);
   return o;

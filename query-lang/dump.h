@@ -4,6 +4,7 @@
 // Covered by test/parser_test.cc.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -20,7 +21,7 @@ std::string DumpRule(const Ast& ast, const Rule& r);
 std::string DumpExpr(const Ast& ast, ExprId id);
 std::string DumpFilter(const Ast& ast, const Filter& f);
 // A regex as written in a rule: /pattern/flags, slashes escaped, reading back the same.
-std::string DumpRegex(const std::string& pattern, std::string_view flags);
-std::string DumpPath(const std::vector<std::string>& path, bool head_backticked = false);
+std::string DumpRegex(std::string_view pattern, std::string_view flags);
+std::string DumpPath(std::span<const std::string> path, bool head_backticked = false);
 
 }  // namespace strix::ql

@@ -486,9 +486,10 @@ auto const path_def = (pos >> segment >> *('.' >> segment))[([](auto& ctx) {
   Expr e;
   e.kind = ExprKind::kPath;
   e.pos = at_c<0>(a);
-  e.path.push_back(at_c<1>(a).text);
+  std::vector<std::string> path{std::move(at_c<1>(a).text)};
   e.head_backticked = at_c<1>(a).backticked;
-  for (const Seg& s : at_c<2>(a)) e.path.push_back(s.text);
+  for (Seg& s : at_c<2>(a)) path.push_back(std::move(s.text));
+  e.path = A(ctx).store.Path(std::move(path));
   _val(ctx) = A(ctx).Add(std::move(e));
 })];
 
@@ -549,9 +550,8 @@ struct MakeNary {
     Expr e;
     e.kind = K;
     e.pos = A(ctx).exprs[first].pos;
-    e.kids.reserve(rest.size() + 1);
-    e.kids.push_back(first);
-    for (ExprId k : rest) e.kids.push_back(k);
+    rest.insert(rest.begin(), first);
+    e.kids = A(ctx).store.Kids(rest);
     _val(ctx) = A(ctx).Add(std::move(e));
   }
 };
@@ -566,7 +566,7 @@ struct MakeArith {
       e.kind = ExprKind::kArith;
       e.pos = at_c<0>(step).pos;
       e.op = at_c<0>(step).op;
-      e.kids = {acc, at_c<1>(step)};
+      e.kids = A(ctx).store.Kids({acc, at_c<1>(step)});
       acc = A(ctx).Add(std::move(e));
     }
     _val(ctx) = acc;
@@ -583,7 +583,7 @@ auto const not_expr_def = (*(pos >> kw("not")) >> cmp_expr)[([](auto& ctx) {
     Expr e;
     e.kind = ExprKind::kNot;
     e.pos = nots[i];
-    e.kids = {acc};
+    e.kids = A(ctx).store.Kids({acc});
     acc = A(ctx).Add(std::move(e));
   }
   _val(ctx) = acc;
@@ -602,7 +602,7 @@ auto const in_rhs_def = (sum >> -(x3::lit("..") > sum))[([](auto& ctx) {
   Expr e;
   e.kind = ExprKind::kRange;
   e.pos = A(ctx).exprs[at_c<0>(a)].pos;
-  e.kids = {at_c<0>(a), *at_c<1>(a)};
+  e.kids = A(ctx).store.Kids({at_c<0>(a), *at_c<1>(a)});
   _val(ctx) = A(ctx).Add(std::move(e));
 })];
 
@@ -654,7 +654,7 @@ auto const cmp_expr_def = (pos >> kw("exists") > path)[([](auto& ctx) {
                             Expr e;
                             e.kind = ExprKind::kExists;
                             e.pos = at_c<0>(a);
-                            e.kids = {at_c<1>(a)};
+                            e.kids = A(ctx).store.Kids({at_c<1>(a)});
                             _val(ctx) = A(ctx).Add(std::move(e));
                           })] |
                           (sum >> -cmp_tail)[([](auto& ctx) {
@@ -671,16 +671,17 @@ auto const cmp_expr_def = (pos >> kw("exists") > path)[([](auto& ctx) {
                             e.negated = t.negated;
                             e.set_all = t.set_all;
                             e.pos = t.pos;
+                            ExprStore& store = A(ctx).store;
                             if (t.rhs != kNoExpr) {
-                              e.kids = {lhs, t.rhs};  // one allocation
+                              e.kids = store.Kids({lhs, t.rhs});
                             } else {
-                              e.kids = {lhs};
+                              e.kids = store.Kids({lhs});
                             }
-                            e.text = std::move(t.pattern);
+                            e.text = store.Text(t.pattern);
                             if (!t.flags.empty()) {
-                              auto rare = std::make_shared<ExprRare>();
-                              rare->flags = std::move(t.flags);
-                              e.rare = std::move(rare);
+                              ExprRare rare;
+                              rare.flags = std::move(t.flags);
+                              e.rare = store.Rare(std::move(rare));
                             }
                             _val(ctx) = A(ctx).Add(std::move(e));
                           })];
@@ -702,7 +703,7 @@ auto const unary_def = (*minus >> primary)[([](auto& ctx) {
     Expr e;
     e.kind = ExprKind::kNeg;
     e.pos = minus[i];
-    e.kids = {acc};
+    e.kids = ast.store.Kids({acc});
     acc = ast.Add(std::move(e));
   }
   _val(ctx) = acc;
@@ -758,7 +759,7 @@ auto const string_expr = (pos >> string_lit)[([](auto& ctx) {
   e.kind = ExprKind::kLiteral;
   e.lit = LiteralKind::kString;
   e.pos = at_c<0>(a);
-  e.text = std::move(at_c<1>(a));
+  e.text = A(ctx).store.Text(at_c<1>(a));
   _val(ctx) = A(ctx).Add(std::move(e));
 })];
 
@@ -767,7 +768,7 @@ auto const list_expr = (pos >> '[' >> enter >> -(expr % ',') > ']' >> leave)[([]
   Expr e;
   e.kind = ExprKind::kList;
   e.pos = at_c<0>(a);
-  if (at_c<1>(a)) e.kids = *at_c<1>(a);
+  if (at_c<1>(a)) e.kids = A(ctx).store.Kids(*at_c<1>(a));
   _val(ctx) = A(ctx).Add(std::move(e));
 })];
 
@@ -809,14 +810,14 @@ auto const primary_def = name_primary[([](auto& ctx) {
                            Expr e;
                            e.kind = n.kind;
                            e.pos = n.pos;
+                           ExprStore& store = A(ctx).store;
                            if (n.kind == ExprKind::kPath) {
-                             e.path.reserve(n.path.size() + 1);
-                             e.path.push_back(std::move(n.name));
-                             for (std::string& s : n.path) e.path.push_back(std::move(s));
+                             n.path.insert(n.path.begin(), std::move(n.name));
+                             e.path = store.Path(std::move(n.path));
                            } else {
-                             e.text = std::move(n.name);
-                             e.kids = std::move(n.args);
-                             e.path = std::move(n.path);
+                             e.text = store.Text(n.name);
+                             e.kids = store.Kids(n.args);
+                             e.path = store.Path(std::move(n.path));
                            }
                            _val(ctx) = A(ctx).Add(std::move(e));
                          })] |
@@ -830,7 +831,7 @@ auto const primary_def = name_primary[([](auto& ctx) {
 
 auto const keys_def = path[([](auto& ctx) {
                         const Expr& p = A(ctx).exprs[_attr(ctx)];
-                        _val(ctx).push_back(KeyPath{p.path, p.pos});
+                        _val(ctx).push_back(KeyPath{{p.path.begin(), p.path.end()}, p.pos});
                       })] %
                       // `, NAME:` is the next branch of an all(...), never another key.
                       (',' >> !(name >> ':'));
@@ -1000,12 +1001,12 @@ auto const table_def = kw("table") > (pos >> name)[([](auto& ctx) {
                          _val(ctx).name = at_c<1>(_attr(ctx));
                        })] > kw("by") > path[([](auto& ctx) {
                          const Expr& p = A(ctx).exprs[_attr(ctx)];
-                         _val(ctx).key = KeyPath{p.path, p.pos};
+                         _val(ctx).key = KeyPath{{p.path.begin(), p.path.end()}, p.pos};
                        })] >
                        kw("from") > filter[([](auto& ctx) { _val(ctx).from = _attr(ctx); })] >>
                        -(kw("row") > path[([](auto& ctx) {
                            const Expr& p = A(ctx).exprs[_attr(ctx)];
-                           _val(ctx).row = p.path;
+                           _val(ctx).row.assign(p.path.begin(), p.path.end());
                            _val(ctx).row_pos = p.pos;
                          })]) >>
                        -(kw("delete") > kw("on") > filter[([](auto& ctx) {

@@ -56,7 +56,7 @@ class Tests {
 };
 
 // A field's key in Tests: its segments, each ended by '\x1f'.
-void MakeKey(std::string& key, const std::vector<std::string>& path) {
+void MakeKey(std::string& key, std::span<const std::string> path) {
   key.clear();
   for (const std::string& seg : path) {
     key += seg;
@@ -106,7 +106,7 @@ class Analysis {
         return true;
       }
       if (v.lit == LiteralKind::kString && op == Op::kEq) {
-        Strings(tests[key], std::set<std::string>{v.text});
+        Strings(tests[key], std::set<std::string>{std::string(v.text)});
         return true;
       }
       return false;
@@ -127,7 +127,7 @@ class Analysis {
         for (ExprId k : rhs.kids) {
           const Expr& x = a_.exprs[k];
           if (x.kind != ExprKind::kLiteral || x.lit != LiteralKind::kString) return false;
-          allowed.insert(x.text);
+          allowed.emplace(x.text);
         }
         Strings(tests[key], std::move(allowed));
         return true;

@@ -199,6 +199,28 @@ TEST_CASE("lets expand in any order and across files", "[checker]") {
         "((country not in [\"US\", \"CA\"]) and (amount > 10000))");
 }
 
+// Expanding a let copies its tree; the copy gets children of its own (ExprStore::Kids), so the
+// let's own tree, in its own file, reads as written after every use.
+TEST_CASE("expanding a let leaves the let's own tree as written", "[checker]") {
+  CheckedRules r = LoadRules(
+      {{"a.strix",
+        "rule r on tx where suspicious and amount > big\nrule s on tx where not suspicious\n"},
+       {"b.strix",
+        "let suspicious = (country not in trusted or ua =~ /bot/i) and note contains \"x\"\n"
+        "let trusted = [\"US\", \"CA\"]\nlet big = 10000\n"
+        "rule t on tx where suspicious"}});
+  REQUIRE(r.ok());
+  const std::string body =
+      "(((country not in [\"US\", \"CA\"]) or (ua =~ /bot/i)) and (note contains \"x\"))";
+  CHECK(DumpExpr(r.ast_of(0), r.rule(0).filter.where) == "(" + body + " and (amount > 10000))");
+  CHECK(DumpExpr(r.ast_of(1), r.rule(1).filter.where) == "(not " + body + ")");
+  CHECK(DumpExpr(r.ast_of(2), r.rule(2).filter.where) == body);
+  const Ast& b = r.asts[1];
+  REQUIRE(b.lets.size() == 3);
+  CHECK(DumpExpr(b, b.lets[0].value) == body);
+  CHECK(DumpExpr(b, b.lets[1].value) == "[\"US\", \"CA\"]");
+}
+
 TEST_CASE("a name defined in two files is an error, all errors are reported", "[checker]") {
   CheckedRules r = LoadRules({{"a.strix", "let x = 1\nrule r on tx where y"},
                               {"b.strix", "let x = 2\nrule s on tx where z"}});

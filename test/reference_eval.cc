@@ -54,7 +54,7 @@ V FromJson(simdjson::dom::element el) {
   return v;
 }
 
-V Lookup(simdjson::dom::element root, const std::vector<std::string>& path) {
+V Lookup(simdjson::dom::element root, std::span<const std::string> path) {
   simdjson::dom::element cur = root;
   for (const std::string& seg : path) {
     if (cur.type() != simdjson::dom::element_type::OBJECT) return V();
@@ -113,7 +113,7 @@ V Eval::Val(ExprId id) {
       }
       return Lookup(root, e.path);
     case ExprKind::kLookup:
-      return tables ? tables->Lookup(e.text, Val(e.kids[0]), e.path) : V();
+      return tables ? tables->Lookup(std::string(e.text), Val(e.kids[0]), e.path) : V();
     case ExprKind::kCall: {
       if (e.alias_term >= 0) return Call(e);
       V x = Val(e.kids[0]);
@@ -332,7 +332,7 @@ bool Eval::Truth(ExprId id) {
       if (x.k != V::kStr) return false;
       const Expr& list = a.exprs[e.kids[1]];
       for (ExprId k : list.kids) {
-        const std::string& lit = a.exprs[k].text;
+        const std::string lit(a.exprs[k].text);
         bool hit =
             e.op == Op::kContains ? x.s.find(lit) != std::string::npos
             : e.op == Op::kStartsWith
@@ -344,7 +344,7 @@ bool Eval::Truth(ExprId id) {
     }
     case ExprKind::kLike: {
       V x = Val(e.kids[0]);
-      return x.k == V::kStr && RefGlob(a.exprs[e.kids[1]].text, x.s);
+      return x.k == V::kStr && RefGlob(std::string(a.exprs[e.kids[1]].text), x.s);
     }
     case ExprKind::kInCidr: {
       V x = Val(e.kids[0]);
@@ -352,7 +352,8 @@ bool Eval::Truth(ExprId id) {
       std::vector<uint8_t> addr;
       if (!RefAddress(x.s, addr)) return false;
       bool in = false;
-      for (ExprId k : a.exprs[e.kids[1]].kids) in = in || RefInNetwork(addr, a.exprs[k].text);
+      for (ExprId k : a.exprs[e.kids[1]].kids)
+        in = in || RefInNetwork(addr, std::string(a.exprs[k].text));
       return e.negated ? !in : in;
     }
     case ExprKind::kIsNull: {
@@ -366,7 +367,7 @@ bool Eval::Truth(ExprId id) {
       std::string flags;
       for (char f : e.flags())
         if (flags.find(f) == std::string::npos) flags += f;
-      RE2 re(flags.empty() ? e.text : "(?" + flags + ")" + e.text);
+      RE2 re(flags.empty() ? std::string(e.text) : "(?" + flags + ")" + std::string(e.text));
       bool m = RE2::PartialMatch(x.s, re);
       return e.negated ? !m : m;
     }
@@ -467,7 +468,7 @@ void AppendV(std::string& o, const V& v) {
 // ---- tables ----
 
 bool RefTables::Holds(size_t table, const ql::Filter& f, simdjson::dom::element root) const {
-  V type = strix::test::Lookup(root, {"type"});
+  V type = strix::test::Lookup(root, std::vector<std::string>{"type"});
   if (!f.any && (type.k != V::kStr || type.s != f.type)) return false;
   if (f.where == ql::kNoExpr) return true;
   Eval ev{rules_.asts[rules_.tables[table].file], root, nullptr, this};
@@ -495,7 +496,7 @@ void RefTables::Apply(simdjson::dom::element root, const std::string& line) {
 }
 
 V RefTables::Lookup(const std::string& name, const V& key,
-                    const std::vector<std::string>& path) const {
+                    std::span<const std::string> path) const {
   if (key.k == V::kMissing || key.k == V::kNull) return V();
   std::string text;
   AppendV(text, key);

@@ -7,6 +7,7 @@
 #include <simdjson.h>
 
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,7 @@ struct V {  // an owned value
 };
 
 V FromJson(simdjson::dom::element el);
-V Lookup(simdjson::dom::element root, const std::vector<std::string>& path);
+V Lookup(simdjson::dom::element root, std::span<const std::string> path);
 void AppendV(std::string& o, const V& v);
 
 // The events of a (partial) match, for alias references: per term, its events in order.
@@ -40,7 +41,7 @@ class RefTables {
   // After every rule has seen the event `line` (parsed: `root`): its upserts and deletes.
   void Apply(simdjson::dom::element root, const std::string& line);
   // Member `path` of table `name`'s row for `key`; missing when there is none.
-  V Lookup(const std::string& name, const V& key, const std::vector<std::string>& path) const;
+  V Lookup(const std::string& name, const V& key, std::span<const std::string> path) const;
 
  private:
   bool Holds(size_t table, const ql::Filter& f, simdjson::dom::element root) const;

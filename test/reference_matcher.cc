@@ -15,7 +15,7 @@ std::vector<RefMatch> ReferenceMatch(const ql::CheckedRules& rules, const std::s
   simdjson::dom::element root;
   if (parser.parse(json).get(root) || root.type() != simdjson::dom::element_type::OBJECT)
     return out;
-  V type = Lookup(root, {"type"});
+  V type = Lookup(root, std::vector<std::string>{"type"});
   for (size_t i = 0; i < rules.rules.size(); ++i) {
     const Rule& r = rules.rule(i);
     if (r.is_sequence) continue;

@@ -160,7 +160,7 @@ class Ref {
 
   bool TypeIs(const Ev& e, const Filter& f) const {
     if (f.any) return true;
-    V t = Lookup(e.root, {"type"});
+    V t = Lookup(e.root, std::vector<std::string>{"type"});
     return t.k == V::kStr && t.s == f.type;
   }
 
@@ -464,7 +464,7 @@ std::vector<RefOut> ReferenceSequences(const CheckedRules& rules,
     simdjson::dom::element root;
     if (parsers.back()->parse(lines[n]).get(root)) continue;
     Ev e{root, last_t, n + 1};
-    V ts = Lookup(root, {"ts"});
+    V ts = Lookup(root, std::vector<std::string>{"ts"});
     if (ts.k == V::kNum) e.t = static_cast<int64_t>(ts.n);
     last_t = e.t;
     if (seen && e.t < max_seen - opts.max_delay_ms) {
