@@ -9,22 +9,30 @@
 #include "engine/partial_match.h"
 
 namespace strix::engine {
-namespace {
+namespace sharded {
 
-// One complex event kept by a worker until the merge: values point into `text`.
+// One complex event kept by a worker until the merge: values point into `text`. A worker
+// reuses its Kept from batch to batch (their vectors and text keep their capacity).
 struct Kept {
-  uint8_t phase;               // 0: completed by an event; 1: by a deadline
-  uint64_t ordinal;            // the event's processing position (phase 0)
+  uint8_t phase = 0;           // 0: completed by an event; 1: by a deadline
+  uint64_t ordinal = 0;        // the event's processing position (phase 0)
   std::vector<uint64_t> seqs;  // input order of the matched events (section 3.4's tie order)
-  uint64_t local;              // emission order within the worker
+  uint64_t local = 0;          // emission order within the worker
   ComplexEvent ce;
-  std::unique_ptr<char[]> text;
+  std::vector<char> text;  // on the heap, so that views survive the Kept moving
   std::vector<EventRef> keep;
 
   auto Key() const { return std::tie(ce.time, phase, ordinal, ce.rule, seqs, local); }
 };
 
-}  // namespace
+bool Before(const Kept* a, const Kept* b) {
+  return a->Key() < b->Key();
+}
+
+}  // namespace sharded
+
+using sharded::Before;
+using sharded::Kept;
 
 struct ShardedMatcher::Worker : ComplexEventSink {
   Worker(const Program& p, size_t max_partial, uint32_t index, uint32_t count)
@@ -34,18 +42,24 @@ struct ShardedMatcher::Worker : ComplexEventSink {
   }
 
   void Emit(const ComplexEvent& ce) override {
-    Kept k;
+    if (used == out.size()) out.emplace_back();
+    Kept& k = out[used++];
     k.phase = phase;
     k.ordinal = phase == 0 ? shard.ordinal : 0;
+    k.seqs.clear();
     for (const MatchedEvent& m : ce.events) k.seqs.push_back(m.event->seq);
     k.local = local++;
-    k.ce = ce;
+    k.ce.rule = ce.rule;
+    k.ce.time = ce.time;
+    k.ce.key.assign(ce.key.begin(), ce.key.end());
+    k.ce.fields.assign(ce.fields.begin(), ce.fields.end());
+    k.ce.events.assign(ce.events.begin(), ce.events.end());
     size_t bytes = 0;
     auto measure = [&](const Value& v) { bytes += v.text.size(); };
     for (const Value& v : ce.key) measure(v);
     for (const Value& v : ce.fields) measure(v);
-    k.text = std::make_unique<char[]>(bytes + 1);
-    char* at = k.text.get();
+    k.text.resize(bytes);  // before any view into it is taken
+    char* at = k.text.data();
     auto own = [&](Value& v) {
       if (v.text.empty()) return;
       std::memcpy(at, v.text.data(), v.text.size());
@@ -54,10 +68,16 @@ struct ShardedMatcher::Worker : ComplexEventSink {
     };
     for (Value& v : k.ce.key) own(v);
     for (Value& v : k.ce.fields) own(v);
+    k.keep.clear();
     for (const MatchedEvent& m : ce.events) {
       if (m.stored) k.keep.emplace_back(m.stored);
     }
-    out.push_back(std::move(k));
+  }
+
+  // After the merge: the events the kept complex events held are let go; the Kept stay.
+  void Clear() {
+    for (size_t i = 0; i < used; ++i) out[i].keep.clear();
+    used = 0;
   }
 
   // Phase 1, events [begin, end): single-event rules in full, and the route of each event.
@@ -102,7 +122,8 @@ struct ShardedMatcher::Worker : ComplexEventSink {
   RunStats stats;
   uint8_t phase = 0;
   uint64_t local = 0;
-  std::vector<Kept> out;
+  std::vector<Kept> out;  // out[0, used) this batch's; the rest kept for reuse
+  size_t used = 0;
   std::vector<Matcher::RouteItem> items;  // phase 1 output for this worker's chunk
   std::vector<size_t> item_end;           // per event of the chunk: end of its items
 };
@@ -191,16 +212,33 @@ void ShardedMatcher::Flush(TimeMs timers_before, ComplexEventSink& sink, RunStat
   ParallelFor(
       chunks, [&](size_t w) { workers_[w]->Match(batch_, workers_, first, timers_before); },
       parallel_);
-  std::vector<Kept*> all;
+  // The merge. A worker keeps its complex events in order but for where its single-event
+  // rules' (matched first, over its chunk) meet its sequences': the lists are a few runs in
+  // order, merged one after the other (a linear pass each); past kMaxRuns, sorted. The keys
+  // are distinct, so both give the one order.
+  constexpr size_t kMaxRuns = 8;
+  std::vector<Kept*>& all = merged_;
+  all.clear();
+  run_ends_.clear();
   for (auto& w : workers_) {
-    for (Kept& k : w->out) all.push_back(&k);
+    for (size_t i = 0; i < w->used; ++i) {
+      if (i > 0 && Before(&w->out[i], &w->out[i - 1])) run_ends_.push_back(all.size());
+      all.push_back(&w->out[i]);
+    }
+    if (w->used > 0) run_ends_.push_back(all.size());
     stats.dropped_partial += w->stats.dropped_partial;
     stats.dropped_state += w->stats.dropped_state;
     w->stats.dropped_partial = 0;
     w->stats.dropped_state = 0;
   }
-  std::sort(all.begin(), all.end(),
-            [](const Kept* a, const Kept* b) { return a->Key() < b->Key(); });
+  if (run_ends_.size() > kMaxRuns) {
+    std::sort(all.begin(), all.end(), Before);
+  } else {
+    for (size_t r = 1; r < run_ends_.size(); ++r) {
+      std::inplace_merge(all.begin(), all.begin() + static_cast<ptrdiff_t>(run_ends_[r - 1]),
+                         all.begin() + static_cast<ptrdiff_t>(run_ends_[r]), Before);
+    }
+  }
   for (Kept* k : all) {
     if (k->phase == 0 && k->ordinal != last_matched_) {
       ++stats.matched;
@@ -213,7 +251,7 @@ void ShardedMatcher::Flush(TimeMs timers_before, ComplexEventSink& sink, RunStat
     ++stats.emitted;
     sink.Emit(k->ce);
   }
-  for (auto& w : workers_) w->out.clear();
+  for (auto& w : workers_) w->Clear();
   batch_.clear();
 }
 

@@ -30,6 +30,10 @@
 
 namespace strix::engine {
 
+namespace sharded {
+struct Kept;  // a complex event a worker keeps until the merge (sharded_matcher.cc)
+}  // namespace sharded
+
 // The workers worth starting for `p` out of `threads`: the workers share out sequence
 // partitions by key, so rules with no keyed sequence (single-event rules only, sequences without
 // `by`, keys inferred from equalities: each such rule is one partition, on one worker) get one.
@@ -77,7 +81,9 @@ class ShardedMatcher {
   struct Worker;
   const Program& p_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::vector<EventRef> batch_;  // shared: sequences bind these without copying
+  std::vector<EventRef> batch_;         // shared: sequences bind these without copying
+  std::vector<sharded::Kept*> merged_;  // Flush's merge, reused
+  std::vector<size_t> run_ends_;        // where each run of merged_ in order ends
   uint64_t next_ordinal_ = 0;
   Suppression suppress_;
   uint64_t last_matched_ = UINT64_MAX;
