@@ -9,9 +9,9 @@
 
 #include "common/hash.h"
 #include "common/huge_pages.h"
-#include "common/parallel_choice.h"
 #include "common/json_text.h"
 #include "common/key_table.h"
+#include "common/parallel_choice.h"
 #include "common/sorted_ids.h"
 #include "common/time.h"
 
@@ -214,39 +214,64 @@ TEST_CASE("parallel choice: batches go the way measured faster, the workers unle
   auto run = [](double serial, double workers, int batches, ParallelChoice& c) {
     for (int i = 0; i < batches; ++i) c.Done(1000, (c.parallel() ? workers : serial) * 1000);
   };
+  const uint64_t before = ParallelChoice::kFirstTrial - 1;  // on the workers until the trial
+  const uint64_t probes = 1280 / ParallelChoice::kProbe;
   {
     ParallelChoice c;  // one thread twice as fast: it takes over once tried, the workers are
                        // probed
     CHECK(c.parallel());
-    run(1e-6, 2e-6, 640, c);
-    const uint64_t before = ParallelChoice::kFirstTrial - 1;  // on the workers until the trial
-    CHECK(c.serial_batches() > 600 - before);
-    CHECK(c.parallel_batches() >= before + 640 / ParallelChoice::kProbe - 1);
-    CHECK(c.parallel_batches() <= before + 640 / ParallelChoice::kProbe + 1);
+    run(1e-6, 2e-6, 1280, c);
+    CHECK(c.serial_batches() > 1280 - before - probes * ParallelChoice::kTrial);
+    CHECK(c.parallel_batches() >= before + (probes - 1) * ParallelChoice::kTrial);
+    CHECK(c.parallel_batches() <= before + probes * ParallelChoice::kTrial);
   }
   {
     ParallelChoice c;  // the workers faster: one thread only tried and probed
-    run(2e-6, 1e-6, 640, c);
-    CHECK(c.parallel_batches() > 600);
-    CHECK(c.serial_batches() <= 640 / ParallelChoice::kProbe + 2);
+    run(2e-6, 1e-6, 1280, c);
+    CHECK(c.parallel_batches() > 1200);
+    CHECK(c.serial_batches() <= (probes + 1) * ParallelChoice::kTrial);
   }
   {
     ParallelChoice c;  // one thread 5% faster: within the margin, the workers stay
-    run(0.95e-6, 1e-6, 640, c);
-    CHECK(c.parallel_batches() > 600);
+    run(0.95e-6, 1e-6, 1280, c);
+    CHECK(c.parallel_batches() > 1200);
   }
   {
     ParallelChoice c;  // the stream changes: the choice follows within a few probes
     run(1e-6, 2e-6, 200, c);
     CHECK(!c.parallel());
-    const uint64_t before = c.parallel_batches();
-    run(3e-6, 1e-6, 400, c);
-    CHECK(c.parallel_batches() - before > 300);
+    const uint64_t before_change = c.parallel_batches();
+    run(3e-6, 1e-6, 800, c);
+    CHECK(c.parallel_batches() - before_change > 600);
   }
   {
     ParallelChoice c;  // short batches (live input cut short) are not measured
     for (int i = 0; i < 100; ++i) c.Done(ParallelChoice::kMinEvents - 1, 1.0);
     CHECK(c.parallel());
     CHECK(c.parallel_batches() + c.serial_batches() == 0);
+  }
+}
+
+// The first batch after a change of way pays for moving the partitions' state between the
+// cores' caches. A trial that measured only that batch would keep whichever way came first.
+TEST_CASE("parallel choice: the first batch after a change of way is not measured", "[common]") {
+  auto run = [](double serial, double workers, int batches, ParallelChoice& c) {
+    bool last = true;
+    for (int i = 0; i < batches; ++i) {
+      const bool way = c.parallel();
+      const double cold = way != last ? 4 : 1;  // the batch after a switch: 4x
+      last = way;
+      c.Done(1000, (way ? workers : serial) * 1000 * cold);
+    }
+  };
+  {
+    ParallelChoice c;  // one thread 30% faster when warm
+    run(1e-6, 1.3e-6, 1280, c);
+    CHECK(c.serial_batches() > 1100);
+  }
+  {
+    ParallelChoice c;  // the workers 30% faster when warm
+    run(1.3e-6, 1e-6, 1280, c);
+    CHECK(c.parallel_batches() > 1100);
   }
 }
