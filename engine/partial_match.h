@@ -47,6 +47,10 @@ struct StoredEvent {
   EventMeter* meter = nullptr;
   size_t bytes = 0;
   mutable std::atomic<uint32_t> refs{0};
+  // Held by the batch the sharded matcher is matching (set before its parallel phases, cleared
+  // after its merge): alive until the batch's output is written, so what it emits of this
+  // event need not hold it again.
+  mutable bool in_batch = false;
   // Its index in the snapshot being written (EventTable), valid while snap_mark is that
   // snapshot's mark: no lookup table needed.
   mutable uint64_t snap_mark = 0, snap_index = 0;

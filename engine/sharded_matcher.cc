@@ -70,7 +70,7 @@ struct ShardedMatcher::Worker : ComplexEventSink {
     for (Value& v : k.ce.fields) own(v);
     k.keep.clear();
     for (const MatchedEvent& m : ce.events) {
-      if (m.stored) k.keep.emplace_back(m.stored);
+      if (m.stored && !m.stored->in_batch) k.keep.emplace_back(m.stored);  // an earlier batch's
     }
   }
 
@@ -252,6 +252,7 @@ void ShardedMatcher::Flush(TimeMs timers_before, ComplexEventSink& sink, RunStat
     sink.Emit(k->ce);
   }
   for (auto& w : workers_) w->Clear();
+  for (const EventRef& e : batch_) e.get()->in_batch = false;
   batch_.clear();
 }
 

@@ -48,7 +48,10 @@ class ShardedMatcher {
   ~ShardedMatcher();
 
   // `e` must own its bytes (Event::Own()).
-  void Add(Event&& e) { batch_.emplace_back(new StoredEvent(std::move(e), meter_)); }
+  void Add(Event&& e) {
+    batch_.emplace_back(new StoredEvent(std::move(e), meter_));
+    batch_.back().get()->in_batch = true;
+  }
   size_t pending() const { return batch_.size(); }
   // Matches the batch, fires the timers before `timers_before`, emits in order.
   void Flush(TimeMs timers_before, ComplexEventSink& sink, RunStats& stats);
