@@ -49,11 +49,7 @@ struct ShardedMatcher::Worker : ComplexEventSink {
     k.seqs.clear();
     for (const MatchedEvent& m : ce.events) k.seqs.push_back(m.event->seq);
     k.local = local++;
-    k.ce.rule = ce.rule;
-    k.ce.time = ce.time;
-    k.ce.key.assign(ce.key.begin(), ce.key.end());
-    k.ce.fields.assign(ce.fields.begin(), ce.fields.end());
-    k.ce.events.assign(ce.events.begin(), ce.events.end());
+    k.ce = ce;  // copy assignment: the vectors keep their capacity
     size_t bytes = 0;
     auto measure = [&](const Value& v) { bytes += v.text.size(); };
     for (const Value& v : ce.key) measure(v);
