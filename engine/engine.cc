@@ -13,14 +13,70 @@ Engine::Engine(const Program& p, int64_t max_delay_ms, size_t max_partial_matche
                size_t batch)
     : p_(p),
       max_delay_(max_delay_ms),
-      matcher_(p, max_partial_matches),
+      max_partial_(max_partial_matches),
       batch_(std::max<size_t>(1, batch)) {
-  if (threads > 1) sharded_ = std::make_unique<ShardedMatcher>(p, max_partial_matches, threads);
-  if (!p.tables.empty()) {
-    tables_ = std::make_unique<TableStore>(p);
-    matcher_.SetTables(tables_.get());
-    if (sharded_) sharded_->SetTables(tables_.get());
+  if (!p.tables.empty()) tables_ = std::make_unique<TableStore>(p);
+  matcher_ = NewMatcher();
+  if (threads > 1) sharded_ = NewSharded(threads);
+}
+
+std::unique_ptr<Matcher> Engine::NewMatcher() const {
+  auto m = std::make_unique<Matcher>(p_, max_partial_);
+  m->SetTables(tables_.get());
+  m->SetStateLimit(max_state_, meter_.get());
+  return m;
+}
+
+std::unique_ptr<ShardedMatcher> Engine::NewSharded(unsigned workers) const {
+  auto m = std::make_unique<ShardedMatcher>(p_, max_partial_, workers);
+  m->SetTables(tables_.get());
+  m->SetStateLimit(max_state_, meter_.get());
+  return m;
+}
+
+bool Engine::SetParallel(bool parallel, ComplexEventSink& sink) {
+  if (!sharded_ && !parked_) return !parallel;
+  if (parallel == (sharded_ != nullptr)) return true;
+  if (capture_open_.load(std::memory_order_acquire)) return false;
+  if (sharded_) sharded_->Flush(timers_before_, sink, stats_);
+  // The state through a snapshot in memory: its events are the running ones (refs, no copy).
+  EngineSnapshot s;
+  EventTable table(s.events);
+  if (parallel) {
+    matcher_->Save(s, table);
+  } else {
+    sharded_->Save(s, table);
   }
+  std::vector<const StoredEvent*> events;
+  events.reserve(s.events.refs.size());
+  for (const EventRef& e : s.events.refs) events.push_back(e.get());
+  RestoreReport report;
+  // Suppression windows move rule by rule: the workers keep all rules' windows in one place,
+  // one thread's Matcher those of single-event and of sequence rules apart.
+  std::vector<int64_t> all(p_.rules.size()), singles(p_.rules.size()), seqs(p_.rules.size());
+  for (size_t r = 0; r < p_.rules.size(); ++r) {
+    all[r] = static_cast<int64_t>(r);
+    singles[r] = p_.rules[r].sequence ? -1 : all[r];
+    seqs[r] = p_.rules[r].sequence ? all[r] : -1;
+  }
+  if (refused_carry_.size() != p_.rules.size()) refused_carry_.assign(p_.rules.size(), 0);
+  if (parallel) {
+    parked_->Restore(s, events, report);
+    parked_->suppression().MoveAll(matcher_->single_suppression(), all);
+    parked_->suppression().MoveAll(matcher_->sequence_suppression(), all);
+    matcher_->single_suppression().TakeRefused(refused_carry_);
+    matcher_->sequence_suppression().TakeRefused(refused_carry_);
+    sharded_ = std::move(parked_);
+    matcher_ = NewMatcher();
+  } else {
+    matcher_->Restore(s, events, nullptr, report);
+    matcher_->single_suppression().MoveAll(sharded_->suppression(), singles);
+    matcher_->sequence_suppression().MoveAll(sharded_->suppression(), seqs);
+    sharded_->suppression().TakeRefused(refused_carry_);
+    parked_ = NewSharded(static_cast<unsigned>(sharded_->workers()));
+    sharded_.reset();
+  }
+  return true;
 }
 
 void Engine::UpdateTables(const Event& e) {
@@ -35,33 +91,36 @@ bool Engine::PreloadRow(uint32_t table, const Event& e) {
 Engine::~Engine() = default;
 
 size_t Engine::live_partial_matches() const {
-  return sharded_ ? sharded_->live_partial_matches() : matcher_.sequences().live_partial_matches();
+  return sharded_ ? sharded_->live_partial_matches() : matcher_->sequences().live_partial_matches();
 }
 
 void Engine::PartialMatchesByRule(std::vector<uint64_t>& add) const {
   if (sharded_) {
     sharded_->PartialMatchesByRule(add);
   } else {
-    matcher_.sequences().PartialMatchesByRule(add);
+    matcher_->sequences().PartialMatchesByRule(add);
   }
 }
 
 void Engine::TakeSuppressedByRule(std::vector<uint64_t>& add) {
-  matcher_.single_suppression().TakeRefused(add);
-  matcher_.sequence_suppression().TakeRefused(add);
+  for (size_t r = 0; r < refused_carry_.size() && r < add.size(); ++r) add[r] += refused_carry_[r];
+  std::fill(refused_carry_.begin(), refused_carry_.end(), 0);
+  matcher_->single_suppression().TakeRefused(add);
+  matcher_->sequence_suppression().TakeRefused(add);
   if (sharded_) sharded_->suppression().TakeRefused(add);
 }
 
 void Engine::set_max_state(size_t bytes) {
   max_state_ = bytes;
-  matcher_.SetStateLimit(bytes, meter_.get());
+  matcher_->SetStateLimit(bytes, meter_.get());
   if (sharded_) sharded_->SetStateLimit(bytes, meter_.get());
+  if (parked_) parked_->SetStateLimit(bytes, meter_.get());
 }
 
 size_t Engine::state_bytes() const {
   size_t b = static_cast<size_t>(std::max<int64_t>(0, meter_->load()));
   if (sharded_) return b + sharded_->accounted_bytes();
-  return b + matcher_.sequences().accounted_bytes();
+  return b + matcher_->sequences().accounted_bytes();
 }
 
 Admit Engine::Push(Event&& e, ComplexEventSink& sink) {
@@ -107,7 +166,7 @@ bool Engine::AdvanceTo(TimeMs t, ComplexEventSink& sink) {
 
 void Engine::Match(Event&& e, ComplexEventSink& sink) {
   if (!sharded_) {
-    matcher_.Process(e, sink, stats_);
+    matcher_->Process(e, sink, stats_);
     if (tables_) UpdateTables(e);
     return;
   }
@@ -126,12 +185,10 @@ void Engine::Match(Event&& e, ComplexEventSink& sink) {
 }
 
 void Engine::FireTimers(TimeMs before, ComplexEventSink& sink) {
-  if (sharded_) {
-    // Workers fire their timers before each event of a batch and before this bound at its end.
-    timers_before_ = std::max(timers_before_, before);
-    return;
-  }
-  matcher_.FireDeadlines(before, sink, stats_);
+  timers_before_ = std::max(timers_before_, before);
+  // Workers fire their timers before each event of a batch and before this bound at its end.
+  if (sharded_) return;
+  matcher_->FireDeadlines(before, sink, stats_);
 }
 
 void Engine::Flush(ComplexEventSink& sink) {
@@ -142,11 +199,11 @@ void Engine::Release(TimeMs upto, TimeMs timers_before, ComplexEventSink& sink) 
   while (true) {
     bool event_ready = !held_.empty() && held_.top().time <= upto;
     if (!sharded_) {
-      TimeMs deadline = matcher_.NextDeadline();
+      TimeMs deadline = matcher_->NextDeadline();
       bool timer_ready = deadline < timers_before && deadline != kEndOfTime;
       // A deadline d comes after every event of time up to d and before any later one.
       if (timer_ready && (!event_ready || deadline < held_.top().time)) {
-        matcher_.FireDeadlines(deadline + 1, sink, stats_);
+        matcher_->FireDeadlines(deadline + 1, sink, stats_);
         continue;
       }
     }
@@ -165,7 +222,7 @@ void Engine::Save(EngineSnapshot& s) const {
   if (sharded_) {
     sharded_->Save(s, table);
   } else {
-    matcher_.Save(s, table);
+    matcher_->Save(s, table);
   }
   SaveRest(s);
   DropEmptyRules(s);
@@ -173,10 +230,11 @@ void Engine::Save(EngineSnapshot& s) const {
 
 void Engine::BeginCapture(EngineSnapshot& s) {
   s.Clear();
+  capture_open_.store(true, std::memory_order_release);  // no change of way until complete
   if (sharded_) {
     sharded_->BeginCapture();
   } else {
-    matcher_.BeginCapture();
+    matcher_->BeginCapture();
   }
   SaveRest(s);
 }
@@ -186,9 +244,10 @@ void Engine::CompleteCapture(EngineSnapshot& s) {
   if (sharded_) {
     sharded_->CaptureRest(s, table);
   } else {
-    matcher_.CaptureRest(s, table);
+    matcher_->CaptureRest(s, table);
   }
   DropEmptyRules(s);
+  capture_open_.store(false, std::memory_order_release);
 }
 
 void Engine::SaveRest(EngineSnapshot& s) const {
@@ -201,8 +260,8 @@ void Engine::SaveRest(EngineSnapshot& s) const {
   if (sharded_) {
     windows(sharded_->suppression());
   } else {
-    windows(matcher_.single_suppression());
-    windows(matcher_.sequence_suppression());
+    windows(matcher_->single_suppression());
+    windows(matcher_->sequence_suppression());
   }
   for (const Event& e : held_.items()) s.held.Add(e.raw, e.time, e.source, e.line, e.seq);
   if (tables_) tables_->Save(s.tables);
@@ -247,7 +306,7 @@ RestoreReport Engine::Restore(const EngineSnapshot& s, const DecodeFn& decode) {
   if (sharded_) {
     sharded_->Restore(s, events, report);
   } else {
-    matcher_.Restore(s, events, nullptr, report);
+    matcher_->Restore(s, events, nullptr, report);
   }
   std::unordered_map<std::string_view, uint32_t> rule_of;
   for (uint32_t r = 0; r < p_.rules.size(); ++r) rule_of.emplace(p_.rules[r].name, r);
@@ -255,8 +314,8 @@ RestoreReport Engine::Restore(const EngineSnapshot& s, const DecodeFn& decode) {
     auto it = rule_of.find(rec.rule);
     if (it == rule_of.end() || p_.rules[it->second].identity != rec.identity) continue;
     Suppression& sup = sharded_                        ? sharded_->suppression()
-                       : p_.rules[it->second].sequence ? matcher_.sequence_suppression()
-                                                       : matcher_.single_suppression();
+                       : p_.rules[it->second].sequence ? matcher_->sequence_suppression()
+                                                       : matcher_->single_suppression();
     sup.Restore(it->second, rec.key, rec.until);
   }
   for (size_t i = 0; i < s.held.size(); ++i) {

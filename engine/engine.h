@@ -17,6 +17,7 @@
 // test/engine_test.cc and the conformance cases.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <limits>
@@ -58,14 +59,22 @@ class Engine {
   void Finish(ComplexEventSink& sink, bool interrupted = false);
   // Emits what the workers hold (threads > 1; a no-op otherwise). For live, idle input.
   void Flush(ComplexEventSink& sink);
-  const Matcher& matcher() const { return matcher_; }
+  const Matcher& matcher() const { return *matcher_; }
   size_t live_partial_matches() const;
-  unsigned workers() const { return sharded_ ? static_cast<unsigned>(sharded_->workers()) : 1u; }
-  // With workers: whether the next batches run on them or on the calling thread
-  // (ShardedMatcher::SetParallel; the output is the same).
-  void SetParallel(bool parallel) {
-    if (sharded_) sharded_->SetParallel(parallel);
+  unsigned workers() const {
+    const ShardedMatcher* s = sharded_ ? sharded_.get() : parked_.get();
+    return s ? static_cast<unsigned>(s->workers()) : 1u;
   }
+  // With workers (threads > 1): whether the next events are matched by the workers
+  // (ShardedMatcher, batches on their threads) or by one Matcher on the calling thread, as with
+  // one thread (common/parallel_choice.h decides per batch). A change of way emits what waits
+  // in the batch, then moves the matching state (partial matches, timers, suppression windows)
+  // to the other way, through a snapshot in memory (Save and Restore, the events shared, not
+  // copied): time in proportion to the live partial matches. The output is the same either way.
+  // False, with nothing changed, while a checkpoint capture is walking the state (between
+  // BeginCapture and the end of CompleteCapture) or without workers.
+  bool SetParallel(bool parallel, ComplexEventSink& sink);
+  bool parallel() const { return sharded_ != nullptr; }
   // Per rule, for the metrics (`add` has a place per rule of the program): live partial matches,
   // and complex events suppressed since the last call.
   void PartialMatchesByRule(std::vector<uint64_t>& add) const;
@@ -167,8 +176,17 @@ class Engine {
   TimeMs advanced_ = std::numeric_limits<TimeMs>::min();      // AdvanceTo
   void FireTimers(TimeMs before, ComplexEventSink& sink);
 
-  Matcher matcher_;
+  size_t max_partial_;
+  // Exactly one of the two ways holds the matching state: `sharded_` when the workers match
+  // (then `parked_` is null), else `matcher_` (then the workers wait, empty, in `parked_`).
+  std::unique_ptr<Matcher> matcher_;
   std::unique_ptr<ShardedMatcher> sharded_;
+  std::unique_ptr<ShardedMatcher> parked_;
+  std::atomic<bool> capture_open_{false};  // BeginCapture .. the end of CompleteCapture
+  std::vector<uint64_t> refused_carry_;    // suppressed counts of a way replaced (metrics)
+  // A fresh matcher of the way that gave its state away (tables and --max-state as set).
+  std::unique_ptr<Matcher> NewMatcher() const;
+  std::unique_ptr<ShardedMatcher> NewSharded(unsigned workers) const;
   std::unique_ptr<TableStore> tables_;  // when the program has tables
   EvalScratch table_eval_;              // for the tables' filters
   TimeMs timers_before_ = std::numeric_limits<TimeMs>::min();

@@ -201,13 +201,11 @@ void ShardedMatcher::Flush(TimeMs timers_before, ComplexEventSink& sink, RunStat
   uint64_t first = next_ordinal_;
   next_ordinal_ += batch_.size();
   size_t n = batch_.size(), chunks = workers_.size();
-  ParallelFor(
-      chunks,
-      [&](size_t w) { workers_[w]->Route(batch_, w * n / chunks, (w + 1) * n / chunks, first); },
-      parallel_);
-  ParallelFor(
-      chunks, [&](size_t w) { workers_[w]->Match(batch_, workers_, first, timers_before); },
-      parallel_);
+  ParallelFor(chunks, [&](size_t w) {
+    workers_[w]->Route(batch_, w * n / chunks, (w + 1) * n / chunks, first);
+  });
+  ParallelFor(chunks,
+              [&](size_t w) { workers_[w]->Match(batch_, workers_, first, timers_before); });
   // The merge. A worker keeps its complex events in order but for where its single-event
   // rules' (matched first, over its chunk) meet its sequences': the lists are a few runs in
   // order, merged one after the other (a linear pass each); past kMaxRuns, sorted. The keys

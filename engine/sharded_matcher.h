@@ -55,9 +55,6 @@ class ShardedMatcher {
   size_t pending() const { return batch_.size(); }
   // Matches the batch, fires the timers before `timers_before`, emits in order.
   void Flush(TimeMs timers_before, ComplexEventSink& sink, RunStats& stats);
-  // Whether Flush shares the batch out to the worker threads or runs every worker's part on
-  // the calling thread (common/parallel_choice.h); the partitions stay where they are.
-  void SetParallel(bool parallel) { parallel_ = parallel; }
 
   size_t live_partial_matches() const;
   void PartialMatchesByRule(std::vector<uint64_t>& add) const;  // summed over the workers
@@ -91,7 +88,6 @@ class ShardedMatcher {
   Suppression suppress_;
   uint64_t last_matched_ = UINT64_MAX;
   EventMeter* meter_ = nullptr;
-  bool parallel_ = true;
 };
 
 }  // namespace strix::engine

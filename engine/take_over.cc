@@ -78,9 +78,10 @@ std::optional<RestoreReport> Engine::TakeOver(Engine& old, const DecodeFn& decod
   if (p_.fields.size() < old.p_.fields.size() ||
       !std::equal(old.p_.fields.begin(), old.p_.fields.end(), p_.fields.begin()))
     return std::nullopt;
-  if ((sharded_ == nullptr) != (old.sharded_ == nullptr) ||
-      (sharded_ && sharded_->workers() != old.sharded_->workers()))
-    return std::nullopt;
+  if (workers() != old.workers()) return std::nullopt;
+  // This engine is fresh: its workers take the way the old engine's state is in.
+  if (old.sharded_ && parked_) sharded_ = std::move(parked_);
+  if (!old.sharded_ && sharded_) parked_ = std::move(sharded_);
   std::vector<int64_t> computed;
   if (!rule_map_given || rule_map_given->size() != old.p_.rules.size()) {
     computed = RuleMap(old.p_, p_);
@@ -97,7 +98,7 @@ std::optional<RestoreReport> Engine::TakeOver(Engine& old, const DecodeFn& decod
   if (sharded_) {
     sharded_->TakeOver(*old.sharded_, rule_map, dropped, had_state, report.partial_matches);
   } else {
-    matcher_.TakeOver(old.matcher_, rule_map, dropped, had_state, report.partial_matches);
+    matcher_->TakeOver(*old.matcher_, rule_map, dropped, had_state, report.partial_matches);
   }
   for (size_t r = 0; r < dropped.size(); ++r) {
     if (!had_state[r]) continue;

@@ -420,8 +420,18 @@ RunReport Pipeline::Impl::Run() {
     if (!batch || batch->size() == 0) return;
     const auto t_batch = std::chrono::steady_clock::now();
     const size_t lines = batch->size();
-    eng->SetParallel(choice.parallel());
-    batch->Decode(choice.parallel());
+    // A change of way moves the matching state (Engine::SetParallel); refused while a
+    // checkpoint capture walks it: then the batch runs the old way and is not measured.
+    const bool want = choice.parallel();
+    if (eng->parallel() != want) {
+      const auto t_move = std::chrono::steady_clock::now();
+      if (eng->SetParallel(want, writer))
+        choice.Moved(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t_move).count(),
+            eng->live_partial_matches());
+    }
+    const bool as_chosen = eng->parallel() == want;
+    batch->Decode(eng->parallel());
     for (size_t i = 0; i < batch->size(); ++i) {
       adapters::DecodeOutcome r = batch->outcome(i);
       if (r == adapters::DecodeOutcome::kBlank) continue;
@@ -440,8 +450,9 @@ RunReport Pipeline::Impl::Run() {
     // own lines' decoding, matching and output (left to the engine's own count of 4096, a
     // batch could hold two flushes and the next none: times 5x apart for the same work).
     eng->Flush(writer);
-    choice.Done(lines,
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - t_batch).count());
+    choice.Done(as_chosen ? lines : 0,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t_batch).count(),
+                eng->live_partial_matches());
   };
   // A failed output (disk full, ...) stops the run: reading on would lose what it cannot write.
   auto outputs_failed = [&]() {

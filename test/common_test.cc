@@ -275,3 +275,40 @@ TEST_CASE("parallel choice: the first batch after a change of way is not measure
     CHECK(c.parallel_batches() > 1100);
   }
 }
+
+TEST_CASE("parallel choice: trials wait while moving the state would cost much", "[common]") {
+  // Batches of 1000 events taking 1 ms each way; the state a change of way would move: 1M
+  // partial matches, 3 s at the prior cost per item, so a trial (two moves) waits for 300 s.
+  auto run = [](int batches, size_t state, ParallelChoice& c) {
+    for (int i = 0; i < batches; ++i) c.Done(1000, 1e-3, state);
+  };
+  {
+    ParallelChoice c;
+    run(1280, 1000000, c);
+    CHECK(c.serial_batches() == 0);  // 1.28 s of batches: no trial
+  }
+  {
+    ParallelChoice c;  // the same with little state: trials as usual
+    run(1280, 10, c);
+    CHECK(c.serial_batches() >= 1280 / ParallelChoice::kProbe * ParallelChoice::kTrial);
+  }
+  {
+    ParallelChoice c;  // a move measured fast (1 ns per item): trials go on
+    c.Moved(1e-3, 1000000);
+    run(1280, 1000000, c);
+    CHECK(c.serial_batches() >= 1280 / ParallelChoice::kProbe * ParallelChoice::kTrial);
+  }
+}
+
+TEST_CASE("parallel choice: between trials the way stays", "[common]") {
+  // One thread measured faster in the first trial, then it slows down: the workers' time is
+  // from the trial, so only the next trial, which measures them again, may change the way.
+  ParallelChoice c;
+  for (int i = 0; i < 40; ++i) c.Done(1000, (c.parallel() ? 2e-6 : 1e-6) * 1000);
+  REQUIRE(!c.parallel());
+  const uint64_t workers = c.parallel_batches();
+  for (int i = 0; i < 60; ++i) c.Done(1000, (c.parallel() ? 2e-6 : 5e-6) * 1000);
+  CHECK(c.parallel_batches() == workers);  // no trial yet (the next is at batch 132)
+  for (int i = 0; i < 100; ++i) c.Done(1000, (c.parallel() ? 2e-6 : 5e-6) * 1000);
+  CHECK(c.parallel());  // the trial measured the workers faster
+}

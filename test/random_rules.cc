@@ -155,9 +155,9 @@ SequenceCaseResult SequenceCase(uint64_t seed, bool collide_distinct, int nevent
       }
       ev.seq = n;
       ev.line = n + 1;
-      // Three workers alternate between running on their threads and on this one
-      // (ParallelChoice's two ways) every few events, mid-batch too: the output may not change.
-      if (threads == 3) eng.SetParallel((n / 5) % 2 == 0);
+      // Three workers alternate with one thread's matcher (ParallelChoice's two ways) every few
+      // events, mid-batch too, the state moving each time: the output may not change.
+      if (threads == 3) eng.SetParallel((n / 5) % 2 == 0, sink);
       if (eng.Push(std::move(ev), sink) == engine::Admit::kLate) late_got.push_back(n + 1);
       // The state --max-state limits is accounted as it changes; a walk must agree.
       const engine::SequenceMatcher& sm = eng.matcher().sequences();
