@@ -2,6 +2,7 @@
 #include "engine/access_plan.h"
 
 #include <algorithm>
+#include <boost/container/small_vector.hpp>
 #include <cmath>
 #include <limits>
 
@@ -308,7 +309,7 @@ std::optional<AccessPlan> PlanAccess(const Program& p, NodeId id, bool counting)
       return AccessPlan{{a}, {id}};  // the prefilter over-approximates: the regex runs
     }
     case CKind::kAnd: {
-      std::vector<std::optional<AccessPlan>> kids(n.nkids);
+      boost::container::small_vector<std::optional<AccessPlan>, 8> kids(n.nkids);
       bool found = false;  // kids[chosen] is the cheapest plan (the first of equal cost)
       uint32_t chosen = 0;
       double best_cost = 0;
@@ -336,6 +337,7 @@ std::optional<AccessPlan> PlanAccess(const Program& p, NodeId id, bool counting)
       const double from = literals ? kCountingFromLiterals : kCountingFrom;
       if (counting && exact >= 2 && best_cost >= from) {
         AccessPlan plan;
+        plan.counted.reserve(exact);
         for (uint32_t i = 0; i < n.nkids; ++i) {
           std::optional<AccessPlan>& k = kids[i];
           if (k && !k->atoms.empty() && k->residual.empty() &&

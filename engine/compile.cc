@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/container/small_vector.hpp>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <set>
+#include <span>
+#include <unordered_map>
 
 #include "common/hash.h"
 #include "common/json_text.h"
@@ -38,7 +41,7 @@ using ql::Op;
 
 class Compiler {
  public:
-  Compiler(Program& p, const ql::Ast& ast, std::map<std::string, uint32_t>& slot_of)
+  Compiler(Program& p, const ql::Ast& ast, std::unordered_map<std::string, uint32_t>& slot_of)
       : p_(p), ast_(ast), slot_of_(slot_of) {}
 
   uint32_t Slot(const FieldSpec& f) {
@@ -50,7 +53,10 @@ class Compiler {
     return s;
   }
 
-  NodeId Add(CNode n, const std::vector<NodeId>& kids = {}) {
+  NodeId Add(CNode n, std::initializer_list<NodeId> kids = {}) {
+    return Add(n, std::span<const NodeId>(kids.begin(), kids.size()));
+  }
+  NodeId Add(CNode n, std::span<const NodeId> kids) {
     n.kid = static_cast<uint32_t>(p_.kids.size());
     n.nkids = static_cast<uint32_t>(kids.size());
     p_.kids.insert(p_.kids.end(), kids.begin(), kids.end());
@@ -165,7 +171,7 @@ class Compiler {
         std::vector<NodeId> tests = SetTests(e);
         if (tests.size() == 1) return tests[0];
         n.kind = e.set_all ? CKind::kAnd : CKind::kOr;
-        return Add(n, tests);
+        return Add(n, std::span<const NodeId>(tests));
       }
       case ExprKind::kLike:
         n.kind = CKind::kLike;
@@ -207,8 +213,8 @@ class Compiler {
       case ExprKind::kOr: {
         n.kind = e.kind == ExprKind::kAnd ? CKind::kAnd : CKind::kOr;
         // Flatten nested nodes of the same kind: (a and b) and c -> and(a, b, c).
-        std::vector<NodeId> kids;
-        std::vector<ql::ExprId> stack(e.kids.rbegin(), e.kids.rend());
+        boost::container::small_vector<NodeId, 8> kids;
+        boost::container::small_vector<ql::ExprId, 8> stack(e.kids.rbegin(), e.kids.rend());
         while (!stack.empty()) {
           ql::ExprId k = stack.back();
           stack.pop_back();
@@ -223,7 +229,7 @@ class Compiler {
             kids.push_back(Compile(k));
           }
         }
-        return Add(n, kids);
+        return Add(n, std::span<const NodeId>(kids.data(), kids.size()));
       }
       case ExprKind::kList:
       case ExprKind::kRange:
@@ -303,7 +309,7 @@ class Compiler {
   }
 
   // A test node; marked when an operand reads prev() (true on the first repetition).
-  NodeId AddTest(CNode n, const std::vector<NodeId>& kids) {
+  NodeId AddTest(CNode n, std::initializer_list<NodeId> kids) {
     for (NodeId k : kids) n.uses_prev = n.uses_prev || HasPrev(k);
     return Add(n, kids);
   }
@@ -382,7 +388,7 @@ class Compiler {
 
   Program& p_;
   const ql::Ast& ast_;
-  std::map<std::string, uint32_t>& slot_of_;
+  std::unordered_map<std::string, uint32_t>& slot_of_;
   std::string key_;  // FieldSlot's scratch key
 };
 
@@ -398,7 +404,7 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules,
   static std::atomic<uint64_t> next_serial{1};
   prog->serial = next_serial++;
   Program& p = *prog;
-  std::map<std::string, uint32_t> slots;
+  std::unordered_map<std::string, uint32_t> slots;
   {
     static const ql::Ast kEmpty;
     Compiler c(p, kEmpty, slots);
@@ -451,13 +457,15 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules,
   auto enter = [&](index::ConditionIndexBuilder& b, uint32_t bucket, NodeId cond, size_t rule) {
     entries.push_back(Entry{&b, bucket, cond, rule});
   };
+  std::string dump;  // a rule's text, for its identity
   for (size_t i = 0; i < rules.rules.size(); ++i) {
     const ql::Rule& r = rules.rule(i);
     const ql::Ast& ast = rules.ast_of(i);
     Compiler c(p, ast, slots);
     CompiledRule cr;
     cr.name = r.name;
-    cr.identity = HashBytes(ql::DumpRule(ast, r));
+    ql::DumpRuleTo(ast, r, dump);
+    cr.identity = HashBytes(dump);
     cr.suppress_ms = r.suppress_ms;
     if (r.is_sequence) {
       cr.sequence = true;
@@ -575,10 +583,12 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules,
     p.rules.push_back(std::move(cr));
   }
   // Pass 1: how many rules hold each equality (as a conjunct at any depth).
+  std::set<std::string> seen;
+  std::vector<NodeId> stack;
   for (const Entry& e : entries) {
     if (e.cond == kNoNode) continue;
-    std::set<std::string> seen;
-    std::vector<NodeId> stack = {e.cond};
+    seen.clear();
+    stack.assign(1, e.cond);
     while (!stack.empty()) {
       NodeId id = stack.back();
       stack.pop_back();

@@ -145,6 +145,12 @@ class ExprStore {
     std::copy(ids.begin(), ids.end(), p);
     return {p, ids.size()};
   }
+  std::span<ExprId> Kids(ExprId first, std::span<const ExprId> rest) {  // first, then rest
+    ExprId* p = kids_.Take(rest.size() + 1);
+    p[0] = first;
+    std::copy(rest.begin(), rest.end(), p + 1);
+    return {p, rest.size() + 1};
+  }
   std::span<ExprId> Kids(std::initializer_list<ExprId> ids) {
     return Kids(std::span<const ExprId>(ids.begin(), ids.size()));
   }
@@ -153,6 +159,13 @@ class ExprStore {
     std::string* p = segments_.Take(segments.size());
     std::move(segments.begin(), segments.end(), p);
     return {p, segments.size()};
+  }
+  // NAME.seg.seg as parsed: the head, then the segments after it (no vector for a plain name).
+  std::span<const std::string> Path(std::string&& head, std::vector<std::string>&& rest) {
+    std::string* p = segments_.Take(rest.size() + 1);
+    p[0] = std::move(head);
+    std::move(rest.begin(), rest.end(), p + 1);
+    return {p, rest.size() + 1};
   }
   std::span<const std::string> Path(std::span<const std::string> segments) {
     return Path(std::vector<std::string>(segments.begin(), segments.end()));

@@ -359,6 +359,7 @@ class Checker {
     if (root == kNoExpr) return true;
     Expand(file_, root);
     if (Depth(root) > kMaxExprDepth) {
+      too_deep_.push_back(root);
       ErrorAt(root, "expression nested too deeply (more than " + std::to_string(kMaxExprDepth) +
                         " levels)");
       return false;
@@ -374,6 +375,7 @@ class Checker {
 
   void CheckRule(uint32_t f, Rule& r) {
     file_ = f;
+    too_deep_.clear();
     if (r.clause_dupes > 0) {
       Error(f, r.dupe_pos, "rule '" + r.name + "' has this clause more than once");
     }
@@ -562,7 +564,8 @@ class Checker {
   void WarnNeverFires(const Rule& r) {
     // nullopt: may be true; else the field whose tests contradict each other ("" if none).
     auto never = [&](ExprId id, const Filter* f) -> std::optional<std::string> {
-      if (id != kNoExpr && Depth(id) > kMaxExprDepth) return std::nullopt;
+      // Every condition passed here went through CheckCondition first.
+      if (std::find(too_deep_.begin(), too_deep_.end(), id) != too_deep_.end()) return std::nullopt;
       if (id != kNoExpr) {
         auto v = ConstTruth(id);
         if (v && !*v) return "";
@@ -594,7 +597,8 @@ class Checker {
   void WarnMinusInName(ExprId root) {
     if (root == kNoExpr) return;
     const std::string& text = out_.files[file_].text;
-    std::vector<ExprId> stack{root};
+    std::vector<ExprId>& stack = walk_stack_;  // reused: no allocation a call
+    stack.assign(1, root);
     while (!stack.empty()) {
       ExprId id = stack.back();
       stack.pop_back();
@@ -1031,6 +1035,10 @@ class Checker {
   std::set<std::string> table_names_;
   size_t expanded_nodes_ = 0;                        // nodes copied by let expansion so far
   std::vector<std::pair<ExprId, int>> depth_stack_;  // Depth's work list
+  std::vector<ExprId> walk_stack_;                   // WarnMinusInName's work list
+  // The conditions of the rule being checked that CheckCondition found nested too deeply
+  // (WarnNeverFires leaves them alone rather than measure their depth again).
+  std::vector<ExprId> too_deep_;
   const LoadOptions& options_;
   uint32_t file_ = 0;
 };

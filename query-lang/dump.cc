@@ -277,6 +277,12 @@ std::string DumpFilter(const Ast& ast, const Filter& f) {
 std::string DumpRule(const Ast& ast, const Rule& r) {
   std::string o;
   o.reserve(256);
+  DumpRuleTo(ast, r, o);
+  return o;
+}
+
+void DumpRuleTo(const Ast& ast, const Rule& r, std::string& o) {
+  o.clear();
   o += "rule ";
   o += r.name;
   o += " on ";
@@ -329,7 +335,6 @@ std::string DumpRule(const Ast& ast, const Rule& r) {
     o += "}";
   }
   o += "\n";
-  return o;
 }
 
 std::string DumpTable(const Ast& ast, const Table& t) {

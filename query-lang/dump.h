@@ -18,6 +18,7 @@ std::string Dump(const Ast& ast);
 // A table item on one line.
 std::string DumpTable(const Ast& ast, const Table& t);
 std::string DumpRule(const Ast& ast, const Rule& r);
+void DumpRuleTo(const Ast& ast, const Rule& r, std::string& out);  // replaces `out`, reusing it
 std::string DumpExpr(const Ast& ast, ExprId id);
 std::string DumpFilter(const Ast& ast, const Filter& f);
 // A regex as written in a rule: /pattern/flags, slashes escaped, reading back the same.

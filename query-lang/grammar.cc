@@ -550,8 +550,7 @@ struct MakeNary {
     Expr e;
     e.kind = K;
     e.pos = A(ctx).exprs[first].pos;
-    rest.insert(rest.begin(), first);
-    e.kids = A(ctx).store.Kids(rest);
+    e.kids = A(ctx).store.Kids(first, rest);
     _val(ctx) = A(ctx).Add(std::move(e));
   }
 };
@@ -812,8 +811,7 @@ auto const primary_def = name_primary[([](auto& ctx) {
                            e.pos = n.pos;
                            ExprStore& store = A(ctx).store;
                            if (n.kind == ExprKind::kPath) {
-                             n.path.insert(n.path.begin(), std::move(n.name));
-                             e.path = store.Path(std::move(n.path));
+                             e.path = store.Path(std::move(n.name), std::move(n.path));
                            } else {
                              e.text = store.Text(n.name);
                              e.kids = store.Kids(n.args);

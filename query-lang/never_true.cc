@@ -1,10 +1,11 @@
 // Conditions that can never be true (see never_true.h).
 #include "query-lang/never_true.h"
 
+#include <algorithm>
+#include <boost/container/small_vector.hpp>
 #include <boost/icl/continuous_interval.hpp>
 #include <limits>
 #include <map>
-#include <set>
 
 namespace strix::ql {
 namespace {
@@ -12,10 +13,14 @@ namespace {
 using Interval = boost::icl::continuous_interval<double>;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
+// Sorted, without duplicates; most hold one string (a type, an equality): no allocation.
+using StringSet = boost::container::small_vector<std::string, 2>;
+using Exprs = boost::container::small_vector<ExprId, 16>;  // a conjunction's parts
+
 // What a conjunction says about one field.
 struct FieldTests {
-  std::optional<Interval> numbers;               // it is a number in this range
-  std::optional<std::set<std::string>> strings;  // it is one of these strings
+  std::optional<Interval> numbers;   // it is a number in this range
+  std::optional<StringSet> strings;  // it is one of these strings
 };
 
 // Per field key: what the conjunction so far says of it. A conjunction tests a few fields:
@@ -28,7 +33,6 @@ class Tests {
         if (k == key) return t;
       }
       if (short_.size() < kShort) {
-        if (short_.empty()) short_.reserve(8);
         return short_.emplace_back(key, FieldTests{}).second;
       }
       for (auto& [k, t] : short_) big_.emplace(std::move(k), std::move(t));
@@ -51,7 +55,7 @@ class Tests {
 
  private:
   static constexpr size_t kShort = 16;
-  std::vector<std::pair<std::string, FieldTests>> short_;
+  boost::container::small_vector<std::pair<std::string, FieldTests>, 8> short_;
   std::map<std::string, FieldTests, std::less<>> big_;  // used instead of short_ when full
 };
 
@@ -106,7 +110,7 @@ class Analysis {
         return true;
       }
       if (v.lit == LiteralKind::kString && op == Op::kEq) {
-        Strings(tests[key], std::set<std::string>{std::string(v.text)});
+        Strings(tests[key], StringSet{std::string(v.text)});
         return true;
       }
       return false;
@@ -123,12 +127,14 @@ class Analysis {
         return true;
       }
       if (rhs.kind == ExprKind::kList) {
-        std::set<std::string> allowed;
+        StringSet allowed;
         for (ExprId k : rhs.kids) {
           const Expr& x = a_.exprs[k];
           if (x.kind != ExprKind::kLiteral || x.lit != LiteralKind::kString) return false;
-          allowed.emplace(x.text);
+          allowed.emplace_back(x.text);
         }
+        std::sort(allowed.begin(), allowed.end());
+        allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
         Strings(tests[key], std::move(allowed));
         return true;
       }
@@ -139,23 +145,23 @@ class Analysis {
   static void Number(FieldTests& t, const Interval& iv) {
     t.numbers = t.numbers ? (*t.numbers & iv) : iv;
   }
-  static void Strings(FieldTests& t, std::set<std::string>&& allowed) {
+  static void Strings(FieldTests& t, StringSet&& allowed) {  // `allowed` sorted, unique
     if (!t.strings) {
       t.strings = std::move(allowed);
       return;
     }
-    std::set<std::string> both;
-    for (const std::string& s : allowed)
-      if (t.strings->count(s)) both.insert(s);
+    StringSet both;
+    std::set_intersection(t.strings->begin(), t.strings->end(), allowed.begin(), allowed.end(),
+                          std::back_inserter(both));
     t.strings = std::move(both);
   }
 
   // Never true: the contradicting field's name ("" for other reasons), else nullopt.
   std::optional<std::string> Never(ExprId id, Tests tests, int depth) const {
     if (depth > 200) return std::nullopt;  // deep trees: no verdict rather than deep recursion
-    std::vector<ExprId> conj;
+    Exprs conj;
     if (id != kNoExpr) Flatten(id, conj);
-    std::vector<ExprId> rest;
+    Exprs rest;
     std::string key;
     for (ExprId k : conj) {
       if (!Constrain(k, tests, key)) rest.push_back(k);
@@ -194,8 +200,8 @@ class Analysis {
   }
 
  private:
-  void Flatten(ExprId id, std::vector<ExprId>& out) const {
-    std::vector<ExprId> stack{id};
+  void Flatten(ExprId id, Exprs& out) const {
+    Exprs stack{id};
     while (!stack.empty()) {
       ExprId k = stack.back();
       stack.pop_back();
@@ -220,7 +226,7 @@ std::optional<std::string> NeverTrue(const Ast& ast, ExprId where,
   if (event_type) {
     std::string key;
     MakeKey(key, type_field);
-    tests[key].strings = std::set<std::string>{*event_type};
+    tests[key].strings = StringSet{*event_type};
   }
   return Analysis(ast).Never(where, std::move(tests), 0);
 }

@@ -162,6 +162,10 @@ const Row kRows[] = {
     {"rule r on login where type == \"login\" and n.x == 1 and n.x in 0..2", "",
      Severity::kWarning},
     {"rule r on tx where a - b > 3 and `user-agent` == \"x\"", "", Severity::kWarning},
+    {"rule r on tx where c in [\"US\", \"FR\", \"DE\"] and c in [\"FR\", \"BE\"] and c == \"FR\"",
+     "", Severity::kWarning},
+    {"rule r on tx where c in [\"US\", \"DE\", \"US\"] and c in [\"FR\", \"BE\", \"UK\"]",
+     "tests of 'c' contradict", Severity::kWarning},
     {"rule r on sequence a: A b: B", "can live for ever", Severity::kWarning},
     {"rule r on sequence within 1m a: A b: B*", "trailing term with minimum 0", Severity::kWarning},
 };
@@ -174,8 +178,9 @@ TEST_CASE("checker reports each compile error and warning", "[checker]") {
     CheckedRules r = Load(row.rules);
     std::string all = r.FormatDiagnostics();
     INFO(all);
-    if (std::string(row.message).empty()) {
+    if (std::string(row.message).empty()) {  // no diagnostic of that severity
       CHECK(r.errors == 0);
+      if (row.severity == Severity::kWarning) CHECK(r.warnings == 0);
       continue;
     }
     bool found = false;
