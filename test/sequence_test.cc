@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <catch2/catch.hpp>
+#include <thread>
 
 #include "adapters/event_decoder.h"
 #include "common/json_text.h"
@@ -531,6 +532,43 @@ TEST_CASE("threads: workers only for rules with a keyed sequence", "[sequence][t
   CHECK(workers("rule s on A\nrule r on sequence by id within 1s a: A b: B", 3) == 3);
   CHECK(workers("rule r on sequence by id within 1s a: A b: B", 1) == 1);
   CHECK(workers("rule r on sequence by id within 1s a: A b: B", 0) == 1);
+}
+
+TEST_CASE("threads: a change of way moves the state, and waits for a checkpoint capture",
+          "[sequence][threads]") {
+  const std::string rule = "rule ab on sequence by k within 10s every a: A b: B";
+  Seq s(rule + " suppress 1s");
+  const std::vector<std::string> lines = {E("1", "A", 0), E("2", "A", 1),    E("3", "B", 2),
+                                          E("4", "B", 3), E("5", "A", 1500), E("6", "B", 1501)};
+  const Out want = s.Feed(lines);  // one thread
+  // The window opened at time 2 suppresses the matches with b=4 (after the first move back).
+  REQUIRE(want == Out{"ab@2 \"k1\" [a=1 b=3]", "ab@1501 \"k1\" [a=1 b=6]"});
+  REQUIRE(Seq(rule).Feed(lines).size() > want.size() + 1);
+  s.out.clear();
+  engine::Engine eng(*s.prog, 0, 10000, /*threads=*/2, /*batch=*/2);
+  REQUIRE(eng.parallel());
+  test::FeedLines(eng, *s.prog, {lines[0], lines[1]}, s);
+  // To one thread: the batch is emitted first, then its partial matches move.
+  REQUIRE(eng.SetParallel(false, s));
+  CHECK(!eng.parallel());
+  CHECK(eng.live_partial_matches() == 2);
+  CHECK(eng.matcher().sequences().live_partial_matches() == 2);
+  test::FeedLines(eng, *s.prog, {lines[2]}, s, 2);
+  CHECK(s.out == Out{"ab@2 \"k1\" [a=1 b=3]"});
+  // While a capture walks the state (its second half on another thread), the way stays.
+  engine::EngineSnapshot snap;
+  eng.BeginCapture(snap);
+  CHECK(!eng.SetParallel(true, s));
+  CHECK(!eng.parallel());
+  std::thread writer([&]() { eng.CompleteCapture(snap); });
+  writer.join();
+  // Back to the workers: the partial matches and the suppression window go with it.
+  REQUIRE(eng.SetParallel(true, s));
+  CHECK(eng.parallel());
+  CHECK(eng.matcher().sequences().live_partial_matches() == 0);
+  test::FeedLines(eng, *s.prog, {lines[3], lines[4], lines[5]}, s, 3);
+  eng.Finish(s);
+  CHECK(s.out == want);
 }
 
 TEST_CASE("inferred keys: which keyless every rules are kept by a key", "[sequence][inferred]") {
