@@ -76,6 +76,8 @@ bool Engine::SetParallel(bool parallel, ComplexEventSink& sink) {
     parked_ = NewSharded(static_cast<unsigned>(sharded_->workers()));
     sharded_.reset();
   }
+  // Same program, events by reference: nothing is dropped; were anything, it is counted.
+  stats_.dropped_partial += report.dropped_partial;
   return true;
 }
 
