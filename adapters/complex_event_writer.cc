@@ -119,7 +119,7 @@ void AppendIdentity(std::string& out, const Event& e, const std::vector<std::str
 ComplexEventWriter::ComplexEventWriter(const engine::Program& p,
                                        const std::vector<std::string>& sources, OutputEvents mode,
                                        Output* out)
-    : p_(p), sources_(sources), mode_(mode), out_(out), text_of_(p.rules.size(), 0) {
+    : p_(p), sources_(sources), mode_(mode), out_(out), texts_(p.rules.size()) {
   no_as_ = AsPiece("");
 }
 
@@ -131,30 +131,33 @@ ComplexEventWriter::Piece ComplexEventWriter::AsPiece(const std::string& alias) 
     AppendJsonString(a, alias);
   }
   a += mode_ == OutputEvents::kIds ? ",\"id\":" : ",\"event\":";
-  return AddPiece(a);
+  return SharedPiece(a);
 }
 
-const ComplexEventWriter::RuleText& ComplexEventWriter::TextOf(uint32_t rule) {
-  uint32_t& at = text_of_[rule];
-  if (at != 0) return texts_[at - 1];
+const ComplexEventWriter::RuleText& ComplexEventWriter::MakeText(uint32_t rule) {
   const engine::CompiledRule& r = p_.rules[rule];
-  RuleText t;
+  RuleText& t = texts_[rule];
   t.named = Hasher().Add(r.name);
   std::string h = "{\"rule\":";
   AppendJsonString(h, r.name);
   h += ",\"time\":\"";
-  t.head = AddPiece(h);
+  if (h.size() <= kInlineHead) {
+    std::memcpy(t.head, h.data(), h.size());
+  } else {
+    t.head_piece = AddPiece(h);
+  }
+  t.names = static_cast<uint32_t>(name_pieces_.size());
   for (size_t i = 0; i < r.emit_names.size(); ++i) {
     std::string n;
     if (i) n += ',';
     AppendJsonString(n, r.emit_names[i]);
     n += ':';
-    t.names.push_back(AddPiece(n));
+    name_pieces_.push_back(SharedPiece(n));
   }
-  for (const std::string& alias : r.aliases) t.as.push_back(AsPiece(alias));
-  texts_.push_back(std::move(t));
-  at = static_cast<uint32_t>(texts_.size());
-  return texts_.back();
+  t.as = static_cast<uint32_t>(as_pieces_.size());
+  for (const std::string& alias : r.aliases) as_pieces_.push_back(AsPiece(alias));
+  t.head_len = static_cast<uint16_t>(h.size());  // last: marks it made
+  return t;
 }
 
 ComplexEventWriter::Piece ComplexEventWriter::AddPiece(std::string_view text) {
@@ -162,6 +165,12 @@ ComplexEventWriter::Piece ComplexEventWriter::AddPiece(std::string_view text) {
   pieces_.append(text);
   pieces_.append(kSlack, '\0');
   return piece;
+}
+
+ComplexEventWriter::Piece ComplexEventWriter::SharedPiece(const std::string& text) {
+  auto [it, fresh] = shared_.try_emplace(text);
+  if (fresh) it->second = AddPiece(text);
+  return it->second;
 }
 
 void ComplexEventWriter::Emit(const engine::ComplexEvent& ce) {
@@ -196,7 +205,7 @@ std::string_view ComplexEventWriter::Format(const engine::ComplexEvent& ce) {
   AppendKeyJson(values_, ce.key);
   const size_t key_len = values_.size();
   for (size_t i = 0; i < ce.fields.size(); ++i) {
-    const Piece name = rt.names[i];
+    const Piece name = name_pieces_[rt.names + i];
     values_.append(pieces_.data() + name.at, name.len);
     AppendJsonValue(values_, ce.fields[i]);
   }
@@ -218,7 +227,7 @@ std::string_view ComplexEventWriter::Format(const engine::ComplexEvent& ce) {
       b = {Body::kEscaped, at, escaped_.size() - at};
     }
     const int32_t t = ce.events[i].alias_term;
-    events_len += (t < 0 ? no_as_ : rt.as[static_cast<size_t>(t)]).len + b.len + 2;
+    events_len += (t < 0 ? no_as_ : as_pieces_[rt.as + static_cast<size_t>(t)]).len + b.len + 2;
   }
 
   // 3. The line, into a buffer sized for all of it (plus kSlack for the short copies).
@@ -231,12 +240,11 @@ std::string_view ComplexEventWriter::Format(const engine::ComplexEvent& ce) {
     second_text_.resize(second_len_);
     second_text_.append(kSlack, '\0');
   }
-  const Piece head = rt.head;
-  const size_t bound = head.len + second_len_ + 12 + key_len + 7 + 16 + 12 + fields_len + 12 +
+  const size_t bound = rt.head_len + second_len_ + 12 + key_len + 7 + 16 + 12 + fields_len + 12 +
                        events_len + 3 + kSlack;
   if (buf_.size() < bound) buf_.resize(std::max(bound, 2 * buf_.size()));
   char* w = buf_.data();
-  w = Put(w, pieces_.data() + head.at, head.len, true);
+  w = Put(w, rt.Head(pieces_), rt.head_len, true);
   w = Put(w, second_text_.data(), second_len_, true);
   w[0] = static_cast<char>('0' + ms / 100);
   w[1] = static_cast<char>('0' + ms / 10 % 10);
@@ -257,7 +265,7 @@ std::string_view ComplexEventWriter::Format(const engine::ComplexEvent& ce) {
     for (size_t i = 0; i < bodies_.size(); ++i) {
       const Body& b = bodies_[i];
       const int32_t t = ce.events[i].alias_term;
-      const Piece pre = t < 0 ? no_as_ : rt.as[static_cast<size_t>(t)];
+      const Piece pre = t < 0 ? no_as_ : as_pieces_[rt.as + static_cast<size_t>(t)];
       if (i) *w++ = ',';
       w = Put(w, pieces_.data() + pre.at, pre.len, true);
       switch (b.from) {

@@ -609,7 +609,9 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules,
   // Pass 2: the entries, and what a single-event rule still tests once offered.
   p.checks.reserve(p.rules.size());
   for (const CompiledRule& cr : p.rules) {
-    p.checks.push_back(RuleCheck{kNoNode, cr.sequence, !cr.key_slots.empty()});
+    const bool keyed = !cr.key_slots.empty();
+    const bool plain = !cr.sequence && !keyed && !cr.suppress_ms && cr.emit_values.empty();
+    p.checks.push_back(RuleCheck{kNoNode, cr.sequence, keyed, plain});
   }
   for (const Entry& e : entries) {
     // A counted plan names its rule in 26 bits (index/condition_index.h): beyond, anchored.

@@ -23,11 +23,12 @@ Matcher::Matcher(const Program& p, size_t max_partial_matches, bool suppress)
     }
     for (const std::string& t : a.types) seq_by_type_[t].push_back(r);
   }
+  sequences_ = !seq_by_type_.empty() || !seq_any_.empty();
 }
 
 void Matcher::Candidates(const Event& e, bool singles) {
   candidates_.clear();
-  if (!seq_by_type_.empty() || !seq_any_.empty()) {
+  if (sequences_) {
     p_.start_index.Probe(e.type(), e.slots, scratch_, candidates_);
     for (index::TermId r : candidates_) starts_[r] = 1;
   }
@@ -91,16 +92,18 @@ void Matcher::Single(uint32_t r, const Event& e, ComplexEventSink& sink, RunStat
     }
   }
   if (check.residual != kNoNode && !Test(p_, check.residual, e, eval_)) return;
-  const CompiledRule& rule = p_.rules[r];
   any = true;
-  if (suppress_on_ && !suppress_.Admit(r, ce_.key, e.time, rule.suppress_ms)) {
-    ++stats.suppressed;
-    return;
+  ce_.fields.clear();
+  if (!check.plain) {
+    const CompiledRule& rule = p_.rules[r];
+    if (suppress_on_ && !suppress_.Admit(r, ce_.key, e.time, rule.suppress_ms)) {
+      ++stats.suppressed;
+      return;
+    }
+    for (NodeId v : rule.emit_values) ce_.fields.push_back(Calc(p_, v, e, eval_));
   }
   ce_.rule = r;
   ce_.time = e.time;
-  ce_.fields.clear();
-  for (NodeId v : rule.emit_values) ce_.fields.push_back(Calc(p_, v, e, eval_));
   ce_.events.assign(1, MatchedEvent{-1, &e});
   ++stats.emitted;
   sink.Emit(ce_);

@@ -133,6 +133,9 @@ struct RuleCheck {
   NodeId residual = kNoNode;
   bool sequence = false;
   bool keyed = false;  // single-event rule with `by`
+  // Single-event rule without `by`, `suppress` or emitted fields: when it fires nothing of its
+  // CompiledRule is read (one cache miss less per complex event with many rules).
+  bool plain = false;
 };
 
 struct Program {
