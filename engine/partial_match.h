@@ -11,9 +11,9 @@
 // Covered by test/sequence_test.cc and test/sequence_differential_test.cc.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
-#include <boost/container/small_vector.hpp>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -88,14 +88,18 @@ class EventRef {
 };
 
 // The events of a match in match order, each with its term, as tagged pointers (the term in
-// the top 16 bits of a user-space address).
+// the top 16 bits of a user-space address). 24 bytes: the first two inline, then an array of
+// its own that grows by doubling.
 class BoundEvents {
  public:
   BoundEvents() = default;
-  BoundEvents(const BoundEvents& o) : v_(o.v_) {
-    for (uint64_t x : v_) Retain(Ptr(x));
+  BoundEvents(const BoundEvents& o) {
+    Reserve(o.size_);
+    std::copy(o.data(), o.data() + o.size_, data());
+    size_ = o.size_;
+    for (uint32_t i = 0; i < size_; ++i) Retain(Ptr(data()[i]));
   }
-  BoundEvents(BoundEvents&& o) noexcept : v_(std::move(o.v_)) { o.v_.clear(); }
+  BoundEvents(BoundEvents&& o) noexcept { Steal(o); }
   BoundEvents& operator=(const BoundEvents& o) {
     BoundEvents copy(o);
     return *this = std::move(copy);
@@ -103,29 +107,33 @@ class BoundEvents {
   BoundEvents& operator=(BoundEvents&& o) noexcept {
     if (this != &o) {
       Clear();
-      v_ = std::move(o.v_);
-      o.v_.clear();
+      Free();
+      Steal(o);
     }
     return *this;
   }
-  ~BoundEvents() { Clear(); }
+  ~BoundEvents() {
+    Clear();
+    Free();
+  }
 
   void Push(uint32_t term, const StoredEvent* e) {
     Retain(e);
-    v_.push_back((uint64_t(term) << 48) | reinterpret_cast<uint64_t>(e));
+    if (size_ == cap_) Reserve(2 * cap_);
+    data()[size_++] = (uint64_t(term) << 48) | reinterpret_cast<uint64_t>(e);
   }
-  size_t size() const { return v_.size(); }
-  bool empty() const { return v_.empty(); }
-  uint32_t term(size_t i) const { return uint32_t(v_[i] >> 48); }
-  uint64_t tagged(size_t i) const { return v_[i]; }  // (term << 48) | event, as stored
-  const Event* event(size_t i) const { return &Ptr(v_[i])->ev; }
-  const StoredEvent* stored(size_t i) const { return Ptr(v_[i]); }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  uint32_t term(size_t i) const { return uint32_t(data()[i] >> 48); }
+  uint64_t tagged(size_t i) const { return data()[i]; }  // (term << 48) | event, as stored
+  const Event* event(size_t i) const { return &Ptr(data()[i])->ev; }
+  const StoredEvent* stored(size_t i) const { return Ptr(data()[i]); }
   // Terms never decrease along a match (it only moves forward), so the events of one term are
   // a run: [Begin(term), Begin(term + 1)), found by binary search. Inside an all(...) group
   // the branches interleave: the group's events are the run [Begin(first), Begin(end)), and
   // one term's events are found by scanning it (MatchState).
   size_t Begin(uint32_t term) const {
-    size_t lo = 0, hi = v_.size();
+    size_t lo = 0, hi = size_;
     while (lo < hi) {
       size_t mid = (lo + hi) / 2;
       if (this->term(mid) < term) {
@@ -136,23 +144,56 @@ class BoundEvents {
     }
     return lo;
   }
-  size_t heap_bytes() const { return v_.capacity() > 2 ? v_.capacity() * sizeof(uint64_t) : 0; }
+  size_t heap_bytes() const { return cap_ > kInline ? cap_ * sizeof(uint64_t) : 0; }
   // The same estimated from the size alone (spare capacity as if it grew by doubling), so that
   // it does not change when the bindings move.
   size_t used_bytes() const {
-    return v_.size() > 2 ? std::bit_ceil(v_.size()) * sizeof(uint64_t) : 0;
+    return size_ > kInline ? std::bit_ceil(size_) * sizeof(uint64_t) : 0;
   }
 
  private:
+  static constexpr uint32_t kInline = 2;
   static const StoredEvent* Ptr(uint64_t x) {
     return reinterpret_cast<const StoredEvent*>(x & ((uint64_t(1) << 48) - 1));
   }
-  void Clear() {
-    for (uint64_t x : v_) Release(Ptr(x));
-    v_.clear();
+  uint64_t* data() { return cap_ > kInline ? heap_ : in_; }
+  const uint64_t* data() const { return cap_ > kInline ? heap_ : in_; }
+  // Room for `n` (at least; never less than it has).
+  void Reserve(uint32_t n) {
+    if (n <= cap_) return;
+    uint64_t* fresh = new uint64_t[n];
+    std::copy(data(), data() + size_, fresh);
+    Free();
+    heap_ = fresh;
+    cap_ = n;
   }
-  boost::container::small_vector<uint64_t, 2> v_;
+  void Clear() {  // releases the events, keeps the room
+    for (uint32_t i = 0; i < size_; ++i) Release(Ptr(data()[i]));
+    size_ = 0;
+  }
+  void Free() {  // gives back the room (the events are released already)
+    if (cap_ > kInline) delete[] heap_;
+    cap_ = kInline;
+  }
+  void Steal(BoundEvents& o) {  // `this` is empty and inline
+    size_ = o.size_;
+    cap_ = o.cap_;
+    if (o.cap_ > kInline) {
+      heap_ = o.heap_;
+    } else {
+      in_[0] = o.in_[0];
+      in_[1] = o.in_[1];
+    }
+    o.size_ = 0;
+    o.cap_ = kInline;
+  }
+  uint32_t size_ = 0, cap_ = kInline;
+  union {
+    uint64_t in_[kInline] = {0, 0};
+    uint64_t* heap_;
+  };
 };
+static_assert(sizeof(BoundEvents) == 24);
 
 // Running values over one AggInput (see automaton.h): the values of one field of one term.
 struct AggState {

@@ -497,6 +497,7 @@ void SequenceMatcher::StepEvery(const Automaton& a, Partition* part, const std::
   }
   live_ -= pms.size() - w;
   pms.resize(w);
+  FitFor(pms, born.size());
   for (PartialMatch& br : born) pms.push_back(std::move(br));
   live_ += born.size();
   born.clear();
@@ -586,6 +587,7 @@ void SequenceMatcher::Step(uint32_t rule, RuleState& rs, Partition* part,
         continue;
       }
       Remember(pm);
+      FitFor(part->pms, 1);
       part->pms.push_back(std::move(pm));
       ++live_;
       timer = true;
@@ -643,6 +645,15 @@ void SequenceMatcher::ForgetAll(Partition* part) {
     bytes_ -= Cost(*part->run);
     live_ -= part->run->size();
     part->run.reset();
+  }
+}
+
+void SequenceMatcher::FitFor(std::vector<PartialMatch>& pms, size_t more) {
+  const size_t need = pms.size() + more;
+  if (need > pms.capacity()) {
+    pms.reserve(need);  // exactly: the steps that grow a partition visit all of it anyway
+  } else if (pms.capacity() >= 4 && need <= pms.capacity() / 4) {
+    pms.shrink_to_fit();  // (a quarter: a partition that shrinks and grows back stays put)
   }
 }
 
@@ -786,6 +797,7 @@ void SequenceMatcher::FireQueued(TimeMs watermark, ComplexEventSink& sink, RunSt
     }
     live_ -= part->pms.size() - w;
     part->pms.resize(w);
+    FitFor(part->pms, 0);
     if (!done.empty() && a.policy != SeqPolicy::kEvery) {
       done.resize(1);  // same first event: the earliest-created run stands for the burst
       ForgetAll(part);

@@ -196,6 +196,10 @@ class SequenceMatcher {
   // start): `every`, no `having`, no trailing `not`, no all(...) group, no unkeyed term, and
   // term filters that read nothing of the match.
   static bool RunsAllowed(const Automaton& a);
+  // Room in a partition's matches for `more`, exactly (no doubling: a partition's matches are
+  // ~100 bytes each and most partitions hold a few), and the spare room given back once at
+  // most a quarter of it is in use.
+  static void FitFor(std::vector<PartialMatch>& pms, size_t more);
   enum class RunOutcome { kFallBack, kDone, kStartsLeft };
   // Rule 10 for a partition kept as a run, when every match of it can take `e` the same way
   // and the bound leaves no survivor that passed it: kDone (the starts too), kStartsLeft (the

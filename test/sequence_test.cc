@@ -631,3 +631,53 @@ TEST_CASE("inferred keys: output, suppression and the bound as the rule is writt
   CHECK(s.Feed(lines, 0, 3) == Out{"r@5 [a=a3 b=b1]", "r@7 [a=a2 b=b3]"});
   CHECK(s.stats.dropped_partial > 0);
 }
+
+TEST_CASE("bound events: inline, grown, copied, moved and assigned, each event held once per copy",
+          "[sequence]") {
+  // BoundEvents keeps two events inline and then an array of its own; every copy holds each of
+  // its events once (the reference counts), every destruction and assignment lets go of them.
+  std::vector<engine::StoredEvent*> evs;
+  for (int i = 0; i < 10; ++i) {  // the last is only ever held by `other` below
+    Event e;
+    e.seq = static_cast<uint64_t>(i);
+    evs.push_back(new engine::StoredEvent(std::move(e)));
+    engine::Retain(evs.back());  // the test's own reference
+  }
+  auto refs = [&](size_t i) { return evs[i]->refs.load(); };
+  for (size_t n : {0, 1, 2, 3, 5, 9}) {
+    INFO(n);
+    engine::BoundEvents b;
+    for (size_t i = 0; i < n; ++i) b.Push(static_cast<uint32_t>(i / 2), evs[i]);
+    CHECK(b.size() == n);
+    CHECK(b.heap_bytes() == (n > 2 ? std::bit_ceil(n) * sizeof(uint64_t) : 0));
+    for (size_t i = 0; i < n; ++i) {
+      CHECK(b.stored(i) == evs[i]);
+      CHECK(b.term(i) == i / 2);
+      CHECK(refs(i) == 2);
+    }
+    if (n) CHECK(b.Begin(static_cast<uint32_t>((n - 1) / 2)) == (n - 1) / 2 * 2);
+    {
+      engine::BoundEvents copy(b);
+      for (size_t i = 0; i < n; ++i) CHECK(refs(i) == 3);
+      engine::BoundEvents moved(std::move(copy));
+      CHECK(copy.empty());
+      for (size_t i = 0; i < n; ++i) CHECK(moved.stored(i) == evs[i]);
+      for (size_t i = 0; i < n; ++i) CHECK(refs(i) == 3);
+      engine::BoundEvents other;
+      other.Push(7, evs[9]);
+      CHECK(refs(9) == 2);
+      other = moved;  // lets go of evs[9], holds b's events once more
+      CHECK(refs(9) == 1);
+      for (size_t i = 0; i < n; ++i) CHECK(refs(i) == 4);
+      other = std::move(moved);
+      for (size_t i = 0; i < n; ++i) CHECK(refs(i) == 3);
+      CHECK(other.size() == n);
+      other.Push(9, evs[0]);  // grows past what was moved in
+      CHECK(other.stored(n) == evs[0]);
+      CHECK(other.term(n) == 9);
+    }
+    for (size_t i = 0; i < n; ++i) CHECK(refs(i) == 2);
+  }
+  for (size_t i = 0; i < evs.size(); ++i) CHECK(refs(i) == 1);
+  for (engine::StoredEvent* e : evs) engine::Release(e);
+}
