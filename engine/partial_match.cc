@@ -90,8 +90,8 @@ PartialMatch::PartialMatch(const PartialMatch& o)
       start(o.start),
       events(o.events),
       naggs(o.naggs),
-      has_distinct(o.has_distinct),
-      nbranches(o.nbranches) {
+      nbranches(o.nbranches),
+      accounted(o.accounted) {
   if (o.branches) {
     branches = std::make_unique<BranchPos[]>(nbranches);
     std::copy(o.branches.get(), o.branches.get() + nbranches, branches.get());
@@ -127,6 +127,7 @@ void PartialMatch::Take(const Automaton& a, uint32_t term, const StoredEvent* e)
     if (!aggs) {
       naggs = static_cast<uint16_t>(a.aggregates.size());
       aggs = std::make_unique<AggState[]>(naggs);
+      bool has_distinct = false;
       for (const AggInput& in : a.aggregates) has_distinct = has_distinct || in.distinct;
       if (has_distinct) distinct = std::make_unique<DistinctSet[]>(naggs);
     }

@@ -242,8 +242,10 @@ struct PartialMatch {
   // Aggregates, allocated only for automata that have them: AggState per input, then (only
   // when distinct() is used) a sorted hash set per input.
   uint16_t naggs = 0;
-  bool has_distinct = false;
   uint16_t nbranches = 0;  // while `pos` is in an all(...) group: its branches
+  // The bytes the matcher counted for it when it last took it into account (SequenceMatcher::
+  // Remember), given back as they were (Forget) without visiting its heap parts again.
+  uint32_t accounted = 0;
   std::unique_ptr<AggState[]> aggs;
   std::unique_ptr<DistinctSet[]> distinct;
   std::unique_ptr<BranchPos[]> branches;
@@ -267,6 +269,8 @@ struct PartialMatch {
   // Heap bytes by content (not capacity), so that a move does not change it: --max-state.
   size_t used_bytes() const;
 };
+
+static_assert(sizeof(PartialMatch) <= 72, "a partial match stays within 72 bytes");
 
 // The evaluator's view of a partial match, optionally with one more event tentatively bound
 // (for `having` at completion) and the previous event of the term under test (for prev()).

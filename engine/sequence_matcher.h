@@ -196,9 +196,9 @@ class SequenceMatcher {
   // start): `every`, no `having`, no trailing `not`, no all(...) group, no unkeyed term, and
   // term filters that read nothing of the match.
   static bool RunsAllowed(const Automaton& a);
-  // Room in a partition's matches for `more`, exactly (no doubling: a partition's matches are
-  // ~100 bytes each and most partitions hold a few), and the spare room given back once at
-  // most a quarter of it is in use.
+  // Room in a partition's matches for `more`: exactly for up to 4, else 1.25x (not doubling: a
+  // partition's matches are ~70 bytes each and most partitions hold a few), and the spare room
+  // given back once at most a quarter of it is in use.
   static void FitFor(std::vector<PartialMatch>& pms, size_t more);
   enum class RunOutcome { kFallBack, kDone, kStartsLeft };
   // Rule 10 for a partition kept as a run, when every match of it can take `e` the same way
@@ -296,8 +296,13 @@ class SequenceMatcher {
   static size_t Cost(const MatchRun& r) { return sizeof(MatchRun) + r.used_bytes(); }
   static size_t Cost(const Partition& part);
   static size_t RecountBytes(const RuleState& rs);  // one rule's share, by walking it
-  void Remember(const PartialMatch& pm) { bytes_ += Cost(pm); }
-  void Forget(const PartialMatch& pm) { bytes_ -= Cost(pm); }
+  // A partial match enters the accounted state (as it is now) and leaves it (as it was when it
+  // entered: it must not change in between).
+  void Remember(PartialMatch& pm) {
+    pm.accounted = static_cast<uint32_t>(Cost(pm));
+    bytes_ += pm.accounted;
+  }
+  void Forget(const PartialMatch& pm) { bytes_ -= pm.accounted; }
   void ForgetAll(Partition* part);  // clears its partial matches
   Partition* NewPartition(RuleState& rs, uint64_t hash, const std::string& key_text);
   void EnforceStateLimit(RunStats& stats);

@@ -421,7 +421,6 @@ void SequenceMatcher::Restore(const EngineSnapshot& s,
           }
         }
         if (kind == 2 && naggs > 0) {
-          pm.has_distinct = true;
           pm.distinct = std::make_unique<DistinctSet[]>(naggs);
           size_t at = da0;
           for (size_t i = 0; i < naggs; ++i) {
