@@ -6,8 +6,8 @@
 // its events in match order as tagged pointers to shared, reference-counted copies of the
 // input events (8 bytes each, the first two inline), and keeps the aggregates of its list
 // aliases incrementally (32 bytes per aggregated field), so `having sum(t.x) > 100` costs O(1)
-// per event and a typical match stays near 100 bytes; count(), first() and last() are found by
-// binary search over the bindings (a term's events are one run, terms never decrease).
+// per event and a typical match is 72 bytes plus its heap parts; count(), first() and last() are
+// found by binary search over the bindings (a term's events are one run, terms never decrease).
 // Covered by test/sequence_test.cc and test/sequence_differential_test.cc.
 #pragma once
 
