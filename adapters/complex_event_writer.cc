@@ -1,6 +1,7 @@
 // Complex-event JSON formatting (see complex_event_writer.h).
 #include "adapters/complex_event_writer.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdio>
@@ -156,7 +157,8 @@ const ComplexEventWriter::RuleText& ComplexEventWriter::MakeText(uint32_t rule) 
   }
   t.as = static_cast<uint32_t>(as_pieces_.size());
   for (const std::string& alias : r.aliases) as_pieces_.push_back(AsPiece(alias));
-  t.head_len = static_cast<uint16_t>(h.size());  // last: marks it made
+  // Last: marks it made.
+  t.head_len = static_cast<uint16_t>(std::min(h.size(), kInlineHead + 1));
   return t;
 }
 
@@ -240,11 +242,12 @@ std::string_view ComplexEventWriter::Format(const engine::ComplexEvent& ce) {
     second_text_.resize(second_len_);
     second_text_.append(kSlack, '\0');
   }
-  const size_t bound = rt.head_len + second_len_ + 12 + key_len + 7 + 16 + 12 + fields_len + 12 +
+  const size_t head_len = rt.HeadLength();
+  const size_t bound = head_len + second_len_ + 12 + key_len + 7 + 16 + 12 + fields_len + 12 +
                        events_len + 3 + kSlack;
   if (buf_.size() < bound) buf_.resize(std::max(bound, 2 * buf_.size()));
   char* w = buf_.data();
-  w = Put(w, rt.Head(pieces_), rt.head_len, true);
+  w = Put(w, rt.Head(pieces_), head_len, true);
   w = Put(w, second_text_.data(), second_len_, true);
   w[0] = static_cast<char>('0' + ms / 100);
   w[1] = static_cast<char>('0' + ms / 10 % 10);

@@ -54,15 +54,18 @@ class ComplexEventWriter : public engine::ComplexEventSink {
   // sits in the line when it fits; longer texts are pieces.
   static constexpr size_t kInlineHead = 36;
   struct alignas(64) RuleText {
-    Hasher named;              // the id's hash with the rule name added
-    uint32_t names = 0;        // first of its fields' pieces in name_pieces_
-    uint32_t as = 0;           // first of its terms' pieces in as_pieces_
-    Piece head_piece;          // {"rule":NAME,"time":" when longer than kInlineHead
-    uint16_t head_len = 0;     // 0: not made yet (a head is never empty)
+    Hasher named;        // the id's hash with the rule name added
+    uint32_t names = 0;  // first of its fields' pieces in name_pieces_
+    uint32_t as = 0;     // first of its terms' pieces in as_pieces_
+    Piece head_piece;    // {"rule":NAME,"time":" when longer than kInlineHead
+    // The head's length when inline; kInlineHead + 1 when it is head_piece; 0: not made yet
+    // (a head is never empty).
+    uint16_t head_len = 0;
     char head[kInlineHead]{};  // the head when it fits (read kSlack bytes at a time)
     const char* Head(const std::string& pieces) const {
       return head_len <= kInlineHead ? head : pieces.data() + head_piece.at;
     }
+    size_t HeadLength() const { return head_len <= kInlineHead ? head_len : head_piece.len; }
   };
   static_assert(sizeof(RuleText) == 64);
   const RuleText& TextOf(uint32_t rule) {

@@ -543,3 +543,29 @@ TEST_CASE("complex event lines: rules fire in any order and each keeps its own t
     CHECK(line.find(events + "]}\n") != std::string::npos);
   }
 }
+
+TEST_CASE("complex event lines: a rule name longer than 64k characters is written whole",
+          "[adapters]") {
+  // The writer keeps short heads in its per-rule record and long ones as pieces: the length of
+  // a long one must not be cut to the record's 16-bit field.
+  const std::string name(70000, 'r');
+  ql::CheckedRules rules = ql::LoadRules({{"n.strix", "rule " + name + " on A\n"}});
+  REQUIRE(rules.ok());
+  auto prog = engine::Compile(rules, engine::CompileOptions{});
+  REQUIRE(prog.ok());
+  Event e;
+  e.slots.resize((*prog)->fields.size());
+  e.line = 3;
+  const std::vector<std::string> sources = {"in.jsonl"};
+  ComplexEventWriter w(**prog, sources, OutputEvents::kIds, nullptr);
+  engine::ComplexEvent ce;
+  ce.rule = 0;
+  ce.time = 0;
+  ce.events = {{-1, &e, nullptr}};
+  for (int twice = 0; twice < 2; ++twice) {  // made, then as kept
+    const std::string line(w.Format(ce));
+    REQUIRE(line.size() > name.size());
+    CHECK(line.rfind("{\"rule\":\"" + name + "\",\"time\":\"1970-01-01T00:00:00.000Z\",", 0) == 0);
+    CHECK(line.find("\"events\":[{\"as\":null,\"id\":\"in.jsonl:3\"}]}\n") != std::string::npos);
+  }
+}
