@@ -3,6 +3,7 @@
 #include "engine/sequence_matcher.h"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <tuple>
 
@@ -651,9 +652,13 @@ void SequenceMatcher::ForgetAll(Partition* part) {
 void SequenceMatcher::FitFor(std::vector<PartialMatch>& pms, size_t more) {
   const size_t need = pms.size() + more;
   if (need > pms.capacity()) {
-    pms.reserve(need + need / 4);  // exactly for a few; 1.25x for many (amortized moves)
+    pms.reserve(need + need / 4);  // exactly below 4; 1.25x for many (amortized moves)
   } else if (pms.capacity() >= 4 && need <= pms.capacity() / 4) {
-    pms.shrink_to_fit();  // (a quarter: a partition that shrinks and grows back stays put)
+    // (A quarter: a partition that shrinks and grows back a little keeps its room.)
+    std::vector<PartialMatch> fit;
+    fit.reserve(need);
+    std::move(pms.begin(), pms.end(), std::back_inserter(fit));
+    pms.swap(fit);
   }
 }
 

@@ -196,9 +196,9 @@ class SequenceMatcher {
   // start): `every`, no `having`, no trailing `not`, no all(...) group, no unkeyed term, and
   // term filters that read nothing of the match.
   static bool RunsAllowed(const Automaton& a);
-  // Room in a partition's matches for `more`: exactly for up to 4, else 1.25x (not doubling: a
-  // partition's matches are ~70 bytes each and most partitions hold a few), and the spare room
-  // given back once at most a quarter of it is in use.
+  // Room in a partition's matches for `more`: exactly below 4, else 1.25x (not doubling: a
+  // partition's matches are 72 bytes each and most partitions hold a few), and the spare room
+  // given back (room for exactly `more` kept) once at most a quarter of it would be in use.
   static void FitFor(std::vector<PartialMatch>& pms, size_t more);
   enum class RunOutcome { kFallBack, kDone, kStartsLeft };
   // Rule 10 for a partition kept as a run, when every match of it can take `e` the same way
