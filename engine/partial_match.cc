@@ -10,7 +10,9 @@ namespace strix::engine {
 
 bool g_distinct_hash_collides_for_testing = false;
 
-uint64_t DistinctHash(const Value& v) {
+namespace {
+
+uint64_t DistinctHash64(const Value& v) {
   if (g_distinct_hash_collides_for_testing) return 0;
   switch (v.kind) {
     case ValueKind::kNumber: {
@@ -28,6 +30,13 @@ uint64_t DistinctHash(const Value& v) {
     default:
       return HashBytes(v.text, static_cast<uint64_t>(v.kind) * 0x9e3779b97f4a7c15ULL);
   }
+}
+
+}  // namespace
+
+uint32_t DistinctHash(const Value& v) {
+  const uint64_t h = DistinctHash64(v);
+  return static_cast<uint32_t>(h ^ (h >> 32));
 }
 
 bool DistinctEqual(const Value& a, const Value& b) {
@@ -73,7 +82,7 @@ namespace {
 
 // Whether `v` is in the set; `at` is where an entry of its hash would be inserted.
 bool Contains(const DistinctSet& set, const BoundEvents& events, uint32_t slot, const Value& v,
-              uint64_t h, DistinctSet::const_iterator* at = nullptr) {
+              uint32_t h, DistinctSet::const_iterator* at = nullptr) {
   auto it = std::lower_bound(set.begin(), set.end(), std::make_pair(h, uint32_t{0}));
   if (at) *at = it;
   for (; it != set.end() && it->first == h; ++it) {
@@ -137,7 +146,7 @@ void PartialMatch::Take(const Automaton& a, uint32_t term, const StoredEvent* e)
       const Value& v = e->ev.slots[in.slot];
       aggs[i].Add(v);
       if (in.distinct && !v.missing()) {
-        uint64_t h = DistinctHash(v);
+        const uint32_t h = DistinctHash(v);
         DistinctSet::const_iterator at;
         if (!Contains(distinct[i], events, in.slot, v, h, &at))
           distinct[i].insert(at, {h, static_cast<uint32_t>(events.size())});  // e's position

@@ -207,8 +207,8 @@ struct AggState {
 };
 
 // Hash of a value for distinct(): numbers by numeric value, strings by bytes, others by kind
-// and JSON text.
-uint64_t DistinctHash(const Value& v);
+// and JSON text. 32 bits: equal hashes are told apart by the values (DistinctSet).
+uint32_t DistinctHash(const Value& v);
 // Tests set this to make every DistinctHash equal, so that results must come from comparing the
 // values themselves (test/sequence_differential_test.cc). Never set outside tests.
 extern bool g_distinct_hash_collides_for_testing;
@@ -218,8 +218,8 @@ bool DistinctEqual(const Value& a, const Value& b);
 // The distinct values of one aggregate input: (hash, position of the bound event holding the
 // value), sorted by hash. Values whose hashes collide are told apart by comparing the values
 // themselves (read from the bound events), so chosen field values cannot make two distinct
-// values count as one.
-using DistinctSet = std::vector<std::pair<uint64_t, uint32_t>>;
+// values count as one. 8 bytes a value.
+using DistinctSet = std::vector<std::pair<uint32_t, uint32_t>>;
 
 // Where one branch of an all(...) group stands: the term it last fed (kNoBranchTerm: none
 // yet) and that term's number of events.
