@@ -424,7 +424,7 @@ bool SequenceMatcher::Options(const Automaton& a, const PartialMatch& pm, const 
 void SequenceMatcher::PlanStart(const Automaton& a, const Event& e, const std::string& key_text,
                                 std::vector<Option>& out) {
   out.clear();
-  static const PartialMatch kNone;
+  static const PartialMatch kNone{};
   const SeqGroup* g = a.GroupOf(0);
   if (!g) {
     TermOffers(a, kNone, 0, e, key_text, out);
