@@ -23,12 +23,11 @@ Matcher::Matcher(const Program& p, size_t max_partial_matches, bool suppress)
     }
     for (const std::string& t : a.types) seq_by_type_[t].push_back(r);
   }
-  sequences_ = !seq_by_type_.empty() || !seq_any_.empty();
 }
 
 void Matcher::Candidates(const Event& e, bool singles) {
   candidates_.clear();
-  if (sequences_) {
+  if (!seq_by_type_.empty() || !seq_any_.empty()) {
     p_.start_index.Probe(e.type(), e.slots, scratch_, candidates_);
     for (index::TermId r : candidates_) starts_[r] = 1;
   }

@@ -81,12 +81,9 @@ class Matcher {
     Candidates(e, singles);
     bool any = false;
     for (index::TermId r : candidates_) {
-      bool starts = false;
-      if (sequences_) {  // (starts_ is only written with sequence rules: no access without)
-        starts = starts_[r] != 0;
+      if (p_.checks[r].sequence) {  // (only sequence rules are in the start index: starts_)
+        const bool starts = starts_[r] != 0;
         starts_[r] = 0;
-      }
-      if (p_.checks[r].sequence) {
         any = sequence(r, starts) || any;
       } else {
         Single(r, e, sink, stats, any);
@@ -102,7 +99,6 @@ class Matcher {
   std::vector<uint8_t> starts_;    // per rule: the index offered the event (reset after use)
   std::unordered_map<std::string_view, std::vector<uint32_t>> seq_by_type_;  // views: Program
   std::vector<uint32_t> seq_any_;
-  bool sequences_ = false;  // the program has sequence rules
   EvalScratch eval_;
   ComplexEvent ce_;
   bool suppress_on_;
