@@ -68,9 +68,8 @@ void AppendFieldsJson(std::string& out, const engine::CompiledRule& rule,
 
 namespace {
 
-// The most bytes WriteIdentity writes for `e`.
-size_t IdentityBound(const Event& e, const std::vector<std::string>& sources) {
-  const Value& id = e.id_field();
+// The most bytes WriteIdentity writes for `e`, whose id field is `id`.
+size_t IdentityBound(const EventHead& e, const Value& id, const std::vector<std::string>& sources) {
   switch (id.kind) {
     case ValueKind::kMissing:
       return sources[e.source].size() + 1 + 20;  // SOURCE:LINE
@@ -85,8 +84,8 @@ size_t IdentityBound(const Event& e, const std::vector<std::string>& sources) {
 }
 
 // The identity of `e` (see AppendIdentity) at `w`, which has IdentityBound bytes of room.
-char* WriteIdentity(char* w, const Event& e, const std::vector<std::string>& sources) {
-  const Value& id = e.id_field();
+char* WriteIdentity(char* w, const EventHead& e, const Value& id,
+                    const std::vector<std::string>& sources) {
   switch (id.kind) {
     case ValueKind::kMissing: {
       const std::string& source = sources[e.source];
@@ -113,8 +112,9 @@ char* WriteIdentity(char* w, const Event& e, const std::vector<std::string>& sou
 
 void AppendIdentity(std::string& out, const Event& e, const std::vector<std::string>& sources) {
   const size_t at = out.size();
-  out.resize(at + IdentityBound(e, sources));
-  out.resize(static_cast<size_t>(WriteIdentity(out.data() + at, e, sources) - out.data()));
+  out.resize(at + IdentityBound(e, e.id_field(), sources));
+  out.resize(
+      static_cast<size_t>(WriteIdentity(out.data() + at, e, e.id_field(), sources) - out.data()));
 }
 
 ComplexEventWriter::ComplexEventWriter(const engine::Program& p,
@@ -184,14 +184,15 @@ std::string_view ComplexEventWriter::Format(const engine::ComplexEvent& ce) {
   // 1. The identities, and the id: a hash of the rule name, the identities and the time.
   const size_t n = ce.events.size();
   size_t need = kSlack;
-  for (const engine::MatchedEvent& m : ce.events) need += IdentityBound(*m.event, sources_);
+  for (const engine::MatchedEvent& m : ce.events)
+    need += IdentityBound(*m.event, m.id_field(), sources_);
   if (idents_.size() < need) idents_.resize(std::max(need, 2 * idents_.size()));
   ident_at_.resize(n + 1);
   char* const ids = idents_.data();
   char* iw = ids;
   for (size_t i = 0; i < n; ++i) {
     ident_at_[i] = static_cast<size_t>(iw - ids);
-    iw = WriteIdentity(iw, *ce.events[i].event, sources_);
+    iw = WriteIdentity(iw, *ce.events[i].event, ce.events[i].id_field(), sources_);
   }
   ident_at_[n] = static_cast<size_t>(iw - ids);
   auto ident = [&](size_t i) {
@@ -218,10 +219,11 @@ std::string_view ComplexEventWriter::Format(const engine::ComplexEvent& ce) {
   size_t events_len = 0;
   for (size_t i = 0; i < bodies_.size(); ++i) {
     Body& b = bodies_[i];
-    const Event& e = *ce.events[i].event;
+    const EventHead& e = *ce.events[i].event;
     if (mode_ == OutputEvents::kFull) {
       b = {Body::kRaw, 0, e.raw.size()};
-    } else if (e.id_field().is_number() || JsonPlain(ident(i))) {  // numbers need no escaping
+    } else if (ce.events[i].id_field().is_number() ||
+               JsonPlain(ident(i))) {  // numbers need no escaping
       b = {Body::kIdent, ident_at_[i], ident(i).size() + 2};
     } else {
       const size_t at = escaped_.size();

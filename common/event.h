@@ -1,6 +1,7 @@
 // Event: one decoded input event as rules see it.
 // Stage: shared (built by adapters/ decoding, read by index/ and engine/).
-// Interface: FieldSpec (a field path a rule reads, optionally lower/upper-cased), Event.
+// Interface: FieldSpec (a field path a rule reads, optionally lower/upper-cased), EventHead,
+// Event.
 // Field values sit in `slots`, one per FieldSpec of the compiled program, so evaluation never
 // searches the JSON. Views point into the decoder's buffers until Own() copies them into the
 // event. Covered by test/decode_test.cc.
@@ -30,12 +31,17 @@ constexpr uint32_t kTypeSlot = 0;
 constexpr uint32_t kTimeSlot = 1;
 constexpr uint32_t kIdSlot = 2;
 
-struct Event {
+// What identifies an event and where it came from: all a complex event's writer reads of it
+// besides its id field (engine::StoredEvent keeps one of these beside its compact values).
+struct EventHead {
   std::string_view raw;  // the line as it came in, without the line break
   TimeMs time = 0;
   uint32_t source = 0;  // index of the input in the run's source list
   uint64_t line = 0;    // line number within the source, from 1
   uint64_t seq = 0;     // arrival order over all sources
+};
+
+struct Event : EventHead {
   std::vector<Value> slots;
   std::unique_ptr<char[]> storage;  // owned bytes after Own(); stable when the event moves
 

@@ -8,15 +8,21 @@
 #include <vector>
 
 #include "common/event.h"
+#include "engine/stored_event.h"
 
 namespace strix::engine {
 
-struct StoredEvent;
-
 struct MatchedEvent {
+  MatchedEvent() = default;
+  MatchedEvent(int32_t as, const Event& e) : alias_term(as), event(&e), id(&e.id_field()) {}
+  MatchedEvent(int32_t as, const StoredEvent* e)
+      : alias_term(as), event(&e->head), id(&e->id_field()), stored(e) {}
+
   int32_t alias_term = -1;  // -1: the term has no alias
-  const Event* event = nullptr;
-  const StoredEvent* stored = nullptr;  // set when `event` is a shared copy (sequences)
+  const EventHead* event = nullptr;
+  const Value* id = nullptr;            // the event's id field
+  const StoredEvent* stored = nullptr;  // set when `event` is a shared copy's (sequences)
+  const Value& id_field() const { return *id; }
 };
 
 // Which part of the work a worker owns: single-event rules of every `count`-th event, and the

@@ -80,10 +80,9 @@ Value Calc(const Program& p, NodeId id, const Event& e, EvalScratch& s) noexcept
     case CKind::kLastSlot:
     case CKind::kPrevSlot: {
       if (!s.match) return Value();
-      const Event* b = n.kind == CKind::kPrevSlot   ? s.match->Prev()
-                       : n.kind == CKind::kLastSlot ? s.match->Last(n.aux)
-                                                    : s.match->First(n.aux);
-      return b ? b->slots[n.ref] : Value();
+      return n.kind == CKind::kPrevSlot   ? s.match->Prev(n.ref)
+             : n.kind == CKind::kLastSlot ? s.match->Last(n.aux, n.ref)
+                                          : s.match->First(n.aux, n.ref);
     }
     case CKind::kAggregate:
       return s.match ? s.match->Aggregate(n.ref, n.fn) : Value();
@@ -136,7 +135,7 @@ Value Calc(const Program& p, NodeId id, const Event& e, EvalScratch& s) noexcept
 bool Test(const Program& p, NodeId id, const Event& e, EvalScratch& s) noexcept {
   const CNode& n = p.nodes[id];
   // LANGUAGE.md 3.2: a comparison with prev(f) is true on the term's first repetition.
-  if (n.uses_prev && (!s.match || !s.match->Prev())) return true;
+  if (n.uses_prev && (!s.match || !s.match->HasPrev())) return true;
   switch (n.kind) {
     case CKind::kCompare: {
       Value ta, tb;
@@ -219,8 +218,7 @@ bool Test(const Program& p, NodeId id, const Event& e, EvalScratch& s) noexcept 
     case CKind::kExists:
       return !e.slots[n.ref].missing();
     case CKind::kAliasExists: {
-      const Event* b = s.match ? s.match->First(n.aux) : nullptr;
-      return b && !b->slots[n.ref].missing();
+      return s.match && !s.match->First(n.aux, n.ref).missing();
     }
     case CKind::kNot:
       return !Test(p, p.Kid(n, 0), e, s);

@@ -17,10 +17,13 @@ namespace strix::engine {
 class MatchView {
  public:
   virtual ~MatchView() = default;
-  virtual const Event* First(uint32_t term) const = 0;  // also the single event of a term
-  virtual const Event* Last(uint32_t term) const = 0;
-  // The previous event of the term being tested in this match; null on its first repetition.
-  virtual const Event* Prev() const = 0;
+  // Field `slot` of the first event bound to `term` (also its single event), of the last one,
+  // and of the previous event of the term being tested (none on its first repetition): a
+  // missing value when there is no such event.
+  virtual const Value& First(uint32_t term, uint32_t slot) const = 0;
+  virtual const Value& Last(uint32_t term, uint32_t slot) const = 0;
+  virtual const Value& Prev(uint32_t slot) const = 0;
+  virtual bool HasPrev() const = 0;  // whether there is a previous event
   virtual Value Aggregate(uint32_t input, AggFn fn) const = 0;
 };
 

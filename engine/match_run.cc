@@ -21,12 +21,12 @@ void MatchRun::StartAtLast() {
 
 void MatchRun::Join(Member m) {
   members_.push_back(std::move(m));
-  const TimeMs t = first(members_.size() - 1)->ev.time;
+  const TimeMs t = first(members_.size() - 1)->head.time;
   if (members_.size() == 1) {
     in_time_order_ = true;
     earliest_ = t;
   } else {
-    in_time_order_ = in_time_order_ && t >= first(members_.size() - 2)->ev.time;
+    in_time_order_ = in_time_order_ && t >= first(members_.size() - 2)->head.time;
     earliest_ = std::min(earliest_, t);
   }
 }
@@ -43,7 +43,7 @@ void MatchRun::PopFront(size_t n) {
     members_.pop_front();
   }
   PopLog(members_.empty() ? log_.size() : members_.front().join - base_);
-  if (in_time_order_ && !members_.empty()) earliest_ = first(0)->ev.time;
+  if (in_time_order_ && !members_.empty()) earliest_ = first(0)->head.time;
 }
 
 void MatchRun::PopLog(size_t n) {

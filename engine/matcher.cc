@@ -103,7 +103,7 @@ void Matcher::Single(uint32_t r, const Event& e, ComplexEventSink& sink, RunStat
   }
   ce_.rule = r;
   ce_.time = e.time;
-  ce_.events.assign(1, MatchedEvent{-1, &e});
+  ce_.events.assign(1, MatchedEvent(-1, e));
   ++stats.emitted;
   sink.Emit(ce_);
 }

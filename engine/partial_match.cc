@@ -86,7 +86,7 @@ bool Contains(const DistinctSet& set, const BoundEvents& events, uint32_t slot, 
   auto it = std::lower_bound(set.begin(), set.end(), std::make_pair(h, uint32_t{0}));
   if (at) *at = it;
   for (; it != set.end() && it->first == h; ++it) {
-    if (DistinctEqual(events.event(it->second)->slots[slot], v)) return true;
+    if (DistinctEqual(events.stored(it->second)->slot(slot), v)) return true;
   }
   return false;
 }
@@ -116,7 +116,7 @@ PartialMatch::PartialMatch(const PartialMatch& o)
 }
 
 void PartialMatch::Take(const Automaton& a, uint32_t term, const StoredEvent* e) {
-  if (events.empty()) start = e->ev.time;
+  if (events.empty()) start = e->head.time;
   if (const SeqGroup* g = a.GroupOf(term)) {
     if (events.empty() || a.terms[pos].group != a.terms[term].group) EnterGroup(*g);
     pos = term;
@@ -143,7 +143,7 @@ void PartialMatch::Take(const Automaton& a, uint32_t term, const StoredEvent* e)
     for (size_t i = 0; i < a.aggregates.size(); ++i) {
       const AggInput& in = a.aggregates[i];
       if (!a.Feeds(in.term, term)) continue;
-      const Value& v = e->ev.slots[in.slot];
+      const Value& v = e->slot(in.slot);
       aggs[i].Add(v);
       if (in.distinct && !v.missing()) {
         const uint32_t h = DistinctHash(v);
@@ -211,36 +211,43 @@ MatchState::Run MatchState::RunOf(uint32_t term) const {
   return {ev.Begin(g->first), ev.Begin(g->end), true, false};  // interleaved: scan for it
 }
 
-const Event* MatchState::First(uint32_t term) const {
+const Value& MatchState::Bound::slot(uint32_t i) const {
+  static const Value kNone;
+  return stored ? stored->slot(i) : live ? live->slots[i] : kNone;
+}
+
+MatchState::Bound MatchState::FirstOf(uint32_t term) const {
   if (pm_ && !a_.AliasGroup(term) && !a_.GroupOf(term)) {  // a plain term: one run, one search
     const BoundEvents& ev = pm_->events;
     const size_t i = ev.Begin(term);
-    if (i < ev.size() && ev.term(i) == term) return ev.event(i);
+    if (i < ev.size() && ev.term(i) == term) return {ev.stored(i)};
   } else if (pm_) {
     const Run r = RunOf(term);
     for (size_t i = r.begin; i < r.end; ++i) {
-      if (r.whole || pm_->events.term(i) == term) return pm_->events.event(i);
+      if (r.whole || pm_->events.term(i) == term) return {pm_->events.stored(i)};
       if (!r.scan) break;
     }
   }
-  return extra_ && a_.Feeds(term, extra_term_) ? extra_ : nullptr;
+  if (extra_ && a_.Feeds(term, extra_term_)) return {nullptr, extra_};
+  return {};
 }
 
-const Event* MatchState::Last(uint32_t term) const {
-  if (extra_ && a_.Feeds(term, extra_term_)) return extra_;
+MatchState::Bound MatchState::LastOf(uint32_t term) const {
+  if (extra_ && a_.Feeds(term, extra_term_)) return {nullptr, extra_};
   if (pm_ && !a_.AliasGroup(term) && !a_.GroupOf(term)) {  // a plain term: one run, one search
     const BoundEvents& ev = pm_->events;
     const size_t i = ev.Begin(term + 1);
-    return i > 0 && ev.term(i - 1) == term ? ev.event(i - 1) : nullptr;
+    if (i > 0 && ev.term(i - 1) == term) return {ev.stored(i - 1)};
+    return {};
   }
   if (pm_) {
     const Run r = RunOf(term);
     for (size_t i = r.end; i > r.begin; --i) {
-      if (r.whole || pm_->events.term(i - 1) == term) return pm_->events.event(i - 1);
+      if (r.whole || pm_->events.term(i - 1) == term) return {pm_->events.stored(i - 1)};
       if (!r.scan) break;
     }
   }
-  return nullptr;
+  return {};
 }
 
 Value MatchState::Aggregate(uint32_t input, AggFn fn) const {

@@ -1,5 +1,5 @@
 // PartialMatch: the state of one run of a sequence automaton in one partition.
-// Stage: engine (sequence matching). Interface: StoredEvent, EventRef, BoundEvents, AggState,
+// Stage: engine (sequence matching). Interface: BoundEvents, AggState,
 // PartialMatch, MatchState (the MatchView the evaluator reads while testing a term or
 // `having`).
 // A partial match sits on the positive term it last fed (`pos`, with `count` events), holds
@@ -22,70 +22,9 @@
 #include "common/event.h"
 #include "engine/automaton.h"
 #include "engine/evaluate.h"
+#include "engine/stored_event.h"
 
 namespace strix::engine {
-
-// Bytes of stored events alive, shared by the matchers of one engine (--max-state).
-using EventMeter = std::atomic<int64_t>;
-
-// An input event kept alive while partial matches (possibly on several workers) refer to it.
-// With a meter, its bytes count there while it lives.
-struct StoredEvent {
-  explicit StoredEvent(Event e, EventMeter* m = nullptr) : ev(std::move(e)), meter(m) {
-    if (meter) {
-      bytes = sizeof(StoredEvent) + ev.slots.capacity() * sizeof(Value) + ev.raw.size();
-      for (const Value& v : ev.slots) bytes += v.text.size();
-      meter->fetch_add(static_cast<int64_t>(bytes), std::memory_order_relaxed);
-    }
-  }
-  ~StoredEvent() {
-    if (meter) meter->fetch_sub(static_cast<int64_t>(bytes), std::memory_order_relaxed);
-  }
-  StoredEvent(const StoredEvent&) = delete;
-  StoredEvent& operator=(const StoredEvent&) = delete;
-  Event ev;
-  EventMeter* meter = nullptr;
-  size_t bytes = 0;
-  mutable std::atomic<uint32_t> refs{0};
-  // Held by the batch the sharded matcher is matching (set before its parallel phases, cleared
-  // after its merge): alive until the batch's output is written, so what it emits of this
-  // event need not hold it again.
-  mutable bool in_batch = false;
-  // Its index in the snapshot being written (EventTable), valid while snap_mark is that
-  // snapshot's mark: no lookup table needed.
-  mutable uint64_t snap_mark = 0, snap_index = 0;
-};
-
-inline void Retain(const StoredEvent* e) {
-  e->refs.fetch_add(1, std::memory_order_relaxed);
-}
-inline void Release(const StoredEvent* e) {
-  if (e->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete e;
-}
-
-// An owning pointer to a StoredEvent.
-class EventRef {
- public:
-  EventRef() = default;
-  explicit EventRef(const StoredEvent* e) : e_(e) {
-    if (e_) Retain(e_);
-  }
-  EventRef(const EventRef& o) : EventRef(o.e_) {}
-  EventRef(EventRef&& o) noexcept : e_(o.e_) { o.e_ = nullptr; }
-  EventRef& operator=(EventRef o) noexcept {
-    std::swap(e_, o.e_);
-    return *this;
-  }
-  ~EventRef() {
-    if (e_) Release(e_);
-  }
-  const StoredEvent* get() const { return e_; }
-  const Event* event() const { return e_ ? &e_->ev : nullptr; }
-  explicit operator bool() const { return e_ != nullptr; }
-
- private:
-  const StoredEvent* e_ = nullptr;
-};
 
 // The events of a match in match order, each with its term, as tagged pointers (the term in
 // the top 16 bits of a user-space address). 24 bytes: the first two inline, then an array of
@@ -126,7 +65,6 @@ class BoundEvents {
   bool empty() const { return size_ == 0; }
   uint32_t term(size_t i) const { return uint32_t(data()[i] >> 48); }
   uint64_t tagged(size_t i) const { return data()[i]; }  // (term << 48) | event, as stored
-  const Event* event(size_t i) const { return &Ptr(data()[i])->ev; }
   const StoredEvent* stored(size_t i) const { return Ptr(data()[i]); }
   // Terms never decrease along a match (it only moves forward), so the events of one term are
   // a run: [Begin(term), Begin(term + 1)), found by binary search. Inside an all(...) group
@@ -252,7 +190,7 @@ struct PartialMatch {
 
   TimeMs start_time() const { return start; }
   const StoredEvent* first() const { return events.stored(0); }
-  uint64_t start_seq() const { return events.event(0)->seq; }
+  uint64_t start_seq() const { return events.stored(0)->head.seq; }
   // Binds `e` to `term` and updates the aggregates (and the branches of a group).
   void Take(const Automaton& a, uint32_t term, const StoredEvent* e);
   // Branch b of the group `pos` is in (a match not in a group, or empty: nothing taken).
@@ -276,17 +214,29 @@ static_assert(sizeof(PartialMatch) <= 72, "a partial match stays within 72 bytes
 // (for `having` at completion) and the previous event of the term under test (for prev()).
 class MatchState : public MatchView {
  public:
+  // One bound event as the evaluator reads it: a stored copy, or the event under test.
+  struct Bound {
+    const StoredEvent* stored = nullptr;
+    const Event* live = nullptr;
+    const Value& slot(uint32_t i) const;  // a missing value when there is no event
+  };
+
   MatchState(const Automaton& a, const PartialMatch* pm) : a_(a), pm_(pm) {}
-  void SetPrev(const Event* prev) { prev_ = prev; }
+  void SetPrev(Bound prev) { prev_ = prev; }
   // Tentatively binds `e` to `term`: First/Last/Aggregate see it; the partial match does not.
   void SetExtra(uint32_t term, const Event* e) {
     extra_term_ = term;
     extra_ = e;
   }
+  Bound FirstOf(uint32_t term) const;
+  Bound LastOf(uint32_t term) const;
 
-  const Event* First(uint32_t term) const override;
-  const Event* Last(uint32_t term) const override;
-  const Event* Prev() const override { return prev_; }
+  const Value& First(uint32_t term, uint32_t slot) const override {
+    return FirstOf(term).slot(slot);
+  }
+  const Value& Last(uint32_t term, uint32_t slot) const override { return LastOf(term).slot(slot); }
+  const Value& Prev(uint32_t slot) const override { return prev_.slot(slot); }
+  bool HasPrev() const override { return prev_.stored || prev_.live; }
   Value Aggregate(uint32_t input, AggFn fn) const override;
 
  private:
@@ -300,7 +250,7 @@ class MatchState : public MatchView {
   Run RunOf(uint32_t term) const;
   const Automaton& a_;
   const PartialMatch* pm_;
-  const Event* prev_ = nullptr;
+  Bound prev_;
   uint32_t extra_term_ = 0;
   const Event* extra_ = nullptr;
 };

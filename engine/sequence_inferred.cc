@@ -100,7 +100,7 @@ bool CreatedBefore(const BoundEvents& x, const BoundEvents& y) {
   while (i > 0 && j > 0) {
     // Processing order (LANGUAGE.md 4): input order, or event time and then input order
     // under --max-delay; an event that came too late to keep it was not matched.
-    const Event &ex = *x.event(i - 1), &ey = *y.event(j - 1);
+    const EventHead &ex = x.stored(i - 1)->head, &ey = y.stored(j - 1)->head;
     if (ex.seq != ey.seq) return std::make_pair(ex.time, ex.seq) < std::make_pair(ey.time, ey.seq);
     if (i == 1 && j > 1) return false;  // x started on this event, y branched on it
     if (j == 1 && i > 1) return true;

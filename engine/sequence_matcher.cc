@@ -20,6 +20,7 @@ SequenceMatcher::SequenceMatcher(const Program& p, size_t max_partial_matches, b
     if (p.checks[r].sequence) rule_of_[static_cast<size_t>(p.rules[r].automaton)] = r;
   }
   for (const Automaton& a : p.automata) runs_allowed_.push_back(RunsAllowed(a));
+  blank_.slots.resize(p.fields.size());
   for (size_t i = 0; i < rules_.size(); ++i) {
     rules_[i].inferable = rules_[i].by_inferred = !p.automata[i].inferred_key.empty();
   }
@@ -140,7 +141,7 @@ void SequenceMatcher::EnforceStateLimit(RunStats& stats) {
 const StoredEvent* SequenceMatcher::Ref(const Event& e) {
   if (shared_) return shared_;
   if (!current_ || current_of_ != &e || current_seq_ != e.seq) {
-    current_ = EventRef(new StoredEvent(e.Clone(), meter_));
+    current_ = EventRef(StoredEvent::Make(e, meter_));
     current_of_ = &e;
     current_seq_ = e.seq;
   }
@@ -182,7 +183,7 @@ bool SequenceMatcher::HavingHolds(const Automaton& a, const PartialMatch& pm, ui
   if (e) view.SetExtra(term, e);
   eval_.Reset();
   eval_.match = &view;
-  bool ok = Test(p_, a.having, e ? *e : *pm.events.event(pm.events.size() - 1), eval_);
+  bool ok = Test(p_, a.having, e ? *e : blank_, eval_);  // (no bare fields: LANGUAGE.md 3)
   eval_.match = nullptr;
   return ok;
 }
@@ -360,7 +361,7 @@ bool SequenceMatcher::TermOffers(const Automaton& a, const PartialMatch& pm, uin
                                  std::vector<Option>& out) {
   MatchState view(a, &pm);
   if (term == pm.pos || pm.Branch(a.terms[term].branch).term == term) {
-    view.SetPrev(view.Last(term));  // another event for the term: prev() is its last one
+    view.SetPrev(view.LastOf(term));  // another event for the term: prev() is its last one
   }
   return TermHolds(a, term, e, key_text, &view) && Offer(a, pm, term, e, out);
 }
@@ -625,9 +626,9 @@ void SequenceMatcher::Step(uint32_t rule, RuleState& rs, Partition* part,
 void SequenceMatcher::QueueWindowTimer(const Automaton& a, RuleState& rs, Partition* part,
                                        const StoredEvent* first) {
   // One for the matches this event started: a timer ends all the matches of its start.
-  const TimeMs deadline = WindowDeadline(first->ev.time, *a.within_ms);
+  const TimeMs deadline = WindowDeadline(first->head.time, *a.within_ms);
   const bool was_empty = rs.timers.empty();
-  rs.timers.push_back(Timer{deadline, first->ev.seq, first, part});
+  rs.timers.push_back(Timer{deadline, first->head.seq, first, part});
   if (was_empty) {
     PushFront(static_cast<size_t>(&rs - rules_.data()));
     next_deadline_ = std::min(next_deadline_, deadline);
@@ -700,7 +701,7 @@ void SequenceMatcher::CompactTimers(RuleState& rs) {
   live.clear();
   rs.parts.ForEach([&](const Partition& p) {
     for (const PartialMatch& pm : p.pms) live.insert(pm.start_seq());
-    for (size_t i = 0; p.run && i < p.run->size(); ++i) live.insert(p.run->first(i)->ev.seq);
+    for (size_t i = 0; p.run && i < p.run->size(); ++i) live.insert(p.run->first(i)->head.seq);
   });
   size_t w = 0;
   for (size_t i = 0; i < rs.timers.size(); ++i) {
@@ -838,7 +839,8 @@ void SequenceMatcher::Emit(uint32_t rule, std::vector<Completion>& done, Complex
   auto before = [](const Completion& x, const Completion& y) {
     const BoundEvents &a = x.pm.events, &b = y.pm.events;
     for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
-      if (a.event(i)->seq != b.event(i)->seq) return a.event(i)->seq < b.event(i)->seq;
+      if (a.stored(i)->head.seq != b.stored(i)->head.seq)
+        return a.stored(i)->head.seq < b.stored(i)->head.seq;
     }
     return a.size() < b.size();
   };
@@ -855,7 +857,7 @@ void SequenceMatcher::Emit(uint32_t rule, std::vector<Completion>& done, Complex
     ce_.rule = rule;
     ce_.time = c.time;
     ce_.key.clear();
-    for (uint32_t slot : a.keysets[0]) ce_.key.push_back(c.key_event.event()->slots[slot]);
+    for (uint32_t slot : a.keysets[0]) ce_.key.push_back(c.key_event->slot(slot));
     if (suppress_on_ && !suppress_.Admit(rule, ce_.key, c.time, cr.suppress_ms)) {
       ++stats.suppressed;
       continue;
@@ -865,14 +867,14 @@ void SequenceMatcher::Emit(uint32_t rule, std::vector<Completion>& done, Complex
     for (NodeId v : cr.emit_values) {
       eval_.Reset();
       eval_.match = &view;
-      ce_.fields.push_back(Calc(p_, v, *c.pm.events.event(c.pm.events.size() - 1), eval_));
+      ce_.fields.push_back(Calc(p_, v, blank_, eval_));  // (no bare fields: LANGUAGE.md 3)
     }
     eval_.match = nullptr;
     ce_.events.clear();
     for (size_t i = 0; i < c.pm.events.size(); ++i) {
       uint32_t term = c.pm.events.term(i);
       int32_t as = cr.aliases[term].empty() ? -1 : static_cast<int32_t>(term);
-      ce_.events.push_back(MatchedEvent{as, c.pm.events.event(i), c.pm.events.stored(i)});
+      ce_.events.push_back(MatchedEvent(as, c.pm.events.stored(i)));
     }
     ++stats.emitted;
     sink.Emit(ce_);

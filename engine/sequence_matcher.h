@@ -393,6 +393,9 @@ class SequenceMatcher {
   const Event* current_of_ = nullptr;
   uint64_t current_seq_ = 0;
   EvalScratch eval_;
+  // The event `having` and `emit` are evaluated against: none (they reach every field through
+  // an alias), so every slot is missing.
+  Event blank_;
   ComplexEvent ce_;
   bool suppress_on_;
   Suppression suppress_;

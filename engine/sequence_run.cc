@@ -86,7 +86,7 @@ SequenceMatcher::RunOutcome SequenceMatcher::StepRun(
       if (e.time > WindowDeadline(run.earliest_start(), w)) return RunOutcome::kFallBack;
     } else {
       size_t ended = 0;
-      while (ended < run.size() && e.time > WindowDeadline(run.first(ended)->ev.time, w)) ++ended;
+      while (ended < run.size() && e.time > WindowDeadline(run.first(ended)->head.time, w)) ++ended;
       if (ended > 0) PopRun(part, ended);
       if (!part->run) {
         ++run_steps_;
@@ -178,14 +178,14 @@ bool SequenceMatcher::RunTimer(const Automaton& a, Partition* part, const Timer&
   // the event itself may be gone, and a newer one at its address has another seq).
   auto ends = [&](size_t i) {
     const StoredEvent* f = run.first(i);
-    return f == t.first && f->ev.seq == t.seq &&
-           WindowDeadline(f->ev.time, *a.within_ms) == t.deadline;
+    return f == t.first && f->head.seq == t.seq &&
+           WindowDeadline(f->head.time, *a.within_ms) == t.deadline;
   };
   size_t n = 0;
   while (n < run.size() && ends(n)) ++n;
   // No other may be further in; in time order only those ending by the deadline can be.
   for (size_t i = n; i < run.size(); ++i) {
-    if (run.in_time_order() && WindowDeadline(run.first(i)->ev.time, *a.within_ms) > t.deadline)
+    if (run.in_time_order() && WindowDeadline(run.first(i)->head.time, *a.within_ms) > t.deadline)
       break;
     if (ends(i)) return false;
   }

@@ -40,7 +40,7 @@ void EventColumns::Detach() {
   std::vector<EventRef> held;
   held.swap(refs);
   for (const EventRef& r : held) {
-    const Event& e = *r.event();
+    const EventHead& e = r->head;
     Add(e.raw, e.time, e.source, e.line, e.seq);
   }
 }
@@ -85,7 +85,7 @@ void EventColumns::Add(const EventRecord& e) {
 
 EventRecord EventColumns::Get(size_t i) const {
   if (!refs.empty()) {
-    const Event& e = *refs[i].event();
+    const EventHead& e = refs[i]->head;
     return EventRecord{std::string(e.raw), e.time, e.source, e.line, e.seq};
   }
   size_t begin = i == 0 ? 0 : ends[i - 1];
@@ -427,7 +427,7 @@ void SequenceMatcher::Restore(const EngineSnapshot& s,
             for (uint32_t n = rec.distinct_count[dc0 + i]; n > 0; --n, ++at) {
               uint32_t pos = rec.distinct_at[at];
               if (pos >= pm.events.size()) continue;
-              const Value& v = pm.events.event(pos)->slots[a.aggregates[i].slot];
+              const Value& v = pm.events.stored(pos)->slot(a.aggregates[i].slot);
               pm.distinct[i].emplace_back(DistinctHash(v), pos);
             }
             std::sort(pm.distinct[i].begin(), pm.distinct[i].end());
@@ -442,7 +442,7 @@ void SequenceMatcher::Restore(const EngineSnapshot& s,
     }
     if (!rec.timer_seq.empty() && by_seq.empty()) {
       for (const StoredEvent* e : events) {
-        if (e) by_seq.emplace(e->ev.seq, e);
+        if (e) by_seq.emplace(e->head.seq, e);
       }
     }
     for (size_t i = 0; i < rec.timer_seq.size(); ++i) {

@@ -77,31 +77,32 @@ struct ShardedMatcher::Worker : ComplexEventSink {
   }
 
   // Phase 1, events [begin, end): single-event rules in full, and the route of each event.
-  void Route(const std::vector<EventRef>& batch, size_t begin, size_t end, uint64_t first_ordinal) {
+  void Route(const std::vector<BatchEvent>& batch, size_t begin, size_t end,
+             uint64_t first_ordinal) {
     items.clear();
     item_end.clear();
     phase = 0;
     for (size_t i = begin; i < end; ++i) {
       shard.ordinal = first_ordinal + i;
-      matcher.Route(*batch[i].event(), shard.count, items, *this, stats);
+      matcher.Route(batch[i].ev, shard.count, items, *this, stats);
       item_end.push_back(items.size());
     }
   }
 
   // Phase 2, every event in processing order: this worker's sequence partitions and timers.
-  void Match(const std::vector<EventRef>& batch, const std::vector<std::unique_ptr<Worker>>& all,
+  void Match(const std::vector<BatchEvent>& batch, const std::vector<std::unique_ptr<Worker>>& all,
              uint64_t first_ordinal, TimeMs timers_before) {
     size_t n = batch.size(), chunks = all.size();
     for (size_t c = 0; c < chunks; ++c) {
       const Worker& router = *all[c];
       size_t begin = c * n / chunks;
       for (size_t i = begin; i < (c + 1) * n / chunks; ++i) {
-        const Event& e = *batch[i].event();
+        const Event& e = batch[i].ev;
         phase = 1;
         matcher.FireDeadlines(e.time, *this, stats);
         phase = 0;
         shard.ordinal = first_ordinal + i;
-        shard.stored = batch[i].get();
+        shard.stored = batch[i].stored.get();
         size_t j = i - begin;
         const Matcher::RouteItem* items_begin =
             router.items.data() + (j ? router.item_end[j - 1] : 0);
@@ -246,7 +247,7 @@ void ShardedMatcher::Flush(TimeMs timers_before, ComplexEventSink& sink, RunStat
     sink.Emit(k->ce);
   }
   for (auto& w : workers_) w->Clear();
-  for (const EventRef& e : batch_) e.get()->in_batch = false;
+  for (const BatchEvent& e : batch_) e.stored->in_batch = false;
   batch_.clear();
 }
 

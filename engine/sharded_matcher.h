@@ -41,6 +41,13 @@ struct Kept;  // a complex event a worker keeps until the merge (sharded_matcher
 // split (perf/results/2026-12-01-threads-and-many-rules.txt: 1.3-3x slower on 2 cores).
 unsigned UsefulWorkers(const Program& p, unsigned threads);
 
+// An event of the batch: as decoded (what the workers test), and its shared copy (what
+// sequences bind, on any worker, without copying it again).
+struct BatchEvent {
+  Event ev;
+  EventRef stored;
+};
+
 class ShardedMatcher {
  public:
   // `threads` is clamped to 1..64.
@@ -49,8 +56,9 @@ class ShardedMatcher {
 
   // `e` must own its bytes (Event::Own()).
   void Add(Event&& e) {
-    batch_.emplace_back(new StoredEvent(std::move(e), meter_));
-    batch_.back().get()->in_batch = true;
+    StoredEvent* s = StoredEvent::Make(e, meter_);
+    s->in_batch = true;
+    batch_.push_back(BatchEvent{std::move(e), EventRef(s)});
   }
   size_t pending() const { return batch_.size(); }
   // Matches the batch, fires the timers before `timers_before`, emits in order.
@@ -81,7 +89,7 @@ class ShardedMatcher {
   struct Worker;
   const Program& p_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::vector<EventRef> batch_;         // shared: sequences bind these without copying
+  std::vector<BatchEvent> batch_;
   std::vector<sharded::Kept*> merged_;  // Flush's merge, reused
   std::vector<size_t> run_ends_;        // where each run of merged_ in order ends
   uint64_t next_ordinal_ = 0;

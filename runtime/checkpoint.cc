@@ -37,7 +37,7 @@ void save(A& ar, const EventColumns& c) {
     return;
   }
   const size_t n = c.refs.size();
-  auto ev = [&](size_t i) -> const Event& { return *c.refs[i].event(); };
+  auto ev = [&](size_t i) -> const EventHead& { return c.refs[i]->head; };
   uint64_t total = 0;
   for (size_t i = 0; i < n; ++i) total += ev(i).raw.size();
   ar(cereal::make_size_tag(static_cast<cereal::size_type>(total)));

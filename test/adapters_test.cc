@@ -358,7 +358,7 @@ TEST_CASE("complex event lines: time text, aliases and ids whatever the order of
   engine::ComplexEvent ce;
   ce.rule = 0;
   ce.fields = {Value::Number(1)};
-  ce.events = {{0, &a, nullptr}, {1, &b, nullptr}};
+  ce.events = {{0, a}, {1, b}};
   // Times in and out of order, across seconds, days, before 1970 and past year 9999: the
   // writer keeps the text of the last second and must never reuse it for another.
   const std::vector<TimeMs> times = {0,
@@ -394,7 +394,7 @@ TEST_CASE("complex event lines: time text, aliases and ids whatever the order of
   ce.rule = 1;
   ce.time = 1000;
   ce.fields.clear();
-  ce.events = {{-1, &b, nullptr}};
+  ce.events = {{-1, b}};
   const std::string single(ids.Format(ce));
   CHECK(single == "{\"rule\":\"t\",\"time\":\"1970-01-01T00:00:01.000Z\",\"key\":null,\"id\":\"" +
                       single.substr(single.find("\"id\":\"") + 6, 16) +
@@ -405,7 +405,7 @@ TEST_CASE("complex event lines: time text, aliases and ids whatever the order of
   ce.rule = 0;
   ce.time = 1700000000123;
   ce.fields = {Value::Number(2)};
-  ce.events = {{0, &a, nullptr}, {1, &b, nullptr}};
+  ce.events = {{0, a}, {1, b}};
   Hasher h;
   h.Add(std::string_view("s")).Add(std::string_view("e1")).Add(std::string_view("in.jsonl:7"));
   h.Add(static_cast<uint64_t>(ce.time));
@@ -463,7 +463,7 @@ TEST_CASE("complex event lines: long names and identities and keys and full even
       ce.key = {Value::String("user \"one\""), Value::Number(3)};
       ce.fields = {Value::Number(1), Value::String("q\"t")};
       for (size_t i = 0; i < count; ++i) {
-        ce.events.push_back({i + 1 == count ? 1 : 0, &evs[i], nullptr});
+        ce.events.push_back({i + 1 == count ? 1 : 0, evs[i]});
       }
       std::string want = "{\"rule\":\"" + name + "\",\"time\":\"" + FormatRfc3339Ms(ce.time) +
                          "\",\"key\":[\"user \\\"one\\\"\",3],\"id\":\"";
@@ -527,7 +527,7 @@ TEST_CASE("complex event lines: rules fire in any order and each keeps its own t
     ce.time = 1700000000000;
     if (seq) ce.key = {Value::String("u1")};
     for (size_t i = 0; i < (seq ? 2u : 1u); ++i) {
-      ce.events.push_back({seq ? static_cast<int32_t>(i) : -1, &evs[i], nullptr});
+      ce.events.push_back({seq ? static_cast<int32_t>(i) : -1, evs[i]});
     }
     for (size_t i = 0; i < r.emit_names.size(); ++i)
       ce.fields.push_back(Value::Number(i + 1.0 + rule));
@@ -561,7 +561,7 @@ TEST_CASE("complex event lines: a rule name longer than 64k characters is writte
   engine::ComplexEvent ce;
   ce.rule = 0;
   ce.time = 0;
-  ce.events = {{-1, &e, nullptr}};
+  ce.events = {{-1, e}};
   for (int twice = 0; twice < 2; ++twice) {  // made, then as kept
     const std::string line(w.Format(ce));
     REQUIRE(line.size() > name.size());

@@ -46,7 +46,7 @@ struct Seq : engine::ComplexEventSink {
       if (i) s += " ";
       const engine::MatchedEvent& m = ce.events[i];
       s += (m.alias_term < 0 ? std::string("-") : r.aliases[size_t(m.alias_term)]) + "=" +
-           std::string(m.event->id_field().text);
+           std::string(m.id_field().text);
     }
     s += "]";
     for (size_t i = 0; i < ce.fields.size(); ++i) {
@@ -640,7 +640,7 @@ TEST_CASE("bound events: inline, grown, copied, moved and assigned, each event h
   for (int i = 0; i < 10; ++i) {  // the last is only ever held by `other` below
     Event e;
     e.seq = static_cast<uint64_t>(i);
-    evs.push_back(new engine::StoredEvent(std::move(e)));
+    evs.push_back(engine::StoredEvent::Make(e));
     engine::Retain(evs.back());  // the test's own reference
   }
   auto refs = [&](size_t i) { return evs[i]->refs.load(); };
@@ -680,4 +680,86 @@ TEST_CASE("bound events: inline, grown, copied, moved and assigned, each event h
   }
   for (size_t i = 0; i < evs.size(); ++i) CHECK(refs(i) == 1);
   for (engine::StoredEvent* e : evs) engine::Release(e);
+}
+
+TEST_CASE("stored events: the values held, missing ones not stored, bytes of their own",
+          "[sequence]") {
+  // 70 slots: some below 64 (bitmap), some above (searched), most missing.
+  Event e;
+  std::string raw = R"({"type":"A","id":7})";
+  std::string texts = "Aabcxyz";
+  e.raw = raw;
+  e.time = 1234;
+  e.source = 3;
+  e.line = 42;
+  e.seq = 99;
+  e.slots.resize(70);
+  e.slots[kTypeSlot] = Value::String(std::string_view(texts).substr(0, 1));
+  e.slots[kTimeSlot] = Value::Number(1234);
+  e.slots[kIdSlot] = Value::Number(7);
+  e.slots[5] = Value::String(std::string_view(texts).substr(1, 3));  // "abc"
+  e.slots[63] = Value::Bool(true);
+  e.slots[64] = Value::Null();
+  e.slots[69] = Value::String(std::string_view(texts).substr(4, 3));  // "xyz"
+  Value array;
+  array.kind = ValueKind::kArray;
+  array.number = 2;
+  array.text = "[1,2]";
+  e.slots[66] = array;
+  engine::EventMeter meter{0};
+  engine::StoredEvent* s = engine::StoredEvent::Make(e, &meter);
+  engine::Retain(s);
+  CHECK(meter.load() == static_cast<int64_t>(s->bytes()));
+  // Header, 8 values, 3 slot numbers above 63, the raw line and the texts ("A", "abc", "xyz",
+  // "[1,2]"): missing slots cost nothing.
+  CHECK(s->bytes() == sizeof(engine::StoredEvent) + 8 * sizeof(Value) + 3 * sizeof(uint32_t) +
+                          raw.size() + 1 + 3 + 3 + 5);
+  raw.assign(raw.size(), '#');  // the copy views bytes of its own
+  texts.assign(texts.size(), '#');
+  auto inside = [&](std::string_view t) {
+    auto* begin = reinterpret_cast<const char*>(s);
+    return t.data() >= begin && t.data() + t.size() <= begin + s->bytes();
+  };
+  CHECK(inside(s->head.raw));
+  CHECK(inside(s->slot(66).text));  // (the array's text was a literal)
+  CHECK(s->head.raw == R"({"type":"A","id":7})");
+  CHECK(s->head.time == 1234);
+  CHECK(s->head.source == 3);
+  CHECK(s->head.line == 42);
+  CHECK(s->head.seq == 99);
+  for (uint32_t i = 0; i < 80; ++i) {
+    INFO(i);
+    const Value& v = s->slot(i);
+    switch (i) {
+      case kTypeSlot:
+        CHECK((v.is_string() && v.text == "A"));
+        break;
+      case kTimeSlot:
+        CHECK((v.is_number() && v.number == 1234));
+        break;
+      case kIdSlot:
+        CHECK((v.is_number() && v.number == 7));
+        CHECK(&s->id_field() == &v);
+        break;
+      case 5:
+        CHECK((v.is_string() && v.text == "abc"));
+        break;
+      case 63:
+        CHECK((v.kind == ValueKind::kBool && v.boolean));
+        break;
+      case 64:
+        CHECK(v.kind == ValueKind::kNull);
+        break;
+      case 66:
+        CHECK((v.kind == ValueKind::kArray && v.number == 2 && v.text == "[1,2]"));
+        break;
+      case 69:
+        CHECK((v.is_string() && v.text == "xyz"));
+        break;
+      default:  // missing, also past the event's slots
+        CHECK(v.missing());
+    }
+  }
+  engine::Release(s);
+  CHECK(meter.load() == 0);
 }

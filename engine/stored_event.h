@@ -1,0 +1,107 @@
+// StoredEvent: an input event kept while partial matches refer to it, in one allocation.
+// Stage: engine (sequence state). Interface: EventMeter, StoredEvent, Retain/Release, EventRef.
+// A sequence binds events that outlive the decoder's buffers; many matches (possibly on several
+// workers) share one copy, counted by references. The copy keeps the event's head (raw line,
+// time, source, line, arrival order) and only the slots that hold a value, found by a bitmap
+// for slots 0-63 and by binary search above: an event of a mix with many fields of which it
+// has a few costs those few (a 10-slot program's login event: 4 values, not 10), and the head,
+// values and bytes share one allocation instead of three. Covered by test/sequence_test.cc.
+#pragma once
+
+#include <atomic>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+#include <utility>
+
+#include "common/event.h"
+
+namespace strix::engine {
+
+// Bytes of stored events alive, shared by the matchers of one engine (--max-state).
+using EventMeter = std::atomic<int64_t>;
+
+class StoredEvent {
+ public:
+  // A copy of `e` that owns its bytes, with no references yet (EventRef or Retain hold it).
+  // With a meter, its bytes count there while it lives.
+  static StoredEvent* Make(const Event& e, EventMeter* meter = nullptr);
+  StoredEvent(const StoredEvent&) = delete;
+  StoredEvent& operator=(const StoredEvent&) = delete;
+
+  EventHead head;  // `raw` views the copy's own bytes
+  // Slot `i` of the event; a missing value for a slot it has no value in.
+  const Value& slot(uint32_t i) const {
+    if (i < 64) {
+      const uint64_t bit = uint64_t(1) << i;
+      if (!(low_ & bit)) return kMissing;
+      return values()[std::popcount(low_ & (bit - 1))];
+    }
+    return HighSlot(i);
+  }
+  const Value& id_field() const { return slot(kIdSlot); }
+  size_t bytes() const { return bytes_; }  // the allocation's size
+
+  mutable std::atomic<uint32_t> refs{0};
+  // Held by the batch the sharded matcher is matching (set before its parallel phases, cleared
+  // after its merge): alive until the batch's output is written, so what it emits of this
+  // event need not hold it again.
+  mutable bool in_batch = false;
+  // Its index in the snapshot being written (EventTable), valid while snap_mark is that
+  // snapshot's mark: no lookup table needed.
+  mutable uint64_t snap_mark = 0, snap_index = 0;
+
+ private:
+  friend void Release(const StoredEvent* e);
+  StoredEvent() = default;
+  ~StoredEvent() = default;
+  static void Destroy(const StoredEvent* e);
+  const Value& HighSlot(uint32_t i) const;
+  // After the header: the values (slots 0-63 in slot order, then the higher ones in slot
+  // order), the higher slots' numbers, then the bytes (raw line, then the values' texts).
+  const Value* values() const { return reinterpret_cast<const Value*>(this + 1); }
+  const uint32_t* high() const { return reinterpret_cast<const uint32_t*>(values() + nvalues_); }
+
+  static const Value kMissing;
+  EventMeter* meter_ = nullptr;
+  size_t bytes_ = 0;
+  uint64_t low_ = 0;      // which of slots 0-63 hold a value
+  uint32_t nvalues_ = 0;  // values held
+  uint32_t nlow_ = 0;     // of them, for slots 0-63
+};
+static_assert(sizeof(StoredEvent) % alignof(Value) == 0, "the values follow the header");
+static_assert(std::is_trivially_destructible_v<Value>, "stored values need no destructor");
+
+inline void Retain(const StoredEvent* e) {
+  e->refs.fetch_add(1, std::memory_order_relaxed);
+}
+inline void Release(const StoredEvent* e) {
+  if (e->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) StoredEvent::Destroy(e);
+}
+
+// An owning pointer to a StoredEvent.
+class EventRef {
+ public:
+  EventRef() = default;
+  explicit EventRef(const StoredEvent* e) : e_(e) {
+    if (e_) Retain(e_);
+  }
+  EventRef(const EventRef& o) : EventRef(o.e_) {}
+  EventRef(EventRef&& o) noexcept : e_(o.e_) { o.e_ = nullptr; }
+  EventRef& operator=(EventRef o) noexcept {
+    std::swap(e_, o.e_);
+    return *this;
+  }
+  ~EventRef() {
+    if (e_) Release(e_);
+  }
+  const StoredEvent* get() const { return e_; }
+  const StoredEvent* operator->() const { return e_; }
+  explicit operator bool() const { return e_ != nullptr; }
+
+ private:
+  const StoredEvent* e_ = nullptr;
+};
+
+}  // namespace strix::engine
