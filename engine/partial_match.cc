@@ -82,8 +82,8 @@ namespace {
 
 // Whether `v` is in the set; `at` is where an entry of its hash would be inserted.
 bool Contains(const DistinctSet& set, const BoundEvents& events, uint32_t slot, const Value& v,
-              uint32_t h, DistinctSet::const_iterator* at = nullptr) {
-  auto it = std::lower_bound(set.begin(), set.end(), std::make_pair(h, uint32_t{0}));
+              uint32_t h, const DistinctEntry** at = nullptr) {
+  const DistinctEntry* it = std::lower_bound(set.begin(), set.end(), DistinctEntry{h, 0});
   if (at) *at = it;
   for (; it != set.end() && it->first == h; ++it) {
     if (DistinctEqual(events.stored(it->second)->slot(slot), v)) return true;
@@ -147,9 +147,9 @@ void PartialMatch::Take(const Automaton& a, uint32_t term, const StoredEvent* e)
       aggs[i].Add(v);
       if (in.distinct && !v.missing()) {
         const uint32_t h = DistinctHash(v);
-        DistinctSet::const_iterator at;
+        const DistinctEntry* at;
         if (!Contains(distinct[i], events, in.slot, v, h, &at))
-          distinct[i].insert(at, {h, static_cast<uint32_t>(events.size())});  // e's position
+          distinct[i].Insert(at, {h, static_cast<uint32_t>(events.size())});  // e's position
       }
     }
   }
@@ -185,8 +185,7 @@ size_t PartialMatch::heap_bytes() const {
   if (aggs) b += naggs * sizeof(AggState);
   if (distinct) {
     b += naggs * sizeof(DistinctSet);
-    for (size_t i = 0; i < naggs; ++i)
-      b += distinct[i].capacity() * sizeof(DistinctSet::value_type);
+    for (size_t i = 0; i < naggs; ++i) b += distinct[i].heap_bytes();
   }
   return b;
 }
@@ -196,7 +195,7 @@ size_t PartialMatch::used_bytes() const {
   if (aggs) b += naggs * sizeof(AggState);
   if (distinct) {
     b += naggs * sizeof(DistinctSet);
-    for (size_t i = 0; i < naggs; ++i) b += distinct[i].size() * sizeof(DistinctSet::value_type);
+    for (size_t i = 0; i < naggs; ++i) b += distinct[i].used_bytes();
   }
   return b;
 }

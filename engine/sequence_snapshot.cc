@@ -428,7 +428,7 @@ void SequenceMatcher::Restore(const EngineSnapshot& s,
               uint32_t pos = rec.distinct_at[at];
               if (pos >= pm.events.size()) continue;
               const Value& v = pm.events.stored(pos)->slot(a.aggregates[i].slot);
-              pm.distinct[i].emplace_back(DistinctHash(v), pos);
+              pm.distinct[i].Push({DistinctHash(v), pos});
             }
             std::sort(pm.distinct[i].begin(), pm.distinct[i].end());
           }

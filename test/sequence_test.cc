@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <catch2/catch.hpp>
+#include <random>
 #include <thread>
 
 #include "adapters/event_decoder.h"
@@ -680,6 +681,49 @@ TEST_CASE("bound events: inline, grown, copied, moved and assigned, each event h
   }
   for (size_t i = 0; i < evs.size(); ++i) CHECK(refs(i) == 1);
   for (engine::StoredEvent* e : evs) engine::Release(e);
+}
+
+TEST_CASE("distinct sets: inline then grown, kept sorted, copied, moved and assigned",
+          "[sequence]") {
+  // Against a sorted std::vector: entries inserted where lower_bound puts them, across the
+  // two inline entries and the doublings after them.
+  std::mt19937 rng(7);
+  for (int n : {0, 1, 2, 3, 4, 5, 9, 17}) {
+    INFO(n);
+    engine::DistinctSet set;
+    std::vector<engine::DistinctEntry> want;
+    for (int i = 0; i < n; ++i) {
+      engine::DistinctEntry e{static_cast<uint32_t>(rng() % 8), static_cast<uint32_t>(i)};
+      set.Insert(std::lower_bound(set.begin(), set.end(), e), e);
+      want.insert(std::lower_bound(want.begin(), want.end(), e), e);
+    }
+    auto same = [&](const engine::DistinctSet& s) {
+      if (s.size() != want.size()) return false;
+      for (size_t i = 0; i < want.size(); ++i) {
+        if (s.begin()[i].first != want[i].first || s.begin()[i].second != want[i].second)
+          return false;
+      }
+      return true;
+    };
+    CHECK(same(set));
+    CHECK(set.heap_bytes() == (n > 2 ? std::bit_ceil(static_cast<size_t>(n)) * 8 : 0));
+    CHECK(set.used_bytes() == set.heap_bytes());
+    engine::DistinctSet copy(set);
+    CHECK(same(copy));
+    engine::DistinctSet moved(std::move(copy));
+    CHECK(same(moved));
+    CHECK(copy.size() == 0);
+    engine::DistinctSet other;
+    other.Push({99, 99});
+    other = moved;
+    CHECK(same(other));
+    other = std::move(moved);
+    CHECK(same(other));
+    other.Push({100, 100});  // grows past what was moved in
+    CHECK(other.size() == want.size() + 1);
+    CHECK(other.end()[-1].first == 100);
+    CHECK(same(set));  // the original is untouched by all of it
+  }
 }
 
 TEST_CASE("stored events: the values held, missing ones not stored, bytes of their own",
