@@ -30,6 +30,10 @@ std::string CheckedRules::FormatDiagnostics() const {
 namespace {
 
 constexpr size_t kMaxSequenceTerms = 65535;
+// Aggregates of fields (sum, avg, min, max, distinct) in one sequence rule: a partial match
+// counts its aggregated inputs in 16 bits, and the compiler finds an input among the others
+// by a scan; far past what a rule needs.
+constexpr size_t kMaxAggregateCalls = 10000;
 
 enum class Ty : uint8_t { kCond, kBool, kNum, kStr, kNull, kAny, kList, kRange, kBad };
 
@@ -393,6 +397,7 @@ class Checker {
     Sequence& q = r.sequence;
     s.sequence = true;
     s.seq = &q;
+    aggregate_calls_ = 0;
     if (q.within_ms && *q.within_ms <= 0)
       Error(f, q.within_pos, "'within' needs a positive duration");
     if (q.terms.size() > kMaxSequenceTerms) {  // a bound event names its term in 16 bits
@@ -471,6 +476,12 @@ class Checker {
     hs.bare_fields = false;
     CheckCondition(r.having, hs, "having");
     CheckEmit(r, hs);
+    if (aggregate_calls_ > kMaxAggregateCalls) {
+      Error(f, q.pos,
+            "a sequence rule has at most " + std::to_string(kMaxAggregateCalls) +
+                " aggregates of fields (sum, avg, min, max, distinct); this one has " +
+                std::to_string(aggregate_calls_));
+    }
     WarnNeverFires(r);
   }
 
@@ -797,6 +808,7 @@ class Checker {
     }
     int t = AliasArg(id, s, agg && fn != "count");
     if (t < 0) return Ty::kBad;
+    if (agg && fn != "count") ++aggregate_calls_;
     const std::string a = ast().exprs[c.kids[0]].path[0];
     if (prev) {
       if (s.term < 0 || t != s.term || !IsListTerm(s, t)) {
@@ -1033,7 +1045,8 @@ class Checker {
   CheckedRules& out_;
   std::unordered_map<std::string, LetInfo> lets_;
   std::set<std::string> table_names_;
-  size_t expanded_nodes_ = 0;                        // nodes copied by let expansion so far
+  size_t expanded_nodes_ = 0;   // nodes copied by let expansion so far
+  size_t aggregate_calls_ = 0;  // aggregates of fields in the sequence rule being checked
   std::vector<std::pair<ExprId, int>> depth_stack_;  // Depth's work list
   std::vector<ExprId> walk_stack_;                   // WarnMinusInName's work list
   // The conditions of the rule being checked that CheckCondition found nested too deeply

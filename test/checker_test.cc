@@ -273,6 +273,24 @@ TEST_CASE("let expansion stops at a size limit with an error instead of exhausti
   CHECK_THAT(r.FormatDiagnostics(), Catch::Contains("past the limit of 2000000"));
 }
 
+TEST_CASE("a sequence rule past the limit of aggregates of fields is an error", "[checker]") {
+  // A partial match counts its aggregated inputs in 16 bits: without the limit, 65536 of them
+  // wrapped to 0 and the aggregates were written past their array.
+  auto rule = [](int n) {
+    std::string text = "rule r on sequence within 1s\n  a: A+\n  b: B\nemit { ";
+    for (int i = 0; i < n; ++i)
+      text += (i ? ", x" : "x") + std::to_string(i) + ": sum(a.f" + std::to_string(i) + ")";
+    return text + " }\n";
+  };
+  CheckedRules at = Load(rule(10000));
+  CHECK(at.errors == 0);
+  CheckedRules past = Load(rule(10001));
+  CHECK(past.errors == 1);
+  CHECK_THAT(past.FormatDiagnostics(), Catch::Contains("at most 10000 aggregates of fields") &&
+                                           Catch::Contains("this one has 10001") &&
+                                           Catch::Contains("f.strix:1:11"));
+}
+
 TEST_CASE("the type-field option decides which field the event type is", "[checker]") {
   LoadOptions kind;
   kind.type_field = {"kind"};
