@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 
 #include "common/hash.h"
 
@@ -98,21 +99,53 @@ PartialMatch::PartialMatch(const PartialMatch& o)
       count(o.count),
       start(o.start),
       events(o.events),
-      naggs(o.naggs),
       nbranches(o.nbranches),
-      accounted(o.accounted) {
+      accounted(o.accounted),
+      aggs(o.aggs) {
   if (o.branches) {
     branches = std::make_unique<BranchPos[]>(nbranches);
     std::copy(o.branches.get(), o.branches.get() + nbranches, branches.get());
   }
-  if (o.aggs) {
-    aggs = std::make_unique<AggState[]>(naggs);
-    std::copy(o.aggs.get(), o.aggs.get() + naggs, aggs.get());
-  }
-  if (o.distinct) {
-    distinct = std::make_unique<DistinctSet[]>(naggs);
-    std::copy(o.distinct.get(), o.distinct.get() + naggs, distinct.get());
-  }
+}
+
+void Aggregates::Make(uint32_t n, bool distinct) {
+  Free();
+  block_ = static_cast<char*>(::operator new(BlockBytes(n, distinct)));
+  new (block_) Head{n, distinct};
+  for (uint32_t i = 0; i < n; ++i) new (states() + i) AggState();
+  for (uint32_t i = 0; distinct && i < n; ++i) new (sets() + i) DistinctSet();
+}
+
+Aggregates::Aggregates(const Aggregates& o) {
+  if (!o.block_) return;
+  const uint32_t n = o.size();
+  const bool distinct = o.has_distinct();
+  block_ = static_cast<char*>(::operator new(BlockBytes(n, distinct)));
+  new (block_) Head{n, distinct};
+  for (uint32_t i = 0; i < n; ++i) new (states() + i) AggState(o.state(i));
+  for (uint32_t i = 0; distinct && i < n; ++i) new (sets() + i) DistinctSet(o.set(i));
+}
+
+void Aggregates::Free() {
+  if (!block_) return;
+  for (uint32_t i = 0; head()->distinct && i < head()->n; ++i) sets()[i].~DistinctSet();
+  // (AggState and Head are trivially destructible)
+  ::operator delete(block_);
+  block_ = nullptr;
+}
+
+size_t Aggregates::heap_bytes() const {
+  if (!block_) return 0;
+  size_t b = BlockBytes(size(), has_distinct());
+  for (uint32_t i = 0; has_distinct() && i < size(); ++i) b += set(i).heap_bytes();
+  return b;
+}
+
+size_t Aggregates::used_bytes() const {
+  if (!block_) return 0;
+  size_t b = BlockBytes(size(), has_distinct());
+  for (uint32_t i = 0; has_distinct() && i < size(); ++i) b += set(i).used_bytes();
+  return b;
 }
 
 void PartialMatch::Take(const Automaton& a, uint32_t term, const StoredEvent* e) {
@@ -134,22 +167,20 @@ void PartialMatch::Take(const Automaton& a, uint32_t term, const StoredEvent* e)
   }
   if (!a.aggregates.empty()) {
     if (!aggs) {
-      naggs = static_cast<uint16_t>(a.aggregates.size());
-      aggs = std::make_unique<AggState[]>(naggs);
       bool has_distinct = false;
       for (const AggInput& in : a.aggregates) has_distinct = has_distinct || in.distinct;
-      if (has_distinct) distinct = std::make_unique<DistinctSet[]>(naggs);
+      aggs.Make(static_cast<uint32_t>(a.aggregates.size()), has_distinct);
     }
     for (size_t i = 0; i < a.aggregates.size(); ++i) {
       const AggInput& in = a.aggregates[i];
       if (!a.Feeds(in.term, term)) continue;
       const Value& v = e->slot(in.slot);
-      aggs[i].Add(v);
+      aggs.state(i).Add(v);
       if (in.distinct && !v.missing()) {
         const uint32_t h = DistinctHash(v);
         const DistinctEntry* at;
-        if (!Contains(distinct[i], events, in.slot, v, h, &at))
-          distinct[i].Insert(at, {h, static_cast<uint32_t>(events.size())});  // e's position
+        if (!Contains(aggs.set(i), events, in.slot, v, h, &at))
+          aggs.set(i).Insert(at, {h, static_cast<uint32_t>(events.size())});  // e's position
       }
     }
   }
@@ -181,23 +212,11 @@ void PartialMatch::RebuildBranches(const Automaton& a) {
 }
 
 size_t PartialMatch::heap_bytes() const {
-  size_t b = events.heap_bytes() + nbranches * sizeof(BranchPos);
-  if (aggs) b += naggs * sizeof(AggState);
-  if (distinct) {
-    b += naggs * sizeof(DistinctSet);
-    for (size_t i = 0; i < naggs; ++i) b += distinct[i].heap_bytes();
-  }
-  return b;
+  return events.heap_bytes() + nbranches * sizeof(BranchPos) + aggs.heap_bytes();
 }
 
 size_t PartialMatch::used_bytes() const {
-  size_t b = events.used_bytes() + nbranches * sizeof(BranchPos);
-  if (aggs) b += naggs * sizeof(AggState);
-  if (distinct) {
-    b += naggs * sizeof(DistinctSet);
-    for (size_t i = 0; i < naggs; ++i) b += distinct[i].used_bytes();
-  }
-  return b;
+  return events.used_bytes() + nbranches * sizeof(BranchPos) + aggs.used_bytes();
 }
 
 MatchState::Run MatchState::RunOf(uint32_t term) const {
@@ -267,7 +286,7 @@ Value MatchState::Aggregate(uint32_t input, AggFn fn) const {
   const AggInput& in = a_.aggregates[input];
   const bool extra = extra_ && a_.Feeds(in.term, extra_term_);
   if (fn == AggFn::kDistinct) {
-    const DistinctSet* set = pm_ && pm_->distinct ? &pm_->distinct[input] : nullptr;
+    const DistinctSet* set = pm_ && pm_->aggs.has_distinct() ? &pm_->aggs.set(input) : nullptr;
     size_t n = set ? set->size() : 0;
     if (extra) {
       const Value& v = extra_->slots[in.slot];
@@ -275,7 +294,7 @@ Value MatchState::Aggregate(uint32_t input, AggFn fn) const {
     }
     return Value::Number(double(n));
   }
-  AggState st = pm_ && pm_->aggs ? pm_->aggs[input] : AggState();
+  AggState st = pm_ && pm_->aggs ? pm_->aggs.state(input) : AggState();
   if (extra) st.Add(extra_->slots[in.slot]);
   return st.Get(fn);
 }

@@ -1,13 +1,14 @@
 // PartialMatch: the state of one run of a sequence automaton in one partition.
-// Stage: engine (sequence matching). Interface: BoundEvents, AggState,
+// Stage: engine (sequence matching). Interface: BoundEvents, AggState, DistinctSet, Aggregates,
 // PartialMatch, MatchState (the MatchView the evaluator reads while testing a term or
 // `having`).
 // A partial match sits on the positive term it last fed (`pos`, with `count` events), holds
 // its events in match order as tagged pointers to shared, reference-counted copies of the
 // input events (8 bytes each, the first two inline), and keeps the aggregates of its list
-// aliases incrementally (32 bytes per aggregated field), so `having sum(t.x) > 100` costs O(1)
-// per event and a typical match is 72 bytes plus its heap parts; count(), first() and last() are
-// found by binary search over the bindings (a term's events are one run, terms never decrease).
+// aliases incrementally (32 bytes per aggregated field, in one block), so `having sum(t.x) >
+// 100` costs O(1) per event and a match is 64 bytes plus its heap parts; count(), first() and
+// last() are found by binary search over the bindings (a term's events are one run, terms never
+// decrease).
 // Covered by test/sequence_test.cc and test/sequence_differential_test.cc.
 #pragma once
 
@@ -249,6 +250,53 @@ class DistinctSet {
 };
 static_assert(sizeof(DistinctSet) == 24);
 
+// The aggregates of one match, in one allocation owned by one pointer: a small header, an
+// AggState per input, then (only when distinct() is used) a DistinctSet per input.
+class Aggregates {
+ public:
+  Aggregates() = default;
+  Aggregates(const Aggregates& o);
+  Aggregates(Aggregates&& o) noexcept : block_(o.block_) { o.block_ = nullptr; }
+  Aggregates& operator=(Aggregates&& o) noexcept {
+    std::swap(block_, o.block_);
+    return *this;
+  }
+  Aggregates& operator=(const Aggregates& o) {
+    Aggregates copy(o);
+    return *this = std::move(copy);
+  }
+  ~Aggregates() { Free(); }
+
+  // Fresh aggregates (none taken) for `n` inputs, with sets when `distinct`.
+  void Make(uint32_t n, bool distinct);
+  explicit operator bool() const { return block_ != nullptr; }
+  uint32_t size() const { return block_ ? head()->n : 0; }
+  bool has_distinct() const { return block_ && head()->distinct; }
+  AggState& state(size_t i) { return states()[i]; }
+  const AggState& state(size_t i) const { return states()[i]; }
+  DistinctSet& set(size_t i) { return sets()[i]; }
+  const DistinctSet& set(size_t i) const { return sets()[i]; }
+  // The block, and with the sets' arrays (heap_bytes: by capacity; used_bytes: by content).
+  size_t heap_bytes() const;
+  size_t used_bytes() const;
+
+ private:
+  struct Head {
+    uint32_t n;
+    bool distinct;
+  };
+  static constexpr size_t kHead = 8;  // keeps the states 8-byte aligned
+  static size_t BlockBytes(uint32_t n, bool distinct) {
+    return kHead + n * sizeof(AggState) + (distinct ? n * sizeof(DistinctSet) : 0);
+  }
+  const Head* head() const { return reinterpret_cast<const Head*>(block_); }
+  AggState* states() const { return reinterpret_cast<AggState*>(block_ + kHead); }
+  DistinctSet* sets() const { return reinterpret_cast<DistinctSet*>(states() + head()->n); }
+  void Free();
+  char* block_ = nullptr;
+};
+static_assert(sizeof(Aggregates) == 8);
+
 // Where one branch of an all(...) group stands: the term it last fed (kNoBranchTerm: none
 // yet) and that term's number of events.
 constexpr uint32_t kNoBranchTerm = UINT32_MAX;
@@ -267,15 +315,11 @@ struct PartialMatch {
   uint32_t count = 0;  // its number of events (inside a group: in its branch)
   TimeMs start = 0;    // the first event's time (kept here: windows are checked often)
   BoundEvents events;
-  // Aggregates, allocated only for automata that have them: AggState per input, then (only
-  // when distinct() is used) a sorted hash set per input.
-  uint16_t naggs = 0;
   uint16_t nbranches = 0;  // while `pos` is in an all(...) group: its branches
   // The bytes the matcher counted for it when it last took it into account (SequenceMatcher::
   // Remember), given back as they were (Forget) without visiting its heap parts again.
   uint32_t accounted = 0;
-  std::unique_ptr<AggState[]> aggs;
-  std::unique_ptr<DistinctSet[]> distinct;
+  Aggregates aggs;  // made at the first event, only for automata that have aggregates
   std::unique_ptr<BranchPos[]> branches;
 
   TimeMs start_time() const { return start; }
@@ -298,7 +342,7 @@ struct PartialMatch {
   size_t used_bytes() const;
 };
 
-static_assert(sizeof(PartialMatch) <= 72, "a partial match stays within 72 bytes");
+static_assert(sizeof(PartialMatch) <= 64, "a partial match stays within a cache line's bytes");
 
 // The evaluator's view of a partial match, optionally with one more event tentatively bound
 // (for `having` at completion) and the previous event of the term under test (for prev()).

@@ -120,20 +120,20 @@ void SequenceMatcher::SavePartition(size_t r, const Partition& part, RuleRecord&
       rec.bound_term.push_back(pm.events.term(i));
       rec.bound_event.push_back(index(pm.events.stored(i)));
     }
-    rec.aggs.push_back(!pm.aggs ? 0 : pm.distinct ? 2 : 1);
+    rec.aggs.push_back(!pm.aggs ? 0 : pm.aggs.has_distinct() ? 2 : 1);
     if (pm.aggs) {
-      for (size_t i = 0; i < pm.naggs; ++i) {
-        const AggState& a = pm.aggs[i];
+      for (size_t i = 0; i < pm.aggs.size(); ++i) {
+        const AggState& a = pm.aggs.state(i);
         rec.agg_numbers.push_back(a.numbers);
         rec.agg_sum.push_back(a.sum);
         rec.agg_min.push_back(a.min);
         rec.agg_max.push_back(a.max);
       }
     }
-    if (pm.aggs && pm.distinct) {
-      for (size_t i = 0; i < pm.naggs; ++i) {
-        rec.distinct_count.push_back(static_cast<uint32_t>(pm.distinct[i].size()));
-        for (const auto& [hash, at] : pm.distinct[i]) rec.distinct_at.push_back(at);
+    if (pm.aggs.has_distinct()) {
+      for (size_t i = 0; i < pm.aggs.size(); ++i) {
+        rec.distinct_count.push_back(static_cast<uint32_t>(pm.aggs.set(i).size()));
+        for (const auto& [hash, at] : pm.aggs.set(i)) rec.distinct_at.push_back(at);
       }
     }
   };
@@ -411,26 +411,25 @@ void SequenceMatcher::Restore(const EngineSnapshot& s,
         pm.start = rec.start[m];
         if (!a.groups.empty()) pm.RebuildBranches(a);  // derived from the bindings
         if (kind != 0 && naggs > 0) {
-          pm.naggs = static_cast<uint16_t>(naggs);
-          pm.aggs = std::make_unique<AggState[]>(naggs);
+          pm.aggs.Make(static_cast<uint32_t>(naggs), kind == 2);
           for (size_t i = 0; i < naggs; ++i) {
-            pm.aggs[i].numbers = rec.agg_numbers[g0 + i];
-            pm.aggs[i].sum = rec.agg_sum[g0 + i];
-            pm.aggs[i].min = rec.agg_min[g0 + i];
-            pm.aggs[i].max = rec.agg_max[g0 + i];
+            AggState& st = pm.aggs.state(i);
+            st.numbers = rec.agg_numbers[g0 + i];
+            st.sum = rec.agg_sum[g0 + i];
+            st.min = rec.agg_min[g0 + i];
+            st.max = rec.agg_max[g0 + i];
           }
         }
         if (kind == 2 && naggs > 0) {
-          pm.distinct = std::make_unique<DistinctSet[]>(naggs);
           size_t at = da0;
           for (size_t i = 0; i < naggs; ++i) {
             for (uint32_t n = rec.distinct_count[dc0 + i]; n > 0; --n, ++at) {
               uint32_t pos = rec.distinct_at[at];
               if (pos >= pm.events.size()) continue;
               const Value& v = pm.events.stored(pos)->slot(a.aggregates[i].slot);
-              pm.distinct[i].Push({DistinctHash(v), pos});
+              pm.aggs.set(i).Push({DistinctHash(v), pos});
             }
-            std::sort(pm.distinct[i].begin(), pm.distinct[i].end());
+            std::sort(pm.aggs.set(i).begin(), pm.aggs.set(i).end());
           }
         }
         Remember(pm);

@@ -726,6 +726,48 @@ TEST_CASE("distinct sets: inline then grown, kept sorted, copied, moved and assi
   }
 }
 
+TEST_CASE("aggregates: one block, sets only with distinct, copies deep", "[sequence]") {
+  engine::Aggregates none;
+  CHECK(!none);
+  CHECK(none.size() == 0);
+  CHECK(!none.has_distinct());
+  CHECK(none.heap_bytes() == 0);
+  for (bool distinct : {false, true}) {
+    INFO(distinct);
+    engine::Aggregates a;
+    a.Make(3, distinct);
+    REQUIRE(a);
+    CHECK(a.size() == 3);
+    CHECK(a.has_distinct() == distinct);
+    const size_t block = 8 + 3 * sizeof(engine::AggState) + (distinct ? 3 * 24 : 0);
+    CHECK(a.heap_bytes() == block);
+    a.state(1).Add(Value::Number(5));
+    if (distinct) {
+      for (uint32_t v = 0; v < 3; ++v) a.set(2).Push({v, v});  // past the two inline
+      CHECK(a.heap_bytes() == block + 4 * 8);
+      CHECK(a.used_bytes() == a.heap_bytes());
+    }
+    engine::Aggregates copy(a);
+    copy.state(1).Add(Value::Number(7));
+    if (distinct) copy.set(2).Push({9, 9});
+    CHECK(a.state(1).sum == 5);  // the copy is its own
+    CHECK(copy.state(1).sum == 12);
+    CHECK(copy.state(0).numbers == 0);
+    if (distinct) {
+      CHECK(a.set(2).size() == 3);
+      CHECK(copy.set(2).size() == 4);
+    }
+    engine::Aggregates moved(std::move(copy));
+    CHECK(!copy);
+    CHECK(moved.state(1).sum == 12);
+    moved = a;  // copy assignment lets its own block go (ASan: no leak)
+    CHECK(moved.state(1).sum == 5);
+    a.Make(1, false);  // made again: fresh
+    CHECK(a.size() == 1);
+    CHECK(a.state(0).numbers == 0);
+  }
+}
+
 TEST_CASE("stored events: the values held, missing ones not stored, bytes of their own",
           "[sequence]") {
   // 70 slots: some below 64 (bitmap), some above (searched), most missing.
