@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "common/event.h"
@@ -27,94 +28,76 @@
 
 namespace strix::engine {
 
-// The events of a match in match order, each with its term, as tagged pointers (the term in
-// the top 16 bits of a user-space address). 24 bytes: the first two inline, then an array of
-// its own that grows by doubling.
-class BoundEvents {
+// An array of 8-byte values that copy as bytes, in 24 bytes: the first two inline, then an
+// array of its own that doubles. The bindings and distinct sets of a match are usually short.
+template <class T>
+class SmallArray {
+  static_assert(std::is_trivially_copyable_v<T> && sizeof(T) == 8);
+
  public:
-  BoundEvents() = default;
-  BoundEvents(const BoundEvents& o) {
+  SmallArray() = default;
+  SmallArray(const SmallArray& o) {
     Reserve(o.size_);
-    std::copy(o.data(), o.data() + o.size_, data());
+    std::copy(o.begin(), o.end(), data());
     size_ = o.size_;
-    for (uint32_t i = 0; i < size_; ++i) Retain(Ptr(data()[i]));
   }
-  BoundEvents(BoundEvents&& o) noexcept { Steal(o); }
-  BoundEvents& operator=(const BoundEvents& o) {
-    BoundEvents copy(o);
+  SmallArray(SmallArray&& o) noexcept { Steal(o); }
+  SmallArray& operator=(const SmallArray& o) {
+    SmallArray copy(o);
     return *this = std::move(copy);
   }
-  BoundEvents& operator=(BoundEvents&& o) noexcept {
+  SmallArray& operator=(SmallArray&& o) noexcept {
     if (this != &o) {
-      Clear();
       Free();
       Steal(o);
     }
     return *this;
   }
-  ~BoundEvents() {
-    Clear();
-    Free();
-  }
+  ~SmallArray() { Free(); }
 
-  void Push(uint32_t term, const StoredEvent* e) {
-    Retain(e);
-    if (size_ == cap_) Reserve(2 * cap_);
-    data()[size_++] = (uint64_t(term) << 48) | reinterpret_cast<uint64_t>(e);
-  }
+  const T* begin() const { return data(); }
+  const T* end() const { return data() + size_; }
+  T* begin() { return data(); }
+  T* end() { return data() + size_; }
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
-  uint32_t term(size_t i) const { return uint32_t(data()[i] >> 48); }
-  uint64_t tagged(size_t i) const { return data()[i]; }  // (term << 48) | event, as stored
-  const StoredEvent* stored(size_t i) const { return Ptr(data()[i]); }
-  // Terms never decrease along a match (it only moves forward), so the events of one term are
-  // a run: [Begin(term), Begin(term + 1)), found by binary search. Inside an all(...) group
-  // the branches interleave: the group's events are the run [Begin(first), Begin(end)), and
-  // one term's events are found by scanning it (MatchState).
-  size_t Begin(uint32_t term) const {
-    size_t lo = 0, hi = size_;
-    while (lo < hi) {
-      size_t mid = (lo + hi) / 2;
-      if (this->term(mid) < term) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
-    return lo;
+  const T& operator[](size_t i) const { return data()[i]; }
+  void Push(T v) {
+    if (size_ == cap_) Reserve(2 * cap_);
+    data()[size_++] = v;
   }
-  size_t heap_bytes() const { return cap_ > kInline ? cap_ * sizeof(uint64_t) : 0; }
-  // The same estimated from the size alone (spare capacity as if it grew by doubling), so that
-  // it does not change when the bindings move.
-  size_t used_bytes() const {
-    return size_ > kInline ? std::bit_ceil(size_) * sizeof(uint64_t) : 0;
+  // Puts `v` before `at` (a position in this array).
+  void Insert(const T* at, T v) {
+    const size_t i = static_cast<size_t>(at - begin());
+    if (size_ == cap_) Reserve(2 * cap_);
+    T* d = data();
+    std::copy_backward(d + i, d + size_, d + size_ + 1);
+    d[i] = v;
+    ++size_;
   }
+  void Clear() { size_ = 0; }  // keeps the room
+  size_t heap_bytes() const { return cap_ > kInline ? cap_ * sizeof(T) : 0; }
+  // The same estimated from the size alone (spare room as if it grew by doubling), so that it
+  // does not change when the array moves.
+  size_t used_bytes() const { return size_ > kInline ? std::bit_ceil(size_) * sizeof(T) : 0; }
 
  private:
   static constexpr uint32_t kInline = 2;
-  static const StoredEvent* Ptr(uint64_t x) {
-    return reinterpret_cast<const StoredEvent*>(x & ((uint64_t(1) << 48) - 1));
-  }
-  uint64_t* data() { return cap_ > kInline ? heap_ : in_; }
-  const uint64_t* data() const { return cap_ > kInline ? heap_ : in_; }
-  // Room for `n` (at least; never less than it has).
-  void Reserve(uint32_t n) {
+  T* data() { return cap_ > kInline ? heap_ : in_; }
+  const T* data() const { return cap_ > kInline ? heap_ : in_; }
+  void Reserve(uint32_t n) {  // room for at least `n` (never less than it has)
     if (n <= cap_) return;
-    uint64_t* fresh = new uint64_t[n];
-    std::copy(data(), data() + size_, fresh);
+    T* fresh = new T[n];
+    std::copy(begin(), end(), fresh);
     Free();
     heap_ = fresh;
     cap_ = n;
   }
-  void Clear() {  // releases the events, keeps the room
-    for (uint32_t i = 0; i < size_; ++i) Release(Ptr(data()[i]));
-    size_ = 0;
-  }
-  void Free() {  // gives back the room (the events are released already)
+  void Free() {  // gives back the room
     if (cap_ > kInline) delete[] heap_;
     cap_ = kInline;
   }
-  void Steal(BoundEvents& o) {  // `this` is empty and inline
+  void Steal(SmallArray& o) {  // `this` holds no array
     size_ = o.size_;
     cap_ = o.cap_;
     if (o.cap_ > kInline) {
@@ -128,9 +111,70 @@ class BoundEvents {
   }
   uint32_t size_ = 0, cap_ = kInline;
   union {
-    uint64_t in_[kInline] = {0, 0};
-    uint64_t* heap_;
+    T in_[kInline] = {};
+    T* heap_;
   };
+};
+
+// The events of a match in match order, each with its term, as tagged pointers (the term in
+// the top 16 bits of a user-space address), holding a reference to each. 24 bytes.
+class BoundEvents {
+ public:
+  BoundEvents() = default;
+  BoundEvents(const BoundEvents& o) : items_(o.items_) {
+    for (uint64_t x : items_) Retain(Ptr(x));
+  }
+  BoundEvents(BoundEvents&& o) noexcept = default;  // `o` is left empty
+  BoundEvents& operator=(const BoundEvents& o) {
+    BoundEvents copy(o);
+    return *this = std::move(copy);
+  }
+  BoundEvents& operator=(BoundEvents&& o) noexcept {
+    if (this != &o) {
+      ReleaseAll();
+      items_ = std::move(o.items_);
+    }
+    return *this;
+  }
+  ~BoundEvents() { ReleaseAll(); }
+
+  void Push(uint32_t term, const StoredEvent* e) {
+    Retain(e);
+    items_.Push((uint64_t(term) << 48) | reinterpret_cast<uint64_t>(e));
+  }
+  size_t size() const { return items_.size(); }
+  bool empty() const { return items_.empty(); }
+  uint32_t term(size_t i) const { return uint32_t(items_[i] >> 48); }
+  uint64_t tagged(size_t i) const { return items_[i]; }  // (term << 48) | event, as stored
+  const StoredEvent* stored(size_t i) const { return Ptr(items_[i]); }
+  // Terms never decrease along a match (it only moves forward), so the events of one term are
+  // a run: [Begin(term), Begin(term + 1)), found by binary search. Inside an all(...) group
+  // the branches interleave: the group's events are the run [Begin(first), Begin(end)), and
+  // one term's events are found by scanning it (MatchState).
+  size_t Begin(uint32_t term) const {
+    size_t lo = 0, hi = size();
+    while (lo < hi) {
+      size_t mid = (lo + hi) / 2;
+      if (this->term(mid) < term) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
+  size_t heap_bytes() const { return items_.heap_bytes(); }
+  size_t used_bytes() const { return items_.used_bytes(); }
+
+ private:
+  static const StoredEvent* Ptr(uint64_t x) {
+    return reinterpret_cast<const StoredEvent*>(x & ((uint64_t(1) << 48) - 1));
+  }
+  void ReleaseAll() {  // keeps the room
+    for (uint64_t x : items_) Release(Ptr(x));
+    items_.Clear();
+  }
+  SmallArray<uint64_t> items_;
 };
 static_assert(sizeof(BoundEvents) == 24);
 
@@ -165,89 +209,9 @@ struct DistinctEntry {
 
 // The distinct values of one aggregate input, sorted by hash. Values whose hashes collide are
 // told apart by comparing the values themselves (read from the bound events), so chosen field
-// values cannot make two distinct values count as one. 8 bytes a value; 24 bytes with the first
-// two inline (a window's distinct values are usually few: no allocation, no second cache line),
-// then an array of its own that doubles.
-class DistinctSet {
- public:
-  DistinctSet() = default;
-  DistinctSet(const DistinctSet& o) {
-    Reserve(o.size_);
-    std::copy(o.begin(), o.end(), data());
-    size_ = o.size_;
-  }
-  DistinctSet(DistinctSet&& o) noexcept { Steal(o); }
-  DistinctSet& operator=(const DistinctSet& o) {
-    DistinctSet copy(o);
-    return *this = std::move(copy);
-  }
-  DistinctSet& operator=(DistinctSet&& o) noexcept {
-    if (this != &o) {
-      Free();
-      Steal(o);
-    }
-    return *this;
-  }
-  ~DistinctSet() { Free(); }
-
-  const DistinctEntry* begin() const { return data(); }
-  const DistinctEntry* end() const { return data() + size_; }
-  DistinctEntry* begin() { return data(); }
-  DistinctEntry* end() { return data() + size_; }
-  size_t size() const { return size_; }
-  // Puts `e` before `at` (a position in this set).
-  void Insert(const DistinctEntry* at, DistinctEntry e) {
-    const size_t i = static_cast<size_t>(at - begin());
-    if (size_ == cap_) Reserve(2 * cap_);
-    DistinctEntry* d = data();
-    std::copy_backward(d + i, d + size_, d + size_ + 1);
-    d[i] = e;
-    ++size_;
-  }
-  void Push(DistinctEntry e) {
-    if (size_ == cap_) Reserve(2 * cap_);
-    data()[size_++] = e;
-  }
-  size_t heap_bytes() const { return cap_ > kInline ? cap_ * sizeof(DistinctEntry) : 0; }
-  // The same estimated from the size alone (as if grown by doubling): unchanged by a move.
-  size_t used_bytes() const {
-    return size_ > kInline ? std::bit_ceil(size_) * sizeof(DistinctEntry) : 0;
-  }
-
- private:
-  static constexpr uint32_t kInline = 2;
-  DistinctEntry* data() { return cap_ > kInline ? heap_ : in_; }
-  const DistinctEntry* data() const { return cap_ > kInline ? heap_ : in_; }
-  void Reserve(uint32_t n) {
-    if (n <= cap_) return;
-    auto* fresh = new DistinctEntry[n];
-    std::copy(begin(), end(), fresh);
-    Free();
-    heap_ = fresh;
-    cap_ = n;
-  }
-  void Free() {
-    if (cap_ > kInline) delete[] heap_;
-    cap_ = kInline;
-  }
-  void Steal(DistinctSet& o) {  // `this` holds no array
-    size_ = o.size_;
-    cap_ = o.cap_;
-    if (o.cap_ > kInline) {
-      heap_ = o.heap_;
-    } else {
-      in_[0] = o.in_[0];
-      in_[1] = o.in_[1];
-    }
-    o.size_ = 0;
-    o.cap_ = kInline;
-  }
-  uint32_t size_ = 0, cap_ = kInline;
-  union {
-    DistinctEntry in_[kInline] = {};
-    DistinctEntry* heap_;
-  };
-};
+// values cannot make two distinct values count as one. 8 bytes a value, the first two inline
+// (a window's distinct values are usually few: no allocation, no second cache line).
+using DistinctSet = SmallArray<DistinctEntry>;
 static_assert(sizeof(DistinctSet) == 24);
 
 // The aggregates of one match, in one allocation owned by one pointer: a small header, an
