@@ -108,10 +108,14 @@ PartialMatch::PartialMatch(const PartialMatch& o)
   }
 }
 
-void Aggregates::Make(uint32_t n, bool distinct) {
-  Free();
+void Aggregates::Allocate(uint32_t n, bool distinct) {
   block_ = static_cast<char*>(::operator new(BlockBytes(n, distinct)));
   new (block_) Head{n, distinct};
+}
+
+void Aggregates::Make(uint32_t n, bool distinct) {
+  Free();
+  Allocate(n, distinct);
   for (uint32_t i = 0; i < n; ++i) new (states() + i) AggState();
   for (uint32_t i = 0; distinct && i < n; ++i) new (sets() + i) DistinctSet();
 }
@@ -120,8 +124,7 @@ Aggregates::Aggregates(const Aggregates& o) {
   if (!o.block_) return;
   const uint32_t n = o.size();
   const bool distinct = o.has_distinct();
-  block_ = static_cast<char*>(::operator new(BlockBytes(n, distinct)));
-  new (block_) Head{n, distinct};
+  Allocate(n, distinct);
   for (uint32_t i = 0; i < n; ++i) new (states() + i) AggState(o.state(i));
   for (uint32_t i = 0; distinct && i < n; ++i) new (sets() + i) DistinctSet(o.set(i));
 }

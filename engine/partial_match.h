@@ -13,7 +13,6 @@
 #pragma once
 
 #include <algorithm>
-#include <atomic>
 #include <bit>
 #include <cstdint>
 #include <limits>
@@ -256,6 +255,7 @@ class Aggregates {
   const Head* head() const { return reinterpret_cast<const Head*>(block_); }
   AggState* states() const { return reinterpret_cast<AggState*>(block_ + kHead); }
   DistinctSet* sets() const { return reinterpret_cast<DistinctSet*>(states() + head()->n); }
+  void Allocate(uint32_t n, bool distinct);  // the block and its header; nothing in it yet
   void Free();
   char* block_ = nullptr;
 };
