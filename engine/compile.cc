@@ -392,6 +392,27 @@ class Compiler {
   std::string key_;  // FieldSlot's scratch key
 };
 
+// The slots read back from stored events (Program::stored_slots): every node that reads a
+// bound event (whichever rule it belongs to), every aggregate input and key of the automata.
+std::vector<uint32_t> StoredSlots(const Program& p) {
+  std::vector<uint32_t> out = {kIdSlot};
+  if (p.automata.empty()) return out;
+  for (const CNode& n : p.nodes) {
+    if (n.kind == CKind::kAliasSlot || n.kind == CKind::kFirstSlot || n.kind == CKind::kLastSlot ||
+        n.kind == CKind::kPrevSlot) {
+      out.push_back(n.ref);
+    }
+  }
+  for (const Automaton& a : p.automata) {
+    for (const auto& keys : a.keysets) out.insert(out.end(), keys.begin(), keys.end());
+    for (const AggInput& in : a.aggregates) out.push_back(in.slot);
+    out.insert(out.end(), a.inferred_key.begin(), a.inferred_key.end());
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 }  // namespace
 
 using index::Atom;
@@ -643,6 +664,7 @@ Result<std::unique_ptr<Program>> Compile(const ql::CheckedRules& rules,
       residual = static_cast<NodeId>(p.nodes.size() - 1);
     }
   }
+  p.stored_slots = StoredSlots(p);
   p.index = std::move(builder).Build(p.rules.size());
   p.start_index = std::move(starts).Build(p.rules.size());
   if (!opts.keep_index_choices) {

@@ -302,7 +302,7 @@ RestoreReport Engine::Restore(const EngineSnapshot& s, const DecodeFn& decode) {
       ++report.undecodable_events;
       continue;
     }
-    keep.emplace_back(StoredEvent::Make(ev, meter_.get()));
+    keep.emplace_back(StoredEvent::Make(ev, meter_.get(), &p_.stored_slots));
     events.push_back(keep.back().get());
   }
   if (sharded_) {

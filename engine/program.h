@@ -155,6 +155,10 @@ struct Program {
   std::vector<TableSpec> tables;           // in load order
   BigVector<Value> constants = {Value()};  // kConst nodes (constant 0: missing)
   std::vector<Automaton> automata;         // one per sequence rule
+  // The slots a stored event keeps (StoredEvent::Make), ascending: the ones read back from
+  // the events a sequence has bound (alias, first/last/prev fields, aggregate inputs, keys)
+  // and the id (complex events name their events by it). Other values are not copied.
+  std::vector<uint32_t> stored_slots;
   // Rules per equality value (slot, kind, value), for choosing index entries (compile.cc);
   // kept after compiling only for explain (CompileOptions::keep_index_choices).
   std::unordered_map<std::string, uint32_t> eq_frequency;

@@ -141,7 +141,7 @@ void SequenceMatcher::EnforceStateLimit(RunStats& stats) {
 const StoredEvent* SequenceMatcher::Ref(const Event& e) {
   if (shared_) return shared_;
   if (!current_ || current_of_ != &e || current_seq_ != e.seq) {
-    current_ = EventRef(StoredEvent::Make(e, meter_));
+    current_ = EventRef(StoredEvent::Make(e, meter_, &p_.stored_slots));
     current_of_ = &e;
     current_seq_ = e.seq;
   }

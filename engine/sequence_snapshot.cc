@@ -97,7 +97,7 @@ EventTable::EventTable(EventColumns& out) : out_(out), mark_(++g_snapshot_marks)
 uint64_t EventTable::Add(const StoredEvent* e) {
   if (e->snap_mark != mark_) {
     e->snap_mark = mark_;
-    e->snap_index = out_.size();
+    e->snap_index = static_cast<uint32_t>(out_.size());
     out_.refs.emplace_back(e);  // its bytes are copied when the snapshot is encoded
   }
   return e->snap_index;

@@ -56,7 +56,7 @@ class ShardedMatcher {
 
   // `e` must own its bytes (Event::Own()).
   void Add(Event&& e) {
-    StoredEvent* s = StoredEvent::Make(e, meter_);
+    StoredEvent* s = StoredEvent::Make(e, meter_, &p_.stored_slots);
     s->in_batch = true;
     batch_.push_back(BatchEvent{std::move(e), EventRef(s)});
   }

@@ -4,15 +4,24 @@
 #include <algorithm>
 #include <cstring>
 #include <new>
+#include <vector>
 
 namespace strix::engine {
 
 const Value StoredEvent::kMissing{};
 
-StoredEvent* StoredEvent::Make(const Event& e, EventMeter* meter) {
+StoredEvent* StoredEvent::Make(const Event& e, EventMeter* meter,
+                               const std::vector<uint32_t>* keep_slots) {
+  // The slots to look at: those asked for (ascending), or all of them.
+  const uint32_t nslots = static_cast<uint32_t>(e.slots.size());
+  const uint32_t* wanted = keep_slots ? keep_slots->data() : nullptr;
+  const uint32_t nwanted = keep_slots ? static_cast<uint32_t>(keep_slots->size()) : nslots;
+  auto slot_at = [&](uint32_t k) { return wanted ? wanted[k] : k; };
   uint32_t nvalues = 0, nlow = 0;
   size_t text = e.raw.size();
-  for (uint32_t i = 0; i < e.slots.size(); ++i) {
+  for (uint32_t k = 0; k < nwanted; ++k) {
+    const uint32_t i = slot_at(k);
+    if (i >= nslots) break;
     const Value& v = e.slots[i];
     if (v.missing()) continue;
     ++nvalues;
@@ -24,9 +33,8 @@ StoredEvent* StoredEvent::Make(const Event& e, EventMeter* meter) {
   void* block = ::operator new(bytes);
   auto* s = new (block) StoredEvent();
   s->meter_ = meter;
-  s->bytes_ = bytes;
   s->nvalues_ = nvalues;
-  s->nlow_ = nlow;
+  s->nlow_ = static_cast<uint8_t>(nlow);
   auto* values = reinterpret_cast<Value*>(s + 1);
   auto* high = reinterpret_cast<uint32_t*>(values + nvalues);
   char* at = reinterpret_cast<char*>(high + (nvalues - nlow));
@@ -39,7 +47,9 @@ StoredEvent* StoredEvent::Make(const Event& e, EventMeter* meter) {
   s->head = static_cast<const EventHead&>(e);
   s->head.raw = keep(e.raw);
   uint32_t n = 0;
-  for (uint32_t i = 0; i < e.slots.size(); ++i) {
+  for (uint32_t k = 0; k < nwanted; ++k) {
+    const uint32_t i = slot_at(k);
+    if (i >= nslots) break;
     const Value& v = e.slots[i];
     if (v.missing()) continue;
     if (i < 64) {
@@ -55,9 +65,16 @@ StoredEvent* StoredEvent::Make(const Event& e, EventMeter* meter) {
 }
 
 void StoredEvent::Destroy(const StoredEvent* e) {
-  if (e->meter_) e->meter_->fetch_sub(static_cast<int64_t>(e->bytes_), std::memory_order_relaxed);
+  if (e->meter_) e->meter_->fetch_sub(static_cast<int64_t>(e->bytes()), std::memory_order_relaxed);
   e->~StoredEvent();  // (Value is trivially destructible: the values need no destructor)
   ::operator delete(const_cast<StoredEvent*>(e));
+}
+
+size_t StoredEvent::bytes() const {
+  size_t text = head.raw.size();
+  for (uint32_t i = 0; i < nvalues_; ++i) text += values()[i].text.size();
+  return sizeof(StoredEvent) + nvalues_ * sizeof(Value) + (nvalues_ - nlow_) * sizeof(uint32_t) +
+         text;
 }
 
 const Value& StoredEvent::HighSlot(uint32_t i) const {

@@ -5,7 +5,9 @@
 // time, source, line, arrival order) and only the slots that hold a value, found by a bitmap
 // for slots 0-63 and by binary search above: an event of a mix with many fields of which it
 // has a few costs those few (a 10-slot program's login event: 4 values, not 10), and the head,
-// values and bytes share one allocation instead of three. Covered by test/sequence_test.cc.
+// values and bytes share one allocation instead of three. The engine keeps only the slots its
+// sequences read back (Program::stored_slots): a field tested only when the event arrives
+// (`where country != "US"`) is not copied. Covered by test/sequence_test.cc.
 #pragma once
 
 #include <atomic>
@@ -14,6 +16,7 @@
 #include <cstdint>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "common/event.h"
 
@@ -25,8 +28,11 @@ using EventMeter = std::atomic<int64_t>;
 class StoredEvent {
  public:
   // A copy of `e` that owns its bytes, with no references yet (EventRef or Retain hold it).
-  // With a meter, its bytes count there while it lives.
-  static StoredEvent* Make(const Event& e, EventMeter* meter = nullptr);
+  // With a meter, its bytes count there while it lives. With `keep_slots` (ascending: the
+  // program's stored_slots), only those slots' values are copied; slot() of any other is
+  // missing. Without, every value is.
+  static StoredEvent* Make(const Event& e, EventMeter* meter = nullptr,
+                           const std::vector<uint32_t>* keep_slots = nullptr);
   StoredEvent(const StoredEvent&) = delete;
   StoredEvent& operator=(const StoredEvent&) = delete;
 
@@ -41,16 +47,13 @@ class StoredEvent {
     return HighSlot(i);
   }
   const Value& id_field() const { return slot(kIdSlot); }
-  size_t bytes() const { return bytes_; }  // the allocation's size
+  size_t bytes() const;  // the allocation's size (summed again: not worth 8 bytes an event)
 
   mutable std::atomic<uint32_t> refs{0};
-  // Held by the batch the sharded matcher is matching (set before its parallel phases, cleared
-  // after its merge): alive until the batch's output is written, so what it emits of this
-  // event need not hold it again.
-  mutable bool in_batch = false;
   // Its index in the snapshot being written (EventTable), valid while snap_mark is that
-  // snapshot's mark: no lookup table needed.
-  mutable uint64_t snap_mark = 0, snap_index = 0;
+  // snapshot's mark: no lookup table needed. (32 bits: 2^32 events held take > 350 GB.)
+  mutable uint32_t snap_index = 0;
+  mutable uint64_t snap_mark = 0;
 
  private:
   friend void Release(const StoredEvent* e);
@@ -65,11 +68,17 @@ class StoredEvent {
 
   static const Value kMissing;
   EventMeter* meter_ = nullptr;
-  size_t bytes_ = 0;
   uint64_t low_ = 0;      // which of slots 0-63 hold a value
   uint32_t nvalues_ = 0;  // values held
-  uint32_t nlow_ = 0;     // of them, for slots 0-63
+  uint8_t nlow_ = 0;      // of them, for slots 0-63
+
+ public:
+  // Held by the batch the sharded matcher is matching (set before its parallel phases, cleared
+  // after its merge): alive until the batch's output is written, so what it emits of this
+  // event need not hold it again.
+  mutable bool in_batch = false;
 };
+static_assert(sizeof(StoredEvent) == 88, "the header of every stored event: keep it small");
 static_assert(sizeof(StoredEvent) % alignof(Value) == 0, "the values follow the header");
 static_assert(std::is_trivially_destructible_v<Value>, "stored values need no destructor");
 
