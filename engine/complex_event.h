@@ -29,8 +29,7 @@ struct MatchedEvent {
 // sequence partitions whose key hashes to `index`.
 struct Shard {
   uint32_t index = 0, count = 1;
-  uint64_t ordinal = 0;                 // the event's position in processing order
-  const StoredEvent* stored = nullptr;  // the event as a shared copy: bound without copying
+  uint64_t ordinal = 0;  // the event's position in processing order
   bool OwnsEvent() const { return ordinal % count == index; }
   static uint32_t OwnerOf(uint64_t key_hash, uint32_t count) {
     return static_cast<uint32_t>(key_hash % count);

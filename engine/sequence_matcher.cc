@@ -139,7 +139,6 @@ void SequenceMatcher::EnforceStateLimit(RunStats& stats) {
 }
 
 const StoredEvent* SequenceMatcher::Ref(const Event& e) {
-  if (shared_) return shared_;
   if (!current_ || current_of_ != &e || current_seq_ != e.seq) {
     current_ = EventRef(StoredEvent::Make(e, meter_, &p_.stored_slots));
     current_of_ = &e;
@@ -238,7 +237,6 @@ bool SequenceMatcher::Process(uint32_t rule, const Event& e, bool starts, Comple
         return false;
     }
   }
-  shared_ = shard ? shard->stored : nullptr;
   const size_t live_before = live_;
   std::vector<Completion>& done = done_;
   done.clear();
@@ -628,7 +626,7 @@ void SequenceMatcher::QueueWindowTimer(const Automaton& a, RuleState& rs, Partit
   // One for the matches this event started: a timer ends all the matches of its start.
   const TimeMs deadline = WindowDeadline(first->head.time, *a.within_ms);
   const bool was_empty = rs.timers.empty();
-  rs.timers.push_back(Timer{deadline, first->head.seq, first, part});
+  rs.timers.push_back(Timer{deadline, first->head.seq, part});
   if (was_empty) {
     PushFront(static_cast<size_t>(&rs - rules_.data()));
     next_deadline_ = std::min(next_deadline_, deadline);
@@ -788,9 +786,8 @@ void SequenceMatcher::FireQueued(TimeMs watermark, ComplexEventSink& sink, RunSt
     size_t w = 0;
     for (size_t i = 0; i < part->pms.size(); ++i) {
       PartialMatch& pm = part->pms[i];
-      // The pointer may name a newer event at a reused address: the seq tells them apart.
-      if (pm.first() != t.first || WindowDeadline(pm.start_time(), *a.within_ms) != t.deadline ||
-          pm.start_seq() != t.seq) {
+      // By start time first (kept in the match), then by the first event's arrival order.
+      if (WindowDeadline(pm.start_time(), *a.within_ms) != t.deadline || pm.start_seq() != t.seq) {
         if (w != i) part->pms[w] = std::move(pm);
         ++w;
         continue;

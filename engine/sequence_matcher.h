@@ -158,12 +158,12 @@ class SequenceMatcher {
     // 2E - 1 while being saved, less before (see CaptureOnWrite).
     std::atomic<uint64_t> snap{0};
   };
-  // A window end: the partial matches of `part` that started with event `seq` at
-  // deadline - within. Queued per rule in start order, which is deadline order.
+  // A window end: the partial matches of `part` that started with event `seq` (arrival order:
+  // the same for every copy of the event) at deadline - within. Queued per rule in start
+  // order, which is deadline order.
   struct Timer {
     TimeMs deadline;
     uint64_t seq;
-    const StoredEvent* first;  // identifies the matches (not dereferenced: may be gone)
     Partition* part;
   };
   struct RuleState {
@@ -387,9 +387,8 @@ class SequenceMatcher {
   std::vector<Planned> plan_;       // scratch of StepEvery()
   std::vector<int8_t> term_cache_;  // per term, this event and partition: -1 unknown, 0, 1
   std::vector<Completion> done_;
-  std::vector<uint32_t> order_;          // Emit: positions in `done` in emission order
-  const StoredEvent* shared_ = nullptr;  // the caller's shared copy of the event, if any
-  EventRef current_;                     // else our shared copy of the event being processed
+  std::vector<uint32_t> order_;  // Emit: positions in `done` in emission order
+  EventRef current_;             // the copy of the event being processed its matches share
   const Event* current_of_ = nullptr;
   uint64_t current_seq_ = 0;
   EvalScratch eval_;

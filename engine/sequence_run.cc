@@ -174,12 +174,10 @@ SequenceMatcher::RunOutcome SequenceMatcher::StepRun(
 
 bool SequenceMatcher::RunTimer(const Automaton& a, Partition* part, const Timer& t) {
   MatchRun& run = *part->run;
-  // The matches the timer ends: those that started with its event (compared by pointer first:
-  // the event itself may be gone, and a newer one at its address has another seq).
+  // The matches the timer ends: those that started with its event (by arrival order).
   auto ends = [&](size_t i) {
     const StoredEvent* f = run.first(i);
-    return f == t.first && f->head.seq == t.seq &&
-           WindowDeadline(f->head.time, *a.within_ms) == t.deadline;
+    return f->head.seq == t.seq && WindowDeadline(f->head.time, *a.within_ms) == t.deadline;
   };
   size_t n = 0;
   while (n < run.size() && ends(n)) ++n;

@@ -349,8 +349,7 @@ void SequenceMatcher::Restore(const EngineSnapshot& s,
   std::unordered_map<std::string_view, uint32_t> by_name;  // sequence rule -> automaton
   for (size_t r = 0; r < rules_.size(); ++r) by_name.emplace(p_.rules[rule_of_[r]].name, r);
   auto event = [&](uint64_t i) { return i < events.size() ? events[i] : nullptr; };
-  std::unordered_map<uint64_t, const StoredEvent*> by_seq;  // for the timers, built once
-  const bool count_drops = !shard || shard->index == 0;     // one worker reports for all
+  const bool count_drops = !shard || shard->index == 0;  // one worker reports for all
   for (const RuleRecord& rec : s.rules) {
     auto found = by_name.find(rec.name);
     const uint32_t r = found == by_name.end() ? 0 : found->second;
@@ -439,17 +438,10 @@ void SequenceMatcher::Restore(const EngineSnapshot& s,
         ++report.partial_matches;
       }
     }
-    if (!rec.timer_seq.empty() && by_seq.empty()) {
-      for (const StoredEvent* e : events) {
-        if (e) by_seq.emplace(e->head.seq, e);
-      }
-    }
     for (size_t i = 0; i < rec.timer_seq.size(); ++i) {
       Partition* part = parts[rec.timer_partition[i]];
       if (!part) continue;  // another worker's, or dropped: nothing for it to end
-      auto first = by_seq.find(rec.timer_seq[i]);
-      rs.timers.push_back(Timer{rec.timer_deadline[i], rec.timer_seq[i],
-                                first == by_seq.end() ? nullptr : first->second, part});
+      rs.timers.push_back(Timer{rec.timer_deadline[i], rec.timer_seq[i], part});
       bytes_ += sizeof(Timer);
       ++part->timers;
     }

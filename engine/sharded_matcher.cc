@@ -66,7 +66,7 @@ struct ShardedMatcher::Worker : ComplexEventSink {
     for (Value& v : k.ce.fields) own(v);
     k.keep.clear();
     for (const MatchedEvent& m : ce.events) {
-      if (m.stored && !m.stored->in_batch) k.keep.emplace_back(m.stored);  // an earlier batch's
+      if (m.stored) k.keep.emplace_back(m.stored);
     }
   }
 
@@ -77,32 +77,30 @@ struct ShardedMatcher::Worker : ComplexEventSink {
   }
 
   // Phase 1, events [begin, end): single-event rules in full, and the route of each event.
-  void Route(const std::vector<BatchEvent>& batch, size_t begin, size_t end,
-             uint64_t first_ordinal) {
+  void Route(const std::vector<Event>& batch, size_t begin, size_t end, uint64_t first_ordinal) {
     items.clear();
     item_end.clear();
     phase = 0;
     for (size_t i = begin; i < end; ++i) {
       shard.ordinal = first_ordinal + i;
-      matcher.Route(batch[i].ev, shard.count, items, *this, stats);
+      matcher.Route(batch[i], shard.count, items, *this, stats);
       item_end.push_back(items.size());
     }
   }
 
   // Phase 2, every event in processing order: this worker's sequence partitions and timers.
-  void Match(const std::vector<BatchEvent>& batch, const std::vector<std::unique_ptr<Worker>>& all,
+  void Match(const std::vector<Event>& batch, const std::vector<std::unique_ptr<Worker>>& all,
              uint64_t first_ordinal, TimeMs timers_before) {
     size_t n = batch.size(), chunks = all.size();
     for (size_t c = 0; c < chunks; ++c) {
       const Worker& router = *all[c];
       size_t begin = c * n / chunks;
       for (size_t i = begin; i < (c + 1) * n / chunks; ++i) {
-        const Event& e = batch[i].ev;
+        const Event& e = batch[i];
         phase = 1;
         matcher.FireDeadlines(e.time, *this, stats);
         phase = 0;
         shard.ordinal = first_ordinal + i;
-        shard.stored = batch[i].stored.get();
         size_t j = i - begin;
         const Matcher::RouteItem* items_begin =
             router.items.data() + (j ? router.item_end[j - 1] : 0);
@@ -193,7 +191,6 @@ void ShardedMatcher::SetTables(const TableStore* t) {
 }
 
 void ShardedMatcher::SetStateLimit(size_t bytes, EventMeter* meter) {
-  meter_ = meter;
   for (auto& w : workers_)
     w->matcher.SetStateLimit(bytes, meter, static_cast<unsigned>(workers_.size()));
 }
@@ -247,7 +244,6 @@ void ShardedMatcher::Flush(TimeMs timers_before, ComplexEventSink& sink, RunStat
     sink.Emit(k->ce);
   }
   for (auto& w : workers_) w->Clear();
-  for (const BatchEvent& e : batch_) e.stored->in_batch = false;
   batch_.clear();
 }
 

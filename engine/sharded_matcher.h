@@ -14,6 +14,10 @@
 // (values copied, events kept alive) with a sort key: (time, event before deadline, position
 // in processing order or rule, rule, first event's input order, worker order). The merge sorts
 // by that key, applies `suppress` in the final order and hands complex events to the sink.
+// The batch holds the decoded events only: a worker copies an event its sequences bind itself
+// (SequenceMatcher::Ref), so the copy is written in the cache of the core that reads it, and
+// events no sequence binds are never copied (made up front on the calling thread, the copies
+// were a serial step and crossed cores: fraud mix on 2 threads ~+15%, 2026-12-02).
 // Not thread-safe itself: one caller. Covered by test/sequence_differential_test.cc (1-3
 // workers against the reference), test/sequence_test.cc ([threads]) and the thread-count
 // comparison in test/cli_test.sh.
@@ -41,13 +45,6 @@ struct Kept;  // a complex event a worker keeps until the merge (sharded_matcher
 // split (perf/results/2026-12-01-threads-and-many-rules.txt: 1.3-3x slower on 2 cores).
 unsigned UsefulWorkers(const Program& p, unsigned threads);
 
-// An event of the batch: as decoded (what the workers test), and its shared copy (what
-// sequences bind, on any worker, without copying it again).
-struct BatchEvent {
-  Event ev;
-  EventRef stored;
-};
-
 class ShardedMatcher {
  public:
   // `threads` is clamped to 1..64.
@@ -55,11 +52,7 @@ class ShardedMatcher {
   ~ShardedMatcher();
 
   // `e` must own its bytes (Event::Own()).
-  void Add(Event&& e) {
-    StoredEvent* s = StoredEvent::Make(e, meter_, &p_.stored_slots);
-    s->in_batch = true;
-    batch_.push_back(BatchEvent{std::move(e), EventRef(s)});
-  }
+  void Add(Event&& e) { batch_.push_back(std::move(e)); }
   size_t pending() const { return batch_.size(); }
   // Matches the batch, fires the timers before `timers_before`, emits in order.
   void Flush(TimeMs timers_before, ComplexEventSink& sink, RunStats& stats);
@@ -89,13 +82,12 @@ class ShardedMatcher {
   struct Worker;
   const Program& p_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::vector<BatchEvent> batch_;
+  std::vector<Event> batch_;
   std::vector<sharded::Kept*> merged_;  // Flush's merge, reused
   std::vector<size_t> run_ends_;        // where each run of merged_ in order ends
   uint64_t next_ordinal_ = 0;
   Suppression suppress_;
   uint64_t last_matched_ = UINT64_MAX;
-  EventMeter* meter_ = nullptr;
 };
 
 }  // namespace strix::engine

@@ -1,12 +1,13 @@
 // StoredEvent: an input event kept while partial matches refer to it, in one allocation.
 // Stage: engine (sequence state). Interface: EventMeter, StoredEvent, Retain/Release, EventRef.
-// A sequence binds events that outlive the decoder's buffers; many matches (possibly on several
-// workers) share one copy, counted by references. The copy keeps the event's head (raw line,
-// time, source, line, arrival order) and only the slots that hold a value, found by a bitmap
-// for slots 0-63 and by binary search above: an event of a mix with many fields of which it
-// has a few costs those few (a 10-slot program's login event: 4 values, not 10), and the head,
-// values and bytes share one allocation instead of three. The engine keeps only the slots its
-// sequences read back (Program::stored_slots): a field tested only when the event arrives
+// A sequence binds events that outlive the decoder's buffers; the matches of one matcher share
+// one copy, counted by references (with --threads, each worker copies the events it binds
+// itself: on the core that reads them, and never an event no sequence binds). The copy keeps the
+// event's head (raw line, time, source, line, arrival order) and only the slots that hold a value,
+// found by a bitmap for slots 0-63 and by binary search above: an event of a mix with many fields
+// of which it has a few costs those few (a 10-slot program's login event: 4 values, not 10), and
+// the head, values and bytes share one allocation instead of three. The engine keeps only the slots
+// its sequences read back (Program::stored_slots): a field tested only when the event arrives
 // (`where country != "US"`) is not copied. Covered by test/sequence_test.cc.
 #pragma once
 
@@ -71,12 +72,6 @@ class StoredEvent {
   uint64_t low_ = 0;      // which of slots 0-63 hold a value
   uint32_t nvalues_ = 0;  // values held
   uint8_t nlow_ = 0;      // of them, for slots 0-63
-
- public:
-  // Held by the batch the sharded matcher is matching (set before its parallel phases, cleared
-  // after its merge): alive until the batch's output is written, so what it emits of this
-  // event need not hold it again.
-  mutable bool in_batch = false;
 };
 static_assert(sizeof(StoredEvent) == 88, "the header of every stored event: keep it small");
 static_assert(sizeof(StoredEvent) % alignof(Value) == 0, "the values follow the header");
