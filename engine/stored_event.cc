@@ -28,8 +28,7 @@ StoredEvent* StoredEvent::Make(const Event& e, EventMeter* meter,
     nlow += i < 64;
     text += v.text.size();
   }
-  const size_t bytes =
-      sizeof(StoredEvent) + nvalues * sizeof(Value) + (nvalues - nlow) * sizeof(uint32_t) + text;
+  const size_t bytes = BlockBytes(nvalues, nlow, text);
   void* block = ::operator new(bytes);
   auto* s = new (block) StoredEvent();
   s->meter_ = meter;
@@ -73,8 +72,7 @@ void StoredEvent::Destroy(const StoredEvent* e) {
 size_t StoredEvent::bytes() const {
   size_t text = head.raw.size();
   for (uint32_t i = 0; i < nvalues_; ++i) text += values()[i].text.size();
-  return sizeof(StoredEvent) + nvalues_ * sizeof(Value) + (nvalues_ - nlow_) * sizeof(uint32_t) +
-         text;
+  return BlockBytes(nvalues_, nlow_, text);
 }
 
 const Value& StoredEvent::HighSlot(uint32_t i) const {

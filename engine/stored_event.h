@@ -61,6 +61,12 @@ class StoredEvent {
   StoredEvent() = default;
   ~StoredEvent() = default;
   static void Destroy(const StoredEvent* e);
+  // The allocation: header, values, the slot numbers above 63, then `text` bytes (Make sizes
+  // it, bytes() gives it again for the meter).
+  static size_t BlockBytes(size_t nvalues, size_t nlow, size_t text) {
+    return sizeof(StoredEvent) + nvalues * sizeof(Value) + (nvalues - nlow) * sizeof(uint32_t) +
+           text;
+  }
   const Value& HighSlot(uint32_t i) const;
   // After the header: the values (slots 0-63 in slot order, then the higher ones in slot
   // order), the higher slots' numbers, then the bytes (raw line, then the values' texts).
