@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 
 namespace strix::index {
 
@@ -21,24 +20,74 @@ size_t RangeBitmap::memory_bytes() const {
   return b;
 }
 
+namespace {
+
+// Counting sort: the places 0..n-1 grouped by key (keys < nkeys), each group in place order.
+// Returns the groups' starts (nkeys + 1 of them); `order` gets the places.
+std::vector<uint32_t> GroupBy(const std::vector<uint32_t>& key, size_t nkeys,
+                              std::vector<uint32_t>& order) {
+  std::vector<uint32_t> begin(nkeys + 1, 0);
+  for (uint32_t k : key) ++begin[k + 1];
+  for (size_t k = 0; k < nkeys; ++k) begin[k + 1] += begin[k];
+  order.resize(key.size());
+  std::vector<uint32_t> at(begin.begin(), begin.end() - 1);
+  for (uint32_t i = 0; i < key.size(); ++i) order[at[key[i]]++] = i;
+  return begin;
+}
+
+}  // namespace
+
 void RangeBitmap::Build(size_t budget_bytes) {
   words_ = (terms_.size() + 63) / 64;
-  // The ranges of each field: (rule's place, range).
-  std::map<uint32_t, std::vector<std::pair<uint32_t, Range>>> by_slot;
-  for (size_t g = 0; g < ranges_.size(); ++g) {
-    for (const Range& r : ranges_[g]) by_slot[r.slot].emplace_back(static_cast<uint32_t>(g), r);
+  // Every range with its rule's place, in one array grouped by field (ascending slot), in rule
+  // order: the passes over a field below read it in sequence.
+  uint32_t max_slot = 0;
+  size_t total = 0;
+  for (const std::vector<Range>& rs : ranges_) {
+    for (const Range& r : rs) max_slot = std::max(max_slot, r.slot);
+    total += rs.size();
+  }
+  if (total == 0) {
+    ranges_.clear();
+    return;
+  }
+  std::vector<uint32_t> field_begin(size_t{max_slot} + 2, 0);
+  for (const std::vector<Range>& rs : ranges_) {
+    for (const Range& r : rs) ++field_begin[r.slot + 1];
+  }
+  size_t nfields = 0;
+  for (size_t s = 0; s <= max_slot; ++s) {
+    nfields += field_begin[s + 1] > 0;
+    field_begin[s + 1] += field_begin[s];
+  }
+  struct Placed {
+    uint32_t g;  // the rule's place in terms_
+    Range range;
+  };
+  std::vector<Placed> all(total);
+  {
+    std::vector<uint32_t> at(field_begin.begin(), field_begin.end() - 1);
+    for (size_t g = 0; g < ranges_.size(); ++g) {
+      for (const Range& r : ranges_[g]) all[at[r.slot]++] = Placed{static_cast<uint32_t>(g), r};
+    }
   }
   ranges_.clear();
   ranges_.shrink_to_fit();
-  if (by_slot.empty()) return;
-  const size_t per_cell = std::max<size_t>(1, words_ * 8 * by_slot.size());
+  const size_t per_cell = std::max<size_t>(1, words_ * 8 * nfields);
   const size_t cells = std::clamp<size_t>(budget_bytes / per_cell, 2, 256);
-  for (auto& [slot, list] : by_slot) {
+  std::vector<uint64_t> run(words_);
+  std::vector<uint32_t> first, last, order;
+  for (uint32_t slot = 0; slot <= max_slot; ++slot) {
+    const Placed* const list = all.data() + field_begin[slot];
+    const size_t n = field_begin[slot + 1] - field_begin[slot];
+    if (n == 0) continue;
     Field fd;
     fd.slot = slot;
     // Cuts at quantiles of the finite endpoints: each cell holds about as many as the others.
     std::vector<double> ends;
-    for (const auto& [g, r] : list) {
+    ends.reserve(2 * n);
+    for (size_t i = 0; i < n; ++i) {
+      const Range& r = list[i].range;
       if (std::isfinite(r.lo)) ends.push_back(r.lo);
       if (std::isfinite(r.hi)) ends.push_back(r.hi);
     }
@@ -48,32 +97,66 @@ void RangeBitmap::Build(size_t budget_bytes) {
     for (size_t i = 1; i <= ncuts; ++i) fd.cuts.push_back(ends[i * ends.size() / (ncuts + 1)]);
     fd.cuts.erase(std::unique(fd.cuts.begin(), fd.cuts.end()), fd.cuts.end());
     const size_t ncells = fd.cuts.size() + 1;
-    fd.miss.assign(ncells * words_, 0);
     fd.has.assign(words_, 0);
-    // A range covers every cell strictly between the cells of its endpoints, misses every cell
-    // outside them, and is tested exactly in the cells of its endpoints (an unbounded end has
-    // none: it reaches the first or last cell whole).
-    std::vector<std::vector<Edge>> edges(ncells);
-    for (const auto& [g, r] : list) {
-      const uint64_t bit = uint64_t(1) << (g & 63);
-      fd.has[g >> 6] |= bit;
-      const size_t first = r.lo == -INFINITY ? 0 : Cell(fd, r.lo);
-      const size_t last = r.hi == INFINITY ? ncells - 1 : Cell(fd, r.hi);
-      if (r.lo > r.hi || first > last) {  // empty: misses everywhere
-        for (size_t c = 0; c < ncells; ++c) fd.miss[c * words_ + (g >> 6)] |= bit;
+    // Each range's first and last cell. It covers every cell strictly between them, misses
+    // every cell outside them, and is tested exactly in the cells of its endpoints (an
+    // unbounded end has none: it reaches the first or last cell whole). An empty range misses
+    // everywhere (cell ncells: in no group below).
+    first.assign(n, 0);
+    last.assign(n, 0);
+    std::fill(run.begin(), run.end(), 0);
+    std::vector<uint32_t> edge_count(ncells + 1, 0);
+    for (size_t i = 0; i < n; ++i) {
+      const Range& r = list[i].range;
+      const uint32_t g = list[i].g;
+      fd.has[g >> 6] |= uint64_t(1) << (g & 63);
+      const size_t f = r.lo == -INFINITY ? 0 : Cell(fd, r.lo);
+      const size_t l = r.hi == INFINITY ? ncells - 1 : Cell(fd, r.hi);
+      if (r.lo > r.hi || f > l) {
+        run[g >> 6] |= uint64_t(1) << (g & 63);
+        first[i] = last[i] = static_cast<uint32_t>(ncells);
         continue;
       }
-      for (size_t c = 0; c < first; ++c) fd.miss[c * words_ + (g >> 6)] |= bit;
-      for (size_t c = last + 1; c < ncells; ++c) fd.miss[c * words_ + (g >> 6)] |= bit;
-      if (r.lo != -INFINITY) edges[first].push_back(Edge{g, r});
-      if (r.hi != INFINITY && (last != first || r.lo == -INFINITY)) {
-        edges[last].push_back(Edge{g, r});
+      first[i] = static_cast<uint32_t>(f);
+      last[i] = static_cast<uint32_t>(l);
+      if (r.lo != -INFINITY) ++edge_count[f];
+      if (r.hi != INFINITY && (l != f || r.lo == -INFINITY)) ++edge_count[l];
+    }
+    // The edges, cell by cell, each cell's in rule order.
+    fd.edge_begin.assign(ncells + 1, 0);
+    for (size_t c = 0; c < ncells; ++c) fd.edge_begin[c + 1] = fd.edge_begin[c] + edge_count[c];
+    fd.edges.resize(fd.edge_begin[ncells]);
+    std::vector<uint32_t> at(fd.edge_begin.begin(), fd.edge_begin.end() - 1);
+    for (size_t i = 0; i < n; ++i) {
+      if (first[i] == ncells) continue;
+      const Range& r = list[i].range;
+      const Edge e{list[i].g, r.lo_open, r.hi_open, r.lo, r.hi};
+      if (r.lo != -INFINITY) fd.edges[at[first[i]]++] = e;
+      if (r.hi != INFINITY && (last[i] != first[i] || r.lo == -INFINITY)) {
+        fd.edges[at[last[i]]++] = e;
       }
     }
-    fd.edge_begin.push_back(0);
-    for (std::vector<Edge>& e : edges) {
-      fd.edges.insert(fd.edges.end(), e.begin(), e.end());
-      fd.edge_begin.push_back(static_cast<uint32_t>(fd.edges.size()));
+    // The misses per cell, word-wide: cell c misses the rules whose range ends before it
+    // (running forwards) and those whose range starts after it (running backwards), and the
+    // empty ones (already in `run`).
+    fd.miss.resize(ncells * words_);
+    const std::vector<uint32_t> by_last = GroupBy(last, ncells + 1, order);
+    for (size_t c = 0; c < ncells; ++c) {
+      std::copy(run.begin(), run.end(), fd.miss.begin() + static_cast<ptrdiff_t>(c * words_));
+      for (uint32_t k = by_last[c]; k < by_last[c + 1]; ++k) {
+        const uint32_t g = list[order[k]].g;
+        run[g >> 6] |= uint64_t(1) << (g & 63);
+      }
+    }
+    std::fill(run.begin(), run.end(), 0);
+    const std::vector<uint32_t> by_first = GroupBy(first, ncells + 1, order);
+    for (size_t c = ncells; c-- > 0;) {
+      uint64_t* const m = fd.miss.data() + c * words_;
+      for (size_t w = 0; w < words_; ++w) m[w] |= run[w];
+      for (uint32_t k = by_first[c]; k < by_first[c + 1]; ++k) {
+        const uint32_t g = list[order[k]].g;
+        run[g >> 6] |= uint64_t(1) << (g & 63);
+      }
     }
     fields_.push_back(std::move(fd));
   }
