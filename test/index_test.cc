@@ -309,7 +309,9 @@ TEST_CASE("range bitmap: conjunctions of ranges by their misses, against a brute
           "[index][bitmap]") {
   // Random conjunctions of 1-4 ranges over 3 fields (open and closed ends, one-sided and empty
   // ranges), values on and between the endpoints (so on the cuts), missing and non-numbers;
-  // small and large budgets (few and many cells per field).
+  // small and large budgets (few and many cells per field). The fields' slots have gaps (no
+  // range on slot 0, 2, 3 ...), as in a program where other fields sit between them.
+  const uint32_t kSlots[] = {1, 4, 9};
   std::mt19937_64 rng(7);
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
   const double inf = std::numeric_limits<double>::infinity();
@@ -318,8 +320,8 @@ TEST_CASE("range bitmap: conjunctions of ranges by their misses, against a brute
     RangeBitmap m;
     for (size_t t = 0; t < rules.size(); ++t) {
       for (int k = pick(1, 4); k > 0; --k) {
-        RangeBitmap::Range r{static_cast<uint32_t>(pick(0, 2)), double(pick(-5, 20)),
-                             double(pick(-5, 20)), pick(0, 1) == 1, pick(0, 1) == 1};
+        RangeBitmap::Range r{kSlots[pick(0, 2)], double(pick(-5, 20)), double(pick(-5, 20)),
+                             pick(0, 1) == 1, pick(0, 1) == 1};
         if (pick(0, 5) == 0) r.lo = -inf;
         if (pick(0, 5) == 0) r.hi = inf;
         rules[t].push_back(r);
@@ -329,8 +331,9 @@ TEST_CASE("range bitmap: conjunctions of ranges by their misses, against a brute
     m.Build(budget);
     std::vector<uint64_t> scratch;
     for (int e = 0; e < 2000; ++e) {
-      std::vector<Value> slots(3);
-      for (Value& v : slots) {
+      std::vector<Value> slots(10);
+      for (uint32_t slot : kSlots) {
+        Value& v = slots[slot];
         const int k = pick(0, 9);
         v = k == 0 ? Value() : k == 1 ? Value::String("5") : Value::Number(pick(-12, 50) / 2.0);
       }
