@@ -114,6 +114,7 @@ long LineSource::Read(char* dst, size_t n) {
 bool LineSource::Fill() {
   if (eof_) return false;
   if (begin_ > 0) {  // compact
+    break_at_ = kNoBreak;
     std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
     end_ -= begin_;
     scan_ -= begin_;
@@ -166,6 +167,7 @@ Status LineSource::Resume(uint64_t offset, uint64_t line, bool partial) {
   line_no_ = line;
   skipping_ = partial;
   begin_ = end_ = scan_ = 0;
+  break_at_ = kNoBreak;
   eof_ = false;
   return Status::Ok();
 }
@@ -176,9 +178,17 @@ int64_t LineSource::position() const {
   return read_ - static_cast<int64_t>(end_ - begin_);  // not yet handed out
 }
 
+char* LineSource::FindBreak() const {
+  char* base = const_cast<char*>(buf_.data());
+  if (break_at_ != kNoBreak && break_at_ >= scan_ && break_at_ < end_) return base + break_at_;
+  void* nl = scan_ < end_ ? std::memchr(base + scan_, '\n', end_ - scan_) : nullptr;
+  break_at_ = nl ? static_cast<size_t>(static_cast<char*>(nl) - base) : kNoBreak;
+  return static_cast<char*>(nl);
+}
+
 bool LineSource::LineReady() const {
   if (eof_) return true;
-  return scan_ < end_ && std::memchr(buf_.data() + scan_, '\n', end_ - scan_) != nullptr;
+  return FindBreak() != nullptr;
 }
 
 bool LineSource::TakeTick(Line& line) {
@@ -193,10 +203,10 @@ bool LineSource::Next(Line& line) {
   line = Line();  // nothing of the last one stays (a tick, above all)
   while (true) {
     char* base = buf_.data();
-    void* nl = scan_ < end_ ? std::memchr(base + scan_, '\n', end_ - scan_) : nullptr;
+    char* nl = FindBreak();
     if (skipping_) {
       if (nl) {
-        begin_ = scan_ = static_cast<size_t>(static_cast<char*>(nl) - base) + 1;
+        begin_ = scan_ = static_cast<size_t>(nl - base) + 1;
         skipping_ = false;
         continue;
       }
@@ -207,7 +217,7 @@ bool LineSource::Next(Line& line) {
     size_t stop;
     bool have = false;
     if (nl) {
-      stop = static_cast<size_t>(static_cast<char*>(nl) - base);
+      stop = static_cast<size_t>(nl - base);
       have = true;
     } else {
       scan_ = end_;

@@ -150,6 +150,13 @@ class LineSource : public Source {
   size_t max_cap_ = 0;  // the buffer's largest size: twice the longest line, and padding
   std::vector<char> buf_;
   size_t begin_ = 0, end_ = 0, scan_ = 0;
+  // The first line break at or after scan_, once LineReady() or Next() found it (the run asks
+  // LineReady() after every line; the line after is then found once, not three times):
+  // kNoBreak when not known. Good while scan_ <= it < end_; compaction forgets it.
+  static constexpr size_t kNoBreak = SIZE_MAX;
+  mutable size_t break_at_ = kNoBreak;
+  // The first line break in [scan_, end_), from break_at_ when known; null when none.
+  char* FindBreak() const;
   bool eof_ = false;
   int64_t size_ = -1;      // of a regular file
   int64_t read_ = 0;       // bytes read from the file (or zlib's compressed offset)
