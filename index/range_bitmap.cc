@@ -14,8 +14,8 @@ void RangeBitmap::Add(TermId term, std::vector<Range> ranges) {
 size_t RangeBitmap::memory_bytes() const {
   size_t b = terms_.capacity() * sizeof(TermId);
   for (const Field& fd : fields_) {
-    b += (fd.miss.capacity() + fd.has.capacity()) * 8 + fd.cuts.capacity() * 8 +
-         fd.edge_begin.capacity() * 4 + fd.edges.capacity() * sizeof(Edge);
+    b += ((fd.cuts.size() + 1) * words_ + fd.has.capacity()) * 8 + fd.cuts.capacity() * 8 +
+         fd.edge_begin.capacity() * 4 + fd.edge_begin.back() * sizeof(Edge);
   }
   return b;
 }
@@ -125,7 +125,7 @@ void RangeBitmap::Build(size_t budget_bytes) {
     // The edges, cell by cell, each cell's in rule order.
     fd.edge_begin.assign(ncells + 1, 0);
     for (size_t c = 0; c < ncells; ++c) fd.edge_begin[c + 1] = fd.edge_begin[c] + edge_count[c];
-    fd.edges.resize(fd.edge_begin[ncells]);
+    fd.edges = std::make_unique_for_overwrite<Edge[]>(fd.edge_begin[ncells]);
     std::vector<uint32_t> at(fd.edge_begin.begin(), fd.edge_begin.end() - 1);
     for (size_t i = 0; i < n; ++i) {
       if (first[i] == ncells) continue;
@@ -139,10 +139,10 @@ void RangeBitmap::Build(size_t budget_bytes) {
     // The misses per cell, word-wide: cell c misses the rules whose range ends before it
     // (running forwards) and those whose range starts after it (running backwards), and the
     // empty ones (already in `run`).
-    fd.miss.resize(ncells * words_);
+    fd.miss = std::make_unique_for_overwrite<uint64_t[]>(ncells * words_);
     const std::vector<uint32_t> by_last = GroupBy(last, ncells + 1, order);
     for (size_t c = 0; c < ncells; ++c) {
-      std::copy(run.begin(), run.end(), fd.miss.begin() + static_cast<ptrdiff_t>(c * words_));
+      std::copy(run.begin(), run.end(), fd.miss.get() + c * words_);
       for (uint32_t k = by_last[c]; k < by_last[c + 1]; ++k) {
         const uint32_t g = list[order[k]].g;
         run[g >> 6] |= uint64_t(1) << (g & 63);
@@ -151,7 +151,7 @@ void RangeBitmap::Build(size_t budget_bytes) {
     std::fill(run.begin(), run.end(), 0);
     const std::vector<uint32_t> by_first = GroupBy(first, ncells + 1, order);
     for (size_t c = ncells; c-- > 0;) {
-      uint64_t* const m = fd.miss.data() + c * words_;
+      uint64_t* const m = fd.miss.get() + c * words_;
       for (size_t w = 0; w < words_; ++w) m[w] |= run[w];
       for (uint32_t k = by_first[c]; k < by_first[c + 1]; ++k) {
         const uint32_t g = list[order[k]].g;
