@@ -109,13 +109,14 @@ struct Expr {
 
 // Blocks of T that never move: Take(n) hands out n consecutive places, valid until the store
 // goes. Block ends are left unused; a request larger than a block gets a block of its own.
+// Places of a trivial T (ids, characters) are not zeroed: the taker writes them.
 template <class T, size_t kBlock>
 class Blocks {
  public:
   T* Take(size_t n) {
-    if (n > kBlock) return blocks_.emplace_back(std::make_unique<T[]>(n)).get();
+    if (n > kBlock) return blocks_.emplace_back(std::make_unique_for_overwrite<T[]>(n)).get();
     if (left_ < n) {
-      at_ = blocks_.emplace_back(std::make_unique<T[]>(kBlock)).get();
+      at_ = blocks_.emplace_back(std::make_unique_for_overwrite<T[]>(kBlock)).get();
       left_ = kBlock;
     }
     T* p = at_;
