@@ -35,6 +35,20 @@ std::vector<uint32_t> GroupBy(const std::vector<uint32_t>& key, size_t nkeys,
   return begin;
 }
 
+void Mark(uint64_t* words, uint32_t g) {
+  words[g >> 6] |= uint64_t(1) << (g & 63);
+}
+
+// The cells where a non-empty range is tested exactly, given its first and last cell: the
+// cell of each finite end (one edge when both ends fall in one cell). An unbounded end has
+// none: it reaches the first or last cell whole.
+struct EdgeCells {
+  bool first, last;
+};
+EdgeCells EdgesOf(const RangeBitmap::Range& r, size_t first, size_t last) {
+  return {r.lo != -INFINITY, r.hi != INFINITY && (last != first || r.lo == -INFINITY)};
+}
+
 }  // namespace
 
 void RangeBitmap::Build(size_t budget_bytes) {
@@ -99,9 +113,8 @@ void RangeBitmap::Build(size_t budget_bytes) {
     const size_t ncells = fd.cuts.size() + 1;
     fd.has.assign(words_, 0);
     // Each range's first and last cell. It covers every cell strictly between them, misses
-    // every cell outside them, and is tested exactly in the cells of its endpoints (an
-    // unbounded end has none: it reaches the first or last cell whole). An empty range misses
-    // everywhere (cell ncells: in no group below).
+    // every cell outside them, and is tested exactly in the cells of EdgesOf. An empty range
+    // misses everywhere (cell ncells: in no group below).
     first.assign(n, 0);
     last.assign(n, 0);
     std::fill(run.begin(), run.end(), 0);
@@ -109,18 +122,19 @@ void RangeBitmap::Build(size_t budget_bytes) {
     for (size_t i = 0; i < n; ++i) {
       const Range& r = list[i].range;
       const uint32_t g = list[i].g;
-      fd.has[g >> 6] |= uint64_t(1) << (g & 63);
+      Mark(fd.has.data(), g);
       const size_t f = r.lo == -INFINITY ? 0 : Cell(fd, r.lo);
       const size_t l = r.hi == INFINITY ? ncells - 1 : Cell(fd, r.hi);
       if (r.lo > r.hi || f > l) {
-        run[g >> 6] |= uint64_t(1) << (g & 63);
+        Mark(run.data(), g);
         first[i] = last[i] = static_cast<uint32_t>(ncells);
         continue;
       }
       first[i] = static_cast<uint32_t>(f);
       last[i] = static_cast<uint32_t>(l);
-      if (r.lo != -INFINITY) ++edge_count[f];
-      if (r.hi != INFINITY && (l != f || r.lo == -INFINITY)) ++edge_count[l];
+      const EdgeCells tested = EdgesOf(r, f, l);
+      edge_count[f] += tested.first;
+      edge_count[l] += tested.last;
     }
     // The edges, cell by cell, each cell's in rule order.
     fd.edge_begin.assign(ncells + 1, 0);
@@ -131,10 +145,9 @@ void RangeBitmap::Build(size_t budget_bytes) {
       if (first[i] == ncells) continue;
       const Range& r = list[i].range;
       const Edge e{list[i].g, r.lo_open, r.hi_open, r.lo, r.hi};
-      if (r.lo != -INFINITY) fd.edges[at[first[i]]++] = e;
-      if (r.hi != INFINITY && (last[i] != first[i] || r.lo == -INFINITY)) {
-        fd.edges[at[last[i]]++] = e;
-      }
+      const EdgeCells tested = EdgesOf(r, first[i], last[i]);
+      if (tested.first) fd.edges[at[first[i]]++] = e;
+      if (tested.last) fd.edges[at[last[i]]++] = e;
     }
     // The misses per cell, word-wide: cell c misses the rules whose range ends before it
     // (running forwards) and those whose range starts after it (running backwards), and the
@@ -144,8 +157,7 @@ void RangeBitmap::Build(size_t budget_bytes) {
     for (size_t c = 0; c < ncells; ++c) {
       std::copy(run.begin(), run.end(), fd.miss.get() + c * words_);
       for (uint32_t k = by_last[c]; k < by_last[c + 1]; ++k) {
-        const uint32_t g = list[order[k]].g;
-        run[g >> 6] |= uint64_t(1) << (g & 63);
+        Mark(run.data(), list[order[k]].g);
       }
     }
     std::fill(run.begin(), run.end(), 0);
@@ -154,8 +166,7 @@ void RangeBitmap::Build(size_t budget_bytes) {
       uint64_t* const m = fd.miss.get() + c * words_;
       for (size_t w = 0; w < words_; ++w) m[w] |= run[w];
       for (uint32_t k = by_first[c]; k < by_first[c + 1]; ++k) {
-        const uint32_t g = list[order[k]].g;
-        run[g >> 6] |= uint64_t(1) << (g & 63);
+        Mark(run.data(), list[order[k]].g);
       }
     }
     fields_.push_back(std::move(fd));
