@@ -178,17 +178,17 @@ int64_t LineSource::position() const {
   return read_ - static_cast<int64_t>(end_ - begin_);  // not yet handed out
 }
 
-char* LineSource::FindBreak() const {
-  char* base = const_cast<char*>(buf_.data());
-  if (break_at_ != kNoBreak && break_at_ >= scan_ && break_at_ < end_) return base + break_at_;
-  void* nl = scan_ < end_ ? std::memchr(base + scan_, '\n', end_ - scan_) : nullptr;
-  break_at_ = nl ? static_cast<size_t>(static_cast<char*>(nl) - base) : kNoBreak;
-  return static_cast<char*>(nl);
+size_t LineSource::FindBreak() const {
+  if (break_at_ != kNoBreak && break_at_ >= scan_ && break_at_ < end_) return break_at_;
+  const char* base = buf_.data();
+  const void* nl = scan_ < end_ ? std::memchr(base + scan_, '\n', end_ - scan_) : nullptr;
+  break_at_ = nl ? static_cast<size_t>(static_cast<const char*>(nl) - base) : kNoBreak;
+  return break_at_;
 }
 
 bool LineSource::LineReady() const {
   if (eof_) return true;
-  return FindBreak() != nullptr;
+  return FindBreak() != kNoBreak;
 }
 
 bool LineSource::TakeTick(Line& line) {
@@ -203,10 +203,10 @@ bool LineSource::Next(Line& line) {
   line = Line();  // nothing of the last one stays (a tick, above all)
   while (true) {
     char* base = buf_.data();
-    char* nl = FindBreak();
+    const size_t nl = FindBreak();
     if (skipping_) {
-      if (nl) {
-        begin_ = scan_ = static_cast<size_t>(nl - base) + 1;
+      if (nl != kNoBreak) {
+        begin_ = scan_ = nl + 1;
         skipping_ = false;
         continue;
       }
@@ -216,8 +216,8 @@ bool LineSource::Next(Line& line) {
     }
     size_t stop;
     bool have = false;
-    if (nl) {
-      stop = static_cast<size_t>(nl - base);
+    if (nl != kNoBreak) {
+      stop = nl;
       have = true;
     } else {
       scan_ = end_;

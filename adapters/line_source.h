@@ -155,8 +155,9 @@ class LineSource : public Source {
   // kNoBreak when not known. Good while scan_ <= it < end_; compaction forgets it.
   static constexpr size_t kNoBreak = SIZE_MAX;
   mutable size_t break_at_ = kNoBreak;
-  // The first line break in [scan_, end_), from break_at_ when known; null when none.
-  char* FindBreak() const;
+  // Where the first line break in [scan_, end_) is, from break_at_ when known; kNoBreak when
+  // there is none.
+  size_t FindBreak() const;
   bool eof_ = false;
   int64_t size_ = -1;      // of a regular file
   int64_t read_ = 0;       // bytes read from the file (or zlib's compressed offset)
